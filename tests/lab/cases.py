@@ -1,0 +1,134 @@
+"""The catalogue of lab sites: one deliberately (mis)configured HTTPS/HTTP pair per case."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ssl
+from dataclasses import dataclass, field
+
+from .pki import LeafSpec
+from .servers import ANY_PATH, Response
+
+GOOD_HSTS = "max-age=63072000; includeSubDomains; preload"
+LAB_DOMAIN = "lab.test"
+
+MODERN_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
+LEGACY_CIPHERS = "DEFAULT:@SECLEVEL=0"
+WEAK_CIPHERS = "DES-CBC3-SHA:AES128-SHA:@SECLEVEL=0"
+
+
+def hostname(name: str) -> str:
+    return f"{name}.{LAB_DOMAIN}"
+
+
+def page(headers: tuple[tuple[str, str], ...] = ()) -> Response:
+    return Response(200, headers, b"<!doctype html><title>lab</title><p>hello</p>\n")
+
+
+def redirect(location: str, status: int = 301) -> Response:
+    return Response(status, (("Location", location),))
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    """How to build one lab site. `kind` is https, tarpit or closed (nothing listens)."""
+
+    name: str
+    description: str
+    kind: str = "https"
+    leaf: LeafSpec | None = None
+    min_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2
+    max_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3
+    ciphers: str = MODERN_CIPHERS
+    https_routes: dict[str, Response] = field(default_factory=dict)
+    # None: no HTTP listener on port 80 at all.
+    http_routes: dict[str, Response] | None = None
+
+    @property
+    def hostname(self) -> str:
+        return hostname(self.name)
+
+
+def _standard(name: str, description: str, *, hsts: str | None = GOOD_HSTS, **overrides) -> CaseSpec:
+    headers = (("Strict-Transport-Security", hsts),) if hsts else ()
+    defaults = dict(
+        leaf=LeafSpec(hostnames=(hostname(name),)),
+        https_routes={ANY_PATH: page(headers)},
+        http_routes={ANY_PATH: redirect(f"https://{hostname(name)}/")},
+    )
+    defaults.update(overrides)
+    return CaseSpec(name=name, description=description, **defaults)
+
+
+def all_cases() -> list[CaseSpec]:
+    days = dt.timedelta
+    return [
+        _standard("good", "TLS 1.2/1.3, ECDHE AEAD, trusted ECDSA chain, preload-ready HSTS, 301 to https"),
+        _standard(
+            "expired", "leaf certificate expired 10 days ago",
+            leaf=LeafSpec(hostnames=(hostname("expired"),), not_before=days(days=-100), not_after=days(days=-10)),
+        ),
+        _standard(
+            "notyetvalid", "leaf certificate only valid from 10 days in the future",
+            leaf=LeafSpec(hostnames=(hostname("notyetvalid"),), not_before=days(days=10), not_after=days(days=100)),
+        ),
+        _standard(
+            "wronghost", "certificate issued for other.lab.test",
+            leaf=LeafSpec(hostnames=(hostname("other"),)),
+        ),
+        _standard(
+            "selfsigned", "self-signed leaf certificate",
+            leaf=LeafSpec(hostnames=(hostname("selfsigned"),), self_signed=True),
+        ),
+        _standard(
+            "nointermediate", "server sends the leaf without its intermediate",
+            leaf=LeafSpec(hostnames=(hostname("nointermediate"),), send_intermediate=False),
+        ),
+        _standard(
+            "legacy", "RSA certificate, TLS 1.0 to 1.2 with the full legacy cipher list",
+            leaf=LeafSpec(hostnames=(hostname("legacy"),), key_type="rsa"),
+            min_version=ssl.TLSVersion.TLSv1, max_version=ssl.TLSVersion.TLSv1_2, ciphers=LEGACY_CIPHERS,
+        ),
+        _standard(
+            "weakciphers", "TLS 1.2 only with 3DES and static-RSA CBC suites",
+            leaf=LeafSpec(hostnames=(hostname("weakciphers"),), key_type="rsa"),
+            min_version=ssl.TLSVersion.TLSv1_2, max_version=ssl.TLSVersion.TLSv1_2, ciphers=WEAK_CIPHERS,
+        ),
+        _standard("nohsts", "no Strict-Transport-Security header", hsts=None),
+        _standard("shorthsts", "HSTS max-age of one day", hsts="max-age=86400"),
+        _standard(
+            "redirect302", "http answers with a temporary 302 redirect",
+            http_routes={ANY_PATH: redirect(f"https://{hostname('redirect302')}/", 302)},
+        ),
+        _standard(
+            "chain3", "three redirects before reaching https",
+            http_routes={
+                "/": redirect(f"http://{hostname('chain3')}/step1"),
+                "/step1": redirect(f"http://{hostname('chain3')}/step2"),
+                "/step2": redirect(f"https://{hostname('chain3')}/"),
+            },
+        ),
+        _standard(
+            "loop", "http redirects in a loop",
+            http_routes={
+                "/": redirect(f"http://{hostname('loop')}/a"),
+                "/a": redirect(f"http://{hostname('loop')}/"),
+            },
+        ),
+        _standard(
+            "offhost", "http redirects straight to another host's https",
+            http_routes={ANY_PATH: redirect(f"https://{hostname('good')}/")},
+        ),
+        _standard("nohttp", "nothing listens on port 80", http_routes=None),
+        _standard(
+            "downgrade", "http goes to https which sends the visitor back to plain http",
+            https_routes={"/": redirect(f"http://{hostname('downgrade')}/plain"), ANY_PATH: page()},
+            http_routes={"/": redirect(f"https://{hostname('downgrade')}/"), "/plain": page()},
+        ),
+        _standard(
+            "expiring", "valid certificate that expires in 10 days",
+            leaf=LeafSpec(hostnames=(hostname("expiring"),), not_after=days(days=10)),
+        ),
+        CaseSpec("tarpit", "accepts TCP connections and never answers", kind="tarpit"),
+        CaseSpec("closed", "nothing listens on any port", kind="closed"),
+    ]
