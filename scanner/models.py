@@ -1,0 +1,123 @@
+"""Sites users own, portfolios grouping them, scans run against them and the findings each scan produced.
+
+Portfolio-wide questions ("which of my sites have an expired certificate?", "all sites graded below B")
+go through `Site.latest_scan`, so each is one indexed join instead of a "latest scan per site" subquery.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+# Best first. T (trust problems) and M (name mismatch) rank below F: the site cannot be trusted at all.
+GRADE_ORDER = ("A+", "A", "A-", "B", "C", "D", "E", "F", "T", "M")
+
+
+def grades_below(grade: str) -> tuple[str, ...]:
+    """Grades strictly worse than `grade` in GRADE_ORDER."""
+    return GRADE_ORDER[GRADE_ORDER.index(grade) + 1 :]
+
+
+class Site(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sites")
+    hostname = models.CharField(max_length=253)  # normalised A-label, lower case, no trailing dot
+    https_port = models.PositiveIntegerField(default=443)
+    http_port = models.PositiveIntegerField(default=80)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The most recent scan that finished with a result; failed attempts do not erase the last known state.
+    latest_scan = models.ForeignKey(
+        "Scan", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["hostname", "https_port"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "hostname", "https_port"], name="site_unique_per_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return self.hostname if self.https_port == 443 else f"{self.hostname}:{self.https_port}"
+
+
+class Portfolio(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portfolios")
+    name = models.CharField(max_length=100)
+    sites = models.ManyToManyField(Site, blank=True, related_name="portfolios")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="portfolio_name_unique_per_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Scan(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="scans")
+    portfolio = models.ForeignKey(Portfolio, null=True, blank=True, on_delete=models.SET_NULL, related_name="scans")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    security_grade = models.CharField(max_length=4, blank=True, default="")
+    security_ignoring_trust = models.CharField(max_length=4, blank=True, default="")
+    score = models.IntegerField(null=True, blank=True)
+    seo_score = models.IntegerField(null=True, blank=True)
+    seo_grade = models.CharField(max_length=4, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    result = models.JSONField(null=True, blank=True)  # scanner.report.build_report's document
+    ip = models.GenericIPAddressField(null=True, blank=True)  # the address checked and scanned
+    attempts = models.PositiveSmallIntegerField(default=0)  # >1 means a worker died and Celery redelivered
+    celery_task_id = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(fields=["site", "-requested_at"], name="scan_site_history"),
+            models.Index(fields=["status", "requested_at"], name="scan_status_age"),
+        ]
+        constraints = [
+            # The database, not a race-prone check in Python, guarantees one queued/running scan per site.
+            models.UniqueConstraint(
+                fields=["site"], condition=Q(status__in=["queued", "running"]), name="scan_one_active_per_site"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"scan {self.pk} of {self.site} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+
+class Finding(models.Model):
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="findings")
+    # Denormalised from scan.site so "every site with finding X" needs no join through scans.
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="findings")
+    finding_id = models.CharField(max_length=64)  # e.g. cert.expired
+    area = models.CharField(max_length=32, blank=True, default="")
+    severity = models.CharField(max_length=16, blank=True, default="")
+    title = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["finding_id", "site"], name="finding_id_site"),
+            models.Index(fields=["scan", "finding_id"], name="finding_scan_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.finding_id} on {self.site}"
