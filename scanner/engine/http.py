@@ -105,7 +105,8 @@ def follow_http_redirects(client: PinnedClient, start_url: str, max_redirects: i
             response = client.get(url)
         except httpx.ConnectError as exc:
             if not chain and "refused" in str(exc).lower():
-                return HttpResult(http_listener=False, error="connection refused on port 80")
+                # Not an error: "nothing on port 80" is itself the finding.
+                return HttpResult(http_listener=False)
             return HttpResult(http_listener=bool(chain), chain=tuple(chain), final_url=url, error=f"{url}: {_describe(exc)}")
         except Exception as exc:  # noqa: BLE001 - any failure is a finding, not a crash
             return HttpResult(http_listener=bool(chain), chain=tuple(chain), final_url=url, error=f"{url}: {_describe(exc)}")

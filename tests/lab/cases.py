@@ -101,11 +101,12 @@ def all_cases() -> list[CaseSpec]:
             http_routes={ANY_PATH: redirect(f"https://{hostname('redirect302')}/", 302)},
         ),
         _standard(
-            "chain3", "three redirects before reaching https",
+            "longchain", "four redirects before reaching https (hstspreload allows three)",
             http_routes={
-                "/": redirect(f"http://{hostname('chain3')}/step1"),
-                "/step1": redirect(f"http://{hostname('chain3')}/step2"),
-                "/step2": redirect(f"https://{hostname('chain3')}/"),
+                "/": redirect(f"http://{hostname('longchain')}/step1"),
+                "/step1": redirect(f"http://{hostname('longchain')}/step2"),
+                "/step2": redirect(f"http://{hostname('longchain')}/step3"),
+                "/step3": redirect(f"https://{hostname('longchain')}/"),
             },
         ),
         _standard(

@@ -1,0 +1,49 @@
+import functools
+
+import pytest
+
+from scanner.engine import ScanSettings
+from scanner.netpolicy import NetworkPolicy, parse_networks, parse_pins
+from scanner.targets import parse_target
+from tests.lab import Lab
+
+# Short timeouts keep the tarpit case to a few seconds; the lab answers in milliseconds.
+LAB_SCAN_SETTINGS = ScanSettings(connect_timeout=2, network_timeout=2, network_retries=1, http_timeout=3)
+
+
+@pytest.fixture(scope="session")
+def lab():
+    with Lab() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def lab_policy(lab):
+    return NetworkPolicy(parse_networks([lab.allowed_network]), parse_pins(lab.resolve_map()))
+
+
+@pytest.fixture
+def lab_settings(settings, lab):
+    """Django settings that let the service scan the lab (and only the lab's range)."""
+    settings.SCANNER_ALLOWED_NETWORKS = [lab.allowed_network]
+    settings.SCANNER_RESOLVE = lab.resolve_map()
+    settings.SCANNER_CA_FILE = lab.ca_file
+    settings.SCANNER_CONNECT_TIMEOUT = LAB_SCAN_SETTINGS.connect_timeout
+    settings.SCANNER_NETWORK_TIMEOUT = LAB_SCAN_SETTINGS.network_timeout
+    settings.SCANNER_NETWORK_RETRIES = LAB_SCAN_SETTINGS.network_retries
+    settings.SCANNER_HTTP_TIMEOUT = LAB_SCAN_SETTINGS.http_timeout
+    return settings
+
+
+@pytest.fixture(scope="session")
+def scan_case(lab, lab_policy):
+    """Scan a lab case by name, once per test session."""
+    from scanner.engine import scan
+
+    @functools.cache
+    def run(name):
+        case = lab.case(name)
+        target = parse_target(case.hostname, https_port=case.https_port, http_port=case.http_port)
+        return scan(target, policy=lab_policy, settings=LAB_SCAN_SETTINGS, ca_file=lab.ca_file)
+
+    return run

@@ -1,0 +1,70 @@
+"""End to end: real sslyze scans of the lab, graded. Each case's defect must drive its grade."""
+
+import pytest
+
+from scanner.grading import grade
+
+
+def finding_ids(scan_case, name):
+    return {finding.id for finding in grade(scan_case(name)).findings}
+
+
+def test_well_configured_site_gets_a_plus(scan_case):
+    assert grade(scan_case("good")).security == "A+"
+
+
+def test_well_configured_site_has_full_seo_score(scan_case):
+    assert grade(scan_case("good")).seo_score == 100
+
+
+@pytest.mark.parametrize(
+    ("case", "security", "finding"),
+    [
+        ("expired", "T", "cert.expired"),
+        ("notyetvalid", "T", "cert.not_yet_valid"),
+        ("selfsigned", "T", "cert.self_signed"),
+        ("wronghost", "M", "cert.hostname_mismatch"),
+        ("nointermediate", "B", "cert.chain_incomplete"),
+        ("legacy", "B", "tls.protocol.tls1_0"),
+        ("weakciphers", "B", "tls.cipher.no_forward_secrecy"),
+        ("nohsts", "A-", "hsts.missing"),
+        ("shorthsts", "A-", "hsts.short_max_age"),
+        ("expiring", "A-", "cert.expiring_soon"),
+    ],
+)
+def test_security_defect_sets_grade_and_is_itemised(scan_case, case, security, finding):
+    grades = grade(scan_case(case))
+    assert grades.security == security
+    assert finding in {f.id for f in grades.findings}
+
+
+def test_trust_failure_still_reports_the_grade_ignoring_trust(scan_case):
+    assert grade(scan_case("expired")).security_ignoring_trust == "A+"
+
+
+@pytest.mark.parametrize(
+    ("case", "finding"),
+    [
+        ("redirect302", "http.redirect.temporary"),
+        ("longchain", "http.redirect.too_many"),
+        ("loop", "http.redirect.loop"),
+        ("offhost", "http.redirect.off_host"),
+        ("nohttp", "http.no_listener"),
+        ("downgrade", "http.redirect.downgrade"),
+    ],
+)
+def test_redirect_problem_is_itemised_and_costs_seo_points(scan_case, case, finding):
+    grades = grade(scan_case(case))
+    assert finding in {f.id for f in grades.findings}
+    assert grades.seo_score < 100
+
+
+@pytest.mark.parametrize("case", ["tarpit", "closed"])
+def test_unreachable_site_gets_no_security_grade(scan_case, case):
+    assert grade(scan_case(case)).security is None
+
+
+def test_every_lab_finding_says_how_to_fix_it(scan_case, lab):
+    for case in lab.cases:
+        for finding in grade(scan_case(case.name)).findings:
+            assert finding.remediation.strip(), finding.id
