@@ -1,4 +1,7 @@
-"""The one JSON document a scan produces: the CLI prints it, the API serves it, the database stores it."""
+"""The one JSON document a scan produces: the CLI prints it, the API serves it, the database stores it.
+
+The schema is documented in the README ("Scan report"); bump SCHEMA_VERSION on incompatible changes.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from .engine.results import ScanResult
+from .engine.results import PROTOCOLS, ScanResult
 
 SCHEMA_VERSION = 1
 
@@ -23,26 +26,71 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _certificate(result: ScanResult) -> dict | None:
+    cert = result.tls.certificate if result.tls else None
+    return _plain(cert) if cert else None
+
+
+def _protocols(result: ScanResult) -> dict | None:
+    if not result.tls:
+        return None
+    return {name: result.tls.protocols.get(name, False) for name in PROTOCOLS}
+
+
+def _redirects(result: ScanResult) -> dict | None:
+    http = result.http
+    if http is None:
+        return None
+    return {
+        "http_listener": http.http_listener,
+        "chain": [{"url": hop.url, "status": hop.status, "location": hop.location} for hop in http.chain],
+        "final_url": http.final_url,
+        "loop": http.loop,
+        "too_many": http.too_many_redirects,
+        "error": http.error,
+    }
+
+
+def _hsts(result: ScanResult) -> dict | None:
+    if result.http is None:
+        return None
+    policy = result.http.hsts
+    return {
+        "present": policy is not None,
+        "raw": policy.raw if policy else None,
+        "max_age": policy.max_age if policy else None,
+        "include_subdomains": policy.include_subdomains if policy else False,
+        "preload": policy.preload if policy else False,
+        "error": result.http.hsts_error,
+    }
+
+
 def build_report(result: ScanResult, grades) -> dict[str, Any]:
-    findings = [finding.to_dict() for finding in grades.findings]
+    tls = result.tls
     return {
         "schema_version": SCHEMA_VERSION,
-        "host": result.host,
-        "https_port": result.https_port,
-        "http_port": result.http_port,
-        "ip": result.ip,
+        "target": {"host": result.host, "port": result.https_port, "http_port": result.http_port, "ip": result.ip},
         "status": result.status,
         "error": result.error,
         "started_at": result.started_at.isoformat(),
         "duration_s": result.duration_s,
-        "grades": {
+        "grade": {
             "security": grades.security,
             "security_ignoring_trust": grades.security_ignoring_trust,
             "score": grades.score,
             "seo_score": grades.seo_score,
             "seo_grade": grades.seo_grade,
         },
-        "findings": findings,
-        "tls": _plain(result.tls),
-        "http": _plain(result.http) if result.http else None,
+        "certificate": _certificate(result),
+        "protocols": _protocols(result),
+        "cipher_suites": _plain(tls.cipher_suites) if tls else None,
+        "vulnerabilities": _plain(tls.vulnerabilities) if tls else None,
+        "curves": list(tls.curves) if tls else None,
+        "mozilla_intermediate": (
+            None if not tls or tls.mozilla_intermediate_issues is None
+            else {"compliant": not tls.mozilla_intermediate_issues, "issues": tls.mozilla_intermediate_issues}
+        ),
+        "redirects": _redirects(result),
+        "hsts": _hsts(result),
+        "findings": [finding.to_dict() for finding in grades.findings],
     }

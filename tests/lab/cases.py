@@ -101,6 +101,14 @@ def all_cases() -> list[CaseSpec]:
             http_routes={ANY_PATH: redirect(f"https://{hostname('redirect302')}/", 302)},
         ),
         _standard(
+            "chain3", "three hops (two http redirects, then https): within hstspreload's limit",
+            http_routes={
+                "/": redirect(f"http://{hostname('chain3')}/step1"),
+                "/step1": redirect(f"http://{hostname('chain3')}/step2"),
+                "/step2": redirect(f"https://{hostname('chain3')}/"),
+            },
+        ),
+        _standard(
             "longchain", "four redirects before reaching https (hstspreload allows three)",
             http_routes={
                 "/": redirect(f"http://{hostname('longchain')}/step1"),

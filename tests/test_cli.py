@@ -1,0 +1,53 @@
+"""`manage.py scan`: synchronous scans from the command line, stored and printed."""
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from scanner.models import Scan
+
+pytestmark = pytest.mark.django_db
+
+
+def run_scan(lab, name, *extra):
+    case = lab.case(name)
+    return (
+        "scan", f"{case.hostname}:{case.https_port}", "--http-port", str(case.http_port),
+        "--resolve", case.pin, "--ca-file", lab.ca_file, *extra,
+    )
+
+
+def test_json_report_has_the_documented_shape(lab, lab_settings, capsys):
+    call_command(*run_scan(lab, "good", "--json"))
+    report = json.loads(capsys.readouterr().out)
+    assert report["status"] == "done" and report["error"] is None
+    assert report["target"]["host"] == "good.lab.test"
+    assert report["grade"]["security"] == "A+"
+    assert report["protocols"]["TLSv1.3"] is True and report["protocols"]["SSLv3"] is False
+    assert report["certificate"]["trusted"] is True
+    assert report["hsts"]["present"] is True
+    assert report["redirects"]["chain"][0]["status"] == 301
+
+
+def test_human_report_names_the_grade_and_findings(lab, lab_settings, capsys):
+    call_command(*run_scan(lab, "expired"))
+    output = capsys.readouterr().out
+    assert "security grade: T" in output and "cert.expired" in output
+
+
+def test_scan_is_stored_in_the_database(lab, lab_settings):
+    call_command(*run_scan(lab, "nohsts", "--json"))
+    stored = Scan.objects.get(site__hostname="nohsts.lab.test")
+    assert (stored.status, stored.security_grade) == ("done", "A-")
+
+
+def test_failed_scan_exits_non_zero_and_is_stored_as_failed(lab, lab_settings):
+    with pytest.raises(CommandError, match="refused"):
+        call_command(*run_scan(lab, "closed", "--json"))
+    assert Scan.objects.get(site__hostname="closed.lab.test").status == "failed"
+
+
+def test_invalid_host_is_rejected_with_a_clear_message(lab_settings):
+    with pytest.raises(CommandError, match="paths"):
+        call_command("scan", "https://example.com/some/path")
