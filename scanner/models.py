@@ -26,15 +26,13 @@ class Site(models.Model):
     http_port = models.PositiveIntegerField(default=80)
     created_at = models.DateTimeField(auto_now_add=True)
     # The most recent scan that finished with a result; failed attempts do not erase the last known state.
-    latest_scan = models.ForeignKey(
-        "Scan", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    latest_scan = models.ForeignKey("Scan", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
-        ordering = ["hostname", "https_port"]
-        constraints = [
+        ordering = ("hostname", "https_port")
+        constraints = (
             models.UniqueConstraint(fields=["owner", "hostname", "https_port"], name="site_unique_per_owner"),
-        ]
+        )
 
     def __str__(self) -> str:
         return self.hostname if self.https_port == 443 else f"{self.hostname}:{self.https_port}"
@@ -47,10 +45,8 @@ class Portfolio(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(fields=["owner", "name"], name="portfolio_name_unique_per_owner"),
-        ]
+        ordering = ("name",)
+        constraints = (models.UniqueConstraint(fields=["owner", "name"], name="portfolio_name_unique_per_owner"),)
 
     def __str__(self) -> str:
         return self.name
@@ -83,17 +79,17 @@ class Scan(models.Model):
     celery_task_id = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
-        ordering = ["-requested_at", "-id"]
-        indexes = [
+        ordering = ("-requested_at", "-id")
+        indexes = (
             models.Index(fields=["site", "-requested_at"], name="scan_site_history"),
             models.Index(fields=["status", "requested_at"], name="scan_status_age"),
-        ]
-        constraints = [
+        )
+        constraints = (
             # The database, not a race-prone check in Python, guarantees one queued/running scan per site.
             models.UniqueConstraint(
                 fields=["site"], condition=Q(status__in=["queued", "running"]), name="scan_one_active_per_site"
             ),
-        ]
+        )
 
     def __str__(self) -> str:
         return f"scan {self.pk} of {self.site} ({self.status})"
@@ -113,11 +109,11 @@ class Finding(models.Model):
     title = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
-        ordering = ["id"]
-        indexes = [
+        ordering = ("id",)
+        indexes = (
             models.Index(fields=["finding_id", "site"], name="finding_id_site"),
             models.Index(fields=["scan", "finding_id"], name="finding_scan_id"),
-        ]
+        )
 
     def __str__(self) -> str:
         return f"{self.finding_id} on {self.site}"

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "scanner",
+    "webui.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -98,7 +99,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/api/docs/"
+LOGIN_REDIRECT_URL = "dashboard:overview"
 LOGOUT_REDIRECT_URL = "login"
 
 # Scan requests are tiny; anything bigger than this is not a legitimate submission.

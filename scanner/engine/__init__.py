@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..netpolicy import NetworkPolicy, TargetRefused
 from ..targets import Target
@@ -11,13 +11,13 @@ from .http import probe_http
 from .results import ScanResult, ScanSettings
 from .tls import TlsUnreachable, probe_tls
 
-__all__ = ["scan", "ScanSettings", "ScanResult"]
+__all__ = ["ScanResult", "ScanSettings", "scan"]
 
 
 def scan(target: Target, *, policy: NetworkPolicy, settings: ScanSettings | None = None, ca_file: str | None = None) -> ScanResult:
     """Scan one site. Network problems never raise: they come back as a failed ScanResult with a reason."""
     settings = settings or ScanSettings()
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
     clock = time.monotonic()
 
     def finish(**fields) -> ScanResult:

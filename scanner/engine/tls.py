@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import ssl
 import warnings
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
@@ -235,7 +235,7 @@ def _certificate(host: str, result):
         validation_error=None if deployment.verified_certificate_chain else _best_error(validation_errors),
         sha1_in_chain=bool(deployment.verified_chain_has_sha1_signature),
         ocsp_stapled=deployment.ocsp_response is not None,
-        now=datetime.now(timezone.utc),
+        now=datetime.now(UTC),
     )
 
 

@@ -89,7 +89,7 @@ class Lab:
     def resolve_map(self) -> list[str]:
         return [case.pin for case in self.cases]
 
-    def start(self) -> "Lab":
+    def start(self) -> Lab:
         self.pki = LabPKI(self.directory)
         hosts = list(self.network.hosts())
         privileged = _can_bind_privileged(str(hosts[0]))
@@ -134,7 +134,7 @@ class Lab:
         if self._tmp is not None:
             self._tmp.cleanup()
 
-    def __enter__(self) -> "Lab":
+    def __enter__(self) -> Lab:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:

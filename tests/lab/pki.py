@@ -125,7 +125,7 @@ class LabPKI:
     def __init__(self, directory: Path, *, now: dt.datetime | None = None) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.now = now or dt.datetime.now(dt.timezone.utc)
+        self.now = now or dt.datetime.now(dt.UTC)
         self._root = self._make_root()
         self._intermediate = self._make_intermediate()
 

@@ -168,7 +168,7 @@ class _Server:
             # Aborted handshakes, resets and timeouts are the normal life of a
             # server under a scanner; they are not worth a traceback.
             pass
-        except Exception:  # noqa: BLE001 - a lab server must never die on one connection
+        except Exception:
             logger.debug("lab connection handler failed", exc_info=True)
         finally:
             self._untrack(conn)
