@@ -1,0 +1,64 @@
+"""`manage.py scan HOST` — scan one site synchronously (no Redis needed), store and print the result."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from scanner import config
+from scanner.engine import scan
+from scanner.grading import grade
+from scanner.netpolicy import NetworkPolicy, parse_networks, parse_pins
+from scanner.report import build_report
+from scanner.targets import InvalidTarget, parse_target
+
+
+class Command(BaseCommand):
+    help = "Scan one HTTPS site now and print its grades and findings."
+
+    def add_arguments(self, parser):
+        parser.add_argument("host", help="example.com, example.com:8443 or https://example.com/")
+        parser.add_argument("--http-port", type=int, default=None, help="port of the plain-http listener (default 80)")
+        parser.add_argument(
+            "--resolve", action="append", default=[], metavar="HOST:IP",
+            help="pin a hostname to an address, like curl --resolve (repeatable); adds to SCANNER_RESOLVE",
+        )
+        parser.add_argument("--allow-network", action="append", default=[], metavar="CIDR",
+                            help="also allow scanning this private/loopback network")
+        parser.add_argument("--ca-file", default=None, help="extra trusted CA bundle (PEM)")
+        parser.add_argument("--json", action="store_true", help="print the full JSON report")
+        parser.add_argument("--no-store", action="store_true", help="do not save the scan in the database")
+
+    def handle(self, *args, **options):
+        try:
+            target = parse_target(options["host"], http_port=options["http_port"])
+        except InvalidTarget as exc:
+            raise CommandError(str(exc)) from None
+        policy = NetworkPolicy(
+            parse_networks([*settings.SCANNER_ALLOWED_NETWORKS, *options["allow_network"]]),
+            parse_pins([*settings.SCANNER_RESOLVE, *options["resolve"]]),
+        )
+        result = scan(target, policy=policy, settings=config.scan_settings(),
+                      ca_file=options["ca_file"] or config.ca_file())
+        grades = grade(result)
+        report = build_report(result, grades)
+        if not options["no_store"]:
+            from scanner.services import store_cli_scan
+
+            store_cli_scan(target, result, grades, report)
+        if options["json"]:
+            self.stdout.write(json.dumps(report, indent=2))
+        else:
+            self._print_summary(report)
+        if result.error:
+            raise CommandError(f"scan failed: {result.error}")
+
+    def _print_summary(self, report):
+        grades = report["grades"]
+        self.stdout.write(f"{report['host']}:{report['https_port']} ({report['ip']}) {report['status']} in {report['duration_s']} s")
+        self.stdout.write(f"  security grade: {grades['security'] or '-'} (ignoring trust: {grades['security_ignoring_trust'] or '-'}, score {grades['score']})")
+        self.stdout.write(f"  SEO readiness:  {grades['seo_score']} ({grades['seo_grade'] or '-'})")
+        for finding in report["findings"]:
+            self.stdout.write(f"  [{finding['severity']:8}] {finding['id']}: {finding['title']}")

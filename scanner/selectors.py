@@ -1,0 +1,50 @@
+"""Every read of sites, portfolios and scans, always scoped to one user: other users' rows do not exist here."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from scanner.models import Portfolio, Scan, Site, grades_below
+
+
+def site_list(
+    *, user, grade: str | None = None, below: str | None = None, finding: str | None = None
+) -> QuerySet[Site]:
+    """The user's sites, filtered on their latest finished scan (the current state of each site)."""
+    sites = Site.objects.filter(owner=user).select_related("latest_scan")
+    if grade:
+        sites = sites.filter(latest_scan__security_grade=grade)
+    if below:
+        sites = sites.filter(latest_scan__security_grade__in=grades_below(below))
+    if finding:
+        sites = sites.filter(latest_scan__findings__finding_id=finding).distinct()
+    return sites
+
+
+def site_get(*, user, site_id: int) -> Site | None:
+    return site_list(user=user).filter(pk=site_id).first()
+
+
+def scan_list(*, user, site: Site | None = None, status: str | None = None) -> QuerySet[Scan]:
+    scans = Scan.objects.filter(site__owner=user).select_related("site")
+    if site is not None:
+        scans = scans.filter(site=site)
+    if status:
+        scans = scans.filter(status=status)
+    return scans
+
+
+def scan_get(*, user, scan_id: int) -> Scan | None:
+    return scan_list(user=user).prefetch_related("findings").filter(pk=scan_id).first()
+
+
+def portfolio_list(*, user) -> QuerySet[Portfolio]:
+    return Portfolio.objects.filter(owner=user).prefetch_related("sites")
+
+
+def portfolio_get(*, user, portfolio_id: int) -> Portfolio | None:
+    return portfolio_list(user=user).filter(pk=portfolio_id).first()
+
+
+def site_for_host(*, user, hostname: str, https_port: int) -> Site | None:
+    return Site.objects.filter(owner=user, hostname=hostname, https_port=https_port).first()

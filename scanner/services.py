@@ -1,0 +1,284 @@
+"""Every write to sites, portfolios and scans. No HTTP here: the API, the dashboard and tasks call these.
+
+Domain errors are raised as ScanRequestError with a message meant for the person who typed the input.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from scanner import config
+from scanner.models import Finding, Portfolio, Scan, Site
+from scanner.netpolicy import TargetRefused
+from scanner.targets import InvalidTarget, Target, parse_target
+
+logger = logging.getLogger(__name__)
+
+# A scan redelivered this many times after its worker died is given up on rather than retried forever.
+MAX_ATTEMPTS = 3
+
+
+class ScanRequestError(ValueError):
+    """Input the service will not act on. `field` names the input it is about, for form/API errors."""
+
+    def __init__(self, message: str, *, field: str = "host", code: str = "invalid") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.code = code
+
+
+# --- Sites -----------------------------------------------------------------
+
+
+def parsed_target(text: str, *, port: int | None = None, http_port: int | None = None) -> Target:
+    try:
+        return parse_target(text, https_port=port, http_port=http_port)
+    except InvalidTarget as exc:
+        raise ScanRequestError(str(exc), code="invalid_target") from None
+
+
+def checked_target(text: str, *, port: int | None = None, http_port: int | None = None) -> tuple[Target, str]:
+    """Parse what the user typed and resolve it once under the network policy; return target and address."""
+    target = parsed_target(text, port=port, http_port=http_port)
+    try:
+        address = config.network_policy().resolve(target.host)
+    except TargetRefused as exc:
+        raise ScanRequestError(str(exc), code="target_refused") from None
+    return target, address
+
+
+def site_for_target(owner, target: Target, *, http_port_given: bool = False) -> Site:
+    site, created = Site.objects.get_or_create(
+        owner=owner,
+        hostname=target.host,
+        https_port=target.https_port,
+        defaults={"http_port": target.http_port},
+    )
+    if not created and http_port_given and site.http_port != target.http_port:
+        # An explicit plain-HTTP port is the latest word on where the site listens.
+        site.http_port = target.http_port
+        site.save(update_fields=["http_port"])
+    return site
+
+
+# --- Portfolios ------------------------------------------------------------
+
+
+def portfolio_create(*, owner, name: str) -> Portfolio:
+    try:
+        with transaction.atomic():
+            return Portfolio.objects.create(owner=owner, name=name)
+    except IntegrityError:
+        raise ScanRequestError(
+            f"You already have a portfolio named '{name}'.", field="name", code="duplicate"
+        ) from None
+
+
+def portfolio_rename(portfolio: Portfolio, *, name: str) -> Portfolio:
+    if Portfolio.objects.filter(owner=portfolio.owner, name=name).exclude(pk=portfolio.pk).exists():
+        raise ScanRequestError(f"You already have a portfolio named '{name}'.", field="name", code="duplicate")
+    portfolio.name = name
+    portfolio.save(update_fields=["name"])
+    return portfolio
+
+
+def portfolio_add_site(
+    portfolio: Portfolio,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    http_port: int | None = None,
+    site: Site | None = None,
+) -> Site:
+    """Add an existing site, or a hostname (checked like a scan request, so unscannable hosts never get in)."""
+    if site is None:
+        target, _ = checked_target(host or "", port=port, http_port=http_port)
+        site = site_for_target(portfolio.owner, target, http_port_given=http_port is not None)
+    portfolio.sites.add(site)
+    return site
+
+
+def portfolio_remove_site(portfolio: Portfolio, *, site: Site) -> None:
+    portfolio.sites.remove(site)
+
+
+# --- Scans -----------------------------------------------------------------
+
+
+def submit_scan(
+    owner,
+    text: str,
+    *,
+    port: int | None = None,
+    http_port: int | None = None,
+    portfolio: Portfolio | None = None,
+    max_age: int | None = None,
+) -> tuple[Scan, bool]:
+    """Ask for a scan of what the user typed. Returns (scan, created); created is False when an existing
+    scan (recent enough, or already queued/running) answers the request instead.
+
+    Nothing is stored when the input is invalid or the target is refused.
+    """
+    target, address = checked_target(text, port=port, http_port=http_port)
+    with transaction.atomic():
+        site = site_for_target(owner, target, http_port_given=http_port is not None)
+        if portfolio is not None:
+            portfolio.sites.add(site)
+        return _request_scan(site, address=address, portfolio=portfolio, max_age=max_age)
+
+
+def submit_portfolio_scans(portfolio: Portfolio) -> list[tuple[Site, Scan | None, str | None]]:
+    """Scan every site of a portfolio. One refused site does not stop the others: it gets an error instead."""
+    outcomes: list[tuple[Site, Scan | None, str | None]] = []
+    for site in portfolio.sites.order_by("hostname", "https_port"):
+        try:
+            address = config.network_policy().resolve(site.hostname)
+        except TargetRefused as exc:
+            outcomes.append((site, None, str(exc)))
+            continue
+        with transaction.atomic():
+            scan, _ = _request_scan(site, address=address, portfolio=portfolio, max_age=None)
+        outcomes.append((site, scan, None))
+    return outcomes
+
+
+def _request_scan(site: Site, *, address: str, portfolio: Portfolio | None, max_age: int | None) -> tuple[Scan, bool]:
+    # Locking the site row serialises concurrent requests for it (PostgreSQL); the partial unique
+    # constraint on Scan is the backstop where row locks do not exist (SQLite serialises writers anyway).
+    Site.objects.select_for_update().filter(pk=site.pk).first()
+
+    reuse_window = max_age if max_age is not None else settings.SCANNER_RESCAN_MIN_INTERVAL
+    if reuse_window:
+        recent = (
+            site.scans.filter(
+                status=Scan.Status.DONE, finished_at__gte=timezone.now() - timedelta(seconds=reuse_window)
+            )
+            .order_by("-finished_at")
+            .first()
+        )
+        if recent is not None:
+            return recent, False
+
+    active = site.scans.filter(status__in=Scan.ACTIVE_STATUSES).order_by("-requested_at").first()
+    if active is not None:
+        return active, False
+
+    scan = Scan.objects.create(
+        site=site, portfolio=portfolio, status=Scan.Status.QUEUED, ip=address, celery_task_id=str(uuid.uuid4())
+    )
+    # After commit, so a worker never picks up a scan id whose row it cannot see yet.
+    transaction.on_commit(lambda: _enqueue(scan.pk, scan.celery_task_id))
+    return scan, True
+
+
+def _enqueue(scan_id: int, task_id: str) -> None:
+    from scanner.tasks import run_scan
+
+    # A dedicated queue lets the end-to-end tests run beside a development worker without either stealing scans.
+    queue = getattr(settings, "SCANNER_SCAN_QUEUE", None)
+    options = {"queue": queue} if queue else {}
+    try:
+        run_scan.apply_async(args=[scan_id], task_id=task_id, **options)
+    except Exception as exc:  # broker down: say so on the scan instead of leaving it queued forever
+        logger.exception("could not enqueue scan %s", scan_id)
+        fail_scan(scan_id, f"The scan could not be queued (is the Redis broker running?): {exc}")
+
+
+def execute_scan(scan_id: int) -> Scan | None:
+    """Run a queued scan and store its outcome. Always leaves the scan done or failed, never running.
+
+    A scan found 'running' is a redelivery after a worker died mid-scan: it is run again, up to MAX_ATTEMPTS.
+    """
+    with transaction.atomic():
+        scan = Scan.objects.select_for_update().select_related("site").filter(pk=scan_id).first()
+        if scan is None:
+            logger.warning("scan %s no longer exists; nothing to run", scan_id)
+            return None
+        if not scan.is_active:
+            return scan  # a duplicate delivery of finished work
+        if scan.attempts >= MAX_ATTEMPTS:
+            return _finish_failed(
+                scan, f"Gave up after {scan.attempts} attempts: the worker running it stopped each time."
+            )
+        scan.status = Scan.Status.RUNNING
+        scan.started_at = timezone.now()
+        scan.attempts += 1
+        scan.save(update_fields=["status", "started_at", "attempts"])
+
+    try:
+        return _run_and_store(scan)
+    except SoftTimeLimitExceeded:
+        return fail_scan(scan.pk, f"The scan exceeded {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped.")
+    except Exception as exc:
+        logger.exception("scan %s crashed", scan_id)
+        return fail_scan(scan.pk, f"The scan stopped on an internal error: {type(exc).__name__}: {exc}")
+
+
+def _run_and_store(scan: Scan) -> Scan:
+    # Imported here: the engine pulls in sslyze, which the web process never needs at import time.
+    from scanner.engine import scan as run_engine
+    from scanner.grading import grade
+    from scanner.report import build_report
+
+    site = scan.site
+    target = Target(host=site.hostname, https_port=site.https_port, http_port=site.http_port)
+    try:
+        result = run_engine(
+            target, policy=config.network_policy(), settings=config.scan_settings(), ca_file=config.ca_file()
+        )
+    except TargetRefused as exc:  # the address changed since submission and is no longer allowed
+        return fail_scan(scan.pk, str(exc))
+    grades = grade(result)
+    document = build_report(result, grades)
+
+    with transaction.atomic():
+        scan.status = Scan.Status.FAILED if result.error else Scan.Status.DONE
+        scan.error = result.error or ""
+        scan.finished_at = timezone.now()
+        scan.ip = result.ip or scan.ip
+        scan.security_grade = grades.security or ""
+        scan.security_ignoring_trust = grades.security_ignoring_trust or ""
+        scan.score = grades.score
+        scan.seo_score = grades.seo_score
+        scan.seo_grade = grades.seo_grade or ""
+        scan.result = document
+        scan.save()
+        scan.findings.all().delete()  # a redelivered scan may have stored some before its worker died
+        Finding.objects.bulk_create(
+            Finding(
+                scan=scan,
+                site=site,
+                finding_id=finding.id[:64],
+                area=(finding.area or "")[:32],
+                severity=str(finding.severity or "")[:16],
+                title=(finding.title or "")[:255],
+            )
+            for finding in grades.findings
+        )
+        if scan.status == Scan.Status.DONE:
+            Site.objects.filter(pk=site.pk).update(latest_scan=scan)
+    return scan
+
+
+def fail_scan(scan_id: int, reason: str) -> Scan | None:
+    with transaction.atomic():
+        scan = Scan.objects.select_for_update().filter(pk=scan_id).first()
+        if scan is None:
+            return None
+        return _finish_failed(scan, reason)
+
+
+def _finish_failed(scan: Scan, reason: str) -> Scan:
+    scan.status = Scan.Status.FAILED
+    scan.error = reason
+    scan.finished_at = timezone.now()
+    scan.save(update_fields=["status", "error", "finished_at"])
+    return scan

@@ -1,0 +1,1 @@
+"""The versioned JSON API (/api/v1/): thin DRF views over scanner.services and scanner.selectors."""

@@ -1,0 +1,84 @@
+"""One error body for every API failure: {"error": {"code": ..., "message": ..., "fields": {...}}}."""
+
+from __future__ import annotations
+
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from scanner.services import ScanRequestError
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+    default_detail = "The request body is too large."
+
+
+def error_response(code: str, message: str, *, status_code: int, fields: dict | None = None) -> Response:
+    return Response({"error": {"code": code, "message": message, "fields": fields or {}}}, status=status_code)
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, ScanRequestError):
+        return error_response(exc.code, exc.message, status_code=400, fields={exc.field: [exc.message]})
+
+    response = exception_handler(exc, context)  # maps Http404, PermissionDenied and APIException
+    if response is None:
+        return None  # a real bug: let Django's 500 handling (and its logging) take it
+
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        message = _first_message(fields) or "The request is invalid."
+        response.data = {"error": {"code": "invalid", "message": message, "fields": fields}}
+        return response
+
+    detail = getattr(exc, "detail", None)
+    code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+    if isinstance(exc, exceptions.NotFound) or response.status_code == 404:
+        code, detail = "not_found", "Not found."
+    response.data = {"error": {"code": str(code), "message": str(detail), "fields": {}}}
+    return response
+
+
+def _flatten(detail) -> dict[str, list[str]]:
+    """ValidationError detail as {field: [messages]}; errors not tied to a field go under "non_field_errors"."""
+    if isinstance(detail, dict):
+        flat: dict[str, list[str]] = {}
+        for name, value in detail.items():
+            if isinstance(value, dict):
+                for sub, messages in _flatten(value).items():
+                    flat[f"{name}.{sub}"] = messages
+            else:
+                flat[str(name)] = [str(item) for item in (value if isinstance(value, list) else [value])]
+        return flat
+    items = detail if isinstance(detail, list) else [detail]
+    return {"non_field_errors": [str(item) for item in items]}
+
+
+def _first_message(fields: dict[str, list[str]]) -> str | None:
+    for name, messages in fields.items():
+        if messages:
+            return messages[0] if name == "non_field_errors" else f"{name}: {messages[0]}"
+    return None
+
+
+def json_or_html_404(request, exception=None):
+    """URLs under /api/ that match no route answer in the API's error shape too (used when DEBUG is off)."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        body = {"error": {"code": "not_found", "message": f"No API endpoint at {request.path}.", "fields": {}}}
+        return JsonResponse(body, status=404)
+    return page_not_found(request, exception)
+
+
+def json_or_html_500(request):
+    from django.http import JsonResponse
+    from django.views.defaults import server_error
+
+    if request.path.startswith("/api/"):
+        body = {"error": {"code": "server_error", "message": "Internal server error.", "fields": {}}}
+        return JsonResponse(body, status=500)
+    return server_error(request)

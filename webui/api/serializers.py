@@ -1,0 +1,220 @@
+"""Input serializers validate what clients send (strictly: unknown fields are errors); output serializers
+shape what they read. Neither holds business logic: that lives in scanner.services."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from scanner.models import GRADE_ORDER, Finding, Portfolio, Scan, Site
+
+
+class StrictInputSerializer(serializers.Serializer):
+    """Rejects fields it does not know, so a typo ("hots") is an error instead of silently ignored."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class GradeField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=GRADE_ORDER, **kwargs)
+
+    def to_internal_value(self, data):
+        # "?grade=A+" arrives as "A " because '+' means space in a query string; accept it as meant.
+        if isinstance(data, str) and data.strip() and data.endswith(" "):
+            data = data.rstrip() + "+"
+        return super().to_internal_value(data)
+
+
+# --- Inputs ------------------------------------------------------------------
+
+
+class ScanCreateInput(StrictInputSerializer):
+    host = serializers.CharField(max_length=1000, help_text="Hostname or https:// URL without a path.")
+    port = serializers.IntegerField(min_value=1, max_value=65535, required=False, help_text="HTTPS port (443).")
+    http_port = serializers.IntegerField(
+        min_value=1, max_value=65535, required=False, help_text="Plain-HTTP port probed for the redirect (80)."
+    )
+    portfolio = serializers.IntegerField(min_value=1, required=False, help_text="Also add the site to this portfolio.")
+    max_age = serializers.IntegerField(
+        min_value=0,
+        required=False,
+        help_text="Seconds: return a finished scan at most this old instead of starting a new one.",
+    )
+
+
+class ScanFilter(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Scan.Status.choices, required=False)
+    site = serializers.IntegerField(min_value=1, required=False)
+
+
+class SiteFilter(serializers.Serializer):
+    grade = GradeField(required=False, help_text="Latest security grade equals this (A%2B for A+).")
+    below = GradeField(required=False, help_text="Latest security grade is worse than this, e.g. B.")
+    finding = serializers.CharField(max_length=64, required=False, help_text="Latest scan has this finding id.")
+
+
+class PortfolioInput(StrictInputSerializer):
+    name = serializers.CharField(max_length=100)
+
+
+class PortfolioSiteInput(StrictInputSerializer):
+    host = serializers.CharField(max_length=1000, required=False)
+    port = serializers.IntegerField(min_value=1, max_value=65535, required=False)
+    http_port = serializers.IntegerField(min_value=1, max_value=65535, required=False)
+    site = serializers.IntegerField(min_value=1, required=False)
+
+    def validate(self, attrs):
+        if ("host" in attrs) == ("site" in attrs):
+            raise serializers.ValidationError("Give either 'host' or 'site' (a site id), not both or neither.")
+        for name in ("port", "http_port"):
+            if name in attrs and "host" not in attrs:
+                raise serializers.ValidationError({name: [f"'{name}' goes with 'host'."]})
+        return attrs
+
+
+# --- Outputs -----------------------------------------------------------------
+
+
+def _absolute(context, name: str, pk: int) -> str:
+    path = reverse(name, kwargs={"pk": pk})
+    request = context.get("request")
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+class FindingOutput(serializers.ModelSerializer):
+    id = serializers.CharField(source="finding_id")
+
+    class Meta:
+        model = Finding
+        fields = ("id", "area", "severity", "title")
+
+
+class ScanSummaryOutput(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    site = serializers.IntegerField(source="site_id")
+    host = serializers.CharField(source="site.hostname")
+    https_port = serializers.IntegerField(source="site.https_port")
+    http_port = serializers.IntegerField(source="site.http_port")
+    portfolio = serializers.IntegerField(source="portfolio_id", allow_null=True)
+    security_grade = serializers.CharField(allow_null=True)
+    security_ignoring_trust = serializers.CharField(allow_null=True)
+    seo_grade = serializers.CharField(allow_null=True)
+    error = serializers.CharField(allow_null=True)
+
+    class Meta:
+        model = Scan
+        fields = (
+            "id",
+            "url",
+            "status",
+            "site",
+            "host",
+            "https_port",
+            "http_port",
+            "portfolio",
+            "requested_at",
+            "started_at",
+            "finished_at",
+            "security_grade",
+            "security_ignoring_trust",
+            "score",
+            "seo_score",
+            "seo_grade",
+            "error",
+            "ip",
+            "attempts",
+        )
+
+    def get_url(self, scan: Scan) -> str:
+        return _absolute(self.context, "api:scan-detail", scan.pk)
+
+    def to_representation(self, scan):
+        data = super().to_representation(scan)
+        # Empty strings in the database mean "no grade yet"; clients get null.
+        for name in ("security_grade", "security_ignoring_trust", "seo_grade", "error"):
+            data[name] = data[name] or None
+        return data
+
+
+class ScanDetailOutput(ScanSummaryOutput):
+    findings = FindingOutput(many=True, read_only=True)
+    result = serializers.JSONField(allow_null=True, help_text="The full report document once the scan finished.")
+
+    class Meta(ScanSummaryOutput.Meta):
+        fields = (*ScanSummaryOutput.Meta.fields, "findings", "result")
+
+
+class ScanAcceptedOutput(ScanSummaryOutput):
+    reused = serializers.SerializerMethodField(
+        help_text="True when an existing scan (recent, or already queued/running) answers the request."
+    )
+
+    class Meta(ScanSummaryOutput.Meta):
+        fields = (*ScanSummaryOutput.Meta.fields, "reused")
+
+    def get_reused(self, scan: Scan) -> bool:
+        return not self.context.get("created", True)
+
+
+class LatestScanOutput(serializers.ModelSerializer):
+    security_grade = serializers.CharField(allow_null=True)
+    seo_grade = serializers.CharField(allow_null=True)
+
+    class Meta:
+        model = Scan
+        fields = ("id", "finished_at", "security_grade", "score", "seo_score", "seo_grade")
+
+    def to_representation(self, scan):
+        data = super().to_representation(scan)
+        data["security_grade"] = data["security_grade"] or None
+        data["seo_grade"] = data["seo_grade"] or None
+        return data
+
+
+class SiteOutput(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    scans_url = serializers.SerializerMethodField()
+    latest_scan = LatestScanOutput(allow_null=True, read_only=True)
+
+    class Meta:
+        model = Site
+        fields = ("id", "url", "hostname", "https_port", "http_port", "created_at", "latest_scan", "scans_url")
+
+    def get_url(self, site: Site) -> str:
+        return _absolute(self.context, "api:site-detail", site.pk)
+
+    def get_scans_url(self, site: Site) -> str:
+        return _absolute(self.context, "api:site-scans", site.pk)
+
+
+class PortfolioSiteOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Site
+        fields = ("id", "hostname", "https_port", "http_port")
+
+
+class PortfolioOutput(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    sites = PortfolioSiteOutput(many=True, read_only=True)
+
+    class Meta:
+        model = Portfolio
+        fields = ("id", "url", "name", "created_at", "sites")
+
+    def get_url(self, portfolio: Portfolio) -> str:
+        return _absolute(self.context, "api:portfolio-detail", portfolio.pk)
+
+
+class BulkScanItemOutput(serializers.Serializer):
+    site = serializers.IntegerField()
+    host = serializers.CharField()
+    scan = ScanSummaryOutput(allow_null=True)
+    error = serializers.CharField(allow_null=True)

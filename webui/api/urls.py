@@ -1,0 +1,23 @@
+"""/api/v1/ routes. No trailing slashes, as the API documentation shows them."""
+
+from __future__ import annotations
+
+from django.urls import path
+from rest_framework.authtoken.views import obtain_auth_token
+
+from webui.api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("token", obtain_auth_token, name="token"),
+    path("scans", views.ScanListCreateApi.as_view(), name="scan-list"),
+    path("scans/<int:pk>", views.ScanDetailApi.as_view(), name="scan-detail"),
+    path("sites", views.SiteListApi.as_view(), name="site-list"),
+    path("sites/<int:pk>", views.SiteDetailApi.as_view(), name="site-detail"),
+    path("sites/<int:pk>/scans", views.SiteScanListApi.as_view(), name="site-scans"),
+    path("portfolios", views.PortfolioListCreateApi.as_view(), name="portfolio-list"),
+    path("portfolios/<int:pk>", views.PortfolioDetailApi.as_view(), name="portfolio-detail"),
+    path("portfolios/<int:pk>/sites", views.PortfolioSitesApi.as_view(), name="portfolio-sites"),
+    path("portfolios/<int:pk>/scan", views.PortfolioScanApi.as_view(), name="portfolio-scan"),
+]

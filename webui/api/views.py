@@ -1,0 +1,253 @@
+"""One view per resource and operation: validate input, call a service or selector, shape the output.
+
+Every lookup goes through scanner.selectors with request.user, so other users' objects are simply 404.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.db import connection
+from django.http import Http404, JsonResponse
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from scanner import selectors, services
+from webui.api import serializers as s
+from webui.api.errors import PayloadTooLarge
+
+# Scan requests are a few dozen bytes; nothing legitimate comes close to this.
+MAX_BODY_BYTES = 64 * 1024
+
+
+class LimitedJSONParser(JSONParser):
+    """JSON only, and at most MAX_BODY_BYTES: the body is never read past the limit."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        request = (parser_context or {}).get("request")
+        declared = request.META.get("CONTENT_LENGTH") if request is not None else None
+        if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+        raw = stream.read(MAX_BODY_BYTES + 1)
+        if len(raw) > MAX_BODY_BYTES:
+            raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+        try:
+            return json.loads(raw.decode((parser_context or {}).get("encoding") or "utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ParseError(f"The request body is not valid JSON: {exc}") from None
+
+
+class ApiView(APIView):
+    parser_classes = (LimitedJSONParser,)
+
+    def validated(self, serializer_class, data):
+        if data is None or (not data and not isinstance(data, dict)):
+            data = {}
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def paginated(self, queryset, serializer_class):
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        return paginator.get_paginated_response(
+            serializer_class(page, many=True, context={"request": self.request}).data
+        )
+
+    def output(self, serializer_class, instance, *, http_status=status.HTTP_200_OK, **context):
+        data = serializer_class(instance, context={"request": self.request, **context}).data
+        return Response(data, status=http_status)
+
+
+def _found(obj):
+    if obj is None:
+        raise Http404
+    return obj
+
+
+def _user_portfolio_or_field_error(user, portfolio_id: int | None):
+    if portfolio_id is None:
+        return None
+    portfolio = selectors.portfolio_get(user=user, portfolio_id=portfolio_id)
+    if portfolio is None:
+        raise ValidationError({"portfolio": ["You have no portfolio with this id."]})
+    return portfolio
+
+
+# --- Scans -------------------------------------------------------------------
+
+
+class ScanListCreateApi(ApiView):
+    @extend_schema(parameters=[s.ScanFilter], responses=s.ScanSummaryOutput(many=True), operation_id="scans_list")
+    def get(self, request):
+        filters = s.ScanFilter(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        site = None
+        if "site" in filters.validated_data:
+            site = _found(selectors.site_get(user=request.user, site_id=filters.validated_data["site"]))
+        scans = selectors.scan_list(user=request.user, site=site, status=filters.validated_data.get("status"))
+        return self.paginated(scans, s.ScanSummaryOutput)
+
+    @extend_schema(
+        request=s.ScanCreateInput,
+        responses={202: s.ScanAcceptedOutput, 200: s.ScanAcceptedOutput},
+        description="Queue a scan (202). With max_age, a finished scan at most that old is returned instead (200). "
+        "A scan already queued or running for the site is returned rather than queuing a second one (202).",
+    )
+    def post(self, request):
+        data = self.validated(s.ScanCreateInput, request.data)
+        portfolio = _user_portfolio_or_field_error(request.user, data.get("portfolio"))
+        scan, created = services.submit_scan(
+            request.user,
+            data["host"],
+            port=data.get("port"),
+            http_port=data.get("http_port"),
+            portfolio=portfolio,
+            max_age=data.get("max_age"),
+        )
+        http_status = status.HTTP_200_OK if scan.status == scan.Status.DONE else status.HTTP_202_ACCEPTED
+        response = self.output(s.ScanAcceptedOutput, scan, http_status=http_status, created=created)
+        response["Location"] = response.data["url"]
+        return response
+
+
+class ScanDetailApi(ApiView):
+    @extend_schema(responses=s.ScanDetailOutput)
+    def get(self, request, pk: int):
+        scan = _found(selectors.scan_get(user=request.user, scan_id=pk))
+        return self.output(s.ScanDetailOutput, scan)
+
+
+# --- Sites -------------------------------------------------------------------
+
+
+class SiteListApi(ApiView):
+    @extend_schema(parameters=[s.SiteFilter], responses=s.SiteOutput(many=True))
+    def get(self, request):
+        filters = s.SiteFilter(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return self.paginated(selectors.site_list(user=request.user, **filters.validated_data), s.SiteOutput)
+
+
+class SiteDetailApi(ApiView):
+    @extend_schema(responses=s.SiteOutput)
+    def get(self, request, pk: int):
+        return self.output(s.SiteOutput, _found(selectors.site_get(user=request.user, site_id=pk)))
+
+
+class SiteScanListApi(ApiView):
+    @extend_schema(responses=s.ScanSummaryOutput(many=True), operation_id="sites_scans_list")
+    def get(self, request, pk: int):
+        site = _found(selectors.site_get(user=request.user, site_id=pk))
+        return self.paginated(selectors.scan_list(user=request.user, site=site), s.ScanSummaryOutput)
+
+
+# --- Portfolios --------------------------------------------------------------
+
+
+class PortfolioListCreateApi(ApiView):
+    @extend_schema(responses=s.PortfolioOutput(many=True), operation_id="portfolios_list")
+    def get(self, request):
+        return self.paginated(selectors.portfolio_list(user=request.user), s.PortfolioOutput)
+
+    @extend_schema(request=s.PortfolioInput, responses={201: s.PortfolioOutput})
+    def post(self, request):
+        data = self.validated(s.PortfolioInput, request.data)
+        portfolio = services.portfolio_create(owner=request.user, name=data["name"])
+        return self.output(s.PortfolioOutput, portfolio, http_status=status.HTTP_201_CREATED)
+
+
+class PortfolioDetailApi(ApiView):
+    @extend_schema(responses=s.PortfolioOutput)
+    def get(self, request, pk: int):
+        return self.output(s.PortfolioOutput, self._portfolio(request, pk))
+
+    @extend_schema(request=s.PortfolioInput, responses=s.PortfolioOutput)
+    def patch(self, request, pk: int):
+        portfolio = self._portfolio(request, pk)
+        data = self.validated(s.PortfolioInput, request.data)
+        return self.output(s.PortfolioOutput, services.portfolio_rename(portfolio, name=data["name"]))
+
+    put = patch
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk: int):
+        self._portfolio(request, pk).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @staticmethod
+    def _portfolio(request, pk: int):
+        return _found(selectors.portfolio_get(user=request.user, portfolio_id=pk))
+
+
+class PortfolioSitesApi(ApiView):
+    @extend_schema(request=s.PortfolioSiteInput, responses={200: s.PortfolioOutput})
+    def post(self, request, pk: int):
+        portfolio = _found(selectors.portfolio_get(user=request.user, portfolio_id=pk))
+        data = self.validated(s.PortfolioSiteInput, request.data)
+        if "site" in data:
+            services.portfolio_add_site(portfolio, site=self._own_site(request, data["site"]))
+        else:
+            services.portfolio_add_site(
+                portfolio, host=data["host"], port=data.get("port"), http_port=data.get("http_port")
+            )
+        return self.output(s.PortfolioOutput, selectors.portfolio_get(user=request.user, portfolio_id=pk))
+
+    @extend_schema(request=s.PortfolioSiteInput, responses={200: s.PortfolioOutput})
+    def delete(self, request, pk: int):
+        portfolio = _found(selectors.portfolio_get(user=request.user, portfolio_id=pk))
+        data = self.validated(s.PortfolioSiteInput, request.data)
+        if "site" in data:
+            site = self._own_site(request, data["site"])
+        else:
+            target = services.parsed_target(data["host"], port=data.get("port"))
+            site = selectors.site_for_host(user=request.user, hostname=target.host, https_port=target.https_port)
+            if site is None or not portfolio.sites.filter(pk=site.pk).exists():
+                raise ValidationError({"host": [f"{target} is not in this portfolio."]})
+        services.portfolio_remove_site(portfolio, site=site)
+        return self.output(s.PortfolioOutput, selectors.portfolio_get(user=request.user, portfolio_id=pk))
+
+    @staticmethod
+    def _own_site(request, site_id: int):
+        site = selectors.site_get(user=request.user, site_id=site_id)
+        if site is None:
+            raise ValidationError({"site": ["You have no site with this id."]})
+        return site
+
+
+class PortfolioScanApi(ApiView):
+    @extend_schema(request=None, responses={202: s.BulkScanItemOutput(many=True)})
+    def post(self, request, pk: int):
+        portfolio = _found(selectors.portfolio_get(user=request.user, portfolio_id=pk))
+        self.validated(s.StrictInputSerializer, request.data)  # no options yet: any field is unknown
+        items = [
+            {"site": site.pk, "host": str(site), "scan": scan, "error": error}
+            for site, scan, error in services.submit_portfolio_scans(portfolio)
+        ]
+        return Response(
+            s.BulkScanItemOutput(items, many=True, context={"request": request}).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+# --- Health ------------------------------------------------------------------
+
+
+def healthz(request):
+    """Liveness plus a database round trip; no authentication, no Redis (a worker outage is not a web outage)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = "ok"
+    except Exception as exc:  # noqa: BLE001 - report, don't raise: the probe wants a JSON answer either way
+        database = f"error: {type(exc).__name__}"
+    healthy = database == "ok"
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", "database": database},
+        status=200 if healthy else 503,
+    )

@@ -1,0 +1,154 @@
+"""Shapes the stored scan report (scanner.report's document) into what the templates show.
+
+Templates stay free of logic: every grouping, ordering and date calculation happens here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from scanner.engine.results import PROTOCOLS
+from scanner.models import Scan, Site
+
+# Areas in the order a reader should meet them, with headings people recognise.
+AREA_TITLES = {
+    "certificate": "Certificate",
+    "protocol": "Protocols and ciphers",
+    "cipher": "Protocols and ciphers",
+    "vulnerability": "Vulnerabilities",
+    "http": "Redirects and HSTS",
+    "redirect": "Redirects and HSTS",
+    "hsts": "Redirects and HSTS",
+    "seo": "SEO",
+}
+SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
+# Protocols that should be off; the matrix marks them as a problem when a server offers them.
+LEGACY_PROTOCOLS = {"SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1"}
+
+
+def grade_css(grade: str | None) -> str:
+    """A CSS class per grade family, so A+/A/A- share a colour and T/M look as bad as F."""
+    if not grade:
+        return "grade-none"
+    return {"A": "grade-a", "B": "grade-b", "C": "grade-c", "D": "grade-d", "E": "grade-d"}.get(grade[0], "grade-f")
+
+
+def days_until(iso_timestamp: str | None) -> int | None:
+    moment = parse_datetime(iso_timestamp) if iso_timestamp else None
+    if moment is None:
+        return None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, UTC)
+    # Truncate toward zero, so a certificate that expired 10 days and a few minutes ago reads "10 days".
+    return int((moment - timezone.now()).total_seconds() / 86400)
+
+
+@dataclass
+class OverviewRow:
+    site: Site
+    grade: str
+    grade_css: str
+    seo_score: int | None
+    days_to_expiry: int | None
+    last_status: str | None
+    last_requested_at: datetime | None
+    last_error: str
+
+    @property
+    def days_since_expiry(self) -> int | None:
+        return -self.days_to_expiry if self.days_to_expiry is not None and self.days_to_expiry < 0 else None
+
+
+def overview_row(site: Site) -> OverviewRow:
+    scan = site.latest_scan
+    grade = scan.security_grade if scan else ""
+    return OverviewRow(
+        site=site,
+        grade=grade,
+        grade_css=grade_css(grade),
+        seo_score=scan.seo_score if scan else None,
+        days_to_expiry=days_until(getattr(site, "cert_not_after", None)),
+        last_status=site.last_status,
+        last_requested_at=site.last_requested_at,
+        last_error=site.last_error or "",
+    )
+
+
+@dataclass
+class FindingGroup:
+    title: str
+    findings: list[dict]
+
+
+def group_findings(findings: list[dict]) -> list[FindingGroup]:
+    groups: dict[str, list[dict]] = {}
+    for finding in findings:
+        title = AREA_TITLES.get(finding.get("area") or "", (finding.get("area") or "Other").capitalize())
+        groups.setdefault(title, []).append(finding)
+    order = list(dict.fromkeys(AREA_TITLES.values()))
+    ranked = sorted(groups.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+    return [FindingGroup(title, sorted(items, key=_severity_rank)) for title, items in ranked]
+
+
+def _severity_rank(finding: dict) -> int:
+    severity = str(finding.get("severity") or "").lower()
+    return SEVERITY_ORDER.index(severity) if severity in SEVERITY_ORDER else len(SEVERITY_ORDER)
+
+
+def protocol_matrix(protocols: dict | None) -> list[dict]:
+    if not protocols:
+        return []
+    rows = []
+    for name in PROTOCOLS:
+        offered = bool(protocols.get(name))
+        # Offering a legacy protocol is a problem; so is lacking TLS 1.2, the baseline every client speaks.
+        problem = offered if name in LEGACY_PROTOCOLS else (name == "TLSv1.2" and not offered)
+        rows.append({"name": name, "offered": offered, "problem": problem})
+    return rows
+
+
+def changes_since_previous(history: list[Scan]) -> dict | None:
+    """Findings that appeared or went away between the two most recent finished scans."""
+    finished = [scan for scan in history if scan.status == Scan.Status.DONE and scan.result]
+    if len(finished) < 2:
+        return None
+    current, previous = finished[0], finished[1]
+    now_ids = {f["id"]: f for f in current.result.get("findings", [])}
+    before_ids = {f["id"]: f for f in previous.result.get("findings", [])}
+    return {
+        "previous": previous,
+        "grade_before": previous.security_grade,
+        "grade_now": current.security_grade,
+        "new": [now_ids[key] for key in now_ids.keys() - before_ids.keys()],
+        "resolved": [before_ids[key] for key in before_ids.keys() - now_ids.keys()],
+    }
+
+
+def site_report_context(site: Site, history: list[Scan]) -> dict:
+    latest_attempt = history[0] if history else None
+    scan = site.latest_scan
+    report = (scan.result or {}) if scan else {}
+    findings = report.get("findings") or []
+    certificate = report.get("certificate")
+    return {
+        "site": site,
+        "scan": scan,
+        "latest_attempt": latest_attempt,
+        "in_progress": bool(latest_attempt and latest_attempt.is_active),
+        "report": report,
+        "grade": report.get("grade") or {},
+        "grade_css": grade_css(scan.security_grade if scan else None),
+        "caps": [finding for finding in findings if finding.get("cap")],
+        "finding_groups": group_findings(findings),
+        "certificate": certificate,
+        "days_to_expiry": days_until(certificate.get("not_after")) if certificate else None,
+        "protocols": protocol_matrix(report.get("protocols")),
+        "redirects": report.get("redirects"),
+        "hsts": report.get("hsts"),
+        "history": [(item, grade_css(item.security_grade)) for item in history],
+        "changes": changes_since_previous(history),
+    }

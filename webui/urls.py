@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from webui.api.views import healthz
+
+urlpatterns = [
+    path("api/v1/", include("webui.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("accounts/", include("django.contrib.auth.urls")),  # login, logout, password change (name "login")
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("", include("webui.dashboard.urls")),
+]
+
+handler404 = "webui.api.errors.json_or_html_404"
+handler500 = "webui.api.errors.json_or_html_500"
