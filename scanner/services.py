@@ -237,8 +237,12 @@ def _run_and_store(scan: Scan) -> Scan:
     except TargetRefused as exc:  # the address changed since submission and is no longer allowed
         return fail_scan(scan.pk, str(exc))
     grades = grade(result)
-    document = build_report(result, grades)
+    return store_outcome(scan, result, grades, build_report(result, grades))
 
+
+def store_outcome(scan: Scan, result, grades, document: dict) -> Scan:
+    """Persist a finished engine run (done or failed) with its grades, findings and report document."""
+    site = scan.site
     with transaction.atomic():
         scan.status = Scan.Status.FAILED if result.error else Scan.Status.DONE
         scan.error = result.error or ""
@@ -282,3 +286,15 @@ def _finish_failed(scan: Scan, reason: str) -> Scan:
     scan.finished_at = timezone.now()
     scan.save(update_fields=["status", "error", "finished_at"])
     return scan
+
+
+def record_cli_scan(owner_username: str, target: Target, result, grades, document: dict) -> Scan:
+    """Store a scan run synchronously by `manage.py scan` under `owner_username` (created if needed)."""
+    from django.contrib.auth import get_user_model
+
+    owner, _ = get_user_model().objects.get_or_create(username=owner_username)
+    site = site_for_target(owner, target, http_port_given=True)
+    scan = Scan.objects.create(
+        site=site, status=Scan.Status.RUNNING, started_at=result.started_at, attempts=1, ip=result.ip
+    )
+    return store_outcome(scan, result, grades, document)

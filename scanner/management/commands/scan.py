@@ -29,6 +29,7 @@ class Command(BaseCommand):
                             help="also allow scanning this private/loopback network")
         parser.add_argument("--ca-file", default=None, help="extra trusted CA bundle (PEM)")
         parser.add_argument("--json", action="store_true", help="print the full JSON report")
+        parser.add_argument("--owner", default="cli", help="user the stored scan belongs to (created if missing)")
         parser.add_argument("--no-store", action="store_true", help="do not save the scan in the database")
 
     def handle(self, *args, **options):
@@ -45,9 +46,9 @@ class Command(BaseCommand):
         grades = grade(result)
         report = build_report(result, grades)
         if not options["no_store"]:
-            from scanner.services import store_cli_scan
+            from scanner.services import record_cli_scan
 
-            store_cli_scan(target, result, grades, report)
+            record_cli_scan(options["owner"], target, result, grades, report)
         if options["json"]:
             self.stdout.write(json.dumps(report, indent=2))
         else:
@@ -56,9 +57,17 @@ class Command(BaseCommand):
             raise CommandError(f"scan failed: {result.error}")
 
     def _print_summary(self, report):
-        grades = report["grades"]
-        self.stdout.write(f"{report['host']}:{report['https_port']} ({report['ip']}) {report['status']} in {report['duration_s']} s")
-        self.stdout.write(f"  security grade: {grades['security'] or '-'} (ignoring trust: {grades['security_ignoring_trust'] or '-'}, score {grades['score']})")
+        grades, target = report["grade"], report["target"]
+        self.stdout.write(
+            f"{target['host']}:{target['port']} ({target['ip']}) {report['status']} in {report['duration_s']} s"
+        )
+        if report["error"]:
+            self.stdout.write(f"  error: {report['error']}")
+        self.stdout.write(
+            f"  security grade: {grades['security'] or '-'} "
+            f"(ignoring trust: {grades['security_ignoring_trust'] or '-'}, score {grades['score']})"
+        )
         self.stdout.write(f"  SEO readiness:  {grades['seo_score']} ({grades['seo_grade'] or '-'})")
         for finding in report["findings"]:
             self.stdout.write(f"  [{finding['severity']:8}] {finding['id']}: {finding['title']}")
+            self.stdout.write(f"             fix: {finding['remediation']}")
