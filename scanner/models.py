@@ -27,6 +27,8 @@ class Site(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # The most recent scan that finished with a result; failed attempts do not erase the last known state.
     latest_scan = models.ForeignKey("Scan", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The owner's opt-in for /badge/<id>.svg; a badge reveals the grade to anyone with the URL.
+    badge_public = models.BooleanField(default=False)
 
     class Meta:
         ordering = ("hostname", "https_port")
@@ -43,6 +45,10 @@ class Portfolio(models.Model):
     name = models.CharField(max_length=100)
     sites = models.ManyToManyField(Site, blank=True, related_name="portfolios")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The celery-beat entry that rescans this portfolio; managed by scanner.schedules, null when unscheduled.
+    schedule_task = models.OneToOneField(
+        "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL, related_name="portfolio"
+    )
 
     class Meta:
         ordering = ("name",)
@@ -77,6 +83,7 @@ class Scan(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)  # the address checked and scanned
     attempts = models.PositiveSmallIntegerField(default=0)  # >1 means a worker died and Celery redelivered
     celery_task_id = models.CharField(max_length=64, blank=True, default="")
+    changes = models.JSONField(null=True, blank=True)  # scanner.changes.compare_reports vs the previous done scan
 
     class Meta:
         ordering = ("-requested_at", "-id")
@@ -117,3 +124,44 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.finding_id} on {self.site}"
+
+
+class Alert(models.Model):
+    """One notification about a site. `state_key` identifies the condition's state (e.g. the expiring
+    certificate's fingerprint), so the same state never alerts twice."""
+
+    class Kind(models.TextChoices):
+        CERT_EXPIRING = "cert_expiring"
+        GRADE_DROPPED = "grade_dropped"
+        UNREACHABLE = "unreachable"
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="alerts")
+    scan = models.ForeignKey(Scan, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    state_key = models.CharField(max_length=128)
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    delivery_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = (
+            models.UniqueConstraint(fields=["site", "kind", "state_key"], name="alert_once_per_state"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.site}"
+
+
+class WebhookEndpoint(models.Model):
+    """Where a user's alerts are POSTed, signed with `secret` (X-Scanner-Signature: sha256=<hmac>)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=128)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.url

@@ -15,6 +15,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from scanner import config
+from scanner.alerts import evaluate_alerts
+from scanner.changes import compare_reports
 from scanner.models import Finding, Portfolio, Scan, Site
 from scanner.netpolicy import TargetRefused
 from scanner.targets import InvalidTarget, Target, parse_target
@@ -135,22 +137,31 @@ def submit_scan(
         return _request_scan(site, address=address, portfolio=portfolio, max_age=max_age)
 
 
-def submit_portfolio_scans(portfolio: Portfolio) -> list[tuple[Site, Scan | None, str | None]]:
-    """Scan every site of a portfolio. One refused site does not stop the others: it gets an error instead."""
+def submit_portfolio_scans(
+    portfolio: Portfolio, *, batch_size: int | None = None, batch_interval: int = 0
+) -> list[tuple[Site, Scan | None, str | None]]:
+    """Scan every site of a portfolio. One refused site does not stop the others: it gets an error instead.
+
+    With batch_size, the n-th site's scan starts (n // batch_size) * batch_interval seconds later, so a large
+    portfolio reaches the workers in waves instead of all at once.
+    """
     outcomes: list[tuple[Site, Scan | None, str | None]] = []
-    for site in portfolio.sites.order_by("hostname", "https_port"):
+    for index, site in enumerate(portfolio.sites.order_by("hostname", "https_port")):
+        countdown = index // batch_size * batch_interval if batch_size else 0
         try:
             address = config.network_policy().resolve(site.hostname)
         except TargetRefused as exc:
             outcomes.append((site, None, str(exc)))
             continue
         with transaction.atomic():
-            scan, _ = _request_scan(site, address=address, portfolio=portfolio, max_age=None)
+            scan, _ = _request_scan(site, address=address, portfolio=portfolio, max_age=None, countdown=countdown)
         outcomes.append((site, scan, None))
     return outcomes
 
 
-def _request_scan(site: Site, *, address: str, portfolio: Portfolio | None, max_age: int | None) -> tuple[Scan, bool]:
+def _request_scan(
+    site: Site, *, address: str, portfolio: Portfolio | None, max_age: int | None, countdown: int = 0
+) -> tuple[Scan, bool]:
     # Locking the site row serialises concurrent requests for it (PostgreSQL); the partial unique
     # constraint on Scan is the backstop where row locks do not exist (SQLite serialises writers anyway).
     Site.objects.select_for_update().filter(pk=site.pk).first()
@@ -175,16 +186,18 @@ def _request_scan(site: Site, *, address: str, portfolio: Portfolio | None, max_
         site=site, portfolio=portfolio, status=Scan.Status.QUEUED, ip=address, celery_task_id=str(uuid.uuid4())
     )
     # After commit, so a worker never picks up a scan id whose row it cannot see yet.
-    transaction.on_commit(lambda: _enqueue(scan.pk, scan.celery_task_id))
+    transaction.on_commit(lambda: _enqueue(scan.pk, scan.celery_task_id, countdown=countdown))
     return scan, True
 
 
-def _enqueue(scan_id: int, task_id: str) -> None:
+def _enqueue(scan_id: int, task_id: str, *, countdown: int = 0) -> None:
     from scanner.tasks import run_scan
 
     # A dedicated queue lets the end-to-end tests run beside a development worker without either stealing scans.
     queue = getattr(settings, "SCANNER_SCAN_QUEUE", None)
     options = {"queue": queue} if queue else {}
+    if countdown:
+        options["countdown"] = countdown
     try:
         run_scan.apply_async(args=[scan_id], task_id=task_id, **options)
     except Exception as exc:  # broker down: say so on the scan instead of leaving it queued forever
@@ -254,6 +267,7 @@ def store_outcome(scan: Scan, result, grades, document: dict) -> Scan:
         scan.seo_score = grades.seo_score
         scan.seo_grade = grades.seo_grade or ""
         scan.result = document
+        scan.changes = None if result.error else changes_since_previous(scan)
         scan.save()
         scan.findings.all().delete()  # a redelivered scan may have stored some before its worker died
         Finding.objects.bulk_create(
@@ -269,7 +283,22 @@ def store_outcome(scan: Scan, result, grades, document: dict) -> Scan:
         )
         if scan.status == Scan.Status.DONE:
             Site.objects.filter(pk=site.pk).update(latest_scan=scan)
+        evaluate_alerts(scan)
     return scan
+
+
+def changes_since_previous(scan: Scan) -> dict:
+    """compare_reports against the site's previous done scan, plus that scan's id."""
+    previous = (
+        Scan.objects.filter(site_id=scan.site_id, status=Scan.Status.DONE)
+        .exclude(pk=scan.pk)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+    return {
+        **compare_reports(previous.result if previous else None, scan.result or {}),
+        "previous_scan_id": previous.pk if previous else None,
+    }
 
 
 def fail_scan(scan_id: int, reason: str) -> Scan | None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import httpx
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import OperationalError
 
-from scanner import services
+from scanner import alerts, services
+from scanner.models import Alert
 
 
 @shared_task(
@@ -32,3 +34,46 @@ def run_scan(self, scan_id: int) -> str | None:
             scan_id, f"The scan exceeded {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped."
         )
     return scan.status if scan is not None else None
+
+
+@shared_task
+def rescan_portfolio(portfolio_id: int) -> int:
+    """Scheduled by celery beat (scanner.schedules): queue a scan of every site in the portfolio, in batches."""
+    from scanner.models import Portfolio
+
+    portfolio = Portfolio.objects.filter(pk=portfolio_id).first()
+    if portfolio is None:
+        return 0  # deleted since beat read its schedule
+    outcomes = services.submit_portfolio_scans(
+        portfolio,
+        batch_size=settings.SCANNER_RESCAN_BATCH_SIZE,
+        batch_interval=settings.SCANNER_RESCAN_BATCH_INTERVAL,
+    )
+    return sum(1 for _, scan, _ in outcomes if scan is not None)
+
+
+@shared_task(
+    bind=True,
+    # A receiver that is down or answering 5xx gets the alert later: 2, 4, 8, 16, 32 s (capped), then give up.
+    autoretry_for=(alerts.WebhookServerError, httpx.TransportError),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=False,
+    max_retries=5,
+)
+def deliver_alert(self, alert_id: int) -> str:
+    alert = Alert.objects.select_related("site__owner").filter(pk=alert_id).first()
+    if alert is None or alert.delivered_at is not None:
+        return "skipped"
+    if self.request.retries == 0:
+        try:
+            alerts.email_alert(alert)  # once; only the webhooks are retried
+        except Exception as exc:  # noqa: BLE001 - a broken mail setup must not stop the webhooks
+            alerts.mark_failed(alert, exc)
+    try:
+        alerts.deliver_webhooks(alert)
+    except Exception as exc:
+        alerts.mark_failed(alert, exc)
+        raise
+    alerts.mark_delivered(alert)
+    return "delivered"

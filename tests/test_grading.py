@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from scanner.engine.results import (
     CertificateInfo,
@@ -19,7 +19,7 @@ from scanner.grading import Finding, Grades, grade
 from scanner.grading.scoring import ssl_labs_score
 
 HOST = "example.com"
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 # --- factories -----------------------------------------------------------------------------------------

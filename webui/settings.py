@@ -159,3 +159,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 SCANNER_SCAN_QUEUE = os.environ.get("SCANNER_SCAN_QUEUE", "celery")  # Celery queue scans are sent to
+# Scheduled portfolio rescans are released to the workers in batches: this many scans every this many seconds.
+SCANNER_RESCAN_BATCH_SIZE = int(os.environ.get("SCANNER_RESCAN_BATCH_SIZE", "50"))
+SCANNER_RESCAN_BATCH_INTERVAL = int(os.environ.get("SCANNER_RESCAN_BATCH_INTERVAL", "60"))
+# An alert is raised when a site's certificate expires within this many days.
+SCANNER_ALERT_EXPIRY_DAYS = int(os.environ.get("SCANNER_ALERT_EXPIRY_DAYS", "21"))

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from webui.api.views import healthz
+from webui.badge import grade_badge
 
 urlpatterns = [
     path("api/v1/", include("webui.api.urls")),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),  # login, logout, password change (name "login")
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("badge/<int:site_id>.svg", grade_badge, name="grade-badge"),
     path("", include("webui.dashboard.urls")),
 ]
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from scanner.models import GRADE_ORDER, Finding, Portfolio, Scan, Site
+from scanner.schedules import SCHEDULE_KINDS, describe_schedule
 
 
 class StrictInputSerializer(serializers.Serializer):
@@ -80,6 +81,17 @@ class PortfolioSiteInput(StrictInputSerializer):
         return attrs
 
 
+class PortfolioScheduleInput(StrictInputSerializer):
+    kind = serializers.ChoiceField(choices=SCHEDULE_KINDS)
+    cron = serializers.CharField(
+        max_length=200, required=False, allow_null=True, help_text="With kind 'cron': 'minute hour dom month dow'."
+    )
+
+
+class PortfolioImportInput(StrictInputSerializer):
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text="host[,port][,tag;tag] per line.")
+
+
 # --- Outputs -----------------------------------------------------------------
 
 
@@ -147,9 +159,12 @@ class ScanSummaryOutput(serializers.ModelSerializer):
 class ScanDetailOutput(ScanSummaryOutput):
     findings = FindingOutput(many=True, read_only=True)
     result = serializers.JSONField(allow_null=True, help_text="The full report document once the scan finished.")
+    changes = serializers.JSONField(
+        allow_null=True, help_text="What changed since the site's previous finished scan (scanner.changes)."
+    )
 
     class Meta(ScanSummaryOutput.Meta):
-        fields = (*ScanSummaryOutput.Meta.fields, "findings", "result")
+        fields = (*ScanSummaryOutput.Meta.fields, "findings", "result", "changes")
 
 
 class ScanAcceptedOutput(ScanSummaryOutput):
@@ -204,10 +219,14 @@ class PortfolioSiteOutput(serializers.ModelSerializer):
 class PortfolioOutput(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     sites = PortfolioSiteOutput(many=True, read_only=True)
+    schedule = serializers.SerializerMethodField()
 
     class Meta:
         model = Portfolio
-        fields = ("id", "url", "name", "created_at", "sites")
+        fields = ("id", "url", "name", "created_at", "schedule", "sites")
+
+    def get_schedule(self, portfolio: Portfolio) -> dict | None:
+        return describe_schedule(portfolio)
 
     def get_url(self, portfolio: Portfolio) -> str:
         return _absolute(self.context, "api:portfolio-detail", portfolio.pk)
@@ -218,3 +237,18 @@ class BulkScanItemOutput(serializers.Serializer):
     host = serializers.CharField()
     scan = ScanSummaryOutput(allow_null=True)
     error = serializers.CharField(allow_null=True)
+
+
+class ImportErrorOutput(serializers.Serializer):
+    line_no = serializers.IntegerField()
+    line = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class ImportReportOutput(serializers.Serializer):
+    created = serializers.IntegerField()
+    existing = serializers.IntegerField()
+    errors = serializers.SerializerMethodField()
+
+    def get_errors(self, report) -> list[dict]:
+        return [{"line_no": line_no, "line": line, "reason": reason} for line_no, line, reason in report.errors]

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, register_converter
 from rest_framework.authtoken.views import obtain_auth_token
 
 from webui.api import views
+
+
+class ExportFormatConverter:
+    regex = "csv|json"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ExportFormatConverter, "export_format")
 
 app_name = "api"
 
@@ -20,4 +33,11 @@ urlpatterns = [
     path("portfolios/<int:pk>", views.PortfolioDetailApi.as_view(), name="portfolio-detail"),
     path("portfolios/<int:pk>/sites", views.PortfolioSitesApi.as_view(), name="portfolio-sites"),
     path("portfolios/<int:pk>/scan", views.PortfolioScanApi.as_view(), name="portfolio-scan"),
+    path("portfolios/<int:pk>/schedule", views.PortfolioScheduleApi.as_view(), name="portfolio-schedule"),
+    path("portfolios/<int:pk>/import", views.PortfolioImportApi.as_view(), name="portfolio-import"),
+    path(
+        "portfolios/<int:pk>/export.<export_format:fmt>",
+        views.PortfolioExportApi.as_view(),
+        name="portfolio-export",
+    ),
 ]

@@ -8,38 +8,61 @@ from __future__ import annotations
 import json
 
 from django.db import connection
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from scanner import selectors, services
+from scanner import exports, imports, schedules, selectors, services
 from webui.api import serializers as s
 from webui.api.errors import PayloadTooLarge
 
 # Scan requests are a few dozen bytes; nothing legitimate comes close to this.
 MAX_BODY_BYTES = 64 * 1024
+# A 10,000-line import of long hostnames with tags.
+MAX_IMPORT_BYTES = 4 * 1024 * 1024
 
 
 class LimitedJSONParser(JSONParser):
-    """JSON only, and at most MAX_BODY_BYTES: the body is never read past the limit."""
+    """JSON only, and at most max_bytes: the body is never read past the limit."""
+
+    max_bytes = MAX_BODY_BYTES
 
     def parse(self, stream, media_type=None, parser_context=None):
         request = (parser_context or {}).get("request")
         declared = request.META.get("CONTENT_LENGTH") if request is not None else None
-        if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.")
-        raw = stream.read(MAX_BODY_BYTES + 1)
-        if len(raw) > MAX_BODY_BYTES:
-            raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            raise PayloadTooLarge(f"The request body is larger than {self.max_bytes // 1024} KiB.")
+        raw = stream.read(self.max_bytes + 1)
+        if len(raw) > self.max_bytes:
+            raise PayloadTooLarge(f"The request body is larger than {self.max_bytes // 1024} KiB.")
         try:
             return json.loads(raw.decode((parser_context or {}).get("encoding") or "utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError(f"The request body is not valid JSON: {exc}") from None
+
+
+class LimitedTextParser(BaseParser):
+    """text/plain bodies (bulk imports), read up to MAX_IMPORT_BYTES and returned as {"text": ...}."""
+
+    media_type = "text/plain"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        raw = stream.read(MAX_IMPORT_BYTES + 1)
+        if len(raw) > MAX_IMPORT_BYTES:
+            raise PayloadTooLarge(f"The import is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MiB.")
+        try:
+            return {"text": raw.decode((parser_context or {}).get("encoding") or "utf-8")}
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"The import is not valid UTF-8 text: {exc}") from None
+
+
+class ImportJSONParser(LimitedJSONParser):
+    max_bytes = MAX_IMPORT_BYTES
 
 
 class ApiView(APIView):
@@ -233,6 +256,41 @@ class PortfolioScanApi(ApiView):
             s.BulkScanItemOutput(items, many=True, context={"request": request}).data,
             status=status.HTTP_202_ACCEPTED,
         )
+
+
+class PortfolioScheduleApi(ApiView):
+    @extend_schema(request=s.PortfolioScheduleInput, responses=s.PortfolioOutput)
+    def put(self, request, pk: int):
+        portfolio = _found(selectors.portfolio_get(user=request.user, portfolio_id=pk))
+        data = self.validated(s.PortfolioScheduleInput, request.data)
+        schedules.set_portfolio_schedule(portfolio, data["kind"], data.get("cron"))
+        return self.output(s.PortfolioOutput, selectors.portfolio_get(user=request.user, portfolio_id=pk))
+
+
+class PortfolioImportApi(ApiView):
+    parser_classes = (ImportJSONParser, LimitedTextParser)
+
+    @extend_schema(request=s.PortfolioImportInput, responses=s.ImportReportOutput)
+    def post(self, request, pk: int):
+        portfolio = _found(selectors.portfolio_get(user=request.user, portfolio_id=pk))
+        data = self.validated(s.PortfolioImportInput, request.data)
+        report = imports.import_sites(request.user, portfolio, data["text"])
+        return self.output(s.ImportReportOutput, report)
+
+
+class PortfolioExportApi(ApiView):
+    FORMATS = {
+        "csv": (exports.csv_lines, "text/csv; charset=utf-8"),
+        "json": (exports.json_chunks, "application/json"),
+    }
+
+    @extend_schema(responses={(200, "text/csv"): str, (200, "application/json"): str})
+    def get(self, request, pk: int, fmt: str):
+        portfolio = _found(selectors.portfolio_get(user=request.user, portfolio_id=pk))
+        stream, content_type = self.FORMATS[fmt]
+        response = StreamingHttpResponse(stream(portfolio), content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="portfolio-{portfolio.pk}.{fmt}"'
+        return response
 
 
 # --- Health ------------------------------------------------------------------

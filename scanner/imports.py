@@ -1,0 +1,77 @@
+"""Bulk import of sites into a portfolio from CSV or plain text.
+
+One site per line: `host[,port][,tag1;tag2]`. Blank lines and lines starting with '#' are skipped.
+Hosts are checked for syntax only (resolving 10,000 names would take minutes); the network policy is
+applied when each site is scanned. Tags are validated but not stored yet. Re-importing the same text
+creates nothing new.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from scanner.models import Portfolio
+from scanner.services import ScanRequestError, parsed_target, site_for_target
+
+MAX_IMPORT_LINES = 10_000
+TAG_PATTERN = re.compile(r"^[\w.-]{1,32}$")
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    existing: int = 0
+    errors: list[tuple[int, str, str]] = field(default_factory=list)  # (line number, line, reason)
+
+
+class ImportLineError(ValueError):
+    pass
+
+
+def import_sites(owner, portfolio: Portfolio, text: str) -> ImportReport:
+    lines = text.splitlines()
+    if len(lines) > MAX_IMPORT_LINES:
+        raise ScanRequestError(
+            f"An import holds at most {MAX_IMPORT_LINES} lines; this one has {len(lines)}.", field="text"
+        )
+    report = ImportReport()
+    in_portfolio = set(portfolio.sites.values_list("pk", flat=True))
+    with transaction.atomic():
+        for line_no, line in enumerate(lines, start=1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            try:
+                target = _target_from_cells(next(csv.reader([line])))
+            except (ImportLineError, ScanRequestError, csv.Error) as exc:
+                report.errors.append((line_no, line, str(exc)))
+                continue
+            site = site_for_target(owner, target)
+            if site.pk in in_portfolio:
+                report.existing += 1
+            else:
+                portfolio.sites.add(site)
+                in_portfolio.add(site.pk)
+                report.created += 1
+    return report
+
+
+def _target_from_cells(cells: list[str]):
+    cells = [cell.strip() for cell in cells]
+    if len(cells) > 3:
+        raise ImportLineError("Too many fields: expected host[,port][,tags separated by ;].")
+    host, port_text, tags_text = (cells + ["", ""])[:3]
+    if not host:
+        raise ImportLineError("The host is missing.")
+    port = None
+    if port_text:
+        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise ImportLineError(f"Port '{port_text}' is not a number from 1 to 65535.")
+        port = int(port_text)
+    for tag in filter(None, (tag.strip() for tag in tags_text.split(";"))):
+        if not TAG_PATTERN.match(tag):
+            raise ImportLineError(f"Tag '{tag}' may only hold letters, digits, '.', '_' and '-' (32 at most).")
+    return parsed_target(host, port=port)
