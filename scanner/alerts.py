@@ -17,7 +17,9 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from scanner import config
 from scanner.models import Alert, Scan, WebhookEndpoint
+from scanner.netpolicy import TargetRefused
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +29,10 @@ WEBHOOK_TIMEOUT_S = 10
 
 class WebhookServerError(Exception):
     """The receiver answered 5xx: worth retrying, unlike a 4xx."""
+
+
+class WebhookRefused(Exception):
+    """An endpoint's address is outside the network policy: retrying cannot help."""
 
 
 # --- Evaluating ------------------------------------------------------------
@@ -144,10 +150,32 @@ def email_alert(alert: Alert) -> None:
         send_mail(f"[scanner] {alert.get_kind_display()}: {alert.site}", alert.message, None, [address])
 
 
+def check_webhook_target(endpoint: WebhookEndpoint) -> None:
+    """Raise WebhookRefused unless the endpoint's host passes the same network policy as scan targets.
+
+    Checked at delivery, not only when saved: a hostname can be re-pointed at an internal address later.
+    """
+    host = httpx.URL(endpoint.url).host
+    try:
+        config.network_policy().resolve(host)
+    except (TargetRefused, ValueError) as exc:
+        raise WebhookRefused(f"{endpoint.url}: {exc}") from None
+
+
 def deliver_webhooks(alert: Alert) -> None:
+    """POST the alert to each of the owner's endpoints. Refused endpoints are skipped so the others still
+    receive it, then reported together as WebhookRefused."""
     body = json.dumps(alert_payload(alert), sort_keys=True).encode()
+    refusals = []
     for endpoint in WebhookEndpoint.objects.filter(owner_id=alert.site.owner_id, active=True):
+        try:
+            check_webhook_target(endpoint)
+        except WebhookRefused as exc:
+            refusals.append(str(exc))
+            continue
         post_webhook(endpoint, body)
+    if refusals:
+        raise WebhookRefused("; ".join(refusals))
 
 
 def mark_delivered(alert: Alert) -> None:
@@ -158,4 +186,9 @@ def mark_delivered(alert: Alert) -> None:
 
 def mark_failed(alert: Alert, error: Exception) -> None:
     alert.delivery_error = f"{type(error).__name__}: {error}"[:2000]
+    alert.save(update_fields=["delivery_error"])
+
+
+def mark_refused(alert: Alert, error: WebhookRefused) -> None:
+    alert.delivery_error = f"refused: {error}"[:2000]
     alert.save(update_fields=["delivery_error"])

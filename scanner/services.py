@@ -314,6 +314,8 @@ def _finish_failed(scan: Scan, reason: str) -> Scan:
     scan.error = reason
     scan.finished_at = timezone.now()
     scan.save(update_fields=["status", "error", "finished_at"])
+    # Crashes, time limits and given-up redeliveries never reach store_outcome, yet count as outages too.
+    evaluate_alerts(scan)
     return scan
 
 

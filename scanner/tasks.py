@@ -72,6 +72,9 @@ def deliver_alert(self, alert_id: int) -> str:
             alerts.mark_failed(alert, exc)
     try:
         alerts.deliver_webhooks(alert)
+    except alerts.WebhookRefused as exc:
+        alerts.mark_refused(alert, exc)  # not raised: the policy will refuse it again on every retry
+        return "refused"
     except Exception as exc:
         alerts.mark_failed(alert, exc)
         raise

@@ -123,6 +123,19 @@ def test_two_failures_in_a_row_alert_that_the_site_is_unreachable_once(site):
     assert list(Alert.objects.values_list("kind", flat=True)) == ["unreachable"]
 
 
+@pytest.mark.django_db
+def test_scans_ended_by_a_crash_or_time_limit_alert_that_the_site_is_unreachable_once(site):
+    store(site, report())
+    for reason in ("The scan stopped on an internal error: RuntimeError: boom", "The scan exceeded 240 s"):
+        running = Scan.objects.create(site=site, status=Scan.Status.RUNNING)
+        services.fail_scan(running.pk, reason)
+    services.fail_scan(Scan.objects.create(site=site, status=Scan.Status.RUNNING).pk, "crashed again")
+
+    [alert] = Alert.objects.all()
+    assert alert.kind == "unreachable"
+    assert "exceeded 240 s" in alert.message
+
+
 # --- Webhook delivery --------------------------------------------------------
 
 
@@ -164,8 +177,15 @@ def expected_signature(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+@pytest.fixture
+def loopback_webhooks_allowed(settings):
+    """The test receivers listen on 127.0.0.1, which the network policy refuses by default."""
+    settings.SCANNER_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    return settings
+
+
 @pytest.mark.django_db
-def test_a_webhook_receives_the_alert_signed_with_the_endpoint_secret(site):
+def test_a_webhook_receives_the_alert_signed_with_the_endpoint_secret(site, loopback_webhooks_allowed):
     alert = an_alert(site)
     with Receiver() as receiver:
         WebhookEndpoint.objects.create(owner=site.owner, url=receiver.url, secret="s3cret")
@@ -181,7 +201,7 @@ def test_a_webhook_receives_the_alert_signed_with_the_endpoint_secret(site):
 
 
 @pytest.mark.django_db
-def test_a_webhook_answering_500_is_retried_until_it_accepts(site):
+def test_a_webhook_answering_500_is_retried_until_it_accepts(site, loopback_webhooks_allowed):
     alert = an_alert(site)
     with Receiver(statuses=[500, 503]) as receiver:
         WebhookEndpoint.objects.create(owner=site.owner, url=receiver.url, secret="s3cret")
@@ -192,6 +212,22 @@ def test_a_webhook_answering_500_is_retried_until_it_accepts(site):
     alert.refresh_from_db()
     assert alert.delivered_at is not None
     assert len(mail.outbox) == 1  # email is not repeated by webhook retries
+
+
+@pytest.mark.django_db
+def test_a_webhook_to_a_loopback_address_is_refused_and_not_retried(site, settings):
+    settings.SCANNER_ALLOWED_NETWORKS = []
+    alert = an_alert(site)
+    with Receiver() as receiver:
+        WebhookEndpoint.objects.create(owner=site.owner, url=receiver.url, secret="s3cret")
+        outcome = deliver_alert.apply(args=[alert.pk])
+
+    assert outcome.get() == "refused"
+    assert receiver.requests == []
+    alert.refresh_from_db()
+    assert alert.delivered_at is None
+    assert alert.delivery_error.startswith("refused: ")
+    assert "loopback" in alert.delivery_error
 
 
 def test_the_delivery_task_retries_with_exponential_backoff_on_server_and_connection_errors():

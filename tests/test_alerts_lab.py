@@ -1,0 +1,49 @@
+"""Alerts raised by real scans of the lab: the services run in-process, no worker or broker involved."""
+
+from __future__ import annotations
+
+import pytest
+
+from scanner import services
+from scanner.models import Alert, Scan
+
+
+@pytest.fixture
+def alert_settings(lab_settings):
+    lab_settings.SCANNER_ALERT_EXPIRY_DAYS = 21
+    lab_settings.SCANNER_RESCAN_MIN_INTERVAL = 0  # every submission is a fresh scan
+    return lab_settings
+
+
+@pytest.fixture
+def owner(django_user_model):
+    return django_user_model.objects.create_user("alerted", email="alerted@example.com")
+
+
+def scan_now(owner, case) -> Scan:
+    """Submit and run a scan of a lab case in-process. No broker is needed: inside the test transaction the
+    on_commit hook that would queue the scan never fires."""
+    scan, created = services.submit_scan(owner, case.hostname, port=case.https_port, http_port=case.http_port)
+    assert created
+    finished = services.execute_scan(scan.pk)
+    assert finished.status == Scan.Status.DONE, finished.error
+    return finished
+
+
+@pytest.mark.django_db
+def test_a_certificate_expiring_within_the_window_alerts_once_across_rescans(owner, lab, alert_settings):
+    expiring = lab.case("expiring")
+
+    scan_now(owner, expiring)
+    assert [(alert.kind, alert.site.hostname) for alert in Alert.objects.all()] == [
+        ("cert_expiring", expiring.hostname)
+    ]
+
+    scan_now(owner, expiring)
+    assert Alert.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_certificate_far_from_expiry_raises_no_alert(owner, lab, alert_settings):
+    scan_now(owner, lab.case("good"))
+    assert not Alert.objects.exists()
