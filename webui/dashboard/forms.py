@@ -74,3 +74,52 @@ class OverviewFilterForm(forms.Form):
 
 class SignupForm(UserCreationForm):
     pass
+
+
+class PortfolioForm(forms.Form):
+    name = forms.CharField(label="Portfolio name", max_length=100)
+
+
+class ScheduleForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Rescan",
+        choices=[("off", "Off"), ("daily", "Daily (03:00)"), ("weekly", "Weekly (Monday 03:00)"), ("cron", "Cron")],
+    )
+    cron = forms.CharField(
+        label="Cron expression",
+        required=False,
+        help_text="Only for “Cron”: minute hour day-of-month month day-of-week, e.g. 0 3 * * 1.",
+        widget=forms.TextInput(attrs={"aria-describedby": "id_cron_help", "spellcheck": "false"}),
+    )
+
+
+class ImportForm(forms.Form):
+    text = forms.CharField(
+        label="Sites",
+        required=False,
+        help_text="One per line: host[,port][,tag1;tag2].",
+        widget=forms.Textarea(attrs={"rows": 6, "aria-describedby": "id_text_help", "spellcheck": "false"}),
+    )
+    file = forms.FileField(label="Or upload a CSV or text file", required=False)
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        if upload:
+            try:
+                data["text"] = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise forms.ValidationError("The file is not UTF-8 text.")
+        if not (data.get("text") or "").strip():
+            raise forms.ValidationError("Paste some sites or choose a file.")
+        return data
+
+
+class WebhookForm(forms.Form):
+    url = forms.URLField(label="Webhook URL", max_length=500)
+    secret = forms.CharField(
+        label="Signing secret",
+        max_length=128,
+        help_text="Used for the X-Scanner-Signature HMAC-SHA256 header.",
+        widget=forms.TextInput(attrs={"aria-describedby": "id_secret_help", "autocomplete": "off"}),
+    )

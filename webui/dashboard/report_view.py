@@ -151,4 +151,5 @@ def site_report_context(site: Site, history: list[Scan]) -> dict:
         "hsts": report.get("hsts"),
         "history": [(item, grade_css(item.security_grade)) for item in history],
         "changes": changes_since_previous(history),
+        "recorded_changes": scan.changes if scan and scan.changes and not scan.changes.get("first_scan") else None,
     }

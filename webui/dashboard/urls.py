@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import alert_views, portfolio_views, views
 
 app_name = "dashboard"
 
@@ -9,6 +9,18 @@ urlpatterns = [
     path("submit/", views.submit, name="submit"),
     path("sites/<int:site_id>/", views.site_report, name="site"),
     path("sites/<int:site_id>/rescan/", views.rescan, name="rescan"),
+    path("sites/<int:site_id>/badge/", views.toggle_badge, name="toggle_badge"),
+    path("portfolios/", portfolio_views.portfolio_list, name="portfolios"),
+    path("portfolios/<int:portfolio_id>/", portfolio_views.portfolio_detail, name="portfolio"),
+    path("portfolios/<int:portfolio_id>/schedule/", portfolio_views.portfolio_schedule, name="portfolio_schedule"),
+    path("portfolios/<int:portfolio_id>/import/", portfolio_views.portfolio_import, name="portfolio_import"),
+    path(
+        "portfolios/<int:portfolio_id>/export.<str:file_format>",
+        portfolio_views.portfolio_export,
+        name="portfolio_export",
+    ),
+    path("alerts/", alert_views.alerts, name="alerts"),
+    path("alerts/webhooks/<int:webhook_id>/delete/", alert_views.delete_webhook, name="delete_webhook"),
     path("signup/", views.signup, name="signup"),
     path("scan-status.json", views.scan_status, name="scan_status"),
 ]

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from scanner import selectors, services
@@ -92,6 +93,7 @@ def site_report(request, site_id: int):
     site = _owned_site(request, site_id)
     history = list(selectors.scan_list(user=request.user, site=site)[:HISTORY_LENGTH])
     context = report_view.site_report_context(site, history)
+    context["badge_url"] = request.build_absolute_uri(reverse("grade-badge", args=[site.pk]))
     return render(request, "dashboard/site.html", context)
 
 
@@ -108,6 +110,16 @@ def rescan(request, site_id: int):
         messages.error(request, f"Could not rescan {site}: {exc.message}")
     else:
         messages.success(request, "Rescan queued." if created else "A scan of this site is already in progress.")
+    return redirect("dashboard:site", site_id=site.pk)
+
+
+@login_required
+@require_POST
+def toggle_badge(request, site_id: int):
+    site = _owned_site(request, site_id)
+    site.badge_public = not site.badge_public
+    site.save(update_fields=["badge_public"])
+    messages.success(request, "The badge is now public." if site.badge_public else "The badge is now private.")
     return redirect("dashboard:site", site_id=site.pk)
 
 
