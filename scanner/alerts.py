@@ -47,12 +47,18 @@ def _previous_finished(scan: Scan) -> Scan | None:
     )
 
 
+def expiry_window_days(site) -> int:
+    """The widest window among the site's portfolios: whoever asked to hear earliest is told."""
+    windows = [days for days in site.portfolios.values_list("alert_expiry_days", flat=True) if days is not None]
+    return max(windows, default=settings.SCANNER_ALERT_EXPIRY_DAYS)
+
+
 def _expiring_certificate(scan: Scan) -> tuple[str, str] | None:
     certificate = (scan.result or {}).get("certificate") if scan.status == Scan.Status.DONE else None
     if not certificate or certificate.get("days_to_expiry") is None:
         return None
     days = certificate["days_to_expiry"]
-    if days > settings.SCANNER_ALERT_EXPIRY_DAYS:
+    if days > expiry_window_days(scan.site):
         return None
     when = "has expired" if days < 0 else f"expires in {days} day{'s' if days != 1 else ''}"
     return certificate["sha256_fingerprint"], f"The certificate of {scan.site} {when}."

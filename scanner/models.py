@@ -44,6 +44,8 @@ class Portfolio(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portfolios")
     name = models.CharField(max_length=100)
     sites = models.ManyToManyField(Site, blank=True, related_name="portfolios")
+    # Days before expiry at which this portfolio's sites raise a certificate alert; None = SCANNER_ALERT_EXPIRY_DAYS.
+    alert_expiry_days = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # The celery-beat entry that rescans this portfolio; managed by scanner.schedules, null when unscheduled.
     schedule_task = models.OneToOneField(

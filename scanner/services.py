@@ -84,12 +84,20 @@ def portfolio_create(*, owner, name: str) -> Portfolio:
         ) from None
 
 
-def portfolio_rename(portfolio: Portfolio, *, name: str) -> Portfolio:
-    if Portfolio.objects.filter(owner=portfolio.owner, name=name).exclude(pk=portfolio.pk).exists():
-        raise ScanRequestError(f"You already have a portfolio named '{name}'.", field="name", code="duplicate")
-    portfolio.name = name
-    portfolio.save(update_fields=["name"])
+_UNSET = object()
+
+
+def portfolio_update(portfolio: Portfolio, *, name: str | None = None, alert_expiry_days=_UNSET) -> Portfolio:
+    """Change the given fields only (PATCH semantics); `alert_expiry_days=None` restores the default window."""
+    if name is not None and name != portfolio.name:
+        if Portfolio.objects.filter(owner=portfolio.owner, name=name).exclude(pk=portfolio.pk).exists():
+            raise ScanRequestError(f"You already have a portfolio named '{name}'.", field="name", code="duplicate")
+        portfolio.name = name
+    if alert_expiry_days is not _UNSET:
+        portfolio.alert_expiry_days = alert_expiry_days
+    portfolio.save(update_fields=["name", "alert_expiry_days"])
     return portfolio
+
 
 
 def portfolio_add_site(

@@ -47,3 +47,26 @@ def test_a_certificate_expiring_within_the_window_alerts_once_across_rescans(own
 def test_a_certificate_far_from_expiry_raises_no_alert(owner, lab, alert_settings):
     scan_now(owner, lab.case("good"))
     assert not Alert.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_portfolio_narrower_window_silences_the_expiry_alert(owner, lab, alert_settings):
+    expiring = lab.case("expiring")  # 10 days left
+    portfolio = services.portfolio_create(owner=owner, name="short window")
+    services.portfolio_add_site(portfolio, host=expiring.hostname, port=expiring.https_port)
+    services.portfolio_update(portfolio, alert_expiry_days=5)
+
+    scan_now(owner, expiring)
+    assert not Alert.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_portfolio_wider_window_than_the_default_alerts(owner, lab, alert_settings):
+    alert_settings.SCANNER_ALERT_EXPIRY_DAYS = 3
+    expiring = lab.case("expiring")
+    portfolio = services.portfolio_create(owner=owner, name="long window")
+    services.portfolio_add_site(portfolio, host=expiring.hostname, port=expiring.https_port)
+    services.portfolio_update(portfolio, alert_expiry_days=30)
+
+    scan_now(owner, expiring)
+    assert Alert.objects.filter(kind="cert_expiring").count() == 1

@@ -429,6 +429,16 @@ def test_portfolio_lifecycle(api, owner):
     assert api.get(portfolio_url).status_code == 404
 
 
+def test_portfolio_alert_window_is_set_by_patch_and_validated(api, owner):
+    portfolio_url = f"/api/v1/portfolios/{post_json(api, '/api/v1/portfolios', {'name': 'Shops'}).json()['id']}"
+
+    updated = api.patch(portfolio_url, data=json.dumps({"alert_expiry_days": 30}), content_type="application/json")
+    assert (updated.json()["alert_expiry_days"], updated.json()["name"]) == (30, "Shops")
+
+    rejected = api.patch(portfolio_url, data=json.dumps({"alert_expiry_days": 0}), content_type="application/json")
+    assert rejected.status_code == 400 and "alert_expiry_days" in rejected.json()["error"]["fields"]
+
+
 def test_portfolio_names_are_unique_per_user(api, outsider_api):
     post_json(api, "/api/v1/portfolios", {"name": "Shops"})
 

@@ -66,6 +66,14 @@ class PortfolioInput(StrictInputSerializer):
     name = serializers.CharField(max_length=100)
 
 
+class PortfolioUpdateInput(StrictInputSerializer):
+    name = serializers.CharField(max_length=100, required=False)
+    alert_expiry_days = serializers.IntegerField(
+        min_value=1, max_value=365, required=False, allow_null=True,
+        help_text="Alert when a certificate expires within this many days; null = the service default.",
+    )
+
+
 class PortfolioSiteInput(StrictInputSerializer):
     host = serializers.CharField(max_length=1000, required=False)
     port = serializers.IntegerField(min_value=1, max_value=65535, required=False)
@@ -223,7 +231,7 @@ class PortfolioOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Portfolio
-        fields = ("id", "url", "name", "created_at", "schedule", "sites")
+        fields = ("id", "url", "name", "created_at", "alert_expiry_days", "schedule", "sites")
 
     def get_schedule(self, portfolio: Portfolio) -> dict | None:
         return describe_schedule(portfolio)

@@ -190,11 +190,11 @@ class PortfolioDetailApi(ApiView):
     def get(self, request, pk: int):
         return self.output(s.PortfolioOutput, self._portfolio(request, pk))
 
-    @extend_schema(request=s.PortfolioInput, responses=s.PortfolioOutput)
+    @extend_schema(request=s.PortfolioUpdateInput, responses=s.PortfolioOutput)
     def patch(self, request, pk: int):
         portfolio = self._portfolio(request, pk)
-        data = self.validated(s.PortfolioInput, request.data)
-        return self.output(s.PortfolioOutput, services.portfolio_rename(portfolio, name=data["name"]))
+        data = self.validated(s.PortfolioUpdateInput, request.data)
+        return self.output(s.PortfolioOutput, services.portfolio_update(portfolio, **data))
 
     put = patch
 
