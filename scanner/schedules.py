@@ -76,7 +76,7 @@ def _crontab_for(expression: str | None) -> CrontabSchedule:
     fields = dict(zip(CRON_FIELDS, parts))
     try:
         # celery's crontab parser rejects out-of-range or malformed fields ("61", "*/0", "mon-xyz").
-        CrontabSchedule(**fields, timezone=settings.CELERY_TIMEZONE).schedule
+        CrontabSchedule(**fields, timezone=settings.CELERY_TIMEZONE).schedule  # noqa: B018 - parsing is the check
     except ValueError as exc:
         raise ScanRequestError(f"Invalid cron expression '{expression}': {exc}", field="cron", code="invalid_cron")
     crontab, _ = CrontabSchedule.objects.get_or_create(**fields, timezone=settings.CELERY_TIMEZONE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import ssl
 import warnings
@@ -31,6 +32,8 @@ from sslyze.mozilla_tls_profile.tls_config_checker import (
 
 from . import certificates
 from .results import CipherSuite, ScanSettings, TlsResult, Vulnerabilities
+
+logger = logging.getLogger(__name__)
 
 
 class TlsUnreachable(Exception):
@@ -260,7 +263,8 @@ def _revalidate_ignoring_name_and_time(received, path_results):
     for path_result in path_results:
         try:
             retry = path_result.trust_store.verify_certificate_chain(pems, subject, moment)
-        except Exception:  # noqa: BLE001 - an unparsable chain is simply untrusted
+        except Exception:  # an unparsable chain is simply untrusted
+            logger.debug("re-validation against %s failed", path_result.trust_store.name, exc_info=True)
             continue
         if retry.was_validation_successful:
             return retry.verified_certificate_chain, True

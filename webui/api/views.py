@@ -6,6 +6,7 @@ Every lookup goes through scanner.selectors with request.user, so other users' o
 from __future__ import annotations
 
 import json
+from typing import ClassVar
 
 from django.db import connection
 from django.http import Http404, JsonResponse, StreamingHttpResponse
@@ -279,7 +280,7 @@ class PortfolioImportApi(ApiView):
 
 
 class PortfolioExportApi(ApiView):
-    FORMATS = {
+    FORMATS: ClassVar[dict] = {
         "csv": (exports.csv_lines, "text/csv; charset=utf-8"),
         "json": (exports.json_chunks, "application/json"),
     }
