@@ -47,3 +47,14 @@ def scan_case(lab, lab_policy):
         return scan(target, policy=lab_policy, settings=LAB_SCAN_SETTINGS, ca_file=lab.ca_file)
 
     return run
+
+
+@pytest.fixture
+def alice(django_user_model):
+    """A dashboard user; `bob` is the other user whose data alice must never see."""
+    return django_user_model.objects.create_user("alice", password="alice-pass-123")
+
+
+@pytest.fixture
+def bob(django_user_model):
+    return django_user_model.objects.create_user("bob", password="bob-pass-123")

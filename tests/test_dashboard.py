@@ -43,16 +43,6 @@ GOOD_REPORT = {
 }
 
 
-@pytest.fixture
-def alice(django_user_model):
-    return django_user_model.objects.create_user("alice", password="alice-pass-123")
-
-
-@pytest.fixture
-def bob(django_user_model):
-    return django_user_model.objects.create_user("bob", password="bob-pass-123")
-
-
 def finished_site(owner, hostname: str, grade: str = "A+") -> Site:
     site = Site.objects.create(owner=owner, hostname=hostname)
     report = {**GOOD_REPORT, "grade": {**GOOD_REPORT["grade"], "security": grade}}

@@ -15,16 +15,6 @@ MIXED_IMPORT = "a.example\nb.example,8443\nbad host!\nc.example,99999\n"
 
 
 @pytest.fixture
-def alice(django_user_model):
-    return django_user_model.objects.create_user("alice", password="alice-pass-123")
-
-
-@pytest.fixture
-def bob(django_user_model):
-    return django_user_model.objects.create_user("bob", password="bob-pass-123")
-
-
-@pytest.fixture
 def alice_portfolio(alice):
     return Portfolio.objects.create(owner=alice, name="Shops")
 
