@@ -225,3 +225,29 @@ def test_rescan_queues_a_fresh_scan(client, alice, lab_settings, lab):
     assert response.status_code == 302
     assert site.scans.get().status == Scan.Status.QUEUED
     assert client.get(reverse("dashboard:scan_status")).json()["active"] == {str(site.pk): "queued"}
+
+
+def test_report_shows_the_changes_recorded_against_the_previous_scan(client, alice):
+    site = finished_site(alice, "changed.example", grade="B")
+    site.latest_scan.changes = {
+        "first_scan": False, "grade_before": "A", "grade_after": "B", "direction": "down",
+        "findings_new": ["tls.protocol.tls1_0"], "findings_fixed": ["hsts.missing"],
+        "certificate": "renewed", "protocols_added": ["TLSv1.0"], "protocols_removed": [],
+    }
+    site.latest_scan.save(update_fields=["changes"])
+    client.force_login(alice)
+
+    page = client.get(reverse("dashboard:site", args=[site.pk])).content.decode()
+
+    assert "Changes since previous scan" in page
+    assert "A → B (down)" in page
+    assert "tls.protocol.tls1_0" in page and "hsts.missing" in page and "renewed" in page
+
+
+def test_report_of_a_first_scan_has_no_changes_section(client, alice):
+    site = finished_site(alice, "first.example")
+    site.latest_scan.changes = {"first_scan": True}
+    site.latest_scan.save(update_fields=["changes"])
+    client.force_login(alice)
+
+    assert "Changes since previous scan" not in client.get(reverse("dashboard:site", args=[site.pk])).content.decode()

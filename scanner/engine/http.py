@@ -33,9 +33,8 @@ def _default_port(scheme: str) -> int:
 
 
 class PinnedClient:
-    def __init__(self, resolver: Resolver, settings: ScanSettings, ports: dict[str, int]) -> None:
+    def __init__(self, resolver: Resolver, settings: ScanSettings) -> None:
         self.resolver = resolver
-        self.ports = ports  # scheme -> port for the scanned host, when not the default
         self.client = httpx.Client(
             verify=_insecure_context(),
             timeout=httpx.Timeout(settings.http_timeout, connect=settings.connect_timeout),
@@ -134,7 +133,7 @@ def fetch_hsts(client: PinnedClient, https_url: str) -> tuple[HstsPolicy | None,
 def probe_http(
     host: str, https_port: int, http_port: int, resolver: Resolver, settings: ScanSettings, *, with_hsts: bool = True
 ) -> HttpResult:
-    client = PinnedClient(resolver, settings, {})
+    client = PinnedClient(resolver, settings)
     try:
         http_url = f"http://{host}/" if http_port == 80 else f"http://{host}:{http_port}/"
         https_url = f"https://{host}/" if https_port == 443 else f"https://{host}:{https_port}/"

@@ -111,23 +111,6 @@ def protocol_matrix(protocols: dict | None) -> list[dict]:
     return rows
 
 
-def changes_since_previous(history: list[Scan]) -> dict | None:
-    """Findings that appeared or went away between the two most recent finished scans."""
-    finished = [scan for scan in history if scan.status == Scan.Status.DONE and scan.result]
-    if len(finished) < 2:
-        return None
-    current, previous = finished[0], finished[1]
-    now_ids = {f["id"]: f for f in current.result.get("findings", [])}
-    before_ids = {f["id"]: f for f in previous.result.get("findings", [])}
-    return {
-        "previous": previous,
-        "grade_before": previous.security_grade,
-        "grade_now": current.security_grade,
-        "new": [now_ids[key] for key in now_ids.keys() - before_ids.keys()],
-        "resolved": [before_ids[key] for key in before_ids.keys() - now_ids.keys()],
-    }
-
-
 def site_report_context(site: Site, history: list[Scan]) -> dict:
     latest_attempt = history[0] if history else None
     scan = site.latest_scan
@@ -150,6 +133,5 @@ def site_report_context(site: Site, history: list[Scan]) -> dict:
         "redirects": report.get("redirects"),
         "hsts": report.get("hsts"),
         "history": [(item, grade_css(item.security_grade)) for item in history],
-        "changes": changes_since_previous(history),
         "recorded_changes": scan.changes if scan and scan.changes and not scan.changes.get("first_scan") else None,
     }
