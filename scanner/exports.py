@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import datetime
 
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from scanner.expiry import whole_days_until_timestamp
 from scanner.models import Finding, Portfolio, Site
 
 EXPORT_COLUMNS = ("host", "port", "grade", "seo_score", "days_to_expiry", "finding_ids", "last_scan_at")
@@ -25,7 +26,7 @@ def export_rows(portfolio: Portfolio) -> Iterator[dict]:
         )
         .order_by("hostname", "https_port")
     )
-    today = timezone.now().date()
+    now = timezone.now()
     for site in sites.iterator(chunk_size=CHUNK_SIZE):
         scan = site.latest_scan
         yield {
@@ -33,7 +34,7 @@ def export_rows(portfolio: Portfolio) -> Iterator[dict]:
             "port": site.https_port,
             "grade": (scan.security_grade or None) if scan else None,
             "seo_score": scan.seo_score if scan else None,
-            "days_to_expiry": _days_to_expiry(scan.result, today) if scan else None,
+            "days_to_expiry": _days_to_expiry(scan.result, now) if scan else None,
             "finding_ids": [finding.finding_id for finding in scan.findings.all()] if scan else [],
             "last_scan_at": scan.finished_at.isoformat() if scan and scan.finished_at else None,
         }
@@ -63,10 +64,6 @@ def _csv_line(cells) -> str:
     return csv.writer(_LineBuffer()).writerow(cells)
 
 
-def _days_to_expiry(document: dict | None, today: date) -> int | None:
-    """Counted from today, not from the scan: the certificate stored in the report document is what is compared."""
-    not_after = ((document or {}).get("certificate") or {}).get("not_after")
-    try:
-        return (date.fromisoformat(str(not_after)[:10]) - today).days if not_after else None
-    except ValueError:
-        return None
+def _days_to_expiry(document: dict | None, now: datetime) -> int | None:
+    """Counted from now, not from the scan: the certificate stored in the report document is what is compared."""
+    return whole_days_until_timestamp(((document or {}).get("certificate") or {}).get("not_after"), now)

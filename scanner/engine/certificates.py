@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.x509.oid import ExtensionOID, NameOID
 
 from scanner.engine.results import CertificateInfo
+from scanner.expiry import whole_days_until
 
 
 def san_dns_names(cert: x509.Certificate) -> tuple[str, ...]:
@@ -99,7 +100,7 @@ def certificate_info(
         sha256_fingerprint=leaf.fingerprint(hashes.SHA256()).hex(),
         not_before=not_before,
         not_after=not_after,
-        days_to_expiry=(not_after - now).days if not_after >= now else -((now - not_after).days + 1),
+        days_to_expiry=whole_days_until(not_after, now),
         san_dns_names=names,
         key_type=key_type,
         key_bits=key_bits,

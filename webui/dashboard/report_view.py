@@ -6,12 +6,12 @@ Templates stay free of logic: every grouping, ordering and date calculation happ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from scanner.engine.results import PROTOCOLS
+from scanner.expiry import whole_days_until_timestamp
 from scanner.models import Scan, Site
 
 # Areas in the order a reader should meet them, with headings people recognise.
@@ -38,13 +38,7 @@ def grade_css(grade: str | None) -> str:
 
 
 def days_until(iso_timestamp: str | None) -> int | None:
-    moment = parse_datetime(iso_timestamp) if iso_timestamp else None
-    if moment is None:
-        return None
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, UTC)
-    # Truncate toward zero, so a certificate that expired 10 days and a few minutes ago reads "10 days".
-    return int((moment - timezone.now()).total_seconds() / 86400)
+    return whole_days_until_timestamp(iso_timestamp, timezone.now())
 
 
 @dataclass
