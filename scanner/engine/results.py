@@ -7,6 +7,17 @@ from datetime import datetime
 
 PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 
+# Probe outcome statuses: measured, skipped for a stated reason, or failed while measuring.
+PROBE_OK, PROBE_NOT_TESTED, PROBE_ERROR = "ok", "not_tested", "error"
+
+
+@dataclass(frozen=True)
+class ProbeOutcome:
+    """How one probe (protocols, certificate, heartbleed, robot, http, simulation...) went."""
+
+    status: str  # PROBE_OK | PROBE_NOT_TESTED | PROBE_ERROR
+    reason: str | None = None  # in words a site owner understands; never a raw sslyze status name
+
 
 @dataclass(frozen=True)
 class ScanSettings:
@@ -40,7 +51,27 @@ class CertificateInfo:
     chain_length: int
     sha1_in_chain: bool
     ocsp_stapled: bool
-    validation_error: str | None  # the verifier's reason when not trusted
+    validation_error: str | None  # the verifier's reason when not trusted, rewritten for people
+    # --- chain analysis (engine issue 9); defaults keep older producers and stored reports readable ---
+    chain_trusted: bool | None = None  # the path reaches a trusted root, ignoring name and dates (None: unknown)
+    chain_order_wrong: bool = False  # the server sent its certificates out of order
+    chain_completed_via_aia: bool = False  # a missing intermediate was fetched from the leaf's AIA caIssuers URL
+    chain: tuple[ChainCertificate, ...] = ()  # the path as built, leaf first (sent, AIA-fetched and root)
+    detail_raw: str | None = None  # the verifier's own text, for support; never shown as a title or remediation
+
+
+@dataclass(frozen=True)
+class ChainCertificate:
+    subject: str
+    issuer: str
+    sha256_fingerprint: str
+    key_type: str
+    key_bits: int
+    signature_algorithm: str
+    signature_hash: str | None  # md5, sha1, sha256... None for EdDSA
+    is_ca: bool
+    self_signed: bool
+    source: str  # "sent" | "aia" | "trust_store"
 
 
 @dataclass(frozen=True)
@@ -87,6 +118,29 @@ class Vulnerabilities:
 
 
 @dataclass(frozen=True)
+class KeyExchangeGroup:
+    """A (EC)DH group the server used for ephemeral key exchange."""
+
+    kind: str  # "DH" | "ECDH"
+    name: str | None  # curve name (X25519, secp256r1) or known DH group name (ffdhe2048, RFC 3526 group 14)
+    bits: int
+    prime: bool | None = None  # DH only: is the modulus prime
+    safe_prime: bool | None = None  # DH only: is (p-1)/2 prime too
+    suites: tuple[str, ...] = ()  # accepted suites that used this group
+
+
+@dataclass(frozen=True)
+class ClientSimulation:
+    """What one reference client (defined as data in the engine) negotiates with the server."""
+
+    client: str  # e.g. "Chrome 131 / Windows 11"
+    protocol: str | None  # None when the handshake failed
+    suite: str | None
+    forward_secrecy: bool | None
+    error: str | None = None  # why the handshake failed, in words
+
+
+@dataclass(frozen=True)
 class TlsResult:
     protocols: dict[str, bool]
     cipher_suites: tuple[CipherSuite, ...]
@@ -95,7 +149,15 @@ class TlsResult:
     curves: tuple[str, ...]
     extended_master_secret: bool | None
     mozilla_intermediate_issues: dict[str, str] | None  # {} = compliant, None = not checked
-    incomplete_reason: str | None = None  # set when probes timed out or errored: never grade on it
+    incomplete_reason: str | None = None  # set when a *core* probe timed out or errored: never grade on it
+    # --- engine issue 9; all optional so hand-built results in tests stay short ---
+    certificate_deployments: tuple[CertificateInfo, ...] = ()  # every deployment (RSA, ECDSA...); [0] is `certificate`
+    key_exchange_groups: tuple[KeyExchangeGroup, ...] = ()
+    server_cipher_preference: bool | None = None  # the server enforces its own suite order
+    preferred_suites: dict[str, str] = field(default_factory=dict)  # protocol -> suite chosen when offered all
+    simulations: tuple[ClientSimulation, ...] = ()
+    client_certificate_requested: bool = False
+    probes: dict[str, ProbeOutcome] = field(default_factory=dict)  # per sslyze-backed probe
 
 
 @dataclass(frozen=True)
@@ -118,6 +180,13 @@ class HstsPolicy:
 
 
 @dataclass(frozen=True)
+class MixedContentItem:
+    url: str  # the http:// URL the https page loads
+    kind: str  # "active" (script, stylesheet, iframe, form action...) | "passive" (img, audio, video...)
+    element: str  # the tag (and attribute) it was found in, e.g. "script src"
+
+
+@dataclass(frozen=True)
 class HttpResult:
     http_listener: bool
     chain: tuple[HttpHop, ...] = ()
@@ -126,11 +195,29 @@ class HttpResult:
     too_many_redirects: bool = False
     error: str | None = None  # why the redirect walk stopped early (timeout, TLS failure...)
     hsts: HstsPolicy | None = None
-    hsts_error: str | None = None
+    hsts_error: str | None = None  # the HTTPS fetch failed ("could not fetch..."), or the header was unparsable
+    # --- the HTTPS side (engine issue 9) ---
+    https_chain: tuple[HttpHop, ...] = ()  # the walk from https://host/
+    https_final_url: str | None = None
+    https_downgrade: bool = False  # an https:// response redirects to http://
+    https_error: str | None = None  # why the https walk stopped early
+    hsts_over_http: bool = False  # HSTS header sent on a plain-http response (ignored by browsers)
+    mixed_content: tuple[MixedContentItem, ...] = ()
+    canonical_url: str | None = None  # <link rel=canonical href> of the final https page
+    page_fetched: bool = False  # the final https page's HTML was read (mixed content checked)
 
     @property
     def redirects(self) -> tuple[HttpHop, ...]:
         return tuple(hop for hop in self.chain if 300 <= hop.status < 400 and hop.location)
+
+
+@dataclass(frozen=True)
+class EndpointResult:
+    """One address behind the name (A or AAAA record), scanned on its own."""
+
+    ip: str
+    tls: TlsResult | None = None
+    error: str | None = None  # this address could not be scanned: the reason, for people
 
 
 @dataclass(frozen=True)
@@ -145,6 +232,14 @@ class ScanResult:
     tls: TlsResult | None = None
     http: HttpResult | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # Every address scanned (engine issue 9). `ip`/`tls` above are the first endpoint's, for compatibility.
+    endpoints: tuple[EndpointResult, ...] = ()
+    probes: dict[str, ProbeOutcome] = field(default_factory=dict)  # every probe, TLS and HTTP, by name
+
+    @property
+    def partial(self) -> bool:
+        """Graded from what was measured, but some optional probe was not tested or failed."""
+        return any(outcome.status != PROBE_OK for outcome in self.probes.values())
 
     @property
     def status(self) -> str:

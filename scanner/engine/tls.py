@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
-import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +15,6 @@ from sslyze import (
     ScanCommand,
     ScanCommandAttemptStatusEnum,
     ScanCommandsExtraArguments,
-    Scanner,
     ServerNetworkConfiguration,
     ServerNetworkLocation,
     ServerScanRequest,
@@ -32,6 +30,7 @@ from sslyze.mozilla_tls_profile.tls_config_checker import (
 
 from . import certificates
 from .results import CipherSuite, ScanSettings, TlsResult, Vulnerabilities
+from .sslyze_runner import run_scan
 
 logger = logging.getLogger(__name__)
 
@@ -109,12 +108,7 @@ def probe_tls(host: str, ip: str, port: int, settings: ScanSettings, ca_file: st
             certificate_info=CertificateInfoExtraArgument(custom_ca_file=Path(ca_file)) if ca_file else None
         ),
     )
-    # One Scanner per target: a slow host in a shared batch delays every result.
-    scanner = Scanner(per_server_concurrent_connections_limit=5)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a bundled trust-store PEM triggers a harmless deprecation warning
-        scanner.queue_scans([request])
-        server_result = next(iter(scanner.get_results()))
+    server_result = run_scan(request)
     if server_result.scan_status != ServerScanStatusEnum.COMPLETED:
         trace = server_result.connectivity_error_trace
         raise TlsUnreachable(f"TLS connectivity test failed: {getattr(trace, 'exc_value', trace) or 'unknown error'}")
