@@ -24,8 +24,12 @@ class ScanSettings:
     connect_timeout: float = 5.0  # TCP connect and the first TLS handshake (pre-flight)
     network_timeout: float = 5.0  # each sslyze socket operation
     network_retries: int = 2
-    http_timeout: float = 10.0
+    http_timeout: float = 10.0  # each HTTP socket operation
     max_redirects: int = 10
+    # Wall-clock budgets per probe inside the scan's time limit: a slow or hostile server ends that probe
+    # with a clear finding and the scan still finishes with everything else it measured.
+    tls_deadline: float = 150.0  # the whole sslyze run (all TLS commands) for one endpoint
+    http_deadline: float = 30.0  # the whole HTTP side: both redirect walks, HSTS and the page read
 
 
 @dataclass(frozen=True)
