@@ -17,14 +17,15 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from scanner import config
+from scanner import config, outbound
 from scanner.models import Alert, Scan, WebhookEndpoint
 from scanner.netpolicy import TargetRefused
 
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Scanner-Signature"
-WEBHOOK_TIMEOUT_S = 10
+WEBHOOK_TIMEOUT_S = 10  # the whole delivery: connect, send, and read the reply
+WEBHOOK_REPLY_CAP = 64 * 1024  # receivers' replies are not used; reading more only costs memory
 
 
 class WebhookServerError(Exception):
@@ -33,6 +34,14 @@ class WebhookServerError(Exception):
 
 class WebhookRefused(Exception):
     """An endpoint's address is outside the network policy: retrying cannot help."""
+
+
+class WebhookUnreachable(Exception):
+    """The receiver could not be reached, timed out or answered something that is not HTTP: worth retrying."""
+
+
+class WebhookRejected(Exception):
+    """The receiver answered 4xx: it refuses the delivery, so it is not retried."""
 
 
 # --- Evaluating ------------------------------------------------------------
@@ -137,17 +146,28 @@ def sign(body: bytes, secret: str) -> str:
 
 
 def post_webhook(endpoint: WebhookEndpoint, body: bytes) -> None:
-    """POST `body`. Raises WebhookServerError on 5xx and httpx.TransportError on connection problems (retryable);
-    a 4xx raises httpx.HTTPStatusError (the receiver refuses: not retried)."""
-    response = httpx.post(
-        endpoint.url,
-        content=body,
-        headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, endpoint.secret)},
-        timeout=WEBHOOK_TIMEOUT_S,
-    )
-    if response.status_code >= 500:
-        raise WebhookServerError(f"{endpoint.url} answered {response.status_code}")
-    response.raise_for_status()
+    """POST `body` through the outbound client: the host is resolved once, checked by the network policy and
+    connected to at that address (no DNS rebinding), within one deadline and a capped reply.
+
+    Raises WebhookRefused (policy: not retried), WebhookUnreachable or WebhookServerError on 5xx (retried),
+    WebhookRejected on 4xx (the receiver refuses: not retried)."""
+    try:
+        response = outbound.request(
+            "POST",
+            endpoint.url,
+            policy=config.network_policy(),
+            limits=outbound.Limits(deadline=WEBHOOK_TIMEOUT_S, max_body=WEBHOOK_REPLY_CAP),
+            headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, endpoint.secret)},
+            content=body,
+        )
+    except outbound.OutboundRefused as exc:
+        raise WebhookRefused(f"{endpoint.url}: {exc}") from None
+    except outbound.OutboundError as exc:
+        raise WebhookUnreachable(f"{endpoint.url}: {exc}") from None
+    if response.status >= 500:
+        raise WebhookServerError(f"{endpoint.url} answered {response.status}")
+    if response.status >= 400:
+        raise WebhookRejected(f"{endpoint.url} answered {response.status}")
 
 
 def email_alert(alert: Alert) -> None:
@@ -175,11 +195,9 @@ def deliver_webhooks(alert: Alert) -> None:
     refusals = []
     for endpoint in WebhookEndpoint.objects.filter(owner_id=alert.site.owner_id, active=True):
         try:
-            check_webhook_target(endpoint)
+            post_webhook(endpoint, body)  # the policy is checked there, on the address actually connected to
         except WebhookRefused as exc:
             refusals.append(str(exc))
-            continue
-        post_webhook(endpoint, body)
     if refusals:
         raise WebhookRefused("; ".join(refusals))
 

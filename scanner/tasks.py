@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -55,7 +54,7 @@ def rescan_portfolio(portfolio_id: int) -> int:
 @shared_task(
     bind=True,
     # A receiver that is down or answering 5xx gets the alert later: 2, 4, 8, 16, 32 s (capped), then give up.
-    autoretry_for=(alerts.WebhookServerError, httpx.TransportError),
+    autoretry_for=(alerts.WebhookServerError, alerts.WebhookUnreachable),
     retry_backoff=2,
     retry_backoff_max=300,
     retry_jitter=False,

@@ -142,7 +142,7 @@ def test_scans_ended_by_a_crash_or_time_limit_alert_that_the_site_is_unreachable
 class Receiver:
     """A local HTTP server answering with `statuses` in turn (then 200), recording each request."""
 
-    def __init__(self, statuses=()):
+    def __init__(self, statuses=(), ip="127.0.0.1", host=None):
         self.statuses = list(statuses)
         self.requests: list[tuple[dict, bytes]] = []
         receiver = self
@@ -157,8 +157,8 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.server = HTTPServer((ip, 0), Handler)
+        self.url = f"http://{host or ip}:{self.server.server_port}/hook"
 
     def __enter__(self):
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -230,12 +230,43 @@ def test_a_webhook_to_a_loopback_address_is_refused_and_not_retried(site, settin
     assert "loopback" in alert.delivery_error
 
 
+@pytest.mark.django_db
+def test_a_webhook_name_rebinding_to_an_internal_address_is_never_connected_there(site, monkeypatch):
+    from tests.test_outbound import CountingListener, RebindingPolicy
+
+    # The name's first answer is approved (127.0.0.2 stands in for a public address), its second points at an
+    # internal service (127.0.0.3, refused): the delivery goes to the first, and the second is never connected to.
+    alert = an_alert(site)
+    with Receiver(ip="127.0.0.2", host="hooks.rebind.test") as receiver:
+        port = receiver.server.server_port
+        with CountingListener("127.0.0.3", port) as internal:
+            policy = RebindingPolicy(["127.0.0.2", "127.0.0.3", "127.0.0.3"], allowed=["127.0.0.2/32"])
+            monkeypatch.setattr("scanner.config.network_policy", lambda: policy)
+            WebhookEndpoint.objects.create(owner=site.owner, url=receiver.url, secret="s3cret")
+            outcome = deliver_alert.apply(args=[alert.pk])
+
+    assert outcome.get() == "delivered"
+    assert len(receiver.requests) == 1
+    assert internal.accepted == 0
+
+
+@pytest.mark.django_db
+def test_a_webhook_reply_is_read_only_up_to_its_cap(site, loopback_webhooks_allowed):
+    from tests.lab.servers import HostileHttpServer
+
+    alert = an_alert(site)
+    with HostileHttpServer("endless") as receiver:
+        WebhookEndpoint.objects.create(owner=site.owner, url=receiver.url, secret="s3cret")
+        outcome = deliver_alert.apply(args=[alert.pk])
+
+    assert outcome.get() == "delivered"
+    assert receiver.bytes_sent < 16 * 1024 * 1024  # an endless reply: the client stopped after 64 KiB
+
+
 def test_the_delivery_task_retries_with_exponential_backoff_on_server_and_connection_errors():
-    import httpx
+    from scanner.alerts import WebhookServerError, WebhookUnreachable
 
-    from scanner.alerts import WebhookServerError
-
-    assert set(deliver_alert.autoretry_for) == {WebhookServerError, httpx.TransportError}
+    assert set(deliver_alert.autoretry_for) == {WebhookServerError, WebhookUnreachable}
     assert deliver_alert.max_retries == 5
     assert deliver_alert.retry_backoff
 

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar, Self
 from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
@@ -302,3 +303,129 @@ class ServerGroup:
         for thread in threads:
             thread.join(timeout + 1.0)
         self.servers.clear()
+
+
+# --- Hostile HTTP servers (the `http` helper's block; reused by the fault suite) -------------------------------
+
+
+class HostileHttpServer(_Server):
+    """An HTTP(S) server that misbehaves in one chosen way, for testing bounded clients.
+
+    Start one on its own::
+
+        with HostileHttpServer("drip") as server:       # 127.0.0.1, a free port
+            fetch(server.url)                           # http://127.0.0.1:PORT/
+
+    `behaviour` is one of:
+
+    - ``"drip"``: a valid head announcing `size` bytes, then the body one byte every `interval` seconds;
+    - ``"drip_head"``: the status line and headers themselves one byte every `interval` seconds;
+    - ``"endless"``: a 200 with no length, then body bytes for as long as the client reads;
+    - ``"huge"``: a 200 with ``Content-Length: size`` (default 1 GiB) and that many bytes, streamed from one
+      reused buffer (the server never holds the body in memory);
+    - ``"long_location"``: a 302 whose Location is `size` bytes long (default 60 KB);
+    - ``"many_headers"``: a 200 with `size` header lines (default 10,000);
+    - ``"garbage"``: something that is not HTTP at all (an SSH banner), then close.
+
+    `tls` (a server-side SSLContext) serves it over HTTPS instead. `bytes_sent` counts body bytes written, so a
+    test can show the client stopped reading; `connections` counts accepted connections.
+    """
+
+    kind = "hostile"
+    BEHAVIOURS = ("drip", "drip_head", "endless", "huge", "long_location", "many_headers", "garbage")
+    _DEFAULT_SIZE: ClassVar[dict[str, int]] = {"drip": 1_000_000, "drip_head": 0, "endless": 0, "huge": 1 << 30, "long_location": 60_000,
+                                               "many_headers": 10_000, "garbage": 0}
+
+    def __init__(
+        self,
+        behaviour: str,
+        ip: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        tls: ssl.SSLContext | None = None,
+        interval: float = 1.0,
+        size: int | None = None,
+    ) -> None:
+        if behaviour not in self.BEHAVIOURS:
+            raise ValueError(f"unknown behaviour {behaviour!r}; one of {', '.join(self.BEHAVIOURS)}")
+        super().__init__(ip, port)
+        self.behaviour = behaviour
+        self.tls = tls
+        self.interval = interval
+        self.size = self._DEFAULT_SIZE[behaviour] if size is None else size
+        self.bytes_sent = 0
+        self.connections = 0
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://{self.ip}:{self.port}/"
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _handle(self, conn: socket.socket) -> None:
+        with self._lock:
+            self.connections += 1
+        if self.tls is not None:
+            tls = self.tls.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+            self._untrack(conn)
+            if not self._track(tls):
+                tls.close()
+                return
+            try:
+                tls.do_handshake()
+                self._misbehave(tls)
+            finally:
+                self._untrack(tls)
+                tls.close()
+        else:
+            self._misbehave(conn)
+
+    def _send_body(self, conn: socket.socket, data: bytes | memoryview) -> None:
+        conn.sendall(data)
+        with self._lock:
+            self.bytes_sent += len(data)
+
+    def _misbehave(self, conn: socket.socket) -> None:
+        if _read_request_head(conn) is None:
+            return
+        conn.settimeout(max(CONNECTION_TIMEOUT, self.interval * 3))
+        head = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n"
+        if self.behaviour == "drip":
+            conn.sendall(f"{head}Content-Length: {self.size}\r\n\r\n".encode())
+            for _ in range(self.size):
+                if self._stopping.wait(self.interval):
+                    return
+                self._send_body(conn, b"x")
+        elif self.behaviour == "drip_head":
+            for byte in f"{head}Content-Length: 0\r\n\r\n".encode():
+                if self._stopping.wait(self.interval):
+                    return
+                conn.sendall(bytes([byte]))
+        elif self.behaviour == "endless":
+            conn.sendall(head.encode() + b"\r\n")
+            block = b"<p>endless</p>\n" * 4096
+            while not self._stopping.is_set():
+                self._send_body(conn, block)
+        elif self.behaviour == "huge":
+            conn.sendall(f"{head}Content-Length: {self.size}\r\n\r\n".encode())
+            block = memoryview(bytes(64 * 1024))
+            left = self.size
+            while left > 0 and not self._stopping.is_set():
+                piece = block[: min(left, len(block))]
+                self._send_body(conn, piece)
+                left -= len(piece)
+        elif self.behaviour == "long_location":
+            target = "https://" + "a" * 50 + ".example/" + "p" * max(0, self.size - 68)
+            conn.sendall(
+                f"HTTP/1.1 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode()
+            )
+        elif self.behaviour == "many_headers":
+            lines = "".join(f"X-Filler-{i}: {i}\r\n" for i in range(self.size))
+            conn.sendall(f"{head}{lines}Content-Length: 2\r\n\r\nok".encode())
+        elif self.behaviour == "garbage":
+            conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
