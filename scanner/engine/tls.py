@@ -30,6 +30,7 @@ from sslyze.mozilla_tls_profile.tls_config_checker import (
 
 from . import certificates
 from .results import CipherSuite, ScanSettings, TlsResult, Vulnerabilities
+from .simulation import with_simulation
 from .sslyze_runner import run_scan
 
 logger = logging.getLogger(__name__)
@@ -112,7 +113,8 @@ def probe_tls(host: str, ip: str, port: int, settings: ScanSettings, ca_file: st
     if server_result.scan_status != ServerScanStatusEnum.COMPLETED:
         trace = server_result.connectivity_error_trace
         raise TlsUnreachable(f"TLS connectivity test failed: {getattr(trace, 'exc_value', trace) or 'unknown error'}")
-    return _tls_result(host, server_result)
+    # What real clients get (issue 9 item 5); never fails the scan, see the `simulation` probe.
+    return with_simulation(_tls_result(host, server_result), host=host, ip=ip, port=port, timeout=settings.network_timeout)
 
 
 def _tls_result(host: str, server_result) -> TlsResult:

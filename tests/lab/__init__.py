@@ -118,6 +118,8 @@ class Lab:
         context.minimum_version = spec.min_version
         context.maximum_version = spec.max_version
         context.set_ciphers(spec.ciphers)
+        if not spec.server_preference:
+            context.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
         context.load_cert_chain(credentials.chain_file, credentials.key_file)
         https = self._group.add(HttpsServer(ip, https_port, context, spec.https_routes))
         if spec.http_routes is None:

@@ -15,6 +15,8 @@ LAB_DOMAIN = "lab.test"
 MODERN_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
 LEGACY_CIPHERS = "DEFAULT:@SECLEVEL=0"
 WEAK_CIPHERS = "DES-CBC3-SHA:AES128-SHA:@SECLEVEL=0"
+# ECDHE with AES-256 first (so the server's order and a browser's AES-128-first order differ), then static RSA.
+ECDHE_THEN_RSA_CIPHERS = "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:AES128-GCM-SHA256:AES128-SHA"
 
 
 def hostname(name: str) -> str:
@@ -40,6 +42,8 @@ class CaseSpec:
     min_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2
     max_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3
     ciphers: str = MODERN_CIPHERS
+    # False: the server follows the client's suite order (OpenSSL's default is the server's order here).
+    server_preference: bool = True
     https_routes: dict[str, Response] = field(default_factory=dict)
     # None: no HTTP listener on port 80 at all.
     http_routes: dict[str, Response] | None = None
@@ -138,6 +142,23 @@ def all_cases() -> list[CaseSpec]:
             "expiring", "valid certificate that expires in 10 days",
             leaf=LeafSpec(hostnames=(hostname("expiring"),), not_after=days(days=10)),
         ),
+        # --- handshake simulation (issue 9 item 5, `handshake` helper) ---
+        _standard(
+            "ecdhepref", "TLS 1.2 only, RSA: prefers ECDHE (AES-256 first) but also accepts a static-RSA suite",
+            leaf=LeafSpec(hostnames=(hostname("ecdhepref"),), key_type="rsa"),
+            min_version=ssl.TLSVersion.TLSv1_2, max_version=ssl.TLSVersion.TLSv1_2, ciphers=ECDHE_THEN_RSA_CIPHERS,
+        ),
+        _standard(
+            "clientorder", "as ecdhepref, but the server follows the client's suite order",
+            leaf=LeafSpec(hostnames=(hostname("clientorder"),), key_type="rsa"),
+            min_version=ssl.TLSVersion.TLSv1_2, max_version=ssl.TLSVersion.TLSv1_2, ciphers=ECDHE_THEN_RSA_CIPHERS,
+            server_preference=False,
+        ),
+        _standard(
+            "tls13only", "TLS 1.3 only: clients without TLS 1.3 cannot connect",
+            min_version=ssl.TLSVersion.TLSv1_3, max_version=ssl.TLSVersion.TLSv1_3,
+        ),
+        # --- end handshake simulation ---
         CaseSpec("tarpit", "accepts TCP connections and never answers", kind="tarpit"),
         CaseSpec("closed", "nothing listens on any port", kind="closed"),
     ]

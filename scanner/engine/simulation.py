@@ -1,0 +1,324 @@
+"""What real clients get: the server's own cipher order, and a handshake per reference client.
+
+Handshakes use nassl (the OpenSSL builds sslyze ships), pinned to the scanned address with SNI = hostname.
+The modern nassl client speaks TLS 1.0 to 1.3 and still knows the weak suites old clients offered; the
+legacy nassl client is used for SSLv3 only. Nothing here decides a grade: it fills `TlsResult`.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+
+from nassl._nassl import OpenSSLError
+from nassl.ephemeral_key_info import OpenSslEcNidEnum
+from nassl.legacy_ssl_client import LegacySslClient
+from nassl.ssl_client import BaseSslClient, ClientCertificateRequested, OpenSslVerifyEnum, OpenSslVersionEnum, SslClient
+from sslyze.plugins.openssl_cipher_suites.cipher_suites import CipherSuitesRepository
+from sslyze.server_connectivity import TlsVersionEnum
+
+from .clients import CLIENTS, ClientProfile
+from .results import PROBE_ERROR, PROBE_NOT_TESTED, PROBE_OK, ClientSimulation, ProbeOutcome, TlsResult
+
+logger = logging.getLogger(__name__)
+
+PROBE_NAME = "simulation"
+
+# OpenSSL 1.1.1 SSL_OP_NO_* flags: a client speaking a range of versions is an SSLv23 client with the
+# versions outside the range switched off, exactly how an application configures OpenSSL.
+_NO_VERSION_FLAG = {
+    "SSLv3": 0x02000000,
+    "TLSv1.0": 0x04000000,
+    "TLSv1.2": 0x08000000,
+    "TLSv1.1": 0x10000000,
+    "TLSv1.3": 0x20000000,
+}
+_WIRE_VERSION = {0x0300: "SSLv3", 0x0301: "TLSv1.0", 0x0302: "TLSv1.1", 0x0303: "TLSv1.2", 0x0304: "TLSv1.3"}
+_TLS13_SUITES = ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+                 "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256")
+_GROUPS = {
+    "x25519": OpenSslEcNidEnum.X25519,
+    "x448": OpenSslEcNidEnum.X448,
+    "secp256r1": OpenSslEcNidEnum.SECP256R1,
+    "secp384r1": OpenSslEcNidEnum.SECP384R1,
+    "secp521r1": OpenSslEcNidEnum.SECP521R1,
+}
+
+
+class HandshakeFailed(Exception):
+    """A simulated handshake did not complete; the message says why, in words."""
+
+
+class ServerStalled(HandshakeFailed):
+    """The server stopped answering: further handshakes would only wait for the timeout again."""
+
+
+@dataclass(frozen=True)
+class Negotiated:
+    protocol: str
+    suite: str  # IANA name
+
+    @property
+    def forward_secrecy(self) -> bool:
+        return self.protocol == "TLSv1.3" or "_DHE_" in self.suite or "_ECDHE_" in self.suite
+
+
+@dataclass(frozen=True)
+class SimulationReport:
+    server_cipher_preference: bool | None
+    preferred_suites: dict[str, str]
+    simulations: tuple[ClientSimulation, ...]
+    outcome: ProbeOutcome
+
+
+@cache
+def _iana_to_openssl() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for version in (TlsVersionEnum.TLS_1_3, TlsVersionEnum.TLS_1_2, TlsVersionEnum.TLS_1_0, TlsVersionEnum.SSL_3_0):
+        for suite in CipherSuitesRepository.get_all_cipher_suites(version):
+            names.setdefault(suite.name, suite.openssl_name)
+    return names
+
+
+@cache
+def _openssl_to_iana() -> dict[str, str]:
+    return {openssl: iana for iana, openssl in _iana_to_openssl().items()}
+
+
+def offerable(suites: Iterable[str]) -> list[str]:
+    """The suites (IANA names) nassl's OpenSSL can put in a ClientHello, order kept."""
+    known = _iana_to_openssl()
+    return [suite for suite in suites if suite in known]
+
+
+class _RecordingSocket:
+    """Passes bytes through and keeps the first server bytes: the ServerHello tells the protocol version."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self.received = b""
+
+    def recv(self, size: int) -> bytes:
+        data = self._sock.recv(size)
+        if len(self.received) < 64:
+            self.received += data[:64]
+        return data
+
+    def send(self, data: bytes) -> int:
+        self._sock.sendall(data)  # nassl ignores short writes; never leave half a record behind
+        return len(data)
+
+    def sendall(self, data: bytes) -> None:
+        self._sock.sendall(data)
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+def _server_hello_version(received: bytes) -> str | None:
+    # record: type(1)=0x16 version(2) length(2); handshake: type(1)=0x02 length(3) server_version(2)
+    if len(received) >= 11 and received[0] == 0x16 and received[5] == 0x02:
+        return _WIRE_VERSION.get(int.from_bytes(received[9:11], "big"))
+    return None
+
+
+def handshake(
+    host: str,
+    ip: str,
+    port: int,
+    *,
+    protocols: Sequence[str],
+    suites: Sequence[str],
+    groups: Sequence[str] = (),
+    timeout: float,
+    connections: Callable[[], None] | None = None,
+) -> Negotiated:
+    """One ClientHello offering `suites` (IANA, in order) over `protocols`; returns what the server chose."""
+    known = _iana_to_openssl()
+    tls13 = [s for s in suites if s in _TLS13_SUITES and s in known]
+    legacy_suites = [known[s] for s in suites if s not in _TLS13_SUITES and s in known]
+    if "TLSv1.3" in protocols and not tls13:
+        protocols = [p for p in protocols if p != "TLSv1.3"]
+    if not legacy_suites:
+        protocols = [p for p in protocols if p == "TLSv1.3"]
+    if not protocols:
+        raise HandshakeFailed("none of the offered cipher suites can be used with the offered protocol versions")
+
+    client: BaseSslClient
+    if list(protocols) == ["SSLv3"]:
+        client = LegacySslClient(ssl_version=OpenSslVersionEnum.SSLV3, ssl_verify=OpenSslVerifyEnum.NONE,
+                                 ignore_client_authentication_requests=True)
+        client.set_cipher_list(":".join(legacy_suites))
+    else:
+        client = SslClient(ssl_version=OpenSslVersionEnum.SSLV23, ssl_verify=OpenSslVerifyEnum.NONE,
+                           ignore_client_authentication_requests=True)
+        flags = 0
+        for protocol, flag in _NO_VERSION_FLAG.items():
+            if protocol not in protocols:
+                flags |= flag
+        client._ssl.set_options(flags)  # nassl exposes SSL_set_options only on the SSL object
+        # SECLEVEL 0: an old client accepted what this OpenSSL would refuse by default (small DH, SHA-1).
+        client.set_cipher_list(":".join(legacy_suites) + ":@SECLEVEL=0" if legacy_suites else "ALL:@SECLEVEL=0")
+        client.set_ciphersuites(":".join(tls13))
+        nids = [_GROUPS[g] for g in groups if g in _GROUPS]
+        if nids:
+            client.set_groups(nids)
+    client.set_tlsext_host_name(host)
+
+    try:
+        sock = socket.create_connection((ip, port), timeout=timeout)
+    except TimeoutError:
+        raise ServerStalled(f"no TCP answer within {timeout:g} s") from None
+    except ConnectionRefusedError:
+        raise ServerStalled("the connection was refused") from None
+    except OSError as exc:
+        raise ServerStalled(f"could not connect: {exc.strerror or exc}") from None
+    if connections is not None:
+        connections()
+    recorder = _RecordingSocket(sock)
+    client.set_underlying_socket(recorder)  # type: ignore[arg-type]
+    try:
+        client.do_handshake()
+        openssl_name = client.get_current_cipher_name()
+    except ClientCertificateRequested:
+        raise HandshakeFailed("the server requires a client certificate") from None
+    except TimeoutError:
+        raise ServerStalled(f"the server did not finish the handshake within {timeout:g} s") from None
+    except OSError as exc:
+        raise HandshakeFailed(_connection_reason(exc)) from None
+    except OpenSSLError as exc:
+        raise HandshakeFailed(_openssl_reason(str(exc))) from None
+    finally:
+        sock.close()
+
+    suite = _openssl_to_iana().get(openssl_name, openssl_name)
+    protocol = "TLSv1.3" if suite in _TLS13_SUITES else _server_hello_version(recorder.received)
+    if protocol is None:
+        raise HandshakeFailed("the server's answer could not be read as a TLS ServerHello")
+    return Negotiated(protocol=protocol, suite=suite)
+
+
+def _connection_reason(exc: OSError) -> str:
+    if isinstance(exc, ConnectionResetError) or "peer did not send" in str(exc):
+        return "the server closed the connection during the handshake"
+    return f"the connection failed during the handshake: {exc.strerror or exc}"
+
+
+def _openssl_reason(message: str) -> str:
+    text = message.lower()
+    if "protocol version" in text or "unsupported protocol" in text or "wrong version" in text:
+        return "no protocol version in common"
+    if "dh key too small" in text:
+        return "the server's Diffie-Hellman key is too small for this client"
+    if "handshake failure" in text or "no shared cipher" in text or "insufficient security" in text:
+        return "no cipher suite (or key exchange group) in common"
+    if "no ciphers available" in text:
+        return "none of this client's cipher suites can be used with the protocol versions it offers"
+    if "illegal parameter" in text or "bad ecpoint" in text or "wrong curve" in text:
+        return "the server chose key exchange parameters this client did not offer"
+    return "the server refused the handshake (TLS alert or protocol error)"
+
+
+def _order_key(suite: str) -> tuple:
+    # The order used to offer "everything": forward secrecy, then AEAD, then the name for stability.
+    fs = suite in _TLS13_SUITES or "_DHE_" in suite or "_ECDHE_" in suite
+    aead = any(mark in suite for mark in ("_GCM_", "CHACHA20", "_CCM"))
+    return (not fs, not aead, suite)
+
+
+def cipher_preference(
+    host: str, ip: str, port: int, accepted: dict[str, list[str]], *, timeout: float, connections=None
+) -> tuple[bool | None, dict[str, str]]:
+    """Per protocol: the suite picked when offered all accepted suites, and whether the server's order wins.
+
+    The server enforces its own order when it picks the same suite again after the offer is reversed.
+    `server_cipher_preference` is decided on the protocols below TLS 1.3 (where a non-forward-secret choice is
+    possible) when any of them has two or more suites, else on TLS 1.3.
+    """
+    preferred: dict[str, str] = {}
+    verdicts: dict[str, bool] = {}
+    for protocol, suites in accepted.items():
+        offer = sorted(offerable(suites), key=_order_key)
+        if not offer:
+            continue
+        if len(offer) == 1:
+            preferred[protocol] = offer[0]  # the only suite it accepts is what it picks
+            continue
+        first = handshake(host, ip, port, protocols=[protocol], suites=offer, timeout=timeout, connections=connections)
+        again = handshake(host, ip, port, protocols=[protocol], suites=offer[::-1], timeout=timeout,
+                          connections=connections)
+        preferred[protocol] = first.suite
+        verdicts[protocol] = first.suite == again.suite
+    below_13 = [verdict for protocol, verdict in verdicts.items() if protocol != "TLSv1.3"]
+    deciding = below_13 or list(verdicts.values())
+    return (all(deciding) if deciding else None), preferred
+
+
+def simulate_clients(
+    host: str, ip: str, port: int, *, timeout: float, clients: Sequence[ClientProfile] = CLIENTS, connections=None
+) -> tuple[tuple[ClientSimulation, ...], str | None]:
+    """Every client's handshake; also the reason the server stopped answering, if it did (later clients skipped)."""
+    results: list[ClientSimulation] = []
+    stalled: str | None = None
+    for profile in clients:
+        if stalled:
+            results.append(ClientSimulation(profile.name, None, None, None, error=f"not tested: {stalled}",
+                                            modern=profile.modern))
+            continue
+        try:
+            negotiated = handshake(host, ip, port, protocols=profile.protocols, suites=profile.suites,
+                                   groups=profile.groups, timeout=timeout, connections=connections)
+        except ServerStalled as exc:
+            stalled = str(exc)
+            results.append(ClientSimulation(profile.name, None, None, None, error=stalled, modern=profile.modern))
+        except HandshakeFailed as exc:
+            results.append(ClientSimulation(profile.name, None, None, None, error=str(exc), modern=profile.modern))
+        else:
+            results.append(ClientSimulation(profile.name, negotiated.protocol, negotiated.suite,
+                                            negotiated.forward_secrecy, modern=profile.modern))
+    return tuple(results), stalled
+
+
+def run(host: str, ip: str, port: int, tls: TlsResult, *, timeout: float, connections=None) -> SimulationReport:
+    """Both halves; a failure becomes the `simulation` probe's outcome, never an exception."""
+    accepted: dict[str, list[str]] = {}
+    for suite in tls.cipher_suites:
+        accepted.setdefault(suite.protocol, []).append(suite.name)
+    if not accepted:
+        return SimulationReport(None, {}, (), ProbeOutcome(PROBE_NOT_TESTED, "no cipher suite was found to simulate"))
+    started = time.monotonic()
+    try:
+        preference, preferred = cipher_preference(host, ip, port, accepted, timeout=timeout, connections=connections)
+    except ServerStalled as exc:
+        return SimulationReport(None, {}, (), ProbeOutcome(PROBE_ERROR, f"the server stopped answering: {exc}"))
+    except HandshakeFailed as exc:
+        # A suite it accepted during enumeration is now refused: say nothing rather than guess.
+        preference, preferred = None, {}
+        logger.info("cipher preference of %s not determined: %s", host, exc)
+    simulations, stalled = simulate_clients(host, ip, port, timeout=timeout, connections=connections)
+    logger.debug("simulation of %s took %.2f s", host, time.monotonic() - started)
+    if stalled:
+        outcome = ProbeOutcome(PROBE_ERROR, f"the server stopped answering during the handshake simulation: {stalled}")
+    else:
+        outcome = ProbeOutcome(PROBE_OK)
+    return SimulationReport(preference, preferred, simulations, outcome)
+
+
+def with_simulation(tls: TlsResult, *, host: str, ip: str, port: int, timeout: float) -> TlsResult:
+    """The one call the TLS probe makes: `tls` plus the preference, simulations and the `simulation` probe."""
+    try:
+        report = run(host, ip, port, tls, timeout=timeout)
+    except Exception:  # belt and braces: the simulation is optional, the scan is not
+        logger.exception("handshake simulation against %s failed", host)
+        report = SimulationReport(None, {}, (), ProbeOutcome(PROBE_ERROR, "the handshake simulation failed unexpectedly"))
+    return replace(
+        tls,
+        server_cipher_preference=report.server_cipher_preference,
+        preferred_suites=report.preferred_suites,
+        simulations=report.simulations,
+        probes={**tls.probes, PROBE_NAME: report.outcome},
+    )
