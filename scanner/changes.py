@@ -5,14 +5,14 @@ Pure: no database, so the comparison is testable with plain dicts.
 
 from __future__ import annotations
 
-from scanner.models import GRADE_ORDER
+from scanner.grading.scale import GRADE_ORDER, grade_rank
 
 
 def grade_direction(before: str | None, after: str | None) -> str:
     """'up' when `after` is better than `before`, 'down' when worse, else 'same' (also when either is unknown)."""
     if before not in GRADE_ORDER or after not in GRADE_ORDER or before == after:
         return "same"
-    return "up" if GRADE_ORDER.index(after) < GRADE_ORDER.index(before) else "down"
+    return "up" if grade_rank(after) < grade_rank(before) else "down"
 
 
 def _grade(report: dict | None) -> str | None:

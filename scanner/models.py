@@ -10,13 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-# Best first. T (trust problems) and M (name mismatch) rank below F: the site cannot be trusted at all.
-GRADE_ORDER = ("A+", "A", "A-", "B", "C", "D", "E", "F", "T", "M")
-
-
-def grades_below(grade: str) -> tuple[str, ...]:
-    """Grades strictly worse than `grade` in GRADE_ORDER."""
-    return GRADE_ORDER[GRADE_ORDER.index(grade) + 1 :]
+# The one grade scale (best first; T and M below F) lives in scanner.grading.scale; re-exported for old imports.
+from scanner.grading.scale import GRADE_ORDER  # noqa: F401
 
 
 class Site(models.Model):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from scanner.models import Portfolio, Scan, Site, grades_below
+from scanner.grading.scale import grades_below
+from scanner.models import Portfolio, Scan, Site
 
 
 def site_list(

@@ -29,7 +29,8 @@ def test_well_configured_site_has_full_seo_score(scan_case):
         ("weakciphers", "B", "tls.cipher.no_forward_secrecy"),
         ("nohsts", "A-", "hsts.missing"),
         ("shorthsts", "A-", "hsts.short_max_age"),
-        ("expiring", "A-", "cert.expiring_soon"),
+        # An expiring certificate is a finding and an alert, not a rating rule (issue 11: no longer A-).
+        ("expiring", "A+", "cert.expiring_very_soon"),
     ],
 )
 def test_security_defect_sets_grade_and_is_itemised(scan_case, case, security, finding):
@@ -49,8 +50,7 @@ def test_trust_failure_still_reports_the_grade_ignoring_trust(scan_case):
         ("longchain", "http.redirect.too_many"),
         ("loop", "http.redirect.loop"),
         ("offhost", "http.redirect.off_host"),
-        ("nohttp", "http.no_listener"),
-        ("downgrade", "http.redirect.downgrade"),
+        ("downgrade", "http.redirect.https_downgrade"),
     ],
 )
 def test_redirect_problem_is_itemised_and_costs_seo_points(scan_case, case, finding):
@@ -68,3 +68,10 @@ def test_every_lab_finding_says_how_to_fix_it(scan_case, lab):
     for case in lab.cases:
         for finding in grade(scan_case(case.name)).findings:
             assert finding.remediation.strip(), finding.id
+
+
+def test_closed_port_80_is_itemised_without_seo_cost(scan_case):
+    # Observatory, internet.nl and hstspreload all accept a site with no HTTP listener.
+    grades = grade(scan_case("nohttp"))
+    assert "http.no_listener" in {f.id for f in grades.findings}
+    assert grades.seo_score == 100

@@ -8,9 +8,11 @@ from django.utils.html import escape
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
+from scanner.grading.scale import GRADE_ORDER
 from scanner.models import Site
 
-GRADE_COLOURS = {"A+": "#2e7d32", "A": "#43a047", "A-": "#7cb342", "B": "#c0ca33", "C": "#fdd835", "D": "#fb8c00"}
+# A+ to D on the project's one scale, green to orange.
+GRADE_COLOURS = dict(zip(GRADE_ORDER, ("#2e7d32", "#43a047", "#7cb342", "#c0ca33", "#fdd835", "#fb8c00"), strict=False))
 WORST_COLOUR = "#e53935"  # E, F, T, M
 NO_GRADE_COLOUR = "#9e9e9e"
 

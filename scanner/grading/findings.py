@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-AREAS = ("certificate", "protocol", "vulnerability", "http", "hsts")
-SEVERITIES = ("critical", "high", "medium", "low", "info")
+from scanner.grading.scale import GRADE_ORDER, SEVERITIES
+
+AREAS = ("certificate", "protocol", "vulnerability", "scan", "http", "hsts", "content", "seo")
 
 
 @dataclass(frozen=True)
 class Finding:
-    id: str  # stable machine name, e.g. "cert.expired"
+    id: str  # stable machine name, e.g. "cert.expired"; its row in policy.toml sets everything but `detail`
     area: str  # one of AREAS
     severity: str  # one of SEVERITIES
     title: str
@@ -26,6 +27,8 @@ class Finding:
             raise ValueError(f"unknown area {self.area!r}")
         if self.severity not in SEVERITIES:
             raise ValueError(f"unknown severity {self.severity!r}")
+        if self.cap is not None and self.cap not in GRADE_ORDER:
+            raise ValueError(f"unknown cap {self.cap!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)

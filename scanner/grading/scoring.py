@@ -1,15 +1,14 @@
 """SSL Labs-style numeric score (SSL Server Rating Guide 2009e, see /work/shared/GRADING-NOTES.md §1).
 
-total = 0.3 * protocol + 0.3 * key exchange + 0.4 * cipher strength, then a letter.
+total = 0.3 * protocol + 0.3 * key exchange + 0.4 * cipher strength, then a letter (scale.letter_for_score).
 Caps, warnings, A+/A-, T and M are applied on top of this letter in scanner.grading.grade().
 """
 
 from __future__ import annotations
 
-from scanner.engine.results import TlsResult
+from dataclasses import dataclass
 
-# Best to worst. T (untrusted) and M (name mismatch) are not on this scale: they replace the letter.
-GRADE_ORDER = ("A+", "A", "A-", "B", "C", "D", "E", "F")
+from scanner.engine.results import CertificateInfo, TlsResult
 
 PROTOCOL_SCORES = {"SSLv2": 0, "SSLv3": 80, "TLSv1.0": 90, "TLSv1.1": 95, "TLSv1.2": 100, "TLSv1.3": 100}
 
@@ -17,41 +16,62 @@ WEIGHT_PROTOCOL = 0.3
 WEIGHT_KEY_EXCHANGE = 0.3
 WEIGHT_CIPHER = 0.4
 
-# Key types whose size is measured on the elliptic-curve scale rather than the RSA/DH one.
-ELLIPTIC_KEY_TYPES = {"EC", "ECDSA", "Ed25519", "Ed448"}
+# Key exchange scores, (size limit, score) pairs: below the limit, that score; at or above the last, 100.
+# RSA, DSA and finite-field DH: rating guide 2009e. Elliptic curves (certificate keys and ECDHE groups):
+# testssl.sh's run_rating, as the guide has no EC table (GRADING-NOTES §1.3).
+FINITE_FIELD_SCORES = ((512, 20), (1024, 40), (2048, 80), (4096, 90))
+ELLIPTIC_SCORES = ((110, 20), (123, 40), (163, 80), (225, 90))
+# testssl turns the key exchange score into caps: <= 40 is insecure (F), <= 80 weak (B).
+INSECURE_KEX_SCORE = 40
+WEAK_KEX_SCORE = 80
+
+ELLIPTIC_KEY_TYPES = {"EC", "ECDSA", "ED25519", "ED448", "ECDH", "ECDHE", "X25519", "X448"}
 FINITE_FIELD_DH_TYPES = {"DH", "DHE", "FFDHE"}
 
 
-def worse_grade(a: str, b: str) -> str:
-    """The lower of two letters on GRADE_ORDER."""
-    return a if GRADE_ORDER.index(a) >= GRADE_ORDER.index(b) else b
+@dataclass(frozen=True)
+class KeySize:
+    """One key or group that takes part in the key exchange, with what to call it in a finding."""
+
+    label: str  # "RSA 2048-bit certificate key", "ECDH secp256r1 (256 bits)"
+    elliptic: bool
+    bits: int
+
+    @property
+    def score(self) -> int:
+        table = ELLIPTIC_SCORES if self.elliptic else FINITE_FIELD_SCORES
+        return next((score for limit, score in table if self.bits < limit), 100)
 
 
-def letter_for_score(score: int) -> str:
-    for threshold, letter in ((80, "A"), (65, "B"), (50, "C"), (35, "D"), (20, "E")):
-        if score >= threshold:
-            return letter
-    return "F"
+def certificate_key(cert: CertificateInfo) -> KeySize:
+    return KeySize(f"{cert.key_type} {cert.key_bits}-bit certificate key", cert.key_type.upper() in ELLIPTIC_KEY_TYPES,
+                   cert.key_bits)
 
 
-def rsa_equivalent_bits(key_type: str, bits: int) -> int:
-    """Map an elliptic-curve key size onto the RSA size of similar strength (NIST SP 800-57 part 1, table 2).
+def ephemeral_groups(tls: TlsResult) -> list[KeySize]:
+    """Every (EC)DH group seen: the engine's group list, and each accepted suite's ephemeral key."""
+    groups = [
+        KeySize(f"{group.kind} {group.name or 'group'} ({group.bits} bits)", group.kind.upper() != "DH", group.bits)
+        for group in tls.key_exchange_groups
+    ]
+    for suite in tls.cipher_suites:
+        kind = (suite.kex_type or "").upper()
+        if suite.kex_bits and (kind in FINITE_FIELD_DH_TYPES or kind in ELLIPTIC_KEY_TYPES):
+            elliptic = kind not in FINITE_FIELD_DH_TYPES
+            groups.append(KeySize(f"{'ECDH' if elliptic else 'DH'} {suite.kex_bits}-bit group of {suite.name}",
+                                  elliptic, suite.kex_bits))
+    return groups
 
-    The rating guide's key table is written for RSA/DH bits; without this an EC P-256 key would score 20.
-    """
-    if key_type not in ELLIPTIC_KEY_TYPES:
-        return bits
-    for ec_bits, rsa_bits in ((384, 7680), (256, 3072), (224, 2048), (160, 1024)):
-        if bits >= ec_bits:
-            return rsa_bits
-    return 512
+
+def deployments(tls: TlsResult) -> tuple[CertificateInfo, ...]:
+    """Every certificate the server presents (RSA and ECDSA deployments); the first is `tls.certificate`."""
+    if tls.certificate_deployments:
+        return tls.certificate_deployments
+    return (tls.certificate,) if tls.certificate else ()
 
 
-def key_strength_score(rsa_bits: int) -> int:
-    for limit, score in ((512, 20), (1024, 40), (2048, 80), (4096, 90)):
-        if rsa_bits < limit:
-            return score
-    return 100
+def weakest(keys: list[KeySize]) -> KeySize | None:
+    return min(keys, key=lambda key: key.score, default=None)
 
 
 def cipher_strength_score(key_bits: int) -> int:
@@ -64,40 +84,24 @@ def cipher_strength_score(key_bits: int) -> int:
     return 100
 
 
-def protocol_score(tls: TlsResult) -> int | None:
-    scores = [PROTOCOL_SCORES[name] for name, accepted in tls.protocols.items() if accepted and name in PROTOCOL_SCORES]
-    if not scores:
-        return None
-    return (max(scores) + min(scores)) / 2
+def _best_plus_worst(scores: list[int]) -> float | None:
+    return (max(scores) + min(scores)) / 2 if scores else None
 
 
-def weakest_dh_bits(tls: TlsResult) -> int | None:
-    """Smallest finite-field DH group among accepted suites; ECDH sizes are judged through the certificate instead."""
-    sizes = [
-        suite.kex_bits
-        for suite in tls.cipher_suites
-        if suite.kex_bits and (suite.kex_type or "").upper() in FINITE_FIELD_DH_TYPES
-    ]
-    return min(sizes) if sizes else None
+def protocol_score(tls: TlsResult) -> float | None:
+    return _best_plus_worst([PROTOCOL_SCORES[name] for name, on in tls.protocols.items() if on and name in PROTOCOL_SCORES])
 
 
 def key_exchange_score(tls: TlsResult) -> int | None:
-    """The weakest of the certificate key and the DH parameters decides (guide: "weakest of the key and DH")."""
-    cert = tls.certificate
-    if cert is None:
+    """The weakest of every certificate key and every ephemeral group decides ("weakest of the key and DH")."""
+    certificates = [certificate_key(cert) for cert in deployments(tls)]
+    if not certificates:
         return None
-    candidates = [rsa_equivalent_bits(cert.key_type, cert.key_bits)]
-    dh_bits = weakest_dh_bits(tls)
-    if dh_bits is not None:
-        candidates.append(dh_bits)
-    return key_strength_score(min(candidates))
+    return weakest(certificates + ephemeral_groups(tls)).score
 
 
-def cipher_score(tls: TlsResult) -> int | None:
-    if not tls.cipher_suites:
-        return None
-    scores = [cipher_strength_score(suite.key_bits) for suite in tls.cipher_suites]
-    return (max(scores) + min(scores)) / 2
+def cipher_score(tls: TlsResult) -> float | None:
+    return _best_plus_worst([cipher_strength_score(suite.key_bits) for suite in tls.cipher_suites])
 
 
 def ssl_labs_score(tls: TlsResult) -> int | None:

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from django.urls import reverse
 from rest_framework import serializers
 
-from scanner.models import GRADE_ORDER, Finding, Portfolio, Scan, Site
+from scanner.grading.scale import GRADE_ORDER
+from scanner.models import Finding, Portfolio, Scan, Site
 from scanner.schedules import SCHEDULE_KINDS, describe_schedule
 
 

@@ -7,7 +7,7 @@ import re
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
-from scanner.models import GRADE_ORDER
+from scanner.grading.scale import GRADE_ORDER
 
 # Anyone pasting a few thousand lines wants the API, not a form post that scans for an hour.
 MAX_DOMAINS_PER_SUBMIT = 100

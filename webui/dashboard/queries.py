@@ -10,7 +10,8 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from scanner import selectors
-from scanner.models import GRADE_ORDER, Scan, Site
+from scanner.grading.scale import GRADE_ORDER
+from scanner.models import Scan, Site
 
 from .report_view import grade_css
 

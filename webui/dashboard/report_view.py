@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from scanner.engine.results import PROTOCOLS
 from scanner.expiry import whole_days_until_timestamp
+from scanner.grading.scale import severity_rank
 from scanner.models import Scan, Site
 
 # Areas in the order a reader should meet them, with headings people recognise.
@@ -25,7 +26,6 @@ AREA_TITLES = {
     "hsts": "Redirects and HSTS",
     "seo": "SEO",
 }
-SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 # Protocols that should be off; the matrix marks them as a problem when a server offers them.
 LEGACY_PROTOCOLS = {"SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1"}
 
@@ -89,8 +89,20 @@ def group_findings(findings: list[dict]) -> list[FindingGroup]:
 
 
 def _severity_rank(finding: dict) -> int:
-    severity = str(finding.get("severity") or "").lower()
-    return SEVERITY_ORDER.index(severity) if severity in SEVERITY_ORDER else len(SEVERITY_ORDER)
+    return severity_rank(str(finding.get("severity") or "").lower())
+
+
+def grade_reasons(report: dict, key: str) -> list[dict]:
+    """`grade.caps` / `grade.warnings` of the report; reports stored before they existed derive them from findings."""
+    grade = report.get("grade") or {}
+    if key in grade:
+        return grade[key]
+    flag = "cap" if key == "caps" else "warning"
+    return [
+        {"finding_id": finding.get("id"), "cap": finding.get("cap"), "title": finding.get("title")}
+        for finding in report.get("findings") or ()
+        if finding.get(flag)
+    ]
 
 
 def protocol_matrix(protocols: dict | None) -> list[dict]:
@@ -119,7 +131,8 @@ def site_report_context(site: Site, history: list[Scan]) -> dict:
         "report": report,
         "grade": report.get("grade") or {},
         "grade_css": grade_css(scan.security_grade if scan else None),
-        "caps": [finding for finding in findings if finding.get("cap")],
+        "caps": grade_reasons(report, "caps"),
+        "warnings": grade_reasons(report, "warnings"),
         "finding_groups": group_findings(findings),
         "certificate": certificate,
         "days_to_expiry": days_until(certificate.get("not_after")) if certificate else None,
