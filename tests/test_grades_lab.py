@@ -75,3 +75,15 @@ def test_closed_port_80_is_itemised_without_seo_cost(scan_case):
     grades = grade(scan_case("nohttp"))
     assert "http.no_listener" in {f.id for f in grades.findings}
     assert grades.seo_score == 100
+
+
+def test_tls_1_2_server_preferring_ecdhe_but_accepting_static_rsa_is_a_minus(scan_case):
+    # Issue 11 "done when": modern simulated clients all get ECDHE, so the accepted static-RSA suite costs no cap;
+    # the A- is the missing TLS 1.3 warning.
+    grades = grade(scan_case("ecdhepref"))
+    assert grades.security == "A-"
+    assert "tls.cipher.non_fs_accepted" in {f.id for f in grades.findings}
+
+
+def test_tls_1_3_only_server_gets_a_plus(scan_case):
+    assert grade(scan_case("tls13only")).security == "A+"

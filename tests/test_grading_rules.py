@@ -40,8 +40,9 @@ def plain_suite(name: str, protocol: str = "TLSv1.2", key_bits: int = 128) -> ob
     return suite(name, protocol, key_bits, forward_secrecy=False, aead=False, kex_bits=None, kex_type=None)
 
 
-def simulated(client: str, suite_name: str, forward_secrecy: bool, protocol: str = "TLSv1.2") -> ClientSimulation:
-    return ClientSimulation(client, protocol, suite_name, forward_secrecy)
+def simulated(client: str, suite_name: str, forward_secrecy: bool, protocol: str = "TLSv1.2",
+              modern: bool = True) -> ClientSimulation:
+    return ClientSimulation(client, protocol, suite_name, forward_secrecy, modern=modern)
 
 
 # --- ciphers and protocols -----------------------------------------------------------------------------
@@ -132,7 +133,7 @@ def test_non_fs_suite_negotiated_by_a_modern_simulated_client_caps_at_B():
 def test_non_fs_suite_negotiated_only_by_an_old_client_does_not_cap():
     simulations = (
         simulated("Chrome 131 / Windows 11", ECDHE_128.name, True),
-        simulated("IE 8 / Windows XP", "TLS_RSA_WITH_3DES_EDE_CBC_SHA", False, protocol="TLSv1.0"),
+        simulated("IE 11 / Windows 7", STATIC_RSA.name, False, modern=False),
     )
     grades = grade(scan(tls(suites=PERFECT_SUITES + (STATIC_RSA,), simulations=simulations)))
     assert grades.security == "A+"

@@ -25,7 +25,7 @@ CERTIFICATE_RULES: list[CertificateRule] = []
 
 EXPIRY_WARNING_DAYS = 30
 EXPIRY_URGENT_DAYS = 14
-MODERN_PROTOCOLS = ("TLSv1.2", "TLSv1.3")  # a simulated client speaking these can do forward secrecy
+MODERN_PROTOCOLS = ("TLSv1.2", "TLSv1.3")  # the server's own choice for these is what modern clients get
 SWEET32_PROTOCOLS = ("TLSv1.1", "TLSv1.2")
 RC4_CAP_C_PROTOCOLS = ("TLSv1.1", "TLSv1.2", "TLSv1.3")
 BLOCK_64_BIT_MARKERS = ("_DES_", "_DES40_", "3DES", "DES_EDE", "_IDEA_", "_RC2_")
@@ -284,7 +284,7 @@ def _non_fs_negotiators(tls: TlsResult) -> list[str] | None:
         return [
             f"{sim.client} ({sim.suite})"
             for sim in tls.simulations
-            if sim.protocol in MODERN_PROTOCOLS and sim.forward_secrecy is False
+            if sim.modern and sim.protocol and sim.forward_secrecy is False
         ]
     if tls.preferred_suites:
         fs_names = {suite.name for suite in tls.cipher_suites if suite.forward_secrecy}
