@@ -87,3 +87,14 @@ def test_tls_1_2_server_preferring_ecdhe_but_accepting_static_rsa_is_a_minus(sca
 
 def test_tls_1_3_only_server_gets_a_plus(scan_case):
     assert grade(scan_case("tls13only")).security == "A+"
+
+
+def test_missing_hsts_with_port_80_closed_is_still_a_minus(scan_case):
+    grades = grade(scan_case("nohstsnohttp"))
+    assert grades.security == "A-"
+    assert {"hsts.missing", "http.no_listener"} <= {f.id for f in grades.findings}
+
+
+def test_site_with_nothing_listening_has_seo_0_and_no_seo_letter(scan_case):
+    grades = grade(scan_case("closed"))
+    assert grades.seo_score == 0 and grades.seo_grade is None

@@ -180,8 +180,7 @@ def test_ec_p224_key_scores_90_in_key_exchange_without_a_cap():
 
 @pytest.mark.parametrize(("bits", "score"), [(109, 20), (122, 40), (160, 80), (224, 90), (256, 100)])
 def test_ecdhe_curve_size_counts_in_key_exchange(bits, score):
-    curves = tuple(suite(kex_bits=bits, kex_type="ECDH") for _ in range(1))
-    assert key_exchange_score(tls(suites=curves)) == score
+    assert key_exchange_score(tls(suites=(suite(kex_bits=bits, kex_type="ECDH"),))) == score
 
 
 def test_ecdhe_group_under_163_bits_caps_at_B():
@@ -231,8 +230,9 @@ def test_sha1_signed_intermediate_is_T_and_sha1_root_is_ignored():
                             "sent")
     root = ChainCertificate("CN=Root", "CN=Root", "cc", "RSA", 4096, "sha1WithRSAEncryption", "sha1", True, True,
                             "trust_store")
-    assert grade(scan(tls(certificate=certificate(chain=(None, sent, root))))).security == "T"
-    assert grade(scan(tls(certificate=certificate(chain=(None, root))))).security == "A+"
+    leaf = ChainCertificate("CN=leaf", "CN=Inter", "aa", "EC", 256, "ecdsa-with-SHA256", "sha256", False, False, "sent")
+    assert grade(scan(tls(certificate=certificate(chain=(leaf, sent, root))))).security == "T"
+    assert grade(scan(tls(certificate=certificate(chain=(leaf, root))))).security == "A+"
 
 
 def test_chain_completed_via_aia_caps_at_B_not_T():

@@ -159,6 +159,9 @@ def all_cases() -> list[CaseSpec]:
             min_version=ssl.TLSVersion.TLSv1_3, max_version=ssl.TLSVersion.TLSv1_3,
         ),
         # --- end handshake simulation ---
+        # --- grading (issue 11) ---
+        _standard("nohstsnohttp", "no HSTS header and nothing on port 80", hsts=None, http_routes=None),
+        # --- end grading ---
         CaseSpec("tarpit", "accepts TCP connections and never answers", kind="tarpit"),
         CaseSpec("closed", "nothing listens on any port", kind="closed"),
     ]

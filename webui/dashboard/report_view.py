@@ -24,7 +24,9 @@ AREA_TITLES = {
     "http": "Redirects and HSTS",
     "redirect": "Redirects and HSTS",
     "hsts": "Redirects and HSTS",
+    "content": "Page content",
     "seo": "SEO",
+    "scan": "Scan coverage",
 }
 # Protocols that should be off; the matrix marks them as a problem when a server offers them.
 LEGACY_PROTOCOLS = {"SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1"}
