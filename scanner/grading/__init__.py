@@ -77,7 +77,7 @@ def grade(result: ScanResult) -> Grades:
         if worst.security is None or grade_rank(other.security) > grade_rank(worst.security):
             worst = other
     findings = _by_severity(findings)
-    seo_score = seo.seo_score(result, findings)
+    seo_score = seo.seo_score(findings)
     return replace(
         worst,
         findings=findings,

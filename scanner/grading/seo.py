@@ -20,7 +20,7 @@ TEMPORARY_REDIRECTS = {302, 303, 307}
 FULL_SCORE = 100
 
 
-def seo_score(scan: ScanResult, findings: Iterable[Finding]) -> int:
+def seo_score(findings: Iterable[Finding]) -> int:
     """100 minus every finding's penalty, at least 0 (seo.no_https alone costs all 100)."""
     return max(0, FULL_SCORE - sum(item.seo_penalty for item in findings))
 
