@@ -24,6 +24,10 @@ class Site(models.Model):
     latest_scan = models.ForeignKey("Scan", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # The owner's opt-in for /badge/<id>.svg; a badge reveals the grade to anyone with the URL.
     badge_public = models.BooleanField(default=False)
+    # An opt-in read-only report at /r/<share_token>/; empty = not shared. Revoking clears it, so old links die.
+    share_token = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    # Alerts are still recorded for a muted site (so its history is complete) but sent to no channel.
+    alerts_muted = models.BooleanField(default=False)
 
     class Meta:
         ordering = ("hostname", "https_port")
@@ -33,6 +37,20 @@ class Site(models.Model):
 
     def __str__(self) -> str:
         return self.hostname if self.https_port == 443 else f"{self.hostname}:{self.https_port}"
+
+
+class SiteTag(models.Model):
+    """A label on a site (e.g. a client's name), set by imports and used by the overview's tag filter."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=32)
+
+    class Meta:
+        ordering = ("name",)
+        constraints = (models.UniqueConstraint(fields=["site", "name"], name="sitetag_once_per_site"),)
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Portfolio(models.Model):
@@ -46,6 +64,9 @@ class Portfolio(models.Model):
     schedule_task = models.OneToOneField(
         "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL, related_name="portfolio"
     )
+    # Which channels hear about this portfolio's sites: every channel of the owner, or only `channels`.
+    notify_all_channels = models.BooleanField(default=True)
+    channels = models.ManyToManyField("Channel", blank=True, related_name="portfolios")
 
     class Meta:
         ordering = ("name",)
@@ -125,12 +146,25 @@ class Finding(models.Model):
 
 class Alert(models.Model):
     """One notification about a site. `state_key` identifies the condition's state (e.g. the expiring
-    certificate's fingerprint), so the same state never alerts twice."""
+    certificate's fingerprint), so the same state never alerts twice.
+
+    `status` is derived from the alert's deliveries (scanner.notifications.refresh_alert_status) and stored
+    so lists can filter on it; it never claims more than the deliveries show.
+    """
 
     class Kind(models.TextChoices):
-        CERT_EXPIRING = "cert_expiring"
-        GRADE_DROPPED = "grade_dropped"
-        UNREACHABLE = "unreachable"
+        CERT_EXPIRING = "cert_expiring", "Certificate expiring"
+        GRADE_DROPPED = "grade_dropped", "Grade dropped"
+        UNREACHABLE = "unreachable", "Unreachable"
+        SCAN_FAILED = "scan_failed", "Rescan failed"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "sending"
+        SENT = "sent", "sent"
+        PARTLY_FAILED = "partly_failed", "partly failed"
+        FAILED = "failed", "failed"
+        NO_CHANNEL = "no_channel", "no channel configured"
+        MUTED = "muted", "muted (not sent)"
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="alerts")
     scan = models.ForeignKey(Scan, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
@@ -138,8 +172,8 @@ class Alert(models.Model):
     state_key = models.CharField(max_length=128)
     message = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    delivery_error = models.TextField(blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at", "-id")
@@ -151,14 +185,61 @@ class Alert(models.Model):
         return f"{self.kind} on {self.site}"
 
 
-class WebhookEndpoint(models.Model):
-    """Where a user's alerts are POSTed, signed with `secret` (X-Scanner-Signature: sha256=<hmac>)."""
+class Channel(models.Model):
+    """Where a user's alerts go: an e-mail address, a signed webhook, a Slack or a Microsoft Teams webhook."""
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhooks")
-    url = models.URLField(max_length=500)
-    secret = models.CharField(max_length=128)
-    active = models.BooleanField(default=True)
+    class Kind(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        WEBHOOK = "webhook", "Webhook (signed JSON)"
+        SLACK = "slack", "Slack"
+        TEAMS = "teams", "Microsoft Teams"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="channels")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    name = models.CharField(max_length=100, blank=True, default="")
+    target = models.CharField(max_length=500)  # an e-mail address or an https URL
+    secret = models.CharField(max_length=128, blank=True, default="")  # webhook signing secret
+    # The account's own address (set at signup and in settings): follows changes of the account e-mail.
+    is_account_email = models.BooleanField(default=False)
+    # E-mail addresses receive nothing until their owner follows the link sent to them; URLs need no check.
+    verified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    last_test_at = models.DateTimeField(null=True, blank=True)
+    last_test_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ("created_at", "id")
 
     def __str__(self) -> str:
-        return self.url
+        return self.name or f"{self.get_kind_display()}: {self.target}"
+
+    @property
+    def usable(self) -> bool:
+        return self.verified_at is not None
+
+
+class Delivery(models.Model):
+    """One alert sent to one channel: the delivery log. Attempts count tries, so "retried" is visible."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        RETRYING = "retrying", "retrying"
+        SENT = "sent", "sent"
+        FAILED = "failed", "failed"
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
+    channel_label = models.CharField(max_length=200)  # kept when the channel is deleted later
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("id",)
+        constraints = (models.UniqueConstraint(fields=["alert", "channel"], name="delivery_once_per_channel"),)
+
+    def __str__(self) -> str:
+        return f"{self.alert} to {self.channel_label}: {self.status}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from scanner.grading.scale import grades_below
-from scanner.models import Portfolio, Scan, Site
+from scanner.models import Alert, Channel, Portfolio, Scan, Site
 
 
 def site_list(
@@ -49,3 +49,34 @@ def portfolio_get(*, user, portfolio_id: int) -> Portfolio | None:
 
 def site_for_host(*, user, hostname: str, https_port: int) -> Site | None:
     return Site.objects.filter(owner=user, hostname=hostname, https_port=https_port).first()
+
+
+def alert_list(*, user, status: str | None = None, open_only: bool = False, site: Site | None = None) -> QuerySet[Alert]:
+    alerts = (
+        Alert.objects.filter(site__owner=user)
+        .select_related("site")
+        .prefetch_related("deliveries")
+    )
+    if status:
+        alerts = alerts.filter(status=status)
+    if open_only:
+        alerts = alerts.filter(acknowledged_at__isnull=True)
+    if site is not None:
+        alerts = alerts.filter(site=site)
+    return alerts
+
+
+def alert_get(*, user, alert_id: int) -> Alert | None:
+    return alert_list(user=user).filter(pk=alert_id).first()
+
+
+def channel_list(*, user) -> QuerySet[Channel]:
+    return Channel.objects.filter(owner=user)
+
+
+def channel_get(*, user, channel_id: int) -> Channel | None:
+    return channel_list(user=user).filter(pk=channel_id).first()
+
+
+def account_email_channel(*, user) -> Channel | None:
+    return channel_list(user=user).filter(is_account_email=True).first()

@@ -7,8 +7,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import OperationalError
 
-from scanner import alerts, services
-from scanner.models import Alert
+from scanner import notifications, services
 
 
 @shared_task(
@@ -51,31 +50,15 @@ def rescan_portfolio(portfolio_id: int) -> int:
     return sum(1 for _, scan, _ in outcomes if scan is not None)
 
 
-@shared_task(
-    bind=True,
-    # A receiver that is down or answering 5xx gets the alert later: 2, 4, 8, 16, 32 s (capped), then give up.
-    autoretry_for=(alerts.WebhookServerError, alerts.WebhookUnreachable),
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=False,
-    max_retries=5,
-)
-def deliver_alert(self, alert_id: int) -> str:
-    alert = Alert.objects.select_related("site__owner").filter(pk=alert_id).first()
-    if alert is None or alert.delivered_at is not None:
-        return "skipped"
-    if self.request.retries == 0:
-        try:
-            alerts.email_alert(alert)  # once; only the webhooks are retried
-        except Exception as exc:  # noqa: BLE001 - a broken mail setup must not stop the webhooks
-            alerts.mark_failed(alert, exc)
-    try:
-        alerts.deliver_webhooks(alert)
-    except alerts.WebhookRefused as exc:
-        alerts.mark_refused(alert, exc)  # not raised: the policy will refuse it again on every retry
-        return "refused"
-    except Exception as exc:
-        alerts.mark_failed(alert, exc)
-        raise
-    alerts.mark_delivered(alert)
-    return "delivered"
+@shared_task(bind=True, max_retries=settings.SCANNER_NOTIFY_MAX_RETRIES)
+def deliver_alert(self, alert_id: int) -> str | None:
+    """Send an alert to its channels. Channels that failed in a retryable way (5xx, 429, network trouble) are
+    tried again with exponential backoff; channels that already have it are not sent it twice."""
+    final = self.request.retries >= self.max_retries
+    outcome = notifications.deliver(alert_id, final_attempt=final)
+    if outcome is None:
+        return None
+    if outcome.retry:
+        base = settings.SCANNER_NOTIFY_RETRY_BASE
+        raise self.retry(countdown=min(base * 2**self.request.retries, 300))
+    return outcome.status

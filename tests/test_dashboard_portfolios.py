@@ -102,11 +102,15 @@ def test_alerts_page_lists_only_own_alerts(as_alice, alice, bob):
     assert "Bob&#x27;s site is down" not in page and "Bob's site is down" not in page
 
 
-def test_webhooks_can_be_added_and_deleted(as_alice, alice):
-    as_alice.post(reverse("dashboard:alerts"), {"url": "https://hooks.example/x", "secret": "s3cret"})
-    webhook = alice.webhooks.get()
-    as_alice.post(reverse("dashboard:delete_webhook", args=[webhook.pk]))
-    assert not alice.webhooks.exists()
+def test_webhook_channels_can_be_added_and_deleted(as_alice, alice, settings):
+    settings.SCANNER_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    as_alice.post(
+        reverse("dashboard:channels"), {"kind": "webhook", "target": "http://127.0.0.1:9/x", "secret": "s3cret"}
+    )
+    channel = alice.channels.get()
+    assert (channel.kind, channel.secret) == ("webhook", "s3cret")
+    as_alice.post(reverse("dashboard:delete_channel", args=[channel.pk]))
+    assert not alice.channels.exists()
 
 
 def test_portfolio_is_created_and_listed(as_alice, alice):

@@ -164,3 +164,19 @@ SCANNER_RESCAN_BATCH_SIZE = int(os.environ.get("SCANNER_RESCAN_BATCH_SIZE", "50"
 SCANNER_RESCAN_BATCH_INTERVAL = int(os.environ.get("SCANNER_RESCAN_BATCH_INTERVAL", "60"))
 # An alert is raised when a site's certificate expires within this many days.
 SCANNER_ALERT_EXPIRY_DAYS = int(os.environ.get("SCANNER_ALERT_EXPIRY_DAYS", "21"))
+
+# --- Notifications (dashboard helper) ----------------------------------------
+# The dashboard's public address, used for links in alerts and e-mail verification (e.g. https://scanner.example).
+SCANNER_PUBLIC_URL = os.environ.get("SCANNER_PUBLIC_URL", "")
+# One POST to a webhook/Slack/Teams receiver may take this long in total (connect to last byte).
+SCANNER_NOTIFY_TIMEOUT = float(os.environ.get("SCANNER_NOTIFY_TIMEOUT", "10"))
+# A failed delivery is retried this many times, waiting base * 2**n seconds (capped at 300 s) before each.
+SCANNER_NOTIFY_MAX_RETRIES = int(os.environ.get("SCANNER_NOTIFY_MAX_RETRIES", "5"))
+SCANNER_NOTIFY_RETRY_BASE = int(os.environ.get("SCANNER_NOTIFY_RETRY_BASE", "2"))
+# How mail leaves: SMTP by default (EMAIL_HOST/EMAIL_PORT); tests use Django's locmem backend.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "scanner@localhost")
+# A verification link for an e-mail address works for this many seconds.
+SCANNER_EMAIL_VERIFY_MAX_AGE = int(os.environ.get("SCANNER_EMAIL_VERIFY_MAX_AGE", str(3 * 24 * 3600)))

@@ -1,37 +1,154 @@
-"""The user's alert history and the webhook endpoints their alerts are delivered to."""
+"""Alerts (with the delivery log of each), notification channels and the account's e-mail address.
+
+Every object is looked up through scanner.selectors with request.user, so another user's alert or channel is
+a 404; every change goes through scanner.services.
+"""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
-from scanner.models import Alert, WebhookEndpoint
+from scanner import notifications, selectors, services
+from scanner.models import Channel
 
-from .forms import WebhookForm
+from .forms import AccountEmailForm, AlertFilterForm, ChannelForm
 
 ALERTS_SHOWN = 200
 
 
 @login_required
+@require_GET
 def alerts(request):
-    form = WebhookForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        WebhookEndpoint.objects.create(owner=request.user, **form.cleaned_data)
-        messages.success(request, "Webhook added.")
-        return redirect("dashboard:alerts")
+    filters = AlertFilterForm(request.GET)
+    filters.is_valid()
+    chosen = filters.cleaned_data
+    rows = selectors.alert_list(
+        user=request.user, status=chosen.get("status") or None, open_only=bool(chosen.get("open_only"))
+    )
     context = {
-        "alerts": Alert.objects.filter(site__owner=request.user).select_related("site")[:ALERTS_SHOWN],
-        "webhooks": WebhookEndpoint.objects.filter(owner=request.user).order_by("created_at"),
-        "form": form,
+        "alerts": rows[:ALERTS_SHOWN],
+        "filters": filters,
+        "has_channels": selectors.channel_list(user=request.user).exists(),
     }
     return render(request, "dashboard/alerts.html", context)
 
 
 @login_required
 @require_POST
-def delete_webhook(request, webhook_id: int):
-    get_object_or_404(WebhookEndpoint, pk=webhook_id, owner=request.user).delete()
-    messages.success(request, "Webhook removed.")
-    return redirect("dashboard:alerts")
+def acknowledge_alert(request, alert_id: int):
+    alert = selectors.alert_get(user=request.user, alert_id=alert_id)
+    if alert is None:
+        raise Http404("No such alert.")
+    services.alert_acknowledge(alert)
+    messages.success(request, "Alert acknowledged.")
+    return redirect(request.POST.get("next") or "dashboard:alerts")
+
+
+def _channels_page(request, form, *, status=200):
+    context = {
+        "channels": selectors.channel_list(user=request.user),
+        "form": form,
+        "kinds": Channel.Kind.choices,
+    }
+    return render(request, "dashboard/channels.html", context, status=status)
+
+
+@login_required
+def channels(request):
+    form = ChannelForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                channel = services.channel_create(
+                    owner=request.user,
+                    kind=data["kind"],
+                    target=data["target"],
+                    name=data["name"],
+                    secret=data["secret"],
+                )
+            except services.ScanRequestError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                if channel.kind == Channel.Kind.EMAIL:
+                    messages.success(request, f"Channel added. We sent a confirmation link to {channel.target}.")
+                else:
+                    messages.success(request, "Channel added. Use “Send test” to check that it arrives.")
+                return redirect("dashboard:channels")
+        return _channels_page(request, form, status=400)
+    return _channels_page(request, form)
+
+
+def _owned_channel(request, channel_id: int) -> Channel:
+    channel = selectors.channel_get(user=request.user, channel_id=channel_id)
+    if channel is None:
+        raise Http404("No such channel.")
+    return channel
+
+
+@login_required
+@require_POST
+def test_channel(request, channel_id: int):
+    channel = _owned_channel(request, channel_id)
+    error = notifications.send_test(channel)
+    if error:
+        messages.error(request, f"The test to {channel} failed: {error}")
+    else:
+        messages.success(request, f"Test sent to {channel}.")
+    return redirect("dashboard:channels")
+
+
+@login_required
+@require_POST
+def resend_verification(request, channel_id: int):
+    channel = _owned_channel(request, channel_id)
+    if channel.kind == Channel.Kind.EMAIL and channel.verified_at is None:
+        services.send_verification(channel)
+        messages.success(request, f"We sent a new confirmation link to {channel.target}.")
+    return redirect("dashboard:channels")
+
+
+@login_required
+@require_POST
+def delete_channel(request, channel_id: int):
+    channel = _owned_channel(request, channel_id)
+    services.channel_delete(channel)
+    messages.success(request, f"Channel {channel} removed.")
+    return redirect("dashboard:channels")
+
+
+def verify_email(request, token: str):
+    """The link from the confirmation e-mail; works logged out (people open mail on another device)."""
+    try:
+        channel = services.verify_email(token)
+    except services.ScanRequestError as exc:
+        return render(request, "dashboard/verify_email.html", {"error": exc.message}, status=400)
+    return render(request, "dashboard/verify_email.html", {"channel": channel})
+
+
+@login_required
+def account_settings(request):
+    account_channel = selectors.account_email_channel(user=request.user)
+    form = AccountEmailForm(request.POST or None, initial={"email": request.user.email})
+    if request.method == "POST" and form.is_valid():
+        try:
+            channel = services.account_set_email(request.user, form.cleaned_data["email"])
+        except services.ScanRequestError as exc:
+            form.add_error("email", exc.message)
+        else:
+            if channel is None:
+                messages.success(request, "Your e-mail address was removed.")
+            elif channel.verified_at is None:
+                messages.success(request, f"We sent a confirmation link to {channel.target}.")
+            else:
+                messages.success(request, "Nothing changed.")
+            return redirect("dashboard:settings")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "dashboard/settings.html", {"form": form, "account_channel": account_channel}, status=status
+    )
+

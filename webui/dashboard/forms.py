@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
 from scanner.grading.scale import GRADE_ORDER
+from scanner.models import Alert, Channel
 
 # Anyone pasting a few thousand lines wants the API, not a form post that scans for an hour.
 MAX_DOMAINS_PER_SUBMIT = 100
@@ -73,7 +74,25 @@ class OverviewFilterForm(forms.Form):
 
 
 class SignupForm(UserCreationForm):
-    pass
+    """A username, an e-mail address for alerts (confirmed by a link before anything is sent) and a password."""
+
+    email = forms.EmailField(
+        label="E-mail for alerts",
+        required=False,
+        help_text="Optional. We send a confirmation link; alerts go here only after you follow it.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "aria-describedby": "id_email_help"}),
+    )
+
+    class Meta(UserCreationForm.Meta):
+        fields = ("username", "email")
+
+    def save(self, commit: bool = True):
+        # The address is set by services.account_set_email after the user exists, so it is verified like any other.
+        user = super().save(commit=False)
+        user.email = ""
+        if commit:
+            user.save()
+        return user
 
 
 class PortfolioForm(forms.Form):
@@ -115,11 +134,49 @@ class ImportForm(forms.Form):
         return data
 
 
-class WebhookForm(forms.Form):
-    url = forms.URLField(label="Webhook URL", max_length=500)
+class ChannelForm(forms.Form):
+    kind = forms.ChoiceField(label="Kind", choices=Channel.Kind.choices)
+    name = forms.CharField(label="Name (optional)", max_length=100, required=False)
+    target = forms.CharField(
+        label="E-mail address or webhook URL",
+        max_length=500,
+        help_text="An address for e-mail; the incoming-webhook URL Slack or Teams gave you; any URL for a webhook.",
+        widget=forms.TextInput(attrs={"aria-describedby": "id_target_help", "spellcheck": "false", "autocomplete": "off"}),
+    )
     secret = forms.CharField(
-        label="Signing secret",
+        label="Signing secret (webhooks only)",
         max_length=128,
-        help_text="Used for the X-Scanner-Signature HMAC-SHA256 header.",
+        required=False,
+        help_text="Signs each webhook body: X-Scanner-Signature: sha256=HMAC-SHA256(secret, body).",
         widget=forms.TextInput(attrs={"aria-describedby": "id_secret_help", "autocomplete": "off"}),
     )
+
+
+class AccountEmailForm(forms.Form):
+    email = forms.CharField(
+        label="E-mail address",
+        max_length=254,
+        required=False,
+        help_text="Alerts and the confirmation link go here. Leave empty to remove it.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "aria-describedby": "id_email_help"}),
+    )
+
+
+class AlertFilterForm(forms.Form):
+    status = forms.ChoiceField(label="Delivery", required=False, choices=[("", "Any")] + list(Alert.Status.choices))
+    open_only = forms.BooleanField(label="Not acknowledged only", required=False)
+
+
+class PortfolioChannelsForm(forms.Form):
+    notify_all = forms.ChoiceField(
+        label="Send this portfolio's alerts to",
+        choices=[("all", "Every channel"), ("chosen", "Only the channels ticked below")],
+        widget=forms.RadioSelect,
+    )
+    channels = forms.ModelMultipleChoiceField(
+        label="Channels", queryset=Channel.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channels"].queryset = Channel.objects.filter(owner=user)

@@ -117,8 +117,7 @@ def rescan(request, site_id: int):
 @require_POST
 def toggle_badge(request, site_id: int):
     site = _owned_site(request, site_id)
-    site.badge_public = not site.badge_public
-    site.save(update_fields=["badge_public"])
+    services.site_set_badge_public(site, public=not site.badge_public)
     messages.success(request, "The badge is now public." if site.badge_public else "The badge is now private.")
     return redirect("dashboard:site", site_id=site.pk)
 
@@ -141,6 +140,12 @@ def signup(request):
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user)
-        messages.success(request, f"Welcome, {user.username}. Add the domains you want to watch.")
+        welcome = f"Welcome, {user.username}. Add the domains you want to watch."
+        if form.cleaned_data.get("email"):
+            services.account_set_email(user, form.cleaned_data["email"])
+            welcome += f" We sent a confirmation link to {form.cleaned_data['email']}."
+        else:
+            welcome += " Add an e-mail address or another channel so alerts reach you."
+        messages.success(request, welcome)
         return redirect("dashboard:submit")
     return render(request, "dashboard/signup.html", {"form": form})

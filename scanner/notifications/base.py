@@ -1,0 +1,63 @@
+"""What every channel kind shares: the message it is given, the error it raises, the one HTTP POST."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from scanner import config
+
+
+@dataclass(frozen=True)
+class Message:
+    """An alert (or a test) in channel-neutral words; each kind renders it in its own format."""
+
+    title: str
+    text: str
+    kind: str  # the alert kind, or "test"
+    url: str  # where the reader can see more (the site's report), absolute when the site's base URL is set
+    site_host: str = ""
+    site_id: int | None = None
+    alert_id: int | None = None
+    scan_id: int | None = None
+    created_at: str = ""
+
+
+class DeliveryError(Exception):
+    """A send that did not succeed. `retryable` says whether trying again later can help."""
+
+    def __init__(self, reason: str, *, retryable: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+
+
+def post_json(url: str, body: bytes, *, headers: dict[str, str] | None = None) -> None:
+    """POST `body` through scanner.outbound (network policy, pinned address, one deadline).
+
+    2xx is success; 5xx, 429 and network trouble are retryable; other answers and refused addresses are not.
+    """
+    from scanner import outbound
+
+    limits = outbound.Limits(
+        connect_timeout=settings.SCANNER_NOTIFY_TIMEOUT, deadline=settings.SCANNER_NOTIFY_TIMEOUT, max_body=16 * 1024
+    )
+    try:
+        response = outbound.request(
+            "POST",
+            url,
+            policy=config.network_policy(),
+            limits=limits,
+            headers={"Content-Type": "application/json", **(headers or {})},
+            content=body,
+        )
+    except outbound.OutboundRefused as exc:
+        raise DeliveryError(f"refused: {exc}", retryable=False) from None
+    except outbound.OutboundError as exc:
+        raise DeliveryError(str(exc), retryable=True) from None
+    if 200 <= response.status < 300:
+        return
+    answer = response.body[:200].decode("utf-8", "replace").strip()
+    reason = f"the receiver answered HTTP {response.status}" + (f": {answer}" if answer else "")
+    raise DeliveryError(reason, retryable=response.status >= 500 or response.status == 429)

@@ -1,0 +1,23 @@
+"""E-mail channels: a plain-text message through Django's configured e-mail backend."""
+
+from __future__ import annotations
+
+import smtplib
+
+from django.core.mail import send_mail
+
+from .base import DeliveryError, Message
+
+
+def send(channel, message: Message) -> None:
+    if channel.verified_at is None:
+        raise DeliveryError(
+            f"{channel.target} is not verified yet: its owner has not followed the link sent to it.", retryable=False
+        )
+    body = f"{message.text}\n\n{message.url}\n" if message.url else f"{message.text}\n"
+    try:
+        send_mail(f"[scanner] {message.title}", body, None, [channel.target])
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise DeliveryError(f"the mail server refused {channel.target}: {exc.recipients}", retryable=False) from None
+    except (smtplib.SMTPException, OSError) as exc:
+        raise DeliveryError(f"the mail server could not be reached or refused the message: {exc}", retryable=True) from None

@@ -1,0 +1,29 @@
+"""Microsoft Teams incoming webhooks (and Teams workflows' "post to a channel when a webhook request is
+received"): a message whose one attachment is an Adaptive Card, the format Teams documents for both."""
+
+from __future__ import annotations
+
+import json
+
+from .base import Message, post_json
+
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+
+
+def payload(message: Message) -> dict:
+    card: dict = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "body": [
+            {"type": "TextBlock", "text": message.title, "weight": "Bolder", "size": "Medium", "wrap": True},
+            {"type": "TextBlock", "text": message.text, "wrap": True},
+        ],
+    }
+    if message.url:
+        card["actions"] = [{"type": "Action.OpenUrl", "title": "Open the report", "url": message.url}]
+    return {"type": "message", "attachments": [{"contentType": ADAPTIVE_CARD, "contentUrl": None, "content": card}]}
+
+
+def send(channel, message: Message) -> None:
+    post_json(channel.target, json.dumps(payload(message)).encode())
