@@ -495,7 +495,7 @@ def send_verification(channel: Channel) -> None:
             None,
             [channel.target],
         )
-    except Exception:  # noqa: BLE001 - the page says "not verified" and offers to resend
+    except Exception:
         logger.exception("could not send the verification e-mail for channel %s", channel.pk)
 
 
