@@ -483,7 +483,10 @@ def test_bulk_scan_queues_every_site_of_the_portfolio(api, owner, settings):
     assert by_host["blog.example"]["scan"]["portfolio"] == portfolio.pk
     assert by_host["blocked.example"]["scan"] is None
     assert "10.0.0.1" in by_host["blocked.example"]["error"]
-    assert Scan.objects.count() == 2
+    assert Scan.objects.filter(status="queued").count() == 2
+    # The refused site is not skipped in silence: it gets a failed scan saying why.
+    [refused] = Scan.objects.filter(site__hostname="blocked.example")
+    assert refused.status == "failed" and "10.0.0.1" in refused.error
 
     again = post_json(api, f"/api/v1/portfolios/{portfolio.pk}/scan", {})
     assert Scan.objects.count() == 2  # already queued: not queued twice
