@@ -63,7 +63,12 @@ class Response:
 
 
 class OutboundError(Exception):
-    """The request could not be made or completed; str(error) is the reason in words."""
+    """The request could not be made or completed; str(error) is the reason in words.
+
+    `connected` is True when the failure came after the TCP connection was made: something listens there.
+    """
+
+    connected: bool = False
 
     @property
     def reason(self) -> str:
@@ -105,6 +110,7 @@ class _Clock:
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.deadline = time.monotonic() + limits.deadline
+        self.connected = False  # the TCP connection was made
 
     def remaining(self, what: str) -> float:
         left = self.deadline - time.monotonic()
@@ -131,8 +137,11 @@ class _DeadlineStream(httpcore.NetworkStream):
             )
         return OutboundTimeout(f"timed out {what} {self._where}")
 
+    def _arm(self, what: str, timeout: float | None) -> None:
+        self._sock.settimeout(self._clock.wait(what, timeout))
+
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        self._sock.settimeout(self._clock.wait("reading", self._clock.limits.read_timeout))
+        self._arm("reading", self._clock.limits.read_timeout)
         try:
             return self._sock.recv(max_bytes)
         except TimeoutError:
@@ -143,7 +152,7 @@ class _DeadlineStream(httpcore.NetworkStream):
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         view = memoryview(buffer)
         while view:
-            self._sock.settimeout(self._clock.wait("writing", self._clock.limits.read_timeout))
+            self._arm("writing", self._clock.limits.read_timeout)
             try:
                 sent = self._sock.send(view)
             except TimeoutError:
@@ -159,7 +168,7 @@ class _DeadlineStream(httpcore.NetworkStream):
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.NetworkStream:
         # One do_handshake call waits at most its socket timeout in total, so the deadline holds here too.
-        self._sock.settimeout(self._clock.wait("the TLS handshake", None))
+        self._arm("the TLS handshake", None)
         try:
             tls = ssl_context.wrap_socket(self._sock, server_hostname=server_hostname)
         except TimeoutError:
@@ -218,6 +227,7 @@ class _PinnedBackend(httpcore.NetworkBackend):
         except OSError as exc:
             raise OutboundConnectError(f"could not connect to {where} ({_os_reason(exc)})") from None
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._clock.connected = True
         return _DeadlineStream(sock, self._clock, where)
 
     def sleep(self, seconds: float) -> None:
@@ -364,6 +374,9 @@ def request(
                     )
             except httpx.HTTPError as exc:  # anything httpx itself raises (decoding, stream state...)
                 raise BadResponse(f"{url[:200]}: {type(exc).__name__}: {exc}") from None
+    except OutboundError as exc:
+        exc.connected = clock.connected
+        raise
     finally:
         transport.close()
 

@@ -48,6 +48,11 @@ def _redirects(result: ScanResult) -> dict | None:
         "loop": http.loop,
         "too_many": http.too_many_redirects,
         "error": http.error,
+        # The walk that starts at https://host/ (a redirect back to http:// is a downgrade).
+        "https_chain": [{"url": hop.url, "status": hop.status, "location": hop.location} for hop in http.https_chain],
+        "https_final_url": http.https_final_url,
+        "https_downgrade": http.https_downgrade,
+        "https_error": http.https_error,
     }
 
 
@@ -62,6 +67,20 @@ def _hsts(result: ScanResult) -> dict | None:
         "include_subdomains": policy.include_subdomains if policy else False,
         "preload": policy.preload if policy else False,
         "error": result.http.hsts_error,
+        "over_http": result.http.hsts_over_http,
+    }
+
+
+def _content(result: ScanResult) -> dict | None:
+    """The final HTTPS page as read (first 1 MiB): mixed content and the canonical link."""
+    http = result.http
+    if http is None:
+        return None
+    return {
+        "page_fetched": http.page_fetched,
+        "url": http.https_final_url if http.page_fetched else None,
+        "mixed_content": [_plain(item) for item in http.mixed_content],
+        "canonical_url": http.canonical_url,
     }
 
 
@@ -86,5 +105,6 @@ def build_report(result: ScanResult, grades) -> dict[str, Any]:
         ),
         "redirects": _redirects(result),
         "hsts": _hsts(result),
+        "content": _content(result),
         "findings": [finding.to_dict() for finding in grades.findings],
     }

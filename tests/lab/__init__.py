@@ -14,10 +14,11 @@ import ssl
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 from .cases import CaseSpec, all_cases
 from .pki import LabPKI
-from .servers import HttpServer, HttpsServer, ServerGroup, TarpitServer
+from .servers import HostileHttpServer, HttpServer, HttpsServer, ServerGroup, TarpitServer
 
 __all__ = ["Lab", "LabCase"]
 
@@ -121,7 +122,13 @@ class Lab:
         if not spec.server_preference:
             context.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
         context.load_cert_chain(credentials.chain_file, credentials.key_file)
-        https = self._group.add(HttpsServer(ip, https_port, context, spec.https_routes))
+        if spec.hostile_https:
+            https = self._group.add(HostileHttpServer(spec.hostile_https, ip, https_port, tls=context))
+        else:
+            https = self._group.add(HttpsServer(ip, https_port, context, spec.https_routes))
+        if spec.hostile_http:
+            http = self._group.add(HostileHttpServer(spec.hostile_http, ip, http_port))
+            return self._case(spec, ip, https.port, http.port, True)
         if spec.http_routes is None:
             return self._case(spec, ip, https.port, http_port or _unused_port(ip), False)
         http = self._group.add(HttpServer(ip, http_port, spec.http_routes))
@@ -136,7 +143,7 @@ class Lab:
         if self._tmp is not None:
             self._tmp.cleanup()
 
-    def __enter__(self) -> Lab:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:

@@ -47,6 +47,9 @@ class CaseSpec:
     https_routes: dict[str, Response] = field(default_factory=dict)
     # None: no HTTP listener on port 80 at all.
     http_routes: dict[str, Response] | None = None
+    # A HostileHttpServer behaviour ("drip", "huge"...) served instead of the routes on that port.
+    hostile_http: str | None = None
+    hostile_https: str | None = None
 
     @property
     def hostname(self) -> str:
@@ -55,11 +58,11 @@ class CaseSpec:
 
 def _standard(name: str, description: str, *, hsts: str | None = GOOD_HSTS, **overrides) -> CaseSpec:
     headers = (("Strict-Transport-Security", hsts),) if hsts else ()
-    defaults = dict(
-        leaf=LeafSpec(hostnames=(hostname(name),)),
-        https_routes={ANY_PATH: page(headers)},
-        http_routes={ANY_PATH: redirect(f"https://{hostname(name)}/")},
-    )
+    defaults = {
+        "leaf": LeafSpec(hostnames=(hostname(name),)),
+        "https_routes": {ANY_PATH: page(headers)},
+        "http_routes": {ANY_PATH: redirect(f"https://{hostname(name)}/")},
+    }
     defaults.update(overrides)
     return CaseSpec(name=name, description=description, **defaults)
 
@@ -162,6 +165,66 @@ def all_cases() -> list[CaseSpec]:
         # --- grading (issue 11) ---
         _standard("nohstsnohttp", "no HSTS header and nothing on port 80", hsts=None, http_routes=None),
         # --- end grading ---
+        # --- the HTTP side (`http` helper; cases defined at the end of this file) ---
+        *http_side_cases(),
         CaseSpec("tarpit", "accepts TCP connections and never answers", kind="tarpit"),
         CaseSpec("closed", "nothing listens on any port", kind="closed"),
+    ]
+
+
+# --- The HTTP side: HTTPS walk, mixed content, canonical, HSTS edge cases, hostile HTTP (the `http` helper's block) ---
+
+
+def html_page(body: str, headers: tuple[tuple[str, str], ...] = (("Strict-Transport-Security", GOOD_HSTS),)) -> Response:
+    return Response(200, headers, f"<!doctype html><html><head><title>lab</title>{body}</body></html>\n".encode())
+
+
+MIXED_ACTIVE_HTML = (
+    '<script src="http://cdn.lab.test/app.js"></script>'
+    '<link rel="stylesheet" href="http://cdn.lab.test/site.css">'
+    '</head><body><iframe src="http://widgets.lab.test/frame"></iframe>'
+    '<form action="http://forms.lab.test/submit" method="post"><input name="q"></form>'
+    '<script src="/local.js"></script><img src="https://cdn.lab.test/ok.png">'
+)
+MIXED_PASSIVE_HTML = (
+    '</head><body><img src="http://cdn.lab.test/logo.png" alt="">'
+    '<video poster="http://cdn.lab.test/poster.jpg"><source src="http://cdn.lab.test/clip.mp4"></video>'
+    '<img srcset="/small.png 1x, http://cdn.lab.test/big.png 2x">'
+    '<a href="http://elsewhere.lab.test/">a plain link is not mixed content</a>'
+)
+
+
+def http_side_cases() -> list[CaseSpec]:
+    return [
+        _standard(
+            "mixedactive", "HTTPS page loading http:// scripts, a stylesheet, an iframe and a form action",
+            https_routes={ANY_PATH: html_page(MIXED_ACTIVE_HTML)},
+        ),
+        _standard(
+            "mixedpassive", "HTTPS page loading http:// images and video (passive mixed content only)",
+            https_routes={ANY_PATH: html_page(MIXED_PASSIVE_HTML)},
+        ),
+        _standard(
+            "canonicalhttp", "HTTPS page whose <link rel=canonical> points to http://",
+            https_routes={ANY_PATH: html_page(f'<link rel="canonical" href="http://{hostname("canonicalhttp")}/"></head><body>')},
+        ),
+        _standard(
+            "hstsoverhttp", "the port-80 redirect also sends Strict-Transport-Security (ignored over http)",
+            http_routes={ANY_PATH: Response(
+                301, (("Location", f"https://{hostname('hstsoverhttp')}/"), ("Strict-Transport-Security", GOOD_HSTS))
+            )},
+        ),
+        _standard(
+            "hstsonredirect", "https://host/ sends HSTS on its 301 to /home; the page itself sends none",
+            https_routes={
+                "/": Response(301, (("Location", "/home"), ("Strict-Transport-Security", "max-age=31536000"))),
+                "/home": html_page("</head><body>", headers=()),
+            },
+        ),
+        _standard("unicodehsts", "HSTS max-age written with a superscript digit (max-age=²)", hsts="max-age=²"),
+        _standard("driphttp", "port 80 answers one byte per second", hostile_http="drip"),
+        _standard("driphttps", "HTTPS answers HTTP one byte per second (TLS itself is fine)", hostile_https="drip_head"),
+        _standard("longlocation", "port 80 redirects with a 60 KB Location header", hostile_http="long_location"),
+        _standard("garbagehttp", "port 80 answers with something that is not HTTP", hostile_http="garbage"),
+        _standard("hugepage", "the HTTPS page is a 1 GiB body", hostile_https="huge"),
     ]
