@@ -13,6 +13,29 @@ LAB_SCAN_SETTINGS = ScanSettings(connect_timeout=2, network_timeout=2, network_r
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """No persistent connections in tests: threads (live server, in-process Celery workers) would otherwise keep
+    theirs open and block dropping the test database at the end of the session."""
+    from django.conf import settings
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _static_files_without_collectstatic():
+    """Production serves collected, hashed static files (bin/run collects them); tests render pages without a
+    collectstatic run, so they use plain storage. tests/test_web_tier.py checks the production storage itself."""
+    from django.test import override_settings
+
+    plain = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with override_settings(STORAGES=plain):
+        yield
+
+
+@pytest.fixture(scope="session")
 def lab():
     with Lab() as running:
         yield running

@@ -1,6 +1,7 @@
 """Settings, all overridable from the environment (12-factor style).
 
-Embedded defaults: SQLite file in ./var, Redis on 127.0.0.1:6379, DEBUG on.
+Embedded defaults: SQLite file in ./var, Redis on 127.0.0.1:6379, DEBUG off (DJANGO_DEBUG=1 turns it on),
+a secret key generated once into ./var. See deploy/README.md for the production settings.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SCANNER_VAR_DIR", BASE_DIR / "var"))
@@ -27,10 +29,24 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me" if DEBUG else "")
-if not SECRET_KEY:
-    raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
+def generated_secret_key(path: Path) -> str:
+    """The key in `path`, created once (owner-only) so sessions survive restarts without a key in the repo."""
+    if not path.exists():
+        from django.core.management.utils import get_random_secret_key
+
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process of the same start won the race; read what it wrote
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(get_random_secret_key())
+    return path.read_text().strip()
+
+
+# Production-shaped by default: error pages must never show settings unless someone asked for it.
+DEBUG = env_bool("DJANGO_DEBUG", False)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or generated_secret_key(VAR_DIR / "secret_key")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
@@ -44,7 +60,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc assets served from our own static files, no CDN
     "django_celery_beat",
+    "csp",
     "scanner",
     "webui.dashboard",
 ]
@@ -58,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "webui.urls"
@@ -67,7 +86,7 @@ ASGI_APPLICATION = "webui.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "webui" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -82,7 +101,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        # Persistent connections: a gunicorn thread reuses its connection instead of opening one per request
+        # (which exhausted PostgreSQL's max_connections at 100 concurrent clients); checked before reuse.
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "600")),
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -100,6 +122,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "webui" / "static"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:overview"
 LOGOUT_REDIRECT_URL = "login"
@@ -123,6 +146,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Submit domains, read SSL Labs-style security grades, SEO readiness scores and findings.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
@@ -180,3 +206,43 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "scanner@localhost")
 # A verification link for an e-mail address works for this many seconds.
 SCANNER_EMAIL_VERIFY_MAX_AGE = int(os.environ.get("SCANNER_EMAIL_VERIFY_MAX_AGE", str(3 * 24 * 3600)))
+
+# --- Production web tier (issue 13) ---------------------------------------
+# whitenoise serves what `manage.py collectstatic` (run by bin/run) put in STATIC_ROOT: hashed names, gzip and
+# (with the brotli package) brotli copies, far-future caching. With DEBUG on, {% static %} falls back to plain names, so runserver works
+# without a collectstatic.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": os.environ.get("DJANGO_STATIC_STORAGE", "whitenoise.storage.CompressedManifestStaticFilesStorage")},
+}
+# Behind a TLS-terminating proxy (deploy/README.md): the proxy says the original scheme in X-Forwarded-Proto,
+# plain HTTP is redirected, cookies never travel in clear and browsers remember to use HTTPS.
+BEHIND_TLS_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", True)
+    # Probes from inside the cluster talk plain HTTP to the app directly.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+SESSION_COOKIE_HTTPONLY = True
+# A strict Content-Security-Policy on every response: scripts, styles, images and fetches from this origin
+# only; no inline script or style anywhere (the dashboard's JS and CSS are static files).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        # The nonce appears only on responses that use it (the ReDoc page, whose generated style elements carry it).
+        "style-src": ["'self'", NONCE],
+        "img-src": ["'self'", "data:"],  # data: for the empty favicon and Swagger UI's inline SVG icons
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],  # ReDoc runs its search index in a blob: worker
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+    },
+}

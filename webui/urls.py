@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from webui.api.views import healthz
 from webui.badge import grade_badge
@@ -10,7 +10,17 @@ from webui.badge import grade_badge
 urlpatterns = [
     path("api/v1/", include("webui.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up code as a script file (no inline script under the CSP).
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="apidocs/swagger_ui.html"),
+        name="api-docs",
+    ),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="apidocs/redoc.html"),
+        name="api-redoc",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),  # login, logout, password change (name "login")
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

@@ -74,4 +74,5 @@ def grade_distribution(*, user) -> list[dict]:
     for row in rows:
         row["css"] = grade_css(row["grade"])
         row["percent"] = round(100 * row["count"] / largest) if largest else 0
+        row["width_class"] = f"w-{5 * round(row['percent'] / 5)}"  # app.css has a class per 5 %: no inline style
     return rows
