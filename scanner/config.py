@@ -24,6 +24,9 @@ def scan_settings() -> ScanSettings:
         network_timeout=settings.SCANNER_NETWORK_TIMEOUT,
         network_retries=settings.SCANNER_NETWORK_RETRIES,
         http_timeout=settings.SCANNER_HTTP_TIMEOUT,
+        cipher_enumeration=settings.SCANNER_CIPHER_ENUMERATION,
+        per_target_connections=settings.SCANNER_PER_TARGET_CONNECTIONS,
+        connection_budget=settings.SCANNER_CONNECTION_BUDGET,
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SCANNER_VAR_DIR", BASE_DIR / "var"))
@@ -175,6 +176,16 @@ SCANNER_CONNECT_TIMEOUT = float(os.environ.get("SCANNER_CONNECT_TIMEOUT", "5"))
 SCANNER_NETWORK_TIMEOUT = float(os.environ.get("SCANNER_NETWORK_TIMEOUT", "5"))
 SCANNER_NETWORK_RETRIES = int(os.environ.get("SCANNER_NETWORK_RETRIES", "2"))
 SCANNER_HTTP_TIMEOUT = float(os.environ.get("SCANNER_HTTP_TIMEOUT", "10"))
+
+# --- Cipher-suite enumeration (issue 15, `handshake` helper) ---
+# "sslyze": sslyze's full enumeration (one handshake per known suite); "adaptive": offer all, remove the
+# suite the server picks, repeat (about one handshake per accepted suite), proven equal on the lab.
+SCANNER_CIPHER_ENUMERATION = os.environ.get("SCANNER_CIPHER_ENUMERATION", "sslyze")
+if SCANNER_CIPHER_ENUMERATION not in ("sslyze", "adaptive"):
+    raise ImproperlyConfigured("SCANNER_CIPHER_ENUMERATION must be 'sslyze' or 'adaptive'")
+SCANNER_PER_TARGET_CONNECTIONS = int(os.environ.get("SCANNER_PER_TARGET_CONNECTIONS", "4"))
+SCANNER_CONNECTION_BUDGET = int(os.environ.get("SCANNER_CONNECTION_BUDGET", "400"))
+# --- end cipher-suite enumeration ---
 # A finished scan younger than this is reused when a user asks for a scan without max_age.
 SCANNER_RESCAN_MIN_INTERVAL = int(os.environ.get("SCANNER_RESCAN_MIN_INTERVAL", "0"))
 

@@ -30,6 +30,11 @@ class ScanSettings:
     # with a clear finding and the scan still finishes with everything else it measured.
     tls_deadline: float = 150.0  # the whole sslyze run (all TLS commands) for one endpoint
     http_deadline: float = 30.0  # the whole HTTP side: both redirect walks, HSTS and the page read
+    # Cipher-suite enumeration (issue 15): "sslyze" tries every suite it knows, one handshake each; "adaptive"
+    # offers them all and removes the one the server picks (about one handshake per accepted suite).
+    cipher_enumeration: str = "sslyze"
+    per_target_connections: int = 4  # concurrent connections to one scanned address (sslyze and adaptive)
+    connection_budget: int = 400  # adaptive only: most handshakes its enumeration may open for one endpoint
 
 
 @dataclass(frozen=True)

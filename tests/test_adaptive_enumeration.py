@@ -1,0 +1,96 @@
+"""Adaptive cipher-suite enumeration (issue 15): same results as sslyze's full enumeration, far fewer handshakes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from sslyze import ServerNetworkConfiguration, ServerNetworkLocation
+from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum, check_connectivity_to_server
+
+from benchmarks.delay_proxy import DelayProxy
+from scanner.engine import scan
+from scanner.engine.adaptive import NOT_CHOSEN, enumerate_version
+from scanner.grading import grade
+from scanner.targets import parse_target
+from tests.conftest import LAB_SCAN_SETTINGS
+from tests.lab.cases import all_cases
+
+ADAPTIVE = replace(LAB_SCAN_SETTINGS, cipher_enumeration="adaptive")
+HTTPS_CASES = [spec.name for spec in all_cases() if spec.kind == "https"]
+
+
+@pytest.fixture(scope="session")
+def adaptive_scan(lab, lab_policy):
+    cache = {}
+
+    def run(name):
+        if name not in cache:
+            case = lab.case(name)
+            target = parse_target(case.hostname, https_port=case.https_port, http_port=case.http_port)
+            cache[name] = scan(target, policy=lab_policy, settings=ADAPTIVE, ca_file=lab.ca_file)
+        return cache[name]
+
+    return run
+
+
+def accepted(result) -> set[tuple[str, str]]:
+    return {(suite.protocol, suite.name) for suite in result.tls.cipher_suites}
+
+
+@pytest.mark.parametrize("name", HTTPS_CASES)
+def test_adaptive_enumeration_equals_sslyze_full_enumeration(scan_case, adaptive_scan, name):
+    full, adaptive = scan_case(name), adaptive_scan(name)
+    assert adaptive.status == full.status == "done"
+    assert accepted(adaptive) == accepted(full)
+    assert adaptive.tls.cipher_suites == full.tls.cipher_suites  # same order, key sizes and ephemeral keys
+    assert adaptive.tls.protocols == full.tls.protocols
+    assert adaptive.tls.curves == full.tls.curves
+    assert adaptive.tls.vulnerabilities == full.tls.vulnerabilities
+    assert grade(adaptive).security == grade(full).security
+
+
+def test_adaptive_enumeration_records_ephemeral_key_sizes_like_sslyze(scan_case, adaptive_scan):
+    def kex(result):
+        return {(s.protocol, s.name, s.kex_type, s.kex_bits) for s in result.tls.cipher_suites}
+
+    assert kex(adaptive_scan("legacy")) == kex(scan_case("legacy"))
+
+
+@pytest.mark.parametrize("name", ["tarpit", "closed"])
+def test_unreachable_sites_fail_the_same_way_with_adaptive_enumeration(scan_case, adaptive_scan, name):
+    assert adaptive_scan(name).error == scan_case(name).error
+
+
+def connectivity(case, port: int) -> ServerConnectivityInfo:
+    location = ServerNetworkLocation(hostname=case.hostname, port=port, ip_address=case.ip)
+    config = ServerNetworkConfiguration(tls_server_name_indication=case.hostname, network_timeout=2,
+                                        network_max_retries=1)
+    return ServerConnectivityInfo(location, config, check_connectivity_to_server(location, config))
+
+
+def test_tls12_enumeration_needs_one_handshake_per_accepted_suite_plus_two_per_openssl_build(lab):
+    case = lab.case("legacy")
+    with DelayProxy(case.ip, case.ip, case.https_port) as proxy:
+        info = connectivity(case, proxy.port)
+        proxy.reset()
+        result = enumerate_version(info, TlsVersionEnum.TLS_1_2)
+        # TLS 1.2 candidates are split between nassl's modern and legacy OpenSSL, as sslyze does; each build
+        # ends with one refused handshake and re-checks its first accepted suite alone.
+        assert len(result.accepted_cipher_suites) < proxy.connections <= len(result.accepted_cipher_suites) + 4
+
+
+def test_suites_not_picked_are_reported_as_rejected_with_a_reason(lab):
+    case = lab.case("good")
+    result = enumerate_version(connectivity(case, case.https_port), TlsVersionEnum.TLS_1_3)
+    assert result.rejected_cipher_suites and {r.error_message for r in result.rejected_cipher_suites} == {NOT_CHOSEN}
+
+
+def test_server_that_starts_refusing_mid_enumeration_triggers_the_per_suite_fallback(lab):
+    case = lab.case("legacy")
+    fallbacks = []
+    with DelayProxy(case.ip, case.ip, case.https_port) as proxy:
+        info = connectivity(case, proxy.port)
+        proxy.serve_first = proxy.connections + 2  # two handshakes (of four accepted suites), then closed at once
+        enumerate_version(info, TlsVersionEnum.TLS_1_0, on_fallback=lambda version, why: fallbacks.append(why))
+    assert fallbacks and "refused" in fallbacks[0]
