@@ -98,3 +98,39 @@ def test_missing_hsts_with_port_80_closed_is_still_a_minus(scan_case):
 def test_site_with_nothing_listening_has_seo_0_and_no_seo_letter(scan_case):
     grades = grade(scan_case("closed"))
     assert grades.seo_score == 0 and grades.seo_grade is None
+
+
+# --- the HTTP side (data from the `http` helper's probe) ---
+
+
+def finding_costs(scan_case, case):
+    grades = grade(scan_case(case))
+    return grades, {f.id: f for f in grades.findings}
+
+
+@pytest.mark.parametrize(
+    ("case", "finding", "absent"),
+    [
+        ("mixedactive", "content.mixed.active", None),
+        ("mixedpassive", "content.mixed.passive", "content.mixed.active"),
+        ("canonicalhttp", "seo.canonical_not_https", None),
+    ],
+)
+def test_page_problem_costs_seo_points_but_not_the_security_grade(scan_case, case, finding, absent):
+    grades, found = finding_costs(scan_case, case)
+    assert finding in found and absent not in found
+    assert grades.seo_score == 100 - found[finding].seo_penalty
+    assert grades.security == "A+"
+
+
+def test_hsts_sent_over_plain_http_is_reported_without_grade_effect(scan_case):
+    grades, found = finding_costs(scan_case, "hstsoverhttp")
+    assert "hsts.sent_over_http" in found
+    assert grades.security == "A+" and grades.seo_score == 100
+
+
+def test_https_page_that_cannot_be_fetched_is_could_not_fetch_not_missing_hsts(scan_case):
+    grades, found = finding_costs(scan_case, "driphttps")
+    assert "hsts.not_checked" in found
+    assert not {"hsts.missing", "hsts.invalid"} & set(found)
+    assert grades.security == "A"  # no A+ without a header seen, but no HSTS warning either
