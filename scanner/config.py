@@ -27,6 +27,8 @@ def scan_settings() -> ScanSettings:
         cipher_enumeration=settings.SCANNER_CIPHER_ENUMERATION,
         per_target_connections=settings.SCANNER_PER_TARGET_CONNECTIONS,
         connection_budget=settings.SCANNER_CONNECTION_BUDGET,
+        tls_deadline=settings.SCANNER_TLS_DEADLINE,
+        http_deadline=settings.SCANNER_HTTP_DEADLINE,
     )
 
 

@@ -102,6 +102,13 @@ class Scan(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)  # >1 means a worker died and Celery redelivered
     celery_task_id = models.CharField(max_length=64, blank=True, default="")
     changes = models.JSONField(null=True, blank=True)  # scanner.changes.compare_reports vs the previous done scan
+    # Delivery bookkeeping (docs/reliability.md): a scheduled rescan batch is held back until release_at;
+    # enqueued_at is when its message was last sent (null: not sent yet); a running scan's worker
+    # ("host:pid") refreshes heartbeat_at, so the reaper can tell a dead worker from a slow scan.
+    release_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=128, blank=True, default="")
 
     class Meta:
         ordering = ("-requested_at", "-id")

@@ -6,13 +6,18 @@ Domain errors are raised as ScanRequestError with a message meant for the person
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import socket
+import threading
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from scanner import config
@@ -36,6 +41,13 @@ class ScanRequestError(ValueError):
         self.message = message
         self.field = field
         self.code = code
+
+
+class ScanNotQueued(ScanRequestError):
+    """The scan row was stored but its message could not be sent (broker down); the scan is failed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="host", code="queue_unavailable")
 
 
 # --- Sites -----------------------------------------------------------------
@@ -143,7 +155,14 @@ def submit_scan(
         site = site_for_target(owner, target, http_port_given=http_port is not None)
         if portfolio is not None:
             portfolio.sites.add(site)
-        return _request_scan(site, address=address, portfolio=portfolio, max_age=max_age)
+        scan, created = _request_scan(site, address=address, portfolio=portfolio, max_age=max_age)
+    # The message is sent on commit (just now, unless an outer transaction is still open): a scan whose
+    # message could not be sent has been failed with the reason, and the caller must hear it, not "queued".
+    if created and connection.get_autocommit():
+        scan.refresh_from_db(fields=["status", "error"])
+        if scan.status == Scan.Status.FAILED:
+            raise ScanNotQueued(scan.error)
+    return scan, created
 
 
 def submit_portfolio_scans(
@@ -151,12 +170,15 @@ def submit_portfolio_scans(
 ) -> list[tuple[Site, Scan | None, str | None]]:
     """Scan every site of a portfolio. One refused site does not stop the others: it gets an error instead.
 
-    With batch_size, the n-th site's scan starts (n // batch_size) * batch_interval seconds later, so a large
-    portfolio reaches the workers in waves instead of all at once.
+    With batch_size, the n-th site's scan is released to the workers (n // batch_size) * batch_interval
+    seconds later, so a large portfolio reaches them in waves. Held-back scans are stored queued with a
+    release time and sent by release_due_scans (beat) when due; no message waits in the broker with a
+    countdown, which Redis would hand out a second time once it outlived the visibility timeout.
     """
     outcomes: list[tuple[Site, Scan | None, str | None]] = []
+    now = timezone.now()
     for index, site in enumerate(portfolio.sites.order_by("hostname", "https_port")):
-        countdown = index // batch_size * batch_interval if batch_size else 0
+        delay = index // batch_size * batch_interval if batch_size else 0
         try:
             address = config.network_policy().resolve(site.hostname)
         except TargetRefused as exc:
@@ -165,7 +187,13 @@ def submit_portfolio_scans(
             outcomes.append((site, None, str(exc)))
             continue
         with transaction.atomic():
-            scan, _ = _request_scan(site, address=address, portfolio=portfolio, max_age=None, countdown=countdown)
+            scan, _ = _request_scan(
+                site,
+                address=address,
+                portfolio=portfolio,
+                max_age=None,
+                release_at=now + timedelta(seconds=delay) if delay else None,
+            )
         outcomes.append((site, scan, None))
     return outcomes
 
@@ -181,7 +209,12 @@ def _record_skipped_scan(site: Site, *, portfolio: Portfolio | None, reason: str
 
 
 def _request_scan(
-    site: Site, *, address: str, portfolio: Portfolio | None, max_age: int | None, countdown: int = 0
+    site: Site,
+    *,
+    address: str,
+    portfolio: Portfolio | None,
+    max_age: int | None,
+    release_at=None,
 ) -> tuple[Scan, bool]:
     # Locking the site row serialises concurrent requests for it (PostgreSQL); the partial unique
     # constraint on Scan is the backstop where row locks do not exist (SQLite serialises writers anyway).
@@ -199,31 +232,192 @@ def _request_scan(
         if recent is not None:
             return recent, False
 
-    active = site.scans.filter(status__in=Scan.ACTIVE_STATUSES).order_by("-requested_at").first()
+    active = site.scans.select_for_update().filter(status__in=Scan.ACTIVE_STATUSES).order_by("-requested_at").first()
     if active is not None:
-        return active, False
+        stale = stale_reason(active)
+        if stale is None:
+            if release_at is None and active.enqueued_at is None:
+                _release(active)  # asked for now: a rescan held back for a later batch goes now instead
+            return active, False
+        # A dead scan must never answer for the site (it would block it for good): fail it, start afresh.
+        _finish_failed(active, stale)
 
     scan = Scan.objects.create(
-        site=site, portfolio=portfolio, status=Scan.Status.QUEUED, ip=address, celery_task_id=str(uuid.uuid4())
+        site=site,
+        portfolio=portfolio,
+        status=Scan.Status.QUEUED,
+        ip=address,
+        celery_task_id=str(uuid.uuid4()),
+        release_at=release_at,
     )
-    # After commit, so a worker never picks up a scan id whose row it cannot see yet.
-    transaction.on_commit(lambda: _enqueue(scan.pk, scan.celery_task_id, countdown=countdown))
+    if release_at is None:
+        _release(scan)
     return scan, True
 
 
-def _enqueue(scan_id: int, task_id: str, *, countdown: int = 0) -> None:
+def _release(scan: Scan) -> None:
+    """Mark the scan sent and send its message once the surrounding transaction commits."""
+    scan.enqueued_at = timezone.now()
+    scan.release_at = None
+    Scan.objects.filter(pk=scan.pk).update(enqueued_at=scan.enqueued_at, release_at=None)
+    # After commit, so a worker never picks up a scan id whose row it cannot see yet.
+    transaction.on_commit(lambda: _enqueue(scan.pk, scan.celery_task_id))
+
+
+def _enqueue(scan_id: int, task_id: str) -> bool:
     from scanner.tasks import run_scan
 
     # A dedicated queue lets the end-to-end tests run beside a development worker without either stealing scans.
     queue = getattr(settings, "SCANNER_SCAN_QUEUE", None)
     options = {"queue": queue} if queue else {}
-    if countdown:
-        options["countdown"] = countdown
     try:
         run_scan.apply_async(args=[scan_id], task_id=task_id, **options)
     except Exception as exc:  # broker down: say so on the scan instead of leaving it queued forever
         logger.exception("could not enqueue scan %s", scan_id)
         fail_scan(scan_id, f"The scan could not be queued (is the Redis broker running?): {exc}")
+        return False
+    return True
+
+
+# --- Keeping scans moving: release, heartbeat, reaper ------------------------
+
+
+def stale_reason(scan: Scan, *, now=None) -> str | None:
+    """Why an active scan can no longer be trusted to finish on its own, or None while it is healthy."""
+    now = now or timezone.now()
+    if scan.status == Scan.Status.QUEUED:
+        waiting_since = scan.release_at or scan.requested_at
+        if now - waiting_since > timedelta(seconds=settings.SCANNER_QUEUED_LIMIT):
+            return f"The scan was never started: it waited in the queue for more than {settings.SCANNER_QUEUED_LIMIT:g} s."
+        return None
+    if scan.status != Scan.Status.RUNNING:
+        return None
+    started = scan.started_at or scan.requested_at
+    if now - started > timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + settings.SCANNER_HEARTBEAT_TIMEOUT):
+        return f"The scan exceeded the {settings.CELERY_TASK_TIME_LIMIT} s time limit and was stopped."
+    if not _heartbeat_lost(scan, now):
+        return None
+    last_beat = scan.heartbeat_at or started
+    if last_beat - started >= timedelta(seconds=settings.CELERY_TASK_SOFT_TIME_LIMIT):
+        # Alive past its soft limit, then silent: the hard limit killed it. Running it again would only
+        # end the same way.
+        return f"The scan exceeded the {settings.CELERY_TASK_TIME_LIMIT} s time limit and was stopped."
+    if scan.attempts >= MAX_ATTEMPTS:
+        return f"Gave up after {scan.attempts} attempts: the worker running it stopped each time."
+    return None
+
+
+def _heartbeat_lost(scan: Scan, now) -> bool:
+    last_sign_of_life = scan.heartbeat_at or scan.started_at or scan.requested_at
+    return now - last_sign_of_life > timedelta(seconds=settings.SCANNER_HEARTBEAT_TIMEOUT)
+
+
+def release_due_scans(*, limit: int = 500) -> int:
+    """Send the held-back rescans whose release time has come (beat calls this every few seconds)."""
+    due = list(
+        # release_at null and never sent: rows queued before this bookkeeping existed.
+        Scan.objects.filter(status=Scan.Status.QUEUED, enqueued_at__isnull=True)
+        .filter(Q(release_at__lte=timezone.now()) | Q(release_at__isnull=True))
+        .order_by("release_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    sent = 0
+    for scan_id in due:
+        with transaction.atomic():
+            scan = (
+                Scan.objects.select_for_update(skip_locked=True)
+                .filter(pk=scan_id, status=Scan.Status.QUEUED, enqueued_at__isnull=True)
+                .first()
+            )
+            if scan is None:
+                continue  # another beat or a user request released it meanwhile
+            _release(scan)
+        sent += 1
+    return sent
+
+
+def reap_stale_scans() -> dict[str, int]:
+    """Unstick scans whose message or worker was lost. Returns how many were resent, requeued and failed.
+
+    - queued, never sent: left to release_due_scans; queued and sent long ago: sent again (a Redis restart
+      without persistence loses messages); queued past SCANNER_QUEUED_LIMIT: failed with the reason.
+    - running without a heartbeat for SCANNER_HEARTBEAT_TIMEOUT: its worker died, so it is queued again
+      (failed after MAX_ATTEMPTS); running past the hard time limit: failed.
+    A second message for a scan is harmless: execute_scan runs a scan only once at a time.
+    """
+    now = timezone.now()
+    counts = {"resent": 0, "requeued": 0, "failed": 0}
+    candidates = Scan.objects.filter(status__in=Scan.ACTIVE_STATUSES).filter(
+        Q(status=Scan.Status.RUNNING, heartbeat_at__lt=now - timedelta(seconds=settings.SCANNER_HEARTBEAT_TIMEOUT))
+        | Q(status=Scan.Status.RUNNING, heartbeat_at__isnull=True)
+        | Q(status=Scan.Status.QUEUED, enqueued_at__lt=now - timedelta(seconds=settings.SCANNER_QUEUED_RESEND_AFTER))
+        | Q(status=Scan.Status.QUEUED, requested_at__lt=now - timedelta(seconds=settings.SCANNER_QUEUED_LIMIT))
+    )
+    for scan_id in candidates.values_list("pk", flat=True)[:1000]:
+        with transaction.atomic():
+            scan = Scan.objects.select_for_update(skip_locked=True).filter(pk=scan_id).first()
+            if scan is None or not scan.is_active:
+                continue
+            reason = stale_reason(scan, now=now)
+            if reason is not None:
+                _finish_failed(scan, reason)
+                counts["failed"] += 1
+            elif scan.status == Scan.Status.RUNNING and _heartbeat_lost(scan, now):
+                logger.warning("scan %s lost its worker %s; queueing it again", scan.pk, scan.worker or "?")
+                scan.status = Scan.Status.QUEUED
+                scan.worker = ""
+                scan.save(update_fields=["status", "worker"])
+                _release(scan)
+                counts["requeued"] += 1
+            elif scan.status == Scan.Status.QUEUED and scan.enqueued_at is not None and (
+                now - scan.enqueued_at > timedelta(seconds=settings.SCANNER_QUEUED_RESEND_AFTER)
+            ):
+                _release(scan)
+                counts["resent"] += 1
+    return counts
+
+
+def _worker_identity() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _worker_is_gone(identity: str) -> bool:
+    """True when `identity` names a process on this host that no longer exists (a killed pool child)."""
+    host, _, pid = identity.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine: only the heartbeat can tell
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+@contextmanager
+def _heartbeat(scan_id: int, identity: str):
+    """Refresh the running scan's heartbeat from a thread until the block ends."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.SCANNER_HEARTBEAT_INTERVAL):
+                Scan.objects.filter(pk=scan_id, status=Scan.Status.RUNNING, worker=identity).update(
+                    heartbeat_at=timezone.now()
+                )
+        except Exception:  # a missed heartbeat only risks a harmless second run
+            logger.exception("heartbeat of scan %s stopped", scan_id)
+        finally:
+            connection.close()  # this thread's own database connection
+
+    thread = threading.Thread(target=beat, name=f"scan-{scan_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def execute_scan(scan_id: int) -> Scan | None:
@@ -238,17 +432,28 @@ def execute_scan(scan_id: int) -> Scan | None:
             return None
         if not scan.is_active:
             return scan  # a duplicate delivery of finished work
+        now = timezone.now()
+        if (
+            scan.status == Scan.Status.RUNNING
+            and not _heartbeat_lost(scan, now)
+            and not _worker_is_gone(scan.worker)
+        ):
+            return scan  # a duplicate delivery while another worker is running it: one run at a time
         if scan.attempts >= MAX_ATTEMPTS:
             return _finish_failed(
                 scan, f"Gave up after {scan.attempts} attempts: the worker running it stopped each time."
             )
+        identity = _worker_identity()
         scan.status = Scan.Status.RUNNING
-        scan.started_at = timezone.now()
+        scan.started_at = now
+        scan.heartbeat_at = now
+        scan.worker = identity
         scan.attempts += 1
-        scan.save(update_fields=["status", "started_at", "attempts"])
+        scan.save(update_fields=["status", "started_at", "heartbeat_at", "worker", "attempts"])
 
     try:
-        return _run_and_store(scan)
+        with _heartbeat(scan.pk, identity):
+            return _run_and_store(scan)
     except SoftTimeLimitExceeded:
         return fail_scan(scan.pk, f"The scan exceeded {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped.")
     except Exception as exc:

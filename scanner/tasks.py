@@ -12,8 +12,8 @@ from scanner import notifications, services
 
 @shared_task(
     bind=True,
-    # Acknowledged only when finished, and requeued if the worker process dies: a killed worker's scan
-    # is redelivered and run again (services.execute_scan re-runs a scan it finds 'running').
+    # Acknowledged only when finished, and requeued at once if its pool child dies. If the whole worker
+    # dies, the reaper (services.reap_stale_scans) requeues the scan when its heartbeat stops.
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
@@ -48,6 +48,18 @@ def rescan_portfolio(portfolio_id: int) -> int:
         batch_interval=settings.SCANNER_RESCAN_BATCH_INTERVAL,
     )
     return sum(1 for _, scan, _ in outcomes if scan is not None)
+
+
+@shared_task(ignore_result=True)
+def release_due_scans() -> int:
+    """Beat, every SCANNER_REAPER_INTERVAL: send the rescan batches whose time has come."""
+    return services.release_due_scans()
+
+
+@shared_task(ignore_result=True)
+def reap_stale_scans() -> dict[str, int]:
+    """Beat, every SCANNER_REAPER_INTERVAL: requeue scans whose worker died, resend or fail stuck ones."""
+    return services.reap_stale_scans()
 
 
 @shared_task(bind=True, max_retries=settings.SCANNER_NOTIFY_MAX_RETRIES)

@@ -7,6 +7,8 @@ own per test session, so a development worker on the same Redis never takes them
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
 import time
 import uuid
 
@@ -130,6 +132,13 @@ def test_an_unreachable_host_ends_failed_with_a_reason(api, lab, worker, case_na
     assert site.latest_scan is None  # a failed attempt leaves no grade to filter on
 
 
+def dead_worker() -> str:
+    """The identity of a pool child that was killed: its pid no longer exists."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    return f"{socket.gethostname()}:{gone.pid}"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_scan_redelivered_after_its_worker_died_is_run_again(django_user_model, lab, service_settings):
     # What Celery does after a worker is killed mid-scan (acks_late + reject_on_worker_lost): the same
@@ -137,7 +146,7 @@ def test_a_scan_redelivered_after_its_worker_died_is_run_again(django_user_model
     user = django_user_model.objects.create_user("redelivered")
     case = lab.case("good")
     site = Site.objects.create(owner=user, hostname=case.hostname, https_port=case.https_port, http_port=case.http_port)
-    scan = Scan.objects.create(site=site, status=Scan.Status.RUNNING, attempts=1)
+    scan = Scan.objects.create(site=site, status=Scan.Status.RUNNING, attempts=1, worker=dead_worker())
 
     services.execute_scan(scan.pk)
 
@@ -150,7 +159,9 @@ def test_a_scan_redelivered_after_its_worker_died_is_run_again(django_user_model
 def test_a_scan_whose_worker_keeps_dying_is_given_up_on(django_user_model):
     user = django_user_model.objects.create_user("doomed")
     site = Site.objects.create(owner=user, hostname="doomed.example")
-    scan = Scan.objects.create(site=site, status=Scan.Status.RUNNING, attempts=services.MAX_ATTEMPTS)
+    scan = Scan.objects.create(
+        site=site, status=Scan.Status.RUNNING, attempts=services.MAX_ATTEMPTS, worker=dead_worker()
+    )
 
     services.execute_scan(scan.pk)
 

@@ -157,13 +157,54 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("SCANNER_TASK_SOFT_TIME_LIMIT", "240"))
-CELERY_TASK_TIME_LIMIT = int(os.environ.get("SCANNER_TASK_TIME_LIMIT", "300"))
-# Redelivery of an unacked scan after a worker dies; must exceed the hard time limit.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 60}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+
+# --- Worker reliability (issue 10; docs/reliability.md) ------------------------------------------------
+# A scan's budget: the soft limit raises SoftTimeLimitExceeded in the task (the scan is failed with that
+# reason); the hard limit kills the pool child. The per-probe deadlines fit inside the soft limit.
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("SCANNER_TASK_SOFT_TIME_LIMIT", "240"))
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("SCANNER_TASK_TIME_LIMIT", "300"))
+SCANNER_TLS_DEADLINE = float(os.environ.get("SCANNER_TLS_DEADLINE", "150"))
+SCANNER_HTTP_DEADLINE = float(os.environ.get("SCANNER_HTTP_DEADLINE", "30"))
+# An unacked message is handed out again after this long: just above the hard limit, so a live worker
+# never loses its message to a second one, and nothing is ever delayed (countdown/eta) past it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("SCANNER_VISIBILITY_TIMEOUT", str(CELERY_TASK_TIME_LIMIT + 30)))
+}
+# Backstops against slow growth in a pool child: recycle it after this many tasks or this much RSS (KiB).
+CELERY_WORKER_MAX_TASKS_PER_CHILD = int(os.environ.get("CELERY_WORKER_MAX_TASKS_PER_CHILD", "200"))
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = int(os.environ.get("CELERY_WORKER_MAX_MEMORY_PER_CHILD", "400000"))
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# On a broker outage let running scans finish and store their result (the default, said explicitly).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# A running scan's worker writes a heartbeat this often; a scan whose heartbeat is older than the timeout
+# has lost its worker (kill -9, host gone) and is queued again by the reaper.
+SCANNER_HEARTBEAT_INTERVAL = float(os.environ.get("SCANNER_HEARTBEAT_INTERVAL", "10"))
+SCANNER_HEARTBEAT_TIMEOUT = float(os.environ.get("SCANNER_HEARTBEAT_TIMEOUT", "40"))
+# A queued scan not started after this long is sent again (its message may have been lost with Redis);
+# one still not started after SCANNER_QUEUED_LIMIT is failed with that reason.
+SCANNER_QUEUED_RESEND_AFTER = float(os.environ.get("SCANNER_QUEUED_RESEND_AFTER", "300"))
+SCANNER_QUEUED_LIMIT = float(os.environ.get("SCANNER_QUEUED_LIMIT", "3600"))
+# How often beat runs the reaper and releases due rescan batches.
+SCANNER_REAPER_INTERVAL = float(os.environ.get("SCANNER_REAPER_INTERVAL", "15"))
+CELERY_BEAT_SCHEDULE = {
+    "scanner-reap-stale-scans": {"task": "scanner.tasks.reap_stale_scans", "schedule": SCANNER_REAPER_INTERVAL},
+    "scanner-release-due-scans": {"task": "scanner.tasks.release_due_scans", "schedule": SCANNER_REAPER_INTERVAL},
+}
+# The embedded SQLite default: WAL lets readers run beside the writer, IMMEDIATE transactions take the
+# write lock up front (a deferred one that upgrades later fails at once with "database is locked", busy
+# timeout or not) and the timeout makes writers queue instead of failing.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": int(os.environ.get("SQLITE_BUSY_TIMEOUT", "30")),
+        }
+    )
+# --- end of worker reliability ----------------------------------------------------------------------
 
 # --- Scanner ---------------------------------------------------------------
 # Targets resolving into these networks are refused (SSRF guard) unless listed in SCANNER_ALLOWED_NETWORKS.

@@ -32,7 +32,7 @@ from . import certificates
 from .adaptive import run_adaptive_scan
 from .results import CipherSuite, ScanSettings, TlsResult, Vulnerabilities
 from .simulation import with_simulation
-from .sslyze_runner import run_scan
+from .sslyze_runner import ScanDeadlineExceeded, ScanRunnerFailed, run_scan
 
 logger = logging.getLogger(__name__)
 
@@ -110,12 +110,16 @@ def probe_tls(host: str, ip: str, port: int, settings: ScanSettings, ca_file: st
             certificate_info=CertificateInfoExtraArgument(custom_ca_file=Path(ca_file)) if ca_file else None
         ),
     )
-    server_result = (
-        run_adaptive_scan(request, per_server_connections=settings.per_target_connections,
-                          connection_budget=settings.connection_budget)
-        if settings.cipher_enumeration == "adaptive"
-        else run_scan(request, per_server_connections=settings.per_target_connections)
-    )
+    try:
+        server_result = (
+            run_adaptive_scan(request, per_server_connections=settings.per_target_connections,
+                              connection_budget=settings.connection_budget)
+            if settings.cipher_enumeration == "adaptive"
+            else run_scan(request, per_server_connections=settings.per_target_connections,
+                          deadline=settings.tls_deadline)
+        )
+    except (ScanDeadlineExceeded, ScanRunnerFailed) as exc:
+        raise TlsUnreachable(f"TLS scan stopped: {exc}") from None
     if server_result.scan_status != ServerScanStatusEnum.COMPLETED:
         trace = server_result.connectivity_error_trace
         raise TlsUnreachable(f"TLS connectivity test failed: {getattr(trace, 'exc_value', trace) or 'unknown error'}")

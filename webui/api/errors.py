@@ -6,7 +6,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from scanner.services import ScanRequestError
+from scanner.services import ScanNotQueued, ScanRequestError
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -20,6 +20,11 @@ def error_response(code: str, message: str, *, status_code: int, fields: dict | 
 
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, ScanNotQueued):
+        # Stored but never sent: the service cannot run scans right now. Retrying later is the right move.
+        response = error_response(exc.code, exc.message, status_code=503)
+        response["Retry-After"] = "30"
+        return response
     if isinstance(exc, ScanRequestError):
         return error_response(exc.code, exc.message, status_code=400, fields={exc.field: [exc.message]})
 

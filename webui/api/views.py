@@ -121,7 +121,8 @@ class ScanListCreateApi(ApiView):
         request=s.ScanCreateInput,
         responses={202: s.ScanAcceptedOutput, 200: s.ScanAcceptedOutput},
         description="Queue a scan (202). With max_age, a finished scan at most that old is returned instead (200). "
-        "A scan already queued or running for the site is returned rather than queuing a second one (202).",
+        "A scan already queued or running for the site is returned rather than queuing a second one (202). "
+        "When the scan cannot be queued (broker down) the answer is 503 with the reason, and the scan is failed.",
     )
     def post(self, request):
         data = self.validated(s.ScanCreateInput, request.data)

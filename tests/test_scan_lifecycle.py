@@ -1,0 +1,210 @@
+"""Scans never get stuck: the reaper, dedup that skips dead scans, held-back rescan batches, 503 on a dead broker.
+
+Messages go to the real Redis broker (a queue of their own per test), rows to the real database; the
+worker-side behaviour under kill -9 and Redis restarts is in tests/faults/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import uuid
+from datetime import timedelta
+
+import pytest
+import redis
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from scanner import services
+from scanner.models import Portfolio, Scan, Site
+from webui.celery import app as celery_app
+
+
+@pytest.fixture
+def queue(settings, lab_settings):
+    name = f"scanner-lifecycle-{uuid.uuid4().hex[:12]}"
+    settings.SCANNER_SCAN_QUEUE = name
+    client = redis.Redis.from_url(celery_app.conf.broker_url)
+    yield lambda: client.llen(name)
+    client.delete(name, f"_kombu.binding.{name}")
+    client.close()
+
+
+@pytest.fixture
+def site(django_user_model, lab):
+    user = django_user_model.objects.create_user("owner")
+    case = lab.case("good")
+    return Site.objects.create(owner=user, hostname=case.hostname, https_port=case.https_port, http_port=case.http_port)
+
+
+def ago(seconds: float):
+    return timezone.now() - timedelta(seconds=seconds)
+
+
+def _scan(site, **fields) -> Scan:
+    return Scan.objects.create(site=site, celery_task_id=str(uuid.uuid4()), **fields)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_running_scan_whose_heartbeat_stopped_is_queued_again_and_sent(site, queue, settings):
+    scan = _scan(site, status=Scan.Status.RUNNING, attempts=1, started_at=ago(90), heartbeat_at=ago(80),
+                 worker="elsewhere:1")
+
+    counts = services.reap_stale_scans()
+
+    scan.refresh_from_db()
+    assert counts["requeued"] == 1
+    assert (scan.status, scan.worker) == (Scan.Status.QUEUED, "")
+    assert queue() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_running_scan_with_a_fresh_heartbeat_is_left_alone(site, queue):
+    scan = _scan(site, status=Scan.Status.RUNNING, attempts=1, started_at=ago(90), heartbeat_at=ago(1),
+                 worker="elsewhere:1")
+
+    assert services.reap_stale_scans() == {"resent": 0, "requeued": 0, "failed": 0}
+    scan.refresh_from_db()
+    assert scan.status == Scan.Status.RUNNING
+    assert queue() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scan_silent_after_its_soft_limit_is_failed_as_over_the_time_limit(site, queue, settings):
+    started = ago(settings.CELERY_TASK_SOFT_TIME_LIMIT + 100)
+    scan = _scan(site, status=Scan.Status.RUNNING, attempts=1, started_at=started,
+                 heartbeat_at=started + timedelta(seconds=settings.CELERY_TASK_SOFT_TIME_LIMIT + 5))
+
+    services.reap_stale_scans()
+
+    scan.refresh_from_db()
+    assert scan.status == Scan.Status.FAILED
+    assert f"{settings.CELERY_TASK_TIME_LIMIT} s time limit" in scan.error
+    assert queue() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_queued_scan_whose_message_was_lost_is_sent_again(site, queue, settings):
+    scan = _scan(site, status=Scan.Status.QUEUED, enqueued_at=ago(settings.SCANNER_QUEUED_RESEND_AFTER + 5))
+
+    assert services.reap_stale_scans()["resent"] == 1
+    scan.refresh_from_db()
+    assert scan.status == Scan.Status.QUEUED
+    assert scan.enqueued_at > ago(5)
+    assert queue() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scan_queued_longer_than_the_limit_is_failed_with_the_reason(site, queue, settings):
+    scan = _scan(site, status=Scan.Status.QUEUED, enqueued_at=ago(10))
+    Scan.objects.filter(pk=scan.pk).update(requested_at=ago(settings.SCANNER_QUEUED_LIMIT + 5))
+
+    services.reap_stale_scans()
+
+    scan.refresh_from_db()
+    assert scan.status == Scan.Status.FAILED
+    assert "never started" in scan.error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_request_never_gets_a_dead_scan_back(site, queue, settings):
+    dead = _scan(site, status=Scan.Status.RUNNING, attempts=services.MAX_ATTEMPTS, started_at=ago(120),
+                 heartbeat_at=ago(100), worker="elsewhere:1")
+
+    scan, created = services.submit_scan(site.owner, site.hostname, port=site.https_port, http_port=site.http_port)
+
+    dead.refresh_from_db()
+    assert created is True
+    assert scan.pk != dead.pk
+    assert dead.status == Scan.Status.FAILED
+    assert "attempts" in dead.error
+    assert queue() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_redelivered_scan_is_not_run_while_a_live_worker_runs_it(site):
+    # This test process is the live worker: its pid exists and its heartbeat is fresh.
+    me = f"{socket.gethostname()}:{os.getpid()}"
+    scan = _scan(site, status=Scan.Status.RUNNING, attempts=1, started_at=ago(5), heartbeat_at=ago(1), worker=me)
+
+    services.execute_scan(scan.pk)
+
+    scan.refresh_from_db()
+    assert (scan.status, scan.attempts) == (Scan.Status.RUNNING, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rescan_batches_are_held_back_and_released_when_due(site, queue, lab):
+    portfolio = Portfolio.objects.create(owner=site.owner, name="p")
+    for name in ("good", "expired", "legacy", "nohsts", "shorthsts"):
+        case = lab.case(name)
+        portfolio.sites.add(
+            Site.objects.get_or_create(owner=site.owner, hostname=case.hostname, https_port=case.https_port,
+                                       defaults={"http_port": case.http_port})[0]
+        )
+
+    services.submit_portfolio_scans(portfolio, batch_size=2, batch_interval=60)
+
+    held = Scan.objects.filter(enqueued_at__isnull=True)
+    assert queue() == 2  # the first batch at once; no message carries a countdown
+    assert held.count() == 3
+    assert services.release_due_scans() == 0
+    Scan.objects.filter(pk__in=held.values("pk")).update(release_at=ago(1))
+    assert services.release_due_scans() == 3
+    assert queue() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_asking_now_for_a_site_held_in_a_later_batch_sends_it_now(site, queue):
+    held = _scan(site, status=Scan.Status.QUEUED, release_at=timezone.now() + timedelta(minutes=5))
+
+    scan, created = services.submit_scan(site.owner, site.hostname, port=site.https_port, http_port=site.http_port)
+
+    held.refresh_from_db()
+    assert (scan.pk, created) == (held.pk, False)
+    assert held.enqueued_at is not None
+    assert queue() == 1
+
+
+@pytest.fixture
+def broker_down():
+    """Point the app's producer at a port nothing listens on, as when Redis is down."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    dead_url = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
+    probe.close()
+    original = celery_app.conf.broker_url
+    original_retry = celery_app.conf.task_publish_retry_policy
+
+    def use(url):
+        celery_app.conf.broker_url = url
+        if celery_app._pool is not None:  # the producer pool caches connections to the old URL
+            celery_app._pool.force_close_all()
+            celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+    celery_app.conf.task_publish_retry_policy = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1}
+    use(dead_url)
+    yield
+    celery_app.conf.task_publish_retry_policy = original_retry
+    use(original)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scan_that_cannot_be_queued_answers_503_with_the_reason(site, lab_settings, broker_down):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=site.owner).key}")
+
+    response = client.post(
+        "/api/v1/scans",
+        data=json.dumps({"host": site.hostname, "port": site.https_port, "http_port": site.http_port}),
+        content_type="application/json",
+    )
+
+    assert response.status_code == 503, response.content
+    assert response.json()["error"]["code"] == "queue_unavailable"
+    assert "could not be queued" in response.json()["error"]["message"]
+    assert Scan.objects.get(site=site).status == Scan.Status.FAILED
