@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 import redis
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -170,27 +171,14 @@ def test_asking_now_for_a_site_held_in_a_later_batch_sends_it_now(site, queue):
 
 
 @pytest.fixture
-def broker_down():
-    """Point the app's producer at a port nothing listens on, as when Redis is down."""
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    dead_url = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
-    probe.close()
-    original = celery_app.conf.broker_url
-    original_retry = celery_app.conf.task_publish_retry_policy
+def broker_down(monkeypatch):
+    """Publishing fails the way kombu fails when nothing listens on the broker's port."""
+    from scanner.tasks import run_scan
 
-    def use(url):
-        celery_app.conf.broker_url = url
-        if celery_app._pool is not None:  # the producer pool caches connections to the old URL
-            celery_app._pool.force_close_all()
-            celery_app._pool = None
-        celery_app.amqp._producer_pool = None
+    def refused(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    celery_app.conf.task_publish_retry_policy = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1}
-    use(dead_url)
-    yield
-    celery_app.conf.task_publish_retry_policy = original_retry
-    use(original)
+    monkeypatch.setattr(run_scan, "apply_async", refused)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scanner', '0005_portfolio_alert_expiry_days'),
+        ('scanner', '0006_notification_channels'),
     ]
 
     operations = [
