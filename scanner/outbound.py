@@ -345,9 +345,10 @@ def request(
         raise OutboundRefused(f"{url[:200]} is not a valid URL ({exc})") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise OutboundRefused(f"{url[:200]} is not an http:// or https:// URL with a host")
-    host = parsed.host.lower()
+    # The ASCII (IDNA) form: what DNS, pins and httpcore's connect all see; a trailing dot is not part of the name.
+    host = parsed.raw_host.decode("ascii").lower()
     try:
-        ip = policy.resolve(host)
+        ip = policy.resolve(host.rstrip("."))
     except TargetRefused as exc:
         raise OutboundRefused(str(exc)) from None
     except (ValueError, UnicodeError) as exc:

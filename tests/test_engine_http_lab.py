@@ -155,3 +155,47 @@ def test_a_soft_time_limit_raised_while_resolving_propagates_out_of_the_probe():
 
     with pytest.raises(SoftTimeLimitExceeded):
         probe_http("example.test", 443, 80, resolver, LAB_SCAN_SETTINGS)
+
+
+# --- graded (the rules themselves live in scanner/grading: these check the engine feeds them) ---------------
+
+
+def findings_by_id(result):
+    return {finding.id: finding for finding in grade(result).findings}
+
+
+def test_an_https_to_http_redirect_is_graded_as_a_high_https_downgrade(scan_case):
+    finding = findings_by_id(scan_case("downgrade"))["http.redirect.https_downgrade"]
+    assert finding.severity == "high"
+    assert "http://downgrade.lab.test/plain" in finding.detail
+
+
+def test_active_mixed_content_is_a_high_finding_naming_the_urls(scan_case):
+    found = findings_by_id(scan_case("mixedactive"))
+    assert found["content.mixed.active"].severity == "high"
+    assert "http://cdn.lab.test/app.js" in found["content.mixed.active"].detail
+    assert "content.mixed.passive" not in found
+
+
+def test_passive_mixed_content_is_a_medium_finding(scan_case):
+    found = findings_by_id(scan_case("mixedpassive"))
+    assert found["content.mixed.passive"].severity == "medium"
+    assert "content.mixed.active" not in found
+
+
+def test_a_canonical_link_to_http_is_an_seo_finding(scan_case):
+    assert "seo.canonical_not_https" in findings_by_id(scan_case("canonicalhttp"))
+
+
+def test_a_failed_hsts_fetch_is_not_graded_as_an_invalid_header(scan_case):
+    found = findings_by_id(scan_case("driphttps"))
+    assert "hsts.invalid" not in found and "hsts.missing" not in found
+
+
+def test_a_unicode_digit_hsts_max_age_is_graded_as_an_invalid_header(scan_case):
+    assert "hsts.invalid" in findings_by_id(scan_case("unicodehsts"))
+
+
+def test_a_clean_site_has_no_http_side_findings(scan_case):
+    found = findings_by_id(scan_case("good"))
+    assert not {"http.redirect.https_downgrade", "content.mixed.active", "content.mixed.passive"} & set(found)

@@ -90,6 +90,20 @@ def test_a_request_is_sent_to_the_approved_address_with_the_name_as_host(http_se
     assert response.headers["x-seen"] == "yes"
 
 
+def test_an_internationalised_name_is_resolved_and_connected_in_its_ascii_form(http_server):
+    seen = []
+
+    class Recording(NetworkPolicy):
+        def resolve(self, host: str) -> str:
+            seen.append(host)
+            return "127.0.0.1"
+
+    response = request("GET", f"http://bücher.example.test.:{http_server.port}/", policy=Recording())
+
+    assert response.status == 200
+    assert seen == ["xn--bcher-kva.example.test"]
+
+
 def test_a_rebinding_name_is_never_connected_at_its_second_answer():
     # 127.0.0.2 stands in for the public address the policy approves (no test may send traffic off loopback);
     # 127.0.0.3 is the internal service, outside the allowed networks.

@@ -6,7 +6,7 @@ connection pinned to that address (Host and SNI from the name), with byte caps a
 side shares one wall-clock budget (ScanSettings.http_deadline): a server dripping bytes ends the probe at that
 deadline with a clear reason, and the scan goes on with everything else it measured.
 
-Only the outbound client's own errors are caught here (and the HTML parser's): anything else, Celery's
+Only the outbound client's own errors are caught here (and lxml's): anything else, Celery's
 SoftTimeLimitExceeded included, propagates.
 """
 
@@ -16,9 +16,9 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 
 import httpx
+from lxml import etree
 
 from .. import outbound
 from ..netpolicy import NetworkPolicy
@@ -93,24 +93,23 @@ _PASSIVE = {
     ("input", "src"),
 }
 _STYLESHEET_RELS = {"stylesheet"}
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 
 
-class _PageReader(HTMLParser):
-    """Collects http:// subresources and the canonical link; URLs are resolved against the page (or <base>)."""
+class _PageReader:
+    """An lxml parser target: collects http:// subresources and the canonical link from start tags; URLs are
+    resolved against the page (or its first <base href>)."""
 
     def __init__(self, page_url: str) -> None:
-        super().__init__(convert_charrefs=True)
         self.base = page_url
         self.base_seen = False
         self.items: list[MixedContentItem] = []
         self._seen: set[tuple[str, str]] = set()
         self.canonical: str | None = None
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {name: value for name, value in reversed(attrs) if value is not None}  # first occurrence wins
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        tag = tag.lower() if isinstance(tag, str) else ""
+        values = {str(name).lower(): value for name, value in attrib.items()}
         if tag == "base" and not self.base_seen and values.get("href"):
             self.base_seen = True
             self.base = self._resolve(values["href"]) or self.base
@@ -133,6 +132,15 @@ class _PageReader(HTMLParser):
                 for url in _srcset_urls(value) if name == "srcset" else (value,):
                     self._add(url, "passive", f"{tag} {name}")
 
+    def end(self, tag: str) -> None:
+        pass
+
+    def data(self, data: str) -> None:
+        pass
+
+    def close(self) -> None:
+        return None
+
     def _resolve(self, reference: str) -> str | None:
         try:
             return str(httpx.URL(self.base).join(reference.strip()))
@@ -140,13 +148,23 @@ class _PageReader(HTMLParser):
             return None
 
     def _add(self, reference: str, kind: str, element: str) -> None:
+        if len(self.items) >= MAX_MIXED_ITEMS:
+            return
+        reference = reference.strip()
+        # Cheap test first (a page may hold tens of thousands of references): only an explicit http: scheme,
+        # or a relative reference under an http:// <base>, can be mixed content.
+        scheme = _SCHEME.match(reference)
+        if scheme:
+            if scheme.group(1).lower() != "http":
+                return
+        elif not self.base.lower().startswith("http://"):
+            return
+        if (reference, element) in self._seen:
+            return
+        self._seen.add((reference, element))
         url = self._resolve(reference)
         if url is None or not url.lower().startswith("http://"):
             return
-        key = (url, element)
-        if key in self._seen or len(self.items) >= MAX_MIXED_ITEMS:
-            return
-        self._seen.add(key)
         self.items.append(MixedContentItem(url=_cap(url), kind=kind, element=element))
 
 
@@ -155,14 +173,9 @@ def _srcset_urls(srcset: str) -> list[str]:
     return [candidate.split()[0] for candidate in srcset.split(",") if candidate.split()]
 
 
-def _decode(body: bytes, content_type: str) -> str:
+def _charset(content_type: str) -> str | None:
     match = re.search(r"charset=\"?([A-Za-z0-9._:-]+)", content_type, re.ASCII)
-    if match:
-        try:
-            return body.decode(match.group(1), errors="replace")
-        except LookupError:
-            pass
-    return body.decode("utf-8", errors="replace")
+    return match.group(1) if match else None
 
 
 @dataclass(frozen=True)
@@ -172,14 +185,21 @@ class PageFacts:
 
 
 def read_page(url: str, body: bytes, content_type: str = "text/html") -> PageFacts:
-    """Mixed content and the canonical link of one HTML page (`body` already capped by the caller)."""
+    """Mixed content and the canonical link of one HTML page (`body` already capped by the caller).
+
+    libxml2's HTML parser (through lxml) reads any tag soup in linear time; the standard library's html.parser
+    goes quadratic on some malformed input (a megabyte of "<a" takes minutes), which a hostile page would use.
+    """
     reader = _PageReader(url)
     try:
-        reader.feed(_decode(body, content_type))
-        reader.close()
-    except AssertionError:
-        # html.parser's markup base still asserts on a few malformed declarations ("<![if"): keep what was read.
-        pass
+        parser = etree.HTMLParser(target=reader, encoding=_charset(content_type), recover=True, no_network=True)
+    except LookupError:  # a charset libxml2 does not know: let it guess from the document
+        parser = etree.HTMLParser(target=reader, recover=True, no_network=True)
+    try:
+        parser.feed(body)
+        parser.close()
+    except etree.LxmlError:
+        pass  # unparsable past some point (or empty): keep what was read
     return PageFacts(mixed_content=tuple(reader.items), canonical_url=_cap(reader.canonical) if reader.canonical else None)
 
 
