@@ -296,6 +296,9 @@ class _mapped:
             return False
         if isinstance(exc, httpcore.TimeoutException):
             raise OutboundTimeout(f"timed out ({exc})") from None
+        if isinstance(exc, httpcore.RemoteProtocolError) and "buffer too long" in str(exc).lower():
+            # h11 stops buffering a response head at 100 KiB, whatever Limits.max_header_bytes says.
+            raise ResponseTooLarge("the response's headers are larger than 100 KiB") from None
         if isinstance(exc, httpcore.RemoteProtocolError):
             raise BadResponse(f"not a valid HTTP response ({exc or 'connection closed early'})") from None
         if isinstance(exc, httpcore.ProtocolError):

@@ -174,6 +174,11 @@ def test_too_many_header_lines_are_refused():
         request("GET", server.url, policy=LOOPBACK, limits=Limits(max_headers=100))
 
 
+def test_a_response_head_over_100_kib_is_too_large_not_just_bad():
+    with HostileHttpServer("many_headers", size=10_000) as server, pytest.raises(ResponseTooLarge, match="100 KiB"):
+        request("GET", server.url, policy=LOOPBACK)
+
+
 def test_a_header_block_over_the_byte_cap_is_refused():
     with HostileHttpServer("long_location") as server, pytest.raises(ResponseTooLarge, match="bytes of headers"):
         request("GET", server.url, policy=LOOPBACK, limits=Limits(max_header_bytes=16 * 1024))
