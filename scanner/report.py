@@ -84,6 +84,33 @@ def _content(result: ScanResult) -> dict | None:
     }
 
 
+def _endpoints(result: ScanResult) -> list[dict]:
+    """Every address behind the name, graded on its own (the site's grade is the worst of them)."""
+    from .grading import grade  # grading reads engine results only; imported here to keep this module light
+
+    entries = []
+    for endpoint in result.endpoints:
+        view = dataclasses.replace(result, ip=endpoint.ip, tls=endpoint.tls, error=endpoint.error, endpoints=())
+        grades = grade(view) if endpoint.tls is not None else None
+        cert = endpoint.tls.certificate if endpoint.tls else None
+        entries.append({
+            "ip": endpoint.ip,
+            "status": "failed" if endpoint.error else "done",
+            "error": endpoint.error,
+            "grade": {
+                "security": grades.security if grades else None,
+                "security_ignoring_trust": grades.security_ignoring_trust if grades else None,
+                "score": grades.score if grades else None,
+            },
+            "protocols": (
+                {name: endpoint.tls.protocols.get(name, False) for name in PROTOCOLS} if endpoint.tls else None
+            ),
+            "certificate_fingerprint": cert.sha256_fingerprint if cert else None,
+            "findings": [finding.to_dict() for finding in grades.findings] if grades else [],
+        })
+    return entries
+
+
 def build_report(result: ScanResult, grades) -> dict[str, Any]:
     tls = result.tls
     return {
@@ -91,14 +118,26 @@ def build_report(result: ScanResult, grades) -> dict[str, Any]:
         "target": {"host": result.host, "port": result.https_port, "http_port": result.http_port, "ip": result.ip},
         "status": result.status,
         "error": result.error,
+        # Graded from what was measured, but some optional probe was not tested or failed (see `probes`).
+        "partial": result.partial if not result.error else False,
+        "probes": {name: {"status": outcome.status, "reason": outcome.reason} for name, outcome in result.probes.items()},
         "started_at": result.started_at.isoformat(),
         "duration_s": result.duration_s,
         "grade": grades.summary(),
+        "endpoints": _endpoints(result),
         "certificate": _certificate(result),
         "protocols": _protocols(result),
         "cipher_suites": _plain(tls.cipher_suites) if tls else None,
         "vulnerabilities": _plain(tls.vulnerabilities) if tls else None,
         "curves": list(tls.curves) if tls else None,
+        "certificate_deployments": _plain(tls.certificate_deployments) if tls else None,
+        "key_exchange_groups": _plain(tls.key_exchange_groups) if tls else None,
+        "client_certificate_requested": tls.client_certificate_requested if tls else None,
+        "cipher_preference": (
+            {"server_enforced": tls.server_cipher_preference, "preferred_suites": dict(tls.preferred_suites)}
+            if tls else None
+        ),
+        "simulations": _plain(tls.simulations) if tls else None,
         "mozilla_intermediate": (
             None if not tls or tls.mozilla_intermediate_issues is None
             else {"compliant": not tls.mozilla_intermediate_issues, "issues": tls.mozilla_intermediate_issues}

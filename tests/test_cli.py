@@ -51,3 +51,23 @@ def test_failed_scan_exits_non_zero_and_is_stored_as_failed(lab, lab_settings):
 def test_invalid_host_is_rejected_with_a_clear_message(lab_settings):
     with pytest.raises(CommandError, match="paths"):
         call_command("scan", "https://example.com/some/path")
+
+
+def test_address_pinned_with_resolve_is_scanned_without_allow_network(lab, settings, capsys):
+    settings.SCANNER_ALLOWED_NETWORKS = []
+    settings.SCANNER_RESOLVE = []
+    call_command(*run_scan(lab, "good", "--json", "--no-store"))
+    assert json.loads(capsys.readouterr().out)["status"] == "done"
+
+
+def test_json_report_lists_probes_and_partial(lab, lab_settings, capsys):
+    call_command(*run_scan(lab, "manynames", "--json", "--no-store"))
+    report = json.loads(capsys.readouterr().out)
+    assert (report["status"], report["partial"]) == ("done", True)
+    assert report["probes"]["robot"]["status"] == "error" and report["probes"]["certificate"]["status"] == "ok"
+
+
+def test_json_report_separates_trusted_from_chain_trusted(lab, lab_settings, capsys):
+    call_command(*run_scan(lab, "expired", "--json", "--no-store"))
+    certificate = json.loads(capsys.readouterr().out)["certificate"]
+    assert (certificate["trusted"], certificate["chain_trusted"]) == (False, True)

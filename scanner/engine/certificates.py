@@ -6,6 +6,7 @@ import ipaddress
 from datetime import datetime
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtensionOID, NameOID
@@ -56,19 +57,6 @@ def public_key_facts(cert: x509.Certificate) -> tuple[str, int]:
     return type(key).__name__, 0
 
 
-def chain_is_incomplete(received: list[x509.Certificate], verified: list[x509.Certificate] | None) -> bool:
-    """True when the path to the root needs an intermediate the server did not send."""
-    if not received:
-        return False
-    if verified:
-        needed = [cert for cert in verified[1:] if not is_self_signed(cert)]
-        return any(cert not in received for cert in needed)
-    leaf = received[0]
-    if is_self_signed(leaf):
-        return False
-    return not any(cert.subject == leaf.issuer for cert in received[1:])
-
-
 def describe_name(name: x509.Name) -> str:
     common_names = name.get_attributes_for_oid(NameOID.COMMON_NAME)
     if common_names:
@@ -80,19 +68,23 @@ def certificate_info(
     *,
     hostname: str,
     received: list[x509.Certificate],
-    verified: list[x509.Certificate] | None,
-    trusted_ignoring_name: bool,
+    outcome,  # chain.PathOutcome (imported lazily: chain imports this module)
     validation_error: str | None,
-    sha1_in_chain: bool,
+    detail_raw: str | None,
     ocsp_stapled: bool,
     now: datetime,
 ) -> CertificateInfo:
-    leaf = received[0]
+    leaf = outcome.leaf
     names = san_dns_names(leaf)
     key_type, key_bits = public_key_facts(leaf)
-    hash_algorithm = leaf.signature_hash_algorithm
+    hash_algorithm = _signature_hash(leaf)
     not_before = leaf.not_valid_before_utc
     not_after = leaf.not_valid_after_utc
+    # Dates of every certificate a browser would check (the trust anchor's own are the store's business).
+    checked = [cert for cert in outcome.path_certificates if cert in received or not is_self_signed(cert)]
+    expired = now > not_after or any(now > cert.not_valid_after_utc for cert in checked)
+    not_yet_valid = now < not_before or any(now < cert.not_valid_before_utc for cert in checked)
+    signed = [link for link in outcome.path if not (link.self_signed and link.source == "trust_store")]
     return CertificateInfo(
         subject=describe_name(leaf.subject),
         issuer=describe_name(leaf.issuer),
@@ -106,17 +98,30 @@ def certificate_info(
         key_bits=key_bits,
         signature_algorithm=getattr(leaf.signature_algorithm_oid, "_name", leaf.signature_algorithm_oid.dotted_string),
         signature_hash=hash_algorithm.name if hash_algorithm else None,
-        trusted=trusted_ignoring_name,
+        # What a browser decides now: a trusted path, within its dates (the name is hostname_match's job).
+        trusted=outcome.chain_trusted and not expired and not not_yet_valid,
         hostname_match=hostname_matches(hostname, names),
-        self_signed=len(received) == 1 and is_self_signed(leaf),
-        expired=now > not_after,
-        not_yet_valid=now < not_before,
-        chain_incomplete=chain_is_incomplete(received, verified),
+        self_signed=is_self_signed(leaf) and len(outcome.path) == 1,
+        expired=expired,
+        not_yet_valid=not_yet_valid,
+        chain_incomplete=outcome.missing_intermediate,
         chain_length=len(received),
-        sha1_in_chain=sha1_in_chain or (hash_algorithm is not None and hash_algorithm.name == "sha1"),
+        sha1_in_chain=any((link.signature_hash or "") == "sha1" for link in signed),
         ocsp_stapled=ocsp_stapled,
         validation_error=validation_error,
+        chain_trusted=outcome.chain_trusted,
+        chain_order_wrong=outcome.order_wrong,
+        chain_completed_via_aia=outcome.completed_via_aia,
+        chain=outcome.path,
+        detail_raw=detail_raw,
     )
+
+
+def _signature_hash(cert: x509.Certificate):
+    try:
+        return cert.signature_hash_algorithm
+    except UnsupportedAlgorithm:  # an algorithm cryptography cannot name
+        return None
 
 
 def dns_subject_for_revalidation(leaf: x509.Certificate) -> x509.DNSName | x509.IPAddress | None:
@@ -133,3 +138,46 @@ def dns_subject_for_revalidation(leaf: x509.Certificate) -> x509.DNSName | x509.
     except x509.ExtensionNotFound:
         pass
     return None
+
+
+_WEAK_HASHES = ("md2", "md4", "md5", "sha1")
+
+
+def explain_untrusted(
+    leaf: x509.Certificate, path: tuple[x509.Certificate, ...], raw_errors: tuple[str, ...], aia_error: str | None
+) -> str:
+    """Why no browser would build a trusted path, in words. Facts we can see beat the verifier's text."""
+    raw = " ".join(raw_errors).lower()
+    if is_self_signed(leaf):
+        return "the certificate is self-signed, so no browser trusts it"
+    for cert in path:
+        digest = _hash_name(cert)
+        if digest in _WEAK_HASHES and not (is_self_signed(cert) and cert is not leaf):
+            return (f"the certificate of {describe_name(cert.subject)} is signed with {digest.upper().replace('SHA1', 'SHA-1')}, "
+                    "which browsers no longer accept")
+    if len(path) == 1:
+        missing = f"the issuer of the certificate ({describe_name(leaf.issuer)}) is neither sent by the server"
+        if aia_error:
+            return f"{missing} nor could it be downloaded: {aia_error}"
+        return f"{missing} nor known to browsers"
+    if "validation time" in raw:
+        return "a certificate in the chain is outside its validity dates"
+    if "basicconstraints" in raw:
+        return "a certificate in the chain has basic constraints browsers refuse (a CA flag where none belongs, or none where one must be)"
+    if "extension" in raw:
+        return ("a certificate in the chain lacks an extension browsers require or marks one wrongly "
+                "(for example Key Usage, Subject/Authority Key Identifier or Basic Constraints)")
+    if "key" in raw and ("small" in raw or "size" in raw or "weak" in raw):
+        return "a key in the chain is too small for browsers"
+    if "signature" in raw or "algorithm" in raw:
+        return "a signature in the chain uses an algorithm browsers do not accept"
+    return (f"the chain ends at {describe_name(path[-1].issuer if not is_self_signed(path[-1]) else path[-1].subject)}, "
+            "which is not a root certificate browsers trust")
+
+
+def _hash_name(cert: x509.Certificate) -> str | None:
+    try:
+        digest = cert.signature_hash_algorithm
+    except UnsupportedAlgorithm:  # an algorithm cryptography cannot name
+        return None
+    return digest.name if digest else None

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from sslyze import (
     CertificateInfoExtraArgument,
     ScanCommand,
@@ -27,10 +26,21 @@ from sslyze.mozilla_tls_profile.tls_config_checker import (
     TlsConfigurationEnum,
     check_server_against_tls_configuration,
 )
+from sslyze.server_connectivity import ClientAuthRequirementEnum
 
-from . import certificates
+from . import certificates, chain, keyexchange
 from .adaptive import run_adaptive_scan
-from .results import CipherSuite, ScanSettings, TlsResult, Vulnerabilities
+from .results import (
+    PROBE_ERROR,
+    PROBE_NOT_TESTED,
+    PROBE_OK,
+    CertificateInfo,
+    CipherSuite,
+    ProbeOutcome,
+    ScanSettings,
+    TlsResult,
+    Vulnerabilities,
+)
 from .simulation import with_simulation
 from .sslyze_runner import ScanDeadlineExceeded, ScanRunnerFailed, run_scan
 
@@ -49,17 +59,36 @@ PROTOCOL_COMMANDS = {
     "TLSv1.2": ScanCommand.TLS_1_2_CIPHER_SUITES,
     "TLSv1.3": ScanCommand.TLS_1_3_CIPHER_SUITES,
 }
-SCAN_COMMANDS = set(PROTOCOL_COMMANDS.values()) | {
-    ScanCommand.CERTIFICATE_INFO,
-    ScanCommand.HEARTBLEED,
-    ScanCommand.ROBOT,
-    ScanCommand.OPENSSL_CCS_INJECTION,
-    ScanCommand.SESSION_RENEGOTIATION,
-    ScanCommand.TLS_COMPRESSION,
-    ScanCommand.TLS_FALLBACK_SCSV,
-    ScanCommand.ELLIPTIC_CURVES,
-    ScanCommand.TLS_EXTENDED_MASTER_SECRET,
+# Probes the grade cannot do without: without them the scan fails. Every other probe is optional: when it
+# fails the scan is still graded from what was measured, marked partial, and the probe says why.
+CORE_PROBES = {"protocols": tuple(PROTOCOL_COMMANDS.values()), "certificate": (ScanCommand.CERTIFICATE_INFO,)}
+OPTIONAL_PROBES = {
+    "heartbleed": ScanCommand.HEARTBLEED,
+    "robot": ScanCommand.ROBOT,
+    "ccs_injection": ScanCommand.OPENSSL_CCS_INJECTION,
+    "renegotiation": ScanCommand.SESSION_RENEGOTIATION,
+    "compression": ScanCommand.TLS_COMPRESSION,
+    "fallback_scsv": ScanCommand.TLS_FALLBACK_SCSV,
+    "elliptic_curves": ScanCommand.ELLIPTIC_CURVES,
+    "extended_master_secret": ScanCommand.TLS_EXTENDED_MASTER_SECRET,
 }
+PROBE_TITLES = {
+    "protocols": "protocol and cipher suite enumeration",
+    "certificate": "certificate analysis",
+    "heartbleed": "Heartbleed test",
+    "robot": "ROBOT test",
+    "ccs_injection": "OpenSSL CCS injection test",
+    "renegotiation": "renegotiation test",
+    "compression": "TLS compression (CRIME) test",
+    "fallback_scsv": "downgrade protection (TLS_FALLBACK_SCSV) test",
+    "elliptic_curves": "elliptic curve enumeration",
+    "extended_master_secret": "extended master secret test",
+    "mozilla_intermediate": "Mozilla intermediate configuration check",
+    "chain_completion": "download of missing intermediate certificates (AIA)",
+}
+SCAN_COMMANDS = set(PROTOCOL_COMMANDS.values()) | {ScanCommand.CERTIFICATE_INFO} | set(OPTIONAL_PROBES.values())
+# OpenSSL's default limit on the server's certificate message (SSL_CTX_set_max_cert_list): 100 KiB.
+OPENSSL_MAX_CERT_LIST_KIB = 100
 # sslyze reports a stalled handshake as a *rejected* suite with this text; a
 # silent false "not supported" must make the scan incomplete instead.
 _TIMEOUT_MARKER = "timed out"
@@ -88,15 +117,30 @@ def preflight(host: str, ip: str, port: int, timeout: float) -> None:
         raise TlsUnreachable(f"{ip}:{port} accepted the connection but sent no TLS answer within {timeout:g} s") from None
     except ssl.SSLError as exc:
         # An old-protocol-only server can still fail here; sslyze knows more protocols, so let it try.
-        if "wrong version number" in str(exc) or "record layer failure" in str(exc):
+        text = str(exc)
+        if "wrong version number" in text or "record layer failure" in text:
             raise TlsUnreachable(f"{ip}:{port} does not speak TLS (is it plain HTTP?)") from None
+        if "excessive message size" in text:
+            raise TlsUnreachable(
+                f"the TLS handshake with {ip}:{port} failed: the server's certificate is too large for OpenSSL "
+                f"(its certificate message exceeds the {OPENSSL_MAX_CERT_LIST_KIB} KiB OpenSSL accepts), so "
+                "most clients cannot connect; serve a certificate with fewer names"
+            ) from None
     except OSError as exc:
         raise TlsUnreachable(f"TLS handshake with {ip}:{port} failed: {exc.strerror or exc}") from None
     finally:
         sock.close()
 
 
-def probe_tls(host: str, ip: str, port: int, settings: ScanSettings, ca_file: str | None) -> TlsResult:
+def probe_tls(
+    host: str,
+    ip: str,
+    port: int,
+    settings: ScanSettings,
+    ca_file: str | None,
+    *,
+    fetch_aia: chain.AiaFetcher | None = None,
+) -> TlsResult:
     preflight(host, ip, port, settings.connect_timeout)
     request = ServerScanRequest(
         server_location=ServerNetworkLocation(hostname=host, port=port, ip_address=ip),
@@ -121,41 +165,104 @@ def probe_tls(host: str, ip: str, port: int, settings: ScanSettings, ca_file: st
     except (ScanDeadlineExceeded, ScanRunnerFailed) as exc:
         raise TlsUnreachable(f"TLS scan stopped: {exc}") from None
     if server_result.scan_status != ServerScanStatusEnum.COMPLETED:
-        trace = server_result.connectivity_error_trace
-        raise TlsUnreachable(f"TLS connectivity test failed: {getattr(trace, 'exc_value', trace) or 'unknown error'}")
+        raise TlsUnreachable(_connectivity_reason(ip, port, server_result.connectivity_error_trace))
     # What real clients get (issue 9 item 5); never fails the scan, see the `simulation` probe.
-    return with_simulation(_tls_result(host, server_result), host=host, ip=ip, port=port, timeout=settings.network_timeout)
+    return with_simulation(
+        _tls_result(host, server_result, fetch_aia), host=host, ip=ip, port=port, timeout=settings.network_timeout
+    )
 
 
-def _tls_result(host: str, server_result) -> TlsResult:
+def _connectivity_reason(ip: str, port: int, trace) -> str:
+    """sslyze's connectivity errors, in words; its exception names never reach a report."""
+    exc_type = getattr(getattr(trace, "exc_type", None), "__name__", "") or str(getattr(trace, "exc_type", ""))
+    if "TlsConfigurationNotSupported" in exc_type:
+        return (f"no TLS handshake with {ip}:{port} succeeded: the scanner tried every protocol version from "
+                "SSL 2.0 to TLS 1.3 with its full cipher suite list and the server refused them all")
+    if "RejectedConnection" in exc_type:
+        return f"{ip}:{port} refused the connection during the TLS tests"
+    if "TimedOut" in exc_type or "Timeout" in exc_type:
+        return f"{ip}:{port} stopped answering during the TLS connectivity test (timeout)"
+    return f"the TLS connectivity test against {ip}:{port} failed"
+
+
+def _attempt_reason(attempt) -> str:
+    """Why an sslyze command did not complete, for a site owner (never the enum name)."""
+    reason = getattr(attempt.error_reason, "value", attempt.error_reason)
+    trace = str(getattr(attempt, "error_trace", "") or "")
+    if reason == "CLIENT_CERTIFICATE_NEEDED":
+        return "the server asked for a client certificate during this test, and the scanner has none to send"
+    if reason == "CONNECTIVITY_ISSUE":
+        if "timed out" in trace.lower():
+            return "the server stopped answering (timeout) during this test"
+        return ("the test could not complete a handshake with the server: it needs cipher suites or protocol "
+                "features the server does not accept")
+    if reason == "BUG_IN_SSLYZE":
+        if "valid TlsHandshakeTypeByte" in trace or "TlsRecord" in trace:
+            return ("the test could not parse the server's handshake (its certificate message is split over "
+                    "several TLS records), so it gave no answer")
+        return "the test ended with an internal error on this server's answers, so it gave no answer"
+    return "the test could not be run"
+
+
+def _tls_result(host: str, server_result, fetch_aia: chain.AiaFetcher | None) -> TlsResult:
     scan = server_result.scan_result
-    problems: list[str] = []
+    core_problems: list[str] = []
+    probes: dict[str, ProbeOutcome] = {}
 
-    def result_of(attribute: str):
-        attempt = getattr(scan, attribute)
-        if attempt.status != ScanCommandAttemptStatusEnum.COMPLETED:
-            reason = getattr(attempt.error_reason, "name", attempt.error_reason)
-            problems.append(f"{attribute}: {reason}")
-            return None
-        return attempt.result
+    def attempt_of(command: ScanCommand):
+        return getattr(scan, command.value)
 
+    # --- core: every protocol's cipher suites, and the certificate ---------------------------------------
     protocols: dict[str, bool] = {}
     suites: list[CipherSuite] = []
+    ephemeral_keys: list[tuple[str, object]] = []
     for protocol, command in PROTOCOL_COMMANDS.items():
-        result = result_of(command.value)
-        if result is None:
+        attempt = attempt_of(command)
+        if attempt.status != ScanCommandAttemptStatusEnum.COMPLETED:
+            core_problems.append(f"the {protocol} cipher suite test failed: {_attempt_reason(attempt)}")
             protocols[protocol] = False
             continue
+        result = attempt.result
         timed_out = [r for r in result.rejected_cipher_suites if _TIMEOUT_MARKER in (r.error_message or "")]
         if timed_out:
-            problems.append(f"{protocol}: {len(timed_out)} cipher suite probes timed out")
+            # A stalled handshake reads as "suite not accepted": never grade that as a cleaner server.
+            core_problems.append(
+                f"{len(timed_out)} {protocol} cipher suite handshakes timed out, so the server's {protocol} "
+                "support cannot be told"
+            )
         protocols[protocol] = bool(result.accepted_cipher_suites)
-        suites.extend(_cipher_suite(protocol, accepted) for accepted in result.accepted_cipher_suites)
+        for accepted in result.accepted_cipher_suites:
+            suites.append(_cipher_suite(protocol, accepted))
+            ephemeral_keys.append((accepted.cipher_suite.name, accepted.ephemeral_key))
+    probes["protocols"] = ProbeOutcome(PROBE_ERROR, "; ".join(core_problems)) if core_problems else ProbeOutcome(PROBE_OK)
 
-    certificate = _certificate(host, result_of(ScanCommand.CERTIFICATE_INFO.value))
-    vulnerabilities = _vulnerabilities(result_of)
-    curves_result = result_of(ScanCommand.ELLIPTIC_CURVES.value)
-    ems_result = result_of(ScanCommand.TLS_EXTENDED_MASTER_SECRET.value)
+    cert_attempt = attempt_of(ScanCommand.CERTIFICATE_INFO)
+    deployments: tuple[CertificateInfo, ...] = ()
+    aia_problem = None
+    if cert_attempt.status == ScanCommandAttemptStatusEnum.COMPLETED and cert_attempt.result.certificate_deployments:
+        deployments, aia_problem = _deployments(host, cert_attempt.result, fetch_aia)
+        probes["certificate"] = ProbeOutcome(PROBE_OK)
+    else:
+        reason = (_attempt_reason(cert_attempt) if cert_attempt.status != ScanCommandAttemptStatusEnum.COMPLETED
+                  else "the server sent no certificate")
+        core_problems.append(f"the certificate could not be analysed: {reason}")
+        probes["certificate"] = ProbeOutcome(PROBE_ERROR, reason)
+    if aia_problem is not None:
+        probes["chain_completion"] = ProbeOutcome(PROBE_ERROR, aia_problem)
+
+    # --- optional probes ---------------------------------------------------------------------------------
+    results = {}
+    for name, command in OPTIONAL_PROBES.items():
+        attempt = attempt_of(command)
+        if attempt.status == ScanCommandAttemptStatusEnum.COMPLETED:
+            results[name] = attempt.result
+            probes[name] = ProbeOutcome(PROBE_OK)
+        elif attempt.status == ScanCommandAttemptStatusEnum.NOT_SCHEDULED:
+            results[name] = None
+            probes[name] = ProbeOutcome(PROBE_NOT_TESTED, "this test was not scheduled")
+        else:
+            results[name] = None
+            probes[name] = ProbeOutcome(PROBE_ERROR, _attempt_reason(attempt))
 
     mozilla_issues: dict[str, str] | None
     try:
@@ -163,20 +270,33 @@ def _tls_result(host: str, server_result) -> TlsResult:
             server_result, MozillaTlsConfiguration.get(TlsConfigurationEnum.MOZILLA_INTERMEDIATE)
         )
         mozilla_issues = {}
+        probes["mozilla_intermediate"] = ProbeOutcome(PROBE_OK)
     except ServerNotCompliantWithTlsConfiguration as exc:
         mozilla_issues = {key: str(value) for key, value in exc.issues.items()}
+        probes["mozilla_intermediate"] = ProbeOutcome(PROBE_OK)
     except ServerScanResultIncomplete:
         mozilla_issues = None
+        probes["mozilla_intermediate"] = ProbeOutcome(
+            PROBE_NOT_TESTED, "the check needs every TLS test to have completed, and at least one did not"
+        )
 
+    curves_result = results["elliptic_curves"]
+    curves = tuple(curve.name for curve in curves_result.supported_curves) if curves_result and curves_result.supported_curves else ()
+    ems_result = results["extended_master_secret"]
+    tls_probing = getattr(server_result.connectivity_result, "client_auth_requirement", None)
     return TlsResult(
         protocols=protocols,
         cipher_suites=tuple(suites),
-        certificate=certificate,
-        vulnerabilities=vulnerabilities,
-        curves=tuple(curve.name for curve in curves_result.supported_curves) if curves_result and curves_result.supported_curves else (),
+        certificate=deployments[0] if deployments else None,
+        vulnerabilities=_vulnerabilities(results),
+        curves=curves,
         extended_master_secret=ems_result.supports_ems_extension if ems_result else None,
         mozilla_intermediate_issues=mozilla_issues,
-        incomplete_reason="; ".join(problems) or None,
+        incomplete_reason="; ".join(core_problems) or None,
+        certificate_deployments=deployments,
+        key_exchange_groups=keyexchange.groups_from_suites(ephemeral_keys, curves),
+        client_certificate_requested=tls_probing not in (None, ClientAuthRequirementEnum.DISABLED),
+        probes=probes,
     )
 
 
@@ -198,18 +318,18 @@ def _cipher_suite(protocol: str, accepted) -> CipherSuite:
     )
 
 
-def _vulnerabilities(result_of) -> Vulnerabilities:
-    heartbleed = result_of(ScanCommand.HEARTBLEED.value)
-    robot = result_of(ScanCommand.ROBOT.value)
-    ccs = result_of(ScanCommand.OPENSSL_CCS_INJECTION.value)
-    reneg = result_of(ScanCommand.SESSION_RENEGOTIATION.value)
-    compression = result_of(ScanCommand.TLS_COMPRESSION.value)
-    fallback = result_of(ScanCommand.TLS_FALLBACK_SCSV.value)
+def _vulnerabilities(results: dict) -> Vulnerabilities:
+    heartbleed = results["heartbleed"]
+    robot = results["robot"]
+    ccs = results["ccs_injection"]
+    reneg = results["renegotiation"]
+    compression = results["compression"]
+    fallback = results["fallback_scsv"]
     robot_name = robot.robot_result.name if robot else None
     return Vulnerabilities(
         heartbleed=heartbleed.is_vulnerable_to_heartbleed if heartbleed else None,
         robot=robot_name.startswith("VULNERABLE") if robot_name else None,
-        robot_detail=robot_name,
+        robot_detail=_ROBOT_WORDS.get(robot_name, "see the ROBOT test result") if robot_name else None,
         ccs_injection=ccs.is_vulnerable_to_ccs_injection if ccs else None,
         insecure_renegotiation=(not reneg.supports_secure_renegotiation) if reneg else None,
         client_renegotiation_dos=reneg.is_vulnerable_to_client_renegotiation_dos if reneg else None,
@@ -218,60 +338,65 @@ def _vulnerabilities(result_of) -> Vulnerabilities:
     )
 
 
-def _pem_chain(chain: list[x509.Certificate]) -> list[str]:
-    return [cert.public_bytes(serialization.Encoding.PEM).decode("ascii") for cert in chain]
+# sslyze's RobotScanResultEnum values, in words (the enum names never reach a report).
+_ROBOT_WORDS = {
+    "VULNERABLE_WEAK_ORACLE": "a weak oracle: exploitable, but it needs many connections",
+    "VULNERABLE_STRONG_ORACLE": "a strong oracle: quickly exploitable",
+    "NOT_VULNERABLE_NO_ORACLE": "no oracle found",
+    "NOT_VULNERABLE_RSA_NOT_SUPPORTED": "the server accepts no RSA key exchange",
+    "UNKNOWN_INCONSISTENT_RESULTS": "the server's answers were inconsistent, so the result is unknown",
+}
 
 
-def _certificate(host: str, result):
-    if result is None or not result.certificate_deployments:
-        return None
-    deployment = result.certificate_deployments[0]
-    received = list(deployment.received_certificate_chain)
-    verified = deployment.verified_certificate_chain
-    validation_errors = [
-        f"{r.trust_store.name}: {r.validation_error}"
-        for r in deployment.path_validation_results
-        if not r.was_validation_successful
-    ]
-    trusted = verified is not None
-    if not trusted:
-        verified, trusted = _revalidate_ignoring_name_and_time(received, deployment.path_validation_results)
-    return certificates.certificate_info(
-        hostname=host,
-        received=received,
-        verified=list(verified) if verified else None,
-        trusted_ignoring_name=trusted,
-        validation_error=None if deployment.verified_certificate_chain else _best_error(validation_errors),
-        sha1_in_chain=bool(deployment.verified_chain_has_sha1_signature),
-        ocsp_stapled=deployment.ocsp_response is not None,
-        now=datetime.now(UTC),
-    )
+def _deployments(host: str, result, fetch_aia) -> tuple[tuple[CertificateInfo, ...], str | None]:
+    """Every certificate the server has (RSA, ECDSA...), each with its own path analysis."""
+    infos: list[CertificateInfo] = []
+    aia_problem = None
+    now = datetime.now(UTC)
+    for deployment in result.certificate_deployments:
+        received = list(deployment.received_certificate_chain)
+        stores = [path_result.trust_store for path_result in deployment.path_validation_results]
+        outcome = chain.analyse(received, stores, fetch_aia, sslyze_verified=deployment.verified_certificate_chain)
+        if outcome.aia_error and outcome.missing_intermediate:
+            aia_problem = aia_problem or outcome.aia_error
+        raw = [
+            (r.trust_store.name, r.validation_error)
+            for r in deployment.path_validation_results
+            if not r.was_validation_successful and deployment.verified_certificate_chain is None
+        ]
+        info = certificates.certificate_info(
+            hostname=host,
+            received=received,
+            outcome=outcome,
+            validation_error=None,
+            detail_raw=_raw_text(raw, outcome.raw_errors),
+            ocsp_stapled=deployment.ocsp_response is not None,
+            now=now,
+        )
+        infos.append(replace(info, validation_error=_explain(outcome, info, host)))
+    return tuple(infos), aia_problem
 
 
-def _best_error(errors: list[str]) -> str | None:
-    # The custom CA store is the one that matters in the lab; otherwise Mozilla's.
-    for preferred in ("Supplied CA file", "Mozilla"):
-        for error in errors:
-            if error.startswith(preferred):
-                return error
-    return errors[0] if errors else None
+def _raw_text(sslyze_errors: list[tuple[str, str]], path_errors: tuple[str, ...]) -> str | None:
+    """The verifiers' own words, one line per distinct message with the stores that gave it (support only)."""
+    by_message: dict[str, list[str]] = {}
+    for store, message in sslyze_errors:
+        by_message.setdefault(str(message), []).append(store)
+    for line in path_errors:
+        store, _, message = line.partition(": ")
+        by_message.setdefault(message or store, []).append(store if message else "path check")
+    lines = [f"{', '.join(dict.fromkeys(stores))}: {message}" for message, stores in by_message.items()]
+    return "\n".join(lines)[:4000] or None
 
 
-def _revalidate_ignoring_name_and_time(received, path_results):
-    """Is the chain trusted apart from the name and dates? Those get their own findings (M, expiry)."""
-    leaf = received[0]
-    subject = certificates.dns_subject_for_revalidation(leaf)
-    if subject is None:
-        return None, False
-    start, end = leaf.not_valid_before_utc, leaf.not_valid_after_utc
-    moment = start + (end - start) / 2
-    pems = _pem_chain(received)
-    for path_result in path_results:
-        try:
-            retry = path_result.trust_store.verify_certificate_chain(pems, subject, moment)
-        except Exception:  # an unparsable chain is simply untrusted
-            logger.debug("re-validation against %s failed", path_result.trust_store.name, exc_info=True)
-            continue
-        if retry.was_validation_successful:
-            return retry.verified_certificate_chain, True
-    return None, False
+def _explain(outcome: chain.PathOutcome, info: CertificateInfo, host: str) -> str | None:
+    """The validation result in a sentence a site owner understands (None when a browser accepts it)."""
+    if not outcome.chain_trusted:
+        return certificates.explain_untrusted(outcome.leaf, outcome.path_certificates, outcome.raw_errors, outcome.aia_error)
+    if info.expired:
+        return f"the certificate expired on {info.not_after:%Y-%m-%d}"
+    if info.not_yet_valid:
+        return f"the certificate is only valid from {info.not_before:%Y-%m-%d}"
+    if not info.hostname_match:
+        return f"the certificate is not issued for {host}"
+    return None

@@ -16,11 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
-from .cases import CaseSpec, all_cases
-from .pki import LabPKI
-from .servers import HostileHttpServer, HttpServer, HttpsServer, ServerGroup, TarpitServer
+import gmpy2
 
-__all__ = ["Lab", "LabCase"]
+from .cases import CaseSpec, all_cases
+from .pki import LabPKI, dh_parameters_pem
+from .servers import HostileHttpServer, HttpServer, HttpsServer, Response, ServerGroup, TarpitServer
+
+__all__ = ["AIA_HOST", "Lab", "LabCase"]
+
+AIA_HOST = "aia.lab.test"  # where the lab's CAs publish their certificates (AIA caIssuers)
 
 
 @dataclass(frozen=True)
@@ -32,10 +36,16 @@ class LabCase:
     https_port: int
     http_port: int
     has_http: bool
+    more_ips: tuple[str, ...] = ()  # further addresses of the same name (same ports)
+
+    @property
+    def ips(self) -> tuple[str, ...]:
+        return (self.ip, *self.more_ips)
 
     @property
     def pin(self) -> str:
-        return f"{self.hostname}:{self.ip}"
+        # curl's list form, `host:ip1,ip2`, when the name has several addresses.
+        return f"{self.hostname}:{','.join(self.ips)}"
 
 
 def _random_network() -> ipaddress.IPv4Network:
@@ -71,6 +81,8 @@ class Lab:
         self.cases: list[LabCase] = []
         self._group = ServerGroup()
         self.pki: LabPKI | None = None
+        self._aia_ip = ""
+        self._spare_hosts: list = []
 
     @property
     def ca_file(self) -> str:
@@ -88,15 +100,23 @@ class Lab:
         raise KeyError(name)
 
     def resolve_map(self) -> list[str]:
-        return [case.pin for case in self.cases]
+        return [case.pin for case in self.cases] + [f"{AIA_HOST}:{self._aia_ip}"]
 
     def start(self) -> Lab:
-        self.pki = LabPKI(self.directory)
         hosts = list(self.network.hosts())
         privileged = _can_bind_privileged(str(hosts[0]))
         try:
+            # The CAs' download host (AIA caIssuers), plain HTTP like real CAs; the leaves name its URL.
+            self._aia_ip = str(hosts[-1])
+            self._spare_hosts = hosts[len(self.specs):-1]  # second addresses of multi-address cases
+            aia = self._group.add(HttpServer(self._aia_ip, 80 if privileged else 0, {}))
+            self.pki = LabPKI(self.directory, aia_url=f"http://{AIA_HOST}" + ("" if aia.port == 80 else f":{aia.port}"))
             for index, spec in enumerate(self.specs):
                 self.cases.append(self._start_case(spec, str(hosts[index]), privileged))
+            aia.routes = {
+                path: Response(200, (("Content-Type", "application/pkix-cert"),), der)
+                for path, der in self.pki.aia_documents().items()
+            }
             self._group.start()
         except BaseException:
             self.stop()
@@ -114,7 +134,26 @@ class Lab:
             closed_http = http_port or _unused_port(ip)
             return self._case(spec, ip, closed_https, closed_http, False)
 
-        credentials = self.pki.issue(spec.name, spec.leaf)
+        context = self._tls_context(spec)
+        if spec.hostile_https:
+            https = self._group.add(HostileHttpServer(spec.hostile_https, ip, https_port, tls=context))
+        else:
+            https = self._group.add(HttpsServer(ip, https_port, context, spec.https_routes))
+        more_ips: tuple[str, ...] = ()
+        if spec.second_address is not None:
+            second_ip = str(self._spare_hosts.pop())
+            self._group.add(HttpsServer(second_ip, https.port, self._tls_context(spec.second_address, "-2"), spec.https_routes))
+            more_ips = (second_ip,)
+        if spec.hostile_http:
+            http = self._group.add(HostileHttpServer(spec.hostile_http, ip, http_port))
+            return self._case(spec, ip, https.port, http.port, True, more_ips)
+        if spec.http_routes is None:
+            return self._case(spec, ip, https.port, http_port or _unused_port(ip), False, more_ips)
+        http = self._group.add(HttpServer(ip, http_port, spec.http_routes))
+        return self._case(spec, ip, https.port, http.port, True, more_ips)
+
+    def _tls_context(self, spec: CaseSpec, suffix: str = "") -> ssl.SSLContext:
+        credentials = self.pki.issue(spec.name + suffix, spec.leaf)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = spec.min_version
         context.maximum_version = spec.max_version
@@ -122,21 +161,41 @@ class Lab:
         if not spec.server_preference:
             context.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
         context.load_cert_chain(credentials.chain_file, credentials.key_file)
-        if spec.hostile_https:
-            https = self._group.add(HostileHttpServer(spec.hostile_https, ip, https_port, tls=context))
+        for number, extra in enumerate(spec.extra_leaves, start=2):
+            more = self.pki.issue(f"{spec.name}{suffix}-{number}", extra)
+            context.load_cert_chain(more.chain_file, more.key_file)
+        if spec.dh_prime:
+            context.load_dh_params(self._dh_file(spec.dh_prime))
+        if spec.client_auth:
+            context.verify_mode = ssl.CERT_OPTIONAL
+            context.load_verify_locations(self.pki.root_file)
+        return context
+
+    def _dh_file(self, kind: str) -> Path:
+        """A DH group a careless `openssl dhparam` replacement could produce: composite, or prime but not safe."""
+        rng = random.SystemRandom()
+
+        def prime(bits: int) -> int:
+            # The top two bits set: a product of two such 1024-bit primes has exactly 2048 bits.
+            return int(gmpy2.next_prime(rng.getrandbits(bits) | (3 << (bits - 2))))
+
+        if kind == "composite":
+            modulus = prime(1024) * prime(1024)
+        elif kind == "nonsafe":
+            modulus = prime(2048)
+            while gmpy2.is_prime((modulus - 1) // 2):  # astronomically unlikely, but then it would be safe
+                modulus = prime(2048)
         else:
-            https = self._group.add(HttpsServer(ip, https_port, context, spec.https_routes))
-        if spec.hostile_http:
-            http = self._group.add(HostileHttpServer(spec.hostile_http, ip, http_port))
-            return self._case(spec, ip, https.port, http.port, True)
-        if spec.http_routes is None:
-            return self._case(spec, ip, https.port, http_port or _unused_port(ip), False)
-        http = self._group.add(HttpServer(ip, http_port, spec.http_routes))
-        return self._case(spec, ip, https.port, http.port, True)
+            raise ValueError(f"unknown DH group kind {kind!r}")
+        path = self.directory / f"dh-{kind}.pem"
+        path.write_bytes(dh_parameters_pem(modulus))
+        return path
 
     @staticmethod
-    def _case(spec: CaseSpec, ip: str, https_port: int, http_port: int, has_http: bool) -> LabCase:
-        return LabCase(spec.name, spec.hostname, spec.description, ip, https_port, http_port, has_http)
+    def _case(
+        spec: CaseSpec, ip: str, https_port: int, http_port: int, has_http: bool, more_ips: tuple[str, ...] = ()
+    ) -> LabCase:
+        return LabCase(spec.name, spec.hostname, spec.description, ip, https_port, http_port, has_http, more_ips)
 
     def stop(self) -> None:
         self._group.stop()

@@ -50,6 +50,12 @@ class CaseSpec:
     # A HostileHttpServer behaviour ("drip", "huge"...) served instead of the routes on that port.
     hostile_http: str | None = None
     hostile_https: str | None = None
+    # --- engine issue 9 ---
+    extra_leaves: tuple[LeafSpec, ...] = ()  # more certificate deployments on the same server (RSA next to ECDSA)
+    dh_prime: str | None = None  # "composite" or "nonsafe": DHE with a broken group the lab generates
+    client_auth: bool = False  # the server asks for a (optional) client certificate
+    # A second address for the same name (pinned `host:ip1,ip2`) serving this variant of the case.
+    second_address: CaseSpec | None = None
 
     @property
     def hostname(self) -> str:
@@ -169,6 +175,72 @@ def all_cases() -> list[CaseSpec]:
         *http_side_cases(),
         CaseSpec("tarpit", "accepts TCP connections and never answers", kind="tarpit"),
         CaseSpec("closed", "nothing listens on any port", kind="closed"),
+        *engine_cases(),
+    ]
+
+
+# --- engine issue 9: what real servers do (chains, key exchange, optional probes failing) -------------------
+RSA_DHE_CIPHERS = "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384"
+
+
+def engine_cases() -> list[CaseSpec]:
+    return [
+        _standard(
+            "aiabroken", "leaf only, and its AIA caIssuers URL answers 404",
+            leaf=LeafSpec(hostnames=(hostname("aiabroken"),), send_intermediate=False, aia_path="/missing.der"),
+        ),
+        _standard(
+            "reversedchain", "two intermediates sent top-down (root's child first) instead of bottom-up",
+            leaf=LeafSpec(hostnames=(hostname("reversedchain"),), issuer="two-level", reverse_chain=True),
+        ),
+        _standard(
+            "sha1intermediate", "the intermediate CA certificate is signed with SHA-1",
+            leaf=LeafSpec(hostnames=(hostname("sha1intermediate"),), issuer="sha1"),
+            ciphers=MODERN_CIPHERS + ":@SECLEVEL=0",
+        ),
+        _standard(
+            "md5leaf", "RSA leaf signed with MD5 by an RSA intermediate",
+            leaf=LeafSpec(hostnames=(hostname("md5leaf"),), key_type="rsa", issuer="rsa", signature_hash="md5"),
+            ciphers=MODERN_CIPHERS + ":@SECLEVEL=0",
+        ),
+        _standard(
+            "dualcert", "two certificates: ECDSA P-256 and a 1024-bit RSA one",
+            extra_leaves=(LeafSpec(hostnames=(hostname("dualcert"),), key_type="rsa", key_bits=1024),),
+            ciphers=MODERN_CIPHERS + ":@SECLEVEL=0",
+        ),
+        _standard(
+            "dhcomposite", "DHE only (TLS 1.2), with a composite 2048-bit modulus",
+            leaf=LeafSpec(hostnames=(hostname("dhcomposite"),), key_type="rsa"), ciphers=RSA_DHE_CIPHERS,
+            dh_prime="composite",
+        ),
+        _standard(
+            "dhnonsafe", "DHE only (TLS 1.2), with a 2048-bit prime that is not a safe prime",
+            leaf=LeafSpec(hostnames=(hostname("dhnonsafe"),), key_type="rsa"), ciphers=RSA_DHE_CIPHERS,
+            dh_prime="nonsafe",
+        ),
+        _standard("clientcert", "asks every client for an (optional) client certificate", client_auth=True),
+        _standard(
+            "nullcipher", "TLS 1.3, and TLS 1.2 with NULL (unencrypted) cipher suites only",
+            leaf=LeafSpec(hostnames=(hostname("nullcipher"),), key_type="rsa"),
+            ciphers="NULL-SHA256:ECDHE-RSA-NULL-SHA:@SECLEVEL=0",
+        ),
+        _standard(
+            "manynames", "RSA certificate with 1000 names (its Certificate message spans several TLS records)",
+            leaf=LeafSpec(hostnames=(hostname("manynames"),), key_type="rsa", extra_names=999),
+            ciphers="ECDHE+AESGCM:AES128-GCM-SHA256",
+        ),
+        _standard(
+            "twoaddr", "one name, two addresses: the first modern, the second also accepting TLS 1.0/1.1",
+            second_address=_standard(
+                "twoaddr", "the second address: legacy protocols",
+                leaf=LeafSpec(hostnames=(hostname("twoaddr"),), key_type="rsa"),
+                min_version=ssl.TLSVersion.TLSv1, max_version=ssl.TLSVersion.TLSv1_2, ciphers=LEGACY_CIPHERS,
+            ),
+        ),
+        _standard(
+            "hugecert", "certificate with 10,000 names (about 280 KB, more than OpenSSL clients accept)",
+            leaf=LeafSpec(hostnames=(hostname("hugecert"),), extra_names=9999),
+        ),
     ]
 
 

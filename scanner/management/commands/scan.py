@@ -22,8 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("host", help="example.com, example.com:8443 or https://example.com/")
         parser.add_argument("--http-port", type=int, default=None, help="port of the plain-http listener (default 80)")
         parser.add_argument(
-            "--resolve", action="append", default=[], metavar="HOST:IP",
-            help="pin a hostname to an address, like curl --resolve (repeatable); adds to SCANNER_RESOLVE",
+            "--resolve", action="append", default=[], metavar="HOST:IP[,IP]",
+            help="pin a hostname to one or more addresses, like curl --resolve HOST:IP1,IP2 (repeatable); "
+            "adds to SCANNER_RESOLVE. Pinned addresses are scanned even when private or loopback",
         )
         parser.add_argument("--allow-network", action="append", default=[], metavar="CIDR",
                             help="also allow scanning this private/loopback network")
@@ -37,10 +38,17 @@ class Command(BaseCommand):
             target = parse_target(options["host"], http_port=options["http_port"])
         except InvalidTarget as exc:
             raise CommandError(str(exc)) from None
-        policy = NetworkPolicy(
-            parse_networks([*settings.SCANNER_ALLOWED_NETWORKS, *options["allow_network"]]),
-            parse_pins([*settings.SCANNER_RESOLVE, *options["resolve"]]),
-        )
+        try:
+            cli_pins = parse_pins(options["resolve"])
+            policy = NetworkPolicy(
+                parse_networks([*settings.SCANNER_ALLOWED_NETWORKS, *options["allow_network"]]),
+                {**parse_pins(settings.SCANNER_RESOLVE), **cli_pins},
+                # An address pinned on the command line is the operator's explicit choice, as in curl.
+                trusted_pin_hosts=frozenset(cli_pins),
+                refusal_hint="pin it with --resolve HOST:IP or allow its network with --allow-network CIDR to scan it",
+            )
+        except ValueError as exc:
+            raise CommandError(f"--resolve / --allow-network: {exc}") from None
         result = scan(target, policy=policy, settings=config.scan_settings(),
                       ca_file=options["ca_file"] or config.ca_file())
         grades = grade(result)
@@ -68,6 +76,13 @@ class Command(BaseCommand):
             f"(ignoring trust: {grades['security_ignoring_trust'] or '-'}, score {grades['score']})"
         )
         self.stdout.write(f"  SEO readiness:  {grades['seo_score']} ({grades['seo_grade'] or '-'})")
+        if report.get("partial"):
+            for name, probe in report["probes"].items():
+                if probe["status"] != "ok":
+                    self.stdout.write(f"  not tested: {name}: {probe['reason']}")
+        for endpoint in report.get("endpoints") or []:
+            if len(report["endpoints"]) > 1:
+                self.stdout.write(f"  address {endpoint['ip']}: {endpoint['status']}, grade {endpoint['grade']['security'] or '-'}")
         for finding in report["findings"]:
             self.stdout.write(f"  [{finding['severity']:8}] {finding['id']}: {finding['title']}")
             self.stdout.write(f"             fix: {finding['remediation']}")
