@@ -96,7 +96,7 @@ class NetworkPolicy:
         Refused addresses are left out; when none is left, TargetRefused says why for the first one.
         """
         pinned = self._pinned(host)
-        addresses = list(pinned) if pinned else self._lookup(host)
+        addresses = list(pinned) if pinned else self._addresses(host)
         allowed: list[str] = []
         first_refusal: TargetRefused | None = None
         for address in addresses:
@@ -115,12 +115,16 @@ class NetworkPolicy:
     def refused_addresses(self, host: str, scanned: Iterable[str]) -> list[str]:
         """Addresses behind `host` that the policy left out (reported, never connected to)."""
         pinned = self._pinned(host)
-        addresses = list(pinned) if pinned else self._lookup(host)
+        addresses = list(pinned) if pinned else self._addresses(host)
         trusted = self._pin_trusted(host, pinned)
         return [address for address in addresses if address not in scanned and not self._allowed(address, trusted)]
 
     def _pin_trusted(self, host: str, pinned: tuple[str, ...]) -> bool:
         return bool(pinned) and (host in self.trusted_pin_hosts or _normalise_host(host) in self.trusted_pin_hosts)
+
+    def _addresses(self, host: str) -> list[str]:
+        found = self._lookup(host)
+        return [found] if isinstance(found, str) else list(found)  # a one-answer _lookup (tests) still works
 
     def _pinned(self, host: str) -> tuple[str, ...]:
         value = self.pins.get(host) or self.pins.get(_normalise_host(host))
@@ -142,7 +146,7 @@ class NetworkPolicy:
         )
 
     @staticmethod
-    def _lookup(host: str) -> list[str]:
+    def _lookup(host: str) -> list[str] | str:
         try:
             answers = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as exc:
