@@ -41,6 +41,9 @@ def accepted(result) -> set[tuple[str, str]]:
 @pytest.mark.parametrize("name", HTTPS_CASES)
 def test_adaptive_enumeration_equals_sslyze_full_enumeration(scan_case, adaptive_scan, name):
     full, adaptive = scan_case(name), adaptive_scan(name)
+    if full.status == "failed":  # e.g. hugecert: no OpenSSL client accepts its certificate; same reason both ways
+        assert (adaptive.status, adaptive.error) == (full.status, full.error)
+        return
     assert adaptive.status == full.status == "done"
     assert accepted(adaptive) == accepted(full)
     assert adaptive.tls.cipher_suites == full.tls.cipher_suites  # same order, key sizes and ephemeral keys
