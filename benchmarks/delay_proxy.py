@@ -23,6 +23,7 @@ class DelayProxy:
         # Only the first `serve_first` connections reach the server; later ones are closed at once (a server
         # that starts refusing mid-scan, as rate limits and IDS do).
         self.serve_first = serve_first
+        self.stall = False  # when True, refused connections are instead held open and never answered (a tarpit)
         self.port = 0
         self.target = (target_ip, target_port)
         self.delay = delay
@@ -68,6 +69,8 @@ class DelayProxy:
     async def _handle(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         if self.serve_first is not None and self.connections > self.serve_first:
+            if self.stall:
+                await asyncio.sleep(3600)  # cancelled by stop()
             client_writer.close()
             return
         try:

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import pytest
-from sslyze import ServerNetworkConfiguration, ServerNetworkLocation
+from sslyze import (
+    ScanCommand,
+    ScanCommandAttemptStatusEnum,
+    ServerNetworkConfiguration,
+    ServerNetworkLocation,
+    ServerScanRequest,
+)
 from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum, check_connectivity_to_server
 
 from benchmarks.delay_proxy import DelayProxy
 from scanner.engine import scan
-from scanner.engine.adaptive import NOT_CHOSEN, enumerate_version
+from scanner.engine.adaptive import NOT_CHOSEN, Budget, BudgetExhausted, enumerate_version, run_adaptive_scan
 from scanner.grading import grade
 from scanner.targets import parse_target
 from tests.conftest import LAB_SCAN_SETTINGS
@@ -97,3 +104,28 @@ def test_server_that_starts_refusing_mid_enumeration_triggers_the_per_suite_fall
         proxy.serve_first = proxy.connections + 2  # two handshakes (of four accepted suites), then closed at once
         enumerate_version(info, TlsVersionEnum.TLS_1_0, on_fallback=lambda version, why: fallbacks.append(why))
     assert fallbacks and "refused" in fallbacks[0]
+
+
+def test_a_used_up_connection_budget_is_an_error_never_a_protocol_not_supported(lab):
+    case = lab.case("legacy")
+    request = ServerScanRequest(
+        server_location=ServerNetworkLocation(hostname=case.hostname, port=case.https_port, ip_address=case.ip),
+        network_configuration=ServerNetworkConfiguration(tls_server_name_indication=case.hostname),
+        scan_commands={ScanCommand.TLS_1_0_CIPHER_SUITES, ScanCommand.TLS_1_2_CIPHER_SUITES},
+    )
+    result = run_adaptive_scan(request, per_server_connections=2, connection_budget=2)
+    attempts = (result.scan_result.tls_1_0_cipher_suites, result.scan_result.tls_1_2_cipher_suites)
+    assert ScanCommandAttemptStatusEnum.ERROR in {attempt.status for attempt in attempts}
+    assert all(attempt.result is None for attempt in attempts if attempt.status == ScanCommandAttemptStatusEnum.ERROR)
+
+
+def test_a_server_stalling_mid_enumeration_ends_within_the_time_budget_as_not_measured(lab):
+    case = lab.case("legacy")
+    with DelayProxy(case.ip, case.ip, case.https_port) as proxy:
+        info = connectivity(case, proxy.port)
+        proxy.serve_first, proxy.stall = proxy.connections + 2, True
+        started = time.monotonic()
+        with pytest.raises(BudgetExhausted):
+            enumerate_version(info, TlsVersionEnum.TLS_1_0, budget=Budget(seconds=3), workers=2)
+        # a timed-out handshake (2 s) sends the protocol to the per-suite fallback, cut at 3 s
+        assert time.monotonic() - started < 3 + 2 * 2 + 1

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -77,16 +78,24 @@ class Inconsistent(Exception):
 
 @dataclass
 class Budget:
-    """Counts the handshakes the enumeration opens, and refuses more than the limit (None: no limit)."""
+    """The connection budget of one scan: how many handshakes the enumeration may open, and until when.
+
+    A server that stalls mid-scan makes every handshake wait for the timeout; the deadline keeps the per-suite
+    fallback from turning that into minutes. Past either limit, what is left is "not measured", never "refused".
+    """
 
     limit: int | None = None
+    seconds: float | None = None
     used: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _started: float = field(default_factory=time.monotonic, repr=False)
 
     def take(self) -> None:
         with self._lock:
             if self.limit is not None and self.used >= self.limit:
                 raise BudgetExhausted(f"the connection budget of {self.limit} handshakes is used up")
+            if self.seconds is not None and time.monotonic() - self._started > self.seconds:
+                raise BudgetExhausted(f"the enumeration's time budget of {self.seconds:g} s is used up")
             self.used += 1
 
 
@@ -199,25 +208,19 @@ def enumerate_version(
     info: ServerConnectivityInfo, version: TlsVersionEnum, *, budget: Budget | None = None, workers: int = 4,
     on_fallback: Callable[[TlsVersionEnum, str], None] | None = None,
 ) -> CipherSuitesScanResult:
-    budget = budget or Budget()
-    groups = _groups(version)
-    try:
-        accepted: list[CipherSuiteAcceptedByServer] = []
-        for use_legacy, candidates in groups:
-            if candidates:
-                accepted.extend(_enumerate_group(info, version, use_legacy, candidates, budget))
-    except Inconsistent as exc:
-        logger.info("%s: adaptive enumeration of %s fell back to one suite per handshake: %s",
-                    info.server_location.hostname, version.name, exc)
-        if on_fallback is not None:
-            on_fallback(version, str(exc))
-        return _per_suite(info, version, budget, workers)
+    outcome = enumerate_all(info, [version], budget=budget, workers=workers, on_fallback=on_fallback)[version]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def _result(version: TlsVersionEnum, accepted: list[CipherSuiteAcceptedByServer]) -> CipherSuitesScanResult:
     chosen = {item.cipher_suite for item in accepted}
     # Sorted as sslyze sorts them, so both enumerations produce identical reports.
-    accepted.sort(key=lambda item: item.cipher_suite.name, reverse=True)
+    accepted = sorted(accepted, key=lambda item: item.cipher_suite.name, reverse=True)
     rejected = [
         CipherSuiteRejectedByServer(cipher_suite=suite, error_message=NOT_CHOSEN)
-        for _, candidates in groups for suite in candidates if suite not in chosen
+        for _, candidates in _groups(version) for suite in candidates if suite not in chosen
     ]
     return CipherSuitesScanResult(tls_version_used=version, accepted_cipher_suites=accepted,
                                   rejected_cipher_suites=rejected)
@@ -225,30 +228,64 @@ def enumerate_version(
 
 def enumerate_all(
     info: ServerConnectivityInfo, versions: Iterable[TlsVersionEnum] = VERSIONS, *, workers: int = 4,
-    budget: Budget | None = None,
-) -> dict[TlsVersionEnum, CipherSuitesScanResult | Exception]:
-    """Every protocol, `workers` of them at a time (each protocol's loop is sequential by nature)."""
-    budget = budget or Budget()
+    budget: Budget | None = None, with_curves: bool = False,
+    on_fallback: Callable[[TlsVersionEnum, str], None] | None = None,
+) -> dict[TlsVersionEnum | str, CipherSuitesScanResult | SupportedEllipticCurvesScanResult | Exception]:
+    """Every protocol (and the curves), `workers` handshakes at a time.
 
-    def run(version: TlsVersionEnum):
+    Each (protocol, nassl build) pair is one sequential chain of handshakes; chains run side by side. A protocol
+    whose chain saw the server behave inconsistently is then enumerated suite by suite.
+    """
+    budget = budget or Budget()
+    versions = list(versions)
+    chains = [(version, legacy, candidates) for version in versions for legacy, candidates in _groups(version)
+              if candidates]
+    # TLS 1.2 chains are the longest on real servers: start them first so they do not finish last.
+    chains.sort(key=lambda chain: chain[0] != TlsVersionEnum.TLS_1_2)
+
+    def run_chain(chain):
         try:
-            return enumerate_version(info, version, budget=budget, workers=workers)
-        except (BudgetExhausted, ServerRejectedConnection, OSError) as exc:
+            return _enumerate_group(info, *chain, budget)
+        except (Inconsistent, BudgetExhausted, ServerRejectedConnection, OSError) as exc:
             return exc
 
-    versions = list(versions)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        return dict(zip(versions, pool.map(run, versions), strict=True))
+        curves = pool.submit(_curves_or_error, info, budget) if with_curves else None
+        chain_outcomes = list(pool.map(run_chain, chains))
+        outcomes: dict = {"curves": curves.result()} if curves else {}
+
+    by_version: dict[TlsVersionEnum, list] = {version: [] for version in versions}
+    for (version, _, _), outcome in zip(chains, chain_outcomes, strict=True):
+        by_version[version].append(outcome)
+    for version, results in by_version.items():
+        errors = [r for r in results if isinstance(r, Exception)]
+        inconsistent = next((e for e in errors if isinstance(e, Inconsistent)), None)
+        if inconsistent is not None:
+            logger.info("%s: adaptive enumeration of %s fell back to one suite per handshake: %s",
+                        info.server_location.hostname, version.name, inconsistent)
+            if on_fallback is not None:
+                on_fallback(version, str(inconsistent))
+            try:
+                outcomes[version] = _per_suite(info, version, budget, workers)
+            except (BudgetExhausted, ServerRejectedConnection, OSError) as exc:
+                outcomes[version] = exc
+        elif errors:
+            outcomes[version] = errors[0]
+        else:
+            outcomes[version] = _result(version, [item for r in results for item in r])
+    return outcomes
 
 
 def run_adaptive_scan(
-    request: ServerScanRequest, *, per_server_connections: int = 4, connection_budget: int | None = None
+    request: ServerScanRequest, *, per_server_connections: int = 4, connection_budget: int | None = None,
+    deadline: float | None = None,
 ) -> ServerScanResult:
     """sslyze for every other command, then the adaptive cipher-suite and curve enumeration, in one result."""
     replaced = CIPHER_COMMANDS | {ScanCommand.ELLIPTIC_CURVES}
     wanted = set(request.scan_commands) & replaced
     others = replace(request, scan_commands=set(request.scan_commands) - replaced)
-    server_result = run_scan(others, per_server_connections=per_server_connections)
+    started = time.monotonic()
+    server_result = run_scan(others, per_server_connections=per_server_connections, deadline=deadline)
     if server_result.scan_status != ServerScanStatusEnum.COMPLETED or not wanted:
         return server_result
     info = ServerConnectivityInfo(
@@ -256,14 +293,12 @@ def run_adaptive_scan(
         network_configuration=server_result.network_configuration,
         tls_probing_result=server_result.connectivity_result,
     )
-    budget = Budget(connection_budget)
+    # One deadline for the whole TLS scan: the enumeration gets what sslyze's commands left of it.
+    budget = Budget(connection_budget, None if deadline is None else max(0.0, deadline - (time.monotonic() - started)))
     versions = [version for version, command in VERSIONS.items() if command in wanted]
-    with ThreadPoolExecutor(max_workers=1) as curves_pool:
-        # Curves run beside the protocols: one more sequential loop, still within the concurrency setting
-        # because the protocols use one worker fewer.
-        curves = curves_pool.submit(_curves_or_error, info, budget) if ScanCommand.ELLIPTIC_CURVES in wanted else None
-        outcomes = enumerate_all(info, versions, workers=max(1, per_server_connections - 1), budget=budget)
-        curves_outcome = curves.result() if curves else None
+    outcomes = enumerate_all(info, versions, workers=per_server_connections, budget=budget,
+                             with_curves=ScanCommand.ELLIPTIC_CURVES in wanted)
+    curves_outcome = outcomes.pop("curves", None)
     attempts = {}
     for version, outcome in outcomes.items():
         attempts[VERSIONS[version].value] = _attempt(CipherSuitesScanAttempt, outcome, version.name)

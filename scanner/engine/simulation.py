@@ -11,6 +11,7 @@ import logging
 import socket
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -22,7 +23,7 @@ from sslyze.plugins.openssl_cipher_suites.cipher_suites import CipherSuitesRepos
 from sslyze.server_connectivity import TlsVersionEnum
 
 from .clients import CLIENTS, ClientProfile
-from .results import PROBE_ERROR, PROBE_NOT_TESTED, PROBE_OK, ClientSimulation, ProbeOutcome, TlsResult
+from .results import PROBE_ERROR, PROBE_NOT_TESTED, PROBE_OK, PROTOCOLS, ClientSimulation, ProbeOutcome, TlsResult
 
 logger = logging.getLogger(__name__)
 
@@ -231,59 +232,70 @@ def _order_key(suite: str) -> tuple:
 
 
 def cipher_preference(
-    host: str, ip: str, port: int, accepted: dict[str, list[str]], *, timeout: float, connections=None
+    host: str, ip: str, port: int, accepted: dict[str, list[str]], *, timeout: float, connections=None,
+    workers: int = 4,
 ) -> tuple[bool | None, dict[str, str]]:
     """Per protocol: the suite picked when offered all accepted suites, and whether the server's order wins.
 
-    The server enforces its own order when it picks the same suite again after the offer is reversed.
-    `server_cipher_preference` is decided on the protocols below TLS 1.3 (where a non-forward-secret choice is
-    possible) when any of them has two or more suites, else on TLS 1.3.
+    The server enforces its own order when it picks the same suite again after the offer is reversed; that is
+    asked on one protocol, the highest below TLS 1.3 with two or more suites (where a non-forward-secret
+    choice is possible), else TLS 1.3. Handshakes run `workers` at a time.
     """
     preferred: dict[str, str] = {}
-    verdicts: dict[str, bool] = {}
+    offers: dict[str, list[str]] = {}
     for protocol, suites in accepted.items():
         offer = sorted(offerable(suites), key=_order_key)
-        if not offer:
-            continue
         if len(offer) == 1:
             preferred[protocol] = offer[0]  # the only suite it accepts is what it picks
-            continue
-        first = handshake(host, ip, port, protocols=[protocol], suites=offer, timeout=timeout, connections=connections)
-        again = handshake(host, ip, port, protocols=[protocol], suites=offer[::-1], timeout=timeout,
-                          connections=connections)
-        preferred[protocol] = first.suite
-        verdicts[protocol] = first.suite == again.suite
-    below_13 = [verdict for protocol, verdict in verdicts.items() if protocol != "TLSv1.3"]
-    deciding = below_13 or list(verdicts.values())
-    return (all(deciding) if deciding else None), preferred
+        elif offer:
+            offers[protocol] = offer
+
+    def pick(job: tuple[str, list[str]]) -> Negotiated:
+        protocol, offer = job
+        return handshake(host, ip, port, protocols=[protocol], suites=offer, timeout=timeout, connections=connections)
+
+    # The order question is asked once, on the protocol that decides it: the highest below TLS 1.3 with two
+    # or more suites (where a client could end up without forward secrecy), else TLS 1.3.
+    below_13 = [protocol for protocol in offers if protocol != "TLSv1.3"]
+    deciding = max(below_13, key=PROTOCOLS.index) if below_13 else ("TLSv1.3" if "TLSv1.3" in offers else None)
+    jobs = [(protocol, offer) for protocol, offer in offers.items()]
+    if deciding is not None:
+        jobs.append((deciding, offers[deciding][::-1]))
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        picks = list(pool.map(pick, jobs))
+    for protocol, negotiated in zip(offers, picks, strict=False):
+        preferred[protocol] = negotiated.suite
+    if deciding is None:
+        return None, preferred
+    return picks[-1].suite == preferred[deciding], preferred
 
 
 def simulate_clients(
-    host: str, ip: str, port: int, *, timeout: float, clients: Sequence[ClientProfile] = CLIENTS, connections=None
+    host: str, ip: str, port: int, *, timeout: float, clients: Sequence[ClientProfile] = CLIENTS, connections=None,
+    workers: int = 4,
 ) -> tuple[tuple[ClientSimulation, ...], str | None]:
-    """Every client's handshake; also the reason the server stopped answering, if it did (later clients skipped)."""
-    results: list[ClientSimulation] = []
-    stalled: str | None = None
-    for profile in clients:
-        if stalled:
-            results.append(ClientSimulation(profile.name, None, None, None, error=f"not tested: {stalled}",
-                                            modern=profile.modern))
-            continue
+    """Every client's handshake (`workers` at a time); also why the server stopped answering, if it did."""
+
+    def simulate(profile: ClientProfile) -> tuple[ClientSimulation, str | None]:
         try:
             negotiated = handshake(host, ip, port, protocols=profile.protocols, suites=profile.suites,
                                    groups=profile.groups, timeout=timeout, connections=connections)
         except ServerStalled as exc:
-            stalled = str(exc)
-            results.append(ClientSimulation(profile.name, None, None, None, error=stalled, modern=profile.modern))
+            return ClientSimulation(profile.name, None, None, None, error=str(exc), modern=profile.modern), str(exc)
         except HandshakeFailed as exc:
-            results.append(ClientSimulation(profile.name, None, None, None, error=str(exc), modern=profile.modern))
-        else:
-            results.append(ClientSimulation(profile.name, negotiated.protocol, negotiated.suite,
-                                            negotiated.forward_secrecy, modern=profile.modern))
-    return tuple(results), stalled
+            return ClientSimulation(profile.name, None, None, None, error=str(exc), modern=profile.modern), None
+        return ClientSimulation(profile.name, negotiated.protocol, negotiated.suite, negotiated.forward_secrecy,
+                                modern=profile.modern), None
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        outcomes = list(pool.map(simulate, clients))
+    stalled = next((reason for _, reason in outcomes if reason), None)
+    return tuple(simulation for simulation, _ in outcomes), stalled
 
 
-def run(host: str, ip: str, port: int, tls: TlsResult, *, timeout: float, connections=None) -> SimulationReport:
+def run(
+    host: str, ip: str, port: int, tls: TlsResult, *, timeout: float, connections=None, workers: int = 4
+) -> SimulationReport:
     """Both halves; a failure becomes the `simulation` probe's outcome, never an exception."""
     accepted: dict[str, list[str]] = {}
     for suite in tls.cipher_suites:
@@ -292,14 +304,16 @@ def run(host: str, ip: str, port: int, tls: TlsResult, *, timeout: float, connec
         return SimulationReport(None, {}, (), ProbeOutcome(PROBE_NOT_TESTED, "no cipher suite was found to simulate"))
     started = time.monotonic()
     try:
-        preference, preferred = cipher_preference(host, ip, port, accepted, timeout=timeout, connections=connections)
+        preference, preferred = cipher_preference(host, ip, port, accepted, timeout=timeout, connections=connections,
+                                                  workers=workers)
     except ServerStalled as exc:
         return SimulationReport(None, {}, (), ProbeOutcome(PROBE_ERROR, f"the server stopped answering: {exc}"))
     except HandshakeFailed as exc:
         # A suite it accepted during enumeration is now refused: say nothing rather than guess.
         preference, preferred = None, {}
         logger.info("cipher preference of %s not determined: %s", host, exc)
-    simulations, stalled = simulate_clients(host, ip, port, timeout=timeout, connections=connections)
+    simulations, stalled = simulate_clients(host, ip, port, timeout=timeout, connections=connections,
+                                            workers=workers)
     logger.debug("simulation of %s took %.2f s", host, time.monotonic() - started)
     if stalled:
         outcome = ProbeOutcome(PROBE_ERROR, f"the server stopped answering during the handshake simulation: {stalled}")
@@ -308,10 +322,12 @@ def run(host: str, ip: str, port: int, tls: TlsResult, *, timeout: float, connec
     return SimulationReport(preference, preferred, simulations, outcome)
 
 
-def with_simulation(tls: TlsResult, *, host: str, ip: str, port: int, timeout: float) -> TlsResult:
+def with_simulation(
+    tls: TlsResult, *, host: str, ip: str, port: int, timeout: float, workers: int = 4
+) -> TlsResult:
     """The one call the TLS probe makes: `tls` plus the preference, simulations and the `simulation` probe."""
     try:
-        report = run(host, ip, port, tls, timeout=timeout)
+        report = run(host, ip, port, tls, timeout=timeout, workers=workers)
     except Exception:  # belt and braces: the simulation is optional, the scan is not
         logger.exception("handshake simulation against %s failed", host)
         report = SimulationReport(None, {}, (), ProbeOutcome(PROBE_ERROR, "the handshake simulation failed unexpectedly"))

@@ -157,7 +157,7 @@ def probe_tls(
     try:
         server_result = (
             run_adaptive_scan(request, per_server_connections=settings.per_target_connections,
-                              connection_budget=settings.connection_budget)
+                              connection_budget=settings.connection_budget, deadline=settings.tls_deadline)
             if settings.cipher_enumeration == "adaptive"
             else run_scan(request, per_server_connections=settings.per_target_connections,
                           deadline=settings.tls_deadline)
@@ -168,7 +168,8 @@ def probe_tls(
         raise TlsUnreachable(_connectivity_reason(ip, port, server_result.connectivity_error_trace))
     # What real clients get (issue 9 item 5); never fails the scan, see the `simulation` probe.
     return with_simulation(
-        _tls_result(host, server_result, fetch_aia), host=host, ip=ip, port=port, timeout=settings.network_timeout
+        _tls_result(host, server_result, fetch_aia), host=host, ip=ip, port=port, timeout=settings.network_timeout,
+        workers=settings.per_target_connections,
     )
 
 
