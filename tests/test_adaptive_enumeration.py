@@ -129,3 +129,10 @@ def test_a_server_stalling_mid_enumeration_ends_within_the_time_budget_as_not_me
             enumerate_version(info, TlsVersionEnum.TLS_1_0, budget=Budget(seconds=3), workers=2)
         # a timed-out handshake (2 s) sends the protocol to the per-suite fallback, cut at 3 s
         assert time.monotonic() - started < 3 + 2 * 2 + 1
+
+
+def test_the_service_scans_with_the_enumeration_its_settings_name(settings):
+    from scanner.config import scan_settings
+
+    settings.SCANNER_CIPHER_ENUMERATION, settings.SCANNER_PER_TARGET_CONNECTIONS = "adaptive", 3
+    assert (scan_settings().cipher_enumeration, scan_settings().per_target_connections) == ("adaptive", 3)
