@@ -188,6 +188,20 @@ def cert_no_ocsp_stapling(scan: ScanResult, cert: CertificateInfo) -> Iterator[F
         yield finding("cert.no_ocsp_stapling", "The server did not staple an OCSP response; clients must ask the CA.")
 
 
+@certificate_rule
+def cert_chain_order_wrong(scan: ScanResult, cert: CertificateInfo) -> Iterator[Finding]:
+    if cert.chain_order_wrong:
+        sent = " → ".join(link.subject for link in cert.chain if link.source == "sent")
+        yield finding("cert.chain_order_wrong", f"The certificates arrive out of order; the path built from them is {sent}.")
+
+
+@rule
+def client_certificate_requested(scan: ScanResult) -> Iterator[Finding]:
+    if scan.tls is not None and scan.tls.client_certificate_requested:
+        yield finding("tls.client_certificate_requested", "The server sends a CertificateRequest during the handshake; "
+                      "the scan went on without one.")
+
+
 # --- protocols -----------------------------------------------------------------------------------------
 
 LEGACY_PROTOCOL_IDS = {
