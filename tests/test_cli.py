@@ -71,3 +71,28 @@ def test_json_report_separates_trusted_from_chain_trusted(lab, lab_settings, cap
     call_command(*run_scan(lab, "expired", "--json", "--no-store"))
     certificate = json.loads(capsys.readouterr().out)["certificate"]
     assert (certificate["trusted"], certificate["chain_trusted"]) == (False, True)
+
+
+def test_refused_loopback_target_tells_a_cli_user_what_to_do(lab, settings):
+    settings.SCANNER_ALLOWED_NETWORKS = []
+    settings.SCANNER_RESOLVE = [lab.case("good").pin]
+    case = lab.case("good")
+    with pytest.raises(CommandError, match="--resolve"):
+        call_command("scan", f"{case.hostname}:{case.https_port}", "--no-store")
+
+
+def test_aia_download_goes_through_the_network_policy(lab, settings, capsys):
+    # The target is pinned on the command line (allowed); the AIA host is only in SCANNER_RESOLVE and its
+    # loopback network is not allowed, so the intermediate cannot be fetched and the chain stays untrusted.
+    settings.SCANNER_ALLOWED_NETWORKS = []
+    settings.SCANNER_RESOLVE = [pin for pin in lab.resolve_map() if pin.startswith("aia.")]
+    from scanner.engine import aia
+
+    aia.CACHE.clear()
+    try:
+        call_command(*run_scan(lab, "nointermediate", "--json", "--no-store"))
+    finally:
+        aia.CACHE.clear()
+    certificate = json.loads(capsys.readouterr().out)["certificate"]
+    assert (certificate["chain_trusted"], certificate["chain_completed_via_aia"]) == (False, False)
+    assert "not allowed" in certificate["validation_error"] or "private" in certificate["validation_error"]

@@ -38,3 +38,15 @@ def test_report_lists_each_endpoint_with_its_own_grade(lab, lab_settings, capsys
     assert grades == {case.ips[0]: "A+", case.ips[1]: "B"}
     assert report["endpoints"][1]["protocols"]["TLSv1.0"] is True
     assert report["endpoints"][0]["certificate_fingerprint"] != report["endpoints"][1]["certificate_fingerprint"]
+
+
+def test_an_address_that_does_not_answer_fails_alone_and_the_site_is_still_graded(scan_case, lab):
+    from scanner.grading import grade
+
+    result = scan_case("twoaddrdown")
+    first, second = result.endpoints
+    assert (first.error, second.ip) == (None, lab.case("twoaddrdown").ips[1])
+    assert "refused" in second.error
+    grades = grade(result)
+    assert result.status == "done" and grades.security is not None
+    assert "endpoint.unreachable" in {f.id for f in grades.findings}

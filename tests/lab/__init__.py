@@ -142,7 +142,9 @@ class Lab:
         more_ips: tuple[str, ...] = ()
         if spec.second_address is not None:
             second_ip = str(self._spare_hosts.pop())
-            self._group.add(HttpsServer(second_ip, https.port, self._tls_context(spec.second_address, "-2"), spec.https_routes))
+            if spec.second_address.kind != "closed":  # closed: nothing listens at the second address
+                context = self._tls_context(spec.second_address, "-2")
+                self._group.add(HttpsServer(second_ip, https.port, context, spec.https_routes))
             more_ips = (second_ip,)
         if spec.hostile_http:
             http = self._group.add(HostileHttpServer(spec.hostile_http, ip, http_port))

@@ -238,6 +238,10 @@ def engine_cases() -> list[CaseSpec]:
             ),
         ),
         _standard(
+            "twoaddrdown", "one name, two addresses: the second has nothing listening",
+            second_address=CaseSpec("twoaddrdown", "nothing listens at the second address", kind="closed"),
+        ),
+        _standard(
             "hugecert", "certificate with 10,000 names (about 280 KB, more than OpenSSL clients accept)",
             leaf=LeafSpec(hostnames=(hostname("hugecert"),), extra_names=9999),
         ),
