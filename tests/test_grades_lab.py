@@ -3,6 +3,7 @@
 import pytest
 
 from scanner.grading import grade
+from scanner.report import build_report
 
 
 def finding_ids(scan_case, name):
@@ -134,3 +135,12 @@ def test_https_page_that_cannot_be_fetched_is_could_not_fetch_not_missing_hsts(s
     assert "hsts.not_checked" in found
     assert not {"hsts.missing", "hsts.invalid"} & set(found)
     assert grades.security == "A"  # no A+ without a header seen, but no HSTS warning either
+
+
+def test_report_json_of_a_capped_lab_site_lists_its_caps_and_warnings(scan_case):
+    result = scan_case("legacy")
+    summary = build_report(result, grade(result))["grade"]
+    assert {"finding_id": "tls.protocol.tls1_0", "cap": "B"} in [
+        {key: cap[key] for key in ("finding_id", "cap")} for cap in summary["caps"]
+    ]
+    assert "tls.protocol.no_tls1_3" in {warning["finding_id"] for warning in summary["warnings"]}

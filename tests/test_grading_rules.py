@@ -373,3 +373,17 @@ def test_partial_scan_is_graded_with_a_finding_per_probe_not_tested():
     assert grades.security == "A+"
     not_tested = [item for item in grades.findings if item.id == "scan.probe_not_tested"]
     assert [item.detail.split(":")[0] for item in not_tested] == ["robot"]
+
+
+# --- rows added for the engine's data by the engine helper ---------------------------------------------
+
+
+def test_certificates_sent_out_of_order_are_information_only():
+    grades = grade(with_cert(chain_order_wrong=True))
+    assert finding(grades, "cert.chain_order_wrong").severity == "info"
+    assert grades.security == "A+"
+
+
+def test_client_certificate_request_is_information_only():
+    grades = grade(scan(tls(client_certificate_requested=True)))
+    assert ids(grades) == {"tls.client_certificate_requested"} and grades.security == "A+"
