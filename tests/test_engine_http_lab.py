@@ -88,9 +88,11 @@ def test_a_dripping_https_server_gives_could_not_fetch_not_an_invalid_header(sca
 
 def test_the_http_side_of_a_dripping_server_stays_within_its_deadline(lab, lab_policy):
     case = lab.case("driphttps")
+    settings = dataclasses.replace(LAB_SCAN_SETTINGS, http_deadline=2)
     started = time.monotonic()
-    probe_http(case.hostname, case.https_port, case.http_port, lab_policy, LAB_SCAN_SETTINGS)
-    assert time.monotonic() - started < LAB_SCAN_SETTINGS.http_deadline + 1.0
+    http = probe_http(case.hostname, case.https_port, case.http_port, lab_policy, settings)
+    assert time.monotonic() - started < settings.http_deadline + 1.0
+    assert "2 s deadline" in http.https_error
 
 
 def test_a_60kb_location_is_stored_once_and_cut(scan_case):
@@ -194,6 +196,12 @@ def test_a_failed_hsts_fetch_is_not_graded_as_an_invalid_header(scan_case):
 
 def test_a_unicode_digit_hsts_max_age_is_graded_as_an_invalid_header(scan_case):
     assert "hsts.invalid" in findings_by_id(scan_case("unicodehsts"))
+
+
+def test_a_canonical_link_to_another_host_is_an_seo_finding(scan_case):
+    result = scan_case("canonicalother")
+    assert result.http.canonical_url == "https://good.lab.test/"
+    assert "seo.canonical_other_host" in findings_by_id(result)
 
 
 def test_a_clean_site_has_no_http_side_findings(scan_case):

@@ -285,6 +285,10 @@ def http_side_cases() -> list[CaseSpec]:
             https_routes={ANY_PATH: html_page(f'<link rel="canonical" href="http://{hostname("canonicalhttp")}/"></head><body>')},
         ),
         _standard(
+            "canonicalother", "HTTPS page whose <link rel=canonical> names another host",
+            https_routes={ANY_PATH: html_page(f'<link rel="canonical" href="https://{hostname("good")}/"></head><body>')},
+        ),
+        _standard(
             "hstsoverhttp", "the port-80 redirect also sends Strict-Transport-Security (ignored over http)",
             http_routes={ANY_PATH: Response(
                 301, (("Location", f"https://{hostname('hstsoverhttp')}/"), ("Strict-Transport-Security", GOOD_HSTS))
