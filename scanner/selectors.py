@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from scanner.grading.scale import grades_below
 from scanner.models import Alert, Channel, Portfolio, Scan, Site
 
 
 def site_list(
-    *, user, grade: str | None = None, below: str | None = None, finding: str | None = None
+    *,
+    user,
+    grade: str | None = None,
+    below: str | None = None,
+    finding: str | None = None,
+    portfolio: int | None = None,
 ) -> QuerySet[Site]:
     """The user's sites, filtered on their latest finished scan (the current state of each site)."""
     sites = Site.objects.filter(owner=user).select_related("latest_scan")
+    # Site.grade is latest_scan's grade, kept on the site by scanner.services: no join to filter on it.
     if grade:
-        sites = sites.filter(latest_scan__security_grade=grade)
+        sites = sites.filter(grade=grade)
     if below:
-        sites = sites.filter(latest_scan__security_grade__in=grades_below(below))
+        sites = sites.filter(grade__in=grades_below(below))
     if finding:
         sites = sites.filter(latest_scan__findings__finding_id=finding).distinct()
+    if portfolio is not None:
+        sites = sites.filter(portfolios__id=portfolio)  # another user's portfolio id matches none of user's sites
     return sites
 
 
@@ -41,6 +49,16 @@ def scan_get(*, user, scan_id: int) -> Scan | None:
 
 def portfolio_list(*, user) -> QuerySet[Portfolio]:
     return Portfolio.objects.filter(owner=user).prefetch_related("sites")
+
+
+def portfolio_summaries(*, user) -> QuerySet[Portfolio]:
+    """The user's portfolios with their size, without loading their sites (a portfolio may hold 10,000)."""
+    return (
+        Portfolio.objects.filter(owner=user)
+        .select_related("schedule_task__crontab")
+        .annotate(site_count=Count("sites", distinct=True))
+        .order_by("name", "pk")
+    )
 
 
 def portfolio_get(*, user, portfolio_id: int) -> Portfolio | None:

@@ -12,7 +12,7 @@ import socket
 import threading
 import uuid
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -23,6 +23,7 @@ from django.utils import timezone
 from scanner import config
 from scanner.alerts import evaluate_alerts
 from scanner.changes import compare_reports
+from scanner.grading.scale import GRADE_ORDER
 from scanner.models import Alert, Channel, Finding, Portfolio, Scan, Site, SiteTag
 from scanner.netpolicy import TargetRefused
 from scanner.targets import InvalidTarget, Target, parse_target
@@ -204,6 +205,7 @@ def _record_skipped_scan(site: Site, *, portfolio: Portfolio | None, reason: str
         scan = Scan.objects.create(
             site=site, portfolio=portfolio, status=Scan.Status.FAILED, error=reason, started_at=now, finished_at=now
         )
+        _site_attempted(scan)
         evaluate_alerts(scan)
     return scan
 
@@ -250,6 +252,7 @@ def _request_scan(
         celery_task_id=str(uuid.uuid4()),
         release_at=release_at,
     )
+    _site_attempted(scan)
     if release_at is None:
         _release(scan)
     return scan, True
@@ -479,6 +482,30 @@ def _run_and_store(scan: Scan) -> Scan:
     return store_outcome(scan, result, grades, build_report(result, grades))
 
 
+def _site_attempted(scan: Scan) -> None:
+    """The site's most recent attempt is this new scan (denormalised for the overview's "last scanned")."""
+    Site.objects.filter(pk=scan.site_id).update(last_scan=scan, last_scan_at=scan.requested_at)
+
+
+def site_took_result(scan: Scan) -> None:
+    """A done scan is the site's current state: its grade and certificate expiry, copied onto the site so the
+    overview filters and sorts on indexed columns."""
+    not_after = ((scan.result or {}).get("certificate") or {}).get("not_after")
+    try:
+        expiry = datetime.fromisoformat(str(not_after)) if not_after else None
+    except ValueError:
+        expiry = None
+    if expiry is not None and expiry.tzinfo is None:
+        expiry = expiry.replace(tzinfo=UTC)
+    grade = scan.security_grade or ""
+    Site.objects.filter(pk=scan.site_id).update(
+        latest_scan=scan,
+        grade=grade,
+        grade_rank=GRADE_ORDER.index(grade) if grade in GRADE_ORDER else None,
+        cert_not_after=expiry,
+    )
+
+
 def store_outcome(scan: Scan, result, grades, document: dict) -> Scan:
     """Persist a finished engine run (done or failed) with its grades, findings and report document."""
     site = scan.site
@@ -508,7 +535,7 @@ def store_outcome(scan: Scan, result, grades, document: dict) -> Scan:
             for finding in grades.findings
         )
         if scan.status == Scan.Status.DONE:
-            Site.objects.filter(pk=site.pk).update(latest_scan=scan)
+            site_took_result(scan)
         evaluate_alerts(scan)
     return scan
 
@@ -554,6 +581,7 @@ def record_cli_scan(owner_username: str, target: Target, result, grades, documen
     scan = Scan.objects.create(
         site=site, status=Scan.Status.RUNNING, started_at=result.started_at, attempts=1, ip=result.ip
     )
+    _site_attempted(scan)
     return store_outcome(scan, result, grades, document)
 
 
@@ -568,7 +596,7 @@ def site_set_tags(site: Site, tags: list[str]) -> None:
 def site_delete(site: Site) -> None:
     """Delete a site with its whole history: scans, findings, alerts and their delivery log go with it."""
     with transaction.atomic():
-        Site.objects.filter(pk=site.pk).update(latest_scan=None)
+        Site.objects.filter(pk=site.pk).update(latest_scan=None, last_scan=None)
         site.delete()
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from scanner import services
 from scanner.models import Finding, Portfolio, Scan, Site
 
 PUBLIC_IP = "93.184.215.14"
@@ -75,8 +76,7 @@ def finished_scan(site: Site, *, grade: str, findings: tuple[str, ...] = (), age
         result={"host": site.hostname},
     )
     Finding.objects.bulk_create(Finding(scan=scan, site=site, finding_id=fid, severity="high") for fid in findings)
-    site.latest_scan = scan
-    site.save(update_fields=["latest_scan"])
+    services.site_took_result(scan)
     return scan
 
 

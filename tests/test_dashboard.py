@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from scanner import services
 from scanner.models import Scan, Site
 
 pytestmark = pytest.mark.django_db
@@ -47,8 +48,8 @@ def finished_site(owner, hostname: str, grade: str = "A+") -> Site:
     site = Site.objects.create(owner=owner, hostname=hostname)
     report = {**GOOD_REPORT, "grade": {**GOOD_REPORT["grade"], "security": grade}}
     scan = Scan.objects.create(site=site, status=Scan.Status.DONE, security_grade=grade, score=90, result=report)
-    site.latest_scan = scan
-    site.save(update_fields=["latest_scan"])
+    services.site_took_result(scan)
+    site.refresh_from_db()
     return site
 
 
@@ -99,17 +100,17 @@ def test_overview_filters_by_grade_and_failing(client, alice):
     assert "broken.example" in failing and "good.example" not in failing
 
 
-def test_overview_shows_days_to_certificate_expiry(client, alice):
-    site = finished_site(alice, "soon.example")
-    site.latest_scan.result["certificate"]["not_after"] = (timezone.now() + timedelta(days=12, hours=1)).isoformat()
-    site.latest_scan.save()
-    client.force_login(alice)
-    assert "in 12 days" in client.get(reverse("dashboard:overview")).content.decode()
-
-
 def expiring_in(site: Site, days: int) -> None:
     site.latest_scan.result["certificate"]["not_after"] = (timezone.now() + timedelta(days=days, hours=1)).isoformat()
     site.latest_scan.save()
+    services.site_took_result(site.latest_scan)
+
+
+def test_overview_shows_days_to_certificate_expiry(client, alice):
+    site = finished_site(alice, "soon.example")
+    expiring_in(site, 12)
+    client.force_login(alice)
+    assert "in 12 days" in client.get(reverse("dashboard:overview")).content.decode()
 
 
 def test_overview_filters_certificates_expiring_soon(client, alice):

@@ -61,6 +61,7 @@ class SiteFilter(serializers.Serializer):
     grade = GradeField(required=False, help_text="Latest security grade equals this (A%2B for A+).")
     below = GradeField(required=False, help_text="Latest security grade is worse than this, e.g. B.")
     finding = serializers.CharField(max_length=64, required=False, help_text="Latest scan has this finding id.")
+    portfolio = serializers.IntegerField(required=False, min_value=1, help_text="Only sites in this portfolio.")
 
 
 class PortfolioInput(StrictInputSerializer):
@@ -239,6 +240,31 @@ class PortfolioOutput(serializers.ModelSerializer):
 
     def get_url(self, portfolio: Portfolio) -> str:
         return _absolute(self.context, "api:portfolio-detail", portfolio.pk)
+
+
+class PortfolioSummaryOutput(serializers.ModelSerializer):
+    """A portfolio in the list: its size and a link to its sites (paginated), never the sites themselves,
+    so a page of portfolios stays small however many sites they hold."""
+
+    url = serializers.SerializerMethodField()
+    site_count = serializers.IntegerField(read_only=True)
+    sites_url = serializers.SerializerMethodField()
+    schedule = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Portfolio
+        fields = ("id", "url", "name", "created_at", "alert_expiry_days", "schedule", "site_count", "sites_url")
+
+    def get_schedule(self, portfolio: Portfolio) -> dict | None:
+        return describe_schedule(portfolio)
+
+    def get_url(self, portfolio: Portfolio) -> str:
+        return _absolute(self.context, "api:portfolio-detail", portfolio.pk)
+
+    def get_sites_url(self, portfolio: Portfolio) -> str:
+        path = f"{reverse('api:site-list')}?portfolio={portfolio.pk}"
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
 
 
 class BulkScanItemOutput(serializers.Serializer):

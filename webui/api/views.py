@@ -176,9 +176,10 @@ class SiteScanListApi(ApiView):
 
 
 class PortfolioListCreateApi(ApiView):
-    @extend_schema(responses=s.PortfolioOutput(many=True), operation_id="portfolios_list")
+    @extend_schema(responses=s.PortfolioSummaryOutput(many=True), operation_id="portfolios_list")
     def get(self, request):
-        return self.paginated(selectors.portfolio_list(user=request.user), s.PortfolioOutput)
+        # Sites are linked (sites_url, paginated), not inlined: one portfolio may hold 10,000 of them.
+        return self.paginated(selectors.portfolio_summaries(user=request.user), s.PortfolioSummaryOutput)
 
     @extend_schema(request=s.PortfolioInput, responses={201: s.PortfolioOutput})
     def post(self, request):

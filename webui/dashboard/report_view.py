@@ -11,7 +11,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from scanner.engine.results import PROTOCOLS
-from scanner.expiry import whole_days_until_timestamp
+from scanner.expiry import whole_days_until, whole_days_until_timestamp
 from scanner.grading.scale import severity_rank
 from scanner.models import Scan, Site
 
@@ -67,10 +67,10 @@ def overview_row(site: Site) -> OverviewRow:
         grade=grade,
         grade_css=grade_css(grade),
         seo_score=scan.seo_score if scan else None,
-        days_to_expiry=days_until(getattr(site, "cert_not_after", None)),
-        last_status=site.last_status,
-        last_requested_at=site.last_requested_at,
-        last_error=site.last_error or "",
+        days_to_expiry=whole_days_until(site.cert_not_after, timezone.now()) if site.cert_not_after else None,
+        last_status=site.last_scan.status if site.last_scan else None,
+        last_requested_at=site.last_scan_at,
+        last_error=(site.last_scan.error if site.last_scan else "") or "",
     )
 
 

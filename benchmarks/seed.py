@@ -1,0 +1,68 @@
+"""Synthetic portfolios for the scale tests and benchmarks: many sites with done scans, findings and varied
+grades, expiry dates and scan times, written with bulk inserts (minutes of real scanning in a few seconds).
+
+The denormalised site columns are filled by scanner.services.site_took_result's rules, in bulk.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from scanner.grading.scale import GRADE_ORDER
+from scanner.models import Finding, Portfolio, Scan, Site
+
+FINDING_IDS = ("tls.no_tls13", "hsts.missing", "cert.expiring", "cipher.cbc", "seo.no_canonical")
+
+
+def report_document(host: str, not_after: str, grade: str) -> dict:
+    """About the size of a real stored report (a few KB), so deferred columns are measured honestly."""
+    return {
+        "host": host,
+        "grade": {"security": grade, "caps": [], "warnings": []},
+        "certificate": {"not_after": not_after, "subject": f"CN={host}", "san_dns_names": [host, f"www.{host}"]},
+        "tls": {"protocols": ["TLSv1.2", "TLSv1.3"], "cipher_suites": [{"name": f"SUITE_{n}"} for n in range(40)]},
+        "findings": [{"id": fid, "title": "x" * 60} for fid in FINDING_IDS],
+    }
+
+
+@transaction.atomic
+def seed_sites(owner, count: int, *, portfolio: Portfolio | None = None, seed: int = 13) -> list[int]:
+    rng = random.Random(seed)
+    now = timezone.now()
+    sites = Site.objects.bulk_create(
+        Site(owner=owner, hostname=f"site{n:05d}.example", https_port=443) for n in range(count)
+    )
+    scans = []
+    for site in sites:
+        grade = rng.choice(GRADE_ORDER)
+        expiry = now + timedelta(days=rng.randint(-30, 400), hours=1)
+        finished = now - timedelta(minutes=rng.randint(1, 60 * 24 * 30))
+        scans.append(
+            Scan(
+                site=site, status=Scan.Status.DONE, security_grade=grade, score=rng.randint(0, 100),
+                seo_score=rng.randint(0, 100), started_at=finished, finished_at=finished, attempts=1,
+                result=report_document(site.hostname, expiry.isoformat(), grade),
+            )
+        )
+    scans = Scan.objects.bulk_create(scans)
+    Finding.objects.bulk_create(
+        Finding(scan=scan, site_id=scan.site_id, finding_id=fid, severity="medium", title=fid)
+        for scan in scans
+        for fid in rng.sample(FINDING_IDS, 3)
+    )
+    for site, scan in zip(sites, scans, strict=True):
+        site.latest_scan = site.last_scan = scan
+        site.last_scan_at = scan.finished_at  # requested_at is auto_now_add; the spread matters for sorting
+        site.grade = scan.security_grade
+        site.grade_rank = GRADE_ORDER.index(scan.security_grade)
+        site.cert_not_after = timezone.datetime.fromisoformat(scan.result["certificate"]["not_after"])
+    Site.objects.bulk_update(
+        sites, ["latest_scan", "last_scan", "last_scan_at", "grade", "grade_rank", "cert_not_after"], batch_size=2000
+    )
+    if portfolio is not None:
+        portfolio.sites.add(*sites)
+    return [site.pk for site in sites]
