@@ -27,7 +27,7 @@ from webui.celery import app as celery_app
 @pytest.fixture
 def queue(settings, lab_settings):
     name = f"scanner-lifecycle-{uuid.uuid4().hex[:12]}"
-    settings.SCANNER_SCAN_QUEUE = name
+    settings.SCANNER_SCAN_QUEUE = settings.SCANNER_RESCAN_QUEUE = name  # interactive and portfolio scans alike
     client = redis.Redis.from_url(celery_app.conf.broker_url)
     yield lambda: client.llen(name)
     client.delete(name, f"_kombu.binding.{name}")

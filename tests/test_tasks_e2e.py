@@ -40,6 +40,7 @@ def service_settings(settings, lab):
     settings.SCANNER_NETWORK_RETRIES = 1
     settings.SCANNER_HTTP_TIMEOUT = 3
     settings.SCANNER_SCAN_QUEUE = f"scanner-e2e-{uuid.uuid4().hex[:12]}"
+    settings.SCANNER_RESCAN_QUEUE = settings.SCANNER_SCAN_QUEUE  # portfolio scans on the same test queue
     return settings
 
 

@@ -236,7 +236,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
-SCANNER_SCAN_QUEUE = os.environ.get("SCANNER_SCAN_QUEUE", "celery")  # Celery queue scans are sent to
 # Scheduled portfolio rescans are released to the workers in batches: this many scans every this many seconds.
 SCANNER_RESCAN_BATCH_SIZE = int(os.environ.get("SCANNER_RESCAN_BATCH_SIZE", "50"))
 SCANNER_RESCAN_BATCH_INTERVAL = int(os.environ.get("SCANNER_RESCAN_BATCH_INTERVAL", "60"))
@@ -258,6 +257,20 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "scanner@localhost")
 # A verification link for an e-mail address works for this many seconds.
 SCANNER_EMAIL_VERIFY_MAX_AGE = int(os.environ.get("SCANNER_EMAIL_VERIFY_MAX_AGE", str(3 * 24 * 3600)))
+
+# --- Queues (issue 13) ------------------------------------------------------
+# Three kinds of work, three queues, so none waits behind another (deploy/README.md shows which workers
+# listen where): scans a person asked for, portfolio-wide scans (bulk requests, scheduled rescans and the
+# fan-out task that creates them) and alert deliveries. Beat's housekeeping stays on Celery's default queue.
+SCANNER_SCAN_QUEUE = os.environ.get("SCANNER_SCAN_QUEUE", "scans")
+SCANNER_RESCAN_QUEUE = os.environ.get("SCANNER_RESCAN_QUEUE", "rescans")
+SCANNER_ALERT_QUEUE = os.environ.get("SCANNER_ALERT_QUEUE", "alerts")
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "scanner.tasks.run_scan": {"queue": SCANNER_SCAN_QUEUE},  # scanner.services.scan_queue picks per scan
+    "scanner.tasks.rescan_portfolio": {"queue": SCANNER_RESCAN_QUEUE},
+    "scanner.tasks.deliver_alert": {"queue": SCANNER_ALERT_QUEUE},
+}
 
 # --- Production web tier (issue 13) ---------------------------------------
 # whitenoise serves what `manage.py collectstatic` (run by bin/run) put in STATIC_ROOT: hashed names, gzip and
