@@ -180,6 +180,8 @@ def test_swagger_ui_redoc_and_dashboard_render_in_chromium_without_csp_violation
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
         try:
             page = browser.new_page()
+            page.set_default_timeout(60_000)
+            expect.set_options(timeout=30_000)  # 2 shared cores: a page may take seconds under load
             violations: list[str] = []
             page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
             external: list[str] = []
