@@ -16,8 +16,11 @@ from django.db import transaction
 
 from scanner.models import Portfolio
 from scanner.services import ScanRequestError, parsed_target, site_for_target
+from scanner.targets import InvalidTarget, parse_port
 
 MAX_IMPORT_LINES = 10_000
+# A 10,000-line import of long hostnames with tags fits easily; the API and the dashboard upload share it.
+MAX_IMPORT_BYTES = 4 * 1024 * 1024
 TAG_PATTERN = re.compile(r"^[\w.-]{1,32}$")
 
 
@@ -56,6 +59,11 @@ def import_sites(owner, portfolio: Portfolio, text: str) -> ImportReport:
                 portfolio.sites.add(site)
                 in_portfolio.add(site.pk)
                 report.created += 1
+    if report.errors and not (report.created or report.existing):
+        # Not one usable line: that is bad input, not a partial import, and it gets the same 400 as any other.
+        shown = "; ".join(f"line {line_no}: {reason}" for line_no, _, reason in report.errors[:5])
+        more = f" (and {len(report.errors) - 5} more)" if len(report.errors) > 5 else ""
+        raise ScanRequestError(f"Nothing was imported. {shown}{more}", field="text", code="invalid_import")
     return report
 
 
@@ -63,14 +71,15 @@ def _target_from_cells(cells: list[str]):
     cells = [cell.strip() for cell in cells]
     if len(cells) > 3:
         raise ImportLineError("Too many fields: expected host[,port][,tags separated by ;].")
-    host, port_text, tags_text = (cells + ["", ""])[:3]
+    host, port_text, tags_text = (cells + ["", "", ""])[:3]
     if not host:
         raise ImportLineError("The host is missing.")
     port = None
     if port_text:
-        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-            raise ImportLineError(f"Port '{port_text}' is not a number from 1 to 65535.")
-        port = int(port_text)
+        try:
+            port = parse_port(port_text)
+        except InvalidTarget:
+            raise ImportLineError(f"Port '{port_text}' is not a number from 1 to 65535.") from None
     for tag in filter(None, (tag.strip() for tag in tags_text.split(";"))):
         if not TAG_PATTERN.match(tag):
             raise ImportLineError(f"Tag '{tag}' may only hold letters, digits, '.', '_' and '-' (32 at most).")

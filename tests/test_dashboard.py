@@ -168,7 +168,7 @@ def test_bad_submit_lines_are_reported_individually_and_nothing_is_stored(client
     client.force_login(alice)
     text = "bad host name\nexample.com:99999, 10.0.0.1\n\nlocalhost"
     response = client.post(reverse("dashboard:submit"), {"domains": text})
-    assert response.status_code == 200
+    assert response.status_code == 400
     rejected = dict(response.context["rejected"])
     assert set(rejected) == {"bad host name", "example.com:99999", "10.0.0.1", "localhost"}
     assert all(message for message in rejected.values())
@@ -190,7 +190,7 @@ def test_valid_lines_are_queued_beside_rejected_ones(client, alice, lab_settings
 def test_empty_submit_is_an_error(client, alice):
     client.force_login(alice)
     response = client.post(reverse("dashboard:submit"), {"domains": " ,\n ,"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors["domains"]
     assert not Site.objects.exists()
 

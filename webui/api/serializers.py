@@ -12,6 +12,11 @@ from scanner.grading.scale import GRADE_ORDER
 from scanner.models import Finding, Portfolio, Scan, Site
 from scanner.schedules import SCHEDULE_KINDS, describe_schedule
 
+# Ids are PostgreSQL bigints: a larger number cannot name a row, and would make the database raise.
+MAX_ID = 2**63 - 1
+# max_age is turned into a timedelta; ten years is already "any finished scan", and bigger values overflow it.
+MAX_AGE_SECONDS = 10 * 366 * 24 * 3600
+
 
 class StrictInputSerializer(serializers.Serializer):
     """Rejects fields it does not know, so a typo ("hots") is an error instead of silently ignored."""
@@ -35,18 +40,33 @@ class GradeField(serializers.ChoiceField):
         return super().to_internal_value(data)
 
 
+class PortField(serializers.IntegerField):
+    """A port: a JSON number, or a string of ASCII digits. int() would read '٤٤٣' as 443; that is refused."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=65535, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not (data.strip().isascii() and data.strip().isdigit()):
+            self.fail("invalid")
+        if isinstance(data, float) and not data.is_integer():
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 # --- Inputs ------------------------------------------------------------------
 
 
 class ScanCreateInput(StrictInputSerializer):
     host = serializers.CharField(max_length=1000, help_text="Hostname or https:// URL without a path.")
-    port = serializers.IntegerField(min_value=1, max_value=65535, required=False, help_text="HTTPS port (443).")
-    http_port = serializers.IntegerField(
-        min_value=1, max_value=65535, required=False, help_text="Plain-HTTP port probed for the redirect (80)."
+    port = PortField(required=False, help_text="HTTPS port (443).")
+    http_port = PortField(required=False, help_text="Plain-HTTP port probed for the redirect (80).")
+    portfolio = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, help_text="Also add the site to this portfolio."
     )
-    portfolio = serializers.IntegerField(min_value=1, required=False, help_text="Also add the site to this portfolio.")
     max_age = serializers.IntegerField(
         min_value=0,
+        max_value=MAX_AGE_SECONDS,
         required=False,
         help_text="Seconds: return a finished scan at most this old instead of starting a new one.",
     )
@@ -54,7 +74,7 @@ class ScanCreateInput(StrictInputSerializer):
 
 class ScanFilter(serializers.Serializer):
     status = serializers.ChoiceField(choices=Scan.Status.choices, required=False)
-    site = serializers.IntegerField(min_value=1, required=False)
+    site = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
 
 
 class SiteFilter(serializers.Serializer):
@@ -78,9 +98,9 @@ class PortfolioUpdateInput(StrictInputSerializer):
 
 class PortfolioSiteInput(StrictInputSerializer):
     host = serializers.CharField(max_length=1000, required=False)
-    port = serializers.IntegerField(min_value=1, max_value=65535, required=False)
-    http_port = serializers.IntegerField(min_value=1, max_value=65535, required=False)
-    site = serializers.IntegerField(min_value=1, required=False)
+    port = PortField(required=False)
+    http_port = PortField(required=False)
+    site = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
 
     def validate(self, attrs):
         if ("host" in attrs) == ("site" in attrs):

@@ -24,8 +24,7 @@ from webui.api.errors import PayloadTooLarge
 
 # Scan requests are a few dozen bytes; nothing legitimate comes close to this.
 MAX_BODY_BYTES = 64 * 1024
-# A 10,000-line import of long hostnames with tags.
-MAX_IMPORT_BYTES = 4 * 1024 * 1024
+MAX_IMPORT_BYTES = imports.MAX_IMPORT_BYTES
 
 
 class LimitedJSONParser(JSONParser):

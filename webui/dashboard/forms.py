@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
 from scanner.grading.scale import GRADE_ORDER
+from scanner.imports import MAX_IMPORT_BYTES
 from scanner.models import Alert, Channel
 
 # Anyone pasting a few thousand lines wants the API, not a form post that scans for an hour.
@@ -125,6 +126,11 @@ class ImportForm(forms.Form):
         data = super().clean()
         upload = data.get("file")
         if upload:
+            # Checked before reading: the upload sits in a temporary file, and read() would pull it all into memory.
+            if upload.size > MAX_IMPORT_BYTES:
+                raise forms.ValidationError(
+                    f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MiB; split it or use the API."
+                )
             try:
                 data["text"] = upload.read().decode("utf-8-sig")
             except UnicodeDecodeError:

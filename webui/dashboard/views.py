@@ -73,7 +73,14 @@ def submit(request):
             return redirect("dashboard:overview")
         # Keep only the bad lines in the box so the user can fix them and resubmit.
         form = SubmitForm(initial={"domains": "\n".join(entry for entry, _ in rejected)})
-    return render(request, "dashboard/submit.html", {"form": form, "rejected": rejected, "queued": queued})
+    # A POST that gets here was refused (an accepted one redirected): a 400, as in the API.
+    refused = request.method == "POST"
+    return render(
+        request,
+        "dashboard/submit.html",
+        {"form": form, "rejected": rejected, "queued": queued},
+        status=400 if refused else 200,
+    )
 
 
 def _queued_message(count: int) -> str:
