@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django_celery_beat import admin as beat_admin
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from scanner.models import Finding, Portfolio, Scan, Site
+from scanner.schedules import RESCAN_TASK, check_beat_schedule
+from scanner.services import ScanRequestError
 
 
 @admin.register(Site)
@@ -42,3 +47,59 @@ class FindingAdmin(admin.ModelAdmin):
     list_filter = ("severity", "area")
     search_fields = ("finding_id", "site__hostname")
     raw_id_fields = ("scan", "site")
+
+
+# --- Rescan schedules edited in the admin obey the same minimum interval as the API and the dashboard -------
+
+
+def _check_rescan_schedule(**schedule) -> None:
+    try:
+        check_beat_schedule(**schedule)
+    except ScanRequestError as exc:
+        raise forms.ValidationError(exc.message) from None
+
+
+def _used_by_rescans(**lookup) -> bool:
+    return PeriodicTask.objects.filter(task=RESCAN_TASK, **lookup).exists()
+
+
+class RescanPeriodicTaskForm(beat_admin.PeriodicTaskForm):
+    def clean(self):
+        data = super().clean()
+        if data.get("task") == RESCAN_TASK:
+            _check_rescan_schedule(crontab=data.get("crontab"), interval=data.get("interval"))
+        return data
+
+
+class RescanCrontabForm(forms.ModelForm):
+    class Meta:
+        model = CrontabSchedule
+        fields = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week", "timezone")
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk and _used_by_rescans(crontab=self.instance) and not self.errors:
+            _check_rescan_schedule(crontab=CrontabSchedule(**{name: data.get(name) for name in ("minute", "hour")}))
+        return data
+
+
+class RescanIntervalForm(forms.ModelForm):
+    class Meta:
+        model = IntervalSchedule
+        fields = ("every", "period")
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk and _used_by_rescans(interval=self.instance) and not self.errors:
+            _check_rescan_schedule(interval=IntervalSchedule(every=data["every"], period=data["period"]))
+        return data
+
+
+for model, admin_class, form in (
+    (PeriodicTask, beat_admin.PeriodicTaskAdmin, RescanPeriodicTaskForm),
+    (CrontabSchedule, beat_admin.CrontabScheduleAdmin, RescanCrontabForm),
+    (IntervalSchedule, beat_admin.IntervalScheduleAdmin, RescanIntervalForm),
+):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    admin.site.register(model, type(admin_class.__name__, (admin_class,), {"form": form}))

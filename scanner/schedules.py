@@ -7,7 +7,9 @@ picks up changes made here without a restart.
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 
+from celery.schedules import ParseException
 from django.conf import settings
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
@@ -55,6 +57,68 @@ def describe_schedule(portfolio: Portfolio) -> dict | None:
     return {"kind": kind, "cron": expression, "enabled": task.enabled}
 
 
+def shortest_gap_minutes(minute: str, hour: str) -> int:
+    """The shortest time between two firings of a crontab with these minute and hour fields, in minutes.
+
+    Computed over one day, wrapping to the next: day-of-month and day-of-week fields only remove days, so
+    this is a lower bound on the real gap whatever they say.
+    """
+    from celery.schedules import crontab
+
+    parsed = crontab(minute=minute, hour=hour)
+    times = sorted(h * 60 + m for h in parsed.hour for m in parsed.minute)
+    if len(times) == 1:
+        return 24 * 60
+    gaps = [later - earlier for earlier, later in pairwise(times)]
+    gaps.append(times[0] + 24 * 60 - times[-1])
+    return min(gaps)
+
+
+def check_schedule_interval(minute: str, hour: str, *, expression: str = "") -> None:
+    """Refuse a rescan schedule firing more often than SCANNER_MIN_SCHEDULE_INTERVAL: each firing scans
+    every site of the portfolio, hundreds of TLS connections per site."""
+    minimum = getattr(settings, "SCANNER_MIN_SCHEDULE_INTERVAL", 0)
+    if not minimum:
+        return
+    gap = shortest_gap_minutes(minute, hour)
+    if gap * 60 < minimum:
+        raise ScanRequestError(
+            f"The schedule '{expression or f'{minute} {hour} ...'}' would rescan every {gap} minutes; "
+            f"rescans may run at most once every {_duration(minimum)}.",
+            field="cron",
+            code="schedule_too_frequent",
+        )
+
+
+def check_beat_schedule(*, crontab=None, interval=None) -> None:
+    """The same minimum for a beat entry edited directly (the admin): a crontab or an interval schedule."""
+    minimum = getattr(settings, "SCANNER_MIN_SCHEDULE_INTERVAL", 0)
+    if crontab is not None:
+        check_schedule_interval(crontab.minute, crontab.hour, expression=_expression(crontab))
+    if interval is not None and minimum:
+        from datetime import timedelta
+
+        seconds = timedelta(**{interval.period: interval.every}).total_seconds()
+        if seconds < minimum:
+            raise ScanRequestError(
+                f"Rescans may run at most once every {_duration(minimum)}; this interval is {int(seconds)} s.",
+                field="interval",
+                code="schedule_too_frequent",
+            )
+
+
+def _expression(crontab: CrontabSchedule) -> str:
+    return " ".join(str(getattr(crontab, name)) for name in CRON_FIELDS)
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return "hour" if hours == 1 else f"{hours} hours"
+    minutes = max(1, seconds // 60)
+    return "minute" if minutes == 1 else f"{minutes} minutes"
+
+
 def _task_name(portfolio: Portfolio) -> str:
     return f"rescan portfolio {portfolio.pk}"
 
@@ -77,7 +141,8 @@ def _crontab_for(expression: str | None) -> CrontabSchedule:
     try:
         # celery's crontab parser rejects out-of-range or malformed fields ("61", "*/0", "mon-xyz").
         CrontabSchedule(**fields, timezone=settings.CELERY_TIMEZONE).schedule  # noqa: B018 - parsing is the check
-    except ValueError as exc:
+    except (ValueError, ParseException) as exc:  # ParseException is not a ValueError: '0 3 * * *,' was a 500
         raise ScanRequestError(f"Invalid cron expression '{expression}': {exc}", field="cron", code="invalid_cron")
+    check_schedule_interval(fields["minute"], fields["hour"], expression=expression or "")
     crontab, _ = CrontabSchedule.objects.get_or_create(**fields, timezone=settings.CELERY_TIMEZONE)
     return crontab

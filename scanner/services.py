@@ -51,6 +51,16 @@ class ScanNotQueued(ScanRequestError):
         super().__init__(message, field="host", code="queue_unavailable")
 
 
+class ScanRequestTooSoon(ScanRequestError):
+    """A request refused for now, not for good (HTTP 429): `retry_after` says in how many seconds to retry."""
+
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int, field: str = "host", code: str = "too_soon") -> None:
+        super().__init__(message, field=field, code=code)
+        self.retry_after = retry_after
+
+
 # --- Sites -----------------------------------------------------------------
 
 
@@ -183,14 +193,18 @@ def submit_portfolio_scans(
         # No DNS here: the worker resolves each site under the network policy when it runs the scan (the
         # engine pins what it resolved), so a 10,000-site request does not wait for 10,000 lookups, and a
         # refused site ends as a failed scan with the policy's reason.
-        with transaction.atomic():
-            scan, _ = _request_scan(
-                site,
-                address=None,
-                portfolio=portfolio,
-                max_age=None,
-                release_at=now + timedelta(seconds=delay) if delay else None,
-            )
+        try:
+            with transaction.atomic():
+                scan, _ = _request_scan(
+                    site,
+                    address=None,
+                    portfolio=portfolio,
+                    max_age=None,
+                    release_at=now + timedelta(seconds=delay) if delay else None,
+                )
+        except ScanRequestTooSoon as exc:  # the target is being scanned for another account right now
+            outcomes.append((site, None, exc.message))
+            continue
         outcomes.append((site, scan, None))
     return outcomes
 
@@ -229,6 +243,10 @@ def _request_scan(
         # A dead scan must never answer for the site (it would block it for good): fail it, start afresh.
         _finish_failed(active, stale)
 
+    recent = _recent_scan_of_target(site)
+    if recent is not None:
+        return recent, False
+
     scan = Scan.objects.create(
         site=site,
         portfolio=portfolio,
@@ -241,6 +259,57 @@ def _request_scan(
     if release_at is None:
         _release(scan)
     return scan, True
+
+
+def _recent_scan_of_target(site: Site) -> Scan | None:
+    """The per-target limit: one host and port is scanned at most once per SCANNER_TARGET_MIN_INTERVAL seconds,
+    whoever asks, so the service cannot be used to hammer a third party. Inside the window the recent result
+    answers (copied onto the asker's own site: users never see each other's rows); a scan of the target still
+    running for another account is refused for now with the time to retry."""
+    window = getattr(settings, "SCANNER_TARGET_MIN_INTERVAL", 0)
+    if not window:
+        return None
+    if connection.vendor == "postgresql":
+        # Requests for one target from different accounts lock different site rows; this transaction-scoped
+        # lock on the target itself makes them take turns, so two cannot both start a scan.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"scan-target:{site.hostname}:{site.https_port}"])
+    since = timezone.now() - timedelta(seconds=window)
+    same_target = Scan.objects.filter(site__hostname=site.hostname, site__https_port=site.https_port)
+    done = same_target.filter(status=Scan.Status.DONE, finished_at__gte=since).order_by("-finished_at").first()
+    if done is not None:
+        return done if done.site_id == site.pk else _copy_scan(done, site)
+    running = [
+        scan for scan in same_target.filter(status__in=Scan.ACTIVE_STATUSES).exclude(site=site)
+        if stale_reason(scan) is None  # a stuck scan of someone else's must not block the target for good
+    ]
+    if running:
+        raise ScanRequestTooSoon(
+            f"{site} is being scanned right now for another account; its result will answer your request "
+            "once it is done. Try again in a minute.",
+            retry_after=60,
+        )
+    return None
+
+
+def _copy_scan(source: Scan, site: Site) -> Scan:
+    """A finished scan of the same target, recorded for another user's site as if it had been run for it."""
+    copy_fields = (
+        "started_at", "finished_at", "security_grade", "security_ignoring_trust", "score", "seo_score",
+        "seo_grade", "error", "result", "ip",
+    )
+    scan = Scan.objects.create(
+        site=site, status=Scan.Status.DONE, attempts=0, **{name: getattr(source, name) for name in copy_fields}
+    )
+    scan.changes = changes_since_previous(scan)
+    scan.save(update_fields=["changes"])
+    Finding.objects.bulk_create(
+        Finding(scan=scan, site=site, finding_id=f.finding_id, area=f.area, severity=f.severity, title=f.title)
+        for f in source.findings.all()
+    )
+    Site.objects.filter(pk=site.pk).update(latest_scan=scan)
+    evaluate_alerts(scan)
+    return scan
 
 
 def _release(scan: Scan) -> None:

@@ -1,4 +1,5 @@
 import functools
+import uuid
 
 import pytest
 
@@ -82,3 +83,12 @@ def alice(django_user_model):
 @pytest.fixture
 def bob(django_user_model):
     return django_user_model.objects.create_user("bob", password="bob-pass-123")
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limit_counters(settings):
+    """Each test counts API requests from zero: its own key prefix in the shared Redis cache (keys expire
+    on their own), so one test's requests never throttle the next."""
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex[:12]}"} for name, config in settings.CACHES.items()
+    }

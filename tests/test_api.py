@@ -13,11 +13,11 @@ from datetime import timedelta
 import pytest
 from django.test import override_settings
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from scanner import services
 from scanner.models import Finding, Portfolio, Scan, Site
+from webui.api.tokens import token_create
 
 PUBLIC_IP = "93.184.215.14"
 PINNED_HOSTS = ["shop.example", "blog.example", "mail.example", "www.example"]
@@ -30,6 +30,8 @@ def pinned_public_hosts(settings):
     settings.SCANNER_ALLOWED_NETWORKS = []
     settings.SCANNER_RESOLVE = [f"{host}:{PUBLIC_IP}" for host in PINNED_HOSTS]
     settings.SCANNER_RESCAN_MIN_INTERVAL = 0
+    # The per-target limit across users has its own tests (test_abuse_limits.py); here each user's own rows.
+    settings.SCANNER_TARGET_MIN_INTERVAL = 0
 
 
 @pytest.fixture
@@ -44,8 +46,8 @@ def outsider(django_user_model):
 
 def client_for(user) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, secret = token_create(user=user, name="tests")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
     return client
 
 

@@ -82,14 +82,14 @@ def test_export_csv_has_headers_and_only_the_owners_sites(owner, portfolio, djan
 
 def test_schedule_creates_a_periodic_task_calling_rescan_with_the_portfolio(owner, portfolio):
     response = client_for(owner).put(
-        f"/api/v1/portfolios/{portfolio.pk}/schedule", {"kind": "cron", "cron": "*/15 2 * * 1-5"}, format="json"
+        f"/api/v1/portfolios/{portfolio.pk}/schedule", {"kind": "cron", "cron": "15 2 * * 1-5"}, format="json"
     )
     assert response.status_code == 200, response.content
-    assert response.json()["schedule"]["cron"] == "*/15 2 * * 1-5"
+    assert response.json()["schedule"]["cron"] == "15 2 * * 1-5"
     task = PeriodicTask.objects.get()
     assert task.task == "scanner.tasks.rescan_portfolio"
     assert json.loads(task.kwargs) == {"portfolio_id": portfolio.pk}
-    assert (task.crontab.minute, task.crontab.hour, task.crontab.day_of_week) == ("*/15", "2", "1-5")
+    assert (task.crontab.minute, task.crontab.hour, task.crontab.day_of_week) == ("15", "2", "1-5")
 
     set_portfolio_schedule(portfolio, "weekly")
     assert PeriodicTask.objects.get().crontab.day_of_week == "1"

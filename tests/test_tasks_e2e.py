@@ -17,12 +17,12 @@ import redis
 from celery.contrib.testing.worker import start_worker
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from scanner import services
 from scanner.models import Scan, Site
 from scanner.tasks import run_scan
+from webui.api.tokens import token_create
 from webui.celery import app as celery_app
 
 SCAN_DEADLINE_S = 120
@@ -72,7 +72,7 @@ def _forget_queue(queue: str) -> None:
 def api(django_user_model) -> APIClient:
     user = django_user_model.objects.create_user("e2e", password="e2e-pass-123")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_create(user=user, name='e2e')[1]}")
     return client
 
 

@@ -7,6 +7,7 @@ a secret key generated once into ./var. See deploy/README.md for the production 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -59,12 +60,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc assets served from our own static files, no CDN
     "django_celery_beat",
     "csp",
     "scanner",
+    "webui.api",
     "webui.dashboard",
 ]
 
@@ -78,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into a 429 (see the Security block)
 ]
 
 ROOT_URLCONF = "webui.urls"
@@ -94,6 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "webui.context_processors.service",
             ],
         },
     },
@@ -134,7 +139,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DJANGO_MAX_BODY_BYTES", str(2 
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "webui.api.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -142,6 +147,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "webui.api.errors.api_exception_handler",
+    # Rates are read from the SCANNER_API_* settings of the Security block at request time.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "webui.api.throttling.UserRequestRateThrottle",
+        "webui.api.throttling.TokenRequestRateThrottle",
+        "webui.api.throttling.AnonRequestRateThrottle",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "HTTPS compliance scanner API",
@@ -312,3 +323,56 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'none'"],
     },
 }
+# --- Security (issue 12): abuse limits, tokens, logins, licence -------------------------------------
+# docs/security.md explains each limit. Rates are "N/period" with period s, min, hour or day; empty = no limit.
+SCANNER_API_REQUESTS_PER_USER = os.environ.get("SCANNER_API_REQUESTS_PER_USER", "120/min")
+SCANNER_API_REQUESTS_PER_TOKEN = os.environ.get("SCANNER_API_REQUESTS_PER_TOKEN", "60/min")
+SCANNER_API_REQUESTS_PER_ADDRESS = os.environ.get("SCANNER_API_REQUESTS_PER_ADDRESS", "30/min")  # unauthenticated
+SCANNER_TOKEN_REQUESTS_PER_ADDRESS = os.environ.get("SCANNER_TOKEN_REQUESTS_PER_ADDRESS", "10/min")
+# Scans an account may submit (API, dashboard; scheduled rescans count too). 0 = no limit.
+SCANNER_SCANS_PER_HOUR = int(os.environ.get("SCANNER_SCANS_PER_HOUR", "200"))
+SCANNER_SCANS_PER_DAY = int(os.environ.get("SCANNER_SCANS_PER_DAY", "1000"))
+# The same host and port is scanned at most once per this many seconds, whoever asks; a request inside the
+# window gets the recent result (copied to the asker's site) instead of a new scan. 0 = off.
+SCANNER_TARGET_MIN_INTERVAL = int(os.environ.get("SCANNER_TARGET_MIN_INTERVAL", "600"))
+# Scheduled rescans may not fire more often than this (seconds), in the API, the dashboard and the admin.
+SCANNER_MIN_SCHEDULE_INTERVAL = int(os.environ.get("SCANNER_MIN_SCHEDULE_INTERVAL", "3600"))
+SCANNER_SIGNUP_OPEN = env_bool("SCANNER_SIGNUP_OPEN", True)
+SCANNER_MAX_TOKENS_PER_USER = int(os.environ.get("SCANNER_MAX_TOKENS_PER_USER", "50"))
+# How many reverse proxies in front of the service append to X-Forwarded-For (0: use the socket's address).
+SCANNER_TRUSTED_PROXIES = int(os.environ.get("SCANNER_TRUSTED_PROXIES", "0"))
+# AGPL-3.0 section 13: users of a hosted instance get a link to its source in every page's footer: this URL
+# (the repository the instance is deployed from), or when unset /source.tar.gz, the files the instance runs.
+SCANNER_SOURCE_URL = os.environ.get("SCANNER_SOURCE_URL", "")
+
+# Rate-limit counters live in Redis so every web process shares them.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("SCANNER_CACHE_URL", CELERY_BROKER_URL),
+        "KEY_PREFIX": "scanner",
+    }
+}
+
+# API tokens: django-rest-knox, hashed (SHA-512) at rest, named and listable (webui.api.models.ApiToken).
+KNOX_TOKEN_MODEL = "api.ApiToken"
+REST_KNOX = {
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
+    "TOKEN_TTL": None,  # expiry is chosen per token; none by default, as the documented scripts expect
+    "AUTH_HEADER_PREFIX": "Token",  # the header scripts already send
+    "TOKEN_PREFIX": "hsc_",  # recognisable in leaked-secret scans
+}
+
+# Failed logins (dashboard, admin, POST /api/v1/token): django-axes locks the account and, separately, the
+# client address after SCANNER_LOGIN_FAILURE_LIMIT failures within the cool-off, for the cool-off.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("SCANNER_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SCANNER_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "webui.api.errors.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "webui.api.throttling.client_address"
+AXES_VERBOSE = False

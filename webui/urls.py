@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from webui.api.views import healthz
 from webui.badge import grade_badge
+from webui.source import source_download
 
 urlpatterns = [
     path("api/v1/", include("webui.api.urls")),
@@ -24,6 +25,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),  # login, logout, password change (name "login")
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("source.tar.gz", source_download, name="source"),
     path("badge/<int:site_id>.svg", grade_badge, name="grade-badge"),
     path("", include("webui.dashboard.urls")),
 ]

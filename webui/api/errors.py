@@ -6,7 +6,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from scanner.services import ScanNotQueued, ScanRequestError
+from scanner.services import ScanNotQueued, ScanRequestError, ScanRequestTooSoon
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -25,6 +25,11 @@ def api_exception_handler(exc, context):
         response = error_response(exc.code, exc.message, status_code=503)
         response["Retry-After"] = "30"
         return response
+    if isinstance(exc, ScanRequestTooSoon):
+        response = error_response(exc.code, exc.message, status_code=429, fields={exc.field: [exc.message]})
+        response.data["error"]["retry_after"] = exc.retry_after
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, ScanRequestError):
         return error_response(exc.code, exc.message, status_code=400, fields={exc.field: [exc.message]})
 
@@ -36,6 +41,16 @@ def api_exception_handler(exc, context):
         fields = _flatten(exc.detail)
         message = _first_message(fields) or "The request is invalid."
         response.data = {"error": {"code": "invalid", "message": message, "fields": fields}}
+        return response
+
+    if isinstance(exc, exceptions.Throttled):
+        wait = int(exc.wait) if exc.wait is not None else None
+        message = str(exc.detail)
+        response.data = {
+            "error": {"code": "throttled", "message": message, "fields": {}, "retry_after": wait}
+        }
+        if wait is not None:
+            response["Retry-After"] = str(wait)
         return response
 
     detail = getattr(exc, "detail", None)
@@ -66,6 +81,25 @@ def _first_message(fields: dict[str, list[str]]) -> str | None:
         if messages:
             return messages[0] if name == "non_field_errors" else f"{name}: {messages[0]}"
     return None
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """django-axes' answer to a locked-out login: 429 with the time to retry, in the API's shape under /api/."""
+    from django.conf import settings
+    from django.http import JsonResponse
+    from django.shortcuts import render
+
+    wait = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    message = (
+        f"Too many failed logins for this account or from this address. Try again in {wait // 60} minutes."
+    )
+    if request.path.startswith("/api/"):
+        body = {"error": {"code": "locked_out", "message": message, "fields": {}, "retry_after": wait}}
+        response = JsonResponse(body, status=429)
+    else:
+        response = render(request, "registration/locked_out.html", {"message": message}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def json_or_html_404(request, exception=None):

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from django.urls import path, register_converter
-from rest_framework.authtoken.views import obtain_auth_token
 
-from webui.api import views
+from webui.api import token_views, views
 
 
 class ExportFormatConverter:
@@ -23,7 +22,10 @@ register_converter(ExportFormatConverter, "export_format")
 app_name = "api"
 
 urlpatterns = [
-    path("token", obtain_auth_token, name="token"),
+    path("token", token_views.TokenLoginApi.as_view(), name="token"),
+    path("tokens", token_views.TokenListCreateApi.as_view(), name="token-list"),
+    path("tokens/current", token_views.TokenCurrentApi.as_view(), name="token-current"),
+    path("tokens/<uuid:uid>", token_views.TokenDetailApi.as_view(), name="token-detail"),
     path("scans", views.ScanListCreateApi.as_view(), name="scan-list"),
     path("scans/<int:pk>", views.ScanDetailApi.as_view(), name="scan-detail"),
     path("sites", views.SiteListApi.as_view(), name="site-list"),

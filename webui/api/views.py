@@ -12,15 +12,17 @@ from django.db import connection
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.exceptions import ParseError, Throttled, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from scanner import exports, imports, schedules, selectors, services
 from webui.api import serializers as s
 from webui.api.errors import PayloadTooLarge
+from webui.api.throttling import ScanQuotaThrottle
 
 # Scan requests are a few dozen bytes; nothing legitimate comes close to this.
 MAX_BODY_BYTES = 64 * 1024
@@ -68,6 +70,17 @@ class ImportJSONParser(LimitedJSONParser):
 class ApiView(APIView):
     parser_classes = (LimitedJSONParser,)
 
+    def check_throttles(self, request):
+        """Like DRF's, but the refusal names the limit that was hit (each throttle's `message`)."""
+        refusals = []
+        for throttle in self.get_throttles():
+            if not throttle.allow_request(request, self):
+                wait = throttle.wait()
+                refusals.append((wait if wait is not None else 60, getattr(throttle, "message", "Too many requests.")))
+        if refusals:
+            wait, message = max(refusals)
+            raise Throttled(wait=wait, detail=message)
+
     def validated(self, serializer_class, data):
         if data is None or (not data and not isinstance(data, dict)):
             data = {}
@@ -105,7 +118,12 @@ def _user_portfolio_or_field_error(user, portfolio_id: int | None):
 # --- Scans -------------------------------------------------------------------
 
 
+SCAN_THROTTLES = (*api_settings.DEFAULT_THROTTLE_CLASSES, ScanQuotaThrottle)
+
+
 class ScanListCreateApi(ApiView):
+    throttle_classes = SCAN_THROTTLES
+
     @extend_schema(parameters=[s.ScanFilter], responses=s.ScanSummaryOutput(many=True), operation_id="scans_list")
     def get(self, request):
         filters = s.ScanFilter(data=request.query_params)
@@ -246,6 +264,13 @@ class PortfolioSitesApi(ApiView):
 
 
 class PortfolioScanApi(ApiView):
+    throttle_classes = SCAN_THROTTLES
+
+    def scan_cost(self, request) -> int:
+        """A portfolio scan submits one scan per site: that is what it costs against the scan quota."""
+        portfolio = selectors.portfolio_get(user=request.user, portfolio_id=self.kwargs["pk"])
+        return max(1, portfolio.sites.count()) if portfolio is not None else 1
+
     @extend_schema(request=None, responses={202: s.BulkScanItemOutput(many=True)})
     def post(self, request, pk: int):
         portfolio = _found(selectors.portfolio_get(user=request.user, portfolio_id=pk))

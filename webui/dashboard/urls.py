@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import alert_views, portfolio_views, views
+from . import alert_views, portfolio_views, token_views, views
 
 app_name = "dashboard"
 
@@ -28,5 +28,7 @@ urlpatterns = [
     path("settings/", alert_views.account_settings, name="settings"),
     path("verify-email/<str:token>/", alert_views.verify_email, name="verify_email"),
     path("signup/", views.signup, name="signup"),
+    path("tokens/", token_views.token_list, name="tokens"),
+    path("tokens/<uuid:uid>/revoke/", token_views.token_revoke, name="token_revoke"),
     path("scan-status.json", views.scan_status, name="scan_status"),
 ]

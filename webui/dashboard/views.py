@@ -3,6 +3,7 @@ query here is scoped to the logged-in user by construction."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from scanner import selectors, services
 from scanner.models import Scan
+from webui.api.throttling import scan_quota_wait
 
 from . import queries, report_view
 from .forms import OverviewFilterForm, SignupForm, SubmitForm
@@ -61,6 +63,10 @@ def submit(request):
     rejected: list[tuple[str, str]] = []
     queued: list[tuple[str, Scan, bool]] = []
     if request.method == "POST" and form.is_valid():
+        wait = scan_quota_wait(request.user, cost=len(form.cleaned_data["domains"]))
+        if wait is not None:
+            form.add_error("domains", f"Scan quota reached: try again in {max(1, wait // 60)} minutes.")
+            return render(request, "dashboard/submit.html", {"form": form, "rejected": [], "queued": []}, status=429)
         for entry in form.cleaned_data["domains"]:
             try:
                 scan, created = services.submit_scan(request.user, entry)
@@ -108,15 +114,24 @@ def site_report(request, site_id: int):
 @require_POST
 def rescan(request, site_id: int):
     site = _owned_site(request, site_id)
+    wait = scan_quota_wait(request.user)
+    if wait is not None:
+        messages.error(request, f"Scan quota reached: try again in {max(1, wait // 60)} minutes.")
+        return redirect("dashboard:site", site_id=site.pk)
     try:
         # max_age=0: the user asked for a fresh scan, so a recent result must not answer it.
-        _, created = services.submit_scan(
+        scan, created = services.submit_scan(
             request.user, site.hostname, port=site.https_port, http_port=site.http_port, max_age=0
         )
     except services.ScanRequestError as exc:
         messages.error(request, f"Could not rescan {site}: {exc.message}")
     else:
-        messages.success(request, "Rescan queued." if created else "A scan of this site is already in progress.")
+        if created:
+            messages.success(request, "Rescan queued.")
+        elif scan.is_active:
+            messages.success(request, "A scan of this site is already in progress.")
+        else:  # the per-target limit answered with a scan of the last few minutes
+            messages.success(request, "This site was scanned minutes ago; that result is shown.")
     return redirect("dashboard:site", site_id=site.pk)
 
 
@@ -143,10 +158,13 @@ def scan_status(request):
 def signup(request):
     if request.user.is_authenticated:
         return redirect("dashboard:overview")
+    if not settings.SCANNER_SIGNUP_OPEN:
+        # Closed by the operator: the page says so, and a POST is refused like any other bad request.
+        return render(request, "dashboard/signup.html", {}, status=400 if request.method == "POST" else 200)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        login(request, user)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         welcome = f"Welcome, {user.username}. Add the domains you want to watch."
         if form.cleaned_data.get("email"):
             services.account_set_email(user, form.cleaned_data["email"])

@@ -1,0 +1,25 @@
+"""API authentication: knox's hashed tokens, remembering when each was last used (shown when listing them)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from knox.auth import TokenAuthentication
+
+from webui.api.models import ApiToken
+
+# One write per token per minute at most: "last used" is for spotting forgotten tokens, not an audit log.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class ApiTokenAuthentication(TokenAuthentication):
+    """`Authorization: Token <token>`, as with DRF's authtoken before, so scripts keep their header."""
+
+    def validate_user(self, auth_token):
+        user, token = super().validate_user(auth_token)
+        now = timezone.now()
+        if token.last_used is None or now - token.last_used >= LAST_USED_RESOLUTION:
+            ApiToken.objects.filter(pk=token.pk).update(last_used=now)
+            token.last_used = now
+        return user, token

@@ -1,0 +1,169 @@
+"""Abuse limits of the API, each a setting (webui/settings.py, "Security" block).
+
+- Requests per minute, per user and per token (DRF throttles on the shared cache, Redis).
+- Scans submitted per hour and per day, per user: counted from the Scan rows themselves, so the count is
+  exact across web processes and a scan answered by a recent one (not created) costs nothing.
+- Token requests (POST /api/v1/token) per client address; wrong passwords are django-axes' job (per account
+  and per address, shared with the dashboard's and the admin's login).
+
+A refusal is a 429 in the API's error shape with the seconds to wait (Retry-After and error.retry_after).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+
+logger = logging.getLogger(__name__)
+
+_PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
+            "d": 86400, "day": 86400}
+
+
+def parse_rate(rate: str | None) -> tuple[int | None, int | None]:
+    """'120/min' -> (120, 60). None or '' means no limit."""
+    if not rate:
+        return None, None
+    count, _, period = str(rate).partition("/")
+    return int(count), _PERIODS[period.strip().lower()]
+
+
+def client_address(request) -> str:
+    """The client's address: REMOTE_ADDR, or the address SCANNER_TRUSTED_PROXIES proxies in front of us saw.
+
+    X-Forwarded-For is only believed for the number of proxies the operator says are there; otherwise any
+    client could claim a fresh address per request and escape every per-address limit.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.SCANNER_TRUSTED_PROXIES
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if proxies and forwarded:
+        return forwarded[-min(proxies, len(forwarded))]
+    return remote
+
+
+class SettingRateThrottle(SimpleRateThrottle):
+    """A cache-counted rate whose value is read from a Django setting at request time (so tests and operators
+    can change it without a restart of the class). A cache outage lets requests through and is logged: the
+    database-counted scan quota still holds, and a down Redis must not take the whole API down with it."""
+
+    rate_setting = ""
+
+    def __init__(self) -> None:  # SimpleRateThrottle reads DRF's THROTTLE_RATES here; ours come from settings
+        self.rate = getattr(settings, self.rate_setting, None)
+        self.num_requests, self.duration = parse_rate(self.rate)
+
+    def allow_request(self, request, view) -> bool:
+        if self.num_requests is None:
+            return True
+        try:
+            return super().allow_request(request, view)
+        except Exception as exc:  # noqa: BLE001 - any cache failure: fail open, loudly
+            logger.warning("rate limit %s not checked, cache unavailable: %s", self.scope, exc)
+            return True
+
+    def wait(self) -> float | None:
+        remaining = super().wait()
+        return math.ceil(remaining) if remaining is not None else None
+
+
+class UserRequestRateThrottle(SettingRateThrottle):
+    scope = "user"
+    message = "Too many API requests for this account."
+    rate_setting = "SCANNER_API_REQUESTS_PER_USER"
+
+    def get_cache_key(self, request, view) -> str | None:
+        if not request.user or not request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class TokenRequestRateThrottle(SettingRateThrottle):
+    scope = "token"
+    message = "Too many API requests with this token."
+    rate_setting = "SCANNER_API_REQUESTS_PER_TOKEN"
+
+    def get_cache_key(self, request, view) -> str | None:
+        uid = getattr(request.auth, "uid", None)
+        if uid is None:  # a session (the dashboard's own calls) has no token to count against
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": uid}
+
+
+class AnonRequestRateThrottle(SettingRateThrottle):
+    """Unauthenticated requests (401s, the token endpoint) per client address."""
+
+    scope = "anon"
+    message = "Too many requests from this address."
+    rate_setting = "SCANNER_API_REQUESTS_PER_ADDRESS"
+
+    def get_cache_key(self, request, view) -> str | None:
+        if request.user and request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
+
+
+class TokenCreateRateThrottle(SettingRateThrottle):
+    """Tokens handed out per client address: each POST /api/v1/token checks a password and creates a row."""
+
+    scope = "token_create"
+    message = "Too many token requests from this address."
+    rate_setting = "SCANNER_TOKEN_REQUESTS_PER_ADDRESS"
+
+    def get_cache_key(self, request, view) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
+
+
+class ScanQuotaThrottle(BaseThrottle):
+    """Scans a user may have created in the last hour and the last day (POST only).
+
+    A view may say what one request costs (`scan_cost(request)`, e.g. a portfolio's size); the request is
+    refused when it would take the user over either quota.
+    """
+
+    @property
+    def message(self) -> str:
+        return (
+            f"Scan quota reached: an account may submit {settings.SCANNER_SCANS_PER_HOUR} scans an hour and "
+            f"{settings.SCANNER_SCANS_PER_DAY} a day."
+        )
+
+    def allow_request(self, request, view) -> bool:
+        if request.method != "POST" or not request.user or not request.user.is_authenticated:
+            return True
+        cost_of = getattr(view, "scan_cost", None)
+        cost = cost_of(request) if cost_of is not None else 1
+        self._wait = scan_quota_wait(request.user, cost=cost)
+        return self._wait is None
+
+    def wait(self) -> float | None:
+        return getattr(self, "_wait", None)
+
+
+def scan_quota_wait(user, *, cost: int = 1) -> int | None:
+    """Seconds until `user` may submit `cost` more scans, or None when they may now."""
+    from scanner.models import Scan
+
+    now = timezone.now()
+    for setting, window in (("SCANNER_SCANS_PER_HOUR", 3600), ("SCANNER_SCANS_PER_DAY", 86400)):
+        limit = getattr(settings, setting, None)
+        if not limit:
+            continue
+        since = now - timedelta(seconds=window)
+        times = list(
+            Scan.objects.filter(site__owner=user, requested_at__gte=since)
+            .order_by("requested_at")
+            .values_list("requested_at", flat=True)[: limit + 1]
+        )
+        if len(times) + cost > limit:
+            if cost > limit:
+                return window  # more than a whole quota at once never fits; say when the quota is fresh
+            # Wait until enough of the oldest scans leave the window to make room for this request.
+            leaving = times[len(times) + cost - limit - 1] if len(times) + cost - limit - 1 < len(times) else now
+            return max(1, math.ceil((leaving + timedelta(seconds=window) - now).total_seconds()))
+    return None

@@ -1,0 +1,45 @@
+"""Creating, listing and revoking API tokens: the one place that does it, for the API and the dashboard."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from scanner.services import ScanRequestError
+from webui.api.models import ApiToken
+
+MAX_EXPIRY_DAYS = 3650
+
+
+def token_create(*, user, name: str, expires_in_days: int | None = None) -> tuple[ApiToken, str]:
+    """A new token for `user`; returns the row and the token itself, which is never stored or shown again."""
+    name = (name or "").strip()
+    if not name:
+        raise ScanRequestError("Give the token a name, e.g. the script or machine that will use it.", field="name")
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_EXPIRY_DAYS:
+        raise ScanRequestError(
+            f"A token expires after 1 to {MAX_EXPIRY_DAYS} days, or never.", field="expires_in_days"
+        )
+    limit = settings.SCANNER_MAX_TOKENS_PER_USER
+    if limit and token_list(user=user).count() >= limit:
+        raise ScanRequestError(
+            f"You have {limit} tokens, the most an account may hold; revoke one you no longer use first.",
+            field="name",
+            code="too_many_tokens",
+        )
+    expiry = timedelta(days=expires_in_days) if expires_in_days else None
+    return ApiToken.objects.create(user=user, expiry=expiry, name=name[:100])
+
+
+def token_list(*, user):
+    """The user's tokens that still work (expired ones are gone for every purpose, so they are not listed)."""
+    return ApiToken.objects.filter(user=user).filter(Q(expiry__isnull=True) | Q(expiry__gt=timezone.now()))
+
+
+def token_revoke(*, user, uid) -> bool:
+    """Revoke one of the user's tokens; False when the user has no such token (someone else's is not theirs)."""
+    deleted, _ = ApiToken.objects.filter(user=user, uid=uid).delete()
+    return bool(deleted)
