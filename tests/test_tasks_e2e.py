@@ -34,6 +34,7 @@ def service_settings(settings, lab):
     settings.SCANNER_RESOLVE = lab.resolve_map()
     settings.SCANNER_CA_FILE = lab.ca_file
     settings.SCANNER_RESCAN_MIN_INTERVAL = 0
+    settings.SCANNER_TARGET_MIN_INTERVAL = 0  # the same lab hosts are scanned test after test
     # Short timeouts: the lab answers in milliseconds, and the tarpit should fail in seconds, not minutes.
     settings.SCANNER_CONNECT_TIMEOUT = 2
     settings.SCANNER_NETWORK_TIMEOUT = 2

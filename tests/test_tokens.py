@@ -172,3 +172,23 @@ def test_the_admin_never_shows_a_token(client, alice, django_user_model):
     assert client.get(reverse("admin:api_apitoken_add")).status_code == 403
     # The admin addresses rows by their digest (knox's primary key); a digest is not a token.
     assert with_token(token.digest).get("/api/v1/sites").status_code == 401
+
+
+def test_old_plain_text_tokens_are_carried_over_hashed_and_their_table_dropped(alice):
+    import importlib
+
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    migration = importlib.import_module("webui.api.migrations.0002_hash_drf_authtokens")
+    old_key = "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, user_id bigint, created timestamptz)")
+        cursor.execute("INSERT INTO authtoken_token VALUES (%s, %s, now())", [old_key, alice.pk])
+    historical = MigrationExecutor(connection).loader.project_state(("api", "0001_initial")).apps
+    with connection.schema_editor() as editor:
+        migration.hash_old_tokens(historical, editor)
+
+    assert "authtoken_token" not in connection.introspection.table_names()
+    assert all(old_key not in str(value) for row in ApiToken.objects.values() for value in row.values())
+    assert with_token(old_key).get("/api/v1/sites").status_code == 200

@@ -356,6 +356,8 @@ CACHES = {
 
 # API tokens: django-rest-knox, hashed (SHA-512) at rest, named and listable (webui.api.models.ApiToken).
 KNOX_TOKEN_MODEL = "api.ApiToken"
+# knox's own migrations would create its unused (swapped-out) table; without them nothing is created for it.
+MIGRATION_MODULES = {"knox": None}
 REST_KNOX = {
     "TOKEN_MODEL": KNOX_TOKEN_MODEL,
     "TOKEN_TTL": None,  # expiry is chosen per token; none by default, as the documented scripts expect

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication
 
 from webui.api.models import ApiToken
@@ -23,3 +24,18 @@ class ApiTokenAuthentication(TokenAuthentication):
             ApiToken.objects.filter(pk=token.pk).update(last_used=now)
             token.last_used = now
         return user, token
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """How the API schema (Swagger UI, ReDoc) describes the token header."""
+
+    target_class = "webui.api.auth.ApiTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "An API token, prefixed: `Token hsc_…`. Create one with POST /api/v1/token or /api/v1/tokens.",
+        }
