@@ -16,11 +16,11 @@ import pytest
 import redis
 from django.utils import timezone
 from kombu.exceptions import OperationalError
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from scanner import services
 from scanner.models import Portfolio, Scan, Site
+from webui.api.tokens import token_create
 from webui.celery import app as celery_app
 
 
@@ -184,7 +184,7 @@ def broker_down(monkeypatch):
 @pytest.mark.django_db(transaction=True)
 def test_a_scan_that_cannot_be_queued_answers_503_with_the_reason(site, lab_settings, broker_down):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=site.owner).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_create(user=site.owner, name='lifecycle')[1]}")
 
     response = client.post(
         "/api/v1/scans",
