@@ -307,7 +307,8 @@ def _copy_scan(source: Scan, site: Site) -> Scan:
         Finding(scan=scan, site=site, finding_id=f.finding_id, area=f.area, severity=f.severity, title=f.title)
         for f in source.findings.all()
     )
-    Site.objects.filter(pk=site.pk).update(latest_scan=scan)
+    _site_attempted(scan)
+    site_took_result(scan)
     evaluate_alerts(scan)
     return scan
 

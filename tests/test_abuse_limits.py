@@ -297,3 +297,11 @@ def test_signup_can_be_closed_by_a_setting(settings, client, django_user_model):
     )
     assert response.status_code == 400
     assert not django_user_model.objects.exists()
+
+
+def test_a_result_answered_from_another_users_scan_is_the_sites_current_state(settings, alice, bob):
+    settings.SCANNER_TARGET_MIN_INTERVAL = 600
+    finished_scan(Site.objects.create(owner=bob, hostname="shop.example"), minutes_ago=3)
+    post_json(with_token(token_create(user=alice, name="t")[1]), "/api/v1/scans", {"host": "shop.example"})
+    site = Site.objects.get(owner=alice)
+    assert site.grade == "B" and site.latest_scan.site_id == site.pk and site.last_scan_id == site.latest_scan_id
