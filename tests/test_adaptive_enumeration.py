@@ -13,11 +13,22 @@ from sslyze import (
     ServerNetworkLocation,
     ServerScanRequest,
 )
+from sslyze.plugins.robot._robot_tester import RobotScanResultEnum
 from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum, check_connectivity_to_server
 
 from benchmarks.delay_proxy import DelayProxy
-from scanner.engine import scan
-from scanner.engine.adaptive import NOT_CHOSEN, Budget, BudgetExhausted, enumerate_version, run_adaptive_scan
+from scanner.engine import scan, simulation
+from scanner.engine.adaptive import (
+    NOT_CHOSEN,
+    Budget,
+    BudgetExhausted,
+    Learned,
+    enumerate_all,
+    enumerate_version,
+    run_adaptive_scan,
+)
+from scanner.engine.clients import CLIENTS
+from scanner.engine.tls import PROTOCOL_COMMANDS, _tls_result
 from scanner.grading import grade
 from scanner.targets import parse_target
 from tests.conftest import LAB_SCAN_SETTINGS
@@ -60,6 +71,18 @@ def test_adaptive_enumeration_equals_sslyze_full_enumeration(scan_case, adaptive
     assert grade(adaptive).security == grade(full).security
 
 
+@pytest.mark.parametrize("name", HTTPS_CASES)
+def test_simulation_predicted_from_the_enumeration_equals_real_handshakes(scan_case, adaptive_scan, name):
+    # sslyze mode learns no order, so every client there is a real handshake: the adaptive scan's predictions
+    # (and its order answer, read from the enumeration's picks) must be exactly what those handshakes gave.
+    full, adaptive = scan_case(name), adaptive_scan(name)
+    if full.status == "failed":
+        return
+    assert adaptive.tls.simulations == full.tls.simulations
+    assert adaptive.tls.preferred_suites == full.tls.preferred_suites
+    assert adaptive.tls.server_cipher_preference == full.tls.server_cipher_preference
+
+
 def test_adaptive_enumeration_records_ephemeral_key_sizes_like_sslyze(scan_case, adaptive_scan):
     def kex(result):
         return {(s.protocol, s.name, s.kex_type, s.kex_bits) for s in result.tls.cipher_suites}
@@ -79,15 +102,15 @@ def connectivity(case, port: int) -> ServerConnectivityInfo:
     return ServerConnectivityInfo(location, config, check_connectivity_to_server(location, config))
 
 
-def test_tls12_enumeration_needs_one_handshake_per_accepted_suite_plus_two_per_openssl_build(lab):
+def test_tls12_enumeration_needs_one_handshake_per_accepted_suite_one_refusal_per_openssl_build_and_one_check(lab):
     case = lab.case("legacy")
     with DelayProxy(case.ip, case.ip, case.https_port) as proxy:
         info = connectivity(case, proxy.port)
         proxy.reset()
         result = enumerate_version(info, TlsVersionEnum.TLS_1_2)
         # TLS 1.2 candidates are split between nassl's modern and legacy OpenSSL, as sslyze does; each build
-        # ends with one refused handshake and re-checks its first accepted suite alone.
-        assert len(result.accepted_cipher_suites) < proxy.connections <= len(result.accepted_cipher_suites) + 4
+        # ends with one refused handshake, then the first accepted suite is re-checked alone once.
+        assert len(result.accepted_cipher_suites) < proxy.connections <= len(result.accepted_cipher_suites) + 3
 
 
 def test_suites_not_picked_are_reported_as_rejected_with_a_reason(lab):
@@ -136,3 +159,57 @@ def test_the_service_scans_with_the_enumeration_its_settings_name(settings):
 
     settings.SCANNER_CIPHER_ENUMERATION, settings.SCANNER_PER_TARGET_CONNECTIONS = "adaptive", 3
     assert (scan_settings().cipher_enumeration, scan_settings().per_target_connections) == ("adaptive", 3)
+
+
+def handshakes_through_proxy(case, **options) -> tuple[int, dict]:
+    with DelayProxy(case.ip, case.ip, case.https_port) as proxy:
+        info = connectivity(case, proxy.port)
+        proxy.reset()
+        outcomes = enumerate_all(info, [TlsVersionEnum.TLS_1_2, TlsVersionEnum.TLS_1_3], **options)
+        return proxy.connections, outcomes
+
+
+def test_robot_is_not_run_when_no_rsa_key_exchange_suite_was_accepted(lab):
+    without, _ = handshakes_through_proxy(lab.case("good"))
+    with_robot, outcomes = handshakes_through_proxy(lab.case("good"), with_robot=True)
+    assert outcomes["robot"].robot_result == RobotScanResultEnum.NOT_VULNERABLE_RSA_NOT_SUPPORTED
+    assert with_robot == without
+
+
+def test_robot_stops_after_one_attempt_when_every_payload_gets_the_same_answer(lab):
+    without, _ = handshakes_through_proxy(lab.case("legacy"))
+    with_robot, outcomes = handshakes_through_proxy(lab.case("legacy"), with_robot=True)
+    assert outcomes["robot"].robot_result == RobotScanResultEnum.NOT_VULNERABLE_NO_ORACLE
+    # one handshake for the RSA key (TLS 1.2, GCM first, as sslyze does), then the five payloads once
+    assert with_robot - without == 1 + 5
+
+
+def adaptive_tls(case, port: int, learned: Learned):
+    request = ServerScanRequest(
+        server_location=ServerNetworkLocation(hostname=case.hostname, port=port, ip_address=case.ip),
+        network_configuration=ServerNetworkConfiguration(tls_server_name_indication=case.hostname),
+        scan_commands=set(PROTOCOL_COMMANDS.values()) | {ScanCommand.ELLIPTIC_CURVES, ScanCommand.CERTIFICATE_INFO},
+    )
+    return _tls_result(case.hostname, run_adaptive_scan(request, learned=learned), None)
+
+
+def test_clients_are_predicted_without_a_handshake_when_the_enumeration_saw_the_servers_order(lab):
+    case = lab.case("ecdhepref")
+    learned = Learned()
+    with DelayProxy(case.ip, case.ip, case.https_port) as proxy:
+        tls = adaptive_tls(case, proxy.port, learned)
+        proxy.reset()
+        report = simulation.run(case.hostname, proxy.ip, proxy.port, tls, timeout=2, learned=learned)
+        assert report.server_cipher_preference is True and len(report.simulations) == len(CLIENTS)
+        assert proxy.connections == 0
+
+
+def test_a_server_following_the_clients_order_is_still_asked_with_handshakes(lab):
+    case = lab.case("clientorder")
+    learned = Learned()
+    with DelayProxy(case.ip, case.ip, case.https_port) as proxy:
+        tls = adaptive_tls(case, proxy.port, learned)
+        proxy.reset()
+        report = simulation.run(case.hostname, proxy.ip, proxy.port, tls, timeout=2, learned=learned)
+        assert report.server_cipher_preference is False
+        assert proxy.connections >= len(CLIENTS)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cache
+from traceback import TracebackException
 
 from nassl._nassl import OpenSSLError
 from nassl.ephemeral_key_info import _OPENSSL_NID_TO_SECG_ANSI_X9_62, EcDhEphemeralKeyInfo, OpenSslEcNidEnum
@@ -52,7 +53,15 @@ from sslyze.plugins.openssl_cipher_suites._test_cipher_suite import (
 )
 from sslyze.plugins.openssl_cipher_suites.cipher_suites import CipherSuite, CipherSuitesRepository
 from sslyze.plugins.openssl_cipher_suites.implementation import CipherSuitesScanResult
-from sslyze.scanner.models import CipherSuitesScanAttempt, SupportedEllipticCurvesScanAttempt
+from sslyze.plugins.robot._robot_tester import (
+    RobotPmsPaddingPayloadEnum,
+    RobotScanResultEnum,
+    RobotServerResponsesAnalyzer,
+    _get_rsa_parameters,
+    _send_robot_payload,
+)
+from sslyze.plugins.robot.implementation import RobotScanResult
+from sslyze.scanner.models import CipherSuitesScanAttempt, RobotScanAttempt, SupportedEllipticCurvesScanAttempt
 from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum, enable_ecdh_cipher_suites
 
 from .sslyze_runner import run_scan
@@ -163,8 +172,9 @@ def _offer(
 
 def _enumerate_group(
     info: ServerConnectivityInfo, version: TlsVersionEnum, use_legacy: bool, candidates: list[CipherSuite],
-    budget: Budget,
+    budget: Budget, on_pick: Callable[[TlsVersionEnum, CipherSuite], None] | None = None,
 ) -> list[CipherSuiteAcceptedByServer]:
+    """The suites the server accepts from `candidates`, in the order it picked them."""
     remaining = list(candidates)
     accepted: list[CipherSuiteAcceptedByServer] = []
     while remaining:
@@ -173,12 +183,8 @@ def _enumerate_group(
             break
         accepted.append(chosen)
         remaining.remove(chosen.cipher_suite)
-    if accepted:
-        # The first suite it picked must still be accepted alone: a server that starts refusing (rate limit,
-        # IDS) has made the refusal that ended the loop meaningless.
-        again = _offer(info, version, use_legacy, [accepted[0].cipher_suite], budget)
-        if again is None:
-            raise Inconsistent(f"the server refused {accepted[0].cipher_suite.name} alone after accepting it")
+        if on_pick is not None:
+            on_pick(version, chosen.cipher_suite)
     return accepted
 
 
@@ -226,15 +232,56 @@ def _result(version: TlsVersionEnum, accepted: list[CipherSuiteAcceptedByServer]
                                   rejected_cipher_suites=rejected)
 
 
+# Our protocol names (results.PROTOCOLS) for what the enumeration learned.
+PROTOCOL_NAMES = {
+    TlsVersionEnum.SSL_2_0: "SSLv2", TlsVersionEnum.SSL_3_0: "SSLv3", TlsVersionEnum.TLS_1_0: "TLSv1.0",
+    TlsVersionEnum.TLS_1_1: "TLSv1.1", TlsVersionEnum.TLS_1_2: "TLSv1.2", TlsVersionEnum.TLS_1_3: "TLSv1.3",
+}
+
+
+@dataclass(frozen=True)
+class ChainOrder:
+    """One (protocol, nassl build) chain: the suites offered, in our order, and the ones picked, in the server's."""
+
+    legacy_build: bool
+    offered: tuple[str, ...]  # IANA names, in the order every ClientHello of the chain listed them
+    picked: tuple[str, ...]  # IANA names, in the order the server picked them
+
+    @property
+    def server_order(self) -> bool:
+        """True when the picks are not in our offer order: the server chose by its own order, not ours."""
+        index = {name: position for position, name in enumerate(self.offered)}
+        positions = [index[name] for name in self.picked]
+        return positions != sorted(positions)
+
+
+@dataclass
+class Learned:
+    """What the enumeration saw, for the probes after it (the handshake simulation reads it instead of asking
+    the server again). Protocols enumerated suite by suite (fallback) have no order here."""
+
+    chains: dict[str, list[ChainOrder]] = field(default_factory=dict)
+    curves: frozenset[int] | None = None  # OpenSSL NIDs of the groups the server accepts; None = not known
+
+
+def _is_rsa_key_exchange(name: str) -> bool:
+    # OpenSSL's "RSA" cipher string (what sslyze's ROBOT test connects with) is kRSA: TLS_RSA_WITH_*, TLS_RSA_EXPORT_*.
+    return name.startswith("TLS_RSA_") and "PSK" not in name
+
+
 def enumerate_all(
     info: ServerConnectivityInfo, versions: Iterable[TlsVersionEnum] = VERSIONS, *, workers: int = 4,
-    budget: Budget | None = None, with_curves: bool = False,
-    on_fallback: Callable[[TlsVersionEnum, str], None] | None = None,
-) -> dict[TlsVersionEnum | str, CipherSuitesScanResult | SupportedEllipticCurvesScanResult | Exception]:
-    """Every protocol (and the curves), `workers` handshakes at a time.
+    budget: Budget | None = None, with_curves: bool = False, with_robot: bool = False,
+    on_fallback: Callable[[TlsVersionEnum, str], None] | None = None, learned: Learned | None = None,
+) -> dict[TlsVersionEnum | str, CipherSuitesScanResult | SupportedEllipticCurvesScanResult | RobotScanResult
+          | Exception]:
+    """Every protocol (and the curves, and ROBOT), `workers` handshakes at a time.
 
-    Each (protocol, nassl build) pair is one sequential chain of handshakes; chains run side by side. A protocol
-    whose chain saw the server behave inconsistently is then enumerated suite by suite.
+    Each (protocol, nassl build) pair is one sequential chain of handshakes; chains run side by side. Once all
+    chains are done, the first suite the server picked is offered alone once more: a server that started
+    refusing everything (rate limit, IDS) has made the refusals that ended the chains meaningless, and every
+    protocol is then enumerated suite by suite. The ROBOT test starts as soon as its protocol's chains show an
+    RSA key-exchange suite, and is skipped when they end without one (it could only report "RSA not supported").
     """
     budget = budget or Budget()
     versions = list(versions)
@@ -242,23 +289,56 @@ def enumerate_all(
               if candidates]
     # TLS 1.2 chains are the longest on real servers: start them first so they do not finish last.
     chains.sort(key=lambda chain: chain[0] != TlsVersionEnum.TLS_1_2)
-
-    def run_chain(chain):
-        try:
-            return _enumerate_group(info, *chain, budget)
-        except (Inconsistent, BudgetExhausted, ServerRejectedConnection, OSError) as exc:
-            return exc
+    highest = info.tls_probing_result.highest_tls_version_supported
+    robot_version = TlsVersionEnum.TLS_1_2 if highest.value >= TlsVersionEnum.TLS_1_3.value else highest
+    robot_lock = threading.Lock()
+    robot_job: list = []
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        curves = pool.submit(_curves_or_error, info, budget) if with_curves else None
+
+        def start_robot() -> None:
+            with robot_lock:
+                if not robot_job:
+                    robot_job.append(pool.submit(_robot_or_error, info, robot_version, budget))
+
+        def on_pick(version: TlsVersionEnum, suite: CipherSuite) -> None:
+            if with_robot and version == robot_version and _is_rsa_key_exchange(suite.name):
+                start_robot()
+
+        def run_chain(chain):
+            try:
+                return _enumerate_group(info, *chain, budget, on_pick)
+            except (Inconsistent, BudgetExhausted, ServerRejectedConnection, OSError) as exc:
+                return exc
+
+        curves = pool.submit(_curves_or_error, info, budget, False) if with_curves else None
         chain_outcomes = list(pool.map(run_chain, chains))
-        outcomes: dict = {"curves": curves.result()} if curves else {}
+        curves_outcome = curves.result() if curves else None
+        robot_chains = [o for (v, _, _), o in zip(chains, chain_outcomes, strict=True) if v == robot_version]
+        if with_robot and any(isinstance(o, Exception) for o in robot_chains):
+            start_robot()  # its protocol was not measured cleanly: let the test find out for itself
+        confirmation = _confirm(info, chains, chain_outcomes, budget)
+        if isinstance(confirmation, Inconsistent) and with_robot:
+            start_robot()
+        robot = robot_job[0].result() if robot_job else None
+
+    outcomes: dict = {}
+    if curves_outcome is not None:
+        if isinstance(confirmation, Inconsistent) and not isinstance(curves_outcome, Exception):
+            curves_outcome = _curves_one_by_one_or_error(info, budget)
+        outcomes["curves"] = curves_outcome
+        if learned is not None and isinstance(curves_outcome, SupportedEllipticCurvesScanResult):
+            learned.curves = frozenset(curve.openssl_nid for curve in curves_outcome.supported_curves or ())
+    if with_robot:
+        outcomes["robot"] = robot or RobotScanResult(robot_result=RobotScanResultEnum.NOT_VULNERABLE_RSA_NOT_SUPPORTED)
 
     by_version: dict[TlsVersionEnum, list] = {version: [] for version in versions}
-    for (version, _, _), outcome in zip(chains, chain_outcomes, strict=True):
-        by_version[version].append(outcome)
+    for chain, outcome in zip(chains, chain_outcomes, strict=True):
+        by_version[chain[0]].append((chain, outcome))
     for version, results in by_version.items():
-        errors = [r for r in results if isinstance(r, Exception)]
+        errors = [outcome for _, outcome in results if isinstance(outcome, Exception)]
+        if isinstance(confirmation, Inconsistent) and not errors:
+            errors = [confirmation]
         inconsistent = next((e for e in errors if isinstance(e, Inconsistent)), None)
         if inconsistent is not None:
             logger.info("%s: adaptive enumeration of %s fell back to one suite per handshake: %s",
@@ -272,16 +352,85 @@ def enumerate_all(
         elif errors:
             outcomes[version] = errors[0]
         else:
-            outcomes[version] = _result(version, [item for r in results for item in r])
+            outcomes[version] = _result(version, [item for _, outcome in results for item in outcome])
+            if learned is not None:
+                learned.chains[PROTOCOL_NAMES[version]] = [
+                    ChainOrder(legacy, tuple(s.name for s in candidates),
+                               tuple(item.cipher_suite.name for item in outcome))
+                    for (_, legacy, candidates), outcome in results
+                ]
     return outcomes
+
+
+def _confirm(info: ServerConnectivityInfo, chains: list, outcomes: list, budget: Budget) -> Exception | None:
+    """Offer the first suite the server picked alone again, after every chain ended with a refusal."""
+    for (version, legacy, _), outcome in zip(chains, outcomes, strict=True):
+        if isinstance(outcome, list) and outcome:
+            first = outcome[0].cipher_suite
+            try:
+                again = _offer(info, version, legacy, [first], budget)
+            except (Inconsistent, BudgetExhausted, ServerRejectedConnection, OSError) as exc:
+                return exc if isinstance(exc, Inconsistent) else Inconsistent(f"the confirmation failed: {exc}")
+            if again is None:
+                return Inconsistent(f"the server refused {first.name} alone after accepting it")
+            return None
+    return None
+
+
+# --- ROBOT: sslyze's own test, run only when it can apply, and stopped once it has its answer ---
+
+_ROBOT_GCM = "AES128-GCM-SHA256:AES256-GCM-SHA384"  # what sslyze tries first with TLS 1.2
+_ROBOT_ATTEMPTS = 3  # sslyze's: an oracle must show the same answers three times
+
+
+def _robot(info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget) -> RobotScanResult:
+    """sslyze's ROBOT test (same cipher strings, payloads and analysis), one attempt at a time.
+
+    sslyze always makes three attempts and calls differing answers "inconsistent"; a first attempt whose five
+    payloads all got the same answer shows no oracle, so the other two (ten more connections) are only made
+    when the first one saw an oracle and it must be confirmed.
+    """
+    rsa = None
+    cipher_string = "RSA"
+    if version == TlsVersionEnum.TLS_1_2:
+        budget.take()
+        rsa = _get_rsa_parameters(info, version, _ROBOT_GCM)
+        cipher_string = _ROBOT_GCM
+    if rsa is None:
+        cipher_string = "RSA"
+        budget.take()
+        rsa = _get_rsa_parameters(info, version, cipher_string)
+    if rsa is None:
+        return RobotScanResult(robot_result=RobotScanResultEnum.NOT_VULNERABLE_RSA_NOT_SUPPORTED)
+    responses: dict[RobotPmsPaddingPayloadEnum, list[str]] = {payload: [] for payload in RobotPmsPaddingPayloadEnum}
+    for attempt in range(_ROBOT_ATTEMPTS):
+        for payload in RobotPmsPaddingPayloadEnum:
+            budget.take()
+            responses[payload].append(_send_robot_payload(info, version, cipher_string, payload, True, rsa.n, rsa.e))
+        if attempt == 0:
+            first = RobotServerResponsesAnalyzer(responses, 1).compute_result_enum()
+            if first == RobotScanResultEnum.NOT_VULNERABLE_NO_ORACLE:
+                return RobotScanResult(robot_result=first)
+    return RobotScanResult(robot_result=RobotServerResponsesAnalyzer(responses, _ROBOT_ATTEMPTS).compute_result_enum())
+
+
+def _robot_or_error(info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget):
+    try:
+        return _robot(info, version, budget)
+    except Exception as exc:  # noqa: BLE001 - becomes the command's error, sorted as sslyze sorts it
+        return exc
 
 
 def run_adaptive_scan(
     request: ServerScanRequest, *, per_server_connections: int = 4, connection_budget: int | None = None,
-    deadline: float | None = None,
+    deadline: float | None = None, learned: Learned | None = None,
 ) -> ServerScanResult:
-    """sslyze for every other command, then the adaptive cipher-suite and curve enumeration, in one result."""
-    replaced = CIPHER_COMMANDS | {ScanCommand.ELLIPTIC_CURVES}
+    """sslyze for every other command, then the adaptive enumeration (suites, curves, ROBOT), in one result.
+
+    sslyze runs first, in its forked child, and is done before any thread of ours touches OpenSSL: no fork
+    happens while our handshakes run. `learned` (when given) receives what the enumeration saw.
+    """
+    replaced = CIPHER_COMMANDS | {ScanCommand.ELLIPTIC_CURVES, ScanCommand.ROBOT}
     wanted = set(request.scan_commands) & replaced
     others = replace(request, scan_commands=set(request.scan_commands) - replaced)
     started = time.monotonic()
@@ -297,20 +446,31 @@ def run_adaptive_scan(
     budget = Budget(connection_budget, None if deadline is None else max(0.0, deadline - (time.monotonic() - started)))
     versions = [version for version, command in VERSIONS.items() if command in wanted]
     outcomes = enumerate_all(info, versions, workers=per_server_connections, budget=budget,
-                             with_curves=ScanCommand.ELLIPTIC_CURVES in wanted)
+                             with_curves=ScanCommand.ELLIPTIC_CURVES in wanted,
+                             with_robot=ScanCommand.ROBOT in wanted, learned=learned)
     curves_outcome = outcomes.pop("curves", None)
+    robot_outcome = outcomes.pop("robot", None)
     attempts = {}
     for version, outcome in outcomes.items():
         attempts[VERSIONS[version].value] = _attempt(CipherSuitesScanAttempt, outcome, version.name)
     if curves_outcome is not None:
         attempts[ScanCommand.ELLIPTIC_CURVES.value] = _attempt(SupportedEllipticCurvesScanAttempt, curves_outcome, "curves")
+    if robot_outcome is not None:
+        attempts[ScanCommand.ROBOT.value] = _attempt(RobotScanAttempt, robot_outcome, "ROBOT")
     logger.debug("%s: adaptive enumeration used %d handshakes", request.server_location.hostname, budget.used)
     return replace(server_result, scan_result=replace(server_result.scan_result, **attempts))
 
 
-def _curves_or_error(info: ServerConnectivityInfo, budget: Budget):
+def _curves_or_error(info: ServerConnectivityInfo, budget: Budget, confirm: bool = True):
     try:
-        return enumerate_curves(info, budget=budget)
+        return enumerate_curves(info, budget=budget, confirm=confirm)
+    except (BudgetExhausted, ServerRejectedConnection, OSError, OpenSSLError) as exc:
+        return exc
+
+
+def _curves_one_by_one_or_error(info: ServerConnectivityInfo, budget: Budget):
+    try:
+        return _curves_one_by_one(info, budget)
     except (BudgetExhausted, ServerRejectedConnection, OSError, OpenSSLError) as exc:
         return exc
 
@@ -319,16 +479,22 @@ def _attempt(attempt_class, outcome, what: str):
     if isinstance(outcome, Exception):
         logger.warning("adaptive enumeration of %s failed: %s", what, outcome)
         return attempt_class(
-            status=ScanCommandAttemptStatusEnum.ERROR, error_reason=_error_reason(outcome), error_trace=None,
-            result=None,
+            status=ScanCommandAttemptStatusEnum.ERROR, error_reason=_error_reason(outcome),
+            error_trace=TracebackException.from_exception(outcome), result=None,
         )
     return attempt_class(status=ScanCommandAttemptStatusEnum.COMPLETED, error_reason=None, error_trace=None,
                          result=outcome)
 
 
 def _error_reason(exc: Exception) -> ScanCommandErrorReasonEnum:
-    # Both a used-up budget and a refused connection mean "not measured"; the engine reports it as such.
-    return ScanCommandErrorReasonEnum.CONNECTIVITY_ISSUE
+    # Sorted as sslyze's scanner sorts a command's exception. A used-up budget and a refused connection both
+    # mean "not measured"; the engine reports it as such.
+    if isinstance(exc, ClientCertificateRequested):
+        return ScanCommandErrorReasonEnum.CLIENT_CERTIFICATE_NEEDED
+    if isinstance(exc, (BudgetExhausted, Inconsistent, ConnectionToServerTimedOut, TlsHandshakeTimedOut,
+                        ServerRejectedTlsHandshake, ServerRejectedConnection, OSError)):
+        return ScanCommandErrorReasonEnum.CONNECTIVITY_ISSUE
+    return ScanCommandErrorReasonEnum.BUG_IN_SSLYZE
 
 
 # --- elliptic curves: the same idea (offer every curve, remove the one the server used) ---
@@ -369,7 +535,22 @@ def _offer_curves(info: ServerConnectivityInfo, offered: list[OpenSslEcNidEnum],
     return OpenSslEcNidEnum(key.curve)
 
 
-def enumerate_curves(info: ServerConnectivityInfo, *, budget: Budget | None = None) -> SupportedEllipticCurvesScanResult:
+def _curves_one_by_one(info: ServerConnectivityInfo, budget: Budget) -> SupportedEllipticCurvesScanResult:
+    results = []
+    for nid in OpenSslEcNidEnum.get_supported_by_ssl_client():
+        budget.take()
+        results.append(_test_curve(info, nid))
+    return SupportedEllipticCurvesScanResult(
+        supports_ecdh_key_exchange=True,
+        supported_curves=[r.curve for r in results if r.was_accepted_by_server],
+        rejected_curves=[r.curve for r in results if not r.was_accepted_by_server],
+    )
+
+
+def enumerate_curves(
+    info: ServerConnectivityInfo, *, budget: Budget | None = None, confirm: bool = True
+) -> SupportedEllipticCurvesScanResult:
+    """`confirm=False` leaves the closing re-check to the caller (enumerate_all confirms once for everything)."""
     budget = budget or Budget()
     if not info.tls_probing_result.supports_ecdh_key_exchange:
         return SupportedEllipticCurvesScanResult(
@@ -385,20 +566,12 @@ def enumerate_curves(info: ServerConnectivityInfo, *, budget: Budget | None = No
                 break
             accepted.append(chosen)
             remaining.remove(chosen)
-        if accepted and _offer_curves(info, [accepted[0]], budget) is None:
+        if confirm and accepted and _offer_curves(info, [accepted[0]], budget) is None:
             raise Inconsistent(f"the server refused curve {accepted[0].name} alone after using it")
     except Inconsistent as exc:
         logger.info("%s: adaptive curve enumeration fell back to one curve per handshake: %s",
                     info.server_location.hostname, exc)
-        results = []
-        for nid in candidates:
-            budget.take()
-            results.append(_test_curve(info, nid))
-        return SupportedEllipticCurvesScanResult(
-            supports_ecdh_key_exchange=True,
-            supported_curves=[r.curve for r in results if r.was_accepted_by_server],
-            rejected_curves=[r.curve for r in results if not r.was_accepted_by_server],
-        )
+        return _curves_one_by_one(info, budget)
     return SupportedEllipticCurvesScanResult(
         supports_ecdh_key_exchange=True,
         supported_curves=[_curve(nid) for nid in accepted],

@@ -29,7 +29,7 @@ from sslyze.mozilla_tls_profile.tls_config_checker import (
 from sslyze.server_connectivity import ClientAuthRequirementEnum
 
 from . import certificates, chain, keyexchange
-from .adaptive import run_adaptive_scan
+from .adaptive import Learned, run_adaptive_scan
 from .results import (
     PROBE_ERROR,
     PROBE_NOT_TESTED,
@@ -154,10 +154,13 @@ def probe_tls(
             certificate_info=CertificateInfoExtraArgument(custom_ca_file=Path(ca_file)) if ca_file else None
         ),
     )
+    # What the adaptive enumeration saw (the server's suite order): the simulation predicts from it.
+    learned = Learned() if settings.cipher_enumeration == "adaptive" else None
     try:
         server_result = (
             run_adaptive_scan(request, per_server_connections=settings.per_target_connections,
-                              connection_budget=settings.connection_budget, deadline=settings.tls_deadline)
+                              connection_budget=settings.connection_budget, deadline=settings.tls_deadline,
+                              learned=learned)
             if settings.cipher_enumeration == "adaptive"
             else run_scan(request, per_server_connections=settings.per_target_connections,
                           deadline=settings.tls_deadline)
@@ -169,7 +172,7 @@ def probe_tls(
     # What real clients get (issue 9 item 5); never fails the scan, see the `simulation` probe.
     return with_simulation(
         _tls_result(host, server_result, fetch_aia), host=host, ip=ip, port=port, timeout=settings.network_timeout,
-        workers=settings.per_target_connections,
+        workers=settings.per_target_connections, learned=learned,
     )
 
 
