@@ -1,9 +1,12 @@
 """Bulk import of sites into a portfolio from CSV or plain text.
 
 One site per line: `host[,port][,tag1;tag2]`. Blank lines and lines starting with '#' are skipped.
+A first line naming the columns (`host,port,tags,...`, as the CSV export writes it) is read as a header:
+then the host, port and tags columns are taken by name and the export's other columns (grade, status,
+error...) are ignored, so an export re-imports unchanged.
 Hosts are checked for syntax only (resolving 10,000 names would take minutes); the network policy is
-applied when each site is scanned. Tags are validated but not stored yet. Re-importing the same text
-creates nothing new.
+applied when each site is scanned. Tags are stored on the site (added, never removed). Re-importing the
+same text creates nothing new.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from scanner.models import Portfolio
-from scanner.services import ScanRequestError, parsed_target, site_for_target
+from scanner.services import ScanRequestError, parsed_target, site_for_target, site_set_tags
 from scanner.targets import InvalidTarget, parse_port
 
 MAX_IMPORT_LINES = 10_000
@@ -43,16 +46,25 @@ def import_sites(owner, portfolio: Portfolio, text: str) -> ImportReport:
         )
     report = ImportReport()
     in_portfolio = set(portfolio.sites.values_list("pk", flat=True))
+    header: list[str] | None = None
     with transaction.atomic():
         for line_no, line in enumerate(lines, start=1):
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
             try:
-                target = _target_from_cells(next(csv.reader([line])))
+                cells = next(csv.reader([line]))
+                if header is None and report.created + report.existing + len(report.errors) == 0 and _is_header(cells):
+                    header = [cell.strip().lower() for cell in cells]
+                    continue
+                if header is not None:
+                    cells = _by_header(header, cells)
+                target, tags = _target_from_cells(cells)
             except (ImportLineError, ScanRequestError, csv.Error) as exc:
                 report.errors.append((line_no, line, str(exc)))
                 continue
             site = site_for_target(owner, target)
+            if tags:
+                site_set_tags(site, tags)
             if site.pk in in_portfolio:
                 report.existing += 1
             else:
@@ -65,6 +77,15 @@ def import_sites(owner, portfolio: Portfolio, text: str) -> ImportReport:
         more = f" (and {len(report.errors) - 5} more)" if len(report.errors) > 5 else ""
         raise ScanRequestError(f"Nothing was imported. {shown}{more}", field="text", code="invalid_import")
     return report
+
+
+def _is_header(cells: list[str]) -> bool:
+    return bool(cells) and cells[0].strip().lower() == "host"
+
+
+def _by_header(header: list[str], cells: list[str]) -> list[str]:
+    values = dict(zip(header, cells))
+    return [values.get("host", ""), values.get("port", ""), values.get("tags", "")]
 
 
 def _target_from_cells(cells: list[str]):
@@ -80,7 +101,8 @@ def _target_from_cells(cells: list[str]):
             port = parse_port(port_text)
         except InvalidTarget:
             raise ImportLineError(f"Port '{port_text}' is not a number from 1 to 65535.") from None
-    for tag in filter(None, (tag.strip() for tag in tags_text.split(";"))):
+    tags = list(dict.fromkeys(filter(None, (tag.strip() for tag in tags_text.split(";")))))
+    for tag in tags:
         if not TAG_PATTERN.match(tag):
             raise ImportLineError(f"Tag '{tag}' may only hold letters, digits, '.', '_' and '-' (32 at most).")
-    return parsed_target(host, port=port)
+    return parsed_target(host, port=port), tags

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from scanner.grading.scale import grades_below
-from scanner.models import Alert, Channel, Portfolio, Scan, Site
+from scanner.models import Alert, Channel, Portfolio, Scan, Site, SiteTag
 
 
 def site_list(
@@ -14,10 +14,12 @@ def site_list(
     grade: str | None = None,
     below: str | None = None,
     finding: str | None = None,
+    tag: str | None = None,
     portfolio: int | None = None,
+    q: str | None = None,
 ) -> QuerySet[Site]:
     """The user's sites, filtered on their latest finished scan (the current state of each site)."""
-    sites = Site.objects.filter(owner=user).select_related("latest_scan")
+    sites = Site.objects.filter(owner=user).select_related("latest_scan").prefetch_related("tags")
     # Site.grade is latest_scan's grade, kept on the site by scanner.services: no join to filter on it.
     if grade:
         sites = sites.filter(grade=grade)
@@ -25,8 +27,12 @@ def site_list(
         sites = sites.filter(grade__in=grades_below(below))
     if finding:
         sites = sites.filter(latest_scan__findings__finding_id=finding).distinct()
+    if tag:
+        sites = sites.filter(tags__name=tag)
     if portfolio is not None:
         sites = sites.filter(portfolios__id=portfolio)  # another user's portfolio id matches none of user's sites
+    if q:
+        sites = sites.filter(Q(hostname__icontains=q.strip().lower()) | Q(tags__name__icontains=q.strip())).distinct()
     return sites
 
 
@@ -98,3 +104,14 @@ def channel_get(*, user, channel_id: int) -> Channel | None:
 
 def account_email_channel(*, user) -> Channel | None:
     return channel_list(user=user).filter(is_account_email=True).first()
+
+
+def tag_names(*, user) -> list[str]:
+    return list(SiteTag.objects.filter(site__owner=user).order_by("name").values_list("name", flat=True).distinct())
+
+
+def site_for_share_token(*, token: str) -> Site | None:
+    """The site an owner shared with this token (anyone may read it); None for empty, wrong or revoked tokens."""
+    if not token or len(token) < 20:
+        return None
+    return Site.objects.select_related("latest_scan").filter(share_token=token).first()

@@ -1,5 +1,7 @@
 import functools
+import os
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -94,3 +96,12 @@ def fresh_rate_limit_counters(settings):
     settings.CACHES = {
         name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex[:12]}"} for name, config in settings.CACHES.items()
     }
+
+
+@pytest.fixture
+def screenshot_dir(tmp_path) -> Path:
+    """Where browser tests save screenshots: a temporary directory, so a test run never rewrites tracked
+    files; bin/screenshots points $SCREENSHOT_DIR at docs/screenshots to regenerate the README's pictures."""
+    chosen = Path(os.environ["SCREENSHOT_DIR"]) if os.environ.get("SCREENSHOT_DIR") else tmp_path
+    chosen.mkdir(parents=True, exist_ok=True)
+    return chosen

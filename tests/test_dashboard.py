@@ -77,7 +77,8 @@ def test_a_user_never_sees_another_users_site(client, alice, bob):
     assert client.get(reverse("dashboard:site", args=[alices.pk])).status_code == 404
     assert client.post(reverse("dashboard:rescan", args=[alices.pk])).status_code == 404
     assert "alice.example" not in client.get(reverse("dashboard:overview")).content.decode()
-    assert client.get(reverse("dashboard:scan_status")).json() == {"active": {}, "count": 0}
+    status_url = reverse("dashboard:scan_status") + f"?sites={alices.pk}"
+    assert client.get(status_url).json() == {"active": {}, "count": 0, "sites": {}}
     assert alices.scans.count() == 1
 
 

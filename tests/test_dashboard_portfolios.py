@@ -74,7 +74,7 @@ def test_export_csv_downloads_with_header_row(as_alice, alice, alice_portfolio):
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
     lines = b"".join(response.streaming_content).decode().splitlines()
-    assert lines[0].startswith("host,port,grade")
+    assert lines[0].startswith("host,port,tags,grade")
     assert lines[1].startswith("a.example,443")
 
 

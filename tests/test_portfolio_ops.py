@@ -72,7 +72,9 @@ def test_export_csv_has_headers_and_only_the_owners_sites(owner, portfolio, djan
     response = client_for(owner).get(f"/api/v1/portfolios/{portfolio.pk}/export.csv")
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0] == ["host", "port", "grade", "seo_score", "days_to_expiry", "finding_ids", "last_scan_at"]
+    assert rows[0] == [
+        "host", "port", "tags", "grade", "seo_score", "days_to_expiry", "status", "error", "finding_ids", "last_scan_at"
+    ]
     assert [row[:2] for row in rows[1:]] == [["blog.example", "8443"], ["shop.example", "443"]]
 
     as_json = client_for(owner).get(f"/api/v1/portfolios/{portfolio.pk}/export.json")

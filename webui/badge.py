@@ -11,24 +11,39 @@ from django.views.decorators.http import require_GET
 from scanner.grading.scale import GRADE_ORDER
 from scanner.models import Site
 
-# A+ to D on the project's one scale, green to orange.
-GRADE_COLOURS = dict(zip(GRADE_ORDER, ("#2e7d32", "#43a047", "#7cb342", "#c0ca33", "#fdd835", "#fb8c00"), strict=False))
-WORST_COLOUR = "#e53935"  # E, F, T, M
-NO_GRADE_COLOUR = "#9e9e9e"
+# (background, text) per grade, the dashboard's colours (app.css): each grade its own colour, and the text
+# at WCAG AA contrast against it (dark text on the light B..E backgrounds).
+GRADE_COLOURS = dict(
+    zip(
+        GRADE_ORDER,
+        (
+            ("#0b5d2a", "#fff"),
+            ("#1a7f37", "#fff"),
+            ("#52700a", "#fff"),
+            ("#d7e98a", "#1d2330"),
+            ("#ffd966", "#1d2330"),
+            ("#ffb27a", "#1d2330"),
+            ("#f59a8f", "#1d2330"),
+        ),
+        strict=False,
+    )
+)
+WORST_COLOUR = ("#b42318", "#fff")  # F, T, M
+NO_GRADE_COLOUR = ("#5b6474", "#fff")
 
 BADGE_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="96" height="20" role="img" aria-label="TLS: {grade}">
 <title>TLS: {grade}</title>
-<rect width="56" height="20" fill="#555"/><rect x="56" width="40" height="20" fill="{colour}"/>
-<g fill="#fff" text-anchor="middle" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11">
-<text x="28" y="14">TLS</text><text x="76" y="14">{grade}</text>
+<rect width="56" height="20" fill="#3d4452"/><rect x="56" width="40" height="20" fill="{colour}"/>
+<g text-anchor="middle" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11">
+<text x="28" y="14" fill="#fff">TLS</text><text x="76" y="14" fill="{text}">{grade}</text>
 </g>
 </svg>
 """
 
 
 def badge_svg(grade: str | None) -> str:
-    colour = GRADE_COLOURS.get(grade, WORST_COLOUR) if grade else NO_GRADE_COLOUR
-    return BADGE_SVG.format(grade=escape(grade or "?"), colour=colour)
+    colour, text = GRADE_COLOURS.get(grade, WORST_COLOUR) if grade else NO_GRADE_COLOUR
+    return BADGE_SVG.format(grade=escape(grade or "?"), colour=colour, text=text)
 
 
 @require_GET

@@ -81,7 +81,9 @@ class SiteFilter(serializers.Serializer):
     grade = GradeField(required=False, help_text="Latest security grade equals this (A%2B for A+).")
     below = GradeField(required=False, help_text="Latest security grade is worse than this, e.g. B.")
     finding = serializers.CharField(max_length=64, required=False, help_text="Latest scan has this finding id.")
+    tag = serializers.CharField(max_length=32, required=False, help_text="The site carries this tag.")
     portfolio = serializers.IntegerField(required=False, min_value=1, help_text="Only sites in this portfolio.")
+    q = serializers.CharField(max_length=253, required=False, help_text="Host name or tag contains this text.")
 
 
 class PortfolioInput(StrictInputSerializer):
@@ -228,10 +230,11 @@ class SiteOutput(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     scans_url = serializers.SerializerMethodField()
     latest_scan = LatestScanOutput(allow_null=True, read_only=True)
+    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
 
     class Meta:
         model = Site
-        fields = ("id", "url", "hostname", "https_port", "http_port", "created_at", "latest_scan", "scans_url")
+        fields = ("id", "url", "hostname", "https_port", "http_port", "created_at", "tags", "latest_scan", "scans_url")
 
     def get_url(self, site: Site) -> str:
         return _absolute(self.context, "api:site-detail", site.pk)

@@ -181,6 +181,11 @@ class SiteDetailApi(ApiView):
     def get(self, request, pk: int):
         return self.output(s.SiteOutput, _found(selectors.site_get(user=request.user, site_id=pk)))
 
+    @extend_schema(responses={204: None}, description="Delete the site with its whole history (scans, findings, alerts).")
+    def delete(self, request, pk: int):
+        services.site_delete(_found(selectors.site_get(user=request.user, site_id=pk)))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 class SiteScanListApi(ApiView):
     @extend_schema(responses=s.ScanSummaryOutput(many=True), operation_id="sites_scans_list")

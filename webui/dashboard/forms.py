@@ -49,12 +49,22 @@ class SubmitForm(forms.Form):
 
 
 class OverviewFilterForm(forms.Form):
-    """Query-string filters of the overview; invalid values are ignored rather than shown as errors."""
+    """Query-string filters of the overview and portfolio pages; invalid values are shown and ignored."""
 
-    grade = forms.ChoiceField(
-        label="Grade", required=False, choices=[("", "Any grade")] + [(grade, grade) for grade in GRADE_ORDER]
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=253,
+        widget=forms.SearchInput(attrs={"placeholder": "host name or tag", "spellcheck": "false"}),
     )
-    failing = forms.BooleanField(label="Failing only (F, T, M)", required=False)
+    portfolio = forms.TypedChoiceField(label="Portfolio", required=False, coerce=int, empty_value=None)
+    tag = forms.ChoiceField(label="Tag", required=False)
+    grade = forms.ChoiceField(
+        label="Grade",
+        required=False,
+        choices=[("", "Any grade")] + [(grade, grade) for grade in GRADE_ORDER] + [("none", "Not graded")],
+    )
+    failing = forms.BooleanField(label="Failing or unreachable only", required=False)
     expiring = forms.IntegerField(
         label="Certificate expires within (days)",
         required=False,
@@ -72,6 +82,18 @@ class OverviewFilterForm(forms.Form):
             ("scanned", "Last scanned, newest first"),
         ],
     )
+
+    def __init__(self, *args, user, with_portfolio: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        from scanner import selectors
+
+        if with_portfolio:
+            self.fields["portfolio"].choices = [("", "All portfolios")] + [
+                (portfolio.pk, portfolio.name) for portfolio in selectors.portfolio_list(user=user)
+            ]
+        else:
+            del self.fields["portfolio"]
+        self.fields["tag"].choices = [("", "Any tag")] + [(tag, tag) for tag in selectors.tag_names(user=user)]
 
 
 class SignupForm(UserCreationForm):

@@ -9,11 +9,12 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from scanner import exports, imports, schedules, selectors
-from scanner.models import Portfolio
+from scanner import exports, imports, schedules, selectors, services
+from scanner.models import Portfolio, Scan
 from scanner.services import ScanRequestError
 
-from .forms import ImportForm, PortfolioForm, ScheduleForm
+from . import charts, queries, report_view
+from .forms import ImportForm, PortfolioChannelsForm, PortfolioForm, ScheduleForm
 
 EXPORT_FORMATS = {
     "csv": (exports.csv_lines, "text/csv; charset=utf-8"),
@@ -32,25 +33,66 @@ def _owned_portfolio(request, portfolio_id: int) -> Portfolio:
 def portfolio_list(request):
     form = PortfolioForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        name = form.cleaned_data["name"]
-        if selectors.portfolio_list(user=request.user).filter(name=name).exists():
+        try:
+            portfolio = services.portfolio_create(owner=request.user, name=form.cleaned_data["name"])
+        except ScanRequestError:
             form.add_error("name", "You already have a portfolio with this name.")
         else:
-            portfolio = Portfolio.objects.create(owner=request.user, name=name)
             return redirect("dashboard:portfolio", portfolio_id=portfolio.pk)
     portfolios = selectors.portfolio_list(user=request.user)
     return render(request, "dashboard/portfolios.html", {"form": form, "portfolios": portfolios})
 
 
-def _detail_page(request, portfolio, *, schedule_form=None, import_form=None, import_report=None, status=200):
+PORTFOLIO_ROWS_PER_PAGE = 100
+
+
+def _detail_page(
+    request, portfolio, *, schedule_form=None, import_form=None, import_report=None, channels_form=None, status=200
+):
+    from django.core.paginator import Paginator
+
+    from . import history, matrix
+    from .views import filtered_sites, query_without_page
+
     schedule = schedules.describe_schedule(portfolio)
+    filters, sites = filtered_sites(request, portfolio=portfolio)
+    page = Paginator(sites, PORTFOLIO_ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    site_rows = [report_view.overview_row(site) for site in page.object_list]
+    cells = matrix.matrix_cells(list(page.object_list))
+    distribution = queries.grade_distribution(user=request.user, portfolio=portfolio)
+    active = (
+        selectors.scan_list(user=request.user)
+        .filter(site__portfolios=portfolio, status__in=Scan.ACTIVE_STATUSES)
+        .count()
+    )
+    on_page = sum(1 for row in site_rows if row.last_status in Scan.ACTIVE_STATUSES)
     context = {
         "portfolio": portfolio,
-        "sites": portfolio.sites.select_related("latest_scan").order_by("hostname", "https_port"),
+        "filters": filters,
+        "page": page,
+        "rows": [(row, [cells[row.site.pk][key] for key, _ in matrix.columns()]) for row in site_rows],
+        "columns": matrix.columns(),
+        "counts": queries.triage_counts(user=request.user, portfolio=portfolio),
+        "distribution": distribution,
+        "mix_bar": charts.stacked_mix(distribution, f"Grade mix of {portfolio.name}"),
+        "mix_history": history.portfolio_mix_chart(portfolio),
+        "active_scans": active,
+        "active_on_page": on_page,
+        "active_elsewhere": max(active - on_page, 0),
+        "query_without_page": query_without_page(request),
         "schedule": schedule,
         "schedule_form": schedule_form or ScheduleForm(initial=schedule or {"kind": "off"}),
         "import_form": import_form or ImportForm(),
         "import_report": import_report,
+        "channels_form": channels_form
+        or PortfolioChannelsForm(
+            user=request.user,
+            initial={
+                "notify_all": "all" if portfolio.notify_all_channels else "chosen",
+                "channels": list(portfolio.channels.all()),
+            },
+        ),
+        "has_channels": selectors.channel_list(user=request.user).exists(),
     }
     return render(request, "dashboard/portfolio.html", context, status=status)
 
@@ -102,3 +144,36 @@ def portfolio_export(request, portfolio_id: int, file_format: str):
     response = StreamingHttpResponse(chunks(portfolio), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="portfolio-{portfolio.pk}.{file_format}"'
     return response
+
+
+@login_required
+@require_POST
+def portfolio_scan(request, portfolio_id: int):
+    """ "Scan portfolio now": every site is queued; sites that cannot be scanned are recorded as failed scans."""
+    portfolio = _owned_portfolio(request, portfolio_id)
+    outcomes = services.submit_portfolio_scans(portfolio)
+    queued = sum(1 for _, scan, _ in outcomes if scan is not None)
+    refused = [(site, error) for site, scan, error in outcomes if scan is None]
+    messages.success(request, f"{queued} scan{'s' if queued != 1 else ''} queued.")
+    if refused:
+        messages.error(
+            request,
+            f"{len(refused)} site{'s' if len(refused) != 1 else ''} could not be scanned: "
+            + "; ".join(f"{site}: {error}" for site, error in refused[:5])
+            + (f" (and {len(refused) - 5} more, marked failed below)" if len(refused) > 5 else ""),
+        )
+    return redirect("dashboard:portfolio", portfolio_id=portfolio.pk)
+
+
+@login_required
+@require_POST
+def portfolio_channels(request, portfolio_id: int):
+    portfolio = _owned_portfolio(request, portfolio_id)
+    form = PortfolioChannelsForm(request.POST, user=request.user)
+    if form.is_valid():
+        services.portfolio_set_channels(
+            portfolio, notify_all=form.cleaned_data["notify_all"] == "all", channels=list(form.cleaned_data["channels"])
+        )
+        messages.success(request, "Alert channels saved.")
+        return redirect("dashboard:portfolio", portfolio_id=portfolio.pk)
+    return _detail_page(request, portfolio, channels_form=form, status=400)

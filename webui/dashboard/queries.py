@@ -1,59 +1,131 @@
-"""Overview queries built on scanner.selectors (which scope everything to one user)."""
+"""Overview and portfolio queries built on scanner.selectors (which scope everything to one user).
+
+A site's *state* for triage: its grade (from the last scan that produced a result) and its last attempt
+(which may have failed since). A site whose last attempt failed is "unreachable" and counts as failing,
+so dead sites are never hidden by a "failing only" filter nor sorted below working ones.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Count, F, QuerySet
+from django.db.models import BooleanField, Case, Count, ExpressionWrapper, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from scanner import selectors
-from scanner.grading.scale import GRADE_ORDER
-from scanner.models import Site
+from scanner.grading.scale import GRADE_ORDER, grades_below
+from scanner.models import Scan, Site
 
+from . import charts
 from .report_view import grade_css
 
 # Grades below E: the site is broken or untrusted, which is what "failing" means on the overview.
 FAILING_ABOVE = "E"
-
+FAILING_GRADES = grades_below(FAILING_ABOVE)
+NOT_GRADED = "none"  # the grade filter's value for sites without a grade yet
+EXPIRY_WINDOWS = (30, 14, 7)
+# A site whose last attempt failed is failing whatever grade it last had.
+UNREACHABLE = Q(last_scan__status=Scan.Status.FAILED)
+FAILING = Q(grade__in=FAILING_GRADES) | UNREACHABLE
 
 SORTS = {
     "site": (F("hostname").asc(), F("https_port").asc()),
-    "grade": (F("grade_rank").desc(nulls_last=True), F("hostname").asc()),  # worst first: what needs work
+    # Worst first: unreachable sites, then the grades from M up to A+, then sites never graded.
+    "grade": (F("dead").desc(), F("grade_rank").desc(nulls_last=True), F("hostname").asc()),
     "expiry": (F("cert_not_after").asc(nulls_last=True), F("hostname").asc()),
     "scanned": (F("last_scan_at").desc(nulls_last=True), F("hostname").asc()),
 }
 
 
+def expiry_cutoff(days: int):
+    """The latest expiry that reads "in `days` days" or less: days are whole days truncated, so a certificate
+    with 9 days 23 hours left reads 9 and belongs to "within 9 days"."""
+    return timezone.now() + timedelta(days=days + 1)
+
+
+def annotated_sites(*, user, portfolio=None) -> QuerySet[Site]:
+    """The user's sites with their latest result and latest attempt joined in (Site's current-state columns,
+    kept by scanner.services), and the two flags the dashboard derives from them."""
+    sites = selectors.site_list(user=user).select_related("last_scan")
+    if portfolio is not None:
+        sites = sites.filter(portfolios=portfolio)
+    return sites.annotate(
+        dead=Case(When(UNREACHABLE, then=Value(1)), default=Value(0), output_field=IntegerField()),
+        # Whether the latest scan read the HTTPS page, i.e. checked it for mixed content.
+        mixed_checked=ExpressionWrapper(
+            Q(latest_scan__result__content__page_fetched=True), output_field=BooleanField()
+        ),
+    )
+
+
 def overview_sites(
-    *, user, grade: str = "", failing: bool = False, expiring_within: int | None = None, sort: str = ""
+    *,
+    user,
+    grade: str = "",
+    failing: bool = False,
+    expiring_within: int | None = None,
+    sort: str = "",
+    portfolio=None,
+    tag: str = "",
+    search: str = "",
 ) -> QuerySet[Site]:
-    """One user's sites for the overview. Every filter and sort reads columns of the site itself (kept current
-    by scanner.services, indexed per owner), so a page costs the same at 10 sites or 10,000: a count and one
-    query for the page's rows with their latest result and latest attempt joined in."""
-    sites = (
-        selectors.site_list(user=user, grade=grade or None, below=FAILING_ABOVE if failing else None)
-        .select_related("last_scan")
-        # A page of rows needs a few columns of each scan, not the stored report documents.
-        .defer("latest_scan__result", "latest_scan__changes", "last_scan__result", "last_scan__changes")
-    )
+    sites = annotated_sites(user=user, portfolio=portfolio)
+    if grade == NOT_GRADED:
+        sites = sites.filter(grade="")
+    elif grade:
+        sites = sites.filter(grade=grade)
+    if failing:
+        sites = sites.filter(FAILING)
+    if tag:
+        sites = sites.filter(tags__name=tag)
+    if search:
+        sites = sites.filter(Q(hostname__icontains=search.strip().lower()) | Q(tags__name__icontains=search.strip()))
     if expiring_within is not None:
-        sites = sites.filter(cert_not_after__lte=timezone.now() + timedelta(days=expiring_within))
-    return sites.order_by(*SORTS.get(sort, SORTS["site"]))
+        sites = sites.filter(cert_not_after__lt=expiry_cutoff(expiring_within))
+    # A search or tag filter can match one site twice (two tags); distinct keeps one row per site.
+    if tag or search:
+        sites = sites.distinct()
+    # A page of rows needs a few columns of each scan, not the stored report documents.
+    sites = sites.defer("latest_scan__result", "latest_scan__changes", "last_scan__result", "last_scan__changes")
+    return sites.prefetch_related("tags").order_by(*SORTS.get(sort, SORTS["site"]))
 
 
-def grade_distribution(*, user) -> list[dict]:
-    """How many of the user's sites hold each grade now, in GRADE_ORDER, plus the never-graded ones."""
-    counts = dict(
-        selectors.site_list(user=user).order_by().values_list("grade").annotate(count=Count("pk")).values_list("grade", "count")
-    )
+def triage_counts(*, user, portfolio=None) -> dict:
+    """The numbers an agency starts its day with: failing, expiring within 30/14/7 days, unreachable."""
+    sites = annotated_sites(user=user, portfolio=portfolio)
+    now = timezone.now()
+    aggregates = {
+        "total": Count("pk"),
+        "failing": Count("pk", filter=FAILING),
+        "unreachable": Count("pk", filter=UNREACHABLE),
+        "never_scanned": Count("pk", filter=Q(last_scan__isnull=True)),
+        "expired": Count("pk", filter=Q(cert_not_after__lt=now)),
+    }
+    for days in EXPIRY_WINDOWS:
+        aggregates[f"expiring_{days}"] = Count(
+            "pk", filter=Q(cert_not_after__gte=now, cert_not_after__lt=expiry_cutoff(days))
+        )
+    counts = sites.order_by().aggregate(**aggregates)
+    counts["expiring"] = [(days, counts[f"expiring_{days}"]) for days in EXPIRY_WINDOWS]
+    return counts
+
+
+def grade_distribution(*, user, portfolio=None) -> list[dict]:
+    """How many sites hold each grade now, in GRADE_ORDER, plus the never-graded ones (filter value "none")."""
+    sites = selectors.site_list(user=user)
+    if portfolio is not None:
+        sites = sites.filter(portfolios=portfolio)
+    counts = dict(sites.order_by().values_list("grade").annotate(count=Count("pk")).values_list("grade", "count"))
     rows = [{"grade": grade, "count": counts.get(grade, 0)} for grade in GRADE_ORDER if counts.get(grade)]
     ungraded = sum(count for grade, count in counts.items() if grade not in GRADE_ORDER)
     if ungraded:
         rows.append({"grade": "", "count": ungraded})
     largest = max((row["count"] for row in rows), default=0)
+    total = sum(row["count"] for row in rows)
     for row in rows:
         row["css"] = grade_css(row["grade"])
+        row["filter"] = row["grade"] or NOT_GRADED
         row["percent"] = round(100 * row["count"] / largest) if largest else 0
-        row["width_class"] = f"w-{5 * round(row['percent'] / 5)}"  # app.css has a class per 5 %: no inline style
+        row["share"] = round(100 * row["count"] / total, 1) if total else 0
+        row["bar"] = charts.bar(row["percent"], row["css"], f"{row['grade'] or 'Not graded'}: {row['count']}")
     return rows

@@ -32,11 +32,22 @@ AREA_TITLES = {
 LEGACY_PROTOCOLS = {"SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1"}
 
 
+GRADE_CLASSES = {
+    "A+": "grade-aplus",
+    "A": "grade-a",
+    "A-": "grade-aminus",
+    "B": "grade-b",
+    "C": "grade-c",
+    "D": "grade-d",
+    "E": "grade-e",
+}
+
+
 def grade_css(grade: str | None) -> str:
-    """A CSS class per grade family, so A+/A/A- share a colour and T/M look as bad as F."""
+    """A CSS class per grade: A+, A and A- each have their own colour; T and M look as bad as F."""
     if not grade:
         return "grade-none"
-    return {"A": "grade-a", "B": "grade-b", "C": "grade-c", "D": "grade-d", "E": "grade-d"}.get(grade[0], "grade-f")
+    return GRADE_CLASSES.get(grade, "grade-f")
 
 
 def days_until(iso_timestamp: str | None) -> int | None:
@@ -53,6 +64,11 @@ class OverviewRow:
     last_status: str | None
     last_requested_at: datetime | None
     last_error: str
+    tags: list[str]
+
+    @property
+    def unreachable(self) -> bool:
+        return self.last_status == "failed"
 
     @property
     def days_since_expiry(self) -> int | None:
@@ -71,6 +87,7 @@ def overview_row(site: Site) -> OverviewRow:
         last_status=site.last_scan.status if site.last_scan else None,
         last_requested_at=site.last_scan_at,
         last_error=(site.last_scan.error if site.last_scan else "") or "",
+        tags=[tag.name for tag in site.tags.all()],
     )
 
 
@@ -120,27 +137,59 @@ def protocol_matrix(protocols: dict | None) -> list[dict]:
 
 
 def site_report_context(site: Site, history: list[Scan]) -> dict:
+    from . import full_report
+
     latest_attempt = history[0] if history else None
     scan = site.latest_scan
     report = (scan.result or {}) if scan else {}
     findings = report.get("findings") or []
     certificate = report.get("certificate")
+    days_to_expiry = days_until(certificate.get("not_after")) if certificate else None
+    security = scan.security_grade if scan else None
+    down_now = bool(latest_attempt and latest_attempt.status == Scan.Status.FAILED and scan)
     return {
         "site": site,
         "scan": scan,
         "latest_attempt": latest_attempt,
         "in_progress": bool(latest_attempt and latest_attempt.is_active),
+        "down_now": down_now,
         "report": report,
         "grade": report.get("grade") or {},
-        "grade_css": grade_css(scan.security_grade if scan else None),
+        "grade_css": grade_css(security),
         "caps": grade_reasons(report, "caps"),
         "warnings": grade_reasons(report, "warnings"),
+        "attention": full_report.attention(report, findings),
+        "seo_not_measured": _seo_not_measured(report, findings),
         "finding_groups": group_findings(findings),
         "certificate": certificate,
-        "days_to_expiry": days_until(certificate.get("not_after")) if certificate else None,
+        "days_to_expiry": days_to_expiry,
+        "validity": full_report.validity(certificate, days_to_expiry),
+        "trust": full_report.trust_verdict(certificate, security),
+        "chains": full_report.chains(certificate),
         "protocols": protocol_matrix(report.get("protocols")),
-        "redirects": report.get("redirects"),
+        "suites": full_report.cipher_suites_by_protocol(
+            report.get("cipher_suites"), (report.get("cipher_preference") or {}).get("preferred_suites")
+        ),
+        "server_preference": (report.get("cipher_preference") or {}).get("server_enforced"),
+        "key_exchange_groups": full_report.key_exchange_groups(report),
+        "simulations": full_report.simulations(report),
+        "vulnerabilities": full_report.vulnerabilities(report),
+        "endpoints": full_report.endpoints(report),
+        "score_breakdown": full_report.score_breakdown(report),
+        "redirect_walks": full_report.redirect_chains(report),
         "hsts": report.get("hsts"),
+        "mixed": full_report.mixed_content(report),
+        "words": full_report.words,
         "history": [(item, grade_css(item.security_grade)) for item in history],
         "recorded_changes": scan.changes if scan and scan.changes and not scan.changes.get("first_scan") else None,
     }
+
+
+def _seo_not_measured(report: dict, findings: list[dict]) -> str:
+    """Why an SEO score would mislead: a site that did not answer over HTTP(S) has nothing to measure."""
+    ids = {finding.get("id") for finding in findings}
+    if "http.unreachable" in ids:
+        return "the site did not answer over HTTP or HTTPS"
+    if report.get("status") == "failed" or report.get("error"):
+        return "the scan failed"
+    return ""

@@ -17,6 +17,7 @@ from scanner import selectors, services
 from scanner.models import Scan
 from webui.api.throttling import scan_quota_wait
 
+from . import history as site_history
 from . import queries, report_view
 from .forms import OverviewFilterForm, SignupForm, SubmitForm
 
@@ -24,24 +25,40 @@ SITES_PER_PAGE = 50
 HISTORY_LENGTH = 20
 
 
-@login_required
-@require_GET
-def overview(request):
-    filters = OverviewFilterForm(request.GET)
+def filtered_sites(request, *, portfolio=None):
+    """The overview's and the portfolio page's filters applied to the user's sites: (form, queryset)."""
+    filters = OverviewFilterForm(request.GET, user=request.user, with_portfolio=portfolio is None)
     filters.is_valid()  # an invalid filter is shown as an error and ignored; the valid ones still apply
     chosen = filters.cleaned_data
+    if portfolio is None and chosen.get("portfolio"):
+        portfolio = selectors.portfolio_get(user=request.user, portfolio_id=chosen["portfolio"])
     sites = queries.overview_sites(
         user=request.user,
         grade=chosen.get("grade", ""),
         failing=chosen.get("failing", False),
         expiring_within=chosen.get("expiring"),
         sort=chosen.get("sort", ""),
+        portfolio=portfolio,
+        tag=chosen.get("tag", ""),
+        search=chosen.get("q", ""),
     )
+    return filters, sites
+
+
+def query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@login_required
+@require_GET
+def overview(request):
+    filters, sites = filtered_sites(request)
     page = Paginator(sites, SITES_PER_PAGE).get_page(request.GET.get("page"))
     rows = [report_view.overview_row(site) for site in page.object_list]
     active = selectors.scan_list(user=request.user).filter(status__in=Scan.ACTIVE_STATUSES).count()
-    query_without_page = request.GET.copy()
-    query_without_page.pop("page", None)
+    on_page = sum(1 for row in rows if row.last_status in Scan.ACTIVE_STATUSES)
     return render(
         request,
         "dashboard/overview.html",
@@ -50,9 +67,12 @@ def overview(request):
             "page": page,
             "rows": rows,
             "active_scans": active,
+            "active_on_page": on_page,
+            "active_elsewhere": max(active - on_page, 0),
             "distribution": queries.grade_distribution(user=request.user),
+            "counts": queries.triage_counts(user=request.user),
             "has_any_site": bool(page.paginator.count) or selectors.site_list(user=request.user).exists(),
-            "query_without_page": query_without_page.urlencode(),
+            "query_without_page": query_without_page(request),
         },
     )
 
@@ -104,10 +124,35 @@ def _owned_site(request, site_id: int):
 @require_GET
 def site_report(request, site_id: int):
     site = _owned_site(request, site_id)
-    history = list(selectors.scan_list(user=request.user, site=site)[:HISTORY_LENGTH])
+    scans = selectors.scan_list(user=request.user, site=site)
+    total = scans.count()
+    show_all = request.GET.get("history") == "all"
+    history = list(scans if show_all else scans[:HISTORY_LENGTH])
     context = report_view.site_report_context(site, history)
+    context["history_more"] = not show_all and total > HISTORY_LENGTH
+    context["history_total"] = total
+    context["chart"], _ = site_history.site_chart(user=request.user, site=site)
+    context["site_tags"] = [tag.name for tag in site.tags.all()]
     context["badge_url"] = request.build_absolute_uri(reverse("grade-badge", args=[site.pk]))
+    context["share_url"] = (
+        request.build_absolute_uri(reverse("dashboard:shared_report", args=[site.share_token])) if site.share_token else ""
+    )
     return render(request, "dashboard/site.html", context)
+
+
+@require_GET
+def shared_report(request, token: str):
+    """The read-only report behind an owner's share link; no login. A revoked or wrong token is a 404."""
+    site = selectors.site_for_share_token(token=token)
+    if site is None:
+        raise Http404("No such report.")
+    context = report_view.site_report_context(site, [])
+    context["public"] = True
+    context["chart"], _ = site_history.site_chart(user=site.owner, site=site)
+    response = render(request, "dashboard/shared_report.html", context)
+    response["X-Robots-Tag"] = "noindex"  # shared with people, not with search engines
+    response["Referrer-Policy"] = "no-referrer"  # the token must not leak to links followed from the page
+    return response
 
 
 @login_required
@@ -144,15 +189,35 @@ def toggle_badge(request, site_id: int):
     return redirect("dashboard:site", site_id=site.pk)
 
 
+MAX_STATUS_SITES = 200
+
+
 @login_required
 @require_GET
 def scan_status(request):
-    """What progress.js polls: the status of the user's queued/running scans (optionally for one site)."""
+    """What progress.js polls. `active`/`count`: the user's queued and running scans (one per site), optionally
+    for one site or portfolio. `sites`: for the rows a page shows (?sites=1,2,3), each row's own latest state,
+    so a row switches to its grade the moment its own scan ends, not when the batch does."""
     scans = selectors.scan_list(user=request.user).filter(status__in=Scan.ACTIVE_STATUSES)
     if request.GET.get("site", "").isdigit():
         scans = scans.filter(site_id=int(request.GET["site"]))
+    if request.GET.get("portfolio", "").isdigit():
+        scans = scans.filter(site__portfolios__pk=int(request.GET["portfolio"]))
     active = {str(site_id): status for site_id, status in scans.values_list("site_id", "status")}
-    return JsonResponse({"active": active, "count": len(active)})
+    wanted = [int(part) for part in request.GET.get("sites", "").split(",") if part.isdigit()][:MAX_STATUS_SITES]
+    rows = {}
+    if wanted:
+        sites = queries.annotated_sites(user=request.user).filter(pk__in=wanted).defer("latest_scan__result")
+        for site in sites.prefetch_related("tags"):
+            row = report_view.overview_row(site)
+            rows[str(site.pk)] = {
+                "status": row.last_status or "",
+                "grade": row.grade,
+                "grade_css": row.grade_css,
+                "unreachable": row.unreachable,
+                "error": row.last_error if row.unreachable else "",
+            }
+    return JsonResponse({"active": active, "count": len(active), "sites": rows})
 
 
 def signup(request):
@@ -174,3 +239,36 @@ def signup(request):
         messages.success(request, welcome)
         return redirect("dashboard:submit")
     return render(request, "dashboard/signup.html", {"form": form})
+
+
+@login_required
+def delete_site(request, site_id: int):
+    """GET asks for confirmation; POST deletes the site with its whole history."""
+    site = _owned_site(request, site_id)
+    if request.method == "POST":
+        name = str(site)
+        services.site_delete(site)
+        messages.success(request, f"{name} and its history were deleted.")
+        return redirect("dashboard:overview")
+    scans = selectors.scan_list(user=request.user, site=site).count()
+    return render(request, "dashboard/delete_site.html", {"site": site, "scan_count": scans})
+
+
+@login_required
+@require_POST
+def toggle_share(request, site_id: int):
+    site = _owned_site(request, site_id)
+    services.site_share(site, enabled=not site.share_token)
+    messages.success(
+        request, "Anyone with the link can now read this report." if site.share_token else "The share link no longer works."
+    )
+    return redirect("dashboard:site", site_id=site.pk)
+
+
+@login_required
+@require_POST
+def toggle_mute(request, site_id: int):
+    site = _owned_site(request, site_id)
+    services.site_set_muted(site, muted=not site.alerts_muted)
+    messages.success(request, "Alerts for this site are muted." if site.alerts_muted else "Alerts for this site are on.")
+    return redirect("dashboard:site", site_id=site.pk)

@@ -1,37 +1,112 @@
-// Live progress for pages showing queued/running scans: poll the JSON status endpoint, update the
-// status cells in place, and reload once nothing is active so the page ends on the finished grades.
+// Live progress for pages showing queued/running scans. Each row follows its own scan: when that scan ends,
+// the row shows its grade (or why it failed) at once, whatever the other rows are doing. The banner counts the
+// rows still queued or running, so its number always matches what the table shows.
+// A page whose whole content depends on one scan (data-reload-when-done) reloads once that scan ends.
 (function () {
   "use strict";
   var banner = document.getElementById("progress");
   if (!banner || !window.fetch) return;
   var url = banner.getAttribute("data-status-url");
   var text = banner.querySelector("[data-progress-text]");
+  var reloadWhenDone = banner.hasAttribute("data-reload-when-done");
   var POLL_MS = 2000;
+  var ACTIVE = { queued: true, running: true };
 
-  function showStatuses(active) {
+  function siteIds() {
+    var ids = [];
     document.querySelectorAll("[data-site-status]").forEach(function (cell) {
-      var status = active[cell.getAttribute("data-site-status")];
-      if (status && cell.textContent !== status) {
-        cell.textContent = status;
-        cell.className = "status status-" + status;
+      ids.push(cell.getAttribute("data-site-status"));
+    });
+    return ids;
+  }
+
+  function setStatus(cell, status) {
+    if (cell.textContent !== status) {
+      cell.textContent = status;
+      cell.className = "status status-" + status;
+    }
+  }
+
+  function setGrade(id, row) {
+    var cell = document.querySelector('[data-site-grade="' + id + '"]');
+    if (!cell) return;
+    cell.textContent = "";
+    if (row.grade) {
+      var badge = document.createElement("span");
+      badge.className = "badge " + row.grade_css;
+      badge.textContent = row.grade;
+      cell.appendChild(badge);
+    }
+    if (row.unreachable) {
+      var note = document.createElement("span");
+      note.className = "bad";
+      note.textContent = (row.grade ? " " : "") + "unreachable";
+      cell.appendChild(note);
+    }
+    if (!row.grade && !row.unreachable) {
+      var none = document.createElement("span");
+      none.className = "muted";
+      none.textContent = "none yet";
+      cell.appendChild(none);
+    }
+  }
+
+  function setError(statusCell, message) {
+    var holder = statusCell.parentNode;
+    var detail = holder.querySelector(".error-detail");
+    if (!message) {
+      if (detail) detail.remove();
+      return;
+    }
+    if (!detail) {
+      detail = document.createElement("span");
+      detail.className = "error-detail";
+      holder.appendChild(detail);
+    }
+    detail.textContent = message;
+  }
+
+  function update(body) {
+    var stillActive = 0;
+    document.querySelectorAll("[data-site-status]").forEach(function (cell) {
+      var id = cell.getAttribute("data-site-status");
+      var row = body.sites && body.sites[id];
+      var status = row ? row.status : body.active[id];
+      if (!status) return;
+      var was = cell.textContent;
+      setStatus(cell, status);
+      if (ACTIVE[status]) {
+        stillActive += 1;
+      } else if (row && ACTIVE[was]) {
+        setGrade(id, row);
+        setError(cell, row.error);
       }
     });
+    return stillActive;
   }
 
   function poll() {
-    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+    var ids = siteIds();
+    var query = ids.length ? (url.indexOf("?") < 0 ? "?" : "&") + "sites=" + ids.join(",") : "";
+    fetch(url + query, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.json();
       })
       .then(function (body) {
+        var onPage = update(body);
         if (body.count === 0) {
-          window.location.reload();
+          if (reloadWhenDone) {
+            window.location.reload();
+          } else {
+            banner.remove();
+          }
           return;
         }
-        showStatuses(body.active);
-        text.textContent = body.count + (body.count === 1 ? " scan" : " scans") +
-          " in progress; this page updates by itself.";
+        var others = body.count - onPage;
+        text.textContent = (onPage === 1 ? "1 site" : onPage + " sites") + " on this page " +
+          (onPage === 1 ? "is" : "are") + " being scanned" +
+          (others > 0 ? " (and " + others + " elsewhere)" : "") + "; each row updates when its scan ends.";
         window.setTimeout(poll, POLL_MS);
       })
       .catch(function () {

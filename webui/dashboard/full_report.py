@@ -1,0 +1,334 @@
+"""The full report's sections (SSL Labs is the model), shaped from the stored report document.
+
+Each section is built only when the document holds its data, so reports stored before a field existed, and
+scans whose probe did not run, simply leave the section out (or say why). Every value is turned into words
+or numbers here: no Python repr (sets, None, True) ever reaches a template.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from types import SimpleNamespace
+from typing import Any
+
+from scanner.engine.results import PROTOCOLS
+
+PROTOCOL_LABELS = {
+    "SSLv2": "SSL 2.0",
+    "SSLv3": "SSL 3.0",
+    "TLSv1.0": "TLS 1.0",
+    "TLSv1.1": "TLS 1.1",
+    "TLSv1.2": "TLS 1.2",
+    "TLSv1.3": "TLS 1.3",
+}
+VULNERABILITIES = (
+    # (key, name, what a True value means: True = "vulnerable" unless inverted)
+    ("heartbleed", "Heartbleed (CVE-2014-0160)", False),
+    ("robot", "ROBOT (RSA padding oracle)", False),
+    ("ccs_injection", "OpenSSL CCS injection (CVE-2014-0224)", False),
+    ("insecure_renegotiation", "Insecure renegotiation (no RFC 5746)", False),
+    ("client_renegotiation_dos", "Client-initiated renegotiation (DoS risk)", False),
+    ("compression", "TLS compression (CRIME)", False),
+    ("fallback_scsv", "Downgrade prevention (TLS_FALLBACK_SCSV)", True),
+)
+SOURCE_WORDS = {"sent": "sent by the server", "aia": "fetched via AIA", "trust_store": "from the trust store"}
+
+
+def words(value: Any) -> str:
+    """Any stored value as text a person reads: lists joined, booleans as yes/no, nothing as a dash."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ", ".join(words(item) for item in sorted(value, key=str)) if value else "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {words(item)}" for key, item in value.items()) or "none"
+    return str(value)
+
+
+def _first(document: dict, *paths: str) -> Any:
+    """The first present value among dotted paths (the document gained fields over time)."""
+    for path in paths:
+        node: Any = document
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node not in (None, [], {}):
+            return node
+    return None
+
+
+def strength(bits: int | None) -> tuple[str, str]:
+    """(word, css) for a symmetric key size."""
+    if not bits:
+        return "none", "bad"
+    if bits < 112:
+        return "insecure", "bad"
+    if bits < 128:
+        return "weak", "warn"
+    return "strong", "good"
+
+
+def cipher_suites_by_protocol(suites: list[dict] | None, preferred: dict | None) -> list[dict]:
+    """Suites grouped per protocol, newest protocol first, each with strength, FS and AEAD marks."""
+    groups: OrderedDict[str, list[dict]] = OrderedDict((name, []) for name in reversed(PROTOCOLS))
+    for suite in suites or []:
+        word, css = strength(suite.get("key_bits"))
+        kex = suite.get("kex_type")
+        groups.setdefault(suite.get("protocol") or "?", []).append(
+            {
+                "name": suite.get("name") or "?",
+                "bits": suite.get("key_bits"),
+                "strength": word,
+                "strength_css": css,
+                "fs": bool(suite.get("forward_secrecy")),
+                "aead": bool(suite.get("aead")),
+                "kex": f"{kex} {suite['kex_bits']} bits" if kex and suite.get("kex_bits") else (kex or "–"),
+                "preferred": bool(preferred) and preferred.get(suite.get("protocol")) == suite.get("name"),
+            }
+        )
+    return [
+        {"protocol": PROTOCOL_LABELS.get(name, name), "suites": items}
+        for name, items in groups.items()
+        if items
+    ]
+
+
+def chains(certificate: dict | None) -> dict | None:
+    """The chain as the server sent it and as the validator built it (leaf first)."""
+    if not certificate:
+        return None
+    built = certificate.get("chain") or []
+    if not built:
+        return None
+    rows = [
+        {
+            "subject": item.get("subject"),
+            "issuer": item.get("issuer"),
+            "key": f"{item.get('key_type')} {item.get('key_bits')} bits",
+            "signature": item.get("signature_algorithm") or "–",
+            "weak_signature": (item.get("signature_hash") or "").lower() in {"md5", "sha1"},
+            "source": SOURCE_WORDS.get(item.get("source"), item.get("source") or "–"),
+            "self_signed": bool(item.get("self_signed")),
+            "sent": item.get("source") == "sent",
+        }
+        for item in built
+    ]
+    return {
+        "served": [row for row in rows if row["sent"]],
+        "built": rows,
+        "order_wrong": bool(certificate.get("chain_order_wrong")),
+        "completed_via_aia": bool(certificate.get("chain_completed_via_aia")),
+    }
+
+
+def trust_verdict(certificate: dict | None, security_grade: str | None) -> dict | None:
+    """Whether browsers trust the certificate, with every reason why not: the same facts the grade used,
+    so "Trusted: yes" never stands next to a T."""
+    if not certificate:
+        return None
+    reasons = []
+    if certificate.get("expired"):
+        reasons.append("the certificate has expired")
+    if certificate.get("not_yet_valid"):
+        reasons.append("the certificate is not valid yet")
+    if certificate.get("self_signed"):
+        reasons.append("the certificate is self-signed")
+    chain_ok = certificate.get("chain_trusted")
+    if chain_ok is None:
+        chain_ok = certificate.get("trusted")
+    if not chain_ok:
+        reasons.append(certificate.get("validation_error") or "the chain does not lead to a trusted root")
+    if not certificate.get("hostname_match", True):
+        reasons.append("the name on the certificate does not match the site")
+    if not reasons and security_grade in ("T", "M"):
+        reasons.append("the grade is " + security_grade + ": see the findings below")
+    return {"trusted": not reasons, "reasons": list(dict.fromkeys(reasons))}
+
+
+def validity(certificate: dict | None, days_to_expiry: int | None) -> str | None:
+    if not certificate:
+        return None
+    if certificate.get("not_yet_valid"):
+        return f"not valid until {str(certificate.get('not_before'))[:10]}"
+    if days_to_expiry is None:
+        return None
+    if days_to_expiry < 0:
+        return f"expired {-days_to_expiry} day{'s' if days_to_expiry != -1 else ''} ago"
+    return f"{days_to_expiry} day{'s' if days_to_expiry != 1 else ''} left"
+
+
+def vulnerabilities(document: dict) -> list[dict]:
+    found = document.get("vulnerabilities") or {}
+    rows = []
+    for key, name, inverted in VULNERABILITIES:
+        if key not in found:
+            continue
+        value = found[key]
+        if value is None:
+            rows.append({"name": name, "verdict": "not tested", "css": "muted"})
+        elif inverted:
+            rows.append({"name": name, "verdict": "supported" if value else "not supported", "css": "good" if value else "warn"})
+        else:
+            rows.append({"name": name, "verdict": "vulnerable" if value else "not vulnerable", "css": "bad" if value else "good"})
+    detail = found.get("robot_detail")
+    if detail:
+        rows.append({"name": "ROBOT detail", "verdict": str(detail), "css": "muted"})
+    return rows
+
+
+def key_exchange_groups(document: dict) -> list[dict]:
+    groups = _first(document, "key_exchange_groups", "tls.key_exchange_groups") or []
+    rows = []
+    for group in groups:
+        notes = []
+        if group.get("prime") is False:
+            notes.append("modulus is not prime")
+        if group.get("safe_prime") is False:
+            notes.append("not a safe prime")
+        rows.append(
+            {
+                "kind": group.get("kind") or "–",
+                "name": group.get("name") or "unnamed group",
+                "bits": group.get("bits"),
+                "notes": ", ".join(notes),
+                "suites": list(group.get("suites") or []),
+            }
+        )
+    if not rows:
+        rows = [{"kind": "ECDH", "name": name, "bits": None, "notes": "", "suites": []} for name in document.get("curves") or []]
+    return rows
+
+
+def simulations(document: dict) -> list[dict]:
+    items = _first(document, "simulations", "handshake_simulation", "tls.simulations") or []
+    rows = []
+    for item in items:
+        ok = bool(item.get("protocol"))
+        rows.append(
+            {
+                "client": item.get("client") or "?",
+                "ok": ok,
+                "modern": item.get("modern", True),
+                "protocol": PROTOCOL_LABELS.get(item.get("protocol"), item.get("protocol") or ""),
+                "suite": item.get("suite") or "",
+                "fs": item.get("forward_secrecy"),
+                "error": item.get("error") or ("handshake failed" if not ok else ""),
+            }
+        )
+    return rows
+
+
+def endpoints(document: dict) -> list[dict]:
+    """Every address behind the name (report `endpoints`), each graded on its own."""
+    rows = []
+    for endpoint in _first(document, "endpoints") or []:
+        protocols_seen = endpoint.get("protocols") or (endpoint.get("tls") or {}).get("protocols") or {}
+        protocols = [PROTOCOL_LABELS.get(name, name) for name in PROTOCOLS if protocols_seen.get(name)]
+        grade = endpoint.get("grade")
+        rows.append(
+            {
+                "ip": endpoint.get("ip") or "?",
+                "grade": (grade.get("security") if isinstance(grade, dict) else grade) or "",
+                "score": grade.get("score") if isinstance(grade, dict) else None,
+                "error": endpoint.get("error") or "",
+                "protocols": ", ".join(protocols) if protocols else "–",
+                "fingerprint": endpoint.get("certificate_fingerprint") or "",
+            }
+        )
+    return rows
+
+
+def redirect_chains(document: dict) -> list[dict]:
+    """Both walks: from http:// (the plain-HTTP redirect) and from https://."""
+    redirects = document.get("redirects") or {}
+    walks = []
+    if redirects:
+        walks.append(
+            {
+                "title": "From http://",
+                "hops": redirects.get("chain") or [],
+                "final": redirects.get("final_url"),
+                "error": redirects.get("error"),
+                "loop": redirects.get("loop"),
+                "too_many": redirects.get("too_many"),
+                "no_listener": redirects.get("http_listener") is False,
+            }
+        )
+    if "https_chain" in redirects or document.get("https_redirects"):
+        walks.append(
+            {
+                "title": "From https://",
+                "hops": _first(document, "redirects.https_chain", "https_redirects.chain") or [],
+                "final": _first(document, "redirects.https_final_url", "https_redirects.final_url"),
+                "error": _first(document, "redirects.https_error", "https_redirects.error"),
+                "loop": False,
+                "too_many": False,
+                "no_listener": False,
+                "downgrade": bool(_first(document, "redirects.https_downgrade", "https_redirects.downgrade")),
+            }
+        )
+    return walks
+
+
+def mixed_content(document: dict) -> dict | None:
+    """The http:// resources the final HTTPS page loads; None when the page was not read (nothing to say)."""
+    content = document.get("content") or {}
+    items = content.get("mixed_content") if content else document.get("mixed_content")
+    if not content.get("page_fetched") and items is None:
+        return None
+    rows = [
+        {"url": item.get("url"), "kind": item.get("kind") or "–", "element": item.get("element") or "–"}
+        for item in (items or [])
+    ]
+    return {"items": rows, "active": sum(1 for row in rows if row["kind"] == "active"), "page": content.get("url")}
+
+
+def score_breakdown(document: dict) -> list[dict] | None:
+    """Protocol / key exchange / cipher strength, each 0-100 with its weight, computed by the grading's own
+    scoring functions from the stored data (so the numbers match the score)."""
+    from scanner.grading import scoring
+
+    protocols = document.get("protocols")
+    certificate = document.get("certificate")
+    if not protocols or not certificate:
+        return None
+    ns = SimpleNamespace
+    deployments = tuple(ns(**cert) for cert in (document.get("certificate_deployments") or [certificate]))
+    tls = ns(
+        protocols=protocols,
+        cipher_suites=tuple(ns(**suite) for suite in document.get("cipher_suites") or []),
+        key_exchange_groups=tuple(
+            ns(**group) for group in _first(document, "key_exchange_groups", "tls.key_exchange_groups") or []
+        ),
+        certificate=deployments[0],
+        certificate_deployments=deployments,
+    )
+    try:
+        parts = [
+            ("Protocol support", scoring.protocol_score(tls), scoring.WEIGHT_PROTOCOL),
+            ("Key exchange", scoring.key_exchange_score(tls), scoring.WEIGHT_KEY_EXCHANGE),
+            ("Cipher strength", scoring.cipher_score(tls), scoring.WEIGHT_CIPHER),
+        ]
+    except (AttributeError, TypeError, KeyError, ValueError):
+        return None  # an older document without the fields the scoring reads
+    return [
+        {"name": name, "score": None if score is None else round(score), "weight": round(weight * 100)}
+        for name, score, weight in parts
+    ]
+
+
+def attention(document: dict, findings: list[dict]) -> list[str]:
+    """Problems a visitor would hit, shown next to the grade so a big letter never hides them."""
+    notes = []
+    redirects = document.get("redirects") or {}
+    if redirects.get("loop"):
+        notes.append("The redirects loop: visitors never reach a page.")
+    if redirects.get("too_many"):
+        notes.append("Too many redirects: browsers give up before reaching a page.")
+    if _first(document, "redirects.https_downgrade", "https_redirects.downgrade"):
+        notes.append("The https:// site redirects to plain http://.")
+    for finding in findings:
+        if str(finding.get("severity")).lower() == "critical" and finding.get("title") not in notes:
+            notes.append(str(finding.get("title")))
+    return notes
