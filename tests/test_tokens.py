@@ -37,6 +37,12 @@ def test_password_login_returns_a_new_working_token_each_time(alice):
         assert with_token(response.json()["token"]).get("/api/v1/sites").status_code == 200
 
 
+def test_password_login_still_takes_a_form_post(alice):
+    response = APIClient().post("/api/v1/token", {"username": "alice", "password": "alice-pass-123"})
+    assert response.status_code == 200
+    assert with_token(response.json()["token"]).get("/api/v1/sites").status_code == 200
+
+
 def test_password_login_with_a_wrong_password_is_a_400_in_the_error_shape(alice):
     response = login_for_token(APIClient(), "alice", "wrong")
     assert response.status_code == 400

@@ -11,6 +11,7 @@ from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -18,7 +19,7 @@ from webui.api import tokens
 from webui.api.models import ApiToken
 from webui.api.serializers import StrictInputSerializer
 from webui.api.throttling import AnonRequestRateThrottle, TokenCreateRateThrottle
-from webui.api.views import ApiView
+from webui.api.views import ApiView, LimitedJSONParser
 
 
 class TokenOutput(serializers.ModelSerializer):
@@ -71,6 +72,8 @@ class TokenLoginApi(ApiView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
     throttle_classes = (TokenCreateRateThrottle, AnonRequestRateThrottle)
+    # DRF's obtain_auth_token took form posts too (curl -d username=...&password=...): scripts keep working.
+    parser_classes = (LimitedJSONParser, FormParser, MultiPartParser)
 
     @extend_schema(request=TokenLoginInput, responses=NewTokenOutput, operation_id="token_create_with_password")
     def post(self, request):
