@@ -13,6 +13,7 @@ import threading
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -450,12 +451,19 @@ def _worker_is_gone(identity: str) -> bool:
     if host != socket.gethostname() or not pid.isdigit():
         return False  # another machine: only the heartbeat can tell
     try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
+        # A killed pool child stays a zombie until its parent reaps it: gone all the same.
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (FileNotFoundError, IndexError):
         return True
-    except PermissionError:
+    except OSError:  # no /proc: ask the kernel whether the pid exists
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
         return False
-    return False
+    return state in {"Z", "X"}
 
 
 @contextmanager

@@ -1,0 +1,54 @@
+"""A 400-site portfolio rescan scans every site exactly once, even with a visibility timeout shorter than
+the time the batches take to go out (the old countdown fan-out delivered late batches two or three times)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+from django.db.models import Count
+
+from scanner.models import Portfolio, Scan, Site
+
+from .conftest import finished, wait_for
+
+pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
+
+SITES = 400
+BATCH = 50
+INTERVAL_S = 1  # 8 batches over 7 s ...
+VISIBILITY_S = 3  # ... past this visibility timeout
+
+
+def test_a_400_site_rescan_scans_each_site_exactly_once(processes, broker, owner, lab):
+    closed = lab.case("closed")  # refuses at once: the test is about delivery, not about TLS
+    portfolio = Portfolio.objects.create(owner=owner, name="four hundred")
+    Site.objects.bulk_create(
+        Site(owner=owner, hostname=closed.hostname, https_port=20000 + index, http_port=closed.http_port)
+        for index in range(SITES)
+    )
+    portfolio.sites.add(*Site.objects.filter(owner=owner))
+    processes.beat()
+    worker = processes.worker(
+        concurrency=4,
+        SCANNER_RESCAN_BATCH_SIZE=str(BATCH),
+        SCANNER_RESCAN_BATCH_INTERVAL=str(INTERVAL_S),
+        SCANNER_VISIBILITY_TIMEOUT=str(VISIBILITY_S),
+    )
+
+    broker.rescan_portfolio(portfolio)  # what beat sends on the portfolio's schedule
+    wait_for(lambda: Scan.objects.filter(portfolio=portfolio).count() == SITES, 180, "every scan to be created")
+    wait_for(lambda: finished(Scan.objects.filter(portfolio=portfolio).values_list("pk", flat=True)), 300,
+             "every scan to end")
+
+    per_site = Scan.objects.filter(portfolio=portfolio).values("site").annotate(n=Count("id"))
+    assert {row["n"] for row in per_site} == {1}
+    assert len(per_site) == SITES
+    assert set(Scan.objects.filter(portfolio=portfolio).values_list("attempts", flat=True)) == {1}
+    deliveries = Counter(re.findall(r"run_scan\[([0-9a-f-]+)\] received", worker.log.read_text()))
+    duplicates = sum(count - 1 for count in deliveries.values())
+    print(f"\n{SITES}-site rescan: {len(deliveries)} messages, {duplicates} delivered more than once, "
+          f"every site scanned once")
+    assert len(deliveries) == SITES
+    assert duplicates == 0
