@@ -34,7 +34,12 @@ def run_scan(self, scan_id: int) -> str | None:
     return scan.status if scan is not None else None
 
 
-@shared_task
+@shared_task(
+    # Its own limits, not a scan's: storing thousands of queued rows can take longer than one scan may,
+    # and a fan-out cut by the scan soft limit silently left the rest of the portfolio unscanned.
+    soft_time_limit=settings.SCANNER_RESCAN_TASK_TIME_LIMIT,
+    time_limit=settings.SCANNER_RESCAN_TASK_TIME_LIMIT + 30,
+)
 def rescan_portfolio(portfolio_id: int) -> int:
     """Scheduled by celery beat (scanner.schedules): queue a scan of every site in the portfolio, in batches."""
     from scanner.models import Portfolio

@@ -199,6 +199,8 @@ SCANNER_HEARTBEAT_TIMEOUT = float(os.environ.get("SCANNER_HEARTBEAT_TIMEOUT", "4
 # one still not started after SCANNER_QUEUED_LIMIT is failed with that reason.
 SCANNER_QUEUED_RESEND_AFTER = float(os.environ.get("SCANNER_QUEUED_RESEND_AFTER", "300"))
 SCANNER_QUEUED_LIMIT = float(os.environ.get("SCANNER_QUEUED_LIMIT", "3600"))
+# A portfolio rescan stores one queued row per site (sent later by release_due_scans); its own time limit.
+SCANNER_RESCAN_TASK_TIME_LIMIT = int(os.environ.get("SCANNER_RESCAN_TASK_TIME_LIMIT", "1800"))
 # How often beat runs the reaper and releases due rescan batches.
 SCANNER_REAPER_INTERVAL = float(os.environ.get("SCANNER_REAPER_INTERVAL", "15"))
 CELERY_BEAT_SCHEDULE = {

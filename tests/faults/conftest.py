@@ -51,10 +51,15 @@ FAULT_ENV = {
     # Scans on a queue of their own, beside the default queue beat's reaper uses, as deployed
     # (deploy/Procfile: --queues=scans,...,celery); a backlog of scans must not delay the reaper.
     "SCANNER_SCAN_QUEUE": "faults-scans",
+    "SCANNER_RESCAN_QUEUE": "faults-rescans",
+    "SCANNER_ALERT_QUEUE": "faults-alerts",
     "SCANNER_RESCAN_MIN_INTERVAL": "0",
     "CELERY_WORKER_MAX_TASKS_PER_CHILD": "100000",  # the leak test counts on one pool child for all its scans
     "LOG_LEVEL": "WARNING",
 }
+
+
+FAULT_QUEUES = ("SCANNER_SCAN_QUEUE", "SCANNER_RESCAN_QUEUE", "SCANNER_ALERT_QUEUE")
 
 
 def free_port() -> int:
@@ -142,7 +147,7 @@ class Processes:
         log = self.logs / f"worker-{len(self.running)}.log"
         process = subprocess.Popen(
             [CELERY, "-A", "webui", "worker", "--pool=prefork", f"--concurrency={concurrency}", "-n", name,
-             "--queues", f"{FAULT_ENV['SCANNER_SCAN_QUEUE']},celery",
+             "--queues", ",".join(FAULT_ENV[name] for name in FAULT_QUEUES) + ",celery",
              "--without-gossip", "--without-mingle", "--loglevel=INFO", f"--logfile={log}"],
             cwd=REPO, env={**self.env, **extra_env}, start_new_session=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
@@ -251,7 +256,9 @@ def broker(private_redis):
     send.run_scan = lambda scan: send(  # type: ignore[attr-defined]
         run_scan, scan.pk, task_id=scan.celery_task_id, queue=FAULT_ENV["SCANNER_SCAN_QUEUE"]
     )
-    send.rescan_portfolio = lambda portfolio: send(rescan_portfolio, portfolio.pk)  # type: ignore[attr-defined]
+    send.rescan_portfolio = lambda portfolio: send(  # type: ignore[attr-defined]
+        rescan_portfolio, portfolio.pk, queue=FAULT_ENV["SCANNER_RESCAN_QUEUE"]
+    )
     return send
 
 
