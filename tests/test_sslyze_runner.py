@@ -38,9 +38,17 @@ def request_for(lab, name: str, *, timeout: int = 2) -> ServerScanRequest:
     )
 
 
-def children() -> list[int]:
+def children() -> set[int]:
     path = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
-    return [int(pid) for pid in path.read_text().split()]
+    return {int(pid) for pid in path.read_text().split()}
+
+
+@pytest.fixture
+def no_new_children():
+    """Other fixtures of the session (a private redis-server, a browser) are children too: compare."""
+    before = children()
+    yield
+    assert children() - before == set()
 
 
 def connections_to(ip: str, port: int) -> int:
@@ -58,7 +66,7 @@ def rss_mib() -> float:
     raise AssertionError("no VmRSS")
 
 
-def test_a_scan_runs_to_its_end_and_returns_sslyzes_result(lab):
+def test_a_scan_runs_to_its_end_and_returns_sslyzes_result(lab, no_new_children):
     result = run_scan(request_for(lab, "legacy"))
 
     assert result.scan_status == ServerScanStatusEnum.COMPLETED
@@ -66,10 +74,9 @@ def test_a_scan_runs_to_its_end_and_returns_sslyzes_result(lab):
     assert tls10.accepted_cipher_suites  # the legacy server's TLS 1.0 suites made it through the process boundary
     deployment = result.scan_result.certificate_info.result.certificate_deployments[0]
     assert deployment.received_certificate_chain[0].subject  # certificates arrive as real x509 objects
-    assert children() == []
 
 
-def test_a_scan_past_its_deadline_is_stopped_and_nothing_keeps_probing_the_server(lab):
+def test_a_scan_past_its_deadline_is_stopped_and_nothing_keeps_probing_the_server(lab, no_new_children):
     tarpit = lab.case("tarpit")
     started = time.monotonic()
 
@@ -77,12 +84,11 @@ def test_a_scan_past_its_deadline_is_stopped_and_nothing_keeps_probing_the_serve
         run_scan(request_for(lab, "tarpit", timeout=5), deadline=2)
 
     assert time.monotonic() - started < 3
-    assert children() == []
     time.sleep(0.2)
     assert connections_to(tarpit.ip, tarpit.https_port) == 0
 
 
-def test_a_soft_time_limit_raised_while_waiting_stops_the_scan_at_once(lab):
+def test_a_soft_time_limit_raised_while_waiting_stops_the_scan_at_once(lab, no_new_children):
     # Celery's prefork pool delivers the soft limit as a signal whose handler raises in the task's thread.
     tarpit = lab.case("tarpit")
 
@@ -100,12 +106,11 @@ def test_a_soft_time_limit_raised_while_waiting_stops_the_scan_at_once(lab):
         signal.signal(signal.SIGALRM, previous)
 
     assert time.monotonic() - started < 2
-    assert children() == []
     time.sleep(0.2)
     assert connections_to(tarpit.ip, tarpit.https_port) == 0
 
 
-def test_repeated_scans_keep_threads_and_memory_flat(lab):
+def test_repeated_scans_keep_threads_and_memory_flat(lab, no_new_children):
     request = request_for(lab, "good")
     threads_before = threading.active_count()
     for _ in range(5):
@@ -116,4 +121,3 @@ def test_repeated_scans_keep_threads_and_memory_flat(lab):
 
     assert threading.active_count() == threads_before
     assert rss_mib() < rss_after_5 * 1.1
-    assert children() == []

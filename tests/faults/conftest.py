@@ -7,6 +7,7 @@ redis-server (AOF on) on a free port in a temporary directory, and restarts only
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -150,6 +151,7 @@ class Processes:
              "--queues", ",".join(FAULT_ENV[name] for name in FAULT_QUEUES) + ",celery",
              "--without-gossip", "--without-mingle", "--loglevel=INFO", f"--logfile={log}"],
             cwd=REPO, env={**self.env, **extra_env}, start_new_session=True,
+            preexec_fn=_die_with_pytest,  # noqa: PLW1509 - one libc call, no locks taken
             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
         )
         process.log = log  # type: ignore[attr-defined]
@@ -162,6 +164,7 @@ class Processes:
             [CELERY, "-A", "webui", "beat", "--loglevel=WARNING", "-S", "celery.beat:PersistentScheduler",
              "-s", str(self.logs / "beat-schedule")],
             cwd=REPO, env=self.env, start_new_session=True,
+            preexec_fn=_die_with_pytest,  # noqa: PLW1509 - one libc call, no locks taken
             stdout=open(self.logs / "beat.log", "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115
         )
         self.running.append(process)
@@ -172,6 +175,15 @@ class Processes:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(10)
+
+
+_LIBC = ctypes.CDLL(None)  # loaded here, not after fork: dlopen in a forked child of a threaded process can hang
+
+
+def _die_with_pytest() -> None:
+    # Runs in the child before exec: if the test process is killed (a CI timeout), the worker and beat
+    # it started go too instead of lingering connected to the test database.
+    _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def _read(path: Path) -> str:
