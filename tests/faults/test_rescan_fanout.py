@@ -55,5 +55,5 @@ def test_a_400_site_rescan_scans_each_site_exactly_once(processes, broker, owner
           f"every site scanned once")
     assert len(deliveries) == SITES
     # Not asserted: a second *delivery* still happens when a worker is so starved of CPU that it holds a
-    # message past this scaled-down timeout (65 of 400 at 5 s with a load average of 14 on 2 cores); it is
+    # message past this scaled-down timeout (25 of 400 at 10 s with a load average of 12-18 on 2 cores); it is
     # harmless because execute_scan never runs a scan twice, which `attempts == 1` above checks.
