@@ -233,9 +233,9 @@ SCANNER_NETWORK_RETRIES = int(os.environ.get("SCANNER_NETWORK_RETRIES", "2"))
 SCANNER_HTTP_TIMEOUT = float(os.environ.get("SCANNER_HTTP_TIMEOUT", "10"))
 
 # --- Cipher-suite enumeration (issue 15, `handshake` helper) ---
-# "sslyze": sslyze's full enumeration (one handshake per known suite); "adaptive": offer all, remove the
-# suite the server picks, repeat (about one handshake per accepted suite), proven equal on the lab.
-SCANNER_CIPHER_ENUMERATION = os.environ.get("SCANNER_CIPHER_ENUMERATION", "sslyze")
+# "adaptive" (default): offer all, remove the suite the server picks, repeat (about one handshake per
+# accepted suite), proven equal to sslyze's on every lab case; "sslyze": one handshake per known suite.
+SCANNER_CIPHER_ENUMERATION = os.environ.get("SCANNER_CIPHER_ENUMERATION", "adaptive")
 if SCANNER_CIPHER_ENUMERATION not in ("sslyze", "adaptive"):
     raise ImproperlyConfigured("SCANNER_CIPHER_ENUMERATION must be 'sslyze' or 'adaptive'")
 SCANNER_PER_TARGET_CONNECTIONS = int(os.environ.get("SCANNER_PER_TARGET_CONNECTIONS", "4"))

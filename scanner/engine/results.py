@@ -30,9 +30,10 @@ class ScanSettings:
     # with a clear finding and the scan still finishes with everything else it measured.
     tls_deadline: float = 150.0  # the whole sslyze run (all TLS commands) for one endpoint
     http_deadline: float = 30.0  # the whole HTTP side: both redirect walks, HSTS and the page read
-    # Cipher-suite enumeration (issue 15): "sslyze" tries every suite it knows, one handshake each; "adaptive"
-    # offers them all and removes the one the server picks (about one handshake per accepted suite).
-    cipher_enumeration: str = "sslyze"
+    # Cipher-suite enumeration (issue 15): "adaptive" (default) offers every suite and removes the one the server
+    # picks (about one handshake per accepted suite; ROBOT and the client simulation reuse what it learned);
+    # "sslyze" tries every suite it knows, one handshake each.
+    cipher_enumeration: str = "adaptive"
     per_target_connections: int = 4  # concurrent connections to one scanned address (sslyze and adaptive)
     connection_budget: int = 400  # adaptive only: most handshakes its enumeration may open for one endpoint
 
