@@ -33,7 +33,7 @@ from scanner.netpolicy import NetworkPolicy, parse_networks, parse_pins
 from scanner.targets import parse_target
 
 CASES = ("good", "legacy")
-SSLYZE = ScanSettings(connect_timeout=5, network_timeout=5, network_retries=2, http_timeout=10)
+SSLYZE = ScanSettings(connect_timeout=5, network_timeout=5, network_retries=2, http_timeout=10, cipher_enumeration="sslyze")
 ADAPTIVE = replace(SSLYZE, cipher_enumeration="adaptive")
 CLI_COMMANDS = ("--certinfo", "--sslv2", "--sslv3", "--tlsv1", "--tlsv1_1", "--tlsv1_2", "--tlsv1_3", "--heartbleed",
                 "--robot", "--openssl_ccs", "--reneg", "--compression", "--fallback", "--elliptic_curves", "--ems")

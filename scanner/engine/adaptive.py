@@ -11,6 +11,10 @@ Mozilla profile check) reads them unchanged.
 When the server behaves inconsistently (a handshake times out, it picks a suite that was not offered, or it
 refuses on its own a suite it just accepted) that protocol is enumerated again suite by suite with sslyze's
 own `connect_with_cipher_suite`, which is what sslyze's full enumeration does.
+
+ROBOT runs here too, with sslyze's own test functions, because only the enumeration knows whether it can
+apply (an RSA key-exchange suite accepted); and the pick order is handed to the handshake simulation
+(`Learned`), which reads most clients' results from it instead of connecting again.
 """
 
 from __future__ import annotations
