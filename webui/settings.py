@@ -286,6 +286,13 @@ CELERY_TASK_ROUTES = {
     "scanner.tasks.deliver_alert": {"queue": SCANNER_ALERT_QUEUE},
 }
 
+# --- Observability (issue 13) ----------------------------------------------
+# /metrics answers only with `Authorization: Bearer <this token>`; unset = metrics off (404).
+SCANNER_METRICS_TOKEN = os.environ.get("SCANNER_METRICS_TOKEN", "")
+# Worker nodes stamp a heartbeat into Redis this often; /healthz wants one younger than the max age.
+SCANNER_WORKER_HEARTBEAT_INTERVAL = float(os.environ.get("SCANNER_WORKER_HEARTBEAT_INTERVAL", "10"))
+SCANNER_WORKER_HEARTBEAT_MAX_AGE = float(os.environ.get("SCANNER_WORKER_HEARTBEAT_MAX_AGE", "60"))
+
 # --- Production web tier (issue 13) ---------------------------------------
 # whitenoise serves what `manage.py collectstatic` (run by bin/run) put in STATIC_ROOT: hashed names, gzip and
 # (with the brotli package) brotli copies, far-future caching. With DEBUG on, {% static %} falls back to plain names, so runserver works

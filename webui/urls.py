@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from webui.api.views import healthz
 from webui.badge import grade_badge
+from webui.observability import healthz, metrics
 from webui.source import source_download
 
 urlpatterns = [
@@ -26,6 +26,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("source.tar.gz", source_download, name="source"),
+    path("metrics", metrics, name="metrics"),
     path("badge/<int:site_id>.svg", grade_badge, name="grade-badge"),
     path("", include("webui.dashboard.urls")),
 ]

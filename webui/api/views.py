@@ -8,8 +8,7 @@ from __future__ import annotations
 import json
 from typing import ClassVar
 
-from django.db import connection
-from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ParseError, Throttled, ValidationError
@@ -323,21 +322,3 @@ class PortfolioExportApi(ApiView):
         response = StreamingHttpResponse(stream(portfolio), content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="portfolio-{portfolio.pk}.{fmt}"'
         return response
-
-
-# --- Health ------------------------------------------------------------------
-
-
-def healthz(request):
-    """Liveness plus a database round trip; no authentication, no Redis (a worker outage is not a web outage)."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        database = "ok"
-    except Exception as exc:  # noqa: BLE001 - report, don't raise: the probe wants a JSON answer either way
-        database = f"error: {type(exc).__name__}"
-    healthy = database == "ok"
-    return JsonResponse(
-        {"status": "ok" if healthy else "error", "database": database},
-        status=200 if healthy else 503,
-    )
