@@ -79,3 +79,10 @@ def deliver_alert(self, alert_id: int) -> str | None:
         base = settings.SCANNER_NOTIFY_RETRY_BASE
         raise self.retry(countdown=min(base * 2**self.request.retries, 300))
     return outcome.status
+
+
+@shared_task(ignore_result=True)
+def prune_old_reports() -> int:
+    """Beat, daily: old scans keep their summary and findings but drop the report document (retention)."""
+    return services.prune_old_reports(batch_size=settings.SCANNER_RETENTION_BATCH_SIZE)
+

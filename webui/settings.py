@@ -293,6 +293,16 @@ SCANNER_METRICS_TOKEN = os.environ.get("SCANNER_METRICS_TOKEN", "")
 SCANNER_WORKER_HEARTBEAT_INTERVAL = float(os.environ.get("SCANNER_WORKER_HEARTBEAT_INTERVAL", "10"))
 SCANNER_WORKER_HEARTBEAT_MAX_AGE = float(os.environ.get("SCANNER_WORKER_HEARTBEAT_MAX_AGE", "60"))
 
+# --- Retention (issue 13) ---------------------------------------------------
+# After this many days a finished scan keeps its summary row and findings but drops its report document
+# (about 90 % of a scan's bytes; docs/benchmarks.md has the numbers). A beat task does it daily, in batches.
+SCANNER_REPORT_RETENTION_DAYS = int(os.environ.get("SCANNER_REPORT_RETENTION_DAYS", "90"))
+SCANNER_RETENTION_BATCH_SIZE = int(os.environ.get("SCANNER_RETENTION_BATCH_SIZE", "500"))
+CELERY_BEAT_SCHEDULE["scanner-prune-old-reports"] = {
+    "task": "scanner.tasks.prune_old_reports",
+    "schedule": float(os.environ.get("SCANNER_RETENTION_INTERVAL", str(24 * 3600))),
+}
+
 # --- Production web tier (issue 13) ---------------------------------------
 # whitenoise serves what `manage.py collectstatic` (run by bin/run) put in STATIC_ROOT: hashed names, gzip and
 # (with the brotli package) brotli copies, far-future caching. With DEBUG on, {% static %} falls back to plain names, so runserver works
