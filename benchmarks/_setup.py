@@ -20,7 +20,7 @@ def database_env() -> dict[str, str]:
 
 
 def prepare_database(env: dict[str, str]) -> None:
-    """Create the database when missing and migrate it (a fresh one each time the URL is new)."""
+    """Create the database when missing, migrate it and collect static files, as bin/run would."""
     import psycopg
 
     url = env["DATABASE_URL"]
@@ -28,8 +28,8 @@ def prepare_database(env: dict[str, str]) -> None:
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
+    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):  # as bin/run does
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
 
 
 def django_setup(env: dict[str, str]) -> None:

@@ -9,6 +9,7 @@ Times are medians of --rounds requests, whole request (view, queries, template),
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 import tracemalloc
@@ -30,18 +31,20 @@ VIEWS = [
 ]
 
 
-def timed(call, rounds: int) -> tuple[float, int]:
+def timed(call, rounds: int) -> tuple[float, int, float]:
+    """Median whole-request ms, query count, median ms spent in the database (as Django measured it)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     call()  # warm-up
-    times = []
+    times, sql = [], []
     for _ in range(rounds):
         with CaptureQueriesContext(connection) as queries:
             start = time.perf_counter()
             call()
             times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times), len(queries)
+        sql.append(sum(float(query["time"]) for query in queries.captured_queries) * 1000)
+    return statistics.median(times), len(queries), statistics.median(sql)
 
 
 def main() -> None:
@@ -69,15 +72,16 @@ def main() -> None:
     client = Client(HTTP_HOST="localhost")
     client.force_login(user)
 
-    print(f"{'overview at ' + str(args.sites) + ' sites':28} {'ms':>7} {'queries':>8}")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"{'overview at ' + str(args.sites) + ' sites':28} {'request ms':>10} {'queries':>8} {'SQL ms':>7}")
     for label, params in VIEWS:
-        ms, queries = timed(lambda params=params: client.get("/", params), args.rounds)
-        print(f"{label:28} {ms:7.1f} {queries:8d}")
-    ms, queries = timed(lambda: client.get("/api/v1/portfolios"), args.rounds)
+        ms, queries, sql = timed(lambda params=params: client.get("/", params), args.rounds)
+        print(f"{label:28} {ms:10.1f} {queries:8d} {sql:7.1f}")
+    ms, queries, sql = timed(lambda: client.get("/api/v1/portfolios"), args.rounds)
     size = len(client.get("/api/v1/portfolios").content)
-    print(f"{'GET /api/v1/portfolios':28} {ms:7.1f} {queries:8d}   {size} bytes")
-    ms, queries = timed(lambda: client.get(f"/api/v1/sites?portfolio={portfolio.pk}"), args.rounds)
-    print(f"{'GET /api/v1/sites?portfolio=':28} {ms:7.1f} {queries:8d}")
+    print(f"{'GET /api/v1/portfolios':28} {ms:10.1f} {queries:8d} {sql:7.1f}   {size} bytes")
+    ms, queries, sql = timed(lambda: client.get(f"/api/v1/sites?portfolio={portfolio.pk}"), args.rounds)
+    print(f"{'GET /api/v1/sites?portfolio=':28} {ms:10.1f} {queries:8d} {sql:7.1f}")
 
     for label, stream in (("CSV", csv_lines), ("JSON", json_chunks)):
         tracemalloc.start()

@@ -105,8 +105,6 @@ def main() -> None:
     from django.db import connections
 
     connections.close_all()
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
     paths = {"scan detail": f"/api/v1/scans/{scan_id}", "site list": "/api/v1/sites"}
     servers = {
         "gunicorn (bin/run)": lambda port: [str(ROOT / ".venv/bin/gunicorn"), "webui.wsgi:application",
