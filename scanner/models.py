@@ -42,11 +42,12 @@ class Site(models.Model):
         constraints = (
             models.UniqueConstraint(fields=["owner", "hostname", "https_port"], name="site_unique_per_owner"),
         )
-        # One per overview sort/filter, each led by owner: every overview query is one user's sites.
+        # One per overview sort/filter, each led by owner: every overview query is one user's sites. No NULLS LAST
+        # in the definitions: SQLite (bin/run's embedded database) cannot create such an index.
         indexes = (
-            models.Index(F("owner"), F("grade_rank").desc(nulls_last=True), F("hostname"), name="site_owner_grade"),
-            models.Index(F("owner"), F("cert_not_after").asc(nulls_last=True), F("hostname"), name="site_owner_expiry"),
-            models.Index(F("owner"), F("last_scan_at").desc(nulls_last=True), F("hostname"), name="site_owner_scanned"),
+            models.Index(F("owner"), F("grade_rank").desc(), F("hostname"), name="site_owner_grade"),
+            models.Index(F("owner"), F("cert_not_after").asc(), F("hostname"), name="site_owner_expiry"),
+            models.Index(F("owner"), F("last_scan_at").desc(), F("hostname"), name="site_owner_scanned"),
         )
 
     def __str__(self) -> str:

@@ -51,6 +51,13 @@ def test_a_secret_key_is_generated_once_into_var_when_none_is_given(tmp_path):
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600  # readable by the service's user only
 
 
+def test_a_fresh_clone_migrates_its_embedded_sqlite_database(tmp_path):
+    """bin/run's first step on embedded defaults: every migration must apply on SQLite too."""
+    env = {"SCANNER_VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    result = run_python("", env, "manage.py", "migrate", "--noinput")
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
 def test_check_deploy_is_clean_behind_a_tls_proxy(tmp_path):
     result = run_python(
         "",

@@ -70,15 +70,15 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='site',
-            index=models.Index(models.F('owner'), models.OrderBy(models.F('grade_rank'), descending=True, nulls_last=True), models.F('hostname'), name='site_owner_grade'),
+            index=models.Index(models.F('owner'), models.OrderBy(models.F('grade_rank'), descending=True), models.F('hostname'), name='site_owner_grade'),
         ),
         migrations.AddIndex(
             model_name='site',
-            index=models.Index(models.F('owner'), models.OrderBy(models.F('cert_not_after'), nulls_last=True), models.F('hostname'), name='site_owner_expiry'),
+            index=models.Index(models.F('owner'), models.OrderBy(models.F('cert_not_after')), models.F('hostname'), name='site_owner_expiry'),
         ),
         migrations.AddIndex(
             model_name='site',
-            index=models.Index(models.F('owner'), models.OrderBy(models.F('last_scan_at'), descending=True, nulls_last=True), models.F('hostname'), name='site_owner_scanned'),
+            index=models.Index(models.F('owner'), models.OrderBy(models.F('last_scan_at'), descending=True), models.F('hostname'), name='site_owner_scanned'),
         ),
         migrations.RunPython(fill_current_state, migrations.RunPython.noop),
     ]
