@@ -19,7 +19,7 @@ def site_list(
     q: str | None = None,
 ) -> QuerySet[Site]:
     """The user's sites, filtered on their latest finished scan (the current state of each site)."""
-    sites = Site.objects.filter(owner=user).select_related("latest_scan").prefetch_related("tags")
+    sites = Site.objects.filter(owner=user).select_related("latest_scan")
     # Site.grade is latest_scan's grade, kept on the site by scanner.services: no join to filter on it.
     if grade:
         sites = sites.filter(grade=grade)
@@ -115,3 +115,17 @@ def site_for_share_token(*, token: str) -> Site | None:
     if not token or len(token) < 20:
         return None
     return Site.objects.select_related("latest_scan").filter(share_token=token).first()
+
+
+def portfolio_names(*, user) -> list[tuple[int, str]]:
+    """(id, name) of the user's portfolios, for choosing one: one query, no sites loaded."""
+    return list(Portfolio.objects.filter(owner=user).order_by("name").values_list("pk", "name"))
+
+
+def tags_by_site(*, user, site_ids: list[int]) -> dict[int, list[str]]:
+    """The tags of a page of sites in one query (always one: a page with no rows costs the same)."""
+    tags: dict[int, list[str]] = {}
+    rows = SiteTag.objects.filter(site__owner=user, site_id__in=site_ids or [0]).order_by("name")
+    for site_id, name in rows.values_list("site_id", "name"):
+        tags.setdefault(site_id, []).append(name)
+    return tags

@@ -269,7 +269,7 @@ def test_keyboard_reaches_the_filters_and_the_skip_link(live_server, django_user
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
     page.keyboard.press("Enter")
-    for _ in range(40):
+    for _ in range(80):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.id") == "id_q":
             break

@@ -172,7 +172,7 @@ class SiteListApi(ApiView):
     def get(self, request):
         filters = s.SiteFilter(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        sites = selectors.site_list(user=request.user, **filters.validated_data)
+        sites = selectors.site_list(user=request.user, **filters.validated_data).prefetch_related("tags")
         # A page of sites shows each latest scan's summary: its report document (KBs each) is never read here.
         return self.paginated(sites.defer("latest_scan__result", "latest_scan__changes"), s.SiteOutput)
 

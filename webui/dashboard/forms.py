@@ -88,9 +88,7 @@ class OverviewFilterForm(forms.Form):
         from scanner import selectors
 
         if with_portfolio:
-            self.fields["portfolio"].choices = [("", "All portfolios")] + [
-                (portfolio.pk, portfolio.name) for portfolio in selectors.portfolio_list(user=user)
-            ]
+            self.fields["portfolio"].choices = [("", "All portfolios")] + selectors.portfolio_names(user=user)
         else:
             del self.fields["portfolio"]
         self.fields["tag"].choices = [("", "Any tag")] + [(tag, tag) for tag in selectors.tag_names(user=user)]

@@ -57,7 +57,8 @@ def _detail_page(
     schedule = schedules.describe_schedule(portfolio)
     filters, sites = filtered_sites(request, portfolio=portfolio)
     page = Paginator(sites, PORTFOLIO_ROWS_PER_PAGE).get_page(request.GET.get("page"))
-    site_rows = [report_view.overview_row(site) for site in page.object_list]
+    tags = selectors.tags_by_site(user=request.user, site_ids=[site.pk for site in page.object_list])
+    site_rows = [report_view.overview_row(site, tags.get(site.pk)) for site in page.object_list]
     cells = matrix.matrix_cells(list(page.object_list))
     distribution = queries.grade_distribution(user=request.user, portfolio=portfolio)
     active = (

@@ -87,7 +87,7 @@ def overview_sites(
         sites = sites.distinct()
     # A page of rows needs a few columns of each scan, not the stored report documents.
     sites = sites.defer("latest_scan__result", "latest_scan__changes", "last_scan__result", "last_scan__changes")
-    return sites.prefetch_related("tags").order_by(*SORTS.get(sort, SORTS["site"]))
+    return sites.order_by(*SORTS.get(sort, SORTS["site"]))
 
 
 def triage_counts(*, user, portfolio=None) -> dict:

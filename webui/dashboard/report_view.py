@@ -75,7 +75,7 @@ class OverviewRow:
         return -self.days_to_expiry if self.days_to_expiry is not None and self.days_to_expiry < 0 else None
 
 
-def overview_row(site: Site) -> OverviewRow:
+def overview_row(site: Site, tags: list[str] | None = None) -> OverviewRow:
     scan = site.latest_scan
     grade = scan.security_grade if scan else ""
     return OverviewRow(
@@ -87,7 +87,7 @@ def overview_row(site: Site) -> OverviewRow:
         last_status=site.last_scan.status if site.last_scan else None,
         last_requested_at=site.last_scan_at,
         last_error=(site.last_scan.error if site.last_scan else "") or "",
-        tags=[tag.name for tag in site.tags.all()],
+        tags=tags or [],
     )
 
 

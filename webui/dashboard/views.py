@@ -56,7 +56,8 @@ def query_without_page(request) -> str:
 def overview(request):
     filters, sites = filtered_sites(request)
     page = Paginator(sites, SITES_PER_PAGE).get_page(request.GET.get("page"))
-    rows = [report_view.overview_row(site) for site in page.object_list]
+    tags = selectors.tags_by_site(user=request.user, site_ids=[site.pk for site in page.object_list])
+    rows = [report_view.overview_row(site, tags.get(site.pk)) for site in page.object_list]
     active = selectors.scan_list(user=request.user).filter(status__in=Scan.ACTIVE_STATUSES).count()
     on_page = sum(1 for row in rows if row.last_status in Scan.ACTIVE_STATUSES)
     return render(
@@ -208,7 +209,7 @@ def scan_status(request):
     rows = {}
     if wanted:
         sites = queries.annotated_sites(user=request.user).filter(pk__in=wanted).defer("latest_scan__result")
-        for site in sites.prefetch_related("tags"):
+        for site in sites:
             row = report_view.overview_row(site)
             rows[str(site.pk)] = {
                 "status": row.last_status or "",
