@@ -88,6 +88,9 @@ def test_two_worker_nodes_share_a_portfolio_and_survive_losing_one(lab_portfolio
     queue = f"scanner-twonode-{uuid.uuid4().hex[:12]}"
     lab_settings.SCANNER_SCAN_QUEUE = lab_settings.SCANNER_RESCAN_QUEUE = queue
     lab_settings.SCANNER_HEARTBEAT_TIMEOUT = 6  # the reaper (this test) notices a dead node within seconds
+    # A message node A had taken but not yet started dies with it, unacked, until Redis' visibility timeout
+    # (330 s); the reaper resends a scan still queued this long after it was sent (a duplicate is a no-op).
+    lab_settings.SCANNER_QUEUED_RESEND_AFTER = 20
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
