@@ -101,7 +101,8 @@ def test_a_port_is_ascii_digits_from_1_to_65535_or_an_invalid_target(text):
 @given(st.lists(st.text(max_size=40), max_size=5))
 def test_an_import_line_becomes_a_target_or_a_line_error(cells):
     try:
-        target = _target_from_cells(cells)
+        target, tags = _target_from_cells(cells)
     except (ImportLineError, ScanRequestError):
         return
     assert well_formed(target)
+    assert all(tag and ";" not in tag for tag in tags)
