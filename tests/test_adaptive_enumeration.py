@@ -25,10 +25,10 @@ from scanner.engine.adaptive import (
     Learned,
     enumerate_all,
     enumerate_version,
-    run_adaptive_scan,
 )
 from scanner.engine.clients import CLIENTS
 from scanner.engine.tls import PROTOCOL_COMMANDS, _tls_result
+from scanner.engine.tls_scan import run_adaptive_scan
 from scanner.grading import grade
 from scanner.targets import parse_target
 from tests.conftest import LAB_SCAN_SETTINGS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime
 
@@ -35,30 +36,81 @@ def scan(target: Target, *, policy: NetworkPolicy, settings: ScanSettings | None
         return finish(ip=None, error=str(exc))
 
     fetch_aia = _aia_fetcher(policy, settings)
-    endpoints = tuple(_scan_endpoint(target, ip, settings, ca_file, fetch_aia) for ip in addresses)
+    first = addresses[0]
+    # The HTTP side runs once, at the first address, alongside that address's TLS scan (it needs nothing
+    # from it); it starts once the server has answered TLS, so a dead host costs no HTTPS timeout.
+    alongside = _Alongside(lambda: probe_http(target.host, target.https_port, target.http_port,
+                                              _resolver(target, first, policy), settings))
+    endpoints_scanned = []
+    for index, ip in enumerate(addresses):
+        if index:
+            alongside.wait()  # no thread of ours may run across the next address's fork
+        endpoints_scanned.append(_scan_endpoint(target, ip, settings, ca_file, fetch_aia,
+                                                while_running=alongside.start if index == 0 else None))
+    endpoints = tuple(endpoints_scanned)
     measured = [endpoint for endpoint in endpoints if endpoint.error is None]
     primary = measured[0] if measured else endpoints[0]
-
-    def resolver(host: str) -> str:
-        # The HTTP side runs once, at the first address that answered TLS properly.
-        return primary.ip if host == target.host else policy.resolve(host)
-
     # The first measured address's probes; another address that failed is in `endpoints` with its reason.
     probes: dict[str, ProbeOutcome] = dict(primary.tls.probes) if primary.tls else {}
-
-    if not measured:
-        error = primary.error
+    tls_answered = primary.tls is not None
+    if alongside.started and primary.ip == first and tls_answered:
+        http = alongside.result()
+    else:
+        alongside.wait()
         # Still worth knowing what plain http does; HSTS needs working TLS, so skip it when TLS is unreachable.
-        http = probe_http(target.host, target.https_port, target.http_port, resolver, settings,
-                          with_hsts=primary.tls is not None)
-        return finish(ip=primary.ip, error=error, tls=primary.tls, http=http, endpoints=endpoints, probes=probes)
-    http = probe_http(target.host, target.https_port, target.http_port, resolver, settings)
+        http = probe_http(target.host, target.https_port, target.http_port, _resolver(target, primary.ip, policy),
+                          settings, with_hsts=tls_answered)
+    if not measured:
+        return finish(ip=primary.ip, error=primary.error, tls=primary.tls, http=http, endpoints=endpoints, probes=probes)
     return finish(ip=primary.ip, tls=primary.tls, http=http, endpoints=endpoints, probes=probes)
 
 
-def _scan_endpoint(target: Target, ip: str, settings: ScanSettings, ca_file: str | None, fetch_aia) -> EndpointResult:
+def _resolver(target: Target, ip: str, policy: NetworkPolicy):
+    def resolve(host: str) -> str:
+        return ip if host == target.host else policy.resolve(host)
+
+    return resolve
+
+
+class _Alongside:
+    """One call run in a thread beside the TLS scan; `start` may be called at most once."""
+
+    def __init__(self, call) -> None:
+        self._call = call
+        self._thread: threading.Thread | None = None
+        self._outcome: tuple[bool, object] | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._thread is not None
+
+    def start(self) -> None:
+        def run() -> None:
+            try:
+                self._outcome = (True, self._call())
+            except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread by result()
+                self._outcome = (False, exc)
+
+        self._thread = threading.Thread(target=run, name="http-probe", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def result(self):
+        self.wait()
+        ok, value = self._outcome
+        if not ok:
+            raise value
+        return value
+
+
+def _scan_endpoint(target: Target, ip: str, settings: ScanSettings, ca_file: str | None, fetch_aia,
+                   while_running=None) -> EndpointResult:
     try:
-        tls: TlsResult = probe_tls(target.host, ip, target.https_port, settings, ca_file, fetch_aia=fetch_aia)
+        tls: TlsResult = probe_tls(target.host, ip, target.https_port, settings, ca_file, fetch_aia=fetch_aia,
+                                   while_running=while_running)
     except TlsUnreachable as exc:
         return EndpointResult(ip=ip, error=str(exc))
     if tls.incomplete_reason:

@@ -19,16 +19,17 @@ apply (an RSA key-exchange suite accepted); and the pick order is handed to the 
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
 from functools import cache
 from traceback import TracebackException
 
-from nassl._nassl import OpenSSLError
+from nassl._nassl import OpenSSLError, WantReadError, WantX509LookupError
 from nassl.ephemeral_key_info import _OPENSSL_NID_TO_SECG_ANSI_X9_62, EcDhEphemeralKeyInfo, OpenSslEcNidEnum
 from nassl.legacy_ssl_client import LegacySslClient
 from nassl.ssl_client import ClientCertificateRequested, OpenSslVerifyEnum, OpenSslVersionEnum
@@ -36,9 +37,6 @@ from sslyze import (
     ScanCommand,
     ScanCommandAttemptStatusEnum,
     ScanCommandErrorReasonEnum,
-    ServerScanRequest,
-    ServerScanResult,
-    ServerScanStatusEnum,
 )
 from sslyze.connection_helpers.tls_connection import NoCiphersAvailableBugInSSlyze
 from sslyze.errors import (
@@ -67,9 +65,13 @@ from sslyze.plugins.robot._robot_tester import (
 )
 from sslyze.plugins.robot.implementation import RobotScanResult
 from sslyze.scanner.models import CipherSuitesScanAttempt, RobotScanAttempt, SupportedEllipticCurvesScanAttempt
-from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum, enable_ecdh_cipher_suites
+from sslyze.server_connectivity import (
+    ServerConnectivityInfo,
+    TlsVersionEnum,
+    enable_ecdh_cipher_suites,
+)
 
-from .sslyze_runner import run_scan
+from .pool import NORMAL, URGENT, PriorityPool
 
 logger = logging.getLogger(__name__)
 
@@ -125,18 +127,19 @@ def _legacy_tls12_names() -> frozenset[str]:
     return frozenset(client.get_cipher_list())
 
 
-def _groups(version: TlsVersionEnum) -> list[tuple[bool, list[CipherSuite]]]:
+@cache
+def _groups(version: TlsVersionEnum) -> tuple[tuple[bool, tuple[CipherSuite, ...]], ...]:
     """The candidate suites, split by the nassl build sslyze uses for them: (use_legacy_openssl, suites)."""
-    candidates = sorted(CipherSuitesRepository.get_all_cipher_suites(version), key=lambda suite: suite.name)
+    candidates = tuple(sorted(CipherSuitesRepository.get_all_cipher_suites(version), key=lambda suite: suite.name))
     if version == TlsVersionEnum.TLS_1_3:
-        return [(False, candidates)]
+        return ((False, candidates),)
     if version != TlsVersionEnum.TLS_1_2:
-        return [(True, candidates)]
+        return ((True, candidates),)
     legacy = _legacy_tls12_names()
-    return [
-        (False, [suite for suite in candidates if suite.openssl_name not in legacy]),
-        (True, [suite for suite in candidates if suite.openssl_name in legacy]),
-    ]
+    return (
+        (False, tuple(suite for suite in candidates if suite.openssl_name not in legacy)),
+        (True, tuple(suite for suite in candidates if suite.openssl_name in legacy)),
+    )
 
 
 def _offer(
@@ -146,6 +149,7 @@ def _offer(
     budget.take()
     connection = info.get_preconfigured_tls_connection(override_tls_version=version, should_use_legacy_openssl=use_legacy)
     _set_cipher_suite_string(version, ":".join(suite.openssl_name for suite in offered), connection.ssl_client)
+    _stop_after_server_flight(connection, version)
     ephemeral_key = None
     try:
         connection.connect()
@@ -175,6 +179,52 @@ def _offer(
     raise Inconsistent(f"the server chose {chosen_name or 'an unknown suite'}, which was not offered")
 
 
+# Versions whose handshake has a second round trip after the server's first flight (ServerHello, Certificate,
+# ServerKeyExchange, ServerHelloDone), which says nothing about the suite or the key exchange. TLS 1.3 is one
+# round trip already; SSL 2.0 negotiates differently and is left to the full handshake.
+_STOP_AFTER_SERVER_FLIGHT = frozenset({TlsVersionEnum.SSL_3_0, TlsVersionEnum.TLS_1_0, TlsVersionEnum.TLS_1_1,
+                                       TlsVersionEnum.TLS_1_2})
+
+
+def _stop_after_server_flight(connection, version: TlsVersionEnum) -> None:
+    if version in _STOP_AFTER_SERVER_FLIGHT:
+        connection.ssl_client.do_handshake = functools.partial(_handshake_until_server_flight, connection.ssl_client)
+
+
+def _handshake_until_server_flight(client) -> None:
+    """nassl's `do_handshake`, ending once the client has processed the server's whole first flight.
+
+    By then OpenSSL has checked the chosen suite against the offer, the server's key exchange parameters (a
+    DH group it refuses raises here, as in a full handshake) and a client certificate request. The client's
+    key exchange and Finished are never sent, which saves a round trip per handshake and the server's work
+    for them. Mirrors nassl's loop, including its mapping of errors, because sslyze's `connect()` sorts those.
+    """
+    flights_written = 0
+    while True:
+        try:
+            client._ssl.do_handshake()
+            client._is_handshake_completed = True
+            return
+        except WantReadError:
+            pending = client._network_bio.pending()
+            if pending:
+                flights_written += 1
+                if flights_written == 2:
+                    client._network_bio.read(pending)  # the client's key exchange: dropped, never sent
+                    return
+                client._flush_ssl_engine()
+            data = client._sock.recv(client._DEFAULT_BUFFER_SIZE)
+            if not data:
+                raise OSError("Nassl SSL handshake failed: peer did not send data back.") from None
+            client._network_bio.write(data)
+        except WantX509LookupError:
+            raise ClientCertificateRequested(client.get_client_CA_list()) from None
+        except OpenSSLError as exc:
+            if "alert bad certificate" in exc.args[0] or "sslv3 alert certificate unknown" in exc.args[0]:
+                raise ClientCertificateRequested(client.get_client_CA_list()) from None
+            raise
+
+
 def _enumerate_group(
     info: ServerConnectivityInfo, version: TlsVersionEnum, use_legacy: bool, candidates: list[CipherSuite],
     budget: Budget, on_pick: Callable[[TlsVersionEnum, CipherSuite], None] | None = None,
@@ -187,14 +237,14 @@ def _enumerate_group(
         if chosen is None:
             break
         accepted.append(chosen)
-        remaining.remove(chosen.cipher_suite)
+        remaining = [suite for suite in remaining if suite is not chosen.cipher_suite]
         if on_pick is not None:
             on_pick(version, chosen.cipher_suite)
     return accepted
 
 
 def _per_suite(
-    info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget, workers: int
+    info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget, pool: Executor
 ) -> CipherSuitesScanResult:
     """sslyze's own enumeration: one handshake per candidate suite."""
     candidates = sorted(CipherSuitesRepository.get_all_cipher_suites(version), key=lambda suite: suite.name)
@@ -206,8 +256,7 @@ def _per_suite(
         except NoCiphersAvailableBugInSSlyze:
             return None  # not usable in this version; sslyze's enumeration skips it the same way
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        outcomes = list(pool.map(test, candidates))
+    outcomes = list(pool.map(test, candidates))
     return CipherSuitesScanResult(
         tls_version_used=version,
         accepted_cipher_suites=[o for o in outcomes if isinstance(o, CipherSuiteAcceptedByServer)],
@@ -226,12 +275,12 @@ def enumerate_version(
 
 
 def _result(version: TlsVersionEnum, accepted: list[CipherSuiteAcceptedByServer]) -> CipherSuitesScanResult:
-    chosen = {item.cipher_suite for item in accepted}
+    chosen = {item.cipher_suite.name for item in accepted}
     # Sorted as sslyze sorts them, so both enumerations produce identical reports.
     accepted = sorted(accepted, key=lambda item: item.cipher_suite.name, reverse=True)
     rejected = [
         CipherSuiteRejectedByServer(cipher_suite=suite, error_message=NOT_CHOSEN)
-        for _, candidates in _groups(version) for suite in candidates if suite not in chosen
+        for _, candidates in _groups(version) for suite in candidates if suite.name not in chosen
     ]
     return CipherSuitesScanResult(tls_version_used=version, accepted_cipher_suites=accepted,
                                   rejected_cipher_suites=rejected)
@@ -280,7 +329,16 @@ def enumerate_all(
     on_fallback: Callable[[TlsVersionEnum, str], None] | None = None, learned: Learned | None = None,
 ) -> dict[TlsVersionEnum | str, CipherSuitesScanResult | SupportedEllipticCurvesScanResult | RobotScanResult
           | Exception]:
-    """Every protocol (and the curves, and ROBOT), `workers` handshakes at a time.
+    """Every protocol (and the curves, and ROBOT), `workers` handshakes at a time. See `Enumeration`."""
+    with PriorityPool(workers) as pool:
+        enumeration = Enumeration(info, versions, budget=budget, with_curves=with_curves, with_robot=with_robot,
+                                  on_fallback=on_fallback, learned=learned)
+        enumeration.start(pool)
+        return enumeration.finish()
+
+
+class Enumeration:
+    """The adaptive enumeration of one server, on a pool it shares with the scan's other jobs.
 
     Each (protocol, nassl build) pair is one sequential chain of handshakes; chains run side by side. Once all
     chains are done, the first suite the server picked is offered alone once more: a server that started
@@ -288,83 +346,113 @@ def enumerate_all(
     protocol is then enumerated suite by suite. The ROBOT test starts as soon as its protocol's chains show an
     RSA key-exchange suite, and is skipped when they end without one (it could only report "RSA not supported").
     """
-    budget = budget or Budget()
-    versions = list(versions)
-    chains = [(version, legacy, candidates) for version in versions for legacy, candidates in _groups(version)
-              if candidates]
-    # TLS 1.2 chains are the longest on real servers: start them first so they do not finish last.
-    chains.sort(key=lambda chain: chain[0] != TlsVersionEnum.TLS_1_2)
-    highest = info.tls_probing_result.highest_tls_version_supported
-    robot_version = TlsVersionEnum.TLS_1_2 if highest.value >= TlsVersionEnum.TLS_1_3.value else highest
-    robot_lock = threading.Lock()
-    robot_job: list = []
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    def __init__(
+        self, info: ServerConnectivityInfo, versions: Iterable[TlsVersionEnum] = VERSIONS, *,
+        budget: Budget | None = None, with_curves: bool = False, with_robot: bool = False,
+        on_fallback: Callable[[TlsVersionEnum, str], None] | None = None, learned: Learned | None = None,
+    ) -> None:
+        self.info = info
+        self.budget = budget or Budget()
+        self.versions = list(versions)
+        self.with_curves, self.with_robot = with_curves, with_robot
+        self.on_fallback, self.learned = on_fallback, learned
+        self.chains = [(version, legacy, candidates) for version in self.versions
+                       for legacy, candidates in _groups(version) if candidates]
+        # TLS 1.2 chains are the longest on real servers: start them first so they do not finish last.
+        self.chains.sort(key=lambda chain: chain[0] != TlsVersionEnum.TLS_1_2)
+        highest = info.tls_probing_result.highest_tls_version_supported
+        self.robot_version = TlsVersionEnum.TLS_1_2 if highest.value >= TlsVersionEnum.TLS_1_3.value else highest
+        self._robot_lock = threading.Lock()
+        self._robot_job: list[Future] = []
+        self._pool: PriorityPool | None = None
+        self._chain_jobs: list[Future] = []
+        self._curves_job: Future | None = None
 
-        def start_robot() -> None:
-            with robot_lock:
-                if not robot_job:
-                    robot_job.append(pool.submit(_robot_or_error, info, robot_version, budget))
+    def start(self, pool: PriorityPool) -> None:
+        """Queue every chain (longest first, ahead of anything else on `pool`) and the curves; returns at once."""
+        self._pool = pool
+        self._chain_jobs = [pool.submit_at(URGENT, self._run_chain, chain) for chain in self.chains]
+        if self.with_curves:
+            self._curves_job = pool.submit_at(NORMAL, _curves_or_error, self.info, self.budget, False)
 
-        def on_pick(version: TlsVersionEnum, suite: CipherSuite) -> None:
-            if with_robot and version == robot_version and _is_rsa_key_exchange(suite.name):
-                start_robot()
+    def _start_robot(self) -> None:
+        with self._robot_lock:
+            if not self._robot_job:
+                self._robot_job.append(self._pool.submit_at(
+                    URGENT, _robot_or_error, self.info, self.robot_version, self.budget, self._run_all))
 
-        def run_chain(chain):
-            try:
-                return _enumerate_group(info, *chain, budget, on_pick)
-            except (Inconsistent, BudgetExhausted, ServerRejectedConnection, OSError) as exc:
-                return exc
+    def _run_all(self, function: Callable, items: list) -> list:
+        """ROBOT's payloads side by side on the pool; one after the other when the pool has a single thread
+        (the ROBOT job itself holds it, so waiting for the pool would never end)."""
+        if self._pool.workers < 2:
+            return [function(item) for item in items]
+        return [job.result() for job in [self._pool.submit_at(URGENT, function, item) for item in items]]
 
-        curves = pool.submit(_curves_or_error, info, budget, False) if with_curves else None
-        chain_outcomes = list(pool.map(run_chain, chains))
-        curves_outcome = curves.result() if curves else None
-        robot_chains = [o for (v, _, _), o in zip(chains, chain_outcomes, strict=True) if v == robot_version]
-        if with_robot and any(isinstance(o, Exception) for o in robot_chains):
-            start_robot()  # its protocol was not measured cleanly: let the test find out for itself
+    def _on_pick(self, version: TlsVersionEnum, suite: CipherSuite) -> None:
+        # Any protocol's RSA key exchange starts the test: it then learns for itself whether its own protocol
+        # has one (sslyze's answer when not: "RSA not supported"), and it starts long before the TLS 1.2
+        # chains, where servers rank RSA key exchange last, reach it.
+        if self.with_robot and _is_rsa_key_exchange(suite.name):
+            self._start_robot()
+
+    def _run_chain(self, chain):
+        try:
+            return _enumerate_group(self.info, *chain, self.budget, self._on_pick)
+        except (Inconsistent, BudgetExhausted, ServerRejectedConnection, OSError) as exc:
+            return exc
+
+    def finish(self) -> dict:
+        """Wait for the chains, confirm, run what must follow them; every protocol's outcome (and curves, ROBOT)."""
+        info, budget, chains = self.info, self.budget, self.chains
+        chain_outcomes = [job.result() for job in self._chain_jobs]
+        curves_outcome = self._curves_job.result() if self._curves_job else None
+        robot_chains = [o for (v, _, _), o in zip(chains, chain_outcomes, strict=True) if v == self.robot_version]
+        if self.with_robot and any(isinstance(o, Exception) for o in robot_chains):
+            self._start_robot()  # its protocol was not measured cleanly: let the test find out for itself
         confirmation = _confirm(info, chains, chain_outcomes, budget)
-        if isinstance(confirmation, Inconsistent) and with_robot:
-            start_robot()
-        robot = robot_job[0].result() if robot_job else None
+        if isinstance(confirmation, Inconsistent) and self.with_robot:
+            self._start_robot()
+        robot = self._robot_job[0].result() if self._robot_job else None
 
-    outcomes: dict = {}
-    if curves_outcome is not None:
-        if isinstance(confirmation, Inconsistent) and not isinstance(curves_outcome, Exception):
-            curves_outcome = _curves_one_by_one_or_error(info, budget)
-        outcomes["curves"] = curves_outcome
-        if learned is not None and isinstance(curves_outcome, SupportedEllipticCurvesScanResult):
-            learned.curves = frozenset(curve.openssl_nid for curve in curves_outcome.supported_curves or ())
-    if with_robot:
-        outcomes["robot"] = robot or RobotScanResult(robot_result=RobotScanResultEnum.NOT_VULNERABLE_RSA_NOT_SUPPORTED)
+        outcomes: dict = {}
+        if curves_outcome is not None:
+            if isinstance(confirmation, Inconsistent) and not isinstance(curves_outcome, Exception):
+                curves_outcome = _curves_one_by_one_or_error(info, budget)
+            outcomes["curves"] = curves_outcome
+            if self.learned is not None and isinstance(curves_outcome, SupportedEllipticCurvesScanResult):
+                self.learned.curves = frozenset(curve.openssl_nid for curve in curves_outcome.supported_curves or ())
+        if self.with_robot:
+            outcomes["robot"] = robot or RobotScanResult(robot_result=RobotScanResultEnum.NOT_VULNERABLE_RSA_NOT_SUPPORTED)
 
-    by_version: dict[TlsVersionEnum, list] = {version: [] for version in versions}
-    for chain, outcome in zip(chains, chain_outcomes, strict=True):
-        by_version[chain[0]].append((chain, outcome))
-    for version, results in by_version.items():
-        errors = [outcome for _, outcome in results if isinstance(outcome, Exception)]
-        if isinstance(confirmation, Inconsistent) and not errors:
-            errors = [confirmation]
-        inconsistent = next((e for e in errors if isinstance(e, Inconsistent)), None)
-        if inconsistent is not None:
-            logger.info("%s: adaptive enumeration of %s fell back to one suite per handshake: %s",
-                        info.server_location.hostname, version.name, inconsistent)
-            if on_fallback is not None:
-                on_fallback(version, str(inconsistent))
-            try:
-                outcomes[version] = _per_suite(info, version, budget, workers)
-            except (BudgetExhausted, ServerRejectedConnection, OSError) as exc:
-                outcomes[version] = exc
-        elif errors:
-            outcomes[version] = errors[0]
-        else:
-            outcomes[version] = _result(version, [item for _, outcome in results for item in outcome])
-            if learned is not None:
-                learned.chains[PROTOCOL_NAMES[version]] = [
-                    ChainOrder(legacy, tuple(s.name for s in candidates),
-                               tuple(item.cipher_suite.name for item in outcome))
-                    for (_, legacy, candidates), outcome in results
-                ]
-    return outcomes
+        by_version: dict[TlsVersionEnum, list] = {version: [] for version in self.versions}
+        for chain, outcome in zip(chains, chain_outcomes, strict=True):
+            by_version[chain[0]].append((chain, outcome))
+        for version, results in by_version.items():
+            errors = [outcome for _, outcome in results if isinstance(outcome, Exception)]
+            if isinstance(confirmation, Inconsistent) and not errors:
+                errors = [confirmation]
+            inconsistent = next((e for e in errors if isinstance(e, Inconsistent)), None)
+            if inconsistent is not None:
+                logger.info("%s: adaptive enumeration of %s fell back to one suite per handshake: %s",
+                            info.server_location.hostname, version.name, inconsistent)
+                if self.on_fallback is not None:
+                    self.on_fallback(version, str(inconsistent))
+                try:
+                    outcomes[version] = _per_suite(info, version, budget, self._pool)
+                except (BudgetExhausted, ServerRejectedConnection, OSError) as exc:
+                    outcomes[version] = exc
+            elif errors:
+                outcomes[version] = errors[0]
+            else:
+                outcomes[version] = _result(version, [item for _, outcome in results for item in outcome])
+                if self.learned is not None:
+                    self.learned.chains[PROTOCOL_NAMES[version]] = [
+                        ChainOrder(legacy, tuple(s.name for s in candidates),
+                                   tuple(item.cipher_suite.name for item in outcome))
+                        for (_, legacy, candidates), outcome in results
+                    ]
+        return outcomes
 
 
 def _confirm(info: ServerConnectivityInfo, chains: list, outcomes: list, budget: Budget) -> Exception | None:
@@ -388,7 +476,8 @@ _ROBOT_GCM = "AES128-GCM-SHA256:AES256-GCM-SHA384"  # what sslyze tries first wi
 _ROBOT_ATTEMPTS = 3  # sslyze's: an oracle must show the same answers three times
 
 
-def _robot(info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget) -> RobotScanResult:
+def _robot(info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget,
+           run_all: Callable[[Callable, list], list] = lambda function, items: [function(i) for i in items]) -> RobotScanResult:
     """sslyze's ROBOT test (same cipher strings, payloads and analysis), one attempt at a time.
 
     sslyze always makes three attempts and calls differing answers "inconsistent"; a first attempt whose five
@@ -408,10 +497,16 @@ def _robot(info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget
     if rsa is None:
         return RobotScanResult(robot_result=RobotScanResultEnum.NOT_VULNERABLE_RSA_NOT_SUPPORTED)
     responses: dict[RobotPmsPaddingPayloadEnum, list[str]] = {payload: [] for payload in RobotPmsPaddingPayloadEnum}
+
+    def send(payload: RobotPmsPaddingPayloadEnum) -> str:
+        budget.take()
+        return _send_robot_payload(info, version, cipher_string, payload, True, rsa.n, rsa.e)
+
     for attempt in range(_ROBOT_ATTEMPTS):
-        for payload in RobotPmsPaddingPayloadEnum:
-            budget.take()
-            responses[payload].append(_send_robot_payload(info, version, cipher_string, payload, True, rsa.n, rsa.e))
+        # The five payloads of one attempt are independent connections (sslyze makes them separate jobs too).
+        for payload, answer in zip(RobotPmsPaddingPayloadEnum, run_all(send, list(RobotPmsPaddingPayloadEnum)),
+                                   strict=True):
+            responses[payload].append(answer)
         if attempt == 0:
             first = RobotServerResponsesAnalyzer(responses, 1).compute_result_enum()
             if first == RobotScanResultEnum.NOT_VULNERABLE_NO_ORACLE:
@@ -419,60 +514,20 @@ def _robot(info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget
     return RobotScanResult(robot_result=RobotServerResponsesAnalyzer(responses, _ROBOT_ATTEMPTS).compute_result_enum())
 
 
-def _robot_or_error(info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget):
+def _robot_or_error(info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget, run_all=None):
     try:
-        return _robot(info, version, budget)
+        return _robot(info, version, budget, *([run_all] if run_all else []))
     except Exception as exc:  # noqa: BLE001 - becomes the command's error, sorted as sslyze sorts it
         return exc
 
 
-def run_adaptive_scan(
-    request: ServerScanRequest, *, per_server_connections: int = 4, connection_budget: int | None = None,
-    deadline: float | None = None, learned: Learned | None = None,
-) -> ServerScanResult:
-    """sslyze for every other command, then the adaptive enumeration (suites, curves, ROBOT), in one result.
-
-    sslyze runs first, in its forked child, and is done before any thread of ours touches OpenSSL: no fork
-    happens while our handshakes run. `learned` (when given) receives what the enumeration saw.
-    """
-    replaced = CIPHER_COMMANDS | {ScanCommand.ELLIPTIC_CURVES, ScanCommand.ROBOT}
-    wanted = set(request.scan_commands) & replaced
-    others = replace(request, scan_commands=set(request.scan_commands) - replaced)
-    started = time.monotonic()
-    _warm_up()
-    server_result = run_scan(others, per_server_connections=per_server_connections, deadline=deadline)
-    if server_result.scan_status != ServerScanStatusEnum.COMPLETED or not wanted:
-        return server_result
-    info = ServerConnectivityInfo(
-        server_location=server_result.server_location,
-        network_configuration=server_result.network_configuration,
-        tls_probing_result=server_result.connectivity_result,
-    )
-    # One deadline for the whole TLS scan: the enumeration gets what sslyze's commands left of it.
-    budget = Budget(connection_budget, None if deadline is None else max(0.0, deadline - (time.monotonic() - started)))
-    versions = [version for version, command in VERSIONS.items() if command in wanted]
-    outcomes = enumerate_all(info, versions, workers=per_server_connections, budget=budget,
-                             with_curves=ScanCommand.ELLIPTIC_CURVES in wanted,
-                             with_robot=ScanCommand.ROBOT in wanted, learned=learned)
-    curves_outcome = outcomes.pop("curves", None)
-    robot_outcome = outcomes.pop("robot", None)
-    attempts = {}
-    for version, outcome in outcomes.items():
-        attempts[VERSIONS[version].value] = _attempt(CipherSuitesScanAttempt, outcome, version.name)
-    if curves_outcome is not None:
-        attempts[ScanCommand.ELLIPTIC_CURVES.value] = _attempt(SupportedEllipticCurvesScanAttempt, curves_outcome, "curves")
-    if robot_outcome is not None:
-        attempts[ScanCommand.ROBOT.value] = _attempt(RobotScanAttempt, robot_outcome, "ROBOT")
-    logger.debug("%s: adaptive enumeration used %d handshakes", request.server_location.hostname, budget.used)
-    return replace(server_result, scan_result=replace(server_result.scan_result, **attempts))
-
-
 @cache
-def _warm_up() -> None:
+def warm_up() -> None:
     """Parse sslyze's bundled trust stores once in this process, before the fork: every sslyze child then
     inherits them instead of parsing five PEM bundles per scan (about half of a cold child's CPU)."""
     TrustStoresRepository.get_default().get_all_stores()
-    _legacy_tls12_names()
+    for version in VERSIONS:
+        _groups(version)
 
 
 def _curves_or_error(info: ServerConnectivityInfo, budget: Budget, confirm: bool = True):
@@ -487,6 +542,29 @@ def _curves_one_by_one_or_error(info: ServerConnectivityInfo, budget: Budget):
         return _curves_one_by_one(info, budget)
     except (BudgetExhausted, ServerRejectedConnection, OSError, OpenSSLError) as exc:
         return exc
+
+
+def attempts_for(outcomes: dict) -> dict[str, object]:
+    """The enumeration's outcomes as sslyze's ScanCommandAttempts, by command name (AllScanCommandsAttempts)."""
+    attempts: dict[str, object] = {}
+    for key, outcome in outcomes.items():
+        if key == "curves":
+            attempts[ScanCommand.ELLIPTIC_CURVES.value] = _attempt(SupportedEllipticCurvesScanAttempt, outcome, "curves")
+        elif key == "robot":
+            attempts[ScanCommand.ROBOT.value] = _attempt(RobotScanAttempt, outcome, "ROBOT")
+        else:
+            attempts[VERSIONS[key].value] = _attempt(CipherSuitesScanAttempt, outcome, key.name)
+    return attempts
+
+
+def accepted_suites(outcomes: dict) -> dict[str, list[str]]:
+    """Our protocol name -> the IANA names of the suites the server accepted, for what measured cleanly."""
+    return {
+        PROTOCOL_NAMES[version]: [item.cipher_suite.name for item in outcome.accepted_cipher_suites]
+        for version, outcome in outcomes.items()
+        if isinstance(version, TlsVersionEnum) and isinstance(outcome, CipherSuitesScanResult)
+        and outcome.accepted_cipher_suites
+    }
 
 
 def _attempt(attempt_class, outcome, what: str):
@@ -525,6 +603,7 @@ def _offer_curves(info: ServerConnectivityInfo, offered: list[OpenSslEcNidEnum],
     connection = info.get_preconfigured_tls_connection(override_tls_version=version, should_use_legacy_openssl=False)
     enable_ecdh_cipher_suites(version, connection.ssl_client)
     connection.ssl_client.set_groups(offered)
+    _stop_after_server_flight(connection, version)
     key = None
     try:
         connection.connect()

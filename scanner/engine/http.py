@@ -295,7 +295,11 @@ def _stop(walk: _Walk, url: str, reason: str) -> _Walk:
     return walk
 
 
-def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap: int) -> _Walk:
+def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap: int,
+          fetched: dict[str, outbound.Response]) -> _Walk:
+    """Follow redirects from `start_url`. `fetched` holds the responses both walks have read, by URL: the
+    http:// walk usually ends at the very URL the https:// walk starts from, which is then read once (with the
+    page's cap, since its body is the page), not twice."""
     walk = _Walk()
     seen: set[str] = set()
     url = start_url
@@ -304,11 +308,13 @@ def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap:
             walk.loop, walk.final_url = True, _cap(url)
             return walk
         seen.add(url)
-        limits = budget.limits(page_cap)
-        if limits is None:
+        response = fetched.get(url)
+        limits = budget.limits(PAGE_CAP if _scheme(url) == "https" else page_cap)
+        if response is None and limits is None:
             return _stop(walk, url, f"not fetched, {budget.passed()}")
         try:
-            response = outbound.request("GET", url, policy=policy, limits=limits, verify=False)
+            if response is None:
+                response = fetched[url] = outbound.request("GET", url, policy=policy, limits=limits, verify=False)
         except outbound.OutboundConnectError as exc:
             if not walk.chain and exc.refused:
                 return walk  # "nothing listens on port 80" is itself the finding, not an error
@@ -361,7 +367,8 @@ def probe_http(
     budget = _Budget(settings)
     http_url = f"http://{host}/" if http_port == 80 else f"http://{host}:{http_port}/"
     budget.share(0.5 if with_hsts else 1.0)
-    plain = _walk(http_url, policy, budget, page_cap=REDIRECT_BODY_CAP)
+    fetched: dict[str, outbound.Response] = {}
+    plain = _walk(http_url, policy, budget, page_cap=REDIRECT_BODY_CAP, fetched=fetched)
     result = HttpResult(
         http_listener=plain.listener,
         chain=tuple(plain.chain),
@@ -376,7 +383,7 @@ def probe_http(
 
     https_url = _first_https_url(host, https_port)
     budget.share(1.0)
-    secure = _walk(https_url, policy, budget, page_cap=PAGE_CAP)
+    secure = _walk(https_url, policy, budget, page_cap=PAGE_CAP, fetched=fetched)
     hsts: HstsPolicy | None = None
     hsts_error: str | None = None
     if secure.first is None:

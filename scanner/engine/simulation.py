@@ -11,7 +11,7 @@ import logging
 import socket
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -24,6 +24,7 @@ from sslyze.server_connectivity import TlsVersionEnum
 
 from .adaptive import Learned
 from .clients import CLIENTS, ClientProfile
+from .pool import URGENT
 from .results import PROBE_ERROR, PROBE_NOT_TESTED, PROBE_OK, PROTOCOLS, ClientSimulation, ProbeOutcome, TlsResult
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,12 @@ class SimulationReport:
     preferred_suites: dict[str, str]
     simulations: tuple[ClientSimulation, ...]
     outcome: ProbeOutcome
+
+
+def warm_up() -> None:
+    """Fill this module's tables in the parent process, so each scan's child inherits them."""
+    _openssl_to_iana()
+    _modern_openssl_names()
 
 
 @cache
@@ -309,9 +316,20 @@ def _order_key(suite: str) -> tuple:
     return (not fs, not aead, suite)
 
 
+def _map(function: Callable, items: Sequence, pool: Executor | None, workers: int) -> list:
+    """`function` over `items`, on the scan's pool when there is one (ahead of its other queued jobs), else on
+    `workers` threads of our own."""
+    if pool is None:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as own:
+            return list(own.map(function, items))
+    submit = getattr(pool, "submit_at", None)
+    jobs = [submit(URGENT, function, item) if submit else pool.submit(function, item) for item in items]
+    return [job.result() for job in jobs]
+
+
 def cipher_preference(
     host: str, ip: str, port: int, accepted: dict[str, list[str]], *, timeout: float, connections=None,
-    workers: int = 4, learned: Learned | None = None,
+    workers: int = 4, learned: Learned | None = None, pool: Executor | None = None,
 ) -> tuple[bool | None, dict[str, str]]:
     """Per protocol: the suite picked when offered all accepted suites, and whether the server's order wins.
 
@@ -350,8 +368,7 @@ def cipher_preference(
     answered = deciding is not None and _server_orders(learned, deciding)
     if deciding is not None and not answered:
         jobs.append((deciding, offers[deciding][::-1]))
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        picks = list(pool.map(pick, jobs))
+    picks = _map(pick, jobs, pool, workers)
     for (protocol, _), negotiated in zip(jobs, picks, strict=True):
         preferred.setdefault(protocol, negotiated.suite)
     if deciding is None:
@@ -364,7 +381,7 @@ def cipher_preference(
 def simulate_clients(
     host: str, ip: str, port: int, *, timeout: float, clients: Sequence[ClientProfile] = CLIENTS, connections=None,
     workers: int = 4, accepted: dict[str, list[str]] | None = None, preferred: dict[str, str] | None = None,
-    learned: Learned | None = None,
+    learned: Learned | None = None, pool: Executor | None = None,
 ) -> tuple[tuple[ClientSimulation, ...], str | None]:
     """Every client's handshake (`workers` at a time); also why the server stopped answering, if it did.
 
@@ -384,10 +401,12 @@ def simulate_clients(
         return ClientSimulation(profile.name, negotiated.protocol, negotiated.suite, negotiated.forward_secrecy,
                                 modern=profile.modern), None
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        outcomes = list(pool.map(simulate, clients))
+    outcomes = _map(simulate, clients, pool, workers)
     stalled = next((reason for _, reason in outcomes if reason), None)
     return tuple(simulation for simulation, _ in outcomes), stalled
+
+
+FAILED = SimulationReport(None, {}, (), ProbeOutcome(PROBE_ERROR, "the handshake simulation failed unexpectedly"))
 
 
 def run(
@@ -398,12 +417,21 @@ def run(
     accepted: dict[str, list[str]] = {}
     for suite in tls.cipher_suites:
         accepted.setdefault(suite.protocol, []).append(suite.name)
+    return run_for(host, ip, port, accepted, timeout=timeout, connections=connections, workers=workers,
+                   learned=learned)
+
+
+def run_for(
+    host: str, ip: str, port: int, accepted: dict[str, list[str]], *, timeout: float, connections=None,
+    workers: int = 4, learned: Learned | None = None, pool: Executor | None = None,
+) -> SimulationReport:
+    """`run` from the accepted suites per protocol; handshakes go to `pool` when given (the TLS scan's own)."""
     if not accepted:
         return SimulationReport(None, {}, (), ProbeOutcome(PROBE_NOT_TESTED, "no cipher suite was found to simulate"))
     started = time.monotonic()
     try:
         preference, preferred = cipher_preference(host, ip, port, accepted, timeout=timeout, connections=connections,
-                                                  workers=workers, learned=learned)
+                                                  workers=workers, learned=learned, pool=pool)
     except ServerStalled as exc:
         return SimulationReport(None, {}, (), ProbeOutcome(PROBE_ERROR, f"the server stopped answering: {exc}"))
     except HandshakeFailed as exc:
@@ -412,7 +440,7 @@ def run(
         logger.info("cipher preference of %s not determined: %s", host, exc)
     simulations, stalled = simulate_clients(host, ip, port, timeout=timeout, connections=connections,
                                             workers=workers, accepted=accepted, preferred=preferred,
-                                            learned=learned if preference is not None else None)
+                                            learned=learned if preference is not None else None, pool=pool)
     logger.debug("simulation of %s took %.2f s", host, time.monotonic() - started)
     if stalled:
         outcome = ProbeOutcome(PROBE_ERROR, f"the server stopped answering during the handshake simulation: {stalled}")
@@ -429,7 +457,11 @@ def with_simulation(
         report = run(host, ip, port, tls, timeout=timeout, workers=workers, learned=learned)
     except Exception:  # belt and braces: the simulation is optional, the scan is not
         logger.exception("handshake simulation against %s failed", host)
-        report = SimulationReport(None, {}, (), ProbeOutcome(PROBE_ERROR, "the handshake simulation failed unexpectedly"))
+        report = FAILED
+    return with_report(tls, report)
+
+
+def with_report(tls: TlsResult, report: SimulationReport) -> TlsResult:
     return replace(
         tls,
         server_cipher_preference=report.server_cipher_preference,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copyreg
 import ctypes
 import functools
+import gc
 import io
 import logging
 import os
@@ -24,7 +25,9 @@ import signal
 import time
 import traceback
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -33,8 +36,9 @@ from sslyze import Scanner, ServerScanRequest, ServerScanResult
 from sslyze.plugins.certificate_info.trust_stores.trust_store import TrustStore
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
-__all__ = ["DEFAULT_DEADLINE", "ScanDeadlineExceeded", "ScanRunnerFailed", "run_scan"]
+__all__ = ["DEFAULT_DEADLINE", "ScanDeadlineExceeded", "ScanRunnerFailed", "run_in_child", "run_scan"]
 
 # Used when a caller passes no deadline: ScanSettings.tls_deadline's default.
 DEFAULT_DEADLINE = 150.0
@@ -58,29 +62,48 @@ class ScanRunnerFailed(RuntimeError):
 def run_scan(
     request: ServerScanRequest, *, per_server_connections: int = 5, deadline: float | None = None
 ) -> ServerScanResult:
-    """Run `request` to its end in a child process and return sslyze's result.
+    """Run `request` with sslyze's own Scanner to its end in a child process and return sslyze's result.
 
     Raises ScanDeadlineExceeded after `deadline` seconds (DEFAULT_DEADLINE when None) and ScanRunnerFailed
     when the child dies without a result. Anything raised in the calling thread while waiting (Celery's
     SoftTimeLimitExceeded) propagates unchanged, after the child has been killed.
+    """
+    return run_in_child(_scan, request, per_server_connections, deadline=deadline)
+
+
+def run_in_child(
+    function: Callable[..., T], *args, deadline: float | None = None, while_running: Callable[[], None] | None = None
+) -> T:
+    """`function(*args)` in a forked child process; its return value comes back pickled.
+
+    Same guarantees as run_scan: the child never outlives the call. `while_running` is called in this process
+    once the child exists, so work started there (threads) never overlaps a fork.
     """
     limit = DEFAULT_DEADLINE if deadline is None else deadline
     # A bare fork, not multiprocessing: Celery's pool children are "daemonic" and multiprocessing refuses
     # to start children there. The child starts in milliseconds with sslyze already imported.
     read_fd, write_fd = os.pipe()
     parent_pid = os.getpid()
+    # Objects that exist now are left out of every collection until unfreeze: a collection in the child would
+    # otherwise write to every one of them and copy most of the parent's memory page by page.
+    gc.freeze()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child never returns into the caller's code
         code = 1
         try:
+            # Short-lived: what it allocates is freed when it exits, so cyclic collections are pure cost.
+            gc.disable()
             os.close(read_fd)
-            _child_main(request, per_server_connections, write_fd, parent_pid)
+            _child_main(function, args, write_fd, parent_pid)
             code = 0
         finally:
             os._exit(code)
+    gc.unfreeze()
     os.close(write_fd)  # the child's copy is now the only writer: EOF on our side means it is done or dead
     payload: bytes | None = None
     try:
+        if while_running is not None:
+            while_running()
         payload = _receive(read_fd, limit)
     finally:
         os.close(read_fd)
@@ -145,10 +168,10 @@ def _describe(status: int) -> str:
 # --- In the child ------------------------------------------------------------------------------------
 
 
-def _child_main(request: ServerScanRequest, per_server_connections: int, write_fd: int, parent_pid: int) -> None:
+def _child_main(function: Callable, args: tuple, write_fd: int, parent_pid: int) -> None:
     _die_with_parent(parent_pid)
     try:
-        outcome = ("result", _scan(request, per_server_connections))
+        outcome = ("result", function(*args))
     except Exception:  # noqa: BLE001 - reported to the parent as text; the child exits right after
         outcome = ("error", traceback.format_exc(limit=8))
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +30,6 @@ from sslyze.mozilla_tls_profile.tls_config_checker import (
 from sslyze.server_connectivity import ClientAuthRequirementEnum
 
 from . import certificates, chain, keyexchange
-from .adaptive import Learned, run_adaptive_scan
 from .results import (
     PROBE_ERROR,
     PROBE_NOT_TESTED,
@@ -41,8 +41,9 @@ from .results import (
     TlsResult,
     Vulnerabilities,
 )
-from .simulation import with_simulation
+from .simulation import with_report, with_simulation
 from .sslyze_runner import ScanDeadlineExceeded, ScanRunnerFailed, run_scan
+from .tls_scan import run_adaptive_scan
 
 logger = logging.getLogger(__name__)
 
@@ -140,8 +141,15 @@ def probe_tls(
     ca_file: str | None,
     *,
     fetch_aia: chain.AiaFetcher | None = None,
+    while_running: Callable[[], None] | None = None,
 ) -> TlsResult:
-    preflight(host, ip, port, settings.connect_timeout)
+    """The TLS side of one address. `while_running` is called once the server has answered the pre-flight
+    handshake and the scan has started. In adaptive mode the pre-flight runs here while the scan's child
+    process already runs its connectivity test: it costs no time when the server answers, and when it does
+    not, the child is stopped and the pre-flight's reason is the endpoint's error."""
+    adaptive = settings.cipher_enumeration == "adaptive"
+    if not adaptive:
+        preflight(host, ip, port, settings.connect_timeout)
     request = ServerScanRequest(
         server_location=ServerNetworkLocation(hostname=host, port=port, ip_address=ip),
         network_configuration=ServerNetworkConfiguration(
@@ -154,26 +162,37 @@ def probe_tls(
             certificate_info=CertificateInfoExtraArgument(custom_ca_file=Path(ca_file)) if ca_file else None
         ),
     )
-    # What the adaptive enumeration saw (the server's suite order): the simulation predicts from it.
-    learned = Learned() if settings.cipher_enumeration == "adaptive" else None
+    report = None
+
+    def answered_then(then: Callable[[], None] | None) -> None:
+        # Runs while the child's connectivity test runs: a failed pre-flight stops the child and says why.
+        preflight(host, ip, port, settings.connect_timeout)
+        if then is not None:
+            then()
+
     try:
-        server_result = (
-            run_adaptive_scan(request, per_server_connections=settings.per_target_connections,
-                              connection_budget=settings.connection_budget, deadline=settings.tls_deadline,
-                              learned=learned)
-            if settings.cipher_enumeration == "adaptive"
-            else run_scan(request, per_server_connections=settings.per_target_connections,
-                          deadline=settings.tls_deadline)
-        )
+        if adaptive:
+            # The simulation runs in the scan's child, on its connections, as soon as the enumeration is done.
+            server_result, report = run_adaptive_scan(
+                request, per_server_connections=settings.per_target_connections,
+                connection_budget=settings.connection_budget, deadline=settings.tls_deadline,
+                while_running=lambda: answered_then(while_running), simulate=True,
+            )
+        else:
+            server_result = run_scan(request, per_server_connections=settings.per_target_connections,
+                                     deadline=settings.tls_deadline)
+            if while_running is not None:
+                while_running()
     except (ScanDeadlineExceeded, ScanRunnerFailed) as exc:
         raise TlsUnreachable(f"TLS scan stopped: {exc}") from None
     if server_result.scan_status != ServerScanStatusEnum.COMPLETED:
         raise TlsUnreachable(_connectivity_reason(ip, port, server_result.connectivity_error_trace))
+    tls = _tls_result(host, server_result, fetch_aia)
+    if report is not None:
+        return with_report(tls, report)
     # What real clients get (issue 9 item 5); never fails the scan, see the `simulation` probe.
-    return with_simulation(
-        _tls_result(host, server_result, fetch_aia), host=host, ip=ip, port=port, timeout=settings.network_timeout,
-        workers=settings.per_target_connections, learned=learned,
-    )
+    return with_simulation(tls, host=host, ip=ip, port=port, timeout=settings.network_timeout,
+                           workers=settings.per_target_connections)
 
 
 def _connectivity_reason(ip: str, port: int, trace) -> str:

@@ -1,0 +1,101 @@
+"""One TLS scan of one address with the adaptive engine, in a child process that owns every connection.
+
+The child runs sslyze's connectivity test, then puts everything else on one priority pool of
+`per_target_connections` threads: the enumeration's chains first (the longest, TLS 1.2, ahead), ROBOT as soon
+as the enumeration shows an RSA key exchange, sslyze's other commands (certificate, Heartbleed, CCS,
+renegotiation, compression, fallback SCSV, EMS) in the gaps, and the handshake simulation once the enumeration
+has the server's order. The server never sees more than that many connections at once, and no phase waits for
+another to finish: behind a real network the scan takes about as long as its longest chain.
+
+Running it in a forked child (sslyze_runner) keeps issue 10's guarantees: no thread of the scan overlaps a
+fork, and a deadline, a soft time limit or a crash leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from sslyze import ScanCommand, ServerScanRequest, ServerScanResult
+from sslyze.errors import ConnectionToServerFailed
+from sslyze.server_connectivity import ServerConnectivityInfo, check_connectivity_to_server
+
+from . import plugin_jobs, simulation
+from .adaptive import CIPHER_COMMANDS, VERSIONS, Budget, Enumeration, Learned, accepted_suites, attempts_for, warm_up
+from .pool import PriorityPool
+from .sslyze_runner import run_in_child
+
+ENUMERATED = CIPHER_COMMANDS | {ScanCommand.ELLIPTIC_CURVES, ScanCommand.ROBOT}
+
+
+def run_adaptive_scan(
+    request: ServerScanRequest, *, per_server_connections: int = 4, connection_budget: int | None = None,
+    deadline: float | None = None, learned: Learned | None = None, while_running: Callable[[], None] | None = None,
+    simulate: bool = False,
+) -> ServerScanResult | tuple[ServerScanResult, simulation.SimulationReport | None]:
+    """Every command of `request`, the cipher suites, curves and ROBOT by the adaptive enumeration, in one result.
+
+    `learned` (when given) receives what the enumeration saw; `while_running` is called here once the child has
+    started (the engine starts its HTTP probe there). With `simulate`, the handshake simulation runs in the
+    child too and the result comes as (scan result, simulation report or None when the scan did not connect).
+    """
+    warm_up()
+    simulation.warm_up()
+    result, seen, report = run_in_child(_scan_here, request, per_server_connections, connection_budget, deadline,
+                                        simulate, deadline=deadline, while_running=while_running)
+    if learned is not None:
+        learned.chains.update(seen.chains)
+        learned.curves = seen.curves
+    return (result, report) if simulate else result
+
+
+def _scan_here(
+    request: ServerScanRequest, connections: int, connection_budget: int | None, deadline: float | None,
+    simulate: bool,
+) -> tuple[ServerScanResult, Learned, simulation.SimulationReport | None]:
+    started = time.monotonic()
+    learned = Learned()
+    try:
+        probing = check_connectivity_to_server(request.server_location, request.network_configuration)
+    except ConnectionToServerFailed as exc:
+        return plugin_jobs.unreachable_scan(request, exc), learned, None
+    info = ServerConnectivityInfo(request.server_location, request.network_configuration, probing)
+    wanted = set(request.scan_commands) & ENUMERATED
+    budget = Budget(connection_budget, _enumeration_seconds(request, deadline, started))
+    report = None
+    with PriorityPool(connections, name="tls") as pool:
+        enumeration = Enumeration(
+            info, [version for version, command in VERSIONS.items() if command in wanted], budget=budget,
+            with_curves=ScanCommand.ELLIPTIC_CURVES in wanted, with_robot=ScanCommand.ROBOT in wanted,
+            learned=learned,
+        )
+        enumeration.start(pool)
+        queued = plugin_jobs.queue_commands(pool, info, request, sorted(set(request.scan_commands) - ENUMERATED))
+        outcomes = enumeration.finish() if wanted else {}
+        if simulate:
+            report = _simulation(request, outcomes, learned, pool)
+        attempts = plugin_jobs.collect_commands(info, queued)
+    attempts.update(attempts_for(outcomes))
+    return plugin_jobs.completed_scan(request, info, attempts), learned, report
+
+
+def _enumeration_seconds(request: ServerScanRequest, deadline: float | None, started: float) -> float | None:
+    """The enumeration stops starting handshakes early enough to report "not measured" before the parent's
+    deadline kills this process (which would lose everything measured so far)."""
+    if deadline is None:
+        return None
+    reserve = min(deadline / 4, 2 * request.network_configuration.network_timeout + 1)
+    return max(0.0, deadline - reserve - (time.monotonic() - started))
+
+
+def _simulation(request, outcomes: dict, learned: Learned, pool: PriorityPool) -> simulation.SimulationReport:
+    location = request.server_location
+    try:
+        return simulation.run_for(
+            request.network_configuration.tls_server_name_indication, location.ip_address, location.port,
+            accepted_suites(outcomes), timeout=request.network_configuration.network_timeout, learned=learned,
+            pool=pool,
+        )
+    except Exception:  # noqa: BLE001 - the simulation is optional, the scan is not
+        simulation.logger.exception("handshake simulation against %s failed", location.hostname)
+        return simulation.FAILED
