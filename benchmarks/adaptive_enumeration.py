@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import signal
 import statistics
 import subprocess
@@ -104,9 +105,10 @@ def wall_times(lab: LabProcess, name: str, delay: float, rounds: int) -> tuple[f
 
 def _cpu_now() -> float:
     # Every thread of this process, plus reaped children: sslyze runs in a forked child (sslyze_runner).
-    # The lab is another process and is not counted.
-    times = os.times()
-    return time.process_time() + times.children_user + times.children_system
+    # The lab is another process and is not counted. getrusage, not os.times: os.times counts children in
+    # 10 ms clock ticks, coarser than one scan's child.
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def cpu_seconds(lab: LabProcess, name: str, settings: ScanSettings) -> float:

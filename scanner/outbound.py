@@ -19,6 +19,7 @@ happened.
 
 from __future__ import annotations
 
+import functools
 import socket
 import ssl
 import time
@@ -311,9 +312,11 @@ class _mapped:
 # --- the public function -----------------------------------------------------------------------------------------
 
 
+@functools.cache
 def insecure_tls_context() -> ssl.SSLContext:
     """For the HTTP probe: certificate problems are the TLS probe's job; here we want the HTTP answers of any
-    server a browser might still reach, old protocols included."""
+    server a browser might still reach, old protocols included. One per process: an SSLContext is safe to
+    share between threads, and building one costs more than the handshake's own Python work."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE

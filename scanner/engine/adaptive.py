@@ -19,7 +19,6 @@ apply (an RSA key-exchange suite accepted); and the pick order is handed to the 
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
@@ -29,7 +28,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from traceback import TracebackException
 
-from nassl._nassl import OpenSSLError, WantReadError, WantX509LookupError
+from cryptography.hazmat.backends import default_backend
+from nassl._nassl import OpenSSLError
 from nassl.ephemeral_key_info import _OPENSSL_NID_TO_SECG_ANSI_X9_62, EcDhEphemeralKeyInfo, OpenSslEcNidEnum
 from nassl.legacy_ssl_client import LegacySslClient
 from nassl.ssl_client import ClientCertificateRequested, OpenSslVerifyEnum, OpenSslVersionEnum
@@ -72,6 +72,7 @@ from sslyze.server_connectivity import (
 )
 
 from .pool import NORMAL, URGENT, PriorityPool
+from .short_handshake import chosen_suite, stop_at_server_key_exchange
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ def _offer(
     budget.take()
     connection = info.get_preconfigured_tls_connection(override_tls_version=version, should_use_legacy_openssl=use_legacy)
     _set_cipher_suite_string(version, ":".join(suite.openssl_name for suite in offered), connection.ssl_client)
-    _stop_after_server_flight(connection, version)
+    stop_at_server_key_exchange(connection, version, info)
     ephemeral_key = None
     try:
         connection.connect()
@@ -168,61 +169,16 @@ def _offer(
         raise Inconsistent(f"a handshake timed out ({exc.error_message})") from None
     finally:
         connection.close()
+    iana_name = chosen_suite(connection.ssl_client)
     chosen_name = connection.ssl_client.get_current_cipher_name()
     for suite in offered:
-        if suite.openssl_name == chosen_name:
+        if suite.name == iana_name or suite.openssl_name == chosen_name:
             return CipherSuiteAcceptedByServer(cipher_suite=suite, ephemeral_key=ephemeral_key)
     by_rfc = {suite.name: suite for suite in offered}
     for repository_suite in CipherSuitesRepository.get_all_cipher_suites(version):
         if repository_suite.openssl_name == chosen_name and repository_suite.name in by_rfc:
             return CipherSuiteAcceptedByServer(cipher_suite=by_rfc[repository_suite.name], ephemeral_key=ephemeral_key)
-    raise Inconsistent(f"the server chose {chosen_name or 'an unknown suite'}, which was not offered")
-
-
-# Versions whose handshake has a second round trip after the server's first flight (ServerHello, Certificate,
-# ServerKeyExchange, ServerHelloDone), which says nothing about the suite or the key exchange. TLS 1.3 is one
-# round trip already; SSL 2.0 negotiates differently and is left to the full handshake.
-_STOP_AFTER_SERVER_FLIGHT = frozenset({TlsVersionEnum.SSL_3_0, TlsVersionEnum.TLS_1_0, TlsVersionEnum.TLS_1_1,
-                                       TlsVersionEnum.TLS_1_2})
-
-
-def _stop_after_server_flight(connection, version: TlsVersionEnum) -> None:
-    if version in _STOP_AFTER_SERVER_FLIGHT:
-        connection.ssl_client.do_handshake = functools.partial(_handshake_until_server_flight, connection.ssl_client)
-
-
-def _handshake_until_server_flight(client) -> None:
-    """nassl's `do_handshake`, ending once the client has processed the server's whole first flight.
-
-    By then OpenSSL has checked the chosen suite against the offer, the server's key exchange parameters (a
-    DH group it refuses raises here, as in a full handshake) and a client certificate request. The client's
-    key exchange and Finished are never sent, which saves a round trip per handshake and the server's work
-    for them. Mirrors nassl's loop, including its mapping of errors, because sslyze's `connect()` sorts those.
-    """
-    flights_written = 0
-    while True:
-        try:
-            client._ssl.do_handshake()
-            client._is_handshake_completed = True
-            return
-        except WantReadError:
-            pending = client._network_bio.pending()
-            if pending:
-                flights_written += 1
-                if flights_written == 2:
-                    client._network_bio.read(pending)  # the client's key exchange: dropped, never sent
-                    return
-                client._flush_ssl_engine()
-            data = client._sock.recv(client._DEFAULT_BUFFER_SIZE)
-            if not data:
-                raise OSError("Nassl SSL handshake failed: peer did not send data back.") from None
-            client._network_bio.write(data)
-        except WantX509LookupError:
-            raise ClientCertificateRequested(client.get_client_CA_list()) from None
-        except OpenSSLError as exc:
-            if "alert bad certificate" in exc.args[0] or "sslv3 alert certificate unknown" in exc.args[0]:
-                raise ClientCertificateRequested(client.get_client_CA_list()) from None
-            raise
+    raise Inconsistent(f"the server chose {iana_name or chosen_name or 'an unknown suite'}, which was not offered")
 
 
 def _enumerate_group(
@@ -274,14 +230,15 @@ def enumerate_version(
     return outcome
 
 
-def _result(version: TlsVersionEnum, accepted: list[CipherSuiteAcceptedByServer]) -> CipherSuitesScanResult:
+def _result(version: TlsVersionEnum, accepted: list[CipherSuiteAcceptedByServer],
+            list_unchosen: bool = True) -> CipherSuitesScanResult:
     chosen = {item.cipher_suite.name for item in accepted}
     # Sorted as sslyze sorts them, so both enumerations produce identical reports.
     accepted = sorted(accepted, key=lambda item: item.cipher_suite.name, reverse=True)
     rejected = [
         CipherSuiteRejectedByServer(cipher_suite=suite, error_message=NOT_CHOSEN)
         for _, candidates in _groups(version) for suite in candidates if suite.name not in chosen
-    ]
+    ] if list_unchosen else []
     return CipherSuitesScanResult(tls_version_used=version, accepted_cipher_suites=accepted,
                                   rejected_cipher_suites=rejected)
 
@@ -351,8 +308,12 @@ class Enumeration:
         self, info: ServerConnectivityInfo, versions: Iterable[TlsVersionEnum] = VERSIONS, *,
         budget: Budget | None = None, with_curves: bool = False, with_robot: bool = False,
         on_fallback: Callable[[TlsVersionEnum, str], None] | None = None, learned: Learned | None = None,
+        list_unchosen: bool = True,
     ) -> None:
+        """`list_unchosen=False` leaves the suites no handshake picked out of `rejected_cipher_suites` (a few
+        hundred records per protocol that nothing reads; the scan's child would only pickle them)."""
         self.info = info
+        self.list_unchosen = list_unchosen
         self.budget = budget or Budget()
         self.versions = list(versions)
         self.with_curves, self.with_robot = with_curves, with_robot
@@ -445,7 +406,8 @@ class Enumeration:
             elif errors:
                 outcomes[version] = errors[0]
             else:
-                outcomes[version] = _result(version, [item for _, outcome in results for item in outcome])
+                outcomes[version] = _result(version, [item for _, outcome in results for item in outcome],
+                                            self.list_unchosen)
                 if self.learned is not None:
                     self.learned.chains[PROTOCOL_NAMES[version]] = [
                         ChainOrder(legacy, tuple(s.name for s in candidates),
@@ -523,9 +485,12 @@ def _robot_or_error(info: ServerConnectivityInfo, version: TlsVersionEnum, budge
 
 @cache
 def warm_up() -> None:
-    """Parse sslyze's bundled trust stores once in this process, before the fork: every sslyze child then
-    inherits them instead of parsing five PEM bundles per scan (about half of a cold child's CPU)."""
+    """Do in this process, before the fork, what every scan's child would otherwise do again: parse sslyze's
+    bundled trust stores (about half of a cold child's CPU), load modules, build the suite tables."""
     TrustStoresRepository.get_default().get_all_stores()
+    # sslyze's ROBOT and certificate code load cryptography's OpenSSL backend on first use: a module import
+    # (about 5 ms of CPU) that each child would otherwise repeat.
+    default_backend()
     for version in VERSIONS:
         _groups(version)
 
@@ -603,7 +568,7 @@ def _offer_curves(info: ServerConnectivityInfo, offered: list[OpenSslEcNidEnum],
     connection = info.get_preconfigured_tls_connection(override_tls_version=version, should_use_legacy_openssl=False)
     enable_ecdh_cipher_suites(version, connection.ssl_client)
     connection.ssl_client.set_groups(offered)
-    _stop_after_server_flight(connection, version)
+    stop_at_server_key_exchange(connection, version, info)
     key = None
     try:
         connection.connect()

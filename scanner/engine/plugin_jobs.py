@@ -11,11 +11,12 @@ difference.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, fields
 from traceback import TracebackException
 
+from nassl.legacy_ssl_client import LegacySslClient
 from nassl.ssl_client import ClientCertificateRequested
 from sslyze import (
     ScanCommand,
@@ -31,10 +32,12 @@ from sslyze.errors import (
     ServerRejectedTlsHandshake,
     TlsHandshakeTimedOut,
 )
-from sslyze.plugins.plugin_base import ScanCommandWrongUsageError, ScanJobResult
+from sslyze.plugins.plugin_base import ScanCommandWrongUsageError, ScanJob, ScanJobResult
 from sslyze.plugins.scan_commands import ScanCommandsRepository
+from sslyze.plugins.session_renegotiation_plugin import _ScanJobResultEnum as _RenegotiationJob
+from sslyze.plugins.session_renegotiation_plugin import _test_secure_renegotiation
 from sslyze.scanner.models import AllScanCommandsAttempts, ServerConnectivityStatusEnum, get_scan_command_attempt_cls
-from sslyze.server_connectivity import ServerConnectivityInfo
+from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum
 
 
 @dataclass
@@ -44,6 +47,52 @@ class QueuedCommand:
     command: ScanCommand
     futures: list[Future]
     queuing_error: object | None = None  # a finished ScanCommandAttempt when the plugin refused to make jobs
+    # For a command answered by another command's handshake: its job results, once `futures` have ended.
+    results_from: Callable[[], list[ScanJobResult]] | None = None
+
+
+class SharedLegacyHandshake:
+    """One handshake for sslyze's secure-renegotiation and compression tests.
+
+    Both make the same connection (the legacy OpenSSL build, TLS 1.2 when the server speaks TLS 1.3 and its
+    highest version otherwise, the default cipher list) and read one flag of it each. This job makes it once
+    and answers both, each with its own test's rules for a refused handshake or a client certificate request.
+    """
+
+    def __init__(self) -> None:
+        self.compression: ScanJobResult | None = None
+
+    def secure_renegotiation(self, info: ServerConnectivityInfo):
+        highest = info.tls_probing_result.highest_tls_version_supported
+        downgraded = highest.value >= TlsVersionEnum.TLS_1_3.value
+        connection = info.get_preconfigured_tls_connection(
+            override_tls_version=TlsVersionEnum.TLS_1_2 if downgraded else highest, should_use_legacy_openssl=True
+        )
+        client = connection.ssl_client
+        if not isinstance(client, LegacySslClient) or "zlib compression" not in client.get_available_compression_methods():
+            raise RuntimeError("the legacy OpenSSL build cannot test compression")
+        try:
+            connection.connect()
+        except ClientCertificateRequested:
+            self.compression = ScanJobResult(bool(client.get_current_compression_method()), None)
+            raise
+        except ServerRejectedTlsHandshake as exc:
+            # Only TLS 1.3 spoken: neither renegotiation nor compression exists there.
+            self.compression = ScanJobResult(False, None) if downgraded else ScanJobResult(None, exc)
+            if not downgraded:
+                raise
+            return _RenegotiationJob.SUPPORTS_SECURE_RENEG, True
+        except Exception as exc:
+            self.compression = ScanJobResult(None, exc)
+            raise
+        finally:
+            if self.compression is None:
+                self.compression = ScanJobResult(bool(client.get_current_compression_method()), None)
+            connection.close()
+        return _RenegotiationJob.SUPPORTS_SECURE_RENEG, client.get_secure_renegotiation_support()
+
+    def compression_results(self) -> list[ScanJobResult]:
+        return [self.compression]
 
 
 def _run_job(function, arguments) -> ScanJobResult:
@@ -57,6 +106,11 @@ def queue_commands(
     pool: Executor, info: ServerConnectivityInfo, request: ServerScanRequest, commands: Iterable[ScanCommand]
 ) -> list[QueuedCommand]:
     queued = []
+    commands = list(commands)
+    shared = None
+    if ScanCommand.SESSION_RENEGOTIATION in commands and ScanCommand.TLS_COMPRESSION in commands:
+        shared = SharedLegacyHandshake()
+        commands.remove(ScanCommand.TLS_COMPRESSION)
     for command in commands:
         implementation = ScanCommandsRepository.get_implementation_cls(command)
         extra = getattr(request.scan_commands_extra_arguments, command.value, None)
@@ -68,8 +122,13 @@ def queue_commands(
         except Exception as exc:  # noqa: BLE001 - the command fails, the scan goes on
             queued.append(QueuedCommand(command, [], _errored(command, ScanCommandErrorReasonEnum.BUG_IN_SSLYZE, exc)))
             continue
+        if shared is not None and command == ScanCommand.SESSION_RENEGOTIATION:
+            jobs = [ScanJob(shared.secure_renegotiation, job.function_arguments)
+                    if job.function_to_call is _test_secure_renegotiation else job for job in jobs]
         futures = [pool.submit(_run_job, job.function_to_call, job.function_arguments) for job in jobs]
         queued.append(QueuedCommand(command, futures))
+        if shared is not None and command == ScanCommand.SESSION_RENEGOTIATION:
+            queued.append(QueuedCommand(ScanCommand.TLS_COMPRESSION, futures, results_from=shared.compression_results))
     return queued
 
 
@@ -81,6 +140,8 @@ def collect_commands(info: ServerConnectivityInfo, queued: list[QueuedCommand]) 
             attempts[item.command.value] = item.queuing_error
             continue
         results = [future.result() for future in item.futures]
+        if item.results_from is not None:
+            results = item.results_from()
         implementation = ScanCommandsRepository.get_implementation_cls(item.command)
         try:
             result = implementation.result_for_completed_scan_jobs(server_info=info, scan_job_results=results)

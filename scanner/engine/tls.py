@@ -29,6 +29,7 @@ from sslyze.mozilla_tls_profile.tls_config_checker import (
 )
 from sslyze.server_connectivity import ClientAuthRequirementEnum
 
+from ..outbound import insecure_tls_context
 from . import certificates, chain, keyexchange
 from .results import (
     PROBE_ERROR,
@@ -106,13 +107,8 @@ def preflight(host: str, ip: str, port: int, timeout: float) -> None:
     except OSError as exc:
         raise TlsUnreachable(f"cannot connect to {ip}:{port}: {exc.strerror or exc}") from None
 
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
-    context.set_ciphers("ALL:@SECLEVEL=0")
     try:
-        with context.wrap_socket(sock, server_hostname=host):
+        with insecure_tls_context().wrap_socket(sock, server_hostname=host):
             pass
     except TimeoutError:
         raise TlsUnreachable(f"{ip}:{port} accepted the connection but sent no TLS answer within {timeout:g} s") from None

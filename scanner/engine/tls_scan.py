@@ -67,7 +67,7 @@ def _scan_here(
         enumeration = Enumeration(
             info, [version for version, command in VERSIONS.items() if command in wanted], budget=budget,
             with_curves=ScanCommand.ELLIPTIC_CURVES in wanted, with_robot=ScanCommand.ROBOT in wanted,
-            learned=learned,
+            learned=learned, list_unchosen=False,
         )
         enumeration.start(pool)
         queued = plugin_jobs.queue_commands(pool, info, request, sorted(set(request.scan_commands) - ENUMERATED))
