@@ -6,6 +6,8 @@ written to the other side `delay` seconds later, in order. With delay 0 it is a 
     with DelayProxy("127.0.0.1", target_ip, target_port, delay=0.025) as proxy:
         ... connect to (proxy.ip, proxy.port) ...
         proxy.connections  # TCP connections accepted so far
+        proxy.most_open  # the most connections open at once
+        proxy.from_clients  # what each connection's client sent
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ class DelayProxy:
         self.target = (target_ip, target_port)
         self.delay = delay
         self.connections = 0
+        self.open_now = 0  # connections whose client has not closed its side yet
+        self.most_open = 0  # the most that were ever open at once, as the clients saw them
+        self.from_clients: list[bytearray] = []  # every byte each connection's client sent, in order
         self._loop = asyncio.new_event_loop()
         # Connections cut by stop() leave cancelled pipes behind; that is the point of stopping, not an error.
         self._loop.set_exception_handler(lambda loop, context: None)
@@ -35,7 +40,8 @@ class DelayProxy:
         self._server: asyncio.base_events.Server | None = None
 
     def reset(self) -> None:
-        self.connections = 0
+        self.connections = self.most_open = 0
+        self.from_clients = []
 
     def start(self) -> Self:
         self._thread.start()
@@ -68,6 +74,24 @@ class DelayProxy:
 
     async def _handle(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        self.open_now += 1
+        self.most_open = max(self.most_open, self.open_now)
+        closed = False
+
+        def client_closed() -> None:
+            # Counted from the client's side: a server slow to close its end does not make the client busier.
+            nonlocal closed
+            if not closed:
+                closed = True
+                self.open_now -= 1
+
+        try:
+            await self._serve(client_reader, client_writer, client_closed)
+        finally:
+            client_closed()
+
+    async def _serve(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter,
+                     client_closed) -> None:
         if self.serve_first is not None and self.connections > self.serve_first:
             if self.stall:
                 await asyncio.sleep(3600)  # cancelled by stop()
@@ -80,15 +104,18 @@ class DelayProxy:
             client_writer.close()
             return
         try:
+            sent = bytearray()
+            self.from_clients.append(sent)
             await asyncio.gather(
-                self._pipe(client_reader, server_writer),
+                self._pipe(client_reader, server_writer, sent, client_closed),
                 self._pipe(server_reader, client_writer),
                 return_exceptions=True,
             )
         except asyncio.CancelledError:  # stop() while connections are open
             pass
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, log: bytearray | None = None,
+                    on_eof=None) -> None:
         # A queue keeps chunks in order while each one waits out its own delay.
         queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
         loop = asyncio.get_running_loop()
@@ -112,11 +139,17 @@ class DelayProxy:
         try:
             while True:
                 chunk = await reader.read(65536)
+                if log is not None:
+                    log += chunk
                 await queue.put((loop.time() + self.delay, chunk))
                 if not chunk:
+                    if on_eof is not None:
+                        on_eof()
                     break
             await sender
         except (OSError, asyncio.CancelledError):
+            if on_eof is not None:
+                on_eof()  # a reset is a close too
             sender.cancel()
         finally:
             writer.close()

@@ -1,11 +1,12 @@
-"""Run one sslyze scan request to its end, leaving no thread, socket or result behind.
+"""Run one TLS scan to its end in a forked child process, leaving no thread, socket or result behind.
 
 sslyze's threads cannot be interrupted: a Scanner that is abandoned (deadline, Celery soft time limit, an
 error while reading its results) keeps connecting to the target until every command has run, and holds its
-results in memory meanwhile. So each scan runs in a forked child process that owns the Scanner: the caller
+results in memory meanwhile. So each scan runs in a forked child process: `run_scan` for sslyze's own
+Scanner, `run_in_child` for any function (the adaptive engine's whole TLS scan, `tls_scan.py`). The caller
 waits for the pickled result with its deadline, and on every other path (deadline, exception raised in the
 calling thread such as SoftTimeLimitExceeded, child crash) the child is killed and reaped. The kernel then
-closes every socket and frees every page the scan used; nothing sslyze started survives the call.
+closes every socket and frees every page the scan used; nothing the scan started survives the call.
 
 Owned by the worker-reliability work (issue 10).
 """
