@@ -230,3 +230,14 @@ def test_services_can_set_portfolio_channels_only_from_the_owner(alice, bob, por
     theirs = Channel.objects.create(owner=bob, kind="slack", target="https://hooks.example/x")
     with pytest.raises(services.ScanRequestError):
         services.portfolio_set_channels(portfolio, notify_all=False, channels=[theirs])
+
+
+def test_a_portfolio_page_with_scans_running_polls_that_portfolios_progress(client, alice, portfolio):
+    site = Site.objects.create(owner=alice, hostname="example.com")
+    portfolio.sites.add(site)
+    attempted(Scan.objects.create(site=site, status=Scan.Status.QUEUED))
+    client.force_login(alice)
+    status_url = reverse("dashboard:scan_status")
+    portfolio_page = page(client, reverse("dashboard:portfolio", args=[portfolio.pk]))
+    assert f'data-status-url="{status_url}?portfolio={portfolio.pk}"' in portfolio_page
+    assert f'data-status-url="{status_url}"' in page(client, reverse("dashboard:overview"))

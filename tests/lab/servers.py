@@ -153,6 +153,21 @@ class _Server:
         with self._lock:
             self._connections.discard(conn)
 
+    def _over_tls(self, conn: socket.socket, context: ssl.SSLContext, serve) -> None:
+        """Handshake on `conn` in this (connection) thread, then `serve` the TLS socket."""
+        tls = context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+        # wrap_socket() detached `conn`; track the TLS socket so stop() can still reach it.
+        self._untrack(conn)
+        if not self._track(tls):
+            tls.close()
+            return
+        try:
+            tls.do_handshake()
+            serve(tls)
+        finally:
+            self._untrack(tls)
+            tls.close()
+
     def _on_accept(self, conn: socket.socket) -> None:
         if not self._track(conn):
             conn.close()
@@ -226,18 +241,7 @@ class HttpsServer(HttpServer):
         self.context = context
 
     def _handle(self, conn: socket.socket) -> None:
-        tls = self.context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
-        # wrap_socket() detached `conn`; track the TLS socket so stop() can still reach it.
-        self._untrack(conn)
-        if not self._track(tls):
-            tls.close()
-            return
-        try:
-            tls.do_handshake()
-            self._serve_one_request(tls)
-        finally:
-            self._untrack(tls)
-            tls.close()
+        self._over_tls(conn, self.context, self._serve_one_request)
 
 
 def _read_request_head(conn: socket.socket) -> bytes | None:
@@ -371,17 +375,7 @@ class HostileHttpServer(_Server):
         with self._lock:
             self.connections += 1
         if self.tls is not None:
-            tls = self.tls.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
-            self._untrack(conn)
-            if not self._track(tls):
-                tls.close()
-                return
-            try:
-                tls.do_handshake()
-                self._misbehave(tls)
-            finally:
-                self._untrack(tls)
-                tls.close()
+            self._over_tls(conn, self.tls, self._misbehave)
         else:
             self._misbehave(conn)
 
