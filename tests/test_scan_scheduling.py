@@ -8,8 +8,7 @@ from dataclasses import replace
 
 import pytest
 from sslyze import ScanCommand, ServerNetworkConfiguration, ServerNetworkLocation, ServerScanRequest
-from sslyze.plugins.robot._robot_tester import RobotScanResultEnum
-from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum, check_connectivity_to_server
+from sslyze.server_connectivity import TlsVersionEnum
 
 from benchmarks.delay_proxy import DelayProxy
 from scanner import outbound
@@ -21,15 +20,9 @@ from scanner.engine.tls_scan import _scan_here
 from scanner.netpolicy import NetworkPolicy, parse_networks, parse_pins
 from scanner.targets import parse_target
 from tests.conftest import LAB_SCAN_SETTINGS
+from tests.test_adaptive_enumeration import connectivity
 
 CLIENT_HELLO, HANDSHAKE_RECORD = 1, 22
-
-
-def connectivity(case, port: int) -> ServerConnectivityInfo:
-    location = ServerNetworkLocation(hostname=case.hostname, port=port, ip_address=case.ip)
-    config = ServerNetworkConfiguration(tls_server_name_indication=case.hostname, network_timeout=2,
-                                        network_max_retries=1)
-    return ServerConnectivityInfo(location, config, check_connectivity_to_server(location, config))
 
 
 def handshake_message_types(sent: bytes) -> list[int]:
