@@ -19,9 +19,11 @@ from typing import Self
 
 class DelayProxy:
     def __init__(
-        self, listen_ip: str, target_ip: str, target_port: int, *, delay: float = 0.0, serve_first: int | None = None
+        self, listen_ip: str, target_ip: str, target_port: int, *, delay: float = 0.0, serve_first: int | None = None,
+        port: int = 0,
     ) -> None:
         self.ip = listen_ip
+        self._wanted_port = port  # 0: any free port
         # Only the first `serve_first` connections reach the server; later ones are closed at once (a server
         # that starts refusing mid-scan, as rate limits and IDS do).
         self.serve_first = serve_first
@@ -69,7 +71,7 @@ class DelayProxy:
         self.stop()
 
     async def _listen(self) -> None:
-        self._server = await asyncio.start_server(self._handle, self.ip, 0, backlog=1024)
+        self._server = await asyncio.start_server(self._handle, self.ip, self._wanted_port, backlog=1024)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _handle(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import json
+import socket
+import time
+from dataclasses import replace
 
 import pytest
 from django.core.management import call_command
+
+from benchmarks.delay_proxy import DelayProxy
+from scanner.engine import scan
+from scanner.netpolicy import NetworkPolicy, parse_networks, parse_pins
+from scanner.targets import parse_target
+from tests.conftest import LAB_SCAN_SETTINGS
 
 
 def test_every_address_behind_the_name_is_scanned(scan_case, lab):
@@ -50,3 +59,30 @@ def test_an_address_that_does_not_answer_fails_alone_and_the_site_is_still_grade
     grades = grade(result)
     assert result.status == "done" and grades.security is not None
     assert "endpoint.unreachable" in {f.id for f in grades.findings}
+
+
+def test_addresses_that_stall_share_one_tls_deadline_so_the_scan_ends_in_time(lab):
+    # Two addresses of one name, each answering the pre-flight and the connectivity test, then stalling.
+    case = lab.case("good")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proxies = [DelayProxy(ip, case.ip, case.https_port, serve_first=3, port=port) for ip in ("127.0.0.1", "127.0.0.2")]
+    for proxy in proxies:
+        proxy.stall = True
+        proxy.start()
+    try:
+        policy = NetworkPolicy(parse_networks(["127.0.0.0/8"]), parse_pins([f"{case.hostname}:127.0.0.1,127.0.0.2"]))
+        target = parse_target(case.hostname, https_port=port, http_port=case.http_port)
+        settings = replace(LAB_SCAN_SETTINGS, tls_deadline=8)
+        started = time.monotonic()
+        result = scan(target, policy=policy, settings=settings, ca_file=lab.ca_file)
+        took = time.monotonic() - started
+    finally:
+        for proxy in proxies:
+            proxy.stop()
+    assert [endpoint.ip for endpoint in result.endpoints] == ["127.0.0.1", "127.0.0.2"]
+    # Each address ends with its reason (stopped at its share of the deadline, or "not measured" just before).
+    assert all(endpoint.error for endpoint in result.endpoints)
+    # One 8 s budget for the site (4 s, then what is left), not 8 s per address.
+    assert took < 8 + 3

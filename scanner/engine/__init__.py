@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from ..netpolicy import NetworkPolicy, TargetRefused
@@ -42,11 +43,12 @@ def scan(target: Target, *, policy: NetworkPolicy, settings: ScanSettings | None
     alongside = _Alongside(lambda: probe_http(target.host, target.https_port, target.http_port,
                                               _resolver(target, first, policy), settings))
     endpoints_scanned = []
+    tls_started = time.monotonic()
     for index, ip in enumerate(addresses):
         if index:
             alongside.wait()  # no thread of ours may run across the next address's fork
-        endpoints_scanned.append(_scan_endpoint(target, ip, settings, ca_file, fetch_aia,
-                                                while_running=alongside.start if index == 0 else None))
+        endpoints_scanned.append(_scan_endpoint(target, ip, _endpoint_share(settings, tls_started, len(addresses) - index),
+                                                ca_file, fetch_aia, while_running=alongside.start if index == 0 else None))
     endpoints = tuple(endpoints_scanned)
     measured = [endpoint for endpoint in endpoints if endpoint.error is None]
     primary = measured[0] if measured else endpoints[0]
@@ -63,6 +65,19 @@ def scan(target: Target, *, policy: NetworkPolicy, settings: ScanSettings | None
     if not measured:
         return finish(ip=primary.ip, error=primary.error, tls=primary.tls, http=http, endpoints=endpoints, probes=probes)
     return finish(ip=primary.ip, tls=primary.tls, http=http, endpoints=endpoints, probes=probes)
+
+
+# However little of the TLS budget earlier addresses left, the next one still gets this long (or a quarter of
+# the budget, when that is shorter).
+MIN_ENDPOINT_TLS_S = 10.0
+
+
+def _endpoint_share(settings: ScanSettings, started: float, addresses_left: int) -> ScanSettings:
+    """One TLS deadline for the whole site: each address gets an equal share of what is left of it (a single
+    address gets all of it), so a name with several slow addresses still ends inside the task's time limit
+    with every address measured or failed with a reason, instead of the whole scan being stopped."""
+    left = settings.tls_deadline - (time.monotonic() - started)
+    return replace(settings, tls_deadline=round(max(left / addresses_left, min(MIN_ENDPOINT_TLS_S, settings.tls_deadline / 4)), 1))
 
 
 def _resolver(target: Target, ip: str, policy: NetworkPolicy):

@@ -28,7 +28,7 @@ class ScanSettings:
     max_redirects: int = 10
     # Wall-clock budgets per probe inside the scan's time limit: a slow or hostile server ends that probe
     # with a clear finding and the scan still finishes with everything else it measured.
-    tls_deadline: float = 150.0  # the whole sslyze run (all TLS commands) for one endpoint
+    tls_deadline: float = 150.0  # the whole TLS scan of a site, shared by its addresses (one address gets all of it)
     http_deadline: float = 30.0  # the whole HTTP side: both redirect walks, HSTS and the page read
     # Cipher-suite enumeration (issue 15): "adaptive" (default) offers every suite and removes the one the server
     # picks (about one handshake per accepted suite; ROBOT and the client simulation reuse what it learned);
