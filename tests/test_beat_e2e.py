@@ -53,7 +53,9 @@ def running_beat():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_scheduled_portfolio_is_rescanned_by_beat_and_only_its_sites(django_user_model, lab, service_settings, worker):
+def test_a_scheduled_portfolio_is_rescanned_by_beat_and_only_its_sites(
+    django_user_model, lab, service_settings, worker,  # noqa: F811 - the fixtures imported above
+):
     owner = django_user_model.objects.create_user("scheduler")
     portfolio = services.portfolio_create(owner=owner, name="scheduled")
     members = {
