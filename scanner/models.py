@@ -124,6 +124,9 @@ class Scan(models.Model):
     enqueued_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=128, blank=True, default="")
+    # The worker node ("name@host") that took the queued scan's message from the broker (its prefetch):
+    # when that node's heartbeat stops, the message died with it and the reaper sends another at once.
+    reserved_by = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         ordering = ("-requested_at", "-id")

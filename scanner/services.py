@@ -318,7 +318,8 @@ def _release(scan: Scan) -> None:
     """Mark the scan sent and send its message once the surrounding transaction commits."""
     scan.enqueued_at = timezone.now()
     scan.release_at = None
-    Scan.objects.filter(pk=scan.pk).update(enqueued_at=scan.enqueued_at, release_at=None)
+    scan.reserved_by = ""
+    Scan.objects.filter(pk=scan.pk).update(enqueued_at=scan.enqueued_at, release_at=None, reserved_by="")
     # After commit, so a worker never picks up a scan id whose row it cannot see yet.
     queue = scan_queue(scan)
     transaction.on_commit(lambda: _enqueue(scan.pk, scan.celery_task_id, queue=queue))
@@ -400,22 +401,32 @@ def release_due_scans(*, limit: int = 500) -> int:
     return sent
 
 
+def scan_reserved(scan_id: int, node: str) -> None:
+    """A worker node took the queued scan's message from the broker (Celery's task_received, in that node's
+    main process): remembered, so the reaper can tell when the message died with the node."""
+    Scan.objects.filter(pk=scan_id, status=Scan.Status.QUEUED).update(reserved_by=node[:255])
+
+
 def reap_stale_scans() -> dict[str, int]:
     """Unstick scans whose message or worker was lost. Returns how many were resent, requeued and failed.
 
     - queued, never sent: left to release_due_scans; queued and sent long ago: sent again (a Redis restart
-      without persistence loses messages); queued past SCANNER_QUEUED_LIMIT: failed with the reason.
+      without persistence loses messages); queued and taken by a node whose heartbeat stopped: sent again
+      at once (the message waited in that node's prefetch and would only come back after the broker's
+      visibility timeout); queued past SCANNER_QUEUED_LIMIT: failed with the reason.
     - running without a heartbeat for SCANNER_HEARTBEAT_TIMEOUT: its worker died, so it is queued again
       (failed after MAX_ATTEMPTS); running past the hard time limit: failed.
     A second message for a scan is harmless: execute_scan runs a scan only once at a time.
     """
     now = timezone.now()
     counts = {"resent": 0, "requeued": 0, "failed": 0}
+    gone = _gone_reserving_nodes()
     candidates = Scan.objects.filter(status__in=Scan.ACTIVE_STATUSES).filter(
         Q(status=Scan.Status.RUNNING, heartbeat_at__lt=now - timedelta(seconds=settings.SCANNER_HEARTBEAT_TIMEOUT))
         | Q(status=Scan.Status.RUNNING, heartbeat_at__isnull=True)
         | Q(status=Scan.Status.QUEUED, enqueued_at__lt=now - timedelta(seconds=settings.SCANNER_QUEUED_RESEND_AFTER))
         | Q(status=Scan.Status.QUEUED, requested_at__lt=now - timedelta(seconds=settings.SCANNER_QUEUED_LIMIT))
+        | Q(status=Scan.Status.QUEUED, reserved_by__in=gone)
     )
     for scan_id in candidates.values_list("pk", flat=True)[:1000]:
         with transaction.atomic():
@@ -435,10 +446,25 @@ def reap_stale_scans() -> dict[str, int]:
                 counts["requeued"] += 1
             elif scan.status == Scan.Status.QUEUED and scan.enqueued_at is not None and (
                 now - scan.enqueued_at > timedelta(seconds=settings.SCANNER_QUEUED_RESEND_AFTER)
+                or scan.reserved_by in gone
             ):
+                if scan.reserved_by in gone:
+                    logger.warning("scan %s waited in the prefetch of %s, which stopped; sending it again",
+                                   scan.pk, scan.reserved_by)
                 _release(scan)
                 counts["resent"] += 1
     return counts
+
+
+def _gone_reserving_nodes() -> set[str]:
+    """The nodes holding queued scans' messages whose heartbeat stopped."""
+    from scanner.nodes import gone_nodes
+
+    holders = set(
+        Scan.objects.filter(status=Scan.Status.QUEUED).exclude(reserved_by="").values_list("reserved_by", flat=True)
+        .distinct()[:1000]
+    )
+    return gone_nodes(holders)
 
 
 def _worker_identity() -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import task_received
 from django.conf import settings
 from django.db import OperationalError
 
@@ -32,6 +35,19 @@ def run_scan(self, scan_id: int) -> str | None:
             scan_id, f"The scan exceeded {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped."
         )
     return scan.status if scan is not None else None
+
+
+@task_received.connect
+def note_reservation(sender=None, request=None, **_):
+    """In the worker node's main process, as a scan's message arrives (prefetched or about to run): remember
+    which node holds it, so a node that dies with it does not leave the scan waiting for the broker's
+    visibility timeout (services.reap_stale_scans)."""
+    if request is None or request.name != run_scan.name or not request.args:
+        return
+    try:
+        services.scan_reserved(int(request.args[0]), request.hostname)
+    except Exception:  # noqa: BLE001 - bookkeeping only; the scan itself is unaffected
+        logging.getLogger(__name__).warning("could not note which node holds scan %s", request.args[0], exc_info=True)
 
 
 @shared_task(

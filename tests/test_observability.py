@@ -10,6 +10,7 @@ import pytest
 import redis
 from django.utils import timezone
 
+from scanner import nodes
 from scanner.models import Alert, Delivery, Scan, Site
 from webui import observability
 
@@ -21,7 +22,7 @@ TOKEN = "metrics-token-for-tests"
 def heartbeats(monkeypatch, settings):
     """A heartbeat set of this test's own, so other tests' (or real) worker nodes never count here."""
     key = f"scanner:test-heartbeats:{uuid.uuid4().hex[:8]}"
-    monkeypatch.setattr(observability, "HEARTBEAT_KEY", key)
+    monkeypatch.setattr(nodes, "HEARTBEAT_KEY", key)
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     yield client
     client.delete(key)
@@ -38,7 +39,7 @@ def test_healthz_is_ok_with_database_broker_and_a_fresh_worker_heartbeat(client,
 
 
 def test_healthz_is_503_when_no_worker_has_beaten_recently(client, heartbeats, settings):
-    heartbeats.zadd(observability.HEARTBEAT_KEY, {"scans@node1": timezone.now().timestamp() - 600})
+    heartbeats.zadd(nodes.HEARTBEAT_KEY, {"scans@node1": timezone.now().timestamp() - 600})
     response = client.get("/healthz")
     assert response.status_code == 503
     body = response.json()

@@ -18,7 +18,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 from rest_framework.test import APIClient
 
-from scanner import services
+from scanner import nodes, services
 from scanner.models import Portfolio, Scan, Site
 from webui.api.tokens import token_create
 from webui.celery import app as celery_app
@@ -96,6 +96,59 @@ def test_a_queued_scan_whose_message_was_lost_is_sent_again(site, queue, setting
     assert scan.status == Scan.Status.QUEUED
     assert scan.enqueued_at > ago(5)
     assert queue() == 1
+
+
+@pytest.fixture
+def node_heartbeats(monkeypatch, settings):
+    """A heartbeat set of this test's own: node name -> seconds since its last beat."""
+    key = f"scanner:test-heartbeats:{uuid.uuid4().hex[:8]}"
+    monkeypatch.setattr(nodes, "HEARTBEAT_KEY", key)
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+
+    def beat(node: str, seconds_ago: float) -> None:
+        client.zadd(key, {node: timezone.now().timestamp() - seconds_ago})
+
+    yield beat
+    client.delete(key)
+    client.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_queued_scan_held_by_a_node_that_stopped_beating_is_sent_again_at_once(site, queue, settings,
+                                                                                 node_heartbeats):
+    node_heartbeats("scans@gone", settings.SCANNER_WORKER_HEARTBEAT_MAX_AGE + 5)
+    scan = _scan(site, status=Scan.Status.QUEUED, enqueued_at=ago(60))  # far from the 300 s resend
+    services.scan_reserved(scan.pk, "scans@gone")
+
+    assert services.reap_stale_scans()["resent"] == 1
+    scan.refresh_from_db()
+    assert (scan.reserved_by, scan.enqueued_at > ago(5)) == ("", True)
+    assert queue() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("node", ["scans@alive", "scans@never-heard-of"])
+def test_a_queued_scan_held_by_a_live_or_unknown_node_waits_for_it(site, queue, node_heartbeats, node):
+    node_heartbeats("scans@alive", 1)
+    scan = _scan(site, status=Scan.Status.QUEUED, enqueued_at=ago(60))
+    services.scan_reserved(scan.pk, node)
+
+    assert services.reap_stale_scans()["resent"] == 0
+    scan.refresh_from_db()
+    assert scan.reserved_by == node
+    assert queue() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_node_notes_which_scan_messages_it_holds(site, queue, settings):
+    """Celery's task_received, as a node's consumer fires it for every message it takes (prefetch included)."""
+    from celery.signals import task_received
+
+    scan = _scan(site, status=Scan.Status.QUEUED, enqueued_at=ago(1))
+    request = type("Request", (), {"name": "scanner.tasks.run_scan", "args": [scan.pk], "hostname": "scans@node7"})
+    task_received.send(sender=None, request=request())
+    scan.refresh_from_db()
+    assert scan.reserved_by == "scans@node7"
 
 
 @pytest.mark.django_db(transaction=True)

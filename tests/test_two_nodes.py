@@ -88,9 +88,11 @@ def test_two_worker_nodes_share_a_portfolio_and_survive_losing_one(lab_portfolio
     queue = f"scanner-twonode-{uuid.uuid4().hex[:12]}"
     lab_settings.SCANNER_SCAN_QUEUE = lab_settings.SCANNER_RESCAN_QUEUE = queue
     lab_settings.SCANNER_HEARTBEAT_TIMEOUT = 6  # the reaper (this test) notices a dead node within seconds
-    # A message node A had taken but not yet started dies with it, unacked, until Redis' visibility timeout
-    # (330 s); the reaper resends a scan still queued this long after it was sent (a duplicate is a no-op).
-    lab_settings.SCANNER_QUEUED_RESEND_AFTER = 20
+    # Messages node A had taken but not started die with it, unacked until Redis' visibility timeout (330 s).
+    # The queued-resend delay stays at its production 300 s: the reaper resends those scans because node A's
+    # heartbeat stops (it beats every second here), not because they waited long.
+    assert lab_settings.SCANNER_QUEUED_RESEND_AFTER >= 300
+    lab_settings.SCANNER_WORKER_HEARTBEAT_MAX_AGE = 4
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
@@ -106,6 +108,7 @@ def test_two_worker_nodes_share_a_portfolio_and_survive_losing_one(lab_portfolio
         "SCANNER_HTTP_TIMEOUT": "3",
         "SCANNER_HEARTBEAT_INTERVAL": "1",
         "SCANNER_HEARTBEAT_TIMEOUT": "6",
+        "SCANNER_WORKER_HEARTBEAT_INTERVAL": "1",
         "CELERY_WORKER_MAX_TASKS_PER_CHILD": "10000",
         # Fewer handshakes per scan (same verdicts): the test is about distribution, not enumeration.
         "SCANNER_CIPHER_ENUMERATION": "adaptive",
@@ -122,6 +125,7 @@ def test_two_worker_nodes_share_a_portfolio_and_survive_losing_one(lab_portfolio
 
     broker = redis.Redis.from_url(django_settings.CELERY_BROKER_URL)
     killed_at_done = None
+    resent = 0  # by the reaper: scans whose message died in node A's prefetch
     started = time.monotonic()
     try:
         outcomes = services.submit_portfolio_scans(lab_portfolio)
@@ -141,7 +145,7 @@ def test_two_worker_nodes_share_a_portfolio_and_survive_losing_one(lab_portfolio
             if finished >= SITES:
                 break
             if time.monotonic() - last_reap > 1.5:
-                services.reap_stale_scans()  # what beat runs every SCANNER_REAPER_INTERVAL
+                resent += services.reap_stale_scans()["resent"]  # what beat runs every SCANNER_REAPER_INTERVAL
                 last_reap = time.monotonic()
             time.sleep(0.3)
         elapsed = time.monotonic() - started
@@ -174,4 +178,5 @@ def test_two_worker_nodes_share_a_portfolio_and_survive_losing_one(lab_portfolio
         .filter(n__gt=1)
     )
     assert not duplicates.exists()
-    print(f"two nodes: {SITES} sites in {elapsed:.1f} s; done before the kill {killed_at_done}, in all {dict(done_by)}")
+    print(f"two nodes: {SITES} sites in {elapsed:.1f} s; done before the kill {killed_at_done}, in all {dict(done_by)}; "
+          f"{resent} resent from node A's prefetch")

@@ -8,7 +8,6 @@ each see one gunicorn or Celery process's share and reset on every restart.
 from __future__ import annotations
 
 import hmac
-import time
 from datetime import timedelta
 
 import redis
@@ -23,8 +22,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from scanner.models import Delivery, Scan
+from scanner.nodes import broker_client, record_worker_heartbeat, worker_heartbeats  # noqa: F401 - re-exported
 
-HEARTBEAT_KEY = "scanner:worker-heartbeats"  # sorted set: node name -> unix time of its last beat
 DURATION_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300)
 # Failure reasons are sentences for people; metrics group them into a few stable labels by what they say.
 # First match wins, so the order matters ("resolves to ..., a private address" is a policy refusal, not DNS).
@@ -37,29 +36,6 @@ FAILURE_REASONS = (
     ("incomplete", ("incomplete",)),
     ("unreachable", ("connect", "unreachable", "refused", "reset")),
 )
-
-
-def broker_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=1, socket_connect_timeout=1)
-
-
-# --- Worker heartbeat -----------------------------------------------------------
-
-
-def record_worker_heartbeat(node: str, client: redis.Redis | None = None) -> None:
-    """Called by every worker node on a timer (webui.celery.HeartbeatStep), busy or idle."""
-    client = client or broker_client()
-    client.zadd(HEARTBEAT_KEY, {node: time.time()})
-    # Nodes gone for a day are forgotten, so the set stays the size of the fleet.
-    client.zremrangebyscore(HEARTBEAT_KEY, "-inf", time.time() - 86400)
-
-
-def worker_heartbeats(client: redis.Redis) -> dict[str, float]:
-    """Seconds since each known node's last heartbeat."""
-    now = time.time()
-    return {
-        node.decode(): now - beat for node, beat in client.zrange(HEARTBEAT_KEY, 0, -1, withscores=True)
-    }
 
 
 # --- /healthz -----------------------------------------------------------------

@@ -167,7 +167,7 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_PREFETCH_MULTIPLIER = int(os.environ.get("CELERY_WORKER_PREFETCH_MULTIPLIER", "1"))
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -289,9 +289,10 @@ CELERY_TASK_ROUTES = {
 # --- Observability (issue 13) ----------------------------------------------
 # /metrics answers only with `Authorization: Bearer <this token>`; unset = metrics off (404).
 SCANNER_METRICS_TOKEN = os.environ.get("SCANNER_METRICS_TOKEN", "")
-# Worker nodes stamp a heartbeat into Redis this often; /healthz wants one younger than the max age.
+# Worker nodes stamp a heartbeat into Redis this often; /healthz wants one younger than the max age, and a
+# node without one is gone: the reaper sends the queued scans it had taken again at once.
 SCANNER_WORKER_HEARTBEAT_INTERVAL = float(os.environ.get("SCANNER_WORKER_HEARTBEAT_INTERVAL", "10"))
-SCANNER_WORKER_HEARTBEAT_MAX_AGE = float(os.environ.get("SCANNER_WORKER_HEARTBEAT_MAX_AGE", "60"))
+SCANNER_WORKER_HEARTBEAT_MAX_AGE = float(os.environ.get("SCANNER_WORKER_HEARTBEAT_MAX_AGE", "30"))
 
 # --- Retention (issue 13) ---------------------------------------------------
 # After this many days a finished scan keeps its summary row and findings but drops its report document

@@ -113,3 +113,34 @@ def test_twenty_kill_9s_mid_scan_all_end_done_within_90_s(processes, broker, own
         print(f"\nkill -9 of a {kind}: {len(times)} scans done {min(times):.1f}-{max(times):.1f} s after the kill")
     print(f"pool child kills: running again {min(redelivered_after.values()):.1f}-"
           f"{max(redelivered_after.values()):.1f} s after the kill")
+
+
+def test_a_scan_waiting_in_a_dead_nodes_prefetch_is_sent_again_once_the_nodes_heartbeat_stops(
+    processes, broker, owner, lab
+):
+    # Production's resend delay, so only the node's stopped heartbeat can bring the scan back before the
+    # broker's visibility timeout (30 s in this suite) does.
+    processes.env.update(SCANNER_QUEUED_RESEND_AFTER="300", SCANNER_WORKER_HEARTBEAT_INTERVAL="1",
+                         SCANNER_WORKER_HEARTBEAT_MAX_AGE="3")
+    processes.beat()
+    # One pool process and room for two messages: while it runs the slow scan, the next one waits in the
+    # node's prefetch, taken from the broker but not started.
+    node = processes.worker(concurrency=1, CELERY_WORKER_PREFETCH_MULTIPLIER="2")
+    slow, quick = lab.case("driphttps"), lab.case("good")
+    busy = queue_scan(broker, make_site(owner, slow.hostname, slow.https_port, slow.http_port), slow.ip)
+    wait_for(lambda: Scan.objects.filter(pk=busy.pk, status=Scan.Status.RUNNING).exists(), 30, "the slow scan to run")
+    waiting = queue_scan(broker, make_site(owner, quick.hostname, quick.https_port, quick.http_port), quick.ip)
+    wait_for(lambda: Scan.objects.filter(pk=waiting.pk, status=Scan.Status.QUEUED).exclude(reserved_by="").exists(),
+             10, "the node to take the second message")
+
+    os.killpg(node.pid, signal.SIGKILL)
+    killed_at = time.time()
+    node.wait(10)
+    processes.worker(concurrency=1)  # another node, as a service manager would start
+
+    wait_for(lambda: finished([waiting.pk, busy.pk]), 60, "both scans to end")
+    waiting.refresh_from_db()
+    took = waiting.finished_at.timestamp() - killed_at
+    print(f"\nscan left in a dead node's prefetch: done {took:.1f} s after the kill")
+    assert waiting.status == Scan.Status.DONE
+    assert took < 20  # the visibility timeout would have taken 30 s, the queued-resend delay 300 s
