@@ -46,7 +46,7 @@ def note_reservation(sender=None, request=None, **_):
         return
     try:
         services.scan_reserved(int(request.args[0]), request.hostname)
-    except Exception:  # noqa: BLE001 - bookkeeping only; the scan itself is unaffected
+    except Exception:  # bookkeeping only; the scan itself is unaffected
         logging.getLogger(__name__).warning("could not note which node holds scan %s", request.args[0], exc_info=True)
 
 
