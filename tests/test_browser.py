@@ -101,6 +101,9 @@ def log_in(page, base_url: str, username: str, password: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+    # The click only starts the navigation: keys pressed before the next page has loaded go to the old one.
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    page.wait_for_load_state()
 
 
 @pytest.mark.django_db(transaction=True)
