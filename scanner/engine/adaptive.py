@@ -71,7 +71,7 @@ from sslyze.server_connectivity import (
     enable_ecdh_cipher_suites,
 )
 
-from .pool import NORMAL, URGENT, PriorityPool
+from .pool import URGENT, PriorityPool
 from .short_handshake import chosen_suite, stop_at_server_key_exchange
 
 logger = logging.getLogger(__name__)
@@ -335,7 +335,13 @@ class Enumeration:
         self._pool = pool
         self._chain_jobs = [pool.submit_at(URGENT, self._run_chain, chain) for chain in self.chains]
         if self.with_curves:
-            self._curves_job = pool.submit_at(NORMAL, _curves_or_error, self.info, self.budget, False)
+            # Urgent too: the simulation needs the curves, and their chain is half a dozen handshakes long.
+            self._curves_job = pool.submit_at(URGENT, _curves_or_error, self.info, self.budget, False)
+
+    def robot_result(self):
+        """ROBOT's outcome once its test has ended (after `finish`); "RSA not supported" when it never ran."""
+        robot = self._robot_job[0].result() if self._robot_job else None
+        return robot or RobotScanResult(robot_result=RobotScanResultEnum.NOT_VULNERABLE_RSA_NOT_SUPPORTED)
 
     def _start_robot(self) -> None:
         with self._robot_lock:
@@ -363,18 +369,20 @@ class Enumeration:
         except (Inconsistent, BudgetExhausted, ServerRejectedConnection, OSError) as exc:
             return exc
 
-    def finish(self) -> dict:
-        """Wait for the chains, confirm, run what must follow them; every protocol's outcome (and curves, ROBOT)."""
-        info, budget, chains = self.info, self.budget, self.chains
+    def finish(self, *, with_robot_result: bool = True) -> dict:
+        """Wait for the chains, confirm, run what must follow them; every protocol's outcome (and curves, and
+        ROBOT unless `with_robot_result` is False: then `robot_result()` gives it later, so what only needs the
+        suites, such as the simulation, does not wait for ROBOT's last payloads)."""
+        info, budget = self.info, self.budget
+        chains = self.chains
         chain_outcomes = [job.result() for job in self._chain_jobs]
-        curves_outcome = self._curves_job.result() if self._curves_job else None
         robot_chains = [o for (v, _, _), o in zip(chains, chain_outcomes, strict=True) if v == self.robot_version]
         if self.with_robot and any(isinstance(o, Exception) for o in robot_chains):
             self._start_robot()  # its protocol was not measured cleanly: let the test find out for itself
         confirmation = _confirm(info, chains, chain_outcomes, budget)
         if isinstance(confirmation, Inconsistent) and self.with_robot:
             self._start_robot()
-        robot = self._robot_job[0].result() if self._robot_job else None
+        curves_outcome = self._curves_job.result() if self._curves_job else None
 
         outcomes: dict = {}
         if curves_outcome is not None:
@@ -383,8 +391,8 @@ class Enumeration:
             outcomes["curves"] = curves_outcome
             if self.learned is not None and isinstance(curves_outcome, SupportedEllipticCurvesScanResult):
                 self.learned.curves = frozenset(curve.openssl_nid for curve in curves_outcome.supported_curves or ())
-        if self.with_robot:
-            outcomes["robot"] = robot or RobotScanResult(robot_result=RobotScanResultEnum.NOT_VULNERABLE_RSA_NOT_SUPPORTED)
+        if self.with_robot and with_robot_result:
+            outcomes["robot"] = self.robot_result()
 
         by_version: dict[TlsVersionEnum, list] = {version: [] for version in self.versions}
         for chain, outcome in zip(chains, chain_outcomes, strict=True):

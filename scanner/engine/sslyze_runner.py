@@ -85,21 +85,18 @@ def run_in_child(
     # to start children there. The child starts in milliseconds with sslyze already imported.
     read_fd, write_fd = os.pipe()
     parent_pid = os.getpid()
-    # Objects that exist now are left out of every collection until unfreeze: a collection in the child would
-    # otherwise write to every one of them and copy most of the parent's memory page by page.
-    gc.freeze()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child never returns into the caller's code
         code = 1
         try:
-            # Short-lived: what it allocates is freed when it exits, so cyclic collections are pure cost.
+            # Short-lived: what it allocates is freed when it exits, and a collection here would touch (and so
+            # copy) the parent's pages it inherited.
             gc.disable()
             os.close(read_fd)
             _child_main(function, args, write_fd, parent_pid)
             code = 0
         finally:
             os._exit(code)
-    gc.unfreeze()
     os.close(write_fd)  # the child's copy is now the only writer: EOF on our side means it is done or dead
     payload: bytes | None = None
     try:

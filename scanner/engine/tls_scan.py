@@ -71,9 +71,11 @@ def _scan_here(
         )
         enumeration.start(pool)
         queued = plugin_jobs.queue_commands(pool, info, request, sorted(set(request.scan_commands) - ENUMERATED))
-        outcomes = enumeration.finish() if wanted else {}
+        outcomes = enumeration.finish(with_robot_result=False) if wanted else {}
         if simulate:
             report = _simulation(request, outcomes, learned, pool)
+        if ScanCommand.ROBOT in wanted:
+            outcomes["robot"] = enumeration.robot_result()
         attempts = plugin_jobs.collect_commands(info, queued)
     attempts.update(attempts_for(outcomes))
     return plugin_jobs.completed_scan(request, info, attempts), learned, report
