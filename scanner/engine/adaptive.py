@@ -167,6 +167,9 @@ def _offer(
         return None
     except (TlsHandshakeTimedOut, ConnectionToServerTimedOut) as exc:
         raise Inconsistent(f"a handshake timed out ({exc.error_message})") from None
+    except OpenSSLError as exc:
+        # An error sslyze's connect() does not sort: leave this protocol to sslyze's own one-suite handshakes.
+        raise Inconsistent(f"a handshake failed unexpectedly ({exc})") from None
     finally:
         connection.close()
     iana_name = chosen_suite(connection.ssl_client)
@@ -409,7 +412,7 @@ class Enumeration:
                     self.on_fallback(version, str(inconsistent))
                 try:
                     outcomes[version] = _per_suite(info, version, budget, self._pool)
-                except (BudgetExhausted, ServerRejectedConnection, OSError) as exc:
+                except (BudgetExhausted, ServerRejectedConnection, OSError, OpenSSLError) as exc:
                     outcomes[version] = exc
             elif errors:
                 outcomes[version] = errors[0]
