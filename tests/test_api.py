@@ -617,7 +617,7 @@ def test_the_openapi_schema_and_docs_are_served(client):
 
 
 def test_healthz_answers_without_authentication(client):
-    from webui.observability import record_worker_heartbeat
+    from scanner.nodes import record_worker_heartbeat
 
     record_worker_heartbeat("test-node@localhost")  # a live worker, as a running node would report
     response = client.get("/healthz")

@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from scanner import nodes
 from scanner.models import Alert, Delivery, Scan, Site
-from webui import observability
 
 pytestmark = pytest.mark.django_db
 TOKEN = "metrics-token-for-tests"
@@ -30,7 +29,7 @@ def heartbeats(monkeypatch, settings):
 
 
 def test_healthz_is_ok_with_database_broker_and_a_fresh_worker_heartbeat(client, heartbeats):
-    observability.record_worker_heartbeat("scans@node1", heartbeats)
+    nodes.record_worker_heartbeat("scans@node1", heartbeats)
     response = client.get("/healthz")
     body = response.json()
     assert response.status_code == 200

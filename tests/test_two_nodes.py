@@ -25,7 +25,7 @@ from django.db.models import Count
 
 from scanner import services
 from scanner.models import Finding, Portfolio, Scan, Site
-from webui.observability import worker_heartbeats
+from scanner.nodes import worker_heartbeats
 
 ROOT = Path(__file__).resolve().parent.parent
 SITES = 200

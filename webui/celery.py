@@ -36,7 +36,7 @@ class HeartbeatStep(bootsteps.StartStopStep):
 
     @staticmethod
     def _beat(worker):
-        from webui.observability import record_worker_heartbeat
+        from scanner.nodes import record_worker_heartbeat
 
         try:
             record_worker_heartbeat(worker.hostname)

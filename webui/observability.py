@@ -22,7 +22,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from scanner.models import Delivery, Scan
-from scanner.nodes import broker_client, record_worker_heartbeat, worker_heartbeats  # noqa: F401 - re-exported
+from scanner.nodes import broker_client, worker_heartbeats
 
 DURATION_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300)
 # Failure reasons are sentences for people; metrics group them into a few stable labels by what they say.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import Future, wait
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -92,33 +93,29 @@ class _Alongside:
 
     def __init__(self, call) -> None:
         self._call = call
-        self._thread: threading.Thread | None = None
-        self._outcome: tuple[bool, object] | None = None
+        self._future: Future | None = None
 
     @property
     def started(self) -> bool:
-        return self._thread is not None
+        return self._future is not None
 
     def start(self) -> None:
+        future = self._future = Future()
+
         def run() -> None:
             try:
-                self._outcome = (True, self._call())
+                future.set_result(self._call())
             except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread by result()
-                self._outcome = (False, exc)
+                future.set_exception(exc)
 
-        self._thread = threading.Thread(target=run, name="http-probe", daemon=True)
-        self._thread.start()
+        threading.Thread(target=run, name="http-probe", daemon=True).start()
 
     def wait(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
+        if self._future is not None:
+            wait([self._future])
 
     def result(self):
-        self.wait()
-        ok, value = self._outcome
-        if not ok:
-            raise value
-        return value
+        return self._future.result()
 
 
 def _scan_endpoint(target: Target, ip: str, settings: ScanSettings, ca_file: str | None, fetch_aia,

@@ -356,7 +356,7 @@ class Enumeration:
         """ROBOT's payloads side by side on the pool; one after the other when the pool has a single thread
         (the ROBOT job itself holds it, so waiting for the pool would never end)."""
         if self._pool.workers < 2:
-            return [function(item) for item in items]
+            return _one_after_another(function, items)
         return [job.result() for job in [self._pool.submit_at(URGENT, function, item) for item in items]]
 
     def _on_pick(self, version: TlsVersionEnum, suite: CipherSuite) -> None:
@@ -449,8 +449,12 @@ _ROBOT_GCM = "AES128-GCM-SHA256:AES256-GCM-SHA384"  # what sslyze tries first wi
 _ROBOT_ATTEMPTS = 3  # sslyze's: an oracle must show the same answers three times
 
 
+def _one_after_another(function: Callable, items: list) -> list:
+    return [function(item) for item in items]
+
+
 def _robot(info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget,
-           run_all: Callable[[Callable, list], list] = lambda function, items: [function(i) for i in items]) -> RobotScanResult:
+           run_all: Callable[[Callable, list], list] = _one_after_another) -> RobotScanResult:
     """sslyze's ROBOT test (same cipher strings, payloads and analysis), one attempt at a time.
 
     sslyze always makes three attempts and calls differing answers "inconsistent"; a first attempt whose five
@@ -487,9 +491,10 @@ def _robot(info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget
     return RobotScanResult(robot_result=RobotServerResponsesAnalyzer(responses, _ROBOT_ATTEMPTS).compute_result_enum())
 
 
-def _robot_or_error(info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget, run_all=None):
+def _robot_or_error(info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget,
+                    run_all: Callable[[Callable, list], list] = _one_after_another):
     try:
-        return _robot(info, version, budget, *([run_all] if run_all else []))
+        return _robot(info, version, budget, run_all)
     except Exception as exc:  # noqa: BLE001 - becomes the command's error, sorted as sslyze sorts it
         return exc
 

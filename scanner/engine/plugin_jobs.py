@@ -63,36 +63,49 @@ class SharedLegacyHandshake:
         self.compression: ScanJobResult | None = None
 
     def secure_renegotiation(self, info: ServerConnectivityInfo):
+        """The secure-renegotiation job's answer, as sslyze's `_test_secure_renegotiation` gives it; the
+        compression test's answer from the same handshake goes to `self.compression`."""
         highest = info.tls_probing_result.highest_tls_version_supported
-        downgraded = highest.value >= TlsVersionEnum.TLS_1_3.value
+        downgraded = highest.value >= TlsVersionEnum.TLS_1_3.value  # no renegotiation or compression in TLS 1.3
         connection = info.get_preconfigured_tls_connection(
             override_tls_version=TlsVersionEnum.TLS_1_2 if downgraded else highest, should_use_legacy_openssl=True
         )
         client = connection.ssl_client
-        if not isinstance(client, LegacySslClient) or "zlib compression" not in client.get_available_compression_methods():
-            raise RuntimeError("the legacy OpenSSL build cannot test compression")
+        if not isinstance(client, LegacySslClient):
+            error = RuntimeError("sslyze's legacy OpenSSL client was expected")
+            self.compression = ScanJobResult(None, error)
+            raise error
         try:
             connection.connect()
-        except ClientCertificateRequested:
-            self.compression = ScanJobResult(bool(client.get_current_compression_method()), None)
-            raise
-        except ServerRejectedTlsHandshake as exc:
-            # Only TLS 1.3 spoken: neither renegotiation nor compression exists there.
-            self.compression = ScanJobResult(False, None) if downgraded else ScanJobResult(None, exc)
-            if not downgraded:
-                raise
-            return _RenegotiationJob.SUPPORTS_SECURE_RENEG, True
         except Exception as exc:
-            self.compression = ScanJobResult(None, exc)
+            self.compression = _compression_after_failure(client, exc, downgraded)
+            if isinstance(exc, ServerRejectedTlsHandshake) and downgraded:
+                return _RenegotiationJob.SUPPORTS_SECURE_RENEG, True
             raise
+        else:
+            self.compression = _compression_of(client)
+            return _RenegotiationJob.SUPPORTS_SECURE_RENEG, client.get_secure_renegotiation_support()
         finally:
-            if self.compression is None:
-                self.compression = ScanJobResult(bool(client.get_current_compression_method()), None)
             connection.close()
-        return _RenegotiationJob.SUPPORTS_SECURE_RENEG, client.get_secure_renegotiation_support()
 
     def compression_results(self) -> list[ScanJobResult]:
         return [self.compression]
+
+
+def _compression_of(client: LegacySslClient) -> ScanJobResult:
+    # sslyze refuses to answer "no compression" from a build that could not have offered it.
+    if "zlib compression" not in client.get_available_compression_methods():
+        return ScanJobResult(None, RuntimeError("the legacy OpenSSL build cannot offer compression"))
+    return ScanJobResult(bool(client.get_current_compression_method()), None)
+
+
+def _compression_after_failure(client: LegacySslClient, exc: Exception, downgraded: bool) -> ScanJobResult:
+    """What sslyze's compression test answers when its handshake ends this way."""
+    if isinstance(exc, ClientCertificateRequested):
+        return _compression_of(client)  # past the ServerHello: the method is known
+    if isinstance(exc, ServerRejectedTlsHandshake) and downgraded:
+        return ScanJobResult(False, None)  # TLS 1.3 only
+    return ScanJobResult(None, exc)
 
 
 def _run_job(function, arguments) -> ScanJobResult:

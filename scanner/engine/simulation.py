@@ -11,7 +11,7 @@ import logging
 import socket
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -24,7 +24,7 @@ from sslyze.server_connectivity import TlsVersionEnum
 
 from .adaptive import Learned
 from .clients import CLIENTS, ClientProfile
-from .pool import URGENT
+from .pool import URGENT, PriorityPool
 from .results import PROBE_ERROR, PROBE_NOT_TESTED, PROBE_OK, PROTOCOLS, ClientSimulation, ProbeOutcome, TlsResult
 
 logger = logging.getLogger(__name__)
@@ -316,20 +316,18 @@ def _order_key(suite: str) -> tuple:
     return (not fs, not aead, suite)
 
 
-def _map(function: Callable, items: Sequence, pool: Executor | None, workers: int) -> list:
+def _map(function: Callable, items: Sequence, pool: PriorityPool | None, workers: int) -> list:
     """`function` over `items`, on the scan's pool when there is one (ahead of its other queued jobs), else on
     `workers` threads of our own."""
     if pool is None:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as own:
             return list(own.map(function, items))
-    submit = getattr(pool, "submit_at", None)
-    jobs = [submit(URGENT, function, item) if submit else pool.submit(function, item) for item in items]
-    return [job.result() for job in jobs]
+    return [job.result() for job in [pool.submit_at(URGENT, function, item) for item in items]]
 
 
 def cipher_preference(
     host: str, ip: str, port: int, accepted: dict[str, list[str]], *, timeout: float, connections=None,
-    workers: int = 4, learned: Learned | None = None, pool: Executor | None = None,
+    workers: int = 4, learned: Learned | None = None, pool: PriorityPool | None = None,
 ) -> tuple[bool | None, dict[str, str]]:
     """Per protocol: the suite picked when offered all accepted suites, and whether the server's order wins.
 
@@ -381,7 +379,7 @@ def cipher_preference(
 def simulate_clients(
     host: str, ip: str, port: int, *, timeout: float, clients: Sequence[ClientProfile] = CLIENTS, connections=None,
     workers: int = 4, accepted: dict[str, list[str]] | None = None, preferred: dict[str, str] | None = None,
-    learned: Learned | None = None, pool: Executor | None = None,
+    learned: Learned | None = None, pool: PriorityPool | None = None,
 ) -> tuple[tuple[ClientSimulation, ...], str | None]:
     """Every client's handshake (`workers` at a time); also why the server stopped answering, if it did.
 
@@ -423,7 +421,7 @@ def run(
 
 def run_for(
     host: str, ip: str, port: int, accepted: dict[str, list[str]], *, timeout: float, connections=None,
-    workers: int = 4, learned: Learned | None = None, pool: Executor | None = None,
+    workers: int = 4, learned: Learned | None = None, pool: PriorityPool | None = None,
 ) -> SimulationReport:
     """`run` from the accepted suites per protocol; handshakes go to `pool` when given (the TLS scan's own)."""
     if not accepted:

@@ -160,11 +160,11 @@ def probe_tls(
     )
     report = None
 
-    def answered_then(then: Callable[[], None] | None) -> None:
+    def preflight_then_go_on() -> None:
         # Runs while the child's connectivity test runs: a failed pre-flight stops the child and says why.
         preflight(host, ip, port, settings.connect_timeout)
-        if then is not None:
-            then()
+        if while_running is not None:
+            while_running()
 
     try:
         if adaptive:
@@ -172,7 +172,7 @@ def probe_tls(
             server_result, report = run_adaptive_scan(
                 request, per_server_connections=settings.per_target_connections,
                 connection_budget=settings.connection_budget, deadline=settings.tls_deadline,
-                while_running=lambda: answered_then(while_running), simulate=True,
+                while_running=preflight_then_go_on, simulate=True,
             )
         else:
             server_result = run_scan(request, per_server_connections=settings.per_target_connections,
