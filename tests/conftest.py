@@ -10,8 +10,19 @@ from scanner.netpolicy import NetworkPolicy, parse_networks, parse_pins
 from scanner.targets import parse_target
 from tests.lab import Lab
 
+
 # Short timeouts keep the tarpit case to a few seconds; the lab answers in milliseconds. The HTTP side's budget
 # is short too, so the dripping lab cases end in seconds.
+def subprocess_database_url() -> str:
+    """The URL of the database this test runs in (pytest-django's test_ copy, not the configured one), for the
+    worker, beat and node processes a test starts."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
 LAB_SCAN_SETTINGS = ScanSettings(connect_timeout=2, network_timeout=2, network_retries=1, http_timeout=3, http_deadline=5)
 
 

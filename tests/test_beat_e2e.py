@@ -13,22 +13,15 @@ import sys
 import time
 
 import pytest
-from django.db import connection
 from django_celery_beat.models import IntervalSchedule
 
 from scanner import services
 from scanner.models import Scan, Site
 from scanner.schedules import set_portfolio_schedule
+from tests.conftest import subprocess_database_url
 from tests.test_tasks_e2e import service_settings, worker  # noqa: F401 - fixtures shared with the worker tests
 
 SCHEDULED_SCANS_DEADLINE_S = 30
-
-
-def database_url_for_subprocess() -> str:
-    """The URL of the database this test runs in (pytest-django's test_ copy, not the configured one)."""
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @contextlib.contextmanager
@@ -36,7 +29,7 @@ def running_beat():
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "webui", "beat", "--loglevel", "INFO",
          "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"],
-        env={**os.environ, "DATABASE_URL": database_url_for_subprocess()},
+        env={**os.environ, "DATABASE_URL": subprocess_database_url()},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

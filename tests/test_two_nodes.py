@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 import redis
 from django.conf import settings as django_settings
-from django.db import connection
 from django.db.models import Count
 
 from scanner import services
 from scanner.models import Finding, Portfolio, Scan, Site
 from scanner.nodes import worker_heartbeats
+from tests.conftest import subprocess_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 SITES = 200
@@ -33,12 +33,6 @@ KILL_AFTER_DONE = SITES // 2  # node A dies half way through (once both nodes ha
 DEADLINE_S = 400
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def database_url() -> str:
-    db = connection.settings_dict  # pytest-django's test database, which the nodes must share with the test
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def start_node(name: str, queue: str, env: dict[str, str]) -> subprocess.Popen:
@@ -95,7 +89,7 @@ def test_two_worker_nodes_share_a_portfolio_and_survive_losing_one(lab_portfolio
     lab_settings.SCANNER_WORKER_HEARTBEAT_MAX_AGE = 4
     env = {
         **os.environ,
-        "DATABASE_URL": database_url(),
+        "DATABASE_URL": subprocess_database_url(),
         "DATABASE_CONN_MAX_AGE": "0",
         "SCANNER_SCAN_QUEUE": queue,
         "SCANNER_RESCAN_QUEUE": queue,

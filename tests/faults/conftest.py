@@ -26,6 +26,7 @@ from django.db import connection
 from django.utils import timezone
 
 from scanner.models import Scan, Site
+from tests.conftest import subprocess_database_url
 from tests.lab.pki import LeafSpec
 from tests.lab.servers import HostileHttpServer
 from webui.celery import app as celery_app
@@ -223,11 +224,6 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str, interva
     raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
-def test_database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def faults_env(lab, private_redis, endless_site) -> dict[str, str]:
     if connection.vendor != "postgresql":
@@ -236,7 +232,7 @@ def faults_env(lab, private_redis, endless_site) -> dict[str, str]:
     env = {
         **os.environ,
         **FAULT_ENV,
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": subprocess_database_url(),
         "CELERY_BROKER_URL": private_redis.url,
         "SCANNER_ALLOWED_NETWORKS": lab.allowed_network,
         "SCANNER_RESOLVE": ",".join([*lab.resolve_map(), f"{name}:{ip}"]),
