@@ -1,5 +1,6 @@
 import functools
 import os
+import socket
 import uuid
 from pathlib import Path
 
@@ -13,6 +14,13 @@ from tests.lab import Lab
 
 # Short timeouts keep the tarpit case to a few seconds; the lab answers in milliseconds. The HTTP side's budget
 # is short too, so the dripping lab cases end in seconds.
+def free_port() -> int:
+    """A loopback port free right now, for a server a test starts in another process."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def subprocess_database_url() -> str:
     """The URL of the database this test runs in (pytest-django's test_ copy, not the configured one), for the
     worker, beat and node processes a test starts."""

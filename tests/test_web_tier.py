@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import stat
 import subprocess
 import sys
@@ -15,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 from django.test import Client, override_settings
+
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_DIRS = [ROOT / "webui" / "dashboard" / "templates", ROOT / "webui" / "templates"]
@@ -136,12 +137,6 @@ def test_collected_static_files_are_served_hashed_and_compressed(tmp_path):
         css = client.get(css_url, HTTP_ACCEPT_ENCODING="gzip")
         assert css.status_code == 200 and css["Content-Encoding"] == "gzip"
         assert "immutable" in css["Cache-Control"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from django.db import connection
 from django.utils import timezone
 
 from scanner.models import Scan, Site
-from tests.conftest import subprocess_database_url
+from tests.conftest import free_port, subprocess_database_url
 from tests.lab.pki import LeafSpec
 from tests.lab.servers import HostileHttpServer
 from webui.celery import app as celery_app
@@ -62,12 +61,6 @@ FAULT_ENV = {
 
 
 FAULT_QUEUES = ("SCANNER_SCAN_QUEUE", "SCANNER_RESCAN_QUEUE", "SCANNER_ALERT_QUEUE")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class PrivateRedis:
