@@ -6,8 +6,8 @@ from django_celery_beat import admin as beat_admin
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from scanner.models import Finding, Portfolio, Scan, Site
-from scanner.schedules import RESCAN_TASK, check_beat_schedule
 from scanner.services import ScanRequestError
+from scanner.services.schedules import RESCAN_TASK, check_beat_schedule
 
 
 @admin.register(Site)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.db import transaction
 
+from scanner import config
 from scanner.models import Alert, Scan
+from scanner.queueing import DELIVER_ALERT, send_task
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def _previous_finished(scan: Scan) -> Scan | None:
 def expiry_window_days(site) -> int:
     """The widest window among the site's portfolios: whoever asked to hear earliest is told."""
     windows = [days for days in site.portfolios.values_list("alert_expiry_days", flat=True) if days is not None]
-    return max(windows, default=settings.SCANNER_ALERT_EXPIRY_DAYS)
+    return max(windows, default=config.alert_expiry_days())
 
 
 def _expiring_certificate(scan: Scan) -> tuple[str, str] | None:
@@ -100,9 +101,7 @@ def evaluate_alerts(scan: Scan) -> list[Alert]:
 
 
 def _enqueue_delivery(alert_id: int) -> None:
-    from scanner.tasks import deliver_alert
-
     try:
-        deliver_alert.delay(alert_id)
+        send_task(DELIVER_ALERT, args=[alert_id])
     except Exception:  # broker down: the alert stays "sending" (visible in its row) rather than failing a scan
         logger.exception("could not queue delivery of alert %s", alert_id)

@@ -34,3 +34,168 @@ def scan_settings() -> ScanSettings:
 
 def ca_file() -> str | None:
     return settings.SCANNER_CA_FILE or None
+
+
+# --- Queues and time limits ----------------------------------------------------------------------------------
+
+
+def scan_queue_name() -> str:
+    return settings.SCANNER_SCAN_QUEUE
+
+
+def rescan_queue_name() -> str:
+    return settings.SCANNER_RESCAN_QUEUE
+
+
+def alert_queue_name() -> str:
+    return settings.SCANNER_ALERT_QUEUE
+
+
+def default_queue_name() -> str:
+    return settings.CELERY_TASK_DEFAULT_QUEUE
+
+
+def task_soft_time_limit() -> int:
+    """Seconds a scan task may run before it is asked to stop (env SCANNER_TASK_SOFT_TIME_LIMIT)."""
+    return settings.CELERY_TASK_SOFT_TIME_LIMIT
+
+
+def task_time_limit() -> int:
+    """Seconds after which a scan task's process is killed (env SCANNER_TASK_TIME_LIMIT)."""
+    return settings.CELERY_TASK_TIME_LIMIT
+
+
+def rescan_task_time_limit() -> int:
+    return settings.SCANNER_RESCAN_TASK_TIME_LIMIT
+
+
+def broker_url() -> str:
+    return settings.CELERY_BROKER_URL
+
+
+def celery_timezone() -> str:
+    return settings.CELERY_TIMEZONE
+
+
+# --- Keeping scans moving ----------------------------------------------------------------------------------
+
+
+def heartbeat_interval() -> float:
+    return settings.SCANNER_HEARTBEAT_INTERVAL
+
+
+def heartbeat_timeout() -> float:
+    return settings.SCANNER_HEARTBEAT_TIMEOUT
+
+
+def queued_resend_after() -> float:
+    return settings.SCANNER_QUEUED_RESEND_AFTER
+
+
+def queued_limit() -> float:
+    return settings.SCANNER_QUEUED_LIMIT
+
+
+def worker_heartbeat_interval() -> float:
+    return settings.SCANNER_WORKER_HEARTBEAT_INTERVAL
+
+
+def worker_heartbeat_max_age() -> float:
+    return settings.SCANNER_WORKER_HEARTBEAT_MAX_AGE
+
+
+def rescan_batch_size() -> int:
+    return settings.SCANNER_RESCAN_BATCH_SIZE
+
+
+def rescan_batch_interval() -> int:
+    return settings.SCANNER_RESCAN_BATCH_INTERVAL
+
+
+# --- Limits on what may be scanned -------------------------------------------------------------------------
+
+
+def rescan_min_interval() -> int:
+    """A finished scan younger than this answers a new request for the same site (0: always scan)."""
+    return settings.SCANNER_RESCAN_MIN_INTERVAL
+
+
+def target_min_interval() -> int:
+    """One host and port is scanned at most this often, whoever asks (0: no limit)."""
+    return getattr(settings, "SCANNER_TARGET_MIN_INTERVAL", 0) or 0
+
+
+def scans_per_hour() -> int | None:
+    return getattr(settings, "SCANNER_SCANS_PER_HOUR", None) or None
+
+
+def scans_per_day() -> int | None:
+    return getattr(settings, "SCANNER_SCANS_PER_DAY", None) or None
+
+
+def min_schedule_interval() -> int:
+    return settings.SCANNER_MIN_SCHEDULE_INTERVAL
+
+
+# --- Alerts, accounts, retention -------------------------------------------------------------------------------
+
+
+def public_url() -> str:
+    """The service's own address, for links in e-mails and chat messages (no trailing slash)."""
+    return settings.SCANNER_PUBLIC_URL.rstrip("/")
+
+
+def alert_expiry_days() -> int:
+    return settings.SCANNER_ALERT_EXPIRY_DAYS
+
+
+def notify_timeout() -> float:
+    return settings.SCANNER_NOTIFY_TIMEOUT
+
+
+def notify_max_retries() -> int:
+    return settings.SCANNER_NOTIFY_MAX_RETRIES
+
+
+def notify_retry_base() -> int:
+    return settings.SCANNER_NOTIFY_RETRY_BASE
+
+
+def email_verify_max_age() -> int:
+    return settings.SCANNER_EMAIL_VERIFY_MAX_AGE
+
+
+def report_retention_days() -> int:
+    return settings.SCANNER_REPORT_RETENTION_DAYS
+
+
+def retention_batch_size() -> int:
+    return settings.SCANNER_RETENTION_BATCH_SIZE
+
+
+def signup_open() -> bool:
+    return settings.SCANNER_SIGNUP_OPEN
+
+
+def source_url() -> str:
+    return settings.SCANNER_SOURCE_URL
+
+
+def metrics_token() -> str:
+    return settings.SCANNER_METRICS_TOKEN
+
+
+def max_tokens_per_user() -> int:
+    return settings.SCANNER_MAX_TOKENS_PER_USER
+
+
+def trusted_proxies() -> int:
+    return settings.SCANNER_TRUSTED_PROXIES
+
+
+def allowed_networks() -> list[str]:
+    return list(settings.SCANNER_ALLOWED_NETWORKS)
+
+
+def resolve_pins() -> list[str]:
+    return list(settings.SCANNER_RESOLVE)

@@ -7,10 +7,9 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import task_received
-from django.conf import settings
 from django.db import OperationalError
 
-from scanner import notifications, services
+from scanner import config, notifications, services
 
 
 @shared_task(
@@ -19,8 +18,8 @@ from scanner import notifications, services
     # dies, the reaper (services.reap_stale_scans) requeues the scan when its heartbeat stops.
     acks_late=True,
     reject_on_worker_lost=True,
-    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
-    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+    soft_time_limit=config.task_soft_time_limit(),
+    time_limit=config.task_time_limit(),
     # A database that is briefly unreachable (restart, failover) should delay the scan, not lose it.
     autoretry_for=(OperationalError,),
     retry_backoff=5,
@@ -32,7 +31,7 @@ def run_scan(self, scan_id: int) -> str | None:
     except SoftTimeLimitExceeded:
         # The limit hit outside the engine call (e.g. while storing): still leave a clear reason behind.
         scan = services.fail_scan(
-            scan_id, f"The scan exceeded {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped."
+            scan_id, f"The scan exceeded {config.task_soft_time_limit()} s and was stopped."
         )
     return scan.status if scan is not None else None
 
@@ -53,8 +52,8 @@ def note_reservation(sender=None, request=None, **_):
 @shared_task(
     # Its own limits, not a scan's: storing thousands of queued rows can take longer than one scan may,
     # and a fan-out cut by the scan soft limit silently left the rest of the portfolio unscanned.
-    soft_time_limit=settings.SCANNER_RESCAN_TASK_TIME_LIMIT,
-    time_limit=settings.SCANNER_RESCAN_TASK_TIME_LIMIT + 30,
+    soft_time_limit=config.rescan_task_time_limit(),
+    time_limit=config.rescan_task_time_limit() + 30,
 )
 def rescan_portfolio(portfolio_id: int) -> int:
     """Scheduled by celery beat (scanner.schedules): queue a scan of every site in the portfolio, in batches."""
@@ -65,8 +64,9 @@ def rescan_portfolio(portfolio_id: int) -> int:
         return 0  # deleted since beat read its schedule
     outcomes = services.submit_portfolio_scans(
         portfolio,
-        batch_size=settings.SCANNER_RESCAN_BATCH_SIZE,
-        batch_interval=settings.SCANNER_RESCAN_BATCH_INTERVAL,
+        batch_size=config.rescan_batch_size(),
+        batch_interval=config.rescan_batch_interval(),
+        scheduled=True,
     )
     return sum(1 for _, scan, _ in outcomes if scan is not None)
 
@@ -83,7 +83,7 @@ def reap_stale_scans() -> dict[str, int]:
     return services.reap_stale_scans()
 
 
-@shared_task(bind=True, max_retries=settings.SCANNER_NOTIFY_MAX_RETRIES)
+@shared_task(bind=True, max_retries=config.notify_max_retries())
 def deliver_alert(self, alert_id: int) -> str | None:
     """Send an alert to its channels. Channels that failed in a retryable way (5xx, 429, network trouble) are
     tried again with exponential backoff; channels that already have it are not sent it twice."""
@@ -92,7 +92,7 @@ def deliver_alert(self, alert_id: int) -> str | None:
     if outcome is None:
         return None
     if outcome.retry:
-        base = settings.SCANNER_NOTIFY_RETRY_BASE
+        base = config.notify_retry_base()
         raise self.retry(countdown=min(base * 2**self.request.retries, 300))
     return outcome.status
 
@@ -100,5 +100,5 @@ def deliver_alert(self, alert_id: int) -> str | None:
 @shared_task(ignore_result=True)
 def prune_old_reports() -> int:
     """Beat, daily: old scans keep their summary and findings but drop the report document (retention)."""
-    return services.prune_old_reports(batch_size=settings.SCANNER_RETENTION_BATCH_SIZE)
+    return services.prune_old_reports(batch_size=config.retention_batch_size())
 

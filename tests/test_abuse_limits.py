@@ -14,7 +14,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from rest_framework.test import APIClient
 
 from scanner.models import Finding, Portfolio, Scan, Site
-from scanner.schedules import set_portfolio_schedule
+from scanner.services.schedules import set_portfolio_schedule
 from webui.api.tokens import token_create
 
 pytestmark = pytest.mark.django_db
@@ -168,6 +168,63 @@ def test_the_dashboard_submit_respects_the_scan_quota(settings, client, alice):
     assert response.status_code == 429
     assert "quota" in response.content.decode()
     assert not Scan.objects.exists()
+
+
+def portfolio_of(owner, hosts=("shop.example", "blog.example", "mail.example")) -> Portfolio:
+    portfolio = Portfolio.objects.create(owner=owner, name="p")
+    for host in hosts:
+        portfolio.sites.add(Site.objects.create(owner=owner, hostname=host))
+    return portfolio
+
+
+def test_the_dashboard_portfolio_scan_respects_the_scan_quota(settings, client, alice):
+    settings.SCANNER_SCANS_PER_HOUR = 2
+    portfolio = portfolio_of(alice)
+    client.force_login(alice)
+    response = client.post(reverse("dashboard:portfolio_scan", args=[portfolio.pk]), follow=True)
+    assert "Scan quota reached" in response.content.decode()
+    assert not Scan.objects.exists()
+
+
+def test_the_dashboard_rescan_respects_the_scan_quota(settings, client, alice):
+    settings.SCANNER_SCANS_PER_HOUR = 1
+    site = Site.objects.create(owner=alice, hostname="shop.example")
+    finished_scan(site, minutes_ago=30)  # outside the per-target window; requested within the hour
+    client.force_login(alice)
+    response = client.post(reverse("dashboard:rescan", args=[site.pk]), follow=True)
+    assert "Scan quota reached" in response.content.decode()
+    assert Scan.objects.count() == 1
+
+
+def test_the_scan_request_service_itself_enforces_the_quota(settings, alice):
+    from scanner import services
+
+    settings.SCANNER_SCANS_PER_HOUR = 1
+    services.submit_scan(alice, "shop.example")
+    with pytest.raises(services.ScanRequestTooSoon) as refused:
+        services.submit_scan(alice, "blog.example")
+    assert refused.value.code == "scan_quota" and refused.value.retry_after > 0
+    with pytest.raises(services.ScanRequestTooSoon):
+        services.submit_portfolio_scans(portfolio_of(alice, hosts=("mail.example",)))
+    assert Scan.objects.count() == 1
+
+
+def test_a_request_answered_by_a_recent_scan_costs_no_quota(settings, alice):
+    from scanner import services
+
+    settings.SCANNER_SCANS_PER_HOUR = 1
+    site = Site.objects.create(owner=alice, hostname="shop.example")
+    recent = finished_scan(site, minutes_ago=1)
+    scan, created = services.submit_scan(alice, "shop.example", max_age=600)
+    assert (scan, created) == (recent, False)
+
+
+def test_scheduled_rescans_are_bounded_by_the_schedule_not_the_request_quota(settings, alice):
+    from scanner import services
+
+    settings.SCANNER_SCANS_PER_HOUR = 1
+    outcomes = services.submit_portfolio_scans(portfolio_of(alice), scheduled=True)
+    assert sum(1 for _, scan, _ in outcomes if scan is not None) == 3
 
 
 # --- Per-target limit ------------------------------------------------------------

@@ -17,7 +17,7 @@ from django_celery_beat.models import IntervalSchedule
 
 from scanner import services
 from scanner.models import Scan, Site
-from scanner.schedules import set_portfolio_schedule
+from scanner.services.schedules import set_portfolio_schedule
 from tests.conftest import subprocess_database_url
 from tests.test_tasks_e2e import service_settings, worker  # noqa: F401 - fixtures shared with the worker tests
 

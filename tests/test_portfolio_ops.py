@@ -10,7 +10,7 @@ from django_celery_beat.models import PeriodicTask
 
 from scanner.imports import import_sites
 from scanner.models import Portfolio, Scan, Site
-from scanner.schedules import set_portfolio_schedule
+from scanner.services.schedules import set_portfolio_schedule
 from scanner.tasks import rescan_portfolio
 from tests.test_api import client_for, pinned_public_hosts  # noqa: F401 - autouse fixture
 
@@ -97,6 +97,15 @@ def test_schedule_creates_a_periodic_task_calling_rescan_with_the_portfolio(owne
     assert PeriodicTask.objects.get().crontab.day_of_week == "1"
     set_portfolio_schedule(portfolio, "off")
     assert not PeriodicTask.objects.exists()
+
+
+def test_deleting_a_portfolio_removes_its_rescan_schedule(owner, portfolio):
+    set_portfolio_schedule(portfolio, "daily")
+    assert PeriodicTask.objects.filter(task="scanner.tasks.rescan_portfolio").exists()
+    response = client_for(owner).delete(f"/api/v1/portfolios/{portfolio.pk}")
+    assert response.status_code == 204, response.content
+    assert not Portfolio.objects.exists()
+    assert not PeriodicTask.objects.filter(task="scanner.tasks.rescan_portfolio").exists()
 
 
 @pytest.mark.parametrize("cron", ["61 * * * *", "0 3 * *", "0 3 * * xyz"])

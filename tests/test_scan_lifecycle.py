@@ -226,12 +226,12 @@ def test_asking_now_for_a_site_held_in_a_later_batch_sends_it_now(site, queue):
 @pytest.fixture
 def broker_down(monkeypatch):
     """Publishing fails the way kombu fails when nothing listens on the broker's port."""
-    from scanner.tasks import run_scan
+    from celery import current_app
 
     def refused(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(run_scan, "apply_async", refused)
+    monkeypatch.setattr(current_app, "send_task", refused)
 
 
 @pytest.mark.django_db(transaction=True)

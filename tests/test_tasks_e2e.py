@@ -228,9 +228,11 @@ def test_a_scan_that_cannot_be_queued_is_failed_with_a_clear_reason(queued_scan,
     def broker_down(*args, **kwargs):
         raise ConnectionRefusedError("Connection refused")
 
-    monkeypatch.setattr(run_scan, "apply_async", broker_down)
+    from celery import current_app
 
-    services._enqueue(queued_scan.pk, "task-id")
+    monkeypatch.setattr(current_app, "send_task", broker_down)
+
+    services.enqueue_scan(queued_scan.pk, "task-id")
 
     queued_scan.refresh_from_db()
     assert queued_scan.status == Scan.Status.FAILED

@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from scanner.grading.scale import GRADE_ORDER
 from scanner.models import Finding, Portfolio, Scan, Site
-from scanner.schedules import SCHEDULE_KINDS, describe_schedule
+from scanner.services.schedules import SCHEDULE_KINDS, describe_schedule
 
 # Ids are PostgreSQL bigints: a larger number cannot name a row, and would make the database raise.
 MAX_ID = 2**63 - 1

@@ -1,8 +1,6 @@
 """Abuse limits of the API, each a setting (webui/settings.py, "Security" block).
 
 - Requests per minute, per user and per token (DRF throttles on the shared cache, Redis).
-- Scans submitted per hour and per day, per user: counted from the Scan rows themselves, so the count is
-  exact across web processes and a scan answered by a recent one (not created) costs nothing.
 - Token requests (POST /api/v1/token) per client address; wrong passwords are django-axes' job (per account
   and per address, shared with the dashboard's and the admin's login).
 
@@ -13,11 +11,11 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import timedelta
 
 from django.conf import settings
-from django.utils import timezone
-from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+from rest_framework.throttling import SimpleRateThrottle
+
+from scanner import config
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +38,7 @@ def client_address(request) -> str:
     client could claim a fresh address per request and escape every per-address limit.
     """
     remote = request.META.get("REMOTE_ADDR", "")
-    proxies = settings.SCANNER_TRUSTED_PROXIES
+    proxies = config.trusted_proxies()
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
     if proxies and forwarded:
         return forwarded[-min(proxies, len(forwarded))]
@@ -117,53 +115,3 @@ class TokenCreateRateThrottle(SettingRateThrottle):
 
     def get_cache_key(self, request, view) -> str | None:
         return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
-
-
-class ScanQuotaThrottle(BaseThrottle):
-    """Scans a user may have created in the last hour and the last day (POST only).
-
-    A view may say what one request costs (`scan_cost(request)`, e.g. a portfolio's size); the request is
-    refused when it would take the user over either quota.
-    """
-
-    @property
-    def message(self) -> str:
-        return (
-            f"Scan quota reached: an account may submit {settings.SCANNER_SCANS_PER_HOUR} scans an hour and "
-            f"{settings.SCANNER_SCANS_PER_DAY} a day."
-        )
-
-    def allow_request(self, request, view) -> bool:
-        if request.method != "POST" or not request.user or not request.user.is_authenticated:
-            return True
-        cost_of = getattr(view, "scan_cost", None)
-        cost = cost_of(request) if cost_of is not None else 1
-        self._wait = scan_quota_wait(request.user, cost=cost)
-        return self._wait is None
-
-    def wait(self) -> float | None:
-        return getattr(self, "_wait", None)
-
-
-def scan_quota_wait(user, *, cost: int = 1) -> int | None:
-    """Seconds until `user` may submit `cost` more scans, or None when they may now."""
-    from scanner.models import Scan
-
-    now = timezone.now()
-    for setting, window in (("SCANNER_SCANS_PER_HOUR", 3600), ("SCANNER_SCANS_PER_DAY", 86400)):
-        limit = getattr(settings, setting, None)
-        if not limit:
-            continue
-        since = now - timedelta(seconds=window)
-        times = list(
-            Scan.objects.filter(site__owner=user, requested_at__gte=since)
-            .order_by("requested_at")
-            .values_list("requested_at", flat=True)[: limit + 1]
-        )
-        if len(times) + cost > limit:
-            if cost > limit:
-                return window  # more than a whole quota at once never fits; say when the quota is fresh
-            # Wait until enough of the oldest scans leave the window to make room for this request.
-            leaving = times[len(times) + cost - limit - 1] if len(times) + cost - limit - 1 < len(times) else now
-            return max(1, math.ceil((leaving + timedelta(seconds=window) - now).total_seconds()))
-    return None

@@ -15,13 +15,12 @@ from rest_framework.exceptions import ParseError, Throttled, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from scanner import exports, imports, schedules, selectors, services
+from scanner import exports, imports, selectors, services
+from scanner.services import schedules
 from webui.api import serializers as s
 from webui.api.errors import PayloadTooLarge
-from webui.api.throttling import ScanQuotaThrottle
 
 # Scan requests are a few dozen bytes; nothing legitimate comes close to this.
 MAX_BODY_BYTES = 64 * 1024
@@ -117,12 +116,7 @@ def _user_portfolio_or_field_error(user, portfolio_id: int | None):
 # --- Scans -------------------------------------------------------------------
 
 
-SCAN_THROTTLES = (*api_settings.DEFAULT_THROTTLE_CLASSES, ScanQuotaThrottle)
-
-
 class ScanListCreateApi(ApiView):
-    throttle_classes = SCAN_THROTTLES
-
     @extend_schema(parameters=[s.ScanFilter], responses=s.ScanSummaryOutput(many=True), operation_id="scans_list")
     def get(self, request):
         filters = s.ScanFilter(data=request.query_params)
@@ -226,7 +220,7 @@ class PortfolioDetailApi(ApiView):
 
     @extend_schema(responses={204: None})
     def delete(self, request, pk: int):
-        self._portfolio(request, pk).delete()
+        services.portfolio_delete(self._portfolio(request, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @staticmethod
@@ -270,13 +264,6 @@ class PortfolioSitesApi(ApiView):
 
 
 class PortfolioScanApi(ApiView):
-    throttle_classes = SCAN_THROTTLES
-
-    def scan_cost(self, request) -> int:
-        """A portfolio scan submits one scan per site: that is what it costs against the scan quota."""
-        portfolio = selectors.portfolio_get(user=request.user, portfolio_id=self.kwargs["pk"])
-        return max(1, portfolio.sites.count()) if portfolio is not None else 1
-
     @extend_schema(request=None, responses={202: s.BulkScanItemOutput(many=True)})
     def post(self, request, pk: int):
         portfolio = _found(selectors.portfolio_get(user=request.user, portfolio_id=pk))

@@ -9,9 +9,9 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from scanner import exports, imports, schedules, selectors, services
+from scanner import exports, imports, selectors, services
 from scanner.models import Portfolio, Scan
-from scanner.services import ScanRequestError
+from scanner.services import ScanRequestError, schedules
 
 from . import charts, queries, report_view
 from .forms import ImportForm, PortfolioChannelsForm, PortfolioForm, ScheduleForm
@@ -152,7 +152,11 @@ def portfolio_export(request, portfolio_id: int, file_format: str):
 def portfolio_scan(request, portfolio_id: int):
     """ "Scan portfolio now": every site is queued; sites that cannot be scanned are recorded as failed scans."""
     portfolio = _owned_portfolio(request, portfolio_id)
-    outcomes = services.submit_portfolio_scans(portfolio)
+    try:
+        outcomes = services.submit_portfolio_scans(portfolio)
+    except services.ScanRequestTooSoon as exc:
+        messages.error(request, exc.message)
+        return redirect("dashboard:portfolio", portfolio_id=portfolio.pk)
     queued = sum(1 for _, scan, _ in outcomes if scan is not None)
     refused = [(site, error) for site, scan, error in outcomes if scan is None]
     messages.success(request, f"{queued} scan{'s' if queued != 1 else ''} queued.")

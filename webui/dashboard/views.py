@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from scanner import selectors, services
 from scanner.models import Scan
-from webui.api.throttling import scan_quota_wait
 
 from . import history as site_history
 from . import queries, report_view
@@ -84,9 +83,10 @@ def submit(request):
     rejected: list[tuple[str, str]] = []
     queued: list[tuple[str, Scan, bool]] = []
     if request.method == "POST" and form.is_valid():
-        wait = scan_quota_wait(request.user, cost=len(form.cleaned_data["domains"]))
-        if wait is not None:
-            form.add_error("domains", f"Scan quota reached: try again in {max(1, wait // 60)} minutes.")
+        try:  # all or nothing: a list that does not fit in the quota queues none of its lines
+            services.scan_quota_check(request.user, cost=len(form.cleaned_data["domains"]))
+        except services.ScanRequestTooSoon as exc:
+            form.add_error("domains", exc.message)
             return render(request, "dashboard/submit.html", {"form": form, "rejected": [], "queued": []}, status=429)
         for entry in form.cleaned_data["domains"]:
             try:
@@ -160,10 +160,6 @@ def shared_report(request, token: str):
 @require_POST
 def rescan(request, site_id: int):
     site = _owned_site(request, site_id)
-    wait = scan_quota_wait(request.user)
-    if wait is not None:
-        messages.error(request, f"Scan quota reached: try again in {max(1, wait // 60)} minutes.")
-        return redirect("dashboard:site", site_id=site.pk)
     try:
         # max_age=0: the user asked for a fresh scan, so a recent result must not answer it.
         scan, created = services.submit_scan(

@@ -10,12 +10,12 @@ import json
 from itertools import pairwise
 
 from celery.schedules import ParseException
-from django.conf import settings
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
+from scanner import config
 from scanner.models import Portfolio
-from scanner.services import ScanRequestError
+from scanner.services.errors import ScanRequestError
 
 RESCAN_TASK = "scanner.tasks.rescan_portfolio"
 SCHEDULE_KINDS = ("daily", "weekly", "cron", "off")
@@ -29,7 +29,7 @@ def set_portfolio_schedule(portfolio: Portfolio, kind: str, cron: str | None = N
     if kind not in SCHEDULE_KINDS:
         raise ScanRequestError(f"Schedule kind must be one of {', '.join(SCHEDULE_KINDS)}.", field="kind")
     if kind == "off":
-        _remove_schedule(portfolio)
+        remove_portfolio_schedule(portfolio)
         return None
     if kind != "cron" and cron:
         raise ScanRequestError(f"A '{kind}' schedule takes no cron expression.", field="cron")
@@ -77,7 +77,7 @@ def shortest_gap_minutes(minute: str, hour: str) -> int:
 def check_schedule_interval(minute: str, hour: str, *, expression: str = "") -> None:
     """Refuse a rescan schedule firing more often than SCANNER_MIN_SCHEDULE_INTERVAL: each firing scans
     every site of the portfolio, hundreds of TLS connections per site."""
-    minimum = getattr(settings, "SCANNER_MIN_SCHEDULE_INTERVAL", 0)
+    minimum = config.min_schedule_interval()
     if not minimum:
         return
     gap = shortest_gap_minutes(minute, hour)
@@ -92,7 +92,7 @@ def check_schedule_interval(minute: str, hour: str, *, expression: str = "") -> 
 
 def check_beat_schedule(*, crontab=None, interval=None) -> None:
     """The same minimum for a beat entry edited directly (the admin): a crontab or an interval schedule."""
-    minimum = getattr(settings, "SCANNER_MIN_SCHEDULE_INTERVAL", 0)
+    minimum = config.min_schedule_interval()
     if crontab is not None:
         check_schedule_interval(crontab.minute, crontab.hour, expression=_expression(crontab))
     if interval is not None and minimum:
@@ -123,7 +123,7 @@ def _task_name(portfolio: Portfolio) -> str:
     return f"rescan portfolio {portfolio.pk}"
 
 
-def _remove_schedule(portfolio: Portfolio) -> None:
+def remove_portfolio_schedule(portfolio: Portfolio) -> None:
     # Looked up by name, so a stale in-memory portfolio still removes the right entry.
     PeriodicTask.objects.filter(name=_task_name(portfolio)).delete()  # SET_NULL clears schedule_task
     portfolio.schedule_task = None
@@ -140,9 +140,9 @@ def _crontab_for(expression: str | None) -> CrontabSchedule:
     fields = dict(zip(CRON_FIELDS, parts))
     try:
         # celery's crontab parser rejects out-of-range or malformed fields ("61", "*/0", "mon-xyz").
-        CrontabSchedule(**fields, timezone=settings.CELERY_TIMEZONE).schedule  # noqa: B018 - parsing is the check
+        CrontabSchedule(**fields, timezone=config.celery_timezone()).schedule  # noqa: B018 - parsing is the check
     except (ValueError, ParseException) as exc:  # ParseException is not a ValueError: '0 3 * * *,' was a 500
         raise ScanRequestError(f"Invalid cron expression '{expression}': {exc}", field="cron", code="invalid_cron")
     check_schedule_interval(fields["minute"], fields["hour"], expression=expression or "")
-    crontab, _ = CrontabSchedule.objects.get_or_create(**fields, timezone=settings.CELERY_TIMEZONE)
+    crontab, _ = CrontabSchedule.objects.get_or_create(**fields, timezone=config.celery_timezone())
     return crontab

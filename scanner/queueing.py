@@ -1,0 +1,28 @@
+"""Sending a task's message by the task's name.
+
+Services send work to the workers, and the tasks (scanner/tasks.py) call services: naming the task instead of
+importing it keeps that a one-way import. Celery's routes (CELERY_TASK_ROUTES) still apply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import current_app
+
+RUN_SCAN = "scanner.tasks.run_scan"
+DELIVER_ALERT = "scanner.tasks.deliver_alert"
+SEND_CHANNEL_TEST = "scanner.tasks.send_channel_test"
+
+
+def send_task(name: str, *, args: list[Any], task_id: str | None = None, queue: str | None = None) -> None:
+    options: dict[str, Any] = {"task_id": task_id} if task_id else {}
+    if queue:
+        options["queue"] = queue
+    if current_app.conf.task_always_eager:
+        # Eager mode (demos, some browser tests) runs the task right here, so it must be registered: Celery's
+        # autodiscovery imports the task modules on this signal.
+        current_app.loader.import_default_modules()
+        current_app.tasks[name].apply_async(args=args, **options)
+        return
+    current_app.send_task(name, args=args, **options)

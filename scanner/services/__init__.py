@@ -1,0 +1,96 @@
+"""Every write to sites, portfolios, scans and channels. No HTTP here: the API, the dashboard, the admin, imports
+and tasks all call these, so every rule and limit holds whichever way a request comes in.
+
+One module per room: sites, portfolios, scan_requests (asking for scans, with every scan limit), scan_dispatch
+(sending messages, releasing rescans, the reaper), scan_runs (a worker running a scan), scan_results (storing
+what a scan ended with), channels, retention. Callers import from here.
+"""
+
+from scanner.services.channels import (
+    VERIFY_SALT,
+    account_set_email,
+    alert_acknowledge,
+    channel_create,
+    channel_delete,
+    send_verification,
+    verification_token,
+    verify_email,
+)
+from scanner.services.errors import ScanNotQueued, ScanRequestError, ScanRequestTooSoon
+from scanner.services.portfolios import (
+    portfolio_add_site,
+    portfolio_create,
+    portfolio_delete,
+    portfolio_remove_site,
+    portfolio_set_channels,
+    portfolio_update,
+)
+from scanner.services.retention import prune_old_reports
+from scanner.services.scan_dispatch import (
+    MAX_ATTEMPTS,
+    enqueue_scan,
+    reap_stale_scans,
+    release_due_scans,
+    scan_queue,
+    scan_reserved,
+    stale_reason,
+)
+from scanner.services.scan_requests import scan_quota_check, scan_quota_wait, submit_portfolio_scans, submit_scan
+from scanner.services.scan_results import changes_since_previous, fail_scan, site_took_result, store_outcome
+from scanner.services.scan_runs import execute_scan, record_cli_scan
+from scanner.services.sites import (
+    checked_target,
+    parsed_target,
+    site_delete,
+    site_for_target,
+    site_set_badge_public,
+    site_set_muted,
+    site_set_tags,
+    site_share,
+)
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "VERIFY_SALT",
+    "ScanNotQueued",
+    "ScanRequestError",
+    "ScanRequestTooSoon",
+    "account_set_email",
+    "alert_acknowledge",
+    "changes_since_previous",
+    "channel_create",
+    "channel_delete",
+    "checked_target",
+    "enqueue_scan",
+    "execute_scan",
+    "fail_scan",
+    "parsed_target",
+    "portfolio_add_site",
+    "portfolio_create",
+    "portfolio_delete",
+    "portfolio_remove_site",
+    "portfolio_set_channels",
+    "portfolio_update",
+    "prune_old_reports",
+    "reap_stale_scans",
+    "record_cli_scan",
+    "release_due_scans",
+    "scan_queue",
+    "scan_quota_check",
+    "scan_quota_wait",
+    "scan_reserved",
+    "send_verification",
+    "site_delete",
+    "site_for_target",
+    "site_set_badge_public",
+    "site_set_muted",
+    "site_set_tags",
+    "site_share",
+    "site_took_result",
+    "stale_reason",
+    "store_outcome",
+    "submit_portfolio_scans",
+    "submit_scan",
+    "verification_token",
+    "verify_email",
+]

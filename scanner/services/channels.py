@@ -1,0 +1,145 @@
+"""Alert channels (e-mail, Slack, Teams, webhooks), the account's e-mail address and its verification, and
+acknowledging alerts."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from scanner import config
+from scanner.models import Alert, Channel
+from scanner.netpolicy import TargetRefused
+from scanner.services.errors import ScanRequestError
+
+logger = logging.getLogger(__name__)
+
+
+def alert_acknowledge(alert: Alert) -> Alert:
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = timezone.now()
+        alert.save(update_fields=["acknowledged_at"])
+    return alert
+
+
+def channel_create(*, owner, kind: str, target: str, name: str = "", secret: str = "") -> Channel:
+    """Add a channel. E-mail addresses start unverified and are sent a verification link; URLs are checked
+    against the network policy now (and again at each delivery, since a name can be re-pointed)."""
+    if kind not in Channel.Kind.values:
+        raise ScanRequestError(f"Unknown channel kind '{kind}'.", field="kind")
+    target = target.strip()
+    if kind == Channel.Kind.EMAIL:
+        target = _normalised_email(target, field="target")
+    else:
+        _check_channel_url(target, kind)
+    if kind == Channel.Kind.WEBHOOK and not secret:
+        raise ScanRequestError("A webhook needs a signing secret.", field="secret")
+    if Channel.objects.filter(owner=owner, kind=kind, target=target).exists():
+        raise ScanRequestError("You already have this channel.", field="target", code="duplicate")
+    verified = None if kind == Channel.Kind.EMAIL else timezone.now()
+    channel = Channel.objects.create(
+        owner=owner, kind=kind, target=target, name=name.strip(), secret=secret, verified_at=verified
+    )
+    if kind == Channel.Kind.EMAIL:
+        transaction.on_commit(lambda: send_verification(channel))
+    return channel
+
+
+def channel_delete(channel: Channel) -> None:
+    channel.delete()
+
+
+def _normalised_email(address: str, *, field: str) -> str:
+    from django.core.validators import validate_email
+
+    address = address.strip()
+    try:
+        validate_email(address)
+    except Exception:  # noqa: BLE001 - ValidationError; the message below is the one shown
+        raise ScanRequestError(f"'{address}' is not an e-mail address.", field=field) from None
+    local, _, domain = address.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def _check_channel_url(url: str, kind: str) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ScanRequestError("Enter an http:// or https:// URL.", field="target")
+    try:
+        config.network_policy().resolve(parts.hostname)
+    except (TargetRefused, ValueError) as exc:
+        raise ScanRequestError(f"This URL cannot receive alerts: {exc}", field="target") from None
+
+
+def account_set_email(user, address: str) -> Channel | None:
+    """Set the account's e-mail address ('' removes it). The account's e-mail channel follows it and is sent a
+    new verification link; nothing is sent to the address until the link is followed."""
+    address = _normalised_email(address, field="email") if address.strip() else ""
+    with transaction.atomic():
+        current = Channel.objects.filter(owner=user, is_account_email=True).first()
+        if address == user.email and (current is not None or not address):
+            return current
+        user.email = address
+        user.save(update_fields=["email"])
+        if not address:
+            if current is not None:
+                current.delete()
+            return None
+        if current is None:
+            current = Channel(owner=user, kind=Channel.Kind.EMAIL, is_account_email=True)
+        current.target = address
+        current.verified_at = None
+        current.save()
+        # The same address may also exist as a separate channel: keep one.
+        Channel.objects.filter(owner=user, kind=Channel.Kind.EMAIL, target=address).exclude(pk=current.pk).delete()
+    transaction.on_commit(lambda: send_verification(current))
+    return current
+
+
+VERIFY_SALT = "scanner.channel-email-verify"
+
+
+def verification_token(channel: Channel) -> str:
+    from django.core import signing
+
+    return signing.dumps({"c": channel.pk, "a": channel.target}, salt=VERIFY_SALT)
+
+
+def send_verification(channel: Channel) -> None:
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    link = config.public_url() + reverse("dashboard:verify_email", args=[verification_token(channel)])
+    try:
+        send_mail(
+            "[scanner] Confirm your e-mail address",
+            f"Follow this link to receive HTTPS scanner alerts at {channel.target}:\n\n{link}\n\n"
+            "If you did not ask for this, ignore this message: nothing will be sent to you.",
+            None,
+            [channel.target],
+        )
+    except Exception:
+        logger.exception("could not send the verification e-mail for channel %s", channel.pk)
+
+
+def verify_email(token: str) -> Channel:
+    """Mark the channel named by a verification link as verified. The link must be recent and for the
+    address the channel still has."""
+    from django.core import signing
+
+    try:
+        data = signing.loads(token, salt=VERIFY_SALT, max_age=config.email_verify_max_age())
+    except signing.SignatureExpired:
+        raise ScanRequestError("This link has expired: ask for a new one on the channels page.", field="token")
+    except signing.BadSignature:
+        raise ScanRequestError("This link is not valid.", field="token") from None
+    channel = Channel.objects.filter(pk=data.get("c"), target=data.get("a"), kind=Channel.Kind.EMAIL).first()
+    if channel is None:
+        raise ScanRequestError("This link is for an address that is no longer in use.", field="token")
+    if channel.verified_at is None:
+        channel.verified_at = timezone.now()
+        channel.save(update_fields=["verified_at"])
+    return channel

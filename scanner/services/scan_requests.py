@@ -1,0 +1,233 @@
+"""Asking for scans: a person's request, a portfolio's, beat's rescans. Every limit on how much may be scanned
+lives here (the account's scan quota, the per-target interval), so no entry point can skip one."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from scanner import config
+from scanner.alerts import evaluate_alerts
+from scanner.models import Finding, Portfolio, Scan, Site
+from scanner.services.errors import ScanNotQueued, ScanRequestTooSoon
+from scanner.services.scan_dispatch import release, stale_reason
+from scanner.services.scan_results import changes_since_previous, finish_failed, site_attempted, site_took_result
+from scanner.services.sites import checked_target, site_for_target
+
+
+def submit_scan(
+    owner,
+    text: str,
+    *,
+    port: int | None = None,
+    http_port: int | None = None,
+    portfolio: Portfolio | None = None,
+    max_age: int | None = None,
+) -> tuple[Scan, bool]:
+    """Ask for a scan of what the user typed. Returns (scan, created); created is False when an existing
+    scan (recent enough, or already queued/running) answers the request instead.
+
+    Nothing is stored when the input is invalid or the target is refused.
+    """
+    target, address = checked_target(text, port=port, http_port=http_port)
+    with transaction.atomic():
+        site = site_for_target(owner, target, http_port_given=http_port is not None)
+        if portfolio is not None:
+            portfolio.sites.add(site)
+        scan, created = _request_scan(site, address=address, portfolio=portfolio, max_age=max_age, quota_of=owner)
+    # The message is sent on commit (just now, unless an outer transaction is still open): a scan whose
+    # message could not be sent has been failed with the reason, and the caller must hear it, not "queued".
+    if created and connection.get_autocommit():
+        scan.refresh_from_db(fields=["status", "error"])
+        if scan.status == Scan.Status.FAILED:
+            raise ScanNotQueued(scan.error)
+    return scan, created
+
+
+def submit_portfolio_scans(
+    portfolio: Portfolio, *, batch_size: int | None = None, batch_interval: int = 0, scheduled: bool = False
+) -> list[tuple[Site, Scan | None, str | None]]:
+    """Scan every site of a portfolio. One refused site does not stop the others: it gets an error instead.
+
+    With batch_size, the n-th site's scan is released to the workers (n // batch_size) * batch_interval
+    seconds later, so a large portfolio reaches them in waves. Held-back scans are stored queued with a
+    release time and sent by release_due_scans (beat) when due; no message waits in the broker with a
+    countdown, which Redis would hand out a second time once it outlived the visibility timeout.
+
+    A person's request costs one scan per site against the owner's quota, checked for the whole portfolio
+    first (all or nothing: raises ScanRequestTooSoon). Scheduled rescans (`scheduled=True`, from beat) are
+    bounded by the schedule's minimum interval instead (schedules.check_schedule_interval).
+    """
+    if not scheduled:
+        scan_quota_check(portfolio.owner, cost=max(1, portfolio.sites.count()))
+    outcomes: list[tuple[Site, Scan | None, str | None]] = []
+    now = timezone.now()
+    for index, site in enumerate(portfolio.sites.order_by("hostname", "https_port")):
+        delay = index // batch_size * batch_interval if batch_size else 0
+        # No DNS here: the worker resolves each site under the network policy when it runs the scan (the
+        # engine pins what it resolved), so a 10,000-site request does not wait for 10,000 lookups, and a
+        # refused site ends as a failed scan with the policy's reason.
+        try:
+            with transaction.atomic():
+                scan, _ = _request_scan(
+                    site,
+                    address=None,
+                    portfolio=portfolio,
+                    max_age=None,
+                    release_at=now + timedelta(seconds=delay) if delay else None,
+                )
+        except ScanRequestTooSoon as exc:  # the target is being scanned for another account right now
+            outcomes.append((site, None, exc.message))
+            continue
+        outcomes.append((site, scan, None))
+    return outcomes
+
+
+def _request_scan(
+    site: Site,
+    *,
+    address: str | None,
+    portfolio: Portfolio | None,
+    max_age: int | None,
+    release_at=None,
+    quota_of=None,
+) -> tuple[Scan, bool]:
+    # Locking the site row serialises concurrent requests for it (PostgreSQL); the partial unique
+    # constraint on Scan is the backstop where row locks do not exist (SQLite serialises writers anyway).
+    Site.objects.select_for_update().filter(pk=site.pk).first()
+
+    reuse_window = max_age if max_age is not None else config.rescan_min_interval()
+    if reuse_window:
+        recent = (
+            site.scans.filter(
+                status=Scan.Status.DONE, finished_at__gte=timezone.now() - timedelta(seconds=reuse_window)
+            )
+            .order_by("-finished_at")
+            .first()
+        )
+        if recent is not None:
+            return recent, False
+
+    active = site.scans.select_for_update().filter(status__in=Scan.ACTIVE_STATUSES).order_by("-requested_at").first()
+    if active is not None:
+        stale = stale_reason(active)
+        if stale is None:
+            if release_at is None and active.enqueued_at is None:
+                release(active)  # asked for now: a rescan held back for a later batch goes now instead
+            return active, False
+        # A dead scan must never answer for the site (it would block it for good): fail it, start afresh.
+        finish_failed(active, stale)
+
+    recent = _recent_scan_of_target(site)
+    if recent is not None:
+        return recent, False
+
+    if quota_of is not None:
+        scan_quota_check(quota_of)  # only a scan about to be created costs anything
+    scan = Scan.objects.create(
+        site=site,
+        portfolio=portfolio,
+        status=Scan.Status.QUEUED,
+        ip=address,
+        celery_task_id=str(uuid.uuid4()),
+        release_at=release_at,
+    )
+    site_attempted(scan)
+    if release_at is None:
+        release(scan)
+    return scan, True
+
+
+def _recent_scan_of_target(site: Site) -> Scan | None:
+    """The per-target limit: one host and port is scanned at most once per SCANNER_TARGET_MIN_INTERVAL seconds,
+    whoever asks, so the service cannot be used to hammer a third party. Inside the window the recent result
+    answers (copied onto the asker's own site: users never see each other's rows); a scan of the target still
+    running for another account is refused for now with the time to retry."""
+    window = config.target_min_interval()
+    if not window:
+        return None
+    if connection.vendor == "postgresql":
+        # Requests for one target from different accounts lock different site rows; this transaction-scoped
+        # lock on the target itself makes them take turns, so two cannot both start a scan.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"scan-target:{site.hostname}:{site.https_port}"])
+    since = timezone.now() - timedelta(seconds=window)
+    same_target = Scan.objects.filter(site__hostname=site.hostname, site__https_port=site.https_port)
+    done = same_target.filter(status=Scan.Status.DONE, finished_at__gte=since).order_by("-finished_at").first()
+    if done is not None:
+        return done if done.site_id == site.pk else _copy_scan(done, site)
+    running = [
+        scan for scan in same_target.filter(status__in=Scan.ACTIVE_STATUSES).exclude(site=site)
+        if stale_reason(scan) is None  # a stuck scan of someone else's must not block the target for good
+    ]
+    if running:
+        raise ScanRequestTooSoon(
+            f"{site} is being scanned right now for another account; its result will answer your request "
+            "once it is done. Try again in a minute.",
+            retry_after=60,
+        )
+    return None
+
+
+def _copy_scan(source: Scan, site: Site) -> Scan:
+    """A finished scan of the same target, recorded for another user's site as if it had been run for it."""
+    copy_fields = (
+        "started_at", "finished_at", "security_grade", "security_ignoring_trust", "score", "seo_score",
+        "seo_grade", "error", "result", "ip",
+    )
+    scan = Scan.objects.create(
+        site=site, status=Scan.Status.DONE, attempts=0, **{name: getattr(source, name) for name in copy_fields}
+    )
+    scan.changes = changes_since_previous(scan)
+    scan.save(update_fields=["changes"])
+    Finding.objects.bulk_create(
+        Finding(scan=scan, site=site, finding_id=f.finding_id, area=f.area, severity=f.severity, title=f.title)
+        for f in source.findings.all()
+    )
+    site_attempted(scan)
+    site_took_result(scan)
+    evaluate_alerts(scan)
+    return scan
+
+
+def scan_quota_check(user, *, cost: int = 1) -> None:
+    """Refuse (ScanRequestTooSoon, HTTP 429) when `cost` more scans would take `user` over the hourly or daily
+    scan quota; every way of asking for scans passes through here."""
+    wait = scan_quota_wait(user, cost=cost)
+    if wait is not None:
+        raise ScanRequestTooSoon(
+            f"Scan quota reached: an account may submit {config.scans_per_hour()} scans an hour and "
+            f"{config.scans_per_day()} a day. Try again in {_minutes(wait)}.",
+            retry_after=wait,
+            code="scan_quota",
+        )
+
+
+def scan_quota_wait(user, *, cost: int = 1) -> int | None:
+    """Seconds until `user` may submit `cost` more scans, or None when they may now."""
+    now = timezone.now()
+    for limit, window in ((config.scans_per_hour(), 3600), (config.scans_per_day(), 86400)):
+        if not limit:
+            continue
+        since = now - timedelta(seconds=window)
+        times = list(
+            Scan.objects.filter(site__owner=user, requested_at__gte=since)
+            .order_by("requested_at")
+            .values_list("requested_at", flat=True)[: limit + 1]
+        )
+        if len(times) + cost > limit:
+            if cost > limit:
+                return window  # more than a whole quota at once never fits; say when the quota is fresh
+            # Wait until enough of the oldest scans leave the window to make room for this request.
+            leaving = times[len(times) + cost - limit - 1] if len(times) + cost - limit - 1 < len(times) else now
+            return max(1, math.ceil((leaving + timedelta(seconds=window) - now).total_seconds()))
+    return None
+
+
+def _minutes(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"

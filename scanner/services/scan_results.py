@@ -1,0 +1,104 @@
+"""Storing what a scan ended with: grades, findings, the report document, the site's current state, and
+the alerts its changes raise."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from scanner.alerts import evaluate_alerts
+from scanner.changes import compare_reports
+from scanner.grading.scale import GRADE_ORDER
+from scanner.models import Finding, Scan, Site
+
+
+def site_attempted(scan: Scan) -> None:
+    """The site's most recent attempt is this new scan (denormalised for the overview's "last scanned")."""
+    Site.objects.filter(pk=scan.site_id).update(last_scan=scan, last_scan_at=scan.requested_at)
+
+
+def site_took_result(scan: Scan) -> None:
+    """A done scan is the site's current state: its grade and certificate expiry, copied onto the site so the
+    overview filters and sorts on indexed columns."""
+    not_after = ((scan.result or {}).get("certificate") or {}).get("not_after")
+    try:
+        expiry = datetime.fromisoformat(str(not_after)) if not_after else None
+    except ValueError:
+        expiry = None
+    if expiry is not None and expiry.tzinfo is None:
+        expiry = expiry.replace(tzinfo=UTC)
+    grade = scan.security_grade or ""
+    Site.objects.filter(pk=scan.site_id).update(
+        latest_scan=scan,
+        grade=grade,
+        grade_rank=GRADE_ORDER.index(grade) if grade in GRADE_ORDER else None,
+        cert_not_after=expiry,
+    )
+
+
+def store_outcome(scan: Scan, result, grades, document: dict) -> Scan:
+    """Persist a finished engine run (done or failed) with its grades, findings and report document."""
+    site = scan.site
+    with transaction.atomic():
+        scan.status = Scan.Status.FAILED if result.error else Scan.Status.DONE
+        scan.error = result.error or ""
+        scan.finished_at = timezone.now()
+        scan.ip = result.ip or scan.ip
+        scan.security_grade = grades.security or ""
+        scan.security_ignoring_trust = grades.security_ignoring_trust or ""
+        scan.score = grades.score
+        scan.seo_score = grades.seo_score
+        scan.seo_grade = grades.seo_grade or ""
+        scan.result = document
+        scan.changes = None if result.error else changes_since_previous(scan)
+        scan.save()
+        scan.findings.all().delete()  # a redelivered scan may have stored some before its worker died
+        Finding.objects.bulk_create(
+            Finding(
+                scan=scan,
+                site=site,
+                finding_id=finding.id[:64],
+                area=(finding.area or "")[:32],
+                severity=str(finding.severity or "")[:16],
+                title=(finding.title or "")[:255],
+            )
+            for finding in grades.findings
+        )
+        if scan.status == Scan.Status.DONE:
+            site_took_result(scan)
+        evaluate_alerts(scan)
+    return scan
+
+
+def changes_since_previous(scan: Scan) -> dict:
+    """compare_reports against the site's previous done scan, plus that scan's id."""
+    previous = (
+        Scan.objects.filter(site_id=scan.site_id, status=Scan.Status.DONE)
+        .exclude(pk=scan.pk)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+    return {
+        **compare_reports(previous.result if previous else None, scan.result or {}),
+        "previous_scan_id": previous.pk if previous else None,
+    }
+
+
+def fail_scan(scan_id: int, reason: str) -> Scan | None:
+    with transaction.atomic():
+        scan = Scan.objects.select_for_update().filter(pk=scan_id).first()
+        if scan is None:
+            return None
+        return finish_failed(scan, reason)
+
+
+def finish_failed(scan: Scan, reason: str) -> Scan:
+    scan.status = Scan.Status.FAILED
+    scan.error = reason
+    scan.finished_at = timezone.now()
+    scan.save(update_fields=["status", "error", "finished_at"])
+    # Crashes, time limits and given-up redeliveries never reach store_outcome, yet count as outages too.
+    evaluate_alerts(scan)
+    return scan

@@ -1,0 +1,146 @@
+"""Running a scan in a worker: claim it, keep its heartbeat while the engine works, store the outcome."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import connection, transaction
+from django.utils import timezone
+
+from scanner import config
+from scanner.models import Scan
+from scanner.netpolicy import TargetRefused
+from scanner.services.scan_dispatch import MAX_ATTEMPTS, heartbeat_lost
+from scanner.services.scan_results import fail_scan, finish_failed, site_attempted, store_outcome
+from scanner.services.sites import site_for_target
+from scanner.targets import Target
+
+logger = logging.getLogger(__name__)
+
+
+def _worker_identity() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _worker_is_gone(identity: str) -> bool:
+    """True when `identity` names a process on this host that no longer exists (a killed pool child)."""
+    host, _, pid = identity.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine: only the heartbeat can tell
+    try:
+        # A killed pool child stays a zombie until its parent reaps it: gone all the same.
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (FileNotFoundError, IndexError):
+        return True
+    except OSError:  # no /proc: ask the kernel whether the pid exists
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+    return state in {"Z", "X"}
+
+
+@contextmanager
+def _heartbeat(scan_id: int, identity: str):
+    """Refresh the running scan's heartbeat from a thread until the block ends."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(config.heartbeat_interval()):
+                Scan.objects.filter(pk=scan_id, status=Scan.Status.RUNNING, worker=identity).update(
+                    heartbeat_at=timezone.now()
+                )
+        except Exception:  # a missed heartbeat only risks a harmless second run
+            logger.exception("heartbeat of scan %s stopped", scan_id)
+        finally:
+            connection.close()  # this thread's own database connection
+
+    thread = threading.Thread(target=beat, name=f"scan-{scan_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def execute_scan(scan_id: int) -> Scan | None:
+    """Run a queued scan and store its outcome. Always leaves the scan done or failed, never running.
+
+    A scan found 'running' is a redelivery after a worker died mid-scan: it is run again, up to MAX_ATTEMPTS.
+    """
+    with transaction.atomic():
+        scan = Scan.objects.select_for_update().select_related("site").filter(pk=scan_id).first()
+        if scan is None:
+            logger.warning("scan %s no longer exists; nothing to run", scan_id)
+            return None
+        if not scan.is_active:
+            return scan  # a duplicate delivery of finished work
+        now = timezone.now()
+        if (
+            scan.status == Scan.Status.RUNNING
+            and not heartbeat_lost(scan, now)
+            and not _worker_is_gone(scan.worker)
+        ):
+            return scan  # a duplicate delivery while another worker is running it: one run at a time
+        if scan.attempts >= MAX_ATTEMPTS:
+            return finish_failed(
+                scan, f"Gave up after {scan.attempts} attempts: the worker running it stopped each time."
+            )
+        identity = _worker_identity()
+        scan.status = Scan.Status.RUNNING
+        scan.started_at = now
+        scan.heartbeat_at = now
+        scan.worker = identity
+        scan.attempts += 1
+        scan.save(update_fields=["status", "started_at", "heartbeat_at", "worker", "attempts"])
+
+    try:
+        with _heartbeat(scan.pk, identity):
+            return _run_and_store(scan)
+    except SoftTimeLimitExceeded:
+        return fail_scan(scan.pk, f"The scan exceeded {config.task_soft_time_limit()} s and was stopped.")
+    except Exception as exc:
+        logger.exception("scan %s crashed", scan_id)
+        return fail_scan(scan.pk, f"The scan stopped on an internal error: {type(exc).__name__}: {exc}")
+
+
+def _run_and_store(scan: Scan) -> Scan:
+    # Imported here: the engine pulls in sslyze, which the web process never needs at import time.
+    from scanner.engine import scan as run_engine
+    from scanner.grading import grade
+    from scanner.report import build_report
+
+    site = scan.site
+    target = Target(host=site.hostname, https_port=site.https_port, http_port=site.http_port)
+    try:
+        result = run_engine(
+            target, policy=config.network_policy(), settings=config.scan_settings(), ca_file=config.ca_file()
+        )
+    except TargetRefused as exc:  # the address changed since submission and is no longer allowed
+        return fail_scan(scan.pk, str(exc))
+    grades = grade(result)
+    return store_outcome(scan, result, grades, build_report(result, grades))
+
+
+def record_cli_scan(owner_username: str, target: Target, result, grades, document: dict) -> Scan:
+    """Store a scan run synchronously by `manage.py scan` under `owner_username` (created if needed)."""
+    from django.contrib.auth import get_user_model
+
+    owner, _ = get_user_model().objects.get_or_create(username=owner_username)
+    site = site_for_target(owner, target, http_port_given=True)
+    scan = Scan.objects.create(
+        site=site, status=Scan.Status.RUNNING, started_at=result.started_at, attempts=1, ip=result.ip
+    )
+    site_attempted(scan)
+    return store_outcome(scan, result, grades, document)
