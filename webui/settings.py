@@ -173,7 +173,7 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
-# --- Worker reliability (issue 10; docs/reliability.md) ------------------------------------------------
+# --- Worker reliability (docs/reliability.md) -------------------------------------------------------
 # A scan's budget: the soft limit raises SoftTimeLimitExceeded in the task (the scan is failed with that
 # reason); the hard limit kills the pool child. The per-probe deadlines fit inside the soft limit.
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("SCANNER_TASK_SOFT_TIME_LIMIT", "240"))
@@ -232,7 +232,7 @@ SCANNER_NETWORK_TIMEOUT = float(os.environ.get("SCANNER_NETWORK_TIMEOUT", "5"))
 SCANNER_NETWORK_RETRIES = int(os.environ.get("SCANNER_NETWORK_RETRIES", "2"))
 SCANNER_HTTP_TIMEOUT = float(os.environ.get("SCANNER_HTTP_TIMEOUT", "10"))
 
-# --- Cipher-suite enumeration (issue 15, `handshake` helper) ---
+# --- Cipher-suite enumeration (scanner/engine/adaptive.py) ---
 # "adaptive" (default): offer all, remove the suite the server picks, repeat (about one handshake per
 # accepted suite), proven equal to sslyze's on every lab case; "sslyze": one handshake per known suite.
 SCANNER_CIPHER_ENUMERATION = os.environ.get("SCANNER_CIPHER_ENUMERATION", "adaptive")
@@ -272,7 +272,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "scanner@localhost")
 # A verification link for an e-mail address works for this many seconds.
 SCANNER_EMAIL_VERIFY_MAX_AGE = int(os.environ.get("SCANNER_EMAIL_VERIFY_MAX_AGE", str(3 * 24 * 3600)))
 
-# --- Queues (issue 13) ------------------------------------------------------
+# --- Queues ------------------------------------------------------------------
 # Three kinds of work, three queues, so none waits behind another (deploy/README.md shows which workers
 # listen where): scans a person asked for, portfolio-wide scans (bulk requests, scheduled rescans and the
 # fan-out task that creates them) and alert deliveries. Beat's housekeeping stays on Celery's default queue.
@@ -286,7 +286,7 @@ CELERY_TASK_ROUTES = {
     "scanner.tasks.deliver_alert": {"queue": SCANNER_ALERT_QUEUE},
 }
 
-# --- Observability (issue 13) ----------------------------------------------
+# --- Observability --------------------------------------------------------
 # /metrics answers only with `Authorization: Bearer <this token>`; unset = metrics off (404).
 SCANNER_METRICS_TOKEN = os.environ.get("SCANNER_METRICS_TOKEN", "")
 # Worker nodes stamp a heartbeat into Redis this often; /healthz wants one younger than the max age, and a
@@ -294,7 +294,7 @@ SCANNER_METRICS_TOKEN = os.environ.get("SCANNER_METRICS_TOKEN", "")
 SCANNER_WORKER_HEARTBEAT_INTERVAL = float(os.environ.get("SCANNER_WORKER_HEARTBEAT_INTERVAL", "10"))
 SCANNER_WORKER_HEARTBEAT_MAX_AGE = float(os.environ.get("SCANNER_WORKER_HEARTBEAT_MAX_AGE", "30"))
 
-# --- Retention (issue 13) ---------------------------------------------------
+# --- Retention -------------------------------------------------------------
 # After this many days a finished scan keeps its summary row and findings but drops its report document
 # (about 90 % of a scan's bytes; docs/benchmarks.md has the numbers). A beat task does it daily, in batches.
 SCANNER_REPORT_RETENTION_DAYS = int(os.environ.get("SCANNER_REPORT_RETENTION_DAYS", "90"))
@@ -304,7 +304,7 @@ CELERY_BEAT_SCHEDULE["scanner-prune-old-reports"] = {
     "schedule": float(os.environ.get("SCANNER_RETENTION_INTERVAL", str(24 * 3600))),
 }
 
-# --- Production web tier (issue 13) ---------------------------------------
+# --- Production web tier -------------------------------------------------
 # whitenoise serves what `manage.py collectstatic` (run by bin/run) put in STATIC_ROOT: hashed names, gzip and
 # (with the brotli package) brotli copies, far-future caching. With DEBUG on, {% static %} falls back to plain names, so runserver works
 # without a collectstatic.
@@ -343,7 +343,7 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'none'"],
     },
 }
-# --- Security (issue 12): abuse limits, tokens, logins, licence -------------------------------------
+# --- Security: abuse limits, tokens, logins, licence -------------------------------------
 # docs/security.md explains each limit. Rates are "N/period" with period s, min, hour or day; empty = no limit.
 SCANNER_API_REQUESTS_PER_USER = os.environ.get("SCANNER_API_REQUESTS_PER_USER", "120/min")
 SCANNER_API_REQUESTS_PER_TOKEN = os.environ.get("SCANNER_API_REQUESTS_PER_TOKEN", "60/min")

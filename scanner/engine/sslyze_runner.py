@@ -8,7 +8,7 @@ waits for the pickled result with its deadline, and on every other path (deadlin
 calling thread such as SoftTimeLimitExceeded, child crash) the child is killed and reaped. The kernel then
 closes every socket and frees every page the scan used; nothing the scan started survives the call.
 
-Owned by the worker-reliability work (issue 10).
+Why a process and not a thread: see docs/reliability.md (a killed worker, a stalled server, a memory bound).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ renegotiation, compression, fallback SCSV, EMS) in the gaps, and the handshake s
 has the server's order. The server never sees more than that many connections at once, and no phase waits for
 another to finish: behind a real network the scan takes about as long as its longest chain.
 
-Running it in a forked child (sslyze_runner) keeps issue 10's guarantees: no thread of the scan overlaps a
+Running it in a forked child (sslyze_runner) keeps that module's guarantees: no thread of the scan overlaps a
 fork, and a deadline, a soft time limit or a crash leaves nothing behind.
 """
 
