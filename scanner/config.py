@@ -56,13 +56,13 @@ def default_queue_name() -> str:
 
 
 def task_soft_time_limit() -> int:
-    """Seconds a scan task may run before it is asked to stop (env SCANNER_TASK_SOFT_TIME_LIMIT)."""
-    return settings.CELERY_TASK_SOFT_TIME_LIMIT
+    """Seconds a scan task may run before it is asked to stop."""
+    return settings.SCANNER_TASK_SOFT_TIME_LIMIT
 
 
 def task_time_limit() -> int:
-    """Seconds after which a scan task's process is killed (env SCANNER_TASK_TIME_LIMIT)."""
-    return settings.CELERY_TASK_TIME_LIMIT
+    """Seconds after which a scan task's process is killed (housekeeping tasks get the same bound)."""
+    return settings.SCANNER_TASK_TIME_LIMIT
 
 
 def rescan_task_time_limit() -> int:

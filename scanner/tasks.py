@@ -71,19 +71,19 @@ def rescan_portfolio(portfolio_id: int) -> int:
     return sum(1 for _, scan, _ in outcomes if scan is not None)
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, time_limit=config.task_time_limit())
 def release_due_scans() -> int:
     """Beat, every SCANNER_REAPER_INTERVAL: send the rescan batches whose time has come."""
     return services.release_due_scans()
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, time_limit=config.task_time_limit())
 def reap_stale_scans() -> dict[str, int]:
     """Beat, every SCANNER_REAPER_INTERVAL: requeue scans whose worker died, resend or fail stuck ones."""
     return services.reap_stale_scans()
 
 
-@shared_task(bind=True, max_retries=config.notify_max_retries())
+@shared_task(bind=True, max_retries=config.notify_max_retries(), time_limit=config.task_time_limit())
 def deliver_alert(self, alert_id: int) -> str | None:
     """Send an alert to its channels. Channels that failed in a retryable way (5xx, 429, network trouble) are
     tried again with exponential backoff; channels that already have it are not sent it twice."""
@@ -97,7 +97,7 @@ def deliver_alert(self, alert_id: int) -> str | None:
     return outcome.status
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, time_limit=config.task_time_limit())
 def prune_old_reports() -> int:
     """Beat, daily: old scans keep their summary and findings but drop the report document (retention)."""
     return services.prune_old_reports(batch_size=config.retention_batch_size())

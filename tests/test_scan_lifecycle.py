@@ -75,15 +75,15 @@ def test_a_running_scan_with_a_fresh_heartbeat_is_left_alone(site, queue):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_scan_silent_after_its_soft_limit_is_failed_as_over_the_time_limit(site, queue, settings):
-    started = ago(settings.CELERY_TASK_SOFT_TIME_LIMIT + 100)
+    started = ago(settings.SCANNER_TASK_SOFT_TIME_LIMIT + 100)
     scan = _scan(site, status=Scan.Status.RUNNING, attempts=1, started_at=started,
-                 heartbeat_at=started + timedelta(seconds=settings.CELERY_TASK_SOFT_TIME_LIMIT + 5))
+                 heartbeat_at=started + timedelta(seconds=settings.SCANNER_TASK_SOFT_TIME_LIMIT + 5))
 
     services.reap_stale_scans()
 
     scan.refresh_from_db()
     assert scan.status == Scan.Status.FAILED
-    assert f"{settings.CELERY_TASK_TIME_LIMIT} s time limit" in scan.error
+    assert f"{settings.SCANNER_TASK_TIME_LIMIT} s time limit" in scan.error
     assert queue() == 0
 
 

@@ -205,7 +205,7 @@ def test_a_scan_over_its_soft_time_limit_fails_with_the_limit_in_the_reason(queu
 
     queued_scan.refresh_from_db()
     assert queued_scan.status == Scan.Status.FAILED
-    assert f"exceeded {settings.CELERY_TASK_SOFT_TIME_LIMIT} s" in queued_scan.error
+    assert f"exceeded {settings.SCANNER_TASK_SOFT_TIME_LIMIT} s" in queued_scan.error
     assert queued_scan.finished_at is not None
 
 

@@ -176,14 +176,14 @@ CELERY_TIMEZONE = TIME_ZONE
 # --- Worker reliability (docs/reliability.md) -------------------------------------------------------
 # A scan's budget: the soft limit raises SoftTimeLimitExceeded in the task (the scan is failed with that
 # reason); the hard limit kills the pool child. The per-probe deadlines fit inside the soft limit.
-CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("SCANNER_TASK_SOFT_TIME_LIMIT", "240"))
-CELERY_TASK_TIME_LIMIT = int(os.environ.get("SCANNER_TASK_TIME_LIMIT", "300"))
+SCANNER_TASK_SOFT_TIME_LIMIT = int(os.environ.get("SCANNER_TASK_SOFT_TIME_LIMIT", "240"))
+SCANNER_TASK_TIME_LIMIT = int(os.environ.get("SCANNER_TASK_TIME_LIMIT", "300"))
 SCANNER_TLS_DEADLINE = float(os.environ.get("SCANNER_TLS_DEADLINE", "150"))
 SCANNER_HTTP_DEADLINE = float(os.environ.get("SCANNER_HTTP_DEADLINE", "30"))
 # An unacked message is handed out again after this long: just above the hard limit, so a live worker
 # never loses its message to a second one, and nothing is ever delayed (countdown/eta) past it.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": int(os.environ.get("SCANNER_VISIBILITY_TIMEOUT", str(CELERY_TASK_TIME_LIMIT + 30)))
+    "visibility_timeout": int(os.environ.get("SCANNER_VISIBILITY_TIMEOUT", str(SCANNER_TASK_TIME_LIMIT + 30)))
 }
 # Backstops against slow growth in a pool child: recycle it after this many tasks or this much RSS (KiB).
 CELERY_WORKER_MAX_TASKS_PER_CHILD = int(os.environ.get("CELERY_WORKER_MAX_TASKS_PER_CHILD", "200"))
