@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.urls import reverse
+
+from scanner import config
 
 
 def service(request) -> dict:
     return {
-        "source_url": settings.SCANNER_SOURCE_URL or reverse("source"),
-        "signup_open": settings.SCANNER_SIGNUP_OPEN,
+        "source_url": config.source_url() or reverse("source"),
+        "signup_open": config.signup_open(),
     }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from scanner import config
@@ -41,8 +40,8 @@ class Command(BaseCommand):
         try:
             cli_pins = parse_pins(options["resolve"])
             policy = NetworkPolicy(
-                parse_networks([*settings.SCANNER_ALLOWED_NETWORKS, *options["allow_network"]]),
-                {**parse_pins(settings.SCANNER_RESOLVE), **cli_pins},
+                parse_networks([*config.allowed_networks(), *options["allow_network"]]),
+                {**parse_pins(config.resolve_pins()), **cli_pins},
                 # An address pinned on the command line is the operator's explicit choice, as in curl.
                 trusted_pin_hosts=frozenset(cli_pins),
                 refusal_hint="pin it with --resolve HOST:IP or allow its network with --allow-network CIDR to scan it",
