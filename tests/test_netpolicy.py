@@ -59,3 +59,13 @@ def test_operator_pinned_address_is_allowed_like_curl():
 def test_unicode_lookup_finds_the_idna_pin():
     policy = NetworkPolicy((), parse_pins(["xn--bcher-kva.test:127.0.0.1"]), trusted_pin_hosts=frozenset({"xn--bcher-kva.test"}))
     assert policy.resolve("bücher.test") == "127.0.0.1"
+
+
+def test_the_services_policy_is_parsed_once_per_setting_value(settings):
+    from scanner import config
+
+    settings.SCANNER_RESOLVE = [f"host{n}.example:93.184.215.{n % 250 + 1}" for n in range(2000)]
+    first = config.network_policy()
+    assert config.network_policy() is first  # no re-parse of 2,000 pins per call
+    settings.SCANNER_RESOLVE = ["host0.example:93.184.215.99"]
+    assert config.network_policy().resolve("host0.example") == "93.184.215.99"
