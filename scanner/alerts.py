@@ -11,6 +11,7 @@ import logging
 from django.conf import settings
 from django.db import transaction
 
+from scanner.compliance_services import record_scan_compliance
 from scanner.models import Alert, Scan
 
 logger = logging.getLogger(__name__)
@@ -84,6 +85,8 @@ CONDITIONS = (
 
 def evaluate_alerts(scan: Scan) -> list[Alert]:
     """Create the alerts `scan` raises that were not raised before, and queue their delivery after commit."""
+    # Every finished scan passes here (run or copied): store its failing compliance profiles first.
+    record_scan_compliance(scan)
     raised = []
     for kind, condition in CONDITIONS:
         found = condition(scan)

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from scanner import exports, imports, schedules, selectors, services
+from scanner import compliance_services, exports, imports, schedules, selectors, services
 from webui.api import serializers as s
 from webui.api.errors import PayloadTooLarge
 from webui.api.throttling import ScanQuotaThrottle
@@ -220,6 +220,9 @@ class PortfolioDetailApi(ApiView):
     def patch(self, request, pk: int):
         portfolio = self._portfolio(request, pk)
         data = self.validated(s.PortfolioUpdateInput, request.data)
+        profiles = data.pop("compliance_profiles", None)
+        if profiles is not None:
+            compliance_services.portfolio_set_compliance_profiles(portfolio, profiles=profiles)
         return self.output(s.PortfolioOutput, services.portfolio_update(portfolio, **data))
 
     put = patch
