@@ -31,13 +31,18 @@ def site_list(
     if tag:
         sites = sites.filter(tags__name=tag)
     if fails:
-        # Scan.compliance_failing is " id1 id2 " (scanner.compliance_services), so " id " matches whole ids only.
-        sites = sites.filter(latest_scan__compliance_failing__contains=f" {fails} ")
+        sites = sites.filter(fails_profile(fails))
     if portfolio is not None:
         sites = sites.filter(portfolios__id=portfolio)  # another user's portfolio id matches none of user's sites
     if q:
         sites = sites.filter(Q(hostname__icontains=q.strip().lower()) | Q(tags__name__icontains=q.strip())).distinct()
     return sites
+
+
+def fails_profile(profile: str) -> Q:
+    """Sites whose latest scan fails this compliance profile. Scan.compliance_failing is " id1 id2 "
+    (scanner.compliance_services), so " id " matches whole ids only."""
+    return Q(latest_scan__compliance_failing__contains=f" {profile} ")
 
 
 def site_get(*, user, site_id: int) -> Site | None:

@@ -22,6 +22,7 @@ WARNING_LEVELS = ("should", "should not")
 class Profile:
     id: str
     title: str
+    short: str  # a column heading: "PCI DSS"
     version: str
     document: str
 
