@@ -11,6 +11,7 @@ import logging
 from django.conf import settings
 from django.db import transaction
 
+from scanner.compliance_alerts import compliance_change
 from scanner.compliance_services import record_scan_compliance
 from scanner.models import Alert, Scan
 
@@ -80,6 +81,7 @@ CONDITIONS = (
     (Alert.Kind.GRADE_DROPPED, _grade_drop),
     (Alert.Kind.UNREACHABLE, _unreachable),
     (Alert.Kind.SCAN_FAILED, _rescan_failed),
+    (Alert.Kind.COMPLIANCE_CHANGED, compliance_change),
 )
 
 

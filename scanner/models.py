@@ -187,6 +187,7 @@ class Alert(models.Model):
         GRADE_DROPPED = "grade_dropped", "Grade dropped"
         UNREACHABLE = "unreachable", "Unreachable"
         SCAN_FAILED = "scan_failed", "Rescan failed"
+        COMPLIANCE_CHANGED = "compliance_changed", "Compliance changed"
 
     class Status(models.TextChoices):
         PENDING = "pending", "sending"

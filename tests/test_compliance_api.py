@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from scanner import services
-from scanner.models import Portfolio, Scan, Site
+from scanner.models import Alert, Portfolio, Scan, Site
 from scanner.report import build_report
 from tests.grading_factories import grade, scan, tls
 from tests.test_api import client_for
@@ -105,3 +105,50 @@ def test_refresh_command_re_evaluates_latest_scans(alice):
     Scan.objects.filter(pk=done.pk).update(result=done.result)
     call_command("compliance_refresh", stdout=io.StringIO())
     assert " pci-dss-4.0.1 " in Scan.objects.get(pk=done.pk).compliance_failing
+
+
+# --- alerts --------------------------------------------------------------------------------------------
+
+
+def rescan(site: Site, result) -> Scan:
+    result = replace(result, host=site.hostname)
+    grades = grade(result)
+    running = Scan.objects.create(site=site, status=Scan.Status.RUNNING)
+    return services.store_outcome(running, result, grades, build_report(result, grades))
+
+
+def compliance_alerts(site: Site) -> list[Alert]:
+    return list(Alert.objects.filter(site=site, kind=Alert.Kind.COMPLIANCE_CHANGED).order_by("id"))
+
+
+@pytest.fixture
+def watched_site(alice) -> Site:
+    site = stored(alice, "shop.example").site
+    Portfolio.objects.create(owner=alice, name="shops", compliance_profiles=["pci-dss-4.0.1"]).sites.add(site)
+    return site
+
+
+def test_site_that_stops_meeting_a_watched_profile_raises_an_alert(watched_site):
+    rescan(watched_site, scan(OLD_TLS))
+    [alert] = compliance_alerts(watched_site)
+    assert alert.message == "shop.example no longer meets PCI DSS v4.0.1 requirement 4.2.1 (strong cryptography)."
+
+
+def test_site_that_meets_the_profile_again_raises_a_second_alert(watched_site):
+    rescan(watched_site, scan(OLD_TLS))
+    rescan(watched_site, scan())
+    assert compliance_alerts(watched_site)[-1].message.endswith(
+        "meets PCI DSS v4.0.1 requirement 4.2.1 (strong cryptography) again."
+    )
+
+
+def test_an_unchanged_verdict_raises_no_alert(watched_site):
+    rescan(watched_site, scan(OLD_TLS))
+    rescan(watched_site, scan(OLD_TLS))
+    assert len(compliance_alerts(watched_site)) == 1
+
+
+def test_a_profile_no_portfolio_watches_raises_no_alert(alice):
+    site = stored(alice, "blog.example").site
+    rescan(site, scan(OLD_TLS))  # fails PCI DSS, which no portfolio of this site watches
+    assert compliance_alerts(site) == []
