@@ -151,3 +151,7 @@ def test_failed_scan_is_not_applicable(scan_case):
     report = lab_report(scan_case, "closed")
     assert set(statuses(report).values()) == {"not_applicable"}
     assert evaluate(report) == report["compliance"]
+
+
+def test_dh_group_that_is_not_a_safe_prime_fails_pci(scan_case):
+    assert "4.2.1 key exchange (DH group)" in failed_requirements(lab_report(scan_case, "dhnonsafe"), "pci-dss-4.0.1")

@@ -283,9 +283,16 @@ def test_evaluate_can_limit_to_chosen_profiles():
 def test_typo_in_a_row_fails_at_load(tmp_path):
     path = tmp_path / "profiles.toml"
     path.write_text(
-        '[profiles.x]\ntitle = "x"\nversion = "1"\ndocument = "d"\n'
+        '[profiles.x]\ntitle = "x"\nshort = "x"\nversion = "1"\ndocument = "d"\n'
         '[[requirement]]\nprofile = "x"\nid = "a"\ncheck = "protocol_offerd"\nlevel = "must not"\n'
         'source = "s"\nremediation = "r"\n'
     )
     with pytest.raises(ValueError, match="unknown check"):
         _load(path)
+
+
+def test_composite_dh_modulus_fails_pci():
+    groups = (KeyExchangeGroup(kind="DH", name=None, bits=2048, prime=False, safe_prime=False),)
+    assert failed(scan(tls(key_exchange_groups=groups)), "pci-dss-4.0.1")["4.2.1 key exchange (DH group)"] == (
+        "DHE with 2048-bit group (composite)"
+    )

@@ -133,6 +133,17 @@ def dh_min_bits(report: dict, row) -> str | None:
     return f"DHE with {_listing(weak)}" if weak else None
 
 
+def dh_safe_prime(report: dict, row) -> str | None:
+    _groups(report)  # NotMeasured when the report has no key exchange results
+    broken = [
+        f"{group.get('name') or str(group.get('bits')) + '-bit group'} "
+        f"({'composite' if group.get('prime') is False else 'not a safe prime'})"
+        for group in report.get("key_exchange_groups") or []
+        if group.get("kind") == "DH" and (group.get("prime") is False or group.get("safe_prime") is False)
+    ]
+    return f"DHE with {_listing(broken)}" if broken else None
+
+
 def ecdh_min_bits(report: dict, row) -> str | None:
     weak = [
         f"{name} ({bits} bits)" for kind, name, bits in _groups(report) if kind == "ECDH" and bits and bits < row.value
@@ -275,6 +286,7 @@ CHECKS: dict[str, Callable[[dict, object], str | None]] = {
         suites_matching,
         groups_outside,
         dh_min_bits,
+        dh_safe_prime,
         ecdh_min_bits,
         cert_key_types,
         cert_rsa_min_bits,
