@@ -155,3 +155,29 @@ def test_failed_scan_is_not_applicable(scan_case):
 
 def test_dh_group_that_is_not_a_safe_prime_fails_pci(scan_case):
     assert "4.2.1 key exchange (DH group)" in failed_requirements(lab_report(scan_case, "dhnonsafe"), "pci-dss-4.0.1")
+
+
+@pytest.mark.django_db
+def test_cli_json_report_carries_the_compliance_list(lab, lab_settings, capsys):
+    import json
+
+    from django.core.management import call_command
+
+    from scanner.models import Scan
+
+    case = lab.case("legacy")
+    call_command(
+        "scan",
+        f"{case.hostname}:{case.https_port}",
+        "--http-port",
+        str(case.http_port),
+        "--resolve",
+        case.pin,
+        "--ca-file",
+        lab.ca_file,
+        "--json",
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert statuses(report)["pci-dss-4.0.1"] == "fail"
+    # The CLI's stored scan carries the same verdict for ?fails=.
+    assert " pci-dss-4.0.1 " in Scan.objects.get(site__hostname=case.hostname).compliance_failing

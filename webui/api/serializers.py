@@ -210,7 +210,7 @@ class ScanDetailOutput(ScanSummaryOutput):
     def to_representation(self, scan):
         data = super().to_representation(scan)
         # Compliance is evaluated at read time from the stored report, so profile updates apply to old scans.
-        if data.get("result"):
+        if (data.get("result") or {}).get("schema_version"):  # a report document, not a pruned or foreign one
             data["result"] = with_compliance(data["result"])
         return data
 
