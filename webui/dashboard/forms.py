@@ -69,7 +69,8 @@ class OverviewFilterForm(forms.Form):
     fails = forms.ChoiceField(
         label="Fails compliance profile",
         required=False,
-        choices=[("", "Any")] + [(profile.id, f"{profile.title} {profile.version}") for profile in PROFILES.values()],
+        # Short names: a select cannot wrap, and the page must fit a 375 px screen.
+        choices=[("", "Any")] + [(profile.id, profile.short) for profile in PROFILES.values()],
     )
     expiring = forms.IntegerField(
         label="Certificate expires within (days)",
