@@ -54,7 +54,6 @@ def site_verdicts(portfolio: Portfolio, profiles: list[str]) -> Iterator[SiteVer
         .order_by("hostname", "https_port", "pk")
         .values_list("pk", "hostname", "https_port", "latest_scan_id", "latest_scan__finished_at")
     )
-    last_pk = None
     position = 0
     while True:
         chunk = list(sites[position : position + CHUNK_SIZE])
@@ -67,9 +66,6 @@ def site_verdicts(portfolio: Portfolio, profiles: list[str]) -> Iterator[SiteVer
             )
         )
         for pk, host, port, scan_id, finished_at in chunk:
-            if pk == last_pk:
-                continue
-            last_pk = pk
             document = documents.get(pk)
             if not scan_id or not document:
                 for profile in profiles:

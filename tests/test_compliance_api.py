@@ -152,3 +152,18 @@ def test_a_profile_no_portfolio_watches_raises_no_alert(alice):
     site = stored(alice, "blog.example").site
     rescan(site, scan(OLD_TLS))  # fails PCI DSS, which no portfolio of this site watches
     assert compliance_alerts(site) == []
+
+
+def test_evidence_csv_through_the_api_with_a_token(alice, bob):
+    portfolio = Portfolio.objects.create(owner=alice, name="shops", compliance_profiles=["pci-dss-4.0.1"])
+    portfolio.sites.add(stored(alice, "old.example", scan(OLD_TLS)).site)
+    response = client_for(alice).get(f"/api/v1/portfolios/{portfolio.pk}/compliance.csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [(row["host"], row["profile"], row["verdict"]) for row in rows] == [("old.example", "pci-dss-4.0.1", "fail")]
+    assert client_for(bob).get(f"/api/v1/portfolios/{portfolio.pk}/compliance.csv").status_code == 404
+
+
+def test_evidence_pdf_through_the_api(alice):
+    portfolio = Portfolio.objects.create(owner=alice, name="shops")
+    response = client_for(alice).get(f"/api/v1/portfolios/{portfolio.pk}/compliance.pdf")
+    assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF-")
