@@ -24,13 +24,14 @@ EXPORT_COLUMNS = (
     "error",
     "finding_ids",
     "last_scan_at",
+    "compliance_fails",  # the compliance profiles the latest scan fails, space-separated
 )
 CHUNK_SIZE = 2000
 SITE_FIELDS = (
     "pk", "hostname", "https_port", "cert_not_after",
     "latest_scan_id", "latest_scan__security_grade", "latest_scan__seo_score", "latest_scan__finished_at",
     # The last attempt, which may have failed after the last good scan: its status and reason are exported.
-    "last_scan__status", "last_scan__error",
+    "last_scan__status", "last_scan__error", "latest_scan__compliance_failing",
 )
 
 
@@ -67,7 +68,9 @@ def export_rows(portfolio: Portfolio) -> Iterator[dict]:
             "site_id", "name"
         ):
             tags.setdefault(site_id, []).append(name)
-        for pk, hostname, port, not_after, scan_id, grade, seo_score, finished_at, last_status, last_error in chunk:
+        for (
+            pk, hostname, port, not_after, scan_id, grade, seo_score, finished_at, last_status, last_error, failing,
+        ) in chunk:
             yield {
                 "host": hostname,
                 "port": port,
@@ -79,6 +82,7 @@ def export_rows(portfolio: Portfolio) -> Iterator[dict]:
                 "status": last_status or "never scanned",
                 "error": (last_error or None) if last_status == Scan.Status.FAILED else None,
                 "last_scan_at": finished_at.isoformat() if scan_id and finished_at else None,
+                "compliance_fails": (failing or "").split() if scan_id else [],
             }
         last = chunk[-1]
         after = (last[1], last[2], last[0])
@@ -88,7 +92,12 @@ def csv_lines(portfolio: Portfolio) -> Iterator[str]:
     writer = csv.writer(_LineBuffer())  # one writer for every line: building one per row cost more than the row
     yield writer.writerow(EXPORT_COLUMNS)
     for row in export_rows(portfolio):
-        cells = {**row, "finding_ids": " ".join(row["finding_ids"]), "tags": ";".join(row["tags"])}
+        cells = {
+            **row,
+            "finding_ids": " ".join(row["finding_ids"]),
+            "tags": ";".join(row["tags"]),
+            "compliance_fails": " ".join(row["compliance_fails"]),
+        }
         yield writer.writerow(["" if cells[name] is None else cells[name] for name in EXPORT_COLUMNS])
 
 

@@ -82,6 +82,8 @@ class Portfolio(models.Model):
     # Which channels hear about this portfolio's sites: every channel of the owner, or only `channels`.
     notify_all_channels = models.BooleanField(default=True)
     channels = models.ManyToManyField("Channel", blank=True, related_name="portfolios")
+    # Compliance profile ids (scanner.grading.compliance.PROFILE_IDS) shown and counted for this portfolio.
+    compliance_profiles = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ("name",)
@@ -117,6 +119,9 @@ class Scan(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)  # >1 means a worker died and Celery redelivered
     celery_task_id = models.CharField(max_length=64, blank=True, default="")
     changes = models.JSONField(null=True, blank=True)  # scanner.changes.compare_reports vs the previous done scan
+    # " id1 id2 " of the compliance profiles the report fails (scanner.compliance_services): space-delimited so
+    # `?fails=` is one LIKE on the latest scans, without reading the report documents.
+    compliance_failing = models.CharField(max_length=400, blank=True, default="")
     # Delivery bookkeeping (docs/reliability.md): a scheduled rescan batch is held back until release_at;
     # enqueued_at is when its message was last sent (null: not sent yet); a running scan's worker
     # ("host:pid") refreshes heartbeat_at, so the reaper can tell a dead worker from a slow scan.
@@ -182,6 +187,7 @@ class Alert(models.Model):
         GRADE_DROPPED = "grade_dropped", "Grade dropped"
         UNREACHABLE = "unreachable", "Unreachable"
         SCAN_FAILED = "scan_failed", "Rescan failed"
+        COMPLIANCE_CHANGED = "compliance_changed", "Compliance changed"
 
     class Status(models.TextChoices):
         PENDING = "pending", "sending"

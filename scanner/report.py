@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from .engine.results import PROTOCOLS, ScanResult
+from .grading.compliance import evaluate as evaluate_compliance
 
 SCHEMA_VERSION = 1
 
@@ -113,7 +114,7 @@ def _endpoints(result: ScanResult) -> list[dict]:
 
 def build_report(result: ScanResult, grades) -> dict[str, Any]:
     tls = result.tls
-    return {
+    document = {
         "schema_version": SCHEMA_VERSION,
         "target": {"host": result.host, "port": result.https_port, "http_port": result.http_port, "ip": result.ip},
         "status": result.status,
@@ -146,4 +147,14 @@ def build_report(result: ScanResult, grades) -> dict[str, Any]:
         "hsts": _hsts(result),
         "content": _content(result),
         "findings": [finding.to_dict() for finding in grades.findings],
+        "extended_master_secret": tls.extended_master_secret if tls else None,
     }
+    # Read from the document itself, so a stored report can be re-evaluated the same way (with_compliance).
+    document["compliance"] = evaluate_compliance(document)
+    return document
+
+
+def with_compliance(document: dict) -> dict:
+    """A stored report with `compliance` evaluated against the current profiles (profile updates apply to old
+    scans without rescanning; evaluating one report takes well under a millisecond)."""
+    return {**document, "compliance": evaluate_compliance(document)}

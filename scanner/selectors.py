@@ -17,6 +17,7 @@ def site_list(
     tag: str | None = None,
     portfolio: int | None = None,
     q: str | None = None,
+    fails: str | None = None,
 ) -> QuerySet[Site]:
     """The user's sites, filtered on their latest finished scan (the current state of each site)."""
     sites = Site.objects.filter(owner=user).select_related("latest_scan")
@@ -29,11 +30,19 @@ def site_list(
         sites = sites.filter(latest_scan__findings__finding_id=finding).distinct()
     if tag:
         sites = sites.filter(tags__name=tag)
+    if fails:
+        sites = sites.filter(fails_profile(fails))
     if portfolio is not None:
         sites = sites.filter(portfolios__id=portfolio)  # another user's portfolio id matches none of user's sites
     if q:
         sites = sites.filter(Q(hostname__icontains=q.strip().lower()) | Q(tags__name__icontains=q.strip())).distinct()
     return sites
+
+
+def fails_profile(profile: str) -> Q:
+    """Sites whose latest scan fails this compliance profile. Scan.compliance_failing is " id1 id2 "
+    (scanner.compliance_services), so " id " matches whole ids only."""
+    return Q(latest_scan__compliance_failing__contains=f" {profile} ")
 
 
 def site_get(*, user, site_id: int) -> Site | None:

@@ -101,3 +101,36 @@ def test_export_of_10000_rows_reads_in_chunks_without_loading_reports(big_portfo
     assert len(queries) <= 2 * (3 * SITES // 500 + 2)
     # The report documents (a few KB each, 40+ MB for 10,000 sites) are never loaded and rows are not collected.
     assert peak < 24 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+
+
+def portfolio_page_queries(client, portfolio, params=None) -> tuple[int, str]:
+    client.force_login(portfolio.owner)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("dashboard:portfolio", args=[portfolio.pk]), params or {})
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("params", [{}, {"fails": "pci-dss-4.0.1"}], ids=["default", "fails"])
+def test_portfolio_page_with_compliance_columns_needs_as_many_queries_for_10000_sites_as_for_40(
+    client, big_portfolio, alice, params
+):
+    from scanner.models import Scan
+
+    profiles = ["bsi-tr-02102-2", "pci-dss-4.0.1"]
+    few = Portfolio.objects.create(owner=alice, name="Few", compliance_profiles=profiles)
+    seed_sites(alice, 40, seed=1, portfolio=few)
+    Portfolio.objects.filter(pk=big_portfolio.pk).update(compliance_profiles=profiles)
+    # Every other site of both portfolios fails PCI DSS, so the filter matches a full page in each.
+    for portfolio in (few, big_portfolio):
+        scans = Scan.objects.filter(site__portfolios=portfolio).order_by("pk").values_list("pk", flat=True)
+        Scan.objects.filter(pk__in=list(scans[::2])).update(compliance_failing=" pci-dss-4.0.1 ")
+    try:
+        few_queries, few_page = portfolio_page_queries(client, few, params)
+        many_queries, many_page = portfolio_page_queries(client, Portfolio.objects.get(pk=big_portfolio.pk), params)
+    finally:
+        Portfolio.objects.filter(pk=big_portfolio.pk).update(compliance_profiles=[])
+    assert many_queries == few_queries
+    assert "20 of 40 sites fail PCI DSS" in few_page
+    assert "5000 of 10000 sites fail PCI DSS" in many_page

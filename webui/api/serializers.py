@@ -8,8 +8,10 @@ from collections.abc import Mapping
 from django.urls import reverse
 from rest_framework import serializers
 
+from scanner.grading.compliance import PROFILE_IDS
 from scanner.grading.scale import GRADE_ORDER
 from scanner.models import Finding, Portfolio, Scan, Site
+from scanner.report import with_compliance
 from scanner.services.schedules import SCHEDULE_KINDS, describe_schedule
 
 # Ids are PostgreSQL bigints: a larger number cannot name a row, and would make the database raise.
@@ -84,6 +86,9 @@ class SiteFilter(serializers.Serializer):
     tag = serializers.CharField(max_length=32, required=False, help_text="The site carries this tag.")
     portfolio = serializers.IntegerField(required=False, min_value=1, help_text="Only sites in this portfolio.")
     q = serializers.CharField(max_length=253, required=False, help_text="Host name or tag contains this text.")
+    fails = serializers.ChoiceField(
+        choices=PROFILE_IDS, required=False, help_text="Latest scan fails this compliance profile, e.g. pci-dss-4.0.1."
+    )
 
 
 class PortfolioInput(StrictInputSerializer):
@@ -95,6 +100,10 @@ class PortfolioUpdateInput(StrictInputSerializer):
     alert_expiry_days = serializers.IntegerField(
         min_value=1, max_value=365, required=False, allow_null=True,
         help_text="Alert when a certificate expires within this many days; null = the service default.",
+    )
+    compliance_profiles = serializers.ListField(
+        child=serializers.ChoiceField(choices=PROFILE_IDS), required=False, max_length=len(PROFILE_IDS),
+        help_text="Compliance profiles shown and counted for this portfolio, e.g. [\"pci-dss-4.0.1\"].",
     )
 
 
@@ -198,6 +207,13 @@ class ScanDetailOutput(ScanSummaryOutput):
     class Meta(ScanSummaryOutput.Meta):
         fields = (*ScanSummaryOutput.Meta.fields, "findings", "result", "changes")
 
+    def to_representation(self, scan):
+        data = super().to_representation(scan)
+        # Compliance is evaluated at read time from the stored report, so profile updates apply to old scans.
+        if (data.get("result") or {}).get("schema_version"):  # a report document, not a pruned or foreign one
+            data["result"] = with_compliance(data["result"])
+        return data
+
 
 class ScanAcceptedOutput(ScanSummaryOutput):
     reused = serializers.SerializerMethodField(
@@ -256,7 +272,7 @@ class PortfolioOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Portfolio
-        fields = ("id", "url", "name", "created_at", "alert_expiry_days", "schedule", "sites")
+        fields = ("id", "url", "name", "created_at", "alert_expiry_days", "compliance_profiles", "schedule", "sites")
 
     def get_schedule(self, portfolio: Portfolio) -> dict | None:
         return describe_schedule(portfolio)

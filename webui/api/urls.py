@@ -19,6 +19,13 @@ class ExportFormatConverter:
 
 register_converter(ExportFormatConverter, "export_format")
 
+
+class EvidenceFormatConverter(ExportFormatConverter):
+    regex = "csv|pdf"
+
+
+register_converter(EvidenceFormatConverter, "evidence_format")
+
 app_name = "api"
 
 urlpatterns = [
@@ -41,5 +48,10 @@ urlpatterns = [
         "portfolios/<int:pk>/export.<export_format:fmt>",
         views.PortfolioExportApi.as_view(),
         name="portfolio-export",
+    ),
+    path(
+        "portfolios/<int:pk>/compliance.<evidence_format:fmt>",
+        views.PortfolioComplianceEvidenceApi.as_view(),
+        name="portfolio-compliance-evidence",
     ),
 ]

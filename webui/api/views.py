@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import ClassVar
 
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ParseError, Throttled, ValidationError
@@ -17,7 +17,7 @@ from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from scanner import exports, imports, selectors, services
+from scanner import compliance_services, exports, imports, selectors, services
 from scanner.services import schedules
 from webui.api import serializers as s
 from webui.api.errors import PayloadTooLarge
@@ -214,6 +214,9 @@ class PortfolioDetailApi(ApiView):
     def patch(self, request, pk: int):
         portfolio = self._portfolio(request, pk)
         data = self.validated(s.PortfolioUpdateInput, request.data)
+        profiles = data.pop("compliance_profiles", None)
+        if profiles is not None:
+            compliance_services.portfolio_set_compliance_profiles(portfolio, profiles=profiles)
         return self.output(s.PortfolioOutput, services.portfolio_update(portfolio, **data))
 
     put = patch
@@ -310,4 +313,24 @@ class PortfolioExportApi(ApiView):
         stream, content_type = self.FORMATS[fmt]
         response = StreamingHttpResponse(stream(portfolio), content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="portfolio-{portfolio.pk}.{fmt}"'
+        return response
+
+
+class PortfolioComplianceEvidenceApi(ApiView):
+    """The auditor's evidence: per site and chosen profile the verdict, the scan it rests on and each failed
+    requirement with its source (CSV, streamed), or the PDF report with the pass-rate and grade-mix charts."""
+
+    @extend_schema(responses={(200, "text/csv"): str, (200, "application/pdf"): bytes})
+    def get(self, request, pk: int, fmt: str):
+        from scanner import compliance_evidence
+        from scanner.compliance_pdf import portfolio_pdf
+
+        portfolio = _found(selectors.portfolio_get(user=request.user, portfolio_id=pk))
+        if fmt == "csv":
+            response = StreamingHttpResponse(
+                compliance_evidence.csv_lines(portfolio), content_type="text/csv; charset=utf-8"
+            )
+        else:
+            response = HttpResponse(portfolio_pdf(portfolio), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="compliance-portfolio-{portfolio.pk}.{fmt}"'
         return response

@@ -7,6 +7,7 @@ import re
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
+from scanner.grading.compliance import PROFILES
 from scanner.grading.scale import GRADE_ORDER
 from scanner.imports import MAX_IMPORT_BYTES
 from scanner.models import Alert, Channel
@@ -65,6 +66,12 @@ class OverviewFilterForm(forms.Form):
         choices=[("", "Any grade")] + [(grade, grade) for grade in GRADE_ORDER] + [("none", "Not graded")],
     )
     failing = forms.BooleanField(label="Failing or unreachable only", required=False)
+    fails = forms.ChoiceField(
+        label="Fails compliance profile",
+        required=False,
+        # Short names: a select cannot wrap, and the page must fit a 375 px screen.
+        choices=[("", "Any")] + [(profile.id, profile.short) for profile in PROFILES.values()],
+    )
     expiring = forms.IntegerField(
         label="Certificate expires within (days)",
         required=False,

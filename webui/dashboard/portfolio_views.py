@@ -13,7 +13,7 @@ from scanner import exports, imports, selectors, services
 from scanner.models import Portfolio, Scan
 from scanner.services import ScanRequestError, schedules
 
-from . import charts, queries, report_view
+from . import charts, compliance_views, queries, report_view
 from .forms import ImportForm, PortfolioChannelsForm, PortfolioForm, ScheduleForm
 
 EXPORT_FORMATS = {
@@ -67,12 +67,18 @@ def _detail_page(
         .count()
     )
     on_page = sum(1 for row in site_rows if row.last_status in Scan.ACTIVE_STATUSES)
+    compliance = compliance_views.portfolio_context(portfolio, list(page.object_list))
     context = {
+        **compliance,
         "portfolio": portfolio,
         "filters": filters,
         "page": page,
-        "rows": [(row, [cells[row.site.pk][key] for key, _ in matrix.columns()]) for row in site_rows],
-        "columns": matrix.columns(),
+        # The compliance columns (one per chosen profile) follow the checks.
+        "rows": [
+            (row, [cells[row.site.pk][key] for key, _ in matrix.columns()] + compliance["compliance_cells"][row.site.pk])
+            for row in site_rows
+        ],
+        "columns": matrix.columns() + compliance["compliance_columns"],
         "counts": queries.triage_counts(user=request.user, portfolio=portfolio),
         "distribution": distribution,
         "mix_bar": charts.stacked_mix(distribution, f"Grade mix of {portfolio.name}"),

@@ -68,8 +68,11 @@ def overview_sites(
     portfolio=None,
     tag: str = "",
     search: str = "",
+    fails: str = "",
 ) -> QuerySet[Site]:
     sites = annotated_sites(user=user, portfolio=portfolio)
+    if fails:
+        sites = sites.filter(selectors.fails_profile(fails))
     if grade == NOT_GRADED:
         sites = sites.filter(grade="")
     elif grade:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from scanner.engine.results import PROTOCOLS
 from scanner.expiry import whole_days_until, whole_days_until_timestamp
+from scanner.grading.compliance import evaluate as evaluate_compliance
 from scanner.grading.scale import severity_rank
 from scanner.models import Scan, Site
 
@@ -182,6 +183,8 @@ def site_report_context(site: Site, history: list[Scan]) -> dict:
         "words": full_report.words,
         "history": [(item, grade_css(item.security_grade)) for item in history],
         "recorded_changes": scan.changes if scan and scan.changes and not scan.changes.get("first_scan") else None,
+        # Evaluated now from the stored report, so a profile update shows on old scans too.
+        "compliance": evaluate_compliance(report) if report else [],
     }
 
 

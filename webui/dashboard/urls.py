@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import alert_views, portfolio_views, token_views, views
+from . import alert_views, compliance_views, portfolio_views, token_views, views
 
 app_name = "dashboard"
 
@@ -24,6 +24,14 @@ urlpatterns = [
         "portfolios/<int:portfolio_id>/export.<str:file_format>",
         portfolio_views.portfolio_export,
         name="portfolio_export",
+    ),
+    path(
+        "portfolios/<int:portfolio_id>/compliance/", compliance_views.portfolio_compliance, name="portfolio_compliance"
+    ),
+    path(
+        "portfolios/<int:portfolio_id>/compliance.<str:file_format>",
+        compliance_views.portfolio_evidence,
+        name="portfolio_evidence",
     ),
     path("alerts/", alert_views.alerts, name="alerts"),
     path("alerts/<int:alert_id>/acknowledge/", alert_views.acknowledge_alert, name="acknowledge_alert"),

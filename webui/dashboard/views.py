@@ -40,6 +40,7 @@ def filtered_sites(request, *, portfolio=None):
         portfolio=portfolio,
         tag=chosen.get("tag", ""),
         search=chosen.get("q", ""),
+        fails=chosen.get("fails", ""),
     )
     return filters, sites
 
