@@ -12,7 +12,6 @@ from django.db import transaction
 
 from scanner import config
 from scanner.compliance_alerts import compliance_change
-from scanner.compliance_services import record_scan_compliance
 from scanner.models import Alert, Scan
 from scanner.queueing import DELIVER_ALERT, send_task
 
@@ -88,8 +87,6 @@ CONDITIONS = (
 
 def evaluate_alerts(scan: Scan) -> list[Alert]:
     """Create the alerts `scan` raises that were not raised before, and queue their delivery after commit."""
-    # Every finished scan passes here (run or copied): store its failing compliance profiles first.
-    record_scan_compliance(scan)
     raised = []
     for kind, condition in CONDITIONS:
         found = condition(scan)

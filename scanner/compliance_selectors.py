@@ -1,6 +1,6 @@
 """Reads for compliance profiles over a user's sites: how many of a portfolio's sites fail each profile.
 
-Counts read Scan.compliance_failing (stored per scan by scanner.compliance_services), never the report
+Counts read Scan.compliance_failing (stored per scan by scanner.services.compliance), never the report
 documents, so a 10,000-site portfolio costs one aggregate query.
 """
 

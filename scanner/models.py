@@ -119,7 +119,7 @@ class Scan(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)  # >1 means a worker died and Celery redelivered
     celery_task_id = models.CharField(max_length=64, blank=True, default="")
     changes = models.JSONField(null=True, blank=True)  # scanner.changes.compare_reports vs the previous done scan
-    # " id1 id2 " of the compliance profiles the report fails (scanner.compliance_services): space-delimited so
+    # " id1 id2 " of the compliance profiles the report fails (scanner.services.compliance): space-delimited so
     # `?fails=` is one LIKE on the latest scans, without reading the report documents.
     compliance_failing = models.CharField(max_length=400, blank=True, default="")
     # Delivery bookkeeping (docs/reliability.md): a scheduled rescan batch is held back until release_at;

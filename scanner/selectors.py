@@ -41,7 +41,7 @@ def site_list(
 
 def fails_profile(profile: str) -> Q:
     """Sites whose latest scan fails this compliance profile. Scan.compliance_failing is " id1 id2 "
-    (scanner.compliance_services), so " id " matches whole ids only."""
+    (scanner.services.compliance), so " id " matches whole ids only."""
     return Q(latest_scan__compliance_failing__contains=f" {profile} ")
 
 

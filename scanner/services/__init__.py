@@ -16,6 +16,12 @@ from scanner.services.channels import (
     verification_token,
     verify_email,
 )
+from scanner.services.compliance import (
+    InvalidProfiles,
+    portfolio_set_compliance_profiles,
+    record_scan_compliance,
+    refresh_compliance,
+)
 from scanner.services.errors import ScanNotQueued, ScanRequestError, ScanRequestTooSoon
 from scanner.services.portfolios import (
     portfolio_add_site,
@@ -52,6 +58,7 @@ from scanner.services.sites import (
 __all__ = [
     "MAX_ATTEMPTS",
     "VERIFY_SALT",
+    "InvalidProfiles",
     "ScanNotQueued",
     "ScanRequestError",
     "ScanRequestTooSoon",
@@ -70,10 +77,13 @@ __all__ = [
     "portfolio_delete",
     "portfolio_remove_site",
     "portfolio_set_channels",
+    "portfolio_set_compliance_profiles",
     "portfolio_update",
     "prune_old_reports",
     "reap_stale_scans",
     "record_cli_scan",
+    "record_scan_compliance",
+    "refresh_compliance",
     "release_due_scans",
     "scan_queue",
     "scan_quota_check",

@@ -13,6 +13,7 @@ from django.utils import timezone
 from scanner import config
 from scanner.alerts import evaluate_alerts
 from scanner.models import Finding, Portfolio, Scan, Site
+from scanner.services.compliance import record_scan_compliance
 from scanner.services.errors import ScanNotQueued, ScanRequestTooSoon
 from scanner.services.scan_dispatch import release, stale_reason
 from scanner.services.scan_results import changes_since_previous, finish_failed, site_attempted, site_took_result
@@ -190,6 +191,7 @@ def _copy_scan(source: Scan, site: Site) -> Scan:
     )
     site_attempted(scan)
     site_took_result(scan)
+    record_scan_compliance(scan)
     evaluate_alerts(scan)
     return scan
 

@@ -12,6 +12,7 @@ from scanner.alerts import evaluate_alerts
 from scanner.changes import compare_reports
 from scanner.grading.scale import GRADE_ORDER
 from scanner.models import Finding, Scan, Site
+from scanner.services.compliance import record_scan_compliance
 
 
 def site_attempted(scan: Scan) -> None:
@@ -68,6 +69,7 @@ def store_outcome(scan: Scan, result, grades, document: dict) -> Scan:
         )
         if scan.status == Scan.Status.DONE:
             site_took_result(scan)
+        record_scan_compliance(scan)  # before the alerts: a profile newly failed is one of them
         evaluate_alerts(scan)
     return scan
 

@@ -17,7 +17,7 @@ from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from scanner import compliance_services, exports, imports, selectors, services
+from scanner import exports, imports, selectors, services
 from scanner.services import schedules
 from webui.api import serializers as s
 from webui.api.errors import PayloadTooLarge
@@ -216,7 +216,7 @@ class PortfolioDetailApi(ApiView):
         data = self.validated(s.PortfolioUpdateInput, request.data)
         profiles = data.pop("compliance_profiles", None)
         if profiles is not None:
-            compliance_services.portfolio_set_compliance_profiles(portfolio, profiles=profiles)
+            services.portfolio_set_compliance_profiles(portfolio, profiles=profiles)
         return self.output(s.PortfolioOutput, services.portfolio_update(portfolio, **data))
 
     put = patch

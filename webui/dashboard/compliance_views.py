@@ -9,11 +9,12 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
-from scanner import compliance_evidence, compliance_services
+from scanner import compliance_evidence, services
 from scanner.compliance_pdf import portfolio_pdf
 from scanner.compliance_selectors import compliance_counts, portfolio_profiles
 from scanner.grading.compliance import PROFILES
 
+from .access import owned_portfolio
 from .matrix import Cell
 
 
@@ -51,12 +52,10 @@ def portfolio_context(portfolio, sites: list) -> dict:
 @login_required
 @require_POST
 def portfolio_compliance(request, portfolio_id: int):
-    from .portfolio_views import _owned_portfolio
-
-    portfolio = _owned_portfolio(request, portfolio_id)
+    portfolio = owned_portfolio(request, portfolio_id)
     form = ComplianceProfilesForm(request.POST)
     if form.is_valid():
-        compliance_services.portfolio_set_compliance_profiles(portfolio, profiles=form.cleaned_data["profiles"])
+        services.portfolio_set_compliance_profiles(portfolio, profiles=form.cleaned_data["profiles"])
         messages.success(request, "Compliance profiles saved.")
     else:
         messages.error(request, "Unknown compliance profile.")
@@ -66,9 +65,7 @@ def portfolio_compliance(request, portfolio_id: int):
 @login_required
 @require_GET
 def portfolio_evidence(request, portfolio_id: int, file_format: str):
-    from .portfolio_views import _owned_portfolio
-
-    portfolio = _owned_portfolio(request, portfolio_id)
+    portfolio = owned_portfolio(request, portfolio_id)
     filename = f"compliance-portfolio-{portfolio.pk}.{file_format}"
     if file_format == "csv":
         response = StreamingHttpResponse(

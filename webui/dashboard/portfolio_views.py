@@ -10,23 +10,17 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from scanner import exports, imports, selectors, services
-from scanner.models import Portfolio, Scan
+from scanner.models import Scan
 from scanner.services import ScanRequestError, schedules
 
 from . import charts, compliance_views, queries, report_view
+from .access import owned_portfolio
 from .forms import ImportForm, PortfolioChannelsForm, PortfolioForm, ScheduleForm
 
 EXPORT_FORMATS = {
     "csv": (exports.csv_lines, "text/csv; charset=utf-8"),
     "json": (exports.json_chunks, "application/json"),
 }
-
-
-def _owned_portfolio(request, portfolio_id: int) -> Portfolio:
-    portfolio = selectors.portfolio_get(user=request.user, portfolio_id=portfolio_id)
-    if portfolio is None:  # someone else's portfolio and a missing one look the same
-        raise Http404("No such portfolio.")
-    return portfolio
 
 
 @login_required
@@ -107,13 +101,13 @@ def _detail_page(
 @login_required
 @require_GET
 def portfolio_detail(request, portfolio_id: int):
-    return _detail_page(request, _owned_portfolio(request, portfolio_id))
+    return _detail_page(request, owned_portfolio(request, portfolio_id))
 
 
 @login_required
 @require_POST
 def portfolio_schedule(request, portfolio_id: int):
-    portfolio = _owned_portfolio(request, portfolio_id)
+    portfolio = owned_portfolio(request, portfolio_id)
     form = ScheduleForm(request.POST)
     if form.is_valid():
         kind, cron = form.cleaned_data["kind"], form.cleaned_data["cron"].strip()
@@ -130,7 +124,7 @@ def portfolio_schedule(request, portfolio_id: int):
 @login_required
 @require_POST
 def portfolio_import(request, portfolio_id: int):
-    portfolio = _owned_portfolio(request, portfolio_id)
+    portfolio = owned_portfolio(request, portfolio_id)
     form = ImportForm(request.POST, request.FILES)
     report = None
     if form.is_valid():
@@ -144,7 +138,7 @@ def portfolio_import(request, portfolio_id: int):
 @login_required
 @require_GET
 def portfolio_export(request, portfolio_id: int, file_format: str):
-    portfolio = _owned_portfolio(request, portfolio_id)
+    portfolio = owned_portfolio(request, portfolio_id)
     if file_format not in EXPORT_FORMATS:
         raise Http404("Unknown export format.")
     chunks, content_type = EXPORT_FORMATS[file_format]
@@ -157,7 +151,7 @@ def portfolio_export(request, portfolio_id: int, file_format: str):
 @require_POST
 def portfolio_scan(request, portfolio_id: int):
     """ "Scan portfolio now": every site is queued; sites that cannot be scanned are recorded as failed scans."""
-    portfolio = _owned_portfolio(request, portfolio_id)
+    portfolio = owned_portfolio(request, portfolio_id)
     try:
         outcomes = services.submit_portfolio_scans(portfolio)
     except services.ScanRequestTooSoon as exc:
@@ -179,7 +173,7 @@ def portfolio_scan(request, portfolio_id: int):
 @login_required
 @require_POST
 def portfolio_channels(request, portfolio_id: int):
-    portfolio = _owned_portfolio(request, portfolio_id)
+    portfolio = owned_portfolio(request, portfolio_id)
     form = PortfolioChannelsForm(request.POST, user=request.user)
     if form.is_valid():
         services.portfolio_set_channels(

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from scanner.compliance_services import refresh_compliance
 from scanner.models import Scan, Site
+from scanner.services import refresh_compliance
 
 
 class Command(BaseCommand):

@@ -12,10 +12,12 @@ from collections.abc import Iterable
 
 from scanner.grading.compliance import PROFILE_IDS, failing_profiles
 from scanner.models import Portfolio, Scan
+from scanner.services.errors import ScanRequestError
 
 
-class InvalidProfiles(ValueError):
-    pass
+class InvalidProfiles(ScanRequestError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="compliance_profiles")
 
 
 def failing_field(report: dict | None) -> str:
