@@ -100,6 +100,8 @@ def _web_posture(result: ScanResult, grades) -> dict[str, Any]:
             "url": facts.page_url,
             "status": facts.page_status,
             "content_encoding": facts.content_encoding,
+            # HTTP/3 is only advertised (Alt-Svc, RFC 9114 §3.1.1); it is not probed over QUIC.
+            "http3_advertised": any("h3" in value for value in facts.headers.get("alt-svc", ())),
             "cors": {"origin_sent": facts.cors_origin_sent, "allow_origin": facts.cors_allow_origin,
                      "allow_credentials": facts.cors_allow_credentials},
             "scripts": [_plain(script) for script in facts.scripts[:50]],
