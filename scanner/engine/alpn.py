@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import time
 
 PROTOCOLS = ("h2", "http/1.1")
 
@@ -23,8 +24,9 @@ def _context(protocol: str) -> ssl.SSLContext:
     return context
 
 
-def accepted_protocols(host: str, ip: str, port: int, timeout: float) -> tuple[str, ...]:
-    """The PROTOCOLS the server at `ip` (already approved by the network policy) selects for `host`.
+def accepted_protocols(host: str, ip: str, port: int, timeout: float, *, deadline: float) -> tuple[str, ...]:
+    """The PROTOCOLS the server at `ip` (already approved by the network policy) selects for `host`; every
+    socket operation waits at most `timeout` and never past `deadline` (time.monotonic()).
 
     Raises OSError (refused, timed out) when no handshake could be made at all.
     """
@@ -32,9 +34,13 @@ def accepted_protocols(host: str, ip: str, port: int, timeout: float) -> tuple[s
     answered = False
     last_error: OSError | None = None
     for protocol in PROTOCOLS:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            # A partial list would read as "refused" for the protocols not tried: no answer instead.
+            raise TimeoutError("the HTTP probe's deadline passed before every protocol was tried")
         try:
             with (
-                socket.create_connection((ip, port), timeout=timeout) as raw,
+                socket.create_connection((ip, port), timeout=min(timeout, left)) as raw,
                 _context(protocol).wrap_socket(raw, server_hostname=host) as tls,
             ):
                 answered = True

@@ -300,11 +300,10 @@ def _probe_web(host: str, https_port: int, secure: _Walk, facts: PageFacts, poli
             raise outbound.OutboundTimeout(f"not fetched, {budget.passed()}")
         return outbound.request("GET", url, policy=policy, limits=limits, headers=headers, verify=False)
 
-    left = budget.end - time.monotonic()
     try:
-        # The ALPN handshakes share the budget too: none when it is spent, each bounded by what is left.
-        ip: str | None = policy.resolve(host) if left > 0.1 else None
+        ip: str | None = policy.resolve(host)
     except (TargetRefused, ValueError):
         ip = None
+    # The ALPN handshakes share the budget too (webprobe skips them when it is spent).
     return probe_web(secure.first, secure.last, facts, fetch, host=host, https_port=https_port, ip=ip,
-                     connect_timeout=min(budget.settings.connect_timeout, max(left, 0.1)))
+                     connect_timeout=budget.settings.connect_timeout, deadline=budget.end)

@@ -11,6 +11,7 @@ Nothing here judges what it reads (scanner/grading/websecurity.py does).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import httpx
@@ -28,6 +29,7 @@ FOREIGN_ORIGIN = "https://origin-check.invalid"  # never a real site (RFC 6761 .
 SECURITY_TXT_CAP = 32 * 1024
 ROBOTS_CAP = 512 * 1024  # Google reads the first 500 KiB of robots.txt
 MAX_FILE_REDIRECTS = 3
+MIN_ALPN_TIME = 0.2  # seconds of the HTTP budget the ALPN handshakes need at least to be worth starting
 
 
 def _origin(url: str) -> str:
@@ -90,6 +92,7 @@ def probe_web(
     https_port: int,
     ip: str | None,
     connect_timeout: float,
+    deadline: float,
 ) -> WebFacts:
     """Facts about the final https:// page `last` (and the first HTTPS response `first`, whose cookies count too)."""
     headers = last.headers
@@ -117,11 +120,13 @@ def probe_web(
     origin = _origin(last.url)
     alpn_protocols: tuple[str, ...] | None = None
     alpn_error = None
-    if ip is not None:
+    if ip is not None and deadline - time.monotonic() > MIN_ALPN_TIME:
         try:
-            alpn_protocols = alpn.accepted_protocols(host, ip, https_port, connect_timeout)
+            alpn_protocols = alpn.accepted_protocols(host, ip, https_port, connect_timeout, deadline=deadline)
         except OSError as exc:
             alpn_error = f"no TLS handshake for ALPN: {exc}"[:300]
+    elif ip is not None:
+        alpn_error = "ALPN not tested: the HTTP probe's deadline passed"
     return WebFacts(
         page_url=cap_url(last.url),
         page_status=last.status,
