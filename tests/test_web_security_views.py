@@ -62,3 +62,14 @@ def test_site_report_shows_the_web_security_score_with_its_modifiers(client, ali
     html = client.get(reverse("dashboard:site", args=[site.pk])).content.decode()
     assert "Web security: 30 (D)" in html
     assert "csp-not-implemented-but-reporting-enabled" in html
+
+
+def test_the_matrix_has_headers_and_cookies_cells_from_the_web_findings(client, alice, stored):
+    """cspreportonly: headers.csp.report_only and the other header findings are medium (warn); its anti-CSRF
+    cookie without SameSite is cookies.samesite_invalid, medium too."""
+    _, _, portfolio = stored
+    client.force_login(alice)
+    html = client.get(reverse("dashboard:portfolio", args=[portfolio.pk])).content.decode()
+    assert '<th scope="col">Headers</th><th scope="col">Cookies</th>' in html
+    assert 'title="The Content-Security-Policy is report-only' in html
+    assert 'title="A cookie&#x27;s SameSite is invalid or missing where it matters"' in html

@@ -56,6 +56,10 @@ def annotated_sites(*, user, portfolio=None) -> QuerySet[Site]:
         mixed_checked=ExpressionWrapper(
             Q(latest_scan__result__content__page_fetched=True), output_field=BooleanField()
         ),
+        # Whether the latest scan has a web security score (issue 23), i.e. checked headers and cookies.
+        web_checked=ExpressionWrapper(
+            Q(latest_scan__result__web_security__score__isnull=False), output_field=BooleanField()
+        ),
     )
 
 
