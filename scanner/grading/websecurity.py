@@ -16,6 +16,7 @@ from pathlib import Path
 
 from scanner.engine.results import ScanResult
 from scanner.engine.web_results import WebFacts
+from scanner.grading import web_extras
 from scanner.grading import websecurity_tests as tests
 from scanner.grading.findings import Finding
 from scanner.grading.policy import POLICY, finding
@@ -142,13 +143,13 @@ def web_security(scan: ScanResult) -> WebSecurity | None:
         finding_id = FINDING_FOR_RESULT.get(outcome.result)
         if finding_id is not None and row.points < 0:
             findings.append(finding(finding_id, f"{outcome.detail} (Observatory: {row.result}, {row.points})."))
-    findings.extend(tests.extra_findings(scan, facts))
+    findings.extend(web_extras.extra_findings(scan, facts))
     score = total([item.points for item in modifiers])
     return WebSecurity(
         score=score,
         grade=grade_for(score),
         modifiers=tuple(modifiers),
-        headers=tests.header_verdicts(scan, facts, modifiers),
+        headers=web_extras.header_verdicts(scan, facts, modifiers),
         findings=tuple(findings),
     )
 
@@ -171,6 +172,8 @@ def modifiers_markdown_table() -> str:
         lines.append("| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |")
     chart = ", ".join(f"{letter} ≥ {low}" for low, letter in GRADE_CHART)
     lines.append("")
-    lines.append(f"Letter (score rounded down to a multiple of 5, at most 100): {chart}. "
-                 f"Bonuses count only when the score without them is at least {EXTRA_CREDIT_MINIMUM}.")
+    lines.append(
+        f"Letter (score rounded down to a multiple of 5, at most 100): {chart}. "
+        f"Bonuses count only when the score without them is at least {EXTRA_CREDIT_MINIMUM}."
+    )
     return "\n".join(lines) + "\n"
