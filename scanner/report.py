@@ -96,6 +96,7 @@ def _web_posture(result: ScanResult, grades) -> dict[str, Any]:
         "security_txt": _plain(facts.security_txt) if facts and facts.security_txt else None,
         "robots_txt": _plain(facts.robots_txt) if facts and facts.robots_txt else None,
         "alpn": list(facts.alpn) if facts and facts.alpn is not None else None,
+        "www_apex": _plain(facts.sibling) if facts and facts.sibling else None,
         "web_page": None if facts is None else {
             "url": facts.page_url,
             "status": facts.page_status,

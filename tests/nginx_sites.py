@@ -35,6 +35,11 @@ class NginxSite:
     http2: bool = True
     http_redirects: bool = True  # port 80 answers 301 to https on the same host (else it serves the page)
     gzip: bool = False  # compress responses when the client asks (BREACH note)
+    # Other names (the www./apex counterpart) on this certificate, pinned to this site's address; with
+    # alias_redirects they only 301 to the site, otherwise they serve the same page.
+    aliases: tuple[str, ...] = ()
+    alias_redirects: bool = True
+    unserved: tuple[str, ...] = ()  # names pinned here that nginx does not serve (its first server block answers)
 
     @property
     def hostname(self) -> str:
@@ -59,6 +64,18 @@ def _quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "${dollar}") + '"'
 
 
+def _alias_block(site: NginxSite, running: RunningSite, cert: str, key: str) -> str:
+    return f"""
+server {{
+    listen {running.ip}:{running.https_port} ssl{" http2" if site.http2 else ""};
+    server_name {" ".join(site.aliases)};
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    return 301 https://{site.hostname}:{running.https_port}$request_uri;
+}}
+"""
+
+
 def _server_blocks(site: NginxSite, running: RunningSite, cert: str, key: str) -> str:
     headers = "".join(f"    add_header {name} {_quoted(value)} always;\n" for name, value in site.headers)
     files = "".join(
@@ -71,10 +88,12 @@ def _server_blocks(site: NginxSite, running: RunningSite, cert: str, key: str) -
         if site.http_redirects
         else f"default_type text/html; return 200 {_quoted(site.page)};"
     )
+    served = " ".join((site.hostname, *(() if site.alias_redirects else site.aliases)))
+    aliases = _alias_block(site, running, cert, key) if site.aliases and site.alias_redirects else ""
     return f"""
 server {{
     listen {running.ip}:{running.https_port} ssl{http2};
-    server_name {site.hostname};
+    server_name {served};
     ssl_certificate {cert};
     ssl_certificate_key {key};
     ssl_protocols TLSv1.2 TLSv1.3;
@@ -86,7 +105,7 @@ server {{
     server_name {site.hostname};
     location / {{ {plain} }}
 }}
-"""
+{aliases}"""
 
 
 class NginxSites:
@@ -105,7 +124,7 @@ class NginxSites:
             ip = str(hosts[FIRST_HOST_INDEX + index])
             running = RunningSite(site.hostname, ip, _free_port(ip), _free_port(ip))
             self.running[site.name] = running
-            credentials = self.lab.pki.issue(site.name, LeafSpec(hostnames=(site.hostname,)))
+            credentials = self.lab.pki.issue(site.name, LeafSpec(hostnames=(site.hostname, *site.aliases)))
             blocks.append(_server_blocks(site, running, credentials.chain_file, credentials.key_file))
         config = self.directory / "nginx.conf"
         temp = self.directory / "temp"
@@ -160,5 +179,9 @@ http {{
                 self._process.wait()
 
     def policy(self) -> NetworkPolicy:
-        pins = [f"{site.hostname}:{site.ip}" for site in self.running.values()]
+        pins = [
+            f"{name}:{self.running[site.name].ip}"
+            for site in self.sites
+            for name in (site.hostname, *site.aliases, *site.unserved)
+        ]
         return NetworkPolicy(parse_networks([self.lab.allowed_network]), parse_pins(pins + self.lab.resolve_map()))

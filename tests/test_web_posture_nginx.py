@@ -88,6 +88,9 @@ SITES = [
             "/robots.txt": ("text/plain", "User-agent: *\nDisallow: /\n"),
         },
     ),
+    NginxSite("www.ngx-canon", EVERY_HEADER, files=GOOD_FILES, aliases=("ngx-canon.lab.test",)),
+    NginxSite("www.ngx-dup", EVERY_HEADER, files=GOOD_FILES, aliases=("ngx-dup.lab.test",), alias_redirects=False),
+    NginxSite("www.ngx-nocert", EVERY_HEADER, files=GOOD_FILES, unserved=("ngx-nocert.lab.test",)),
 ]
 
 
@@ -258,3 +261,23 @@ def test_report_headers_have_present_value_verdict_and_notes(scan_site):
         "notes": [],
     }
     assert headers["x-frame-options"]["present"] and headers["x-frame-options"]["verdict"] == "good"
+
+
+def test_apex_redirecting_to_the_submitted_www_name_is_one_canonical_host(scan_site):
+    result, grades = scan_site("www.ngx-canon")
+    www_apex = build_report(result, grades)["www_apex"]
+    assert (www_apex["host"], www_apex["https_ok"], www_apex["status"]) == ("ngx-canon.lab.test", True, 301)
+    assert not {"seo.www_apex_duplicate", "seo.www_apex_no_https"} & finding_ids(grades)
+    assert grades.seo_score == 100
+
+
+def test_apex_serving_its_own_copy_beside_www_is_a_duplicate(scan_site):
+    _, grades = scan_site("www.ngx-dup")
+    assert "seo.www_apex_duplicate" in finding_ids(grades)
+
+
+def test_apex_without_a_valid_certificate_for_its_name_is_no_https(scan_site):
+    """nginx answers ngx-nocert.lab.test with the www. certificate (its first server block): a name mismatch."""
+    result, grades = scan_site("www.ngx-nocert")
+    assert "seo.www_apex_no_https" in finding_ids(grades)
+    assert build_report(result, grades)["www_apex"]["https_ok"] is False

@@ -13,6 +13,7 @@ SoftTimeLimitExceeded included, propagates.
 from __future__ import annotations
 
 import re
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -222,6 +223,7 @@ def probe_http(
     settings: ScanSettings,
     *,
     with_hsts: bool = True,
+    ca_file: str | None = None,
 ) -> HttpResult:
     """Walk http://host/ and (with_hsts, i.e. TLS answered) https://host/, within settings.http_deadline."""
     policy = _ResolverPolicy(resolver)
@@ -266,7 +268,7 @@ def probe_http(
             facts = read_page(last.url, last.body, content_type)
             page_fetched = True
     if last is not None and _scheme(last.url) == "https":
-        web = _probe_web(host, https_port, secure, facts, policy, budget)
+        web = _probe_web(host, https_port, secure, facts, policy, budget, ca_file)
 
     return HttpResult(
         http_listener=result.http_listener,
@@ -290,15 +292,21 @@ def probe_http(
 
 
 def _probe_web(host: str, https_port: int, secure: _Walk, facts: PageFacts, policy: _ResolverPolicy,
-               budget: _Budget) -> WebFacts:
+               budget: _Budget, ca_file: str | None) -> WebFacts:
     """Headers, cookies, CORS, compression, security.txt, robots.txt and ALPN of the final https page, inside
     what is left of the HTTP side's budget (scanner/engine/webprobe.py)."""
 
-    def fetch(url: str, headers: dict[str, str], max_body: int) -> outbound.Response:
+    def fetch(url: str, headers: dict[str, str], max_body: int, verify: bool | ssl.SSLContext = False) -> outbound.Response:
         limits = budget.limits(max_body)
         if limits is None:
             raise outbound.OutboundTimeout(f"not fetched, {budget.passed()}")
-        return outbound.request("GET", url, policy=policy, limits=limits, headers=headers, verify=False)
+        return outbound.request("GET", url, policy=policy, limits=limits, headers=headers, verify=verify)
+
+    # The www./apex counterpart must pass the checks a browser makes (its name, the trust store or --ca-file).
+    trust = ssl.create_default_context(cafile=ca_file) if ca_file else True
+
+    def fetch_verified(url: str, headers: dict[str, str], max_body: int) -> outbound.Response:
+        return fetch(url, headers, max_body, verify=trust)
 
     try:
         ip: str | None = policy.resolve(host)
@@ -306,4 +314,5 @@ def _probe_web(host: str, https_port: int, secure: _Walk, facts: PageFacts, poli
         ip = None
     # The ALPN handshakes share the budget too (webprobe skips them when it is spent).
     return probe_web(secure.first, secure.last, facts, fetch, host=host, https_port=https_port, ip=ip,
-                     connect_timeout=budget.settings.connect_timeout, deadline=budget.end)
+                     connect_timeout=budget.settings.connect_timeout, deadline=budget.end,
+                     fetch_verified=fetch_verified)

@@ -90,6 +90,18 @@ class RobotsTxt:
 
 
 @dataclass(frozen=True)
+class SiblingHost:
+    """The www. name of a submitted apex, or the apex of a submitted www. name: does it serve HTTPS too?"""
+
+    host: str
+    resolves: bool  # False: no address, or the network policy refused it (nothing was connected to)
+    https_ok: bool = False  # a TLS handshake verified for this name, and an HTTP answer
+    status: int | None = None
+    location: str | None = None  # where https://sibling/ redirects, as sent
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class WebFacts:
     """Everything the web security score and the SEO extras read. `headers` holds the final page's headers."""
 
@@ -112,4 +124,5 @@ class WebFacts:
     robots_txt: RobotsTxt | None = None
     alpn: tuple[str, ...] | None = None  # protocols the server accepted in ALPN handshakes; None: not tested
     alpn_error: str | None = None
+    sibling: SiblingHost | None = None  # www./apex counterpart; None when the name has none (or not checked)
     notes: tuple[str, ...] = field(default_factory=tuple)  # what could not be read, in words

@@ -20,7 +20,7 @@ from .. import outbound
 from . import alpn
 from .headers import cookies_from, parse_csp, robots_disallows_all, security_headers, security_txt_fields
 from .page import PageFacts, cap_url, is_html
-from .web_results import RobotsTxt, SecurityTxt, WebFacts
+from .web_results import RobotsTxt, SecurityTxt, SiblingHost, WebFacts
 
 # (url, extra request headers, body cap) -> response; raises outbound.OutboundError (the HTTP side's budget too)
 Fetch = Callable[[str, dict[str, str], int], outbound.Response]
@@ -82,6 +82,33 @@ def _robots_txt(fetch: Fetch, origin: str) -> RobotsTxt:
     return RobotsTxt(url=cap_url(response.url), status=response.status, disallow_all=robots_disallows_all(text))
 
 
+def sibling_name(host: str) -> str | None:
+    """www.example.com <-> example.com. Without a public suffix list only two-label names count as an apex
+    (example.co.uk and deeper subdomains get no www. counterpart); any www. name has its parent checked."""
+    if host.startswith("www."):
+        parent = host[4:]
+        return parent if "." in parent else None
+    return f"www.{host}" if host.count(".") == 1 else None
+
+
+def _sibling(fetch_verified: Fetch, name: str, https_port: int) -> SiblingHost:
+    url = f"https://{name}/" if https_port == 443 else f"https://{name}:{https_port}/"
+    try:
+        response = fetch_verified(url, {}, 1024)
+    except outbound.OutboundRefused as exc:  # no address, or one the network policy refuses
+        return SiblingHost(host=name, resolves=False, error=str(exc)[:300])
+    except outbound.OutboundError as exc:
+        return SiblingHost(host=name, resolves=True, error=str(exc)[:300])
+    location = response.headers.get("location")
+    return SiblingHost(
+        host=name,
+        resolves=True,
+        https_ok=True,
+        status=response.status,
+        location=cap_url(location) if location else None,
+    )
+
+
 def probe_web(
     first: outbound.Response | None,
     last: outbound.Response,
@@ -93,6 +120,7 @@ def probe_web(
     ip: str | None,
     connect_timeout: float,
     deadline: float,
+    fetch_verified: Fetch | None = None,
 ) -> WebFacts:
     """Facts about the final https:// page `last` (and the first HTTPS response `first`, whose cookies count too)."""
     headers = last.headers
@@ -127,6 +155,7 @@ def probe_web(
             alpn_error = f"no TLS handshake for ALPN: {exc}"[:300]
     elif ip is not None:
         alpn_error = "ALPN not tested: the HTTP probe's deadline passed"
+    sibling = sibling_name(host)
     return WebFacts(
         page_url=cap_url(last.url),
         page_status=last.status,
@@ -146,5 +175,6 @@ def probe_web(
         robots_txt=_robots_txt(fetch, origin),
         alpn=alpn_protocols,
         alpn_error=alpn_error,
+        sibling=_sibling(fetch_verified, sibling, https_port) if sibling and fetch_verified else None,
         notes=tuple(notes),
     )

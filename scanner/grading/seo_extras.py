@@ -1,10 +1,11 @@
 """SEO readiness extras (issue 23): HTTP/2 through ALPN, robots.txt over HTTPS, the canonical links' count and
-form. Rules like seo.py's; they read the web probe's facts, so a result without them (not measured) adds nothing.
+form, and the www./apex counterpart (Google and hstspreload look at both). Rules like seo.py's; they read the web probe's facts, so a result without them (not measured) adds nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import urljoin, urlsplit
 
 from scanner.engine.results import ScanResult
 from scanner.engine.web_results import WebFacts
@@ -52,3 +53,32 @@ def canonical_links(scan: ScanResult) -> Iterator[Finding]:
     invalid = [link for link in distinct if not link.lower().startswith(("https://", "http://"))]
     if invalid:
         yield finding("seo.canonical_invalid", f"The canonical link {invalid[0]!r} is not a valid absolute URL.")
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower().rstrip(".")
+
+
+@rule
+def www_and_apex(scan: ScanResult) -> Iterator[Finding]:
+    """The counterpart must serve HTTPS with a valid certificate, and one of the two must redirect to the other
+    (hstspreload.org requirement 3 serves www over HTTPS; Google: one canonical host per site)."""
+    facts = _facts(scan)
+    sibling = facts.sibling if facts else None
+    if sibling is None or not sibling.resolves:
+        return
+    if not sibling.https_ok:
+        yield finding(
+            "seo.www_apex_no_https", f"{sibling.host} resolves but https://{sibling.host}/ fails: {sibling.error}."
+        )
+        return
+    canonical = _host(facts.page_url)
+    redirected = sibling.status is not None and 300 <= sibling.status < 400 and sibling.location
+    target = _host(urljoin(f"https://{sibling.host}/", sibling.location)) if redirected else sibling.host
+    if canonical != sibling.host and target != canonical:
+        yield finding(
+            "seo.www_apex_duplicate",
+            f"https://{sibling.host}/ answers {sibling.status}"
+            + (f" → {sibling.location}" if redirected else " with its own page")
+            + f" while {scan.host} ends at {facts.page_url}: two hosts serve the site.",
+        )
