@@ -187,6 +187,7 @@ def site_report_context(site: Site, history: list[Scan]) -> dict:
         "cookies": report.get("cookies") or [],
         "alpn": report.get("alpn"),
         "security_txt": report.get("security_txt"),
+        "www_apex": report.get("www_apex"),
         "words": full_report.words,
         "history": [(item, grade_css(item.security_grade)) for item in history],
         "recorded_changes": scan.changes if scan and scan.changes and not scan.changes.get("first_scan") else None,
