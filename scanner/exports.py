@@ -25,6 +25,8 @@ EXPORT_COLUMNS = (
     "finding_ids",
     "last_scan_at",
     "compliance_fails",  # the compliance profiles the latest scan fails, space-separated
+    "web_security_score",  # issue 23: the third score (Mozilla HTTP Observatory's method)
+    "web_security_grade",
 )
 CHUNK_SIZE = 2000
 SITE_FIELDS = (
@@ -32,6 +34,8 @@ SITE_FIELDS = (
     "latest_scan_id", "latest_scan__security_grade", "latest_scan__seo_score", "latest_scan__finished_at",
     # The last attempt, which may have failed after the last good scan: its status and reason are exported.
     "last_scan__status", "last_scan__error", "latest_scan__compliance_failing",
+    # Two keys of the stored report (the database extracts them; the rest of the document is not sent).
+    "latest_scan__result__web_security__score", "latest_scan__result__web_security__grade",
 )
 
 
@@ -70,6 +74,7 @@ def export_rows(portfolio: Portfolio) -> Iterator[dict]:
             tags.setdefault(site_id, []).append(name)
         for (
             pk, hostname, port, not_after, scan_id, grade, seo_score, finished_at, last_status, last_error, failing,
+            web_score, web_grade,
         ) in chunk:
             yield {
                 "host": hostname,
@@ -83,6 +88,8 @@ def export_rows(portfolio: Portfolio) -> Iterator[dict]:
                 "error": (last_error or None) if last_status == Scan.Status.FAILED else None,
                 "last_scan_at": finished_at.isoformat() if scan_id and finished_at else None,
                 "compliance_fails": (failing or "").split() if scan_id else [],
+                "web_security_score": web_score if scan_id else None,
+                "web_security_grade": web_grade if scan_id else None,
             }
         last = chunk[-1]
         after = (last[1], last[2], last[0])

@@ -85,6 +85,34 @@ def _content(result: ScanResult) -> dict | None:
     }
 
 
+def _web_posture(result: ScanResult, grades) -> dict[str, Any]:
+    """Issue 23: headers, cookies, security.txt, robots.txt, ALPN and the web security score (all null when the
+    final https page was never read)."""
+    facts = result.http.web if result.http else None
+    web = getattr(grades, "web_security", None)
+    return {
+        "web_security": web.to_dict() if web else None,
+        "headers": web.headers if web else None,
+        "cookies": [_plain(cookie) for cookie in facts.cookies] if facts else None,
+        "security_txt": _plain(facts.security_txt) if facts and facts.security_txt else None,
+        "robots_txt": _plain(facts.robots_txt) if facts and facts.robots_txt else None,
+        "alpn": list(facts.alpn) if facts and facts.alpn is not None else None,
+        "www_apex": _plain(facts.sibling) if facts and facts.sibling else None,
+        "web_page": None if facts is None else {
+            "url": facts.page_url,
+            "status": facts.page_status,
+            "content_encoding": facts.content_encoding,
+            # HTTP/3 is only advertised (Alt-Svc, RFC 9114 §3.1.1); it is not probed over QUIC.
+            "http3_advertised": any("h3" in value for value in facts.headers.get("alt-svc", ())),
+            "cors": {"origin_sent": facts.cors_origin_sent, "allow_origin": facts.cors_allow_origin,
+                     "allow_credentials": facts.cors_allow_credentials},
+            "scripts": [_plain(script) for script in facts.scripts[:50]],
+            "canonical_links": list(facts.canonical_links),
+            "notes": list(facts.notes) + ([facts.alpn_error] if facts.alpn_error else []),
+        },
+    }
+
+
 def _endpoints(result: ScanResult) -> list[dict]:
     """Every address behind the name, graded on its own (the site's grade is the worst of them)."""
     from .grading import grade  # grading reads engine results only; imported here to keep this module light
@@ -146,6 +174,7 @@ def build_report(result: ScanResult, grades) -> dict[str, Any]:
         "redirects": _redirects(result),
         "hsts": _hsts(result),
         "content": _content(result),
+        **_web_posture(result, grades),
         "findings": [finding.to_dict() for finding in grades.findings],
         "extended_master_secret": tls.extended_master_secret if tls else None,
     }

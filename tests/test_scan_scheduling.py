@@ -102,7 +102,9 @@ def test_the_https_page_is_read_once_when_http_redirects_to_it(lab, monkeypatch)
     real_request = outbound.request
 
     def counting_request(method, url, **options):
-        requested.append(url)
+        # The web probe's own request (issue 23: a foreign Origin for CORS) is a different request on purpose.
+        if "Origin" not in (options.get("headers") or {}):
+            requested.append(url)
         return real_request(method, url, **options)
 
     monkeypatch.setattr(outbound, "request", counting_request)

@@ -13,23 +13,24 @@ SoftTimeLimitExceeded included, propagates.
 from __future__ import annotations
 
 import re
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
-from lxml import etree
 
 from .. import outbound
-from ..netpolicy import NetworkPolicy
-from .results import HstsPolicy, HttpHop, HttpResult, MixedContentItem, ScanSettings
+from ..netpolicy import NetworkPolicy, TargetRefused
+from .page import MAX_MIXED_ITEMS, MAX_STORED_URL, PageFacts, cap_url, is_html, read_page  # noqa: F401 - re-exported
+from .results import HstsPolicy, HttpHop, HttpResult, ScanSettings
+from .web_results import WebFacts
+from .webprobe import probe_web
 
 Resolver = Callable[[str], str]  # hostname -> approved IP; raises TargetRefused to refuse
 
 PAGE_CAP = 1024 * 1024  # bytes of the final HTTPS page read for mixed content and the canonical link
 REDIRECT_BODY_CAP = 64 * 1024  # a redirect's own body is never used
-MAX_STORED_URL = 2048  # characters of any URL kept in the result (a 60 KB Location is stored once, cut here)
-MAX_MIXED_ITEMS = 50  # offending URLs kept in the result; the finding needs examples, not a full crawl
 HSTS_MAX_AGE_CAP = 10**12  # seconds (~31,700 years): larger values are clamped so they fit every consumer
 _ASCII_DIGITS = re.compile(r"[0-9]+")  # never str.isdigit(): "²" and "٣" are digits to Python, not to RFC 6797
 
@@ -70,149 +71,10 @@ def parse_hsts(raw: str) -> HstsPolicy:
     return HstsPolicy(raw=raw, max_age=max_age, include_subdomains=include_subdomains, preload=preload)
 
 
-# --- mixed content and the canonical link ---------------------------------------------------------------------
-
-# (tag, attribute) -> kind, after the W3C Mixed Content spec: "blockable" (active) and "upgradeable" (passive).
-_ACTIVE = {
-    ("script", "src"),
-    ("iframe", "src"),
-    ("frame", "src"),
-    ("form", "action"),
-    ("object", "data"),
-    ("embed", "src"),
-}
-_PASSIVE = {
-    ("img", "src"),
-    ("img", "srcset"),
-    ("audio", "src"),
-    ("video", "src"),
-    ("video", "poster"),
-    ("source", "src"),
-    ("source", "srcset"),
-    ("track", "src"),
-    ("input", "src"),
-}
-_STYLESHEET_RELS = {"stylesheet"}
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
-
-
-class _PageReader:
-    """An lxml parser target: collects http:// subresources and the canonical link from start tags; URLs are
-    resolved against the page (or its first <base href>)."""
-
-    def __init__(self, page_url: str) -> None:
-        self.base = page_url
-        self.base_seen = False
-        self.items: list[MixedContentItem] = []
-        self._seen: set[tuple[str, str]] = set()
-        self.canonical: str | None = None
-
-    def start(self, tag: str, attrib: dict[str, str]) -> None:
-        tag = tag.lower() if isinstance(tag, str) else ""
-        values = {str(name).lower(): value for name, value in attrib.items()}
-        if tag == "base" and not self.base_seen and values.get("href"):
-            self.base_seen = True
-            self.base = self._resolve(values["href"]) or self.base
-            return
-        if tag == "link":
-            rels = {rel.lower() for rel in values.get("rel", "").split()}
-            href = values.get("href")
-            if href and "canonical" in rels and self.canonical is None:
-                self.canonical = self._resolve(href)
-            if href and rels & _STYLESHEET_RELS:
-                self._add(href, "active", "link rel=stylesheet href")
-            return
-        for name, value in values.items():
-            pair = (tag, name)
-            if pair in _ACTIVE:
-                self._add(value, "active", f"{tag} {name}")
-            elif pair in _PASSIVE:
-                if tag == "input" and values.get("type", "").lower() != "image":
-                    continue
-                for url in _srcset_urls(value) if name == "srcset" else (value,):
-                    self._add(url, "passive", f"{tag} {name}")
-
-    def end(self, tag: str) -> None:
-        pass
-
-    def data(self, data: str) -> None:
-        pass
-
-    def close(self) -> None:
-        return None
-
-    def _resolve(self, reference: str) -> str | None:
-        try:
-            return str(httpx.URL(self.base).join(reference.strip()))
-        except (httpx.InvalidURL, ValueError, TypeError):
-            return None
-
-    def _add(self, reference: str, kind: str, element: str) -> None:
-        if len(self.items) >= MAX_MIXED_ITEMS:
-            return
-        reference = reference.strip()
-        # Cheap test first (a page may hold tens of thousands of references): only an explicit http: scheme,
-        # or a relative reference under an http:// <base>, can be mixed content.
-        scheme = _SCHEME.match(reference)
-        if scheme:
-            if scheme.group(1).lower() != "http":
-                return
-        elif not self.base.lower().startswith("http://"):
-            return
-        if (reference, element) in self._seen:
-            return
-        self._seen.add((reference, element))
-        url = self._resolve(reference)
-        if url is None or not url.lower().startswith("http://"):
-            return
-        self.items.append(MixedContentItem(url=_cap(url), kind=kind, element=element))
-
-
-def _srcset_urls(srcset: str) -> list[str]:
-    # "a.jpg 1x, http://b/c.jpg 2x": each candidate is a URL then an optional descriptor.
-    return [candidate.split()[0] for candidate in srcset.split(",") if candidate.split()]
-
-
-def _charset(content_type: str) -> str | None:
-    match = re.search(r"charset=\"?([A-Za-z0-9._:-]+)", content_type, re.ASCII)
-    return match.group(1) if match else None
-
-
-@dataclass(frozen=True)
-class PageFacts:
-    mixed_content: tuple[MixedContentItem, ...]
-    canonical_url: str | None
-
-
-def read_page(url: str, body: bytes, content_type: str = "text/html") -> PageFacts:
-    """Mixed content and the canonical link of one HTML page (`body` already capped by the caller).
-
-    libxml2's HTML parser (through lxml) reads any tag soup in linear time; the standard library's html.parser
-    goes quadratic on some malformed input (a megabyte of "<a" takes minutes), which a hostile page would use.
-    """
-    reader = _PageReader(url)
-    try:
-        parser = etree.HTMLParser(target=reader, encoding=_charset(content_type), recover=True, no_network=True)
-    except LookupError:  # a charset libxml2 does not know: let it guess from the document
-        parser = etree.HTMLParser(target=reader, recover=True, no_network=True)
-    try:
-        parser.feed(body)
-        parser.close()
-    except etree.LxmlError:
-        pass  # unparsable past some point (or empty): keep what was read
-    return PageFacts(mixed_content=tuple(reader.items), canonical_url=_cap(reader.canonical) if reader.canonical else None)
-
-
-def _is_html(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media in ("", "text/html", "application/xhtml+xml")
-
-
 # --- the walks ---------------------------------------------------------------------------------------------------
 
 
-def _cap(url: str) -> str:
-    return url if len(url) <= MAX_STORED_URL else url[:MAX_STORED_URL] + "…"
+_cap = cap_url
 
 
 def _scheme(url: str) -> str:
@@ -361,6 +223,7 @@ def probe_http(
     settings: ScanSettings,
     *,
     with_hsts: bool = True,
+    ca_file: str | None = None,
 ) -> HttpResult:
     """Walk http://host/ and (with_hsts, i.e. TLS answered) https://host/, within settings.http_deadline."""
     policy = _ResolverPolicy(resolver)
@@ -396,13 +259,16 @@ def probe_http(
 
     facts = PageFacts(mixed_content=(), canonical_url=None)
     page_fetched = False
+    web = None
     last = secure.last
     if last is not None and _scheme(last.url) == "https" and 200 <= last.status < 300:
         content_type = last.headers.get("content-type", "")
         encoded = last.headers.get("content-encoding", "identity").strip().lower() not in ("", "identity")
-        if _is_html(content_type) and not encoded:
+        if is_html(content_type) and not encoded:
             facts = read_page(last.url, last.body, content_type)
             page_fetched = True
+    if last is not None and _scheme(last.url) == "https":
+        web = _probe_web(host, https_port, secure, facts, policy, budget, ca_file)
 
     return HttpResult(
         http_listener=result.http_listener,
@@ -421,4 +287,32 @@ def probe_http(
         mixed_content=facts.mixed_content,
         canonical_url=facts.canonical_url,
         page_fetched=page_fetched,
+        web=web,
     )
+
+
+def _probe_web(host: str, https_port: int, secure: _Walk, facts: PageFacts, policy: _ResolverPolicy,
+               budget: _Budget, ca_file: str | None) -> WebFacts:
+    """Headers, cookies, CORS, compression, security.txt, robots.txt and ALPN of the final https page, inside
+    what is left of the HTTP side's budget (scanner/engine/webprobe.py)."""
+
+    def fetch(url: str, headers: dict[str, str], max_body: int, verify: bool | ssl.SSLContext = False) -> outbound.Response:
+        limits = budget.limits(max_body)
+        if limits is None:
+            raise outbound.OutboundTimeout(f"not fetched, {budget.passed()}")
+        return outbound.request("GET", url, policy=policy, limits=limits, headers=headers, verify=verify)
+
+    # The www./apex counterpart must pass the checks a browser makes (its name, the trust store or --ca-file).
+    trust = ssl.create_default_context(cafile=ca_file) if ca_file else True
+
+    def fetch_verified(url: str, headers: dict[str, str], max_body: int) -> outbound.Response:
+        return fetch(url, headers, max_body, verify=trust)
+
+    try:
+        ip: str | None = policy.resolve(host)
+    except (TargetRefused, ValueError):
+        ip = None
+    # The ALPN handshakes share the budget too (webprobe skips them when it is spent).
+    return probe_web(secure.first, secure.last, facts, fetch, host=host, https_port=https_port, ip=ip,
+                     connect_timeout=budget.settings.connect_timeout, deadline=budget.end,
+                     fetch_verified=fetch_verified)

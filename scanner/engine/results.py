@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .web_results import WebFacts
+
 PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 
 # Probe outcome statuses: measured, skipped for a stated reason, or failed while measuring.
@@ -218,6 +220,8 @@ class HttpResult:
     mixed_content: tuple[MixedContentItem, ...] = ()
     canonical_url: str | None = None  # <link rel=canonical href> of the final https page
     page_fetched: bool = False  # the final https page's HTML was read (mixed content checked)
+    # --- issue 23: headers, cookies, security.txt, robots.txt, ALPN of the final https page (None: not read) ---
+    web: WebFacts | None = None
 
     @property
     def redirects(self) -> tuple[HttpHop, ...]:

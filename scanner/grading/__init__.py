@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from scanner.engine.results import ScanResult
-from scanner.grading import hsts, seo
+from scanner.grading import hsts, seo, seo_extras, websecurity  # noqa: F401 - seo_extras registers its rules
 from scanner.grading.findings import Finding
 from scanner.grading.policy import POLICY, finding
 from scanner.grading.rules import evaluate
@@ -28,6 +28,8 @@ class Grades:
     seo_score: int | None
     seo_grade: str | None  # None for a failed scan: a letter would grade our failure, not the site
     findings: tuple[Finding, ...]
+    # The third score (issue 23): Mozilla HTTP Observatory's method; None when the https page was not read.
+    web_security: websecurity.WebSecurity | None = None
 
     @property
     def caps(self) -> list[dict]:
@@ -48,6 +50,8 @@ class Grades:
             "score": self.score,
             "seo_score": self.seo_score,
             "seo_grade": self.seo_grade,
+            "web_security_score": self.web_security.score if self.web_security else None,
+            "web_security_grade": self.web_security.grade if self.web_security else None,
             "caps": self.caps,
             "warnings": self.warnings,
         }
@@ -76,6 +80,9 @@ def grade(result: ScanResult) -> Grades:
         findings.extend(_on_address(ip, item) for item in other.findings if item.id not in {f.id for f in findings})
         if worst.security is None or grade_rank(other.security) > grade_rank(worst.security):
             worst = other
+    web = websecurity.web_security(result)
+    if web is not None:
+        findings.extend(web.findings)
     findings = _by_severity(findings)
     seo_score = seo.seo_score(findings)
     return replace(
@@ -83,6 +90,7 @@ def grade(result: ScanResult) -> Grades:
         findings=findings,
         seo_score=seo_score,
         seo_grade=None if result.error else seo_letter(seo_score),
+        web_security=web,
     )
 
 

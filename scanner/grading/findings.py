@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 from scanner.grading.scale import GRADE_ORDER, SEVERITIES
 
-AREAS = ("certificate", "protocol", "vulnerability", "scan", "http", "hsts", "content", "seo")
+AREAS = ("certificate", "protocol", "vulnerability", "scan", "http", "hsts", "content", "seo", "web")
 
 
 @dataclass(frozen=True)

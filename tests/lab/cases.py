@@ -307,4 +307,21 @@ def http_side_cases() -> list[CaseSpec]:
         _standard("longlocation", "port 80 redirects with a 60 KB Location header", hostile_http="long_location"),
         _standard("garbagehttp", "port 80 answers with something that is not HTTP", hostile_http="garbage"),
         _standard("hugepage", "the HTTPS page is a 1 GiB body", hostile_https="huge"),
+        # --- issue 23: web posture on the lab's own servers (nginx cases: tests/test_web_posture_nginx.py) ---
+        _standard(
+            "cspreportonly", "CSP only as Report-Only, an anti-CSRF cookie without SameSite, no other headers",
+            https_routes={ANY_PATH: page((
+                ("Strict-Transport-Security", GOOD_HSTS),
+                ("Content-Security-Policy-Report-Only", "default-src 'self'"),
+                ("Set-Cookie", "csrftoken=abc; Secure; Path=/"),
+            ))},
+        ),
+        _standard(
+            "twocanonicals", "HTTPS page with two different canonical links and an http:// script from another site",
+            https_routes={ANY_PATH: html_page(
+                f'<link rel="canonical" href="https://{hostname("twocanonicals")}/">'
+                f'<link rel="canonical" href="https://{hostname("twocanonicals")}/home">'
+                '<script src="http://cdn.example.net/app.js"></script></head><body>'
+            )},
+        ),
     ]

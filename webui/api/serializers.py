@@ -199,13 +199,20 @@ class ScanSummaryOutput(serializers.ModelSerializer):
 
 class ScanDetailOutput(ScanSummaryOutput):
     findings = FindingOutput(many=True, read_only=True)
+    web_security = serializers.SerializerMethodField(
+        help_text="The web security score (Mozilla HTTP Observatory's method): {score, grade, modifiers}; "
+        "null when the https page was not read."
+    )
     result = serializers.JSONField(allow_null=True, help_text="The full report document once the scan finished.")
     changes = serializers.JSONField(
         allow_null=True, help_text="What changed since the site's previous finished scan (scanner.changes)."
     )
 
     class Meta(ScanSummaryOutput.Meta):
-        fields = (*ScanSummaryOutput.Meta.fields, "findings", "result", "changes")
+        fields = (*ScanSummaryOutput.Meta.fields, "web_security", "findings", "result", "changes")
+
+    def get_web_security(self, scan: Scan) -> dict | None:
+        return (scan.result or {}).get("web_security")
 
     def to_representation(self, scan):
         data = super().to_representation(scan)

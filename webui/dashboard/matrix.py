@@ -17,7 +17,11 @@ CHECKS = (
     ("hsts", "HSTS", ("hsts.",)),
     ("redirect", "Redirect", ("http.redirect.", "http.no_listener", "http.unreachable", "http.https")),
     ("mixed", "Mixed content", ("http.mixed", "mixed.")),
+    # Issue 23: what the page tells the browser; "not checked" for scans stored before the web probe existed.
+    ("headers", "Headers", ("headers.", "web.cors.", "web.sri.")),
+    ("cookies", "Cookies", ("cookies.",)),
 )
+WEB_CHECKS = ("headers", "cookies")
 FAIL_SEVERITIES = {"critical", "high"}
 WARN_SEVERITIES = {"medium", "low"}
 STATE_WORDS = {"pass": "pass", "warn": "warn", "fail": "fail", "none": "not scanned", "na": "not checked"}
@@ -60,6 +64,8 @@ def matrix_cells(sites: list[Site]) -> dict[int, dict[str, Cell]]:
         row = {key: Cell("pass") for key, _, _ in CHECKS}
         if not getattr(site, "mixed_checked", False):
             row["mixed"] = Cell("na")
+        if not getattr(site, "web_checked", False):
+            row.update({key: Cell("na") for key in WEB_CHECKS})
         for finding_id, severity, title in by_scan.get(site.latest_scan_id, []):
             key = _check_of(finding_id)
             if key is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db.models import BooleanField, Case, Count, ExpressionWrapper, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 
 from scanner import selectors
@@ -55,6 +56,10 @@ def annotated_sites(*, user, portfolio=None) -> QuerySet[Site]:
         mixed_checked=ExpressionWrapper(
             Q(latest_scan__result__content__page_fetched=True), output_field=BooleanField()
         ),
+        # Whether the latest scan has a web security score (issue 23), i.e. checked headers and cookies.
+        web_checked=ExpressionWrapper(
+            Q(latest_scan__result__web_security__score__isnull=False), output_field=BooleanField()
+        ),
     )
 
 
@@ -88,8 +93,12 @@ def overview_sites(
     # A search or tag filter can match one site twice (two tags); distinct keeps one row per site.
     if tag or search:
         sites = sites.distinct()
-    # A page of rows needs a few columns of each scan, not the stored report documents.
+    # A page of rows needs a few columns of each scan, not the stored report documents: only the web security
+    # letter (issue 23) is read out of the latest one, by the database.
     sites = sites.defer("latest_scan__result", "latest_scan__changes", "last_scan__result", "last_scan__changes")
+    sites = sites.annotate(
+        web_security_grade=KeyTextTransform("grade", KeyTransform("web_security", "latest_scan__result"))
+    )
     return sites.order_by(*SORTS.get(sort, SORTS["site"]))
 
 

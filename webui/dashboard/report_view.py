@@ -26,6 +26,7 @@ AREA_TITLES = {
     "redirect": "Redirects and HSTS",
     "hsts": "Redirects and HSTS",
     "content": "Page content",
+    "web": "Web security (headers and cookies)",
     "seo": "SEO",
     "scan": "Scan coverage",
 }
@@ -61,6 +62,7 @@ class OverviewRow:
     grade: str
     grade_css: str
     seo_score: int | None
+    web_security_grade: str | None  # issue 23; None when not measured (or stored before it existed)
     days_to_expiry: int | None
     last_status: str | None
     last_requested_at: datetime | None
@@ -84,6 +86,7 @@ def overview_row(site: Site, tags: list[str] | None = None) -> OverviewRow:
         grade=grade,
         grade_css=grade_css(grade),
         seo_score=scan.seo_score if scan else None,
+        web_security_grade=getattr(site, "web_security_grade", None) if scan else None,
         days_to_expiry=whole_days_until(site.cert_not_after, timezone.now()) if site.cert_not_after else None,
         last_status=site.last_scan.status if site.last_scan else None,
         last_requested_at=site.last_scan_at,
@@ -180,6 +183,12 @@ def site_report_context(site: Site, history: list[Scan]) -> dict:
         "redirect_walks": full_report.redirect_chains(report),
         "hsts": report.get("hsts"),
         "mixed": full_report.mixed_content(report),
+        "web_security": report.get("web_security"),
+        "web_headers": sorted((report.get("headers") or {}).items()),
+        "cookies": report.get("cookies") or [],
+        "alpn": report.get("alpn"),
+        "security_txt": report.get("security_txt"),
+        "www_apex": report.get("www_apex"),
         "words": full_report.words,
         "history": [(item, grade_css(item.security_grade)) for item in history],
         "recorded_changes": scan.changes if scan and scan.changes and not scan.changes.get("first_scan") else None,

@@ -75,6 +75,9 @@ class Command(BaseCommand):
             f"(ignoring trust: {grades['security_ignoring_trust'] or '-'}, score {grades['score']})"
         )
         self.stdout.write(f"  SEO readiness:  {grades['seo_score']} ({grades['seo_grade'] or '-'})")
+        web = report.get("web_security")
+        self.stdout.write(f"  web security:   {web['score']} ({web['grade']}, Mozilla Observatory method)" if web
+                          else "  web security:   - (the https page was not read)")
         if report.get("partial"):
             for name, probe in report["probes"].items():
                 if probe["status"] != "ok":
