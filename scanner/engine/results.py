@@ -68,6 +68,29 @@ class CertificateInfo:
     chain_completed_via_aia: bool = False  # a missing intermediate was fetched from the leaf's AIA caIssuers URL
     chain: tuple[ChainCertificate, ...] = ()  # the path as built, leaf first (sent, AIA-fetched and root)
     detail_raw: str | None = None  # the verifier's own text, for support; never shown as a title or remediation
+    # --- trust beyond the handshake (issue 21); defaults keep older producers and stored reports readable ---
+    revocation: RevocationCheck | None = None  # None: not checked (no issuer to check against)
+    must_staple: bool = False  # the TLS feature extension asks for status_request (RFC 7633)
+    rsa_public_exponent: int | None = None  # RSA keys only
+    root_subject: str | None = None  # the trust anchor the path ends at (its full name, for distrust lists)
+
+
+REVOCATION_GOOD, REVOCATION_REVOKED, REVOCATION_UNKNOWN = "good", "revoked", "unknown"
+
+
+@dataclass(frozen=True)
+class RevocationCheck:
+    """Is the leaf revoked, and who said so (RFC 6960 OCSP, stapled or asked; RFC 5280 CRL)."""
+
+    status: str  # good | revoked | unknown
+    source: str  # ocsp-staple | ocsp | crl | none
+    checked_at: datetime | None
+    detail: str  # what was asked and what came back, in words
+    revoked_at: datetime | None = None
+    # A staple the client cannot use: "expired" (past nextUpdate), "untrusted" (not signed for this issuer) or
+    # "invalid" (unparsable, or for another certificate). The status then comes from the responder or the CRL.
+    staple_problem: str | None = None
+    staple_problem_detail: str | None = None
 
 
 @dataclass(frozen=True)

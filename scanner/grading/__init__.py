@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from scanner.engine.results import ScanResult
-from scanner.grading import hsts, seo
+from scanner.grading import hsts, seo, trust_rules  # noqa: F401 - trust_rules registers its rules
 from scanner.grading.findings import Finding
 from scanner.grading.policy import POLICY, finding
 from scanner.grading.rules import evaluate

@@ -1,0 +1,94 @@
+"""Certificate trust beyond the handshake (issue 21): revocation, must-staple, lifetimes, RSA exponent, distrusted
+roots. Each rule states what the engine observed; policy.toml decides what it costs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from scanner.engine.results import REVOCATION_REVOKED, REVOCATION_UNKNOWN, CertificateInfo, ScanResult
+from scanner.grading.findings import Finding
+from scanner.grading.policy import finding
+from scanner.grading.rules import certificate_rule
+
+# CA/Browser Forum Baseline Requirements §6.3.2 (ballot SC-081): the longest validity a TLS leaf may have,
+# by the date it was issued (notBefore), latest first. Before 2026-03-15: 398 days (ballot SC-22, 2020).
+MAX_VALIDITY_DAYS: tuple[tuple[datetime, int], ...] = (
+    (datetime(2029, 3, 15, tzinfo=UTC), 47),
+    (datetime(2027, 3, 15, tzinfo=UTC), 100),
+    (datetime(2026, 3, 15, tzinfo=UTC), 200),
+    (datetime(2020, 9, 1, tzinfo=UTC), 398),
+)
+# RFC 8017 allows e = 3; CA/B Forum BR §6.1.6 requires an odd e of at least 65537 (2^16 + 1).
+MIN_RSA_EXPONENT = 65537
+# The Symantec-operated roots Chrome, Firefox and Safari distrusted in 2018 (VeriSign, Thawte, GeoTrust, RapidSSL
+# and Symantec brands), recognised by the root's organisation. DigiCert's later roots carry "DigiCert Inc".
+SYMANTEC_ROOT_ORGANISATIONS = ("Symantec Corporation", "VeriSign, Inc.", "GeoTrust Inc.", "thawte, Inc.", "Equifax")
+
+
+def max_validity_days(not_before: datetime) -> int | None:
+    return next((days for since, days in MAX_VALIDITY_DAYS if not_before >= since), None)
+
+
+@certificate_rule
+def cert_revoked(scan: ScanResult, cert: CertificateInfo) -> Iterator[Finding]:
+    check = cert.revocation
+    if check is None:
+        return
+    if check.status == REVOCATION_REVOKED:
+        yield finding("cert.revoked", f"The certificate (serial {cert.serial}) is revoked: {check.detail}.")
+    elif check.status == REVOCATION_UNKNOWN and check.checked_at is not None:
+        yield finding("cert.revocation_unknown", f"Revocation could not be checked: {check.detail}.")
+    if check.staple_problem == "expired":
+        yield finding("cert.ocsp_staple_expired", f"The stapled OCSP response is stale: {check.staple_problem_detail}.")
+    elif check.staple_problem is not None:
+        yield finding(
+            "cert.ocsp_staple_untrusted", f"The stapled OCSP response cannot be used: {check.staple_problem_detail}."
+        )
+
+
+@certificate_rule
+def cert_must_staple_missing(scan: ScanResult, cert: CertificateInfo) -> Iterator[Finding]:
+    if cert.must_staple and not cert.ocsp_stapled:
+        yield finding(
+            "cert.must_staple_missing",
+            "The certificate carries the OCSP must-staple flag (TLS feature "
+            "status_request) but the server sent no OCSP response in the handshake.",
+        )
+
+
+@certificate_rule
+def cert_lifetime_too_long(scan: ScanResult, cert: CertificateInfo) -> Iterator[Finding]:
+    allowed = max_validity_days(cert.not_before)
+    if allowed is None:
+        return
+    # BR §6.3.2 counts the validity period inclusively: notAfter - notBefore plus one second.
+    days = (cert.not_after - cert.not_before).total_seconds() / 86400
+    if days > allowed:
+        yield finding(
+            "cert.lifetime_too_long",
+            f"Issued {cert.not_before:%Y-%m-%d} and valid for {days:.0f} days; "
+            f"certificates issued then may be valid for at most {allowed} days.",
+        )
+
+
+@certificate_rule
+def cert_rsa_small_exponent(scan: ScanResult, cert: CertificateInfo) -> Iterator[Finding]:
+    if cert.rsa_public_exponent is not None and cert.rsa_public_exponent < MIN_RSA_EXPONENT:
+        yield finding(
+            "cert.rsa_small_exponent",
+            f"The RSA key's public exponent is {cert.rsa_public_exponent} (at least {MIN_RSA_EXPONENT} is required).",
+        )
+
+
+@certificate_rule
+def cert_symantec_distrusted(scan: ScanResult, cert: CertificateInfo) -> Iterator[Finding]:
+    root = cert.root_subject or ""
+    if any(
+        f"O={organisation}" in root or f"O={organisation.replace(',', chr(92) + ',')}" in root
+        for organisation in SYMANTEC_ROOT_ORGANISATIONS
+    ):
+        yield finding(
+            "cert.symantec_distrusted",
+            f"The chain ends at {root}, a Symantec-operated root that browsers no longer trust.",
+        )
