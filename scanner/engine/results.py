@@ -194,6 +194,8 @@ class TlsResult:
     simulations: tuple[ClientSimulation, ...] = ()
     client_certificate_requested: bool = False
     probes: dict[str, ProbeOutcome] = field(default_factory=dict)  # per sslyze-backed probe
+    # protocol -> accepted suites in the server's order, when it enforces one and the enumeration saw it (issue 21)
+    server_suite_order: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

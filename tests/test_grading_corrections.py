@@ -1,0 +1,66 @@
+"""Issue 21 item 5: grading corrections from the rule-by-rule review, each against its policy row's anchor.
+Every test here failed on the grading before the correction."""
+
+from __future__ import annotations
+
+from scanner.engine.results import ClientSimulation
+from tests.grading_factories import PERFECT_SUITES, finding, grade, ids, scan, suite, tls, vulnerabilities
+
+TRIPLE_DES = suite("TLS_RSA_WITH_3DES_EDE_CBC_SHA", "TLSv1.2", 168, False, False, None, None)
+MODERN_ON_TLS13 = (ClientSimulation("Chrome 131 / Windows 11", "TLSv1.3", "TLS_AES_128_GCM_SHA256", True, modern=True),)
+ECDHE_CBC = suite("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256", "TLSv1.2", 128, True, False, 253, "X25519")
+
+
+def names(protocol: str, suites) -> tuple[str, ...]:
+    return tuple(item.name for item in suites if item.protocol == protocol)
+
+
+def test_3des_as_the_servers_last_choice_does_not_cap_at_C():
+    suites = PERFECT_SUITES + (TRIPLE_DES,)
+    result = tls(
+        suites=suites,
+        server_cipher_preference=True,
+        server_suite_order={"TLSv1.2": names("TLSv1.2", suites)},
+        simulations=MODERN_ON_TLS13,
+    )
+    grades = grade(scan(result))
+    assert "tls.cipher.sweet32" not in ids(grades)
+    assert finding(grades, "tls.cipher.3des_last_choice").cap is None
+    assert grades.security == "A+"
+
+
+def test_3des_before_other_suites_in_the_servers_order_still_caps_at_C():
+    suites = PERFECT_SUITES + (TRIPLE_DES,)
+    order = ("TLS_RSA_WITH_3DES_EDE_CBC_SHA", *names("TLSv1.2", PERFECT_SUITES))
+    result = tls(suites=suites, server_cipher_preference=True, server_suite_order={"TLSv1.2": order})
+    assert grade(scan(result)).security == "C"
+
+
+def test_3des_with_the_clients_order_winning_still_caps_at_C():
+    suites = PERFECT_SUITES + (TRIPLE_DES,)
+    result = tls(
+        suites=suites, server_cipher_preference=False, server_suite_order={"TLSv1.2": names("TLSv1.2", suites)}
+    )
+    assert grade(scan(result)).security == "C"
+
+
+def test_client_initiated_renegotiation_is_not_an_A_minus_warning():
+    grades = grade(scan(tls(vulnerabilities=vulnerabilities(client_renegotiation_dos=True))))
+    assert "vuln.client_renegotiation_dos" in ids(grades)
+    assert grades.security == "A+"
+
+
+def test_modern_clients_ending_on_cbc_cap_at_B_although_aead_is_offered():
+    sims = (ClientSimulation("Chrome 131 / Windows 11", "TLSv1.2", ECDHE_CBC.name, True, modern=True),)
+    grades = grade(scan(tls(protocols=("TLSv1.2",), suites=(ECDHE_CBC, *PERFECT_SUITES[3:]), simulations=sims)))
+    assert finding(grades, "tls.cipher.cbc_negotiated").cap == "B"
+    assert grades.security == "B"
+
+
+def test_only_old_clients_ending_on_cbc_do_not_cap():
+    sims = (
+        ClientSimulation("Chrome 131 / Windows 11", "TLSv1.3", "TLS_AES_128_GCM_SHA256", True, modern=True),
+        ClientSimulation("IE 11 / Windows 7", "TLSv1.2", ECDHE_CBC.name, True, modern=False),
+    )
+    grades = grade(scan(tls(suites=(*PERFECT_SUITES, ECDHE_CBC), simulations=sims)))
+    assert "tls.cipher.cbc_negotiated" not in ids(grades)
