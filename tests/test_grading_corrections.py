@@ -3,8 +3,19 @@ Every test here failed on the grading before the correction."""
 
 from __future__ import annotations
 
-from scanner.engine.results import ClientSimulation
-from tests.grading_factories import PERFECT_SUITES, finding, grade, ids, scan, suite, tls, vulnerabilities
+from scanner.engine.results import ClientSimulation, HttpHop, KeyExchangeGroup
+from tests.grading_factories import (
+    HOST,
+    PERFECT_SUITES,
+    finding,
+    grade,
+    http,
+    ids,
+    scan,
+    suite,
+    tls,
+    vulnerabilities,
+)
 
 TRIPLE_DES = suite("TLS_RSA_WITH_3DES_EDE_CBC_SHA", "TLSv1.2", 168, False, False, None, None)
 MODERN_ON_TLS13 = (ClientSimulation("Chrome 131 / Windows 11", "TLSv1.3", "TLS_AES_128_GCM_SHA256", True, modern=True),)
@@ -64,3 +75,32 @@ def test_only_old_clients_ending_on_cbc_do_not_cap():
     )
     grades = grade(scan(tls(suites=(*PERFECT_SUITES, ECDHE_CBC), simulations=sims)))
     assert "tls.cipher.cbc_negotiated" not in ids(grades)
+
+
+def weak_curve_only_probed() -> KeyExchangeGroup:
+    # secp160r1 (key exchange score 80: cap B), found by the curve probe; no accepted suite used it.
+    return KeyExchangeGroup("ECDH", "secp160r1", 160)
+
+
+def test_a_curve_no_simulated_client_offers_does_not_lower_the_grade():
+    grades = grade(scan(tls(key_exchange_groups=(weak_curve_only_probed(),), simulations=MODERN_ON_TLS13)))
+    assert "tls.kex.weak_group" not in ids(grades)
+    assert grades.security == "A+"
+
+
+def test_without_a_simulation_every_supported_curve_still_counts():
+    grades = grade(scan(tls(key_exchange_groups=(weak_curve_only_probed(),))))
+    assert "tls.kex.weak_group" in ids(grades)
+
+
+def test_a_weak_curve_an_accepted_suite_used_still_counts():
+    used = KeyExchangeGroup("ECDH", "secp160r1", 160, suites=("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",))
+    grades = grade(scan(tls(key_exchange_groups=(used,), simulations=MODERN_ON_TLS13)))
+    assert "tls.kex.weak_group" in ids(grades)
+
+
+def test_more_than_ten_redirect_hops_is_its_own_seo_penalty():
+    hops = tuple(HttpHop(f"http://{HOST}/{n}", 301, f"http://{HOST}/{n + 1}") for n in range(11))
+    grades = grade(scan(http_result=http(hops, too_many_redirects=True, final_url=None)))
+    assert "http.redirect.over_limit" in ids(grades)
+    assert grades.seo_score <= 60

@@ -109,7 +109,8 @@ def http_redirect_chain(scan: ScanResult) -> Iterator[Finding]:
         yield finding("http.redirect.loop", "The chain comes back to a URL it already visited: "
                       + " → ".join(hop.url for hop in http.chain) + ".")
     elif http.too_many_redirects:
-        yield finding("http.redirect.too_many", f"The walk gave up after {hops} redirects.")
+        # Past the limit browsers and crawlers stop: the page is never reached (issue 21 correction).
+        yield finding("http.redirect.over_limit", f"The walk gave up after {hops} redirects without reaching a page.")
     elif hops > MAX_REDIRECTS_TO_HTTPS:
         yield finding("http.redirect.too_many", f"Reaching {http.final_url} takes {hops} redirects "
                       f"(more than {MAX_REDIRECTS_TO_HTTPS}); each hop costs a round trip and crawl budget.")
