@@ -43,7 +43,7 @@ def scan(target: Target, *, policy: NetworkPolicy, settings: ScanSettings | None
     # The HTTP side runs once, at the first address, alongside that address's TLS scan (it needs nothing
     # from it); it starts once the server has answered TLS, so a dead host costs no HTTPS timeout.
     alongside = _Alongside(lambda: probe_http(target.host, target.https_port, target.http_port,
-                                              _resolver(target, first, policy), settings))
+                                              _resolver(target, first, policy), settings, ca_file=ca_file))
     endpoints_scanned = []
     tls_started = time.monotonic()
     for index, ip in enumerate(addresses):
@@ -64,7 +64,7 @@ def scan(target: Target, *, policy: NetworkPolicy, settings: ScanSettings | None
         alongside.wait()
         # Still worth knowing what plain http does; HSTS needs working TLS, so skip it when TLS is unreachable.
         http = probe_http(target.host, target.https_port, target.http_port, _resolver(target, primary.ip, policy),
-                          settings, with_hsts=tls_answered)
+                          settings, with_hsts=tls_answered, ca_file=ca_file)
     if not measured:
         return finish(ip=primary.ip, error=primary.error, tls=primary.tls, http=http, endpoints=endpoints, probes=probes)
     return finish(ip=primary.ip, tls=primary.tls, http=http, endpoints=endpoints, probes=probes)

@@ -12,7 +12,9 @@ SoftTimeLimitExceeded included, propagates.
 
 from __future__ import annotations
 
+import functools
 import re
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -203,6 +205,16 @@ def read_page(url: str, body: bytes, content_type: str = "text/html") -> PageFac
     return PageFacts(mixed_content=tuple(reader.items), canonical_url=_cap(reader.canonical) if reader.canonical else None)
 
 
+def upgrades_insecure_requests(policies: list[str]) -> bool:
+    """Does any enforced CSP carry the upgrade-insecure-requests directive (W3C Upgrade Insecure Requests §3)?
+    Directive names are case-insensitive and separated by ';'; every policy a response sends is enforced."""
+    return any(
+        directive.strip().split(" ", 1)[0].lower() == "upgrade-insecure-requests"
+        for policy in policies
+        for directive in policy.split(";")
+    )
+
+
 def _is_html(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     return media in ("", "text/html", "application/xhtml+xml")
@@ -295,8 +307,31 @@ def _stop(walk: _Walk, url: str, reason: str) -> _Walk:
     return walk
 
 
+@functools.cache
+def _verified_context(ca_file: str | None) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)  # the operator's CA file, as the TLS probe trusts it
+    return context
+
+
+def _fetch(url: str, policy: _ResolverPolicy, limits: outbound.Limits, check_certificate: ssl.SSLContext | None,
+           ) -> tuple[outbound.Response, str | None]:
+    """GET `url`; with `check_certificate`, an https:// hop is first fetched as a browser would, and a refused
+    certificate is noted (the reason) before the hop is read again without verification."""
+    if check_certificate is not None:
+        try:
+            return outbound.request("GET", url, policy=policy, limits=limits, verify=check_certificate), None
+        except outbound.OutboundTLSError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" not in str(exc):
+                raise
+            problem = str(exc)
+        return outbound.request("GET", url, policy=policy, limits=limits, verify=False), problem
+    return outbound.request("GET", url, policy=policy, limits=limits, verify=False), None
+
+
 def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap: int,
-          fetched: dict[str, outbound.Response]) -> _Walk:
+          fetched: dict[str, outbound.Response], scanned_host: str = "", ca_file: str | None = None) -> _Walk:
     """Follow redirects from `start_url`. `fetched` holds the responses both walks have read, by URL: the
     http:// walk usually ends at the very URL the https:// walk starts from, which is then read once (with the
     page's cap, since its body is the page), not twice."""
@@ -312,9 +347,13 @@ def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap:
         limits = budget.limits(PAGE_CAP if _scheme(url) == "https" else page_cap)
         if response is None and limits is None:
             return _stop(walk, url, f"not fetched, {budget.passed()}")
+        certificate_error = None
+        other_host = _scheme(url) == "https" and (httpx.URL(url).host or "").lower() != scanned_host.lower()
         try:
             if response is None:
-                response = fetched[url] = outbound.request("GET", url, policy=policy, limits=limits, verify=False)
+                verify = _verified_context(ca_file) if other_host and scanned_host else None
+                response, certificate_error = _fetch(url, policy, limits, verify)
+                fetched[url] = response
         except outbound.OutboundConnectError as exc:
             if not walk.chain and exc.refused:
                 return walk  # "nothing listens on port 80" is itself the finding, not an error
@@ -328,7 +367,8 @@ def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap:
         if _scheme(url) == "http" and response.headers.get("strict-transport-security"):
             walk.hsts_over_http = True
         location = response.headers.get("location")
-        walk.chain.append(HttpHop(url=_cap(url), status=response.status, location=_cap(location) if location else None))
+        walk.chain.append(HttpHop(url=_cap(url), status=response.status, location=_cap(location) if location else None,
+                                  certificate_error=certificate_error))
         walk.final_url = _cap(url)
         if not (300 <= response.status < 400 and location):
             walk.last = response
@@ -361,6 +401,7 @@ def probe_http(
     settings: ScanSettings,
     *,
     with_hsts: bool = True,
+    ca_file: str | None = None,
 ) -> HttpResult:
     """Walk http://host/ and (with_hsts, i.e. TLS answered) https://host/, within settings.http_deadline."""
     policy = _ResolverPolicy(resolver)
@@ -368,7 +409,8 @@ def probe_http(
     http_url = f"http://{host}/" if http_port == 80 else f"http://{host}:{http_port}/"
     budget.share(0.5 if with_hsts else 1.0)
     fetched: dict[str, outbound.Response] = {}
-    plain = _walk(http_url, policy, budget, page_cap=REDIRECT_BODY_CAP, fetched=fetched)
+    plain = _walk(http_url, policy, budget, page_cap=REDIRECT_BODY_CAP, fetched=fetched, scanned_host=host,
+                  ca_file=ca_file)
     result = HttpResult(
         http_listener=plain.listener,
         chain=tuple(plain.chain),
@@ -383,7 +425,7 @@ def probe_http(
 
     https_url = _first_https_url(host, https_port)
     budget.share(1.0)
-    secure = _walk(https_url, policy, budget, page_cap=PAGE_CAP, fetched=fetched)
+    secure = _walk(https_url, policy, budget, page_cap=PAGE_CAP, fetched=fetched, scanned_host=host, ca_file=ca_file)
     hsts: HstsPolicy | None = None
     hsts_error: str | None = None
     if secure.first is None:
@@ -395,7 +437,7 @@ def probe_http(
             hsts = parse_hsts(values[0])  # browsers honour only the first header (RFC 6797 section 8.1)
 
     facts = PageFacts(mixed_content=(), canonical_url=None)
-    page_fetched = False
+    page_fetched = upgrades = False
     last = secure.last
     if last is not None and _scheme(last.url) == "https" and 200 <= last.status < 300:
         content_type = last.headers.get("content-type", "")
@@ -403,6 +445,7 @@ def probe_http(
         if _is_html(content_type) and not encoded:
             facts = read_page(last.url, last.body, content_type)
             page_fetched = True
+            upgrades = upgrades_insecure_requests(last.headers.get_list("content-security-policy"))
 
     return HttpResult(
         http_listener=result.http_listener,
@@ -421,4 +464,5 @@ def probe_http(
         mixed_content=facts.mixed_content,
         canonical_url=facts.canonical_url,
         page_fetched=page_fetched,
+        upgrade_insecure_requests=upgrades,
     )

@@ -203,6 +203,9 @@ class HttpHop:
     url: str
     status: int
     location: str | None = None
+    # An https:// hop on another host whose certificate a browser refuses: why (issue 21). The walk goes on
+    # without verification so the chain is still known; the scanned host's own certificate is the TLS probe's.
+    certificate_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -243,6 +246,8 @@ class HttpResult:
     mixed_content: tuple[MixedContentItem, ...] = ()
     canonical_url: str | None = None  # <link rel=canonical href> of the final https page
     page_fetched: bool = False  # the final https page's HTML was read (mixed content checked)
+    # The final page's Content-Security-Policy header asks browsers to fetch http:// subresources over https://
+    upgrade_insecure_requests: bool = False
 
     @property
     def redirects(self) -> tuple[HttpHop, ...]:
