@@ -3,7 +3,10 @@ Every test here failed on the grading before the correction."""
 
 from __future__ import annotations
 
+import re
+
 from scanner.engine.results import ClientSimulation, HttpHop, KeyExchangeGroup
+from scanner.grading.policy import POLICY, POLICY_FILE
 from tests.grading_factories import (
     HOST,
     PERFECT_SUITES,
@@ -104,3 +107,14 @@ def test_more_than_ten_redirect_hops_is_its_own_seo_penalty():
     grades = grade(scan(http_result=http(hops, too_many_redirects=True, final_url=None)))
     assert "http.redirect.over_limit" in ids(grades)
     assert grades.seo_score <= 60
+
+
+def test_policy_and_readme_cite_public_sources_not_files_outside_the_repository():
+    policy_text = POLICY_FILE.read_text(encoding="utf-8")
+    readme = (POLICY_FILE.parents[2] / "README.md").read_text(encoding="utf-8")
+    for text in (policy_text, readme):
+        assert "GRADING-NOTES" not in text
+        assert "/work/shared" not in text
+    # Every anchor names its source by a key from the README's source table, a URL, an RFC or this project's rules.
+    for row in POLICY.values():
+        assert re.search(r"\[[a-z.-]+(, [a-z.-]+)*\]|https?://|RFC \d+|issue \d+|README", row.anchor), row.id

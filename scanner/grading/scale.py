@@ -15,7 +15,7 @@ TRUST_GRADES = ("T", "M")  # special grades that replace the letter
 # Most severe first.
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
-# SSL Labs score -> letter (rating guide 2009e, "Table 1"; GRADING-NOTES §1.4).
+# SSL Labs score -> letter (rating guide 2009e, "Table 1", https://github.com/ssllabs/research/wiki/SSL-Server-Rating-Guide).
 SCORE_LETTERS = ((80, "A"), (65, "B"), (50, "C"), (35, "D"), (20, "E"))
 # SEO readiness score -> letter (this project's scale, published in the README).
 SEO_LETTERS = ((90, "A"), (80, "B"), (70, "C"), (60, "D"))

@@ -1,4 +1,5 @@
-"""SSL Labs-style numeric score (SSL Server Rating Guide 2009e, see /work/shared/GRADING-NOTES.md §1).
+"""SSL Labs-style numeric score (SSL Server Rating Guide 2009e,
+https://github.com/ssllabs/research/wiki/SSL-Server-Rating-Guide).
 
 total = 0.3 * protocol + 0.3 * key exchange + 0.4 * cipher strength, then a letter (scale.letter_for_score).
 Caps, warnings, A+/A-, T and M are applied on top of this letter in scanner.grading.grade().
@@ -18,7 +19,7 @@ WEIGHT_CIPHER = 0.4
 
 # Key exchange scores, (size limit, score) pairs: below the limit, that score; at or above the last, 100.
 # RSA, DSA and finite-field DH: rating guide 2009e. Elliptic curves (certificate keys and ECDHE groups):
-# testssl.sh's run_rating, as the guide has no EC table (GRADING-NOTES §1.3).
+# testssl.sh's run_rating (https://github.com/testssl/testssl.sh), as the guide has no EC table.
 FINITE_FIELD_SCORES = ((512, 20), (1024, 40), (2048, 80), (4096, 90))
 ELLIPTIC_SCORES = ((110, 20), (123, 40), (163, 80), (225, 90))
 # testssl turns the key exchange score into caps: <= 40 is insecure (F), <= 80 weak (B).
