@@ -28,7 +28,8 @@ def _plain(value: Any) -> Any:
 
 def _certificate(result: ScanResult) -> dict | None:
     cert = result.tls.certificate if result.tls else None
-    return _plain(cert) if cert else None
+    # Revocation and SCTs are the certificate's own fields; CAA belongs to the name, shown here with them.
+    return {**_plain(cert), "caa": _plain(result.caa)} if cert else None
 
 
 def _protocols(result: ScanResult) -> dict | None:

@@ -4,6 +4,7 @@ responder, a CRL on the lab's HTTP server; scanned with the real engine and grad
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -32,14 +33,19 @@ def trust_policy(trust_lab):
 
 
 @pytest.fixture(scope="module")
-def scan_trust_case(trust_lab, trust_policy):
+def trust_settings(trust_lab):
+    return replace(LAB_SCAN_SETTINGS, dns_servers=(trust_lab.dns.address,))
+
+
+@pytest.fixture(scope="module")
+def scan_trust_case(trust_lab, trust_policy, trust_settings):
     clear_caches()
 
     @functools.cache
     def run(name):
         case = trust_lab.case(name)
         target = parse_target(case.hostname, https_port=case.https_port, http_port=case.http_port)
-        return scan(target, policy=trust_policy, settings=LAB_SCAN_SETTINGS, ca_file=trust_lab.ca_file)
+        return scan(target, policy=trust_policy, settings=trust_settings, ca_file=trust_lab.ca_file)
 
     return run
 
@@ -106,13 +112,13 @@ def test_must_staple_certificate_without_staple_is_a_finding(scan_trust_case):
     assert "cert.must_staple_missing" in ids(grade(scan_trust_case("muststaple")))
 
 
-def test_one_crl_download_serves_many_sites(trust_lab, trust_policy):
+def test_one_crl_download_serves_many_sites(trust_lab, trust_policy, trust_settings):
     clear_caches()
     before = trust_lab.pki_server.hits[CRL_PATH]
     for name in ("crlrevoked", "crlgood", "crlrevoked", "crlgood"):
         case = trust_lab.case(name)
         target = parse_target(case.hostname, https_port=case.https_port, http_port=case.http_port)
-        result = scan(target, policy=trust_policy, settings=LAB_SCAN_SETTINGS, ca_file=trust_lab.ca_file)
+        result = scan(target, policy=trust_policy, settings=trust_settings, ca_file=trust_lab.ca_file)
         assert result.tls.certificate.revocation.source == "crl"
     assert trust_lab.pki_server.hits[CRL_PATH] - before == 1
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from ..netpolicy import NetworkPolicy, TargetRefused
 from ..targets import Target
+from .caa import lookup_caa
 from .http import probe_http
 from .results import EndpointResult, ProbeOutcome, ScanResult, ScanSettings, TlsResult
 from .tls import TlsUnreachable, probe_tls
@@ -67,7 +68,8 @@ def scan(target: Target, *, policy: NetworkPolicy, settings: ScanSettings | None
                           settings, with_hsts=tls_answered, ca_file=ca_file)
     if not measured:
         return finish(ip=primary.ip, error=primary.error, tls=primary.tls, http=http, endpoints=endpoints, probes=probes)
-    return finish(ip=primary.ip, tls=primary.tls, http=http, endpoints=endpoints, probes=probes)
+    return finish(ip=primary.ip, tls=primary.tls, http=http, endpoints=endpoints, probes=probes,
+                  caa=lookup_caa(target.host, servers=settings.dns_servers, timeout=settings.connect_timeout))
 
 
 # However little of the TLS budget earlier addresses left, the next one still gets this long (or a quarter of

@@ -36,6 +36,8 @@ class ScanSettings:
     cipher_enumeration: str = "adaptive"
     per_target_connections: int = 4  # concurrent connections to one scanned address (sslyze and adaptive)
     connection_budget: int = 400  # adaptive only: most handshakes its enumeration may open for one endpoint
+    # DNS servers for the CAA lookup ("IP" or "IP:PORT"); empty: the system resolver (issue 21)
+    dns_servers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,18 @@ class CertificateInfo:
     must_staple: bool = False  # the TLS feature extension asks for status_request (RFC 7633)
     rsa_public_exponent: int | None = None  # RSA keys only
     root_subject: str | None = None  # the trust anchor the path ends at (its full name, for distrust lists)
+    scts: SctCounts | None = None  # Certificate Transparency timestamps by how they were delivered
+    public_root: bool | None = None  # a browser trust store (not the operator's CA file) validated the chain
+
+
+@dataclass(frozen=True)
+class SctCounts:
+    """Signed certificate timestamps (RFC 6962 §3.3) per delivery: in the certificate, the OCSP staple, the TLS
+    extension. None: that channel was not measured (the TLS extension is not requested by the scanner)."""
+
+    embedded: int
+    ocsp: int | None
+    tls_extension: int | None = None
 
 
 REVOCATION_GOOD, REVOCATION_REVOKED, REVOCATION_UNKNOWN = "good", "revoked", "unknown"
@@ -254,6 +268,26 @@ class HttpResult:
         return tuple(hop for hop in self.chain if 300 <= hop.status < 400 and hop.location)
 
 
+CAA_FOUND, CAA_NONE, CAA_UNKNOWN = "found", "none", "unknown"
+
+
+@dataclass(frozen=True)
+class CaaRecord:
+    flags: int
+    tag: str  # issue | issuewild | iodef | ...
+    value: str
+
+
+@dataclass(frozen=True)
+class CaaResult:
+    """The CAA record set that applies to the name (RFC 8659 §3), or why it is not known."""
+
+    status: str  # found | none | unknown
+    domain: str | None = None  # where the record set was found (the name or a parent)
+    records: tuple[CaaRecord, ...] = ()
+    error: str | None = None  # why the lookup failed (status unknown)
+
+
 @dataclass(frozen=True)
 class EndpointResult:
     """One address behind the name (A or AAAA record), scanned on its own."""
@@ -278,6 +312,7 @@ class ScanResult:
     # Every address scanned (engine issue 9). `ip`/`tls` above are the first endpoint's, for compatibility.
     endpoints: tuple[EndpointResult, ...] = ()
     probes: dict[str, ProbeOutcome] = field(default_factory=dict)  # every probe, TLS and HTTP, by name
+    caa: CaaResult | None = None  # None: not looked up (issue 21)
 
     @property
     def partial(self) -> bool:

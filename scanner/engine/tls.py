@@ -394,9 +394,19 @@ def _deployments(host: str, result, fetch_aia, check_revocation=None) -> tuple[t
             now=now,
         )
         info = replace(info, validation_error=_explain(outcome, info, host),
-                       **trust.facts(outcome, deployment.ocsp_response, check_revocation))
+                       **trust.facts(outcome, deployment.ocsp_response, check_revocation,
+                                     public_root=_public_root(deployment)))
         infos.append(info)
     return tuple(infos), aia_problem
+
+
+# sslyze's name for the trust store made of the operator's --ca-file (the others are browsers' stores).
+_SUPPLIED_STORE = "Supplied CA file"
+
+
+def _public_root(deployment) -> bool:
+    return any(result.was_validation_successful and result.trust_store.name != _SUPPLIED_STORE
+               for result in deployment.path_validation_results)
 
 
 def _raw_text(sslyze_errors: list[tuple[str, str]], path_errors: tuple[str, ...]) -> str | None:

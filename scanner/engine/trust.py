@@ -9,8 +9,10 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtensionOID
 
 from .chain import PathOutcome, issued
+from .results import SctCounts
 from .revocation import must_staple
 
 logger = logging.getLogger(__name__)
@@ -31,7 +33,23 @@ def root_subject(outcome: PathOutcome) -> str | None:
     return top.subject.rfc4514_string()
 
 
-def facts(outcome: PathOutcome, staple, check_revocation: Callable | None) -> dict[str, Any]:
+def sct_counts(leaf: x509.Certificate, staple) -> SctCounts:
+    try:
+        embedded = len(leaf.extensions.get_extension_for_oid(ExtensionOID.PRECERT_SIGNED_CERTIFICATE_TIMESTAMPS).value)
+    except (x509.ExtensionNotFound, ValueError):
+        embedded = 0
+    stapled = None
+    if staple is not None:
+        try:
+            scts = staple.single_extensions.get_extension_for_oid(ExtensionOID.SIGNED_CERTIFICATE_TIMESTAMPS).value
+            stapled = len(scts)
+        except (x509.ExtensionNotFound, ValueError):
+            stapled = 0
+    return SctCounts(embedded=embedded, ocsp=stapled)
+
+
+def facts(outcome: PathOutcome, staple, check_revocation: Callable | None, *, public_root: bool | None = None,
+          ) -> dict[str, Any]:
     """Fields for CertificateInfo (keyword arguments of dataclasses.replace)."""
     leaf = outcome.leaf
     key = leaf.public_key()
@@ -44,4 +62,6 @@ def facts(outcome: PathOutcome, staple, check_revocation: Callable | None) -> di
         "must_staple": must_staple(leaf),
         "rsa_public_exponent": key.public_numbers().e if isinstance(key, rsa.RSAPublicKey) else None,
         "root_subject": root_subject(outcome),
+        "scts": sct_counts(leaf, staple),
+        "public_root": public_root,
     }

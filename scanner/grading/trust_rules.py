@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from scanner.engine.results import REVOCATION_REVOKED, REVOCATION_UNKNOWN, CertificateInfo, ScanResult
+from scanner.engine.results import CAA_NONE, REVOCATION_REVOKED, REVOCATION_UNKNOWN, CertificateInfo, ScanResult
 from scanner.grading.findings import Finding
 from scanner.grading.policy import finding
-from scanner.grading.rules import certificate_rule
+from scanner.grading.rules import certificate_rule, rule
 
 # CA/Browser Forum Baseline Requirements §6.3.2 (ballot SC-081): the longest validity a TLS leaf may have,
 # by the date it was issued (notBefore), latest first. Before 2026-03-15: 398 days (ballot SC-22, 2020).
@@ -24,6 +24,12 @@ MIN_RSA_EXPONENT = 65537
 # The Symantec-operated roots Chrome, Firefox and Safari distrusted in 2018 (VeriSign, Thawte, GeoTrust, RapidSSL
 # and Symantec brands), recognised by the root's organisation. DigiCert's later roots carry "DigiCert Inc".
 SYMANTEC_ROOT_ORGANISATIONS = ("Symantec Corporation", "VeriSign, Inc.", "GeoTrust Inc.", "thawte, Inc.", "Equifax")
+
+
+# Chrome's Certificate Transparency policy (https://googlechrome.github.io/CertificateTransparency/ct_policy.html):
+# embedded SCTs: 2 for a certificate valid at most 180 days, 3 beyond; delivered by OCSP or TLS: 2.
+CT_SHORT_LIFETIME_DAYS = 180
+CT_EMBEDDED_SHORT, CT_EMBEDDED_LONG, CT_DELIVERED = 2, 3, 2
 
 
 def max_validity_days(not_before: datetime) -> int | None:
@@ -92,3 +98,25 @@ def cert_symantec_distrusted(scan: ScanResult, cert: CertificateInfo) -> Iterato
             "cert.symantec_distrusted",
             f"The chain ends at {root}, a Symantec-operated root that browsers no longer trust.",
         )
+
+
+@certificate_rule
+def ct_insufficient_scts(scan: ScanResult, cert: CertificateInfo) -> Iterator[Finding]:
+    # Only for a chain browsers trust on their own: a private CA (the operator's CA file) is not held to CT.
+    if cert.scts is None or cert.public_root is not True:
+        return
+    lifetime_days = (cert.not_after - cert.not_before).days
+    needed = CT_EMBEDDED_SHORT if lifetime_days <= CT_SHORT_LIFETIME_DAYS else CT_EMBEDDED_LONG
+    delivered = (cert.scts.ocsp or 0) + (cert.scts.tls_extension or 0)
+    if cert.scts.embedded >= needed or delivered >= CT_DELIVERED:
+        return
+    unmeasured = " SCTs in the TLS extension were not measured." if cert.scts.tls_extension is None else ""
+    yield finding("ct.insufficient_scts", f"{cert.scts.embedded} embedded SCT(s) for a {lifetime_days}-day "
+                  f"certificate (Chrome asks for {needed}), {cert.scts.ocsp or 0} in the OCSP staple.{unmeasured}")
+
+
+@rule
+def caa_missing(scan: ScanResult) -> Iterator[Finding]:
+    if scan.caa is not None and scan.caa.status == CAA_NONE:
+        yield finding("caa.missing", f"Neither {scan.host} nor its parent domains publish CAA records, so any CA "
+                      "may issue certificates for it.")

@@ -25,6 +25,7 @@ from cryptography.x509 import ocsp
 
 from . import LabCase, _random_network, _unused_port
 from .cases import GOOD_HSTS, MODERN_CIPHERS, hostname, page
+from .dns import DnsServer
 from .pki import LabPKI, LeafSpec
 from .servers import ANY_PATH, HttpServer, HttpsServer, Response, ServerGroup
 
@@ -117,6 +118,7 @@ class TrustLab:
         self.pki: LabPKI | None = None
         self.pki_server: HttpServer | None = None
         self._pins: list[str] = []
+        self.dns: DnsServer | None = None  # CAA lookups of these names stay on loopback (no records: caa.missing)
 
     @property
     def ca_file(self) -> str:
@@ -142,6 +144,7 @@ class TrustLab:
 
     def _start(self) -> None:
         hosts = [str(host) for host in self.network.hosts()]
+        self.dns = DnsServer("127.0.0.1", 0).start()
         pki_ip, ocsp_ip, down_ip = hosts[-1], hosts[-2], hosts[-3]
         self.pki_server = self._group.add(HttpServer(pki_ip, 0, {}))
         base = f"http://{PKI_HOST}:{self.pki_server.port}"
@@ -357,6 +360,8 @@ http {{
                 process.kill()
                 process.wait()
         self._group.stop()
+        if self.dns is not None:
+            self.dns.stop()
         self._tmp.cleanup()
 
     def __enter__(self) -> Self:
