@@ -138,3 +138,24 @@ def test_leaf_valid_longer_than_allowed_for_its_issuance_date_is_a_finding(scan_
 
 def test_rsa_exponent_3_is_a_finding(scan_trust_case):
     assert "cert.rsa_small_exponent" in ids(grade(scan_trust_case("rsaexp3")))
+
+
+@pytest.mark.parametrize(
+    ("case", "security", "finding"),
+    [
+        ("staplerevoked", "T", "cert.revoked"),
+        ("staplegood", "A+", None),
+        ("stapleexpired", "A+", "cert.ocsp_staple_expired"),
+        ("ocsprevoked", "T", "cert.revoked"),
+        ("crlrevoked", "T", "cert.revoked"),
+        ("crlgood", "A+", None),
+        ("ocspdown", "A+", "cert.revocation_unknown"),
+        ("muststaple", "A+", "cert.must_staple_missing"),
+        ("longlived", "A+", "cert.lifetime_too_long"),
+        ("rsaexp3", "A+", "cert.rsa_small_exponent"),
+    ],
+)
+def test_trust_lab_case_grades_as_the_readme_table_says(scan_trust_case, case, security, finding):
+    grades = grade(scan_trust_case(case))
+    assert grades.security == security
+    assert finding is None or finding in ids(grades)

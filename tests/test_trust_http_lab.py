@@ -40,3 +40,8 @@ def test_passive_mixed_content_without_the_directive_still_costs_seo_points(scan
 def test_the_directive_is_found_among_others_in_any_case():
     assert upgrades_insecure_requests(["default-src 'self'; Upgrade-Insecure-Requests; img-src *"])
     assert not upgrades_insecure_requests(["default-src 'self'", "block-all-mixed-content"])
+
+
+def test_hop_and_upgrade_cases_keep_their_security_grade(scan_case):
+    assert grade(scan_case("hopbadcert")).security == "A+"
+    assert grade(scan_case("mixedupgraded")).security == "A+"

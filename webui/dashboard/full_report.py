@@ -141,6 +141,8 @@ def trust_verdict(certificate: dict | None, security_grade: str | None) -> dict 
         reasons.append(certificate.get("validation_error") or "the chain does not lead to a trusted root")
     if not certificate.get("hostname_match", True):
         reasons.append("the name on the certificate does not match the site")
+    if (certificate.get("revocation") or {}).get("status") == "revoked":
+        reasons.append("the certificate is revoked")
     if not reasons and security_grade in ("T", "M"):
         reasons.append("the grade is " + security_grade + ": see the findings below")
     return {"trusted": not reasons, "reasons": list(dict.fromkeys(reasons))}

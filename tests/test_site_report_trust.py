@@ -1,0 +1,56 @@
+"""The site report's certificate section shows revocation, CT timestamps and CAA (issue 21 item 6)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.test_site_report import certificate, document, report_html, site_with
+
+pytestmark = pytest.mark.django_db
+
+REVOKED = {
+    "status": "revoked",
+    "source": "ocsp-staple",
+    "checked_at": "2026-12-06T20:00:00+00:00",
+    "detail": "stapled OCSP response: revoked on 2026-12-01 00:00 UTC",
+    "revoked_at": None,
+    "staple_problem": None,
+    "staple_problem_detail": None,
+}
+CAA = {
+    "status": "found",
+    "domain": "shop.example",
+    "error": None,
+    "records": [{"flags": 0, "tag": "issue", "value": "letsencrypt.org"}],
+}
+
+
+@pytest.fixture
+def viewer(client, alice):
+    client.force_login(alice)
+    return client
+
+
+def dd(html: str, testid: str) -> str:
+    return re.search(rf'data-testid="{testid}">(.*?)</dd>', html, re.DOTALL).group(1)
+
+
+def test_a_revoked_certificate_shows_its_revocation_and_is_not_trusted(viewer, alice):
+    doc = document(grade="T", certificate=certificate(revocation=REVOKED))
+    html = report_html(viewer, site_with(alice, doc))
+    assert "revoked" in dd(html, "revocation") and "ocsp-staple" in dd(html, "revocation")
+    assert "revoked" in dd(html, "trusted") and ">yes<" not in dd(html, "trusted")
+
+
+def test_sct_counts_and_caa_records_are_shown(viewer, alice):
+    doc = document(certificate=certificate(scts={"embedded": 2, "ocsp": None, "tls_extension": None}, caa=CAA))
+    html = report_html(viewer, site_with(alice, doc))
+    assert dd(html, "scts").startswith("2 embedded")
+    assert 'issue "letsencrypt.org"' in dd(html, "caa") and "shop.example" in dd(html, "caa")
+
+
+def test_an_older_report_without_these_fields_still_renders(viewer, alice):
+    html = report_html(viewer, site_with(alice, document()))
+    assert 'data-testid="revocation"' not in html and 'data-testid="caa"' not in html
