@@ -3,7 +3,7 @@ and CSP upgrade-insecure-requests turns passive mixed content into information."
 
 from __future__ import annotations
 
-from scanner.engine.http import upgrades_insecure_requests
+from scanner.engine.http_trust import upgrades_insecure_requests
 from scanner.grading import grade
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import re
-import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from lxml import etree
 
 from .. import outbound
 from ..netpolicy import NetworkPolicy
+from .http_trust import fetch_hop, upgrades_insecure_requests, verified_context
 from .results import HstsPolicy, HttpHop, HttpResult, MixedContentItem, ScanSettings
 
 Resolver = Callable[[str], str]  # hostname -> approved IP; raises TargetRefused to refuse
@@ -205,16 +205,6 @@ def read_page(url: str, body: bytes, content_type: str = "text/html") -> PageFac
     return PageFacts(mixed_content=tuple(reader.items), canonical_url=_cap(reader.canonical) if reader.canonical else None)
 
 
-def upgrades_insecure_requests(policies: list[str]) -> bool:
-    """Does any enforced CSP carry the upgrade-insecure-requests directive (W3C Upgrade Insecure Requests §3)?
-    Directive names are case-insensitive and separated by ';'; every policy a response sends is enforced."""
-    return any(
-        directive.strip().split(" ", 1)[0].lower() == "upgrade-insecure-requests"
-        for policy in policies
-        for directive in policy.split(";")
-    )
-
-
 def _is_html(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     return media in ("", "text/html", "application/xhtml+xml")
@@ -307,29 +297,6 @@ def _stop(walk: _Walk, url: str, reason: str) -> _Walk:
     return walk
 
 
-@functools.cache
-def _verified_context(ca_file: str | None) -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    if ca_file:
-        context.load_verify_locations(cafile=ca_file)  # the operator's CA file, as the TLS probe trusts it
-    return context
-
-
-def _fetch(url: str, policy: _ResolverPolicy, limits: outbound.Limits, check_certificate: ssl.SSLContext | None,
-           ) -> tuple[outbound.Response, str | None]:
-    """GET `url`; with `check_certificate`, an https:// hop is first fetched as a browser would, and a refused
-    certificate is noted (the reason) before the hop is read again without verification."""
-    if check_certificate is not None:
-        try:
-            return outbound.request("GET", url, policy=policy, limits=limits, verify=check_certificate), None
-        except outbound.OutboundTLSError as exc:
-            if "CERTIFICATE_VERIFY_FAILED" not in str(exc):
-                raise
-            problem = str(exc)
-        return outbound.request("GET", url, policy=policy, limits=limits, verify=False), problem
-    return outbound.request("GET", url, policy=policy, limits=limits, verify=False), None
-
-
 def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap: int,
           fetched: dict[str, outbound.Response], scanned_host: str = "", ca_file: str | None = None) -> _Walk:
     """Follow redirects from `start_url`. `fetched` holds the responses both walks have read, by URL: the
@@ -351,8 +318,9 @@ def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap:
         other_host = _scheme(url) == "https" and (httpx.URL(url).host or "").lower() != scanned_host.lower()
         try:
             if response is None:
-                verify = _verified_context(ca_file) if other_host and scanned_host else None
-                response, certificate_error = _fetch(url, policy, limits, verify)
+                verify = verified_context(ca_file) if other_host and scanned_host else None
+                cap = PAGE_CAP if _scheme(url) == "https" else page_cap
+                response, certificate_error = fetch_hop(url, policy, limits, verify, functools.partial(budget.limits, cap))
                 fetched[url] = response
         except outbound.OutboundConnectError as exc:
             if not walk.chain and exc.refused:
