@@ -112,6 +112,14 @@ def test_must_staple_certificate_without_staple_is_a_finding(scan_trust_case):
     assert "cert.must_staple_missing" in ids(grade(scan_trust_case("muststaple")))
 
 
+def test_an_intermediate_revoked_on_its_roots_crl_is_graded_T(scan_trust_case):
+    result = scan_trust_case("intermediaterevoked")
+    (intermediate,) = result.tls.certificate.intermediate_revocations
+    assert intermediate.subject == "HTTPS Scanner Lab Revoked CA"
+    assert (intermediate.revocation.status, intermediate.revocation.source) == ("revoked", "crl")
+    assert grade(result).security == "T"
+
+
 def test_one_crl_download_serves_many_sites(trust_lab, trust_policy, trust_settings):
     clear_caches()
     before = trust_lab.pki_server.hits[CRL_PATH]
@@ -153,6 +161,7 @@ def test_rsa_exponent_3_is_a_finding(scan_trust_case):
         ("muststaple", "A+", "cert.must_staple_missing"),
         ("longlived", "A+", "cert.lifetime_too_long"),
         ("rsaexp3", "A+", "cert.rsa_small_exponent"),
+        ("intermediaterevoked", "T", "cert.revoked"),
     ],
 )
 def test_trust_lab_case_grades_as_the_readme_table_says(scan_trust_case, case, security, finding):

@@ -77,6 +77,13 @@ class CertificateInfo:
     root_subject: str | None = None  # the trust anchor the path ends at (its full name, for distrust lists)
     scts: SctCounts | None = None  # Certificate Transparency timestamps by how they were delivered
     public_root: bool | None = None  # a browser trust store (not the operator's CA file) validated the chain
+    intermediate_revocations: tuple[IntermediateRevocation, ...] = ()  # each CA certificate below the root
+
+
+@dataclass(frozen=True)
+class IntermediateRevocation:
+    subject: str
+    revocation: RevocationCheck
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtensionOID
 
+from .certificates import describe_name, is_self_signed
 from .chain import PathOutcome, issued
-from .results import SctCounts
+from .results import IntermediateRevocation, SctCounts
 from .revocation import must_staple
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,19 @@ def root_subject(outcome: PathOutcome) -> str | None:
     if top is None or len(outcome.path_certificates) < 2:
         return None
     return top.subject.rfc4514_string()
+
+
+def intermediate_revocations(outcome: PathOutcome, check_revocation: Callable) -> tuple[IntermediateRevocation, ...]:
+    """Each intermediate of the path, asked about with its own issuer (as SSL Labs does); the trust anchor is not."""
+    certs = outcome.path_certificates
+    checks = []
+    for index in range(1, len(certs) - 1):
+        intermediate, issuer = certs[index], certs[index + 1]
+        if is_self_signed(intermediate) or not issued(issuer, intermediate):
+            continue
+        checks.append(IntermediateRevocation(describe_name(intermediate.subject),
+                                             check_revocation(intermediate, issuer, None)))
+    return tuple(checks)
 
 
 def sct_counts(leaf: x509.Certificate, staple) -> SctCounts:
@@ -55,8 +69,10 @@ def facts(outcome: PathOutcome, staple, check_revocation: Callable | None, *, pu
     key = leaf.public_key()
     revocation = None
     issuer = issuer_of(outcome)
+    intermediates: tuple[IntermediateRevocation, ...] = ()
     if issuer is not None and check_revocation is not None:
         revocation = check_revocation(leaf, issuer, staple)
+        intermediates = intermediate_revocations(outcome, check_revocation)
     return {
         "revocation": revocation,
         "must_staple": must_staple(leaf),
@@ -64,4 +80,5 @@ def facts(outcome: PathOutcome, staple, check_revocation: Callable | None, *, pu
         "root_subject": root_subject(outcome),
         "scts": sct_counts(leaf, staple),
         "public_root": public_root,
+        "intermediate_revocations": intermediates,
     }

@@ -38,6 +38,10 @@ def max_validity_days(not_before: datetime) -> int | None:
 
 @certificate_rule
 def cert_revoked(scan: ScanResult, cert: CertificateInfo) -> Iterator[Finding]:
+    for intermediate in cert.intermediate_revocations:
+        if intermediate.revocation.status == REVOCATION_REVOKED:
+            yield finding("cert.revoked", f"The intermediate CA certificate {intermediate.subject} is revoked: "
+                          f"{intermediate.revocation.detail}.")
     check = cert.revocation
     if check is None:
         return

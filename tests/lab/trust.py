@@ -26,7 +26,7 @@ from cryptography.x509 import ocsp
 from . import LabCase, _random_network, _unused_port
 from .cases import GOOD_HSTS, MODERN_CIPHERS, hostname, page
 from .dns import DnsServer
-from .pki import LabPKI, LeafSpec
+from .pki import ROOT_CRL_PATH, LabPKI, LeafSpec
 from .servers import ANY_PATH, HttpServer, HttpsServer, Response, ServerGroup
 
 PKI_HOST = "pki.trust.lab.test"  # AIA certificates and the CRL, plain HTTP
@@ -85,6 +85,8 @@ def trust_cases() -> list[TrustCaseSpec]:
             "leaf valid for 400 days, issued now (after 2026-03-15: at most 200 allowed)",
             leaf={"not_after": dt.timedelta(days=399)},
         ),
+        TrustCaseSpec("intermediaterevoked", "leaf issued by an intermediate CA that the root's CRL revokes",
+                      leaf={"issuer": "revoked"}),
         TrustCaseSpec("rsaexp3", "RSA leaf with public exponent 3", leaf={"key_type": "rsa", "rsa_exponent": 3}),
     ]
 
@@ -179,6 +181,7 @@ class TrustLab:
                 for path, der in self.pki.aia_documents().items()
             },
             CRL_PATH: Response(200, (("Content-Type", "application/pkix-crl"),), self.pki.intermediate_crl(revoked)),
+            ROOT_CRL_PATH: Response(200, (("Content-Type", "application/pkix-crl"),), self.pki.root_crl()),
         }
 
         nginx_servers: list[str] = []
