@@ -135,7 +135,8 @@ def build_report(result: ScanResult, grades) -> dict[str, Any]:
         "key_exchange_groups": _plain(tls.key_exchange_groups) if tls else None,
         "client_certificate_requested": tls.client_certificate_requested if tls else None,
         "cipher_preference": (
-            {"server_enforced": tls.server_cipher_preference, "preferred_suites": dict(tls.preferred_suites)}
+            {"server_enforced": tls.server_cipher_preference, "preferred_suites": dict(tls.preferred_suites),
+             "suite_order": {protocol: list(order) for protocol, order in tls.server_suite_order.items()}}
             if tls else None
         ),
         "simulations": _plain(tls.simulations) if tls else None,

@@ -54,3 +54,29 @@ def test_sct_counts_and_caa_records_are_shown(viewer, alice):
 def test_an_older_report_without_these_fields_still_renders(viewer, alice):
     html = report_html(viewer, site_with(alice, document()))
     assert 'data-testid="revocation"' not in html and 'data-testid="caa"' not in html
+
+
+def test_suites_are_listed_in_the_servers_order_with_weak_marks(viewer, alice):
+    cbc = {
+        "name": "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+        "protocol": "TLSv1.2",
+        "key_bits": 128,
+        "forward_secrecy": True,
+        "aead": False,
+        "kex_bits": 253,
+        "kex_type": "X25519",
+    }
+    gcm = {**cbc, "name": "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "aead": True}
+    doc = document(
+        cipher_suites=[cbc, gcm],
+        cipher_preference={
+            "server_enforced": True,
+            "preferred_suites": {"TLSv1.2": gcm["name"]},
+            "suite_order": {"TLSv1.2": [gcm["name"], cbc["name"]]},
+        },
+    )
+    html = report_html(viewer, site_with(alice, doc))
+    assert "in the server&#x27;s order" in html or "in the server's order" in html
+    assert html.index(gcm["name"]) < html.index(cbc["name"])
+    rows = re.findall(r"<tr><th scope=\"row\"><code class=\"wrap\">(\w+)</code>(.*?)</th>", html)
+    assert {name: "WEAK" in marks for name, marks in rows} == {gcm["name"]: False, cbc["name"]: True}

@@ -69,8 +69,10 @@ def strength(bits: int | None) -> tuple[str, str]:
     return "strong", "good"
 
 
-def cipher_suites_by_protocol(suites: list[dict] | None, preferred: dict | None) -> list[dict]:
-    """Suites grouped per protocol, newest protocol first, each with strength, FS and AEAD marks."""
+def cipher_suites_by_protocol(suites: list[dict] | None, preferred: dict | None, order: dict | None = None) -> list[dict]:
+    """Suites grouped per protocol, newest protocol first, each with strength, FS and AEAD marks; in the server's
+    own order where the scan saw it (`order`: protocol -> names), with SSL Labs' WEAK mark on suites without
+    forward secrecy or without AEAD (CBC)."""
     groups: OrderedDict[str, list[dict]] = OrderedDict((name, []) for name in reversed(PROTOCOLS))
     for suite in suites or []:
         word, css = strength(suite.get("key_bits"))
@@ -85,10 +87,15 @@ def cipher_suites_by_protocol(suites: list[dict] | None, preferred: dict | None)
                 "aead": bool(suite.get("aead")),
                 "kex": f"{kex} {suite['kex_bits']} bits" if kex and suite.get("kex_bits") else (kex or "–"),
                 "preferred": bool(preferred) and preferred.get(suite.get("protocol")) == suite.get("name"),
+                "weak": not suite.get("forward_secrecy") or not suite.get("aead"),
             }
         )
+    order = order or {}
+    for name, items in groups.items():
+        if ranks := {suite: rank for rank, suite in enumerate(order.get(name) or ())}:
+            items.sort(key=lambda item: ranks.get(item["name"], len(ranks)))
     return [
-        {"protocol": PROTOCOL_LABELS.get(name, name), "suites": items}
+        {"protocol": PROTOCOL_LABELS.get(name, name), "suites": items, "server_order": bool(order.get(name))}
         for name, items in groups.items()
         if items
     ]
