@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from scanner.engine import scan
 from scanner.engine.caa import lookup_caa, parse_server
-from scanner.engine.results import SctCounts
+from scanner.engine.results import CaaRecord, CaaResult, SctCounts
 from scanner.grading import grade
 from scanner.report import build_report
 from scanner.targets import parse_target
@@ -121,3 +121,22 @@ def test_two_scts_in_the_ocsp_staple_are_enough():
 def test_a_private_ca_is_not_held_to_the_ct_policy():
     result = with_cert(public_root=False, scts=SctCounts(embedded=0, ocsp=None))
     assert "ct.insufficient_scts" not in ids(grade(result))
+
+
+def with_caa(*values: str, issuer="Let's Encrypt"):
+    records = tuple(CaaRecord(0, "issue", value) for value in values)
+    return replace(with_cert(issuer_organization=issuer), caa=CaaResult("found", "example.com", records))
+
+
+def test_caa_that_does_not_name_the_certificates_ca_is_a_finding():
+    assert "caa.issuer_not_allowed" in ids(grade(with_caa("digicert.com")))
+
+
+def test_caa_naming_the_certificates_ca_is_fine_whatever_its_parameters():
+    assert "caa.issuer_not_allowed" not in ids(
+        grade(with_caa("digicert.com", "letsencrypt.org; validationmethods=dns-01"))
+    )
+
+
+def test_an_issuer_the_scanner_cannot_map_to_a_caa_domain_is_not_judged():
+    assert "caa.issuer_not_allowed" not in ids(grade(with_caa("digicert.com", issuer="HTTPS Scanner Test Lab")))

@@ -78,6 +78,7 @@ class CertificateInfo:
     scts: SctCounts | None = None  # Certificate Transparency timestamps by how they were delivered
     public_root: bool | None = None  # a browser trust store (not the operator's CA file) validated the chain
     intermediate_revocations: tuple[IntermediateRevocation, ...] = ()  # each CA certificate below the root
+    issuer_organization: str | None = None  # the issuing CA's O= (to tell whether CAA allows it)
 
 
 @dataclass(frozen=True)

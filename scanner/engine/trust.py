@@ -9,7 +9,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtensionOID
+from cryptography.x509.oid import ExtensionOID, NameOID
 
 from .certificates import describe_name, is_self_signed
 from .chain import PathOutcome, issued
@@ -81,4 +81,10 @@ def facts(outcome: PathOutcome, staple, check_revocation: Callable | None, *, pu
         "scts": sct_counts(leaf, staple),
         "public_root": public_root,
         "intermediate_revocations": intermediates,
+        "issuer_organization": _organization(leaf.issuer),
     }
+
+
+def _organization(name: x509.Name) -> str | None:
+    values = name.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    return str(values[0].value) if values else None

@@ -119,6 +119,41 @@ def ct_insufficient_scts(scan: ScanResult, cert: CertificateInfo) -> Iterator[Fi
                   f"certificate (Chrome asks for {needed}), {cert.scts.ocsp or 0} in the OCSP staple.{unmeasured}")
 
 
+# The CAA issuer domain each CA documents in its CPS (RFC 8659 §4.2), by the O= of its issuing certificates.
+# Only CAs listed here can be told apart; any other issuer is "unknown", never "not allowed".
+CAA_DOMAINS_BY_ORGANISATION = {
+    "Let's Encrypt": ("letsencrypt.org",),
+    "DigiCert Inc": ("digicert.com", "www.digicert.com"),
+    "Sectigo Limited": ("sectigo.com", "comodoca.com"),
+    "ZeroSSL": ("sectigo.com",),
+    "Google Trust Services": ("pki.goog",),
+    "Google Trust Services LLC": ("pki.goog",),
+    "Amazon": ("amazon.com", "amazontrust.com", "awstrust.com", "amazonaws.com"),
+    "GlobalSign nv-sa": ("globalsign.com",),
+    "GoDaddy.com, Inc.": ("godaddy.com",),
+    "Entrust, Inc.": ("entrust.net",),
+}
+
+
+def caa_allows_issuer(scan: ScanResult, cert: CertificateInfo) -> bool | None:
+    """Do the name's CAA `issue` records allow the CA that issued `cert`? None when that cannot be told."""
+    domains = CAA_DOMAINS_BY_ORGANISATION.get(cert.issuer_organization or "")
+    if scan.caa is None or scan.caa.status != "found" or not domains:
+        return None
+    issue = [record.value.split(";", 1)[0].strip().lower() for record in scan.caa.records if record.tag.lower() == "issue"]
+    if not issue:
+        return None  # only issuewild/iodef: RFC 8659 §4.2 leaves non-wildcard issuance unrestricted
+    return any(value in domains for value in issue)
+
+
+@certificate_rule
+def caa_issuer_not_allowed(scan: ScanResult, cert: CertificateInfo) -> Iterator[Finding]:
+    if caa_allows_issuer(scan, cert) is False:
+        allowed = ", ".join(record.value for record in scan.caa.records if record.tag.lower() == "issue")
+        yield finding("caa.issuer_not_allowed", f"The certificate comes from {cert.issuer_organization}, but the CAA "
+                      f"records at {scan.caa.domain} only allow: {allowed}. Its next renewal will be refused.")
+
+
 @rule
 def caa_missing(scan: ScanResult) -> Iterator[Finding]:
     if scan.caa is not None and scan.caa.status == CAA_NONE:
