@@ -80,3 +80,13 @@ def test_suites_are_listed_in_the_servers_order_with_weak_marks(viewer, alice):
     assert html.index(gcm["name"]) < html.index(cbc["name"])
     rows = re.findall(r"<tr><th scope=\"row\"><code class=\"wrap\">(\w+)</code>(.*?)</th>", html)
     assert {name: "WEAK" in marks for name, marks in rows} == {gcm["name"]: False, cbc["name"]: True}
+
+
+def test_the_score_breakdown_reads_a_current_report(scan_case):
+    from scanner.grading import grade
+    from scanner.report import build_report
+    from webui.dashboard.full_report import score_breakdown
+
+    result = scan_case("good")
+    parts = score_breakdown(build_report(result, grade(result)))
+    assert parts is not None and all(part["score"] is not None for part in parts)

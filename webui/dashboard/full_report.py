@@ -312,6 +312,8 @@ def score_breakdown(document: dict) -> list[dict] | None:
         ),
         certificate=deployments[0],
         certificate_deployments=deployments,
+        # The key exchange score ignores curves no simulated client offers when a simulation ran (issue 21).
+        simulations=tuple(ns(**simulation) for simulation in document.get("simulations") or []),
     )
     try:
         parts = [
