@@ -174,6 +174,10 @@ def all_cases() -> list[CaseSpec]:
         # --- end handshake simulation ---
         # --- grading (issue 11) ---
         _standard("nohstsnohttp", "no HSTS header and nothing on port 80", hsts=None, http_routes=None),
+        _standard(
+            "cbcfirst", "TLS 1.2 only; the server prefers ECDHE with AES-CBC over the AES-GCM suite it also accepts",
+            max_version=ssl.TLSVersion.TLSv1_2, ciphers="ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256",
+        ),
         # --- end grading ---
         # --- the HTTP side (`http` helper; cases defined at the end of this file) ---
         *http_side_cases(),
