@@ -8,9 +8,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.x509 import ocsp
 
 from scanner.engine import scan
-from scanner.engine.revocation_fetch import clear_caches
+from scanner.engine.revocation_fetch import clear_caches, make_checker
 from scanner.grading import grade
 from scanner.netpolicy import NetworkPolicy, parse_networks, parse_pins
 from scanner.report import build_report
@@ -168,3 +170,23 @@ def test_trust_lab_case_grades_as_the_readme_table_says(scan_trust_case, case, s
     grades = grade(scan_trust_case(case))
     assert grades.security == security
     assert finding is None or finding in ids(grades)
+
+
+def test_a_cached_responder_answer_never_carries_another_servers_staple_problem(trust_lab, trust_policy):
+    clear_caches()
+    leaf = x509.load_pem_x509_certificates((trust_lab.directory / "stapleexpired.chain.pem").read_bytes())[0]
+    issuer = trust_lab.pki.intermediate_certificate
+    check = make_checker(trust_policy, deadline=5, connect_timeout=2)
+    staple_file = trust_lab.directory / "stapleexpired.staple.der"
+    with_stale_staple = check(leaf, issuer, ocsp.load_der_ocsp_response(staple_file.read_bytes()))
+    without_staple = check(leaf, issuer, None)
+    assert with_stale_staple.staple_problem == "expired"
+    assert (without_staple.status, without_staple.staple_problem) == ("good", None)
+
+
+def test_silent_responders_share_one_revocation_budget_per_scan(trust_lab, trust_policy):
+    clear_caches()
+    leaf = x509.load_pem_x509_certificates((trust_lab.directory / "ocsprevoked.chain.pem").read_bytes())[0]
+    spent = make_checker(trust_policy, deadline=5, connect_timeout=2, total=0)
+    result = spent(leaf, trust_lab.pki.intermediate_certificate, None)
+    assert result.status == "unknown" and "used up" in result.detail

@@ -15,6 +15,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -105,13 +106,20 @@ def _load_crl(body: bytes) -> x509.CertificateRevocationList:
 Checker = Callable[[x509.Certificate, x509.Certificate, "ocsp.OCSPResponse | None"], RevocationCheck]
 
 
-def make_checker(policy, *, deadline: float, connect_timeout: float) -> Checker:
-    """check(leaf, issuer, staple) -> RevocationCheck, bound to the scan's network policy."""
+def make_checker(policy, *, deadline: float, connect_timeout: float, total: float | None = None) -> Checker:
+    """check(leaf, issuer, staple) -> RevocationCheck, bound to the scan's network policy. Each request gets
+    `deadline`; all requests of this checker (one scan: every deployment and intermediate) share `total`
+    (default: twice `deadline`), so silent responders cannot stretch a scan."""
     from scanner import outbound
+
+    ends_at = time.monotonic() + (total if total is not None else 2 * deadline)
 
     def get(method: str, url: str, max_body: int, **kwargs) -> bytes:
         _http_only(url)
-        limits = outbound.Limits(connect_timeout=connect_timeout, deadline=deadline, max_body=max_body)
+        left = ends_at - time.monotonic()
+        if left <= 0:
+            raise RevocationFetchError("not asked: the scan's time for revocation checks was used up")
+        limits = outbound.Limits(connect_timeout=connect_timeout, deadline=min(deadline, left), max_body=max_body)
         try:
             response = outbound.request(method, url, policy=policy, limits=limits, allow_truncated=False, **kwargs)
         except outbound.ResponseTooLarge:
@@ -152,7 +160,8 @@ def make_checker(policy, *, deadline: float, connect_timeout: float) -> Checker:
         result = assess(leaf, issuer, staple, fetch_ocsp=fetch_ocsp, fetch_crl=fetch_crl, now=now)
         if result.source == "ocsp":
             # A "good" answer may turn "revoked" at any time; an hour keeps a portfolio rescan cheap yet fresh.
-            OCSP_CACHE.put(key, result, now + OCSP_CACHE_TIME)
+            # What this server's staple was like is not the responder's answer: never served to another scan.
+            OCSP_CACHE.put(key, replace(result, staple_problem=None, staple_problem_detail=None), now + OCSP_CACHE_TIME)
         return result
 
     return check
