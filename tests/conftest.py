@@ -123,6 +123,12 @@ def bob(django_user_model):
 
 
 @pytest.fixture(autouse=True)
+def caa_lookups_stay_on_loopback(settings):
+    """Every scan a test runs asks the lab's loopback DNS server for CAA, whichever settings fixture it uses."""
+    settings.SCANNER_DNS_SERVERS = [LAB_DNS_SERVER]
+
+
+@pytest.fixture(autouse=True)
 def fresh_rate_limit_counters(settings):
     """Each test counts API requests from zero: its own key prefix in the shared Redis cache (keys expire
     on their own), so one test's requests never throttle the next."""
