@@ -9,6 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
+from scanner.engine import chain, trust
 from scanner.engine.revocation import assess
 from tests.grading_factories import grade, ids, with_cert
 from tests.lab.pki import LabPKI, LeafSpec
@@ -82,3 +83,16 @@ def test_staple_signed_by_another_key_is_untrusted_and_not_believed(tmp_path):
     assert check.staple_problem == "untrusted"
     assert check.status == "unknown"
     assert "cert.ocsp_staple_untrusted" in ids(grade(with_cert(revocation=check)))
+
+
+def test_a_revocation_check_that_crashes_is_unknown_and_never_fails_the_scan(tmp_path):
+    pki = LabPKI(tmp_path)
+    creds = pki.issue("leaf", LeafSpec(hostnames=("leaf.lab.test",)))
+    outcome = chain.analyse([creds.certificate, pki.intermediate_certificate], [], None)
+
+    def crashing(cert, issuer, staple):
+        raise TypeError("unsupported key type in the CRL")
+
+    facts = trust.facts(outcome, None, crashing)
+    assert facts["revocation"].status == "unknown"
+    assert "unsupported key type" in facts["revocation"].detail

@@ -57,7 +57,10 @@ def _candidates(host: str) -> list[str]:
 
 
 def lookup_caa(host: str, *, servers: Sequence[str] = (), timeout: float = 5.0) -> CaaResult:
-    resolver = _resolver(servers, timeout)
+    try:
+        resolver = _resolver(servers, timeout)
+    except (ValueError, dns.exception.DNSException, OSError) as exc:  # a bad server setting, no resolv.conf...
+        return CaaResult(CAA_UNKNOWN, error=f"no DNS resolver for the CAA lookup: {exc}")
     for name in _candidates(host):
         try:
             answer = resolver.resolve(name, "CAA", raise_on_no_answer=False)

@@ -13,10 +13,24 @@ from cryptography.x509.oid import ExtensionOID, NameOID
 
 from .certificates import describe_name, is_self_signed
 from .chain import PathOutcome, issued
-from .results import IntermediateRevocation, SctCounts
+from .results import REVOCATION_UNKNOWN, IntermediateRevocation, RevocationCheck, SctCounts
 from .revocation import must_staple
 
 logger = logging.getLogger(__name__)
+
+
+def _never_raising(check_revocation: Callable) -> Callable:
+    """A revocation check must never fail a scan: anything unexpected (a CA's malformed CRL or response that
+    the parser rejects in a way not foreseen) is `unknown`, with the reason, and logged for us."""
+
+    def check(cert: x509.Certificate, issuer: x509.Certificate, staple) -> RevocationCheck:
+        try:
+            return check_revocation(cert, issuer, staple)
+        except Exception as exc:  # the scan goes on; the reason is kept and logged
+            logger.warning("revocation check of %s failed", cert.subject.rfc4514_string(), exc_info=True)
+            return RevocationCheck(REVOCATION_UNKNOWN, "none", None, f"the revocation check failed ({exc})")
+
+    return check
 
 
 def issuer_of(outcome: PathOutcome) -> x509.Certificate | None:
@@ -71,8 +85,9 @@ def facts(outcome: PathOutcome, staple, check_revocation: Callable | None, *, pu
     issuer = issuer_of(outcome)
     intermediates: tuple[IntermediateRevocation, ...] = ()
     if issuer is not None and check_revocation is not None:
-        revocation = check_revocation(leaf, issuer, staple)
-        intermediates = intermediate_revocations(outcome, check_revocation)
+        guarded = _never_raising(check_revocation)
+        revocation = guarded(leaf, issuer, staple)
+        intermediates = intermediate_revocations(outcome, guarded)
     return {
         "revocation": revocation,
         "must_staple": must_staple(leaf),
