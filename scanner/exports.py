@@ -24,6 +24,8 @@ EXPORT_COLUMNS = (
     "error",
     "finding_ids",
     "last_scan_at",
+    "revocation",  # good | revoked | unknown (issue 21); empty when not checked
+    "caa",  # found | none | unknown
 )
 CHUNK_SIZE = 2000
 SITE_FIELDS = (
@@ -31,6 +33,8 @@ SITE_FIELDS = (
     "latest_scan_id", "latest_scan__security_grade", "latest_scan__seo_score", "latest_scan__finished_at",
     # The last attempt, which may have failed after the last good scan: its status and reason are exported.
     "last_scan__status", "last_scan__error",
+    # Two keys of the latest report, read by the database's JSON operators (not the whole document).
+    "latest_scan__result__certificate__revocation__status", "latest_scan__result__certificate__caa__status",
 )
 
 
@@ -67,7 +71,8 @@ def export_rows(portfolio: Portfolio) -> Iterator[dict]:
             "site_id", "name"
         ):
             tags.setdefault(site_id, []).append(name)
-        for pk, hostname, port, not_after, scan_id, grade, seo_score, finished_at, last_status, last_error in chunk:
+        for (pk, hostname, port, not_after, scan_id, grade, seo_score, finished_at, last_status, last_error,
+             revocation, caa) in chunk:
             yield {
                 "host": hostname,
                 "port": port,
@@ -79,6 +84,8 @@ def export_rows(portfolio: Portfolio) -> Iterator[dict]:
                 "status": last_status or "never scanned",
                 "error": (last_error or None) if last_status == Scan.Status.FAILED else None,
                 "last_scan_at": finished_at.isoformat() if scan_id and finished_at else None,
+                "revocation": revocation if scan_id else None,
+                "caa": caa if scan_id else None,
             }
         last = chunk[-1]
         after = (last[1], last[2], last[0])

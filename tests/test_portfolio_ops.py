@@ -73,7 +73,8 @@ def test_export_csv_has_headers_and_only_the_owners_sites(owner, portfolio, djan
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0] == [
-        "host", "port", "tags", "grade", "seo_score", "days_to_expiry", "status", "error", "finding_ids", "last_scan_at"
+        "host", "port", "tags", "grade", "seo_score", "days_to_expiry", "status", "error", "finding_ids", "last_scan_at",
+        "revocation", "caa",
     ]
     assert [row[:2] for row in rows[1:]] == [["blog.example", "8443"], ["shop.example", "443"]]
 
