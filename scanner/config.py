@@ -35,6 +35,7 @@ def scan_settings() -> ScanSettings:
         connection_budget=settings.SCANNER_CONNECTION_BUDGET,
         tls_deadline=settings.SCANNER_TLS_DEADLINE,
         http_deadline=settings.SCANNER_HTTP_DEADLINE,
+        dns_servers=tuple(getattr(settings, "SCANNER_DNS_SERVERS", ())),
     )
 
 

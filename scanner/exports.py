@@ -27,6 +27,8 @@ EXPORT_COLUMNS = (
     "compliance_fails",  # the compliance profiles the latest scan fails, space-separated
     "web_security_score",  # issue 23: the third score (Mozilla HTTP Observatory's method)
     "web_security_grade",
+    "revocation",  # good | revoked | unknown (issue 21); empty when not checked
+    "caa",  # found | none | unknown
 )
 CHUNK_SIZE = 2000
 SITE_FIELDS = (
@@ -34,8 +36,9 @@ SITE_FIELDS = (
     "latest_scan_id", "latest_scan__security_grade", "latest_scan__seo_score", "latest_scan__finished_at",
     # The last attempt, which may have failed after the last good scan: its status and reason are exported.
     "last_scan__status", "last_scan__error", "latest_scan__compliance_failing",
-    # Two keys of the stored report (the database extracts them; the rest of the document is not sent).
+    # Keys of the latest report, read by the database's JSON operators (the rest of the document is not sent).
     "latest_scan__result__web_security__score", "latest_scan__result__web_security__grade",
+    "latest_scan__result__certificate__revocation__status", "latest_scan__result__certificate__caa__status",
 )
 
 
@@ -74,7 +77,7 @@ def export_rows(portfolio: Portfolio) -> Iterator[dict]:
             tags.setdefault(site_id, []).append(name)
         for (
             pk, hostname, port, not_after, scan_id, grade, seo_score, finished_at, last_status, last_error, failing,
-            web_score, web_grade,
+            web_score, web_grade, revocation, caa,
         ) in chunk:
             yield {
                 "host": hostname,
@@ -90,6 +93,8 @@ def export_rows(portfolio: Portfolio) -> Iterator[dict]:
                 "compliance_fails": (failing or "").split() if scan_id else [],
                 "web_security_score": web_score if scan_id else None,
                 "web_security_grade": web_grade if scan_id else None,
+                "revocation": revocation if scan_id else None,
+                "caa": caa if scan_id else None,
             }
         last = chunk[-1]
         after = (last[1], last[2], last[0])

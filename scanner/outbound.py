@@ -425,4 +425,7 @@ def _os_reason(exc: OSError) -> str:
 
 
 def _ssl_reason(exc: ssl.SSLError) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError) and exc.verify_message:
+        # OpenSSL's own words for a refused certificate ("certificate has expired"), not just the reason code.
+        return f"{exc.reason}: {exc.verify_message}"
     return exc.reason or exc.strerror or str(exc)

@@ -29,7 +29,8 @@ def _plain(value: Any) -> Any:
 
 def _certificate(result: ScanResult) -> dict | None:
     cert = result.tls.certificate if result.tls else None
-    return _plain(cert) if cert else None
+    # Revocation and SCTs are the certificate's own fields; CAA belongs to the name, shown here with them.
+    return {**_plain(cert), "caa": _plain(result.caa)} if cert else None
 
 
 def _protocols(result: ScanResult) -> dict | None:
@@ -163,7 +164,8 @@ def build_report(result: ScanResult, grades) -> dict[str, Any]:
         "key_exchange_groups": _plain(tls.key_exchange_groups) if tls else None,
         "client_certificate_requested": tls.client_certificate_requested if tls else None,
         "cipher_preference": (
-            {"server_enforced": tls.server_cipher_preference, "preferred_suites": dict(tls.preferred_suites)}
+            {"server_enforced": tls.server_cipher_preference, "preferred_suites": dict(tls.preferred_suites),
+             "suite_order": {protocol: list(order) for protocol, order in tls.server_suite_order.items()}}
             if tls else None
         ),
         "simulations": _plain(tls.simulations) if tls else None,

@@ -10,6 +10,7 @@ from scanner.engine import ScanSettings
 from scanner.netpolicy import NetworkPolicy, parse_networks, parse_pins
 from scanner.targets import parse_target
 from tests.lab import Lab
+from tests.lab.dns import DnsServer
 
 
 # Short timeouts keep the tarpit case to a few seconds; the lab answers in milliseconds. The HTTP side's budget
@@ -31,7 +32,18 @@ def subprocess_database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-LAB_SCAN_SETTINGS = ScanSettings(connect_timeout=2, network_timeout=2, network_retries=1, http_timeout=3, http_deadline=5)
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# The lab's CAA lookups go to a DNS server on loopback that the `lab` fixture runs (tests/lab/dns.py), never to
+# the system resolver: CAA for good.lab.test names the lab's own CA domain, every other lab name has none.
+LAB_DNS_SERVER = f"127.0.0.1:{_free_udp_port()}"
+LAB_CAA_ZONE = {"good.lab.test": [(0, "issue", "lab.test")]}
+LAB_SCAN_SETTINGS = ScanSettings(connect_timeout=2, network_timeout=2, network_retries=1, http_timeout=3, http_deadline=5,
+                                 dns_servers=(LAB_DNS_SERVER,))
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +71,8 @@ def _static_files_without_collectstatic():
 
 @pytest.fixture(scope="session")
 def lab():
-    with Lab() as running:
+    ip, port = LAB_DNS_SERVER.split(":")
+    with Lab() as running, DnsServer(ip, int(port), LAB_CAA_ZONE):
         yield running
 
 
@@ -78,6 +91,7 @@ def lab_settings(settings, lab):
     settings.SCANNER_NETWORK_TIMEOUT = LAB_SCAN_SETTINGS.network_timeout
     settings.SCANNER_NETWORK_RETRIES = LAB_SCAN_SETTINGS.network_retries
     settings.SCANNER_HTTP_TIMEOUT = LAB_SCAN_SETTINGS.http_timeout
+    settings.SCANNER_DNS_SERVERS = list(LAB_SCAN_SETTINGS.dns_servers)
     # Lab tests rescan the same lab hosts on purpose; the per-target limit has its own tests.
     settings.SCANNER_TARGET_MIN_INTERVAL = 0
     return settings
@@ -106,6 +120,12 @@ def alice(django_user_model):
 @pytest.fixture
 def bob(django_user_model):
     return django_user_model.objects.create_user("bob", password="bob-pass-123")
+
+
+@pytest.fixture(autouse=True)
+def caa_lookups_stay_on_loopback(settings):
+    """Every scan a test runs asks the lab's loopback DNS server for CAA, whichever settings fixture it uses."""
+    settings.SCANNER_DNS_SERVERS = [LAB_DNS_SERVER]
 
 
 @pytest.fixture(autouse=True)

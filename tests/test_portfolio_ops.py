@@ -74,7 +74,7 @@ def test_export_csv_has_headers_and_only_the_owners_sites(owner, portfolio, djan
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0] == [
         "host", "port", "tags", "grade", "seo_score", "days_to_expiry", "status", "error", "finding_ids", "last_scan_at",
-        "compliance_fails", "web_security_score", "web_security_grade",
+        "compliance_fails", "web_security_score", "web_security_grade", "revocation", "caa",
     ]
     assert [row[:2] for row in rows[1:]] == [["blog.example", "8443"], ["shop.example", "443"]]
 

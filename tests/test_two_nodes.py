@@ -25,7 +25,7 @@ from django.db.models import Count
 from scanner import services
 from scanner.models import Finding, Portfolio, Scan, Site
 from scanner.nodes import worker_heartbeats
-from tests.conftest import subprocess_database_url
+from tests.conftest import LAB_DNS_SERVER, subprocess_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 SITES = 200
@@ -97,6 +97,7 @@ def test_two_worker_nodes_share_a_portfolio_and_survive_losing_one(lab_portfolio
         "SCANNER_ALLOWED_NETWORKS": lab.allowed_network,
         "SCANNER_RESOLVE": ",".join(lab_settings.SCANNER_RESOLVE),
         "SCANNER_CA_FILE": lab.ca_file,
+        "SCANNER_DNS_SERVERS": LAB_DNS_SERVER,  # CAA lookups stay on the lab's loopback DNS server
         "SCANNER_CONNECT_TIMEOUT": "2",
         "SCANNER_NETWORK_TIMEOUT": "2",
         "SCANNER_NETWORK_RETRIES": "1",

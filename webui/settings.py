@@ -225,6 +225,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 SCANNER_ALLOWED_NETWORKS = env_list("SCANNER_ALLOWED_NETWORKS")
 # Fixed name -> address pins for every scan, like curl's --resolve: "host:ip,host2:ip2".
 SCANNER_RESOLVE = env_list("SCANNER_RESOLVE")
+# DNS servers for the CAA lookup, "IP" or "IP:PORT" comma-separated; empty: the system resolver (issue 21).
+SCANNER_DNS_SERVERS = env_list("SCANNER_DNS_SERVERS")
 # An extra CA bundle trusted in addition to the public trust stores (e.g. a private or test CA).
 SCANNER_CA_FILE = os.environ.get("SCANNER_CA_FILE") or None
 SCANNER_CONNECT_TIMEOUT = float(os.environ.get("SCANNER_CONNECT_TIMEOUT", "5"))

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from ..netpolicy import NetworkPolicy, TargetRefused
 from ..targets import Target
+from .caa import lookup_caa
 from .http import probe_http
 from .results import EndpointResult, ProbeOutcome, ScanResult, ScanSettings, TlsResult
 from .tls import TlsUnreachable, probe_tls
@@ -38,6 +39,7 @@ def scan(target: Target, *, policy: NetworkPolicy, settings: ScanSettings | None
         return finish(ip=None, error=str(exc))
 
     fetch_aia = _aia_fetcher(policy, settings)
+    check_revocation = _revocation_checker(policy, settings)
     first = addresses[0]
     # The HTTP side runs once, at the first address, alongside that address's TLS scan (it needs nothing
     # from it); it starts once the server has answered TLS, so a dead host costs no HTTPS timeout.
@@ -49,7 +51,8 @@ def scan(target: Target, *, policy: NetworkPolicy, settings: ScanSettings | None
         if index:
             alongside.wait()  # no thread of ours may run across the next address's fork
         endpoints_scanned.append(_scan_endpoint(target, ip, _endpoint_share(settings, tls_started, len(addresses) - index),
-                                                ca_file, fetch_aia, while_running=alongside.start if index == 0 else None))
+                                                ca_file, fetch_aia, check_revocation,
+                                                while_running=alongside.start if index == 0 else None))
     endpoints = tuple(endpoints_scanned)
     measured = [endpoint for endpoint in endpoints if endpoint.error is None]
     primary = measured[0] if measured else endpoints[0]
@@ -65,7 +68,8 @@ def scan(target: Target, *, policy: NetworkPolicy, settings: ScanSettings | None
                           settings, with_hsts=tls_answered, ca_file=ca_file)
     if not measured:
         return finish(ip=primary.ip, error=primary.error, tls=primary.tls, http=http, endpoints=endpoints, probes=probes)
-    return finish(ip=primary.ip, tls=primary.tls, http=http, endpoints=endpoints, probes=probes)
+    return finish(ip=primary.ip, tls=primary.tls, http=http, endpoints=endpoints, probes=probes,
+                  caa=lookup_caa(target.host, servers=settings.dns_servers, timeout=settings.connect_timeout))
 
 
 # However little of the TLS budget earlier addresses left, the next one still gets this long (or a quarter of
@@ -119,10 +123,10 @@ class _Alongside:
 
 
 def _scan_endpoint(target: Target, ip: str, settings: ScanSettings, ca_file: str | None, fetch_aia,
-                   while_running=None) -> EndpointResult:
+                   check_revocation=None, while_running=None) -> EndpointResult:
     try:
         tls: TlsResult = probe_tls(target.host, ip, target.https_port, settings, ca_file, fetch_aia=fetch_aia,
-                                   while_running=while_running)
+                                   check_revocation=check_revocation, while_running=while_running)
     except TlsUnreachable as exc:
         return EndpointResult(ip=ip, error=str(exc))
     if tls.incomplete_reason:
@@ -137,3 +141,10 @@ def _aia_fetcher(policy: NetworkPolicy, settings: ScanSettings):
 
     # AIA downloads go through the same policy and pins as the target; one short deadline each.
     return make_fetcher(policy, deadline=min(settings.http_timeout, 10.0), connect_timeout=settings.connect_timeout)
+
+
+def _revocation_checker(policy: NetworkPolicy, settings: ScanSettings):
+    from .revocation_fetch import make_checker
+
+    # OCSP and CRL requests go through the same policy and pins as the target; one short deadline each.
+    return make_checker(policy, deadline=min(settings.http_timeout, 10.0), connect_timeout=settings.connect_timeout)

@@ -12,6 +12,7 @@ SoftTimeLimitExceeded included, propagates.
 
 from __future__ import annotations
 
+import functools
 import re
 import ssl
 import time
@@ -22,6 +23,7 @@ import httpx
 
 from .. import outbound
 from ..netpolicy import NetworkPolicy, TargetRefused
+from .http_trust import fetch_hop, upgrades_insecure_requests, verified_context
 from .page import MAX_MIXED_ITEMS, MAX_STORED_URL, PageFacts, cap_url, is_html, read_page  # noqa: F401 - re-exported
 from .results import HstsPolicy, HttpHop, HttpResult, ScanSettings
 from .web_results import WebFacts
@@ -158,7 +160,7 @@ def _stop(walk: _Walk, url: str, reason: str) -> _Walk:
 
 
 def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap: int,
-          fetched: dict[str, outbound.Response]) -> _Walk:
+          fetched: dict[str, outbound.Response], scanned_host: str = "", ca_file: str | None = None) -> _Walk:
     """Follow redirects from `start_url`. `fetched` holds the responses both walks have read, by URL: the
     http:// walk usually ends at the very URL the https:// walk starts from, which is then read once (with the
     page's cap, since its body is the page), not twice."""
@@ -174,9 +176,14 @@ def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap:
         limits = budget.limits(PAGE_CAP if _scheme(url) == "https" else page_cap)
         if response is None and limits is None:
             return _stop(walk, url, f"not fetched, {budget.passed()}")
+        certificate_error = None
+        other_host = _scheme(url) == "https" and (httpx.URL(url).host or "").lower() != scanned_host.lower()
         try:
             if response is None:
-                response = fetched[url] = outbound.request("GET", url, policy=policy, limits=limits, verify=False)
+                verify = verified_context(ca_file) if other_host and scanned_host else None
+                cap = PAGE_CAP if _scheme(url) == "https" else page_cap
+                response, certificate_error = fetch_hop(url, policy, limits, verify, functools.partial(budget.limits, cap))
+                fetched[url] = response
         except outbound.OutboundConnectError as exc:
             if not walk.chain and exc.refused:
                 return walk  # "nothing listens on port 80" is itself the finding, not an error
@@ -190,7 +197,8 @@ def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap:
         if _scheme(url) == "http" and response.headers.get("strict-transport-security"):
             walk.hsts_over_http = True
         location = response.headers.get("location")
-        walk.chain.append(HttpHop(url=_cap(url), status=response.status, location=_cap(location) if location else None))
+        walk.chain.append(HttpHop(url=_cap(url), status=response.status, location=_cap(location) if location else None,
+                                  certificate_error=certificate_error))
         walk.final_url = _cap(url)
         if not (300 <= response.status < 400 and location):
             walk.last = response
@@ -231,7 +239,8 @@ def probe_http(
     http_url = f"http://{host}/" if http_port == 80 else f"http://{host}:{http_port}/"
     budget.share(0.5 if with_hsts else 1.0)
     fetched: dict[str, outbound.Response] = {}
-    plain = _walk(http_url, policy, budget, page_cap=REDIRECT_BODY_CAP, fetched=fetched)
+    plain = _walk(http_url, policy, budget, page_cap=REDIRECT_BODY_CAP, fetched=fetched, scanned_host=host,
+                  ca_file=ca_file)
     result = HttpResult(
         http_listener=plain.listener,
         chain=tuple(plain.chain),
@@ -246,7 +255,7 @@ def probe_http(
 
     https_url = _first_https_url(host, https_port)
     budget.share(1.0)
-    secure = _walk(https_url, policy, budget, page_cap=PAGE_CAP, fetched=fetched)
+    secure = _walk(https_url, policy, budget, page_cap=PAGE_CAP, fetched=fetched, scanned_host=host, ca_file=ca_file)
     hsts: HstsPolicy | None = None
     hsts_error: str | None = None
     if secure.first is None:
@@ -258,7 +267,7 @@ def probe_http(
             hsts = parse_hsts(values[0])  # browsers honour only the first header (RFC 6797 section 8.1)
 
     facts = PageFacts(mixed_content=(), canonical_url=None)
-    page_fetched = False
+    page_fetched = upgrades = False
     web = None
     last = secure.last
     if last is not None and _scheme(last.url) == "https" and 200 <= last.status < 300:
@@ -267,6 +276,7 @@ def probe_http(
         if is_html(content_type) and not encoded:
             facts = read_page(last.url, last.body, content_type)
             page_fetched = True
+            upgrades = upgrades_insecure_requests(last.headers.get_list("content-security-policy"))
     if last is not None and _scheme(last.url) == "https":
         web = _probe_web(host, https_port, secure, facts, policy, budget, ca_file)
 
@@ -288,6 +298,7 @@ def probe_http(
         canonical_url=facts.canonical_url,
         page_fetched=page_fetched,
         web=web,
+        upgrade_insecure_requests=upgrades,
     )
 
 

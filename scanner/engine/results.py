@@ -38,6 +38,8 @@ class ScanSettings:
     cipher_enumeration: str = "adaptive"
     per_target_connections: int = 4  # concurrent connections to one scanned address (sslyze and adaptive)
     connection_budget: int = 400  # adaptive only: most handshakes its enumeration may open for one endpoint
+    # DNS servers for the CAA lookup ("IP" or "IP:PORT"); empty: the system resolver (issue 21)
+    dns_servers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,49 @@ class CertificateInfo:
     chain_completed_via_aia: bool = False  # a missing intermediate was fetched from the leaf's AIA caIssuers URL
     chain: tuple[ChainCertificate, ...] = ()  # the path as built, leaf first (sent, AIA-fetched and root)
     detail_raw: str | None = None  # the verifier's own text, for support; never shown as a title or remediation
+    # --- trust beyond the handshake (issue 21); defaults keep older producers and stored reports readable ---
+    revocation: RevocationCheck | None = None  # None: not checked (no issuer to check against)
+    must_staple: bool = False  # the TLS feature extension asks for status_request (RFC 7633)
+    rsa_public_exponent: int | None = None  # RSA keys only
+    root_subject: str | None = None  # the trust anchor the path ends at (its full name, for distrust lists)
+    scts: SctCounts | None = None  # Certificate Transparency timestamps by how they were delivered
+    public_root: bool | None = None  # a browser trust store (not the operator's CA file) validated the chain
+    intermediate_revocations: tuple[IntermediateRevocation, ...] = ()  # each CA certificate below the root
+    issuer_organization: str | None = None  # the issuing CA's O= (to tell whether CAA allows it)
+
+
+@dataclass(frozen=True)
+class IntermediateRevocation:
+    subject: str
+    revocation: RevocationCheck
+
+
+@dataclass(frozen=True)
+class SctCounts:
+    """Signed certificate timestamps (RFC 6962 §3.3) per delivery: in the certificate, the OCSP staple, the TLS
+    extension. None: that channel was not measured (the TLS extension is not requested by the scanner)."""
+
+    embedded: int
+    ocsp: int | None
+    tls_extension: int | None = None
+
+
+REVOCATION_GOOD, REVOCATION_REVOKED, REVOCATION_UNKNOWN = "good", "revoked", "unknown"
+
+
+@dataclass(frozen=True)
+class RevocationCheck:
+    """Is the leaf revoked, and who said so (RFC 6960 OCSP, stapled or asked; RFC 5280 CRL)."""
+
+    status: str  # good | revoked | unknown
+    source: str  # ocsp-staple | ocsp | crl | none
+    checked_at: datetime | None
+    detail: str  # what was asked and what came back, in words
+    revoked_at: datetime | None = None
+    # A staple the client cannot use: "expired" (past nextUpdate), "untrusted" (not signed for this issuer) or
+    # "invalid" (unparsable, or for another certificate). The status then comes from the responder or the CRL.
+    staple_problem: str | None = None
+    staple_problem_detail: str | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +218,8 @@ class TlsResult:
     simulations: tuple[ClientSimulation, ...] = ()
     client_certificate_requested: bool = False
     probes: dict[str, ProbeOutcome] = field(default_factory=dict)  # per sslyze-backed probe
+    # protocol -> accepted suites in the server's order, when it enforces one and the enumeration saw it (issue 21)
+    server_suite_order: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -180,6 +227,9 @@ class HttpHop:
     url: str
     status: int
     location: str | None = None
+    # An https:// hop on another host whose certificate a browser refuses: why (issue 21). The walk goes on
+    # without verification so the chain is still known; the scanned host's own certificate is the TLS probe's.
+    certificate_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -220,12 +270,34 @@ class HttpResult:
     mixed_content: tuple[MixedContentItem, ...] = ()
     canonical_url: str | None = None  # <link rel=canonical href> of the final https page
     page_fetched: bool = False  # the final https page's HTML was read (mixed content checked)
+    # The final page's Content-Security-Policy header asks browsers to fetch http:// subresources over https://
+    upgrade_insecure_requests: bool = False
     # --- issue 23: headers, cookies, security.txt, robots.txt, ALPN of the final https page (None: not read) ---
     web: WebFacts | None = None
 
     @property
     def redirects(self) -> tuple[HttpHop, ...]:
         return tuple(hop for hop in self.chain if 300 <= hop.status < 400 and hop.location)
+
+
+CAA_FOUND, CAA_NONE, CAA_UNKNOWN = "found", "none", "unknown"
+
+
+@dataclass(frozen=True)
+class CaaRecord:
+    flags: int
+    tag: str  # issue | issuewild | iodef | ...
+    value: str
+
+
+@dataclass(frozen=True)
+class CaaResult:
+    """The CAA record set that applies to the name (RFC 8659 §3), or why it is not known."""
+
+    status: str  # found | none | unknown
+    domain: str | None = None  # where the record set was found (the name or a parent)
+    records: tuple[CaaRecord, ...] = ()
+    error: str | None = None  # why the lookup failed (status unknown)
 
 
 @dataclass(frozen=True)
@@ -252,6 +324,7 @@ class ScanResult:
     # Every address scanned (engine issue 9). `ip`/`tls` above are the first endpoint's, for compatibility.
     endpoints: tuple[EndpointResult, ...] = ()
     probes: dict[str, ProbeOutcome] = field(default_factory=dict)  # every probe, TLS and HTTP, by name
+    caa: CaaResult | None = None  # None: not looked up (issue 21)
 
     @property
     def partial(self) -> bool:

@@ -12,7 +12,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from nassl._nassl import OpenSSLError
@@ -76,6 +76,9 @@ class SimulationReport:
     preferred_suites: dict[str, str]
     simulations: tuple[ClientSimulation, ...]
     outcome: ProbeOutcome
+    # Per protocol, every accepted suite in the server's own order, where it enforces one and the adaptive
+    # enumeration saw it whole (issue 21: "3DES only as the server's last choice").
+    suite_orders: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def warm_up() -> None:
@@ -444,7 +447,12 @@ def run_for(
         outcome = ProbeOutcome(PROBE_ERROR, f"the server stopped answering during the handshake simulation: {stalled}")
     else:
         outcome = ProbeOutcome(PROBE_OK)
-    return SimulationReport(preference, preferred, simulations, outcome)
+    orders = {}
+    for protocol, suites in accepted.items() if preference else ():
+        order = _known_order(learned, protocol)
+        if order and set(order) == set(suites):
+            orders[protocol] = tuple(order)
+    return SimulationReport(preference, preferred, simulations, outcome, orders)
 
 
 def with_simulation(
@@ -465,5 +473,6 @@ def with_report(tls: TlsResult, report: SimulationReport) -> TlsResult:
         server_cipher_preference=report.server_cipher_preference,
         preferred_suites=report.preferred_suites,
         simulations=report.simulations,
+        server_suite_order=report.suite_orders,
         probes={**tls.probes, PROBE_NAME: report.outcome},
     )

@@ -30,7 +30,7 @@ from sslyze.mozilla_tls_profile.tls_config_checker import (
 from sslyze.server_connectivity import ClientAuthRequirementEnum
 
 from ..outbound import insecure_tls_context
-from . import certificates, chain, keyexchange
+from . import certificates, chain, keyexchange, trust
 from .results import (
     PROBE_ERROR,
     PROBE_NOT_TESTED,
@@ -137,6 +137,7 @@ def probe_tls(
     ca_file: str | None,
     *,
     fetch_aia: chain.AiaFetcher | None = None,
+    check_revocation: Callable | None = None,
     while_running: Callable[[], None] | None = None,
 ) -> TlsResult:
     """The TLS side of one address. `while_running` is called once the server has answered the pre-flight
@@ -183,7 +184,7 @@ def probe_tls(
         raise TlsUnreachable(f"TLS scan stopped: {exc}") from None
     if server_result.scan_status != ServerScanStatusEnum.COMPLETED:
         raise TlsUnreachable(_connectivity_reason(ip, port, server_result.connectivity_error_trace))
-    tls = _tls_result(host, server_result, fetch_aia)
+    tls = _tls_result(host, server_result, fetch_aia, check_revocation)
     if report is not None:
         return with_report(tls, report)
     # What real clients get (issue 9 item 5); never fails the scan, see the `simulation` probe.
@@ -223,7 +224,7 @@ def _attempt_reason(attempt) -> str:
     return "the test could not be run"
 
 
-def _tls_result(host: str, server_result, fetch_aia: chain.AiaFetcher | None) -> TlsResult:
+def _tls_result(host: str, server_result, fetch_aia: chain.AiaFetcher | None, check_revocation=None) -> TlsResult:
     scan = server_result.scan_result
     core_problems: list[str] = []
     probes: dict[str, ProbeOutcome] = {}
@@ -259,7 +260,7 @@ def _tls_result(host: str, server_result, fetch_aia: chain.AiaFetcher | None) ->
     deployments: tuple[CertificateInfo, ...] = ()
     aia_problem = None
     if cert_attempt.status == ScanCommandAttemptStatusEnum.COMPLETED and cert_attempt.result.certificate_deployments:
-        deployments, aia_problem = _deployments(host, cert_attempt.result, fetch_aia)
+        deployments, aia_problem = _deployments(host, cert_attempt.result, fetch_aia, check_revocation)
         probes["certificate"] = ProbeOutcome(PROBE_OK)
     else:
         reason = (_attempt_reason(cert_attempt) if cert_attempt.status != ScanCommandAttemptStatusEnum.COMPLETED
@@ -367,7 +368,7 @@ _ROBOT_WORDS = {
 }
 
 
-def _deployments(host: str, result, fetch_aia) -> tuple[tuple[CertificateInfo, ...], str | None]:
+def _deployments(host: str, result, fetch_aia, check_revocation=None) -> tuple[tuple[CertificateInfo, ...], str | None]:
     """Every certificate the server has (RSA, ECDSA...), each with its own path analysis."""
     infos: list[CertificateInfo] = []
     aia_problem = None
@@ -392,8 +393,20 @@ def _deployments(host: str, result, fetch_aia) -> tuple[tuple[CertificateInfo, .
             ocsp_stapled=deployment.ocsp_response is not None,
             now=now,
         )
-        infos.append(replace(info, validation_error=_explain(outcome, info, host)))
+        info = replace(info, validation_error=_explain(outcome, info, host),
+                       **trust.facts(outcome, deployment.ocsp_response, check_revocation,
+                                     public_root=_public_root(deployment)))
+        infos.append(info)
     return tuple(infos), aia_problem
+
+
+# sslyze's name for the trust store made of the operator's --ca-file (the others are browsers' stores).
+_SUPPLIED_STORE = "Supplied CA file"
+
+
+def _public_root(deployment) -> bool:
+    return any(result.was_validation_successful and result.trust_store.name != _SUPPLIED_STORE
+               for result in deployment.path_validation_results)
 
 
 def _raw_text(sslyze_errors: list[tuple[str, str]], path_errors: tuple[str, ...]) -> str | None:

@@ -282,10 +282,29 @@ def cipher_64_bit_block(scan: ScanResult) -> Iterator[Finding]:
     blocks = _suites(scan, _is_64_bit_block)
     modern = [suite for suite in blocks if suite.protocol in SWEET32_PROTOCOLS]
     why = "A 64-bit block makes long connections vulnerable to SWEET32 (CVE-2016-2183)."
-    if modern:
+    if modern and _only_as_last_choice(scan.tls, modern):
+        yield finding("tls.cipher.3des_last_choice", f"Accepted with TLS 1.1/1.2: {suite_names(modern)}, but only as "
+                      f"the server's last choice (it enforces its own order). {why}")
+    elif modern:
         yield finding("tls.cipher.sweet32", f"Accepted with TLS 1.1/1.2: {suite_names(modern)}. {why}")
     elif blocks:
         yield finding("tls.cipher.64bit_block", f"Accepted with older protocols only: {suite_names(blocks)}. {why}")
+
+
+def _only_as_last_choice(tls: TlsResult, weak: list[CipherSuite]) -> bool:
+    """Every weak suite comes after every other suite in the server's enforced order, in each protocol it is in.
+    Without a known order (no adaptive enumeration, client's order wins) the stricter reading stays."""
+    if tls.server_cipher_preference is not True:
+        return False
+    weak_names = {suite.name for suite in weak}
+    for protocol in {suite.protocol for suite in weak}:
+        order = tls.server_suite_order.get(protocol)
+        if not order:
+            return False
+        flags = [name in weak_names for name in order]
+        if True in flags and False in flags[flags.index(True):]:
+            return False
+    return True
 
 
 def _non_fs_negotiators(tls: TlsResult) -> list[str] | None:
@@ -327,11 +346,24 @@ def cipher_forward_secrecy(scan: ScanResult) -> Iterator[Finding]:
                       "forward-secret suite; only old clients can fall back to these.")
 
 
+def _aead(protocol: str, name: str) -> bool:
+    return protocol == "TLSv1.3" or any(mode in name for mode in ("_GCM_", "CHACHA20", "_CCM"))
+
+
 @rule
 def cipher_no_aead(scan: ScanResult) -> Iterator[Finding]:
     tls = _complete_tls(scan)
-    if tls and tls.cipher_suites and not any(suite.aead for suite in tls.cipher_suites):
+    if not tls or not tls.cipher_suites:
+        return
+    if not any(suite.aead for suite in tls.cipher_suites):
         yield finding("tls.cipher.no_aead", f"Only CBC or stream suites are accepted: {suite_names(tls.cipher_suites)}.")
+        return
+    # AEAD on offer is not enough: what modern browsers actually negotiate decides (SSL Labs caps on what is used).
+    cbc = [f"{sim.client} ({sim.suite})" for sim in tls.simulations
+           if sim.modern and sim.protocol and sim.suite and not _aead(sim.protocol, sim.suite)]
+    if cbc:
+        yield finding("tls.cipher.cbc_negotiated", f"AEAD suites are accepted, but modern clients end on CBC: "
+                      f"{', '.join(cbc)}.")
 
 
 # --- key exchange --------------------------------------------------------------------------------------

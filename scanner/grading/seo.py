@@ -109,10 +109,20 @@ def http_redirect_chain(scan: ScanResult) -> Iterator[Finding]:
         yield finding("http.redirect.loop", "The chain comes back to a URL it already visited: "
                       + " → ".join(hop.url for hop in http.chain) + ".")
     elif http.too_many_redirects:
-        yield finding("http.redirect.too_many", f"The walk gave up after {hops} redirects.")
+        # Past the limit browsers and crawlers stop: the page is never reached (issue 21 correction).
+        yield finding("http.redirect.over_limit", f"The walk gave up after {hops} redirects without reaching a page.")
     elif hops > MAX_REDIRECTS_TO_HTTPS:
         yield finding("http.redirect.too_many", f"Reaching {http.final_url} takes {hops} redirects "
                       f"(more than {MAX_REDIRECTS_TO_HTTPS}); each hop costs a round trip and crawl budget.")
+
+
+@rule
+def redirect_hop_certificate(scan: ScanResult) -> Iterator[Finding]:
+    http = scan.http
+    for hop in dict.fromkeys((http.chain + http.https_chain) if http else ()):
+        if hop.certificate_error:
+            yield finding("http.redirect.hop_certificate_invalid", f"The redirect passes through {hop.url}, whose "
+                          f"certificate browsers refuse: {hop.certificate_error}.")
 
 
 @rule
@@ -134,11 +144,17 @@ def https_downgrade(scan: ScanResult) -> Iterator[Finding]:
 @rule
 def mixed_content(scan: ScanResult) -> Iterator[Finding]:
     items = scan.http.mixed_content if scan.http else ()
+    upgraded = scan.http is not None and scan.http.upgrade_insecure_requests
     for kind in ("active", "passive"):
         urls = [f"{item.url} ({item.element})" for item in items if item.kind == kind]
         if urls:
             listed = ", ".join(urls[:5]) + (f" and {len(urls) - 5} more" if len(urls) > 5 else "")
-            yield finding(f"content.mixed.{kind}", f"The HTTPS page loads: {listed}.")
+            if kind == "passive" and upgraded:
+                # Browsers fetch these over https:// (CSP upgrade-insecure-requests): nothing loads insecurely.
+                yield finding("content.mixed.passive_upgraded", f"The HTTPS page names: {listed}; its "
+                              "Content-Security-Policy upgrade-insecure-requests makes browsers load them over https://.")
+            else:
+                yield finding(f"content.mixed.{kind}", f"The HTTPS page loads: {listed}.")
 
 
 @rule

@@ -25,7 +25,7 @@ from django.db import connection
 from django.utils import timezone
 
 from scanner.models import Scan, Site
-from tests.conftest import free_port, subprocess_database_url
+from tests.conftest import LAB_DNS_SERVER, free_port, subprocess_database_url
 from tests.lab.pki import LeafSpec
 from tests.lab.servers import HostileHttpServer
 from webui.celery import app as celery_app
@@ -230,6 +230,7 @@ def faults_env(lab, private_redis, endless_site) -> dict[str, str]:
         "SCANNER_ALLOWED_NETWORKS": lab.allowed_network,
         "SCANNER_RESOLVE": ",".join([*lab.resolve_map(), f"{name}:{ip}"]),
         "SCANNER_CA_FILE": lab.ca_file,
+        "SCANNER_DNS_SERVERS": LAB_DNS_SERVER,  # CAA lookups stay on the lab's loopback DNS server
         "PYTHONPATH": str(REPO),
     }
     return env

@@ -141,6 +141,10 @@ def all_cases() -> list[CaseSpec]:
             "offhost", "http redirects straight to another host's https",
             http_routes={ANY_PATH: redirect(f"https://{hostname('good')}/")},
         ),
+        _standard(
+            "hopbadcert", "http redirects to another host's https whose certificate has expired",
+            http_routes={ANY_PATH: redirect(f"https://{hostname('expired')}/")},
+        ),
         _standard("nohttp", "nothing listens on port 80", http_routes=None),
         _standard(
             "downgrade", "http goes to https which sends the visitor back to plain http",
@@ -170,6 +174,10 @@ def all_cases() -> list[CaseSpec]:
         # --- end handshake simulation ---
         # --- grading (issue 11) ---
         _standard("nohstsnohttp", "no HSTS header and nothing on port 80", hsts=None, http_routes=None),
+        _standard(
+            "cbcfirst", "TLS 1.2 only; the server prefers ECDHE with AES-CBC over the AES-GCM suite it also accepts",
+            max_version=ssl.TLSVersion.TLSv1_2, ciphers="ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256",
+        ),
         # --- end grading ---
         # --- the HTTP side (`http` helper; cases defined at the end of this file) ---
         *http_side_cases(),
@@ -279,6 +287,12 @@ def http_side_cases() -> list[CaseSpec]:
         _standard(
             "mixedpassive", "HTTPS page loading http:// images and video (passive mixed content only)",
             https_routes={ANY_PATH: html_page(MIXED_PASSIVE_HTML)},
+        ),
+        _standard(
+            "mixedupgraded", "passive mixed content, with Content-Security-Policy: upgrade-insecure-requests",
+            https_routes={ANY_PATH: html_page(MIXED_PASSIVE_HTML, headers=(
+                ("Strict-Transport-Security", GOOD_HSTS), ("Content-Security-Policy", "upgrade-insecure-requests"),
+            ))},
         ),
         _standard(
             "canonicalhttp", "HTTPS page whose <link rel=canonical> points to http://",

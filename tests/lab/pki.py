@@ -24,6 +24,7 @@ PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 # The CAs predate every leaf (including the "expired" one) so that the only
 # validity problem a scanner can find is the one on the leaf.
 _CA_BACKDATE = dt.timedelta(days=365)
+ROOT_CRL_PATH = "/root.crl"  # on the AIA host: the root's CRL (LeafSpec issuer="revoked" names it)
 _ROOT_LIFETIME = dt.timedelta(days=3650)
 _INTERMEDIATE_LIFETIME = dt.timedelta(days=1825)
 
@@ -48,6 +49,11 @@ class LeafSpec:
     issuer: str = "intermediate"
     reverse_chain: bool = False  # send the intermediates top-down instead of bottom-up
     aia_path: str | None = None  # path of the caIssuers URL on the lab's AIA host; default: the issuer's own file
+    # --- trust beyond the handshake (issue 21) ---
+    ocsp_url: str | None = None  # AIA id-ad-ocsp: where the OCSP responder answers
+    crl_url: str | None = None  # CRL distribution point
+    must_staple: bool = False  # TLS feature extension status_request (RFC 7633)
+    rsa_exponent: int = 65537  # RSA only; cryptography can make 3 as well
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,7 @@ class LabPKI:
         key_type: KeyType = "ec",
         path_length: int = 0,
         digest: str | None = None,
+        crl_url: str | None = None,
     ) -> _Authority:
         # EC keeps lab start-up fast; the root is RSA so both signature kinds appear in chains.
         parent = parent or self._root
@@ -203,14 +210,58 @@ class LabPKI:
             )
             .sign(parent.key, hashes.SHA256())
         )
+        if crl_url is not None:  # re-sign with a CRL distribution point: the root's CRL can then revoke this CA
+            point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+            builder = x509.CertificateBuilder(
+                issuer_name=certificate.issuer, subject_name=certificate.subject, public_key=certificate.public_key(),
+                serial_number=certificate.serial_number, not_valid_before=certificate.not_valid_before_utc,
+                not_valid_after=certificate.not_valid_after_utc, extensions=list(certificate.extensions),
+            )
+            certificate = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False).sign(
+                parent.key, hashes.SHA256())
         if digest is not None:
             certificate = _resign_rsa(certificate, parent.key, digest)
         return _Authority(certificate, key)
 
+    def intermediate_key_file(self) -> Path:
+        """The intermediate CA's key, for an OCSP responder signing as the issuer (`openssl ocsp -rkey`)."""
+        path = self.directory / "intermediate.key.pem"
+        path.write_bytes(_key_pem(self._intermediate.key))
+        path.chmod(0o600)
+        return path
+
+    def intermediate_crl(self, revoked: list[x509.Certificate], next_update: dt.timedelta = dt.timedelta(days=7)) -> bytes:
+        """A DER CRL signed by the intermediate CA listing `revoked` (RFC 5280 §5)."""
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self._intermediate.certificate.subject)
+            .last_update(self.now - dt.timedelta(hours=1))
+            .next_update(self.now + next_update)
+        )
+        for cert in revoked:
+            entry = (x509.RevokedCertificateBuilder().serial_number(cert.serial_number)
+                     .revocation_date(self.now - dt.timedelta(hours=1)).build())
+            builder = builder.add_revoked_certificate(entry)
+        return builder.sign(self._intermediate.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+    def root_crl(self) -> bytes:
+        """The root's CRL (DER), listing the revoked issuing CA when one was made."""
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self._root.certificate.subject)
+            .last_update(self.now - dt.timedelta(hours=1))
+            .next_update(self.now + dt.timedelta(days=7))
+        )
+        if "revoked" in self._extra:
+            entry = (x509.RevokedCertificateBuilder().serial_number(self._extra["revoked"].certificate.serial_number)
+                     .revocation_date(self.now - dt.timedelta(hours=1)).build())
+            builder = builder.add_revoked_certificate(entry)
+        return builder.sign(self._root.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
     def aia_documents(self) -> dict[str, bytes]:
         """What the lab's AIA host serves: each issuing CA's certificate in DER, at /<issuer kind>.der."""
         documents = {"/intermediate.der": self._intermediate.certificate.public_bytes(serialization.Encoding.DER)}
-        for kind in ("rsa", "sha1"):
+        for kind in ("rsa", "sha1", "revoked"):
             if kind in self._extra:
                 documents[f"/{kind}.der"] = self._extra[kind].certificate.public_bytes(serialization.Encoding.DER)
         if "issuing" in self._extra:
@@ -229,6 +280,11 @@ class LabPKI:
             if "issuing" not in self._extra:
                 self._extra["issuing"] = self._make_intermediate("HTTPS Scanner Lab Issuing CA", parent=self._extra["rsa"])
             return [self._extra["issuing"], self._extra["rsa"]]
+        if kind == "revoked":  # an issuing CA its root has revoked (listed on the root's CRL, ROOT_CRL_PATH)
+            if "revoked" not in self._extra:
+                self._extra["revoked"] = self._make_intermediate(
+                    "HTTPS Scanner Lab Revoked CA", crl_url=f"{self.aia_url}{ROOT_CRL_PATH}")
+            return [self._extra["revoked"]]
         if kind == "sha1":
             if "sha1" not in self._extra:
                 self._extra["sha1"] = self._make_intermediate("HTTPS Scanner Lab SHA-1 CA", digest="sha1")
@@ -237,7 +293,8 @@ class LabPKI:
 
     def issue(self, name: str, spec: LeafSpec) -> ServerCredentials:
         """Create a leaf per `spec` and write ``<name>.key.pem`` / ``<name>.chain.pem``."""
-        key = rsa.generate_private_key(65537, spec.key_bits) if spec.key_type == "rsa" else _new_key(spec.key_type)
+        key = (rsa.generate_private_key(spec.rsa_exponent, spec.key_bits) if spec.key_type == "rsa"
+               else _new_key(spec.key_type))
         subject = _name(spec.hostnames[0])
         cas = [] if spec.self_signed else self._authority(spec.issuer)
         if spec.self_signed:
@@ -266,11 +323,20 @@ class LabPKI:
                 critical=False,
             )
         )
+        access = []
         if self.aia_url and not spec.self_signed:
             # Every real CA names where its certificate can be downloaded; browsers use it to complete chains.
             url = self.aia_url + (spec.aia_path or f"/{spec.issuer}.der")
-            access = x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(url))
-            builder = builder.add_extension(x509.AuthorityInformationAccess([access]), critical=False)
+            access.append(x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(url)))
+        if spec.ocsp_url:
+            access.append(x509.AccessDescription(AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(spec.ocsp_url)))
+        if access:
+            builder = builder.add_extension(x509.AuthorityInformationAccess(access), critical=False)
+        if spec.crl_url:
+            point = x509.DistributionPoint([x509.UniformResourceIdentifier(spec.crl_url)], None, None, None)
+            builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+        if spec.must_staple:
+            builder = builder.add_extension(x509.TLSFeature([x509.TLSFeatureType.status_request]), critical=False)
         certificate = builder.sign(signing_key, hashes.SHA256())
         if spec.signature_hash != "sha256":
             certificate = _resign_rsa(certificate, signing_key, spec.signature_hash)

@@ -15,6 +15,7 @@ import socket
 import ssl
 import threading
 import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, Self
@@ -215,6 +216,8 @@ class HttpServer(_Server):
     def __init__(self, ip: str, port: int, routes: RouteTable) -> None:
         super().__init__(ip, port)
         self.routes = dict(routes)
+        self.hits: Counter[str] = Counter()  # requests per path, so a test can count downloads (CRLs, AIA)
+        self._hits_lock = threading.Lock()
 
     def _handle(self, conn: socket.socket) -> None:
         self._serve_one_request(conn)
@@ -224,6 +227,8 @@ class HttpServer(_Server):
         if head is None:
             return
         method, path = _parse_request_line(head)
+        with self._hits_lock:
+            self.hits[path] += 1
         if method is None:
             response = _BAD_REQUEST
         else:

@@ -69,8 +69,10 @@ def strength(bits: int | None) -> tuple[str, str]:
     return "strong", "good"
 
 
-def cipher_suites_by_protocol(suites: list[dict] | None, preferred: dict | None) -> list[dict]:
-    """Suites grouped per protocol, newest protocol first, each with strength, FS and AEAD marks."""
+def cipher_suites_by_protocol(suites: list[dict] | None, preferred: dict | None, order: dict | None = None) -> list[dict]:
+    """Suites grouped per protocol, newest protocol first, each with strength, FS and AEAD marks; in the server's
+    own order where the scan saw it (`order`: protocol -> names), with SSL Labs' WEAK mark on suites without
+    forward secrecy or without AEAD (CBC)."""
     groups: OrderedDict[str, list[dict]] = OrderedDict((name, []) for name in reversed(PROTOCOLS))
     for suite in suites or []:
         word, css = strength(suite.get("key_bits"))
@@ -85,10 +87,15 @@ def cipher_suites_by_protocol(suites: list[dict] | None, preferred: dict | None)
                 "aead": bool(suite.get("aead")),
                 "kex": f"{kex} {suite['kex_bits']} bits" if kex and suite.get("kex_bits") else (kex or "–"),
                 "preferred": bool(preferred) and preferred.get(suite.get("protocol")) == suite.get("name"),
+                "weak": not suite.get("forward_secrecy") or not suite.get("aead"),
             }
         )
+    order = order or {}
+    for name, items in groups.items():
+        if ranks := {suite: rank for rank, suite in enumerate(order.get(name) or ())}:
+            items.sort(key=lambda item: ranks.get(item["name"], len(ranks)))
     return [
-        {"protocol": PROTOCOL_LABELS.get(name, name), "suites": items}
+        {"protocol": PROTOCOL_LABELS.get(name, name), "suites": items, "server_order": bool(order.get(name))}
         for name, items in groups.items()
         if items
     ]
@@ -141,6 +148,8 @@ def trust_verdict(certificate: dict | None, security_grade: str | None) -> dict 
         reasons.append(certificate.get("validation_error") or "the chain does not lead to a trusted root")
     if not certificate.get("hostname_match", True):
         reasons.append("the name on the certificate does not match the site")
+    if (certificate.get("revocation") or {}).get("status") == "revoked":
+        reasons.append("the certificate is revoked")
     if not reasons and security_grade in ("T", "M"):
         reasons.append("the grade is " + security_grade + ": see the findings below")
     return {"trusted": not reasons, "reasons": list(dict.fromkeys(reasons))}
@@ -303,6 +312,8 @@ def score_breakdown(document: dict) -> list[dict] | None:
         ),
         certificate=deployments[0],
         certificate_deployments=deployments,
+        # The key exchange score ignores curves no simulated client offers when a simulation ran (issue 21).
+        simulations=tuple(ns(**simulation) for simulation in document.get("simulations") or []),
     )
     try:
         parts = [

@@ -172,7 +172,8 @@ def site_report_context(site: Site, history: list[Scan]) -> dict:
         "chains": full_report.chains(certificate),
         "protocols": protocol_matrix(report.get("protocols")),
         "suites": full_report.cipher_suites_by_protocol(
-            report.get("cipher_suites"), (report.get("cipher_preference") or {}).get("preferred_suites")
+            report.get("cipher_suites"), (report.get("cipher_preference") or {}).get("preferred_suites"),
+            (report.get("cipher_preference") or {}).get("suite_order"),
         ),
         "server_preference": (report.get("cipher_preference") or {}).get("server_enforced"),
         "key_exchange_groups": full_report.key_exchange_groups(report),

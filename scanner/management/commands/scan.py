@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
 from scanner import config
 from scanner.engine import scan
+from scanner.engine.caa import parse_server
 from scanner.grading import grade
 from scanner.netpolicy import NetworkPolicy, parse_networks, parse_pins
 from scanner.report import build_report
@@ -28,6 +30,8 @@ class Command(BaseCommand):
         parser.add_argument("--allow-network", action="append", default=[], metavar="CIDR",
                             help="also allow scanning this private/loopback network")
         parser.add_argument("--ca-file", default=None, help="extra trusted CA bundle (PEM)")
+        parser.add_argument("--dns-server", action="append", default=[], metavar="IP[:PORT]",
+                            help="DNS server for the CAA lookup (repeatable); replaces SCANNER_DNS_SERVERS")
         parser.add_argument("--json", action="store_true", help="print the full JSON report")
         parser.add_argument("--owner", default="cli", help="user the stored scan belongs to (created if missing)")
         parser.add_argument("--no-store", action="store_true", help="do not save the scan in the database")
@@ -48,8 +52,15 @@ class Command(BaseCommand):
             )
         except ValueError as exc:
             raise CommandError(f"--resolve / --allow-network: {exc}") from None
-        result = scan(target, policy=policy, settings=config.scan_settings(),
-                      ca_file=options["ca_file"] or config.ca_file())
+        scan_settings = config.scan_settings()
+        if options["dns_server"]:
+            try:
+                for server in options["dns_server"]:
+                    parse_server(server)
+            except ValueError as exc:
+                raise CommandError(f"--dns-server: {exc}") from None
+            scan_settings = dataclasses.replace(scan_settings, dns_servers=tuple(options["dns_server"]))
+        result = scan(target, policy=policy, settings=scan_settings, ca_file=options["ca_file"] or config.ca_file())
         grades = grade(result)
         report = build_report(result, grades)
         if not options["no_store"]:
