@@ -204,6 +204,23 @@ def test_revocation_is_not_checked_rather_than_met():
     assert [item["requirement"] for item in not_checked] == ["4.2.1 not revoked"]
 
 
+def test_a_revoked_certificate_fails_pci_dss():
+    from scanner.engine.results import RevocationCheck
+
+    revoked = RevocationCheck(status="revoked", source="ocsp-staple", checked_at=NOW, detail="staple says revoked")
+    result = scan(tls(certificate=certificate(revocation=revoked)))
+    assert "4.2.1 not revoked" in failed(result, "pci-dss-4.0.1")
+
+
+def test_a_certificate_its_ca_calls_good_meets_the_revocation_requirement():
+    from scanner.engine.results import RevocationCheck
+
+    good = RevocationCheck(status="good", source="crl", checked_at=NOW, detail="not on the CRL")
+    verdict_ = verdict(scan(tls(certificate=certificate(revocation=good))), "pci-dss-4.0.1")
+    assert "4.2.1 not revoked" not in failed(scan(tls(certificate=certificate(revocation=good))), "pci-dss-4.0.1")
+    assert all(item["requirement"] != "4.2.1 not revoked" for item in verdict_["not_checked"])
+
+
 def test_missing_ocsp_staple_is_a_mozilla_warning_and_a_nist_failure():
     result = scan(tls(certificate=certificate(ocsp_stapled=False)))
     assert verdict(result, "mozilla-intermediate")["status"] == "pass"

@@ -190,3 +190,15 @@ def test_silent_responders_share_one_revocation_budget_per_scan(trust_lab, trust
     spent = make_checker(trust_policy, deadline=5, connect_timeout=2, total=0)
     result = spent(leaf, trust_lab.pki.intermediate_certificate, None)
     assert result.status == "unknown" and "used up" in result.detail
+
+
+def test_a_revoked_staple_fails_pci_dss_and_a_good_one_meets_it(scan_trust_case):
+    from scanner.grading.compliance import evaluate_profile
+
+    def pci(case: str) -> dict:
+        result = scan_trust_case(case)
+        return evaluate_profile(build_report(result, grade(result)), "pci-dss-4.0.1")
+
+    assert "4.2.1 not revoked" in {item["requirement"] for item in pci("staplerevoked")["failed"]}
+    good = pci("staplegood")
+    assert "4.2.1 not revoked" not in {item["requirement"] for item in good["failed"] + good["not_checked"]}

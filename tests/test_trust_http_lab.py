@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from scanner.engine.http_trust import upgrades_insecure_requests
 from scanner.grading import grade
+from tests.test_grades_lab import LAB_FULL_SEO
 
 
 def ids(result) -> set[str]:
@@ -30,7 +31,7 @@ def test_upgrade_insecure_requests_makes_passive_mixed_content_information(scan_
     found = ids(result)
     assert "content.mixed.passive_upgraded" in found
     assert "content.mixed.passive" not in found
-    assert grade(result).seo_score == 100
+    assert grade(result).seo_score == LAB_FULL_SEO  # no SEO cost for the upgraded resources
 
 
 def test_passive_mixed_content_without_the_directive_still_costs_seo_points(scan_case):

@@ -19,7 +19,7 @@ WEIGHT_CIPHER = 0.4
 
 # Key exchange scores, (size limit, score) pairs: below the limit, that score; at or above the last, 100.
 # RSA, DSA and finite-field DH: rating guide 2009e. Elliptic curves (certificate keys and ECDHE groups):
-# testssl.sh's run_rating (https://github.com/testssl/testssl.sh, function run_rating), as the guide has no EC table.
+# testssl.sh's run_rating (https://github.com/testssl/testssl.sh), as the guide has no EC table.
 FINITE_FIELD_SCORES = ((512, 20), (1024, 40), (2048, 80), (4096, 90))
 ELLIPTIC_SCORES = ((110, 20), (123, 40), (163, 80), (225, 90))
 # testssl turns the key exchange score into caps: <= 40 is insecure (F), <= 80 weak (B).
@@ -49,11 +49,32 @@ def certificate_key(cert: CertificateInfo) -> KeySize:
                    cert.key_bits)
 
 
+# Curve names as the clients' profiles spell them (engine/clients.py) and as sslyze reports them.
+_CURVE_ALIASES = {"prime256v1": "secp256r1", "secp256r1": "secp256r1"}
+
+
+def _simulated_curves() -> set[str]:
+    from scanner.engine.clients import CLIENTS  # data only: each reference client's key exchange groups
+
+    return {_CURVE_ALIASES.get(name.lower(), name.lower()) for client in CLIENTS for name in client.groups}
+
+
+def _unused_curve(tls: TlsResult, group) -> bool:
+    """A curve only the curve probe found (no accepted suite used it) that no simulated client offers: no
+    client of the simulation ever negotiates it, so it must not lower the score.
+    Without a simulation every supported curve counts, the stricter reading."""
+    if not tls.simulations or group.kind.upper() == "DH" or group.suites:
+        return False
+    return _CURVE_ALIASES.get((group.name or "").lower(), (group.name or "").lower()) not in _simulated_curves()
+
+
 def ephemeral_groups(tls: TlsResult) -> list[KeySize]:
-    """Every (EC)DH group seen: the engine's group list, and each accepted suite's ephemeral key."""
+    """Every (EC)DH group a client may end up with: the engine's group list (less curves no simulated client
+    offers), and each accepted suite's ephemeral key."""
     groups = [
         KeySize(f"{group.kind} {group.name or 'group'} ({group.bits} bits)", group.kind.upper() != "DH", group.bits)
         for group in tls.key_exchange_groups
+        if not _unused_curve(tls, group)
     ]
     for suite in tls.cipher_suites:
         kind = (suite.kex_type or "").upper()

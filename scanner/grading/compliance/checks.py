@@ -210,10 +210,17 @@ def cert_hostname(report: dict, row) -> str | None:
 
 
 def cert_not_revoked(report: dict, row) -> str | None:
-    revocation = (_certificates(report)[0]).get("revocation")
-    if not isinstance(revocation, dict) or revocation.get("revoked") is None:
-        raise NotMeasured("revocation is not checked by this scanner version")
-    return "certificate is revoked" if revocation["revoked"] else None
+    certificate = _certificates(report)[0]
+    revocation = certificate.get("revocation")
+    for intermediate in certificate.get("intermediate_revocations") or []:
+        if ((intermediate or {}).get("revocation") or {}).get("status") == "revoked":
+            return f"intermediate certificate {intermediate.get('subject', '')} is revoked"
+    if not isinstance(revocation, dict) or revocation.get("status") not in ("good", "revoked"):
+        # Older reports have no revocation; an unreachable responder says nothing either way.
+        raise NotMeasured("revocation status not known" + (f": {revocation.get('detail')}" if revocation else ""))
+    if revocation["status"] == "revoked":
+        return f"certificate is revoked (source: {revocation.get('source')})"
+    return None
 
 
 def ocsp_stapling(report: dict, row) -> str | None:
