@@ -7,13 +7,14 @@ from __future__ import annotations
 import time
 
 import redis
-from django.conf import settings
+
+from scanner import config
 
 HEARTBEAT_KEY = "scanner:worker-heartbeats"  # sorted set: node name -> unix time of its last beat
 
 
 def broker_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=1, socket_connect_timeout=1)
+    return redis.Redis.from_url(config.broker_url(), socket_timeout=1, socket_connect_timeout=1)
 
 
 def record_worker_heartbeat(node: str, client: redis.Redis | None = None) -> None:
@@ -45,4 +46,4 @@ def gone_nodes(names: set[str]) -> set[str]:
         return set()
     finally:
         client.close()
-    return {name for name in names if name in ages and ages[name] > settings.SCANNER_WORKER_HEARTBEAT_MAX_AGE}
+    return {name for name in names if name in ages and ages[name] > config.worker_heartbeat_max_age()}

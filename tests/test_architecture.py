@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,3 +87,35 @@ def test_no_import_circles_in_scanner_or_webui():
     modules = _modules()
     graph = {name: _imported(name, path, set(modules)) for name, path in modules.items()}
     assert _cycles(_without_package_parents(graph)) == []
+
+
+def _environment_variables_read() -> set[str]:
+    """Every environment variable the service reads: webui/settings.py, gunicorn's config, dj-database-url's."""
+    names = {"DATABASE_URL"}  # read by dj_database_url.config()
+    for path in (ROOT / "webui" / "settings.py", ROOT / "deploy" / "gunicorn.conf.py"):
+        text = path.read_text()
+        names |= set(re.findall(r"""(?:os\.environ\.get|env_list|env_bool|os\.getenv)\(\s*["']([A-Z0-9_]+)["']""", text))
+        names |= set(re.findall(r'os\.environ\["([A-Z0-9_]+)"\]', text))
+    return names
+
+
+def _environment_variables_documented() -> set[str]:
+    names: set[str] = set()
+    for line in (ROOT / "docs" / "settings.md").read_text().splitlines():
+        if line.startswith("| `"):
+            names |= set(re.findall(r"`([A-Z0-9_]+)`", line.split("|")[1]))
+    return names
+
+
+def test_every_setting_is_documented_and_every_documented_setting_exists():
+    assert _environment_variables_read() == _environment_variables_documented()
+
+
+def test_settings_are_read_only_through_scanner_config():
+    pattern = re.compile(r"settings\.(SCANNER|CELERY)_[A-Z_]+")
+    readers = {
+        str(path.relative_to(ROOT))
+        for path in _modules().values()
+        if pattern.search(path.read_text()) and path.relative_to(ROOT).as_posix() not in ("scanner/config.py", "webui/settings.py")
+    }
+    assert readers == set()

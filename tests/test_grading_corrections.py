@@ -111,10 +111,11 @@ def test_more_than_ten_redirect_hops_is_its_own_seo_penalty():
 
 def test_policy_and_readme_cite_public_sources_not_files_outside_the_repository():
     policy_text = POLICY_FILE.read_text(encoding="utf-8")
-    readme = (POLICY_FILE.parents[2] / "README.md").read_text(encoding="utf-8")
-    for text in (policy_text, readme):
+    root = POLICY_FILE.parents[2]
+    docs = [(root / name).read_text(encoding="utf-8") for name in ("README.md", "docs/grading.md")]
+    for text in (policy_text, *docs):
         assert "GRADING-NOTES" not in text
         assert "/work/shared" not in text
     # Every anchor names its source by a key from the README's source table, a URL, an RFC or this project's rules.
     for row in POLICY.values():
-        assert re.search(r"\[[a-z.-]+(, [a-z.-]+)*\]|https?://|RFC \d+|issue \d+|README", row.anchor), row.id
+        assert re.search(r"\[[a-z.-]+(, [a-z.-]+)*\]|https?://|RFC \d+|issue \d+|README|docs/[a-z]+\.md", row.anchor), row.id

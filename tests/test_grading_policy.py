@@ -12,7 +12,7 @@ from scanner.grading.readme import readme_with_table
 from scanner.report import build_report
 from tests.grading_factories import grade, scan, tls
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parent.parent / "docs" / "grading.md"
 
 
 def test_readme_rule_table_is_generated_from_the_current_policy():

@@ -25,10 +25,10 @@ class HeartbeatStep(bootsteps.StartStopStep):
         self.timer_ref = None
 
     def start(self, worker):
-        from django.conf import settings
+        from scanner import config
 
         self._beat(worker)
-        self.timer_ref = worker.timer.call_repeatedly(settings.SCANNER_WORKER_HEARTBEAT_INTERVAL, self._beat, (worker,))
+        self.timer_ref = worker.timer.call_repeatedly(config.worker_heartbeat_interval(), self._beat, (worker,))
 
     def stop(self, worker):
         if self.timer_ref is not None:

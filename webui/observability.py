@@ -11,7 +11,6 @@ import hmac
 from datetime import timedelta
 
 import redis
-from django.conf import settings
 from django.db import connection
 from django.db.models import Case, CharField, Count, F, Min, Q, Sum, Value, When
 from django.http import HttpResponse, JsonResponse
@@ -21,6 +20,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from scanner import config
 from scanner.models import Delivery, Scan
 from scanner.nodes import broker_client, worker_heartbeats
 
@@ -63,7 +63,7 @@ def healthz(request):
         broker, ages = f"error: {type(exc).__name__}", {}
     finally:
         client.close()
-    fresh = {node: round(age, 1) for node, age in ages.items() if age <= settings.SCANNER_WORKER_HEARTBEAT_MAX_AGE}
+    fresh = {node: round(age, 1) for node, age in ages.items() if age <= config.worker_heartbeat_max_age()}
     if broker != "ok":
         worker = "unknown: the broker is down"
     elif fresh:
@@ -182,8 +182,8 @@ class ScannerCollector:
 
 def metric_queues() -> list[str]:
     return list(dict.fromkeys([
-        settings.SCANNER_SCAN_QUEUE, settings.SCANNER_RESCAN_QUEUE, settings.SCANNER_ALERT_QUEUE,
-        settings.CELERY_TASK_DEFAULT_QUEUE,
+        config.scan_queue_name(), config.rescan_queue_name(), config.alert_queue_name(),
+        config.default_queue_name(),
     ]))
 
 
@@ -191,7 +191,7 @@ def metric_queues() -> list[str]:
 def metrics(request):
     """Prometheus text format. Off (404) until SCANNER_METRICS_TOKEN is set; then that token is required as
     `Authorization: Bearer <token>`, so scan volumes and failures are not public."""
-    token = settings.SCANNER_METRICS_TOKEN
+    token = config.metrics_token()
     if not token:
         return HttpResponse("Metrics are off: set SCANNER_METRICS_TOKEN.\n", status=404, content_type="text/plain")
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()

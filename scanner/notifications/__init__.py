@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from scanner import config
 from scanner.models import Alert, Channel, Delivery, Site
 
 from . import email, slack, teams, webhook
@@ -33,7 +33,7 @@ __all__ = ["DeliveryError", "Message", "alert_message", "channels_for_site", "de
 
 
 def site_url(site_id: int) -> str:
-    base = settings.SCANNER_PUBLIC_URL.rstrip("/")
+    base = config.public_url()
     return f"{base}/sites/{site_id}/" if base else ""
 
 
@@ -154,7 +154,7 @@ def send_test(channel: Channel) -> str:
         title="Test notification",
         text=f"This is a test from the HTTPS scanner: alerts for your sites will arrive here ({channel}).",
         kind="test",
-        url=settings.SCANNER_PUBLIC_URL.rstrip("/"),
+        url=config.public_url(),
     )
     try:
         if channel.kind == Channel.Kind.EMAIL and channel.verified_at is None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from scanner import config
 
 
@@ -41,7 +39,7 @@ def post_json(url: str, body: bytes, *, headers: dict[str, str] | None = None) -
     from scanner import outbound
 
     limits = outbound.Limits(
-        connect_timeout=settings.SCANNER_NOTIFY_TIMEOUT, deadline=settings.SCANNER_NOTIFY_TIMEOUT, max_body=16 * 1024
+        connect_timeout=config.notify_timeout(), deadline=config.notify_timeout(), max_body=16 * 1024
     )
     try:
         response = outbound.request(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from scanner import config
 from scanner.services import ScanRequestError
 from webui.api.models import ApiToken
 
@@ -23,7 +23,7 @@ def token_create(*, user, name: str, expires_in_days: int | None = None) -> tupl
         raise ScanRequestError(
             f"A token expires after 1 to {MAX_EXPIRY_DAYS} days, or never.", field="expires_in_days"
         )
-    limit = settings.SCANNER_MAX_TOKENS_PER_USER
+    limit = config.max_tokens_per_user()
     if limit and token_list(user=user).count() >= limit:
         raise ScanRequestError(
             f"You have {limit} tokens, the most an account may hold; revoke one you no longer use first.",

@@ -3,7 +3,6 @@ query here is scoped to the logged-in user by construction."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -13,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from scanner import selectors, services
+from scanner import config, selectors, services
 from scanner.models import Scan
 
 from . import history as site_history
@@ -221,7 +220,7 @@ def scan_status(request):
 def signup(request):
     if request.user.is_authenticated:
         return redirect("dashboard:overview")
-    if not settings.SCANNER_SIGNUP_OPEN:
+    if not config.signup_open():
         # Closed by the operator: the page says so, and a POST is refused like any other bad request.
         return render(request, "dashboard/signup.html", {}, status=400 if request.method == "POST" else 200)
     form = SignupForm(request.POST or None)

@@ -1,4 +1,4 @@
-"""`manage.py grading_table [--write]` — print (or write into README.md) the rule table generated from policy.toml."""
+"""`manage.py grading_table [--write]` — print (or write into docs/grading.md) the tables generated from the policy."""
 
 from __future__ import annotations
 
@@ -7,24 +7,24 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from scanner.grading.readme import readme_with_table
+from scanner.grading.readme import GRADING_DOC, readme_with_table
 
 
 class Command(BaseCommand):
-    help = "Print the grading rule table generated from scanner/grading/policy.toml; --write updates README.md."
+    help = "Print the grading rule table generated from scanner/grading/policy.toml; --write updates docs/grading.md."
 
     def add_arguments(self, parser):
-        parser.add_argument("--write", action="store_true", help="rewrite the table in README.md in place")
+        parser.add_argument("--write", action="store_true", help="rewrite the tables in docs/grading.md in place")
 
     def handle(self, *args, write: bool = False, **options):
-        readme = Path(settings.BASE_DIR) / "README.md"
+        readme = Path(settings.BASE_DIR) / GRADING_DOC
         current = readme.read_text(encoding="utf-8")
         updated = readme_with_table(current)
         if not write:
             self.stdout.write(updated[updated.index("<!-- grading-rules:start") :].split("<!-- grading-rules:end")[0])
             return
         if updated == current:
-            self.stdout.write("README.md rule table is up to date.")
+            self.stdout.write(f"{GRADING_DOC} tables are up to date.")
             return
         readme.write_text(updated, encoding="utf-8")
-        self.stdout.write("README.md rule table rewritten.")
+        self.stdout.write(f"{GRADING_DOC} tables rewritten.")
