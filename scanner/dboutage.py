@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, connection
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,14 @@ def drop_broken_connection() -> None:
     """Forget this thread's connection, so the next query opens a new one instead of failing on the old."""
     with contextlib.suppress(DatabaseError):
         connection.close()
+
+
+def reopen_if_broken() -> None:
+    """Between units of work in a long-lived process (a worker's main process, a pool process): drop this
+    thread's connection if it broke or aged out, as Django does for each web request. Inside a transaction
+    (a caller's, a test's) the connection is the caller's and is left alone."""
+    if not connection.in_atomic_block:
+        close_old_connections()
 
 
 def with_reconnect(work: Callable[[], T], *, budget: float, what: str) -> T:

@@ -7,10 +7,10 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import task_postrun, task_prerun, task_received
-from django.db import InterfaceError, OperationalError, close_old_connections
+from django.db import InterfaceError, OperationalError
 
-from scanner import config, notifications, services
-from scanner.dboutage import DatabaseUnavailable, drop_broken_connection
+from scanner import config, nodes, notifications, services
+from scanner.dboutage import DatabaseUnavailable, drop_broken_connection, reopen_if_broken
 from scanner.services.scan_runs import ResultNotStored
 
 
@@ -56,7 +56,7 @@ def reopen_broken_connections(sender=None, **_) -> None:
     Not for a task run in the caller's process (`apply`, eager mode): the caller owns that connection."""
     if sender is not None and getattr(sender.request, "is_eager", False):
         return
-    close_old_connections()
+    reopen_if_broken()
 
 
 @task_received.connect
@@ -67,9 +67,11 @@ def note_reservation(sender=None, request=None, **_):
     if request is None or request.name != run_scan.name or not request.args:
         return
     # The main process runs no tasks, so nothing else ever replaces a connection a database restart broke.
-    close_old_connections()
+    reopen_if_broken()
     try:
-        services.scan_reserved(int(request.args[0]), request.hostname)
+        # The incarnation, not only the node name: a node restarted under the same name must not look alive
+        # on behalf of the messages its previous run died with (scanner.nodes).
+        services.scan_reserved(int(request.args[0]), nodes.current_incarnation() or request.hostname)
     except Exception:  # bookkeeping only; the scan itself is unaffected
         drop_broken_connection()
         logging.getLogger(__name__).warning("could not note which node holds scan %s", request.args[0], exc_info=True)
