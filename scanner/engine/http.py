@@ -280,6 +280,7 @@ class _Walk:
     last: outbound.Response | None = None  # the final, non-redirect response
     downgrade: bool = False  # an https:// response redirected to http://
     hsts_over_http: bool = False  # a plain-http response carried Strict-Transport-Security
+    oversized: bool = False  # stopped at a redirect too long to follow (HttpResult.oversized_redirect)
 
 
 def _describe(exc: outbound.OutboundError, budget: _Budget) -> str:
@@ -314,14 +315,20 @@ def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap:
             return _stop(walk, url, f"not fetched, {budget.passed()}")
         try:
             if response is None:
-                response = fetched[url] = outbound.request("GET", url, policy=policy, limits=limits, verify=False)
+                response = fetched[url] = _request_retrying_resets(url, policy, budget, limits)
         except outbound.OutboundConnectError as exc:
             if not walk.chain and exc.refused:
                 return walk  # "nothing listens on port 80" is itself the finding, not an error
             return _stop(walk, url, _describe(exc, budget))
+        except outbound.ResponseTooLarge as exc:
+            # A response head too large to read is, in practice, a runaway Location: its own finding.
+            walk.listener, walk.oversized = True, True
+            return _stop(walk, url, _describe(exc, budget))
         except outbound.OutboundError as exc:
             # A protocol failure or timeout after connecting still means something listens there.
             walk.listener = walk.listener or exc.connected
+            # httpx refuses a Location over 64 KiB itself ("Invalid URL in location header: URL too long").
+            walk.oversized = isinstance(exc, outbound.BadResponse) and "location header" in str(exc).lower()
             return _stop(walk, url, _describe(exc, budget))
         walk.listener = True
         walk.first = walk.first or response
@@ -336,6 +343,10 @@ def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap:
         if len(walk.chain) > budget.settings.max_redirects:
             walk.too_many = True
             return walk
+        if len(location) > MAX_STORED_URL:
+            # Checked before httpx parses it (httpx refuses URLs over 64 KiB with a bare "URL too long").
+            walk.oversized = True
+            return _stop(walk, url, f"the redirect's Location header is {len(location)} characters long; not followed")
         try:
             target = str(httpx.URL(url).join(location.strip()))
         except (httpx.InvalidURL, ValueError) as exc:
@@ -345,8 +356,38 @@ def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap:
         if _scheme(target) not in ("http", "https"):
             return _stop(walk, url, f"redirects to a non-HTTP URL ({_cap(target)})")
         if len(target) > MAX_STORED_URL:
+            walk.oversized = True
             return _stop(walk, url, f"the redirect target is {len(target)} characters long; not followed")
         url = target
+
+
+# A request cut by a reset (before or after connecting) is made again this many times: a server that drops
+# some connections (rate limit, overloaded balancer) must not read as "unreachable" or "no HSTS".
+RESET_RETRIES = 2
+
+
+def _request_retrying_resets(url: str, policy: _ResolverPolicy, budget: _Budget,
+                             limits: outbound.Limits) -> outbound.Response:
+    for attempt in range(RESET_RETRIES + 1):
+        try:
+            return outbound.request("GET", url, policy=policy, limits=limits, verify=False)
+        except (outbound.OutboundConnectError, outbound.BadResponse, outbound.OutboundTLSError) as exc:
+            refused = isinstance(exc, outbound.OutboundConnectError) and exc.refused
+            if refused or not _was_reset(exc) or attempt == RESET_RETRIES:
+                raise
+            time.sleep(0.1 * 2**attempt)
+            limits = budget.limits(limits.max_body) or limits
+    raise AssertionError("unreachable")
+
+
+def _was_reset(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        text = str(seen).lower()
+        if isinstance(seen, ConnectionResetError) or "reset" in text or "disconnected" in text or "eof" in text:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _first_https_url(host: str, port: int) -> str:
@@ -376,6 +417,7 @@ def probe_http(
         loop=plain.loop,
         too_many_redirects=plain.too_many,
         error=plain.error,
+        oversized_redirect=plain.oversized,
         hsts_over_http=plain.hsts_over_http,
     )
     if not with_hsts:
@@ -411,6 +453,7 @@ def probe_http(
         loop=result.loop,
         too_many_redirects=result.too_many_redirects,
         error=result.error,
+        oversized_redirect=result.oversized_redirect,
         hsts=hsts,
         hsts_error=hsts_error,
         https_chain=tuple(secure.chain),
