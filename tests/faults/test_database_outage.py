@@ -28,7 +28,7 @@ from .cut_proxy import CuttableProxy
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
 # The HTTP probe of the dripping lab site takes this long, so each scan is mid-run when the cut comes.
-SCAN_SECONDS = "8"
+SCAN_SECONDS = "6"
 
 
 @pytest.fixture

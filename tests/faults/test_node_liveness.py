@@ -62,7 +62,7 @@ def test_a_node_restarted_under_the_same_name_has_its_dead_prefetch_sent_again_a
         SCANNER_QUEUED_RESEND_AFTER="300",
         SCANNER_VISIBILITY_TIMEOUT="120",
         SCANNER_WORKER_HEARTBEAT_INTERVAL="1",
-        SCANNER_HTTP_DEADLINE="8",
+        SCANNER_HTTP_DEADLINE="5",
     )
     processes.beat()
     name = f"faults-{uuid.uuid4().hex[:8]}@%h"
