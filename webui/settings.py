@@ -7,6 +7,7 @@ a secret key generated once into ./var. See deploy/README.md for the production 
 from __future__ import annotations
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -124,7 +125,8 @@ DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
     _pg_options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
-    if DATABASE_STATEMENT_TIMEOUT > 0:
+    # Not for `manage.py migrate`: building an index on a large table may rightly take longer.
+    if DATABASE_STATEMENT_TIMEOUT > 0 and sys.argv[1:2] != ["migrate"]:
         # https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-STATEMENT-TIMEOUT
         _pg_options["options"] = (
             _pg_options.get("options", "") + f" -c statement_timeout={int(DATABASE_STATEMENT_TIMEOUT * 1000)}"
