@@ -22,15 +22,15 @@ INCARNATION_MARK = "#"
 # known (not forgotten for a day), so the reaper calls it gone.
 SUPERSEDED_AGE = 3600
 
-_current_incarnation = ""  # set in a worker node's main process by start_incarnation
+# Node name -> its incarnation started in this process (a worker node's main process; an embedded test worker)
+_incarnations: dict[str, str] = {}
 
 
 def start_incarnation(node: str, client: redis.Redis | None = None) -> str:
     """A worker node starts: a new incarnation id for this process, and every earlier incarnation of the same
     node name (a restart after a crash or kill) is declared dead."""
-    global _current_incarnation
     incarnation = f"{node}{INCARNATION_MARK}{secrets.token_hex(4)}"
-    _current_incarnation = incarnation
+    _incarnations[node] = incarnation
     client = client or broker_client()
     try:
         earlier = [
@@ -45,9 +45,10 @@ def start_incarnation(node: str, client: redis.Redis | None = None) -> str:
     return incarnation
 
 
-def current_incarnation() -> str:
-    """This worker node's incarnation ("" outside a worker's main process)."""
-    return _current_incarnation
+def incarnation_of(node: str) -> str:
+    """The incarnation this process started for `node` (its name alone when it started none: a heartbeat of
+    that name, from before incarnations, still tells whether it lives)."""
+    return _incarnations.get(node, node)
 
 
 def broker_client() -> redis.Redis:

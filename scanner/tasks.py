@@ -71,7 +71,7 @@ def note_reservation(sender=None, request=None, **_):
     try:
         # The incarnation, not only the node name: a node restarted under the same name must not look alive
         # on behalf of the messages its previous run died with (scanner.nodes).
-        services.scan_reserved(int(request.args[0]), nodes.current_incarnation() or request.hostname)
+        services.scan_reserved(int(request.args[0]), nodes.incarnation_of(request.hostname))
     except Exception:  # bookkeeping only; the scan itself is unaffected
         drop_broken_connection()
         logging.getLogger(__name__).warning("could not note which node holds scan %s", request.args[0], exc_info=True)

@@ -129,5 +129,6 @@ def test_a_node_restarted_under_its_name_declares_its_earlier_incarnation_gone(h
     other = nodes.start_incarnation("scans@node10", redis.Redis.from_url(settings.CELERY_BROKER_URL))
 
     assert first != second and first.startswith("scans@node1#")
-    assert nodes.current_incarnation() == other
+    assert nodes.incarnation_of("scans@node10") == other
+    assert nodes.incarnation_of("scans@elsewhere") == "scans@elsewhere"  # started by no process here
     assert nodes.gone_nodes({first, second, other}) == {first}

@@ -39,9 +39,9 @@ class HeartbeatStep(bootsteps.StartStopStep):
             self.incarnation = start_incarnation(worker.hostname)
         except Exception:  # the broker is down: the first beat records the incarnation when it is back
             logging.getLogger(__name__).warning("could not announce the worker node", exc_info=True)
-            from scanner.nodes import current_incarnation
+            from scanner.nodes import incarnation_of
 
-            self.incarnation = current_incarnation()
+            self.incarnation = incarnation_of(worker.hostname)
         interval = settings.SCANNER_WORKER_HEARTBEAT_INTERVAL
         self.thread = threading.Thread(target=self._run, args=(interval,), name="node-heartbeat", daemon=True)
         self.thread.start()
