@@ -111,6 +111,10 @@ def worker_heartbeat_max_age() -> float:
     return settings.SCANNER_WORKER_HEARTBEAT_MAX_AGE
 
 
+def database_outage_budget() -> float:
+    return settings.SCANNER_DATABASE_OUTAGE_BUDGET
+
+
 def rescan_batch_size() -> int:
     return settings.SCANNER_RESCAN_BATCH_SIZE
 

@@ -50,6 +50,7 @@ def _redirects(result: ScanResult) -> dict | None:
         "loop": http.loop,
         "too_many": http.too_many_redirects,
         "error": http.error,
+        "oversized_redirect": http.oversized_redirect,
         # The walk that starts at https://host/ (a redirect back to http:// is a downgrade).
         "https_chain": [{"url": hop.url, "status": hop.status, "location": hop.location} for hop in http.https_chain],
         "https_final_url": http.https_final_url,

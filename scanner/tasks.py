@@ -6,10 +6,12 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import task_received
-from django.db import OperationalError
+from celery.signals import task_postrun, task_prerun, task_received
+from django.db import InterfaceError, OperationalError
 
-from scanner import config, notifications, services
+from scanner import config, nodes, notifications, services
+from scanner.dboutage import DatabaseUnavailable, drop_broken_connection, reopen_if_broken
+from scanner.services.scan_runs import ResultNotStored
 
 
 @shared_task(
@@ -20,20 +22,41 @@ from scanner import config, notifications, services
     reject_on_worker_lost=True,
     soft_time_limit=config.task_soft_time_limit(),
     time_limit=config.task_time_limit(),
-    # A database that is briefly unreachable (restart, failover) should delay the scan, not lose it.
-    autoretry_for=(OperationalError,),
+    # A database that is unreachable for longer than the outage budget (restart, failover) delays the scan,
+    # it does not lose it: 5, 10, 20, 40, 60, 60... s apart, without jitter (five jittered retries could all
+    # land inside one 30 s outage), about 7 minutes in all; the reaper resends it after that.
+    autoretry_for=(OperationalError, InterfaceError, DatabaseUnavailable),
     retry_backoff=5,
-    max_retries=5,
+    retry_backoff_max=60,
+    retry_jitter=False,
+    max_retries=10,
 )
-def run_scan(self, scan_id: int) -> str | None:
+def run_scan(self, scan_id: int, resume_as: str = "") -> str | None:
     try:
-        scan = services.execute_scan(scan_id)
+        scan = services.execute_scan(scan_id, resume_as=resume_as)
+    except ResultNotStored as exc:
+        # The scan ran but its outcome could not be stored: the retry runs it again in its place.
+        raise self.retry(
+            exc=exc, args=[scan_id], kwargs={"resume_as": exc.worker},
+            countdown=min(5 * 2**self.request.retries, 60),
+        ) from exc
     except SoftTimeLimitExceeded:
         # The limit hit outside the engine call (e.g. while storing): still leave a clear reason behind.
         scan = services.fail_scan(
             scan_id, f"The scan exceeded {config.task_soft_time_limit()} s and was stopped."
         )
     return scan.status if scan is not None else None
+
+
+@task_prerun.connect
+@task_postrun.connect
+def reopen_broken_connections(sender=None, **_) -> None:
+    """In every pool process, around every task: drop a connection that broke (a database restart) or aged
+    out, so the next task connects afresh instead of failing on it (Django does this per web request).
+    Not for a task run in the caller's process (`apply`, eager mode): the caller owns that connection."""
+    if sender is not None and getattr(sender.request, "is_eager", False):
+        return
+    reopen_if_broken()
 
 
 @task_received.connect
@@ -43,9 +66,14 @@ def note_reservation(sender=None, request=None, **_):
     visibility timeout (services.reap_stale_scans)."""
     if request is None or request.name != run_scan.name or not request.args:
         return
+    # The main process runs no tasks, so nothing else ever replaces a connection a database restart broke.
+    reopen_if_broken()
     try:
-        services.scan_reserved(int(request.args[0]), request.hostname)
+        # The incarnation, not only the node name: a node restarted under the same name must not look alive
+        # on behalf of the messages its previous run died with (scanner.nodes).
+        services.scan_reserved(int(request.args[0]), nodes.incarnation_of(request.hostname))
     except Exception:  # bookkeeping only; the scan itself is unaffected
+        drop_broken_connection()
         logging.getLogger(__name__).warning("could not note which node holds scan %s", request.args[0], exc_info=True)
 
 

@@ -121,3 +121,14 @@ def test_metrics_count_alert_deliveries_by_outcome(client, settings, alice):
     metrics = metric_lines(client)
     assert metrics['scanner_alert_deliveries_total{status="delivered"}'] == 1
     assert metrics['scanner_alert_deliveries_total{status="failed"}'] == 1
+
+
+def test_a_node_restarted_under_its_name_declares_its_earlier_incarnation_gone(heartbeats, settings):
+    first = nodes.start_incarnation("scans@node1", redis.Redis.from_url(settings.CELERY_BROKER_URL))
+    second = nodes.start_incarnation("scans@node1", redis.Redis.from_url(settings.CELERY_BROKER_URL))
+    other = nodes.start_incarnation("scans@node10", redis.Redis.from_url(settings.CELERY_BROKER_URL))
+
+    assert first != second and first.startswith("scans@node1#")
+    assert nodes.incarnation_of("scans@node10") == other
+    assert nodes.incarnation_of("scans@elsewhere") == "scans@elsewhere"  # started by no process here
+    assert nodes.gone_nodes({first, second, other}) == {first}

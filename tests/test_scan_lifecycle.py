@@ -144,6 +144,8 @@ def test_a_worker_node_notes_which_scan_messages_it_holds(site, queue, settings)
     """Celery's task_received, as a node's consumer fires it for every message it takes (prefetch included)."""
     from celery.signals import task_received
 
+    import scanner.tasks  # noqa: F401 - connects the receiver, as a worker's autodiscovery does
+
     scan = _scan(site, status=Scan.Status.QUEUED, enqueued_at=ago(1))
     request = type("Request", (), {"name": "scanner.tasks.run_scan", "args": [scan.pk], "hostname": "scans@node7"})
     task_received.send(sender=None, request=request())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 
 from celery import Celery, bootsteps
 
@@ -15,33 +16,46 @@ app.autodiscover_tasks(["scanner"])
 
 
 class HeartbeatStep(bootsteps.StartStopStep):
-    """Every worker node, busy or idle, stamps its name and the time into the broker on a timer, so /healthz
-    and the metrics can tell "no worker alive" from "workers alive with nothing to do"."""
+    """Every worker node, busy or idle, stamps its incarnation and the time into the broker, so /healthz and
+    the metrics can tell "no worker alive" from "workers alive with nothing to do", and the reaper can tell a
+    dead node's prefetched scans (scanner.nodes).
 
-    requires = ("celery.worker.components:Timer",)
+    The beat runs in a thread of its own, not on the worker's event-loop timer: celery 5.6.3 clears that timer
+    when the broker connection is lost (`hub.timer.clear()` in celery/worker/loops.py), and a timer entry made
+    once at start never came back after a Redis restart."""
 
     def __init__(self, worker, **kwargs):
         super().__init__(worker, **kwargs)
-        self.timer_ref = None
+        self.stopped = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.incarnation = ""
 
     def start(self, worker):
         from scanner import config
-
-        self._beat(worker)
-        self.timer_ref = worker.timer.call_repeatedly(config.worker_heartbeat_interval(), self._beat, (worker,))
-
-    def stop(self, worker):
-        if self.timer_ref is not None:
-            self.timer_ref.cancel()
-
-    @staticmethod
-    def _beat(worker):
-        from scanner.nodes import record_worker_heartbeat
+        from scanner.nodes import start_incarnation
 
         try:
-            record_worker_heartbeat(worker.hostname)
-        except Exception:
-            logging.getLogger(__name__).warning("could not record the worker heartbeat", exc_info=True)
+            self.incarnation = start_incarnation(worker.hostname)
+        except Exception:  # the broker is down: the first beat records the incarnation when it is back
+            logging.getLogger(__name__).warning("could not announce the worker node", exc_info=True)
+            from scanner.nodes import incarnation_of
+
+            self.incarnation = incarnation_of(worker.hostname)
+        interval = config.worker_heartbeat_interval()
+        self.thread = threading.Thread(target=self._run, args=(interval,), name="node-heartbeat", daemon=True)
+        self.thread.start()
+
+    def stop(self, worker):
+        self.stopped.set()
+
+    def _run(self, interval: float) -> None:
+        from scanner.nodes import record_worker_heartbeat
+
+        while not self.stopped.wait(interval):
+            try:
+                record_worker_heartbeat(self.incarnation)
+            except Exception:  # the broker is down or restarting: the next beat tries again
+                logging.getLogger(__name__).warning("could not record the worker heartbeat", exc_info=True)
 
 
 app.steps["worker"].add(HeartbeatStep)

@@ -7,6 +7,7 @@ a secret key generated once into ./var. See deploy/README.md for the production 
 from __future__ import annotations
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -113,6 +114,23 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# --- Database outages (issue 26; docs/reliability.md) -------------------------------------------------
+# A worker that cannot store a scan's result reconnects and retries for up to this long (backoff 0.25 s
+# doubling to 5 s) before handing the scan back to its task for a later retry; never a failed scan.
+SCANNER_DATABASE_OUTAGE_BUDGET = float(os.environ.get("SCANNER_DATABASE_OUTAGE_BUDGET", "60"))
+# PostgreSQL only: no statement may run longer than this (s; 0 = no limit), so a stalled database answers
+# requests with an error (API 503) instead of holding them, and connecting gives up after DATABASE_CONNECT_TIMEOUT.
+DATABASE_STATEMENT_TIMEOUT = float(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "30"))
+DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+    # Not for `manage.py migrate`: building an index on a large table may rightly take longer.
+    if DATABASE_STATEMENT_TIMEOUT > 0 and sys.argv[1:2] != ["migrate"]:
+        # https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-STATEMENT-TIMEOUT
+        _pg_options["options"] = (
+            _pg_options.get("options", "") + f" -c statement_timeout={int(DATABASE_STATEMENT_TIMEOUT * 1000)}"
+        ).strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -72,6 +72,7 @@ from sslyze.server_connectivity import (
 )
 
 from .pool import URGENT, PriorityPool
+from .resets import is_reset, retried
 from .short_handshake import chosen_suite, stop_at_server_key_exchange
 
 logger = logging.getLogger(__name__)
@@ -146,7 +147,17 @@ def _groups(version: TlsVersionEnum) -> tuple[tuple[bool, tuple[CipherSuite, ...
 def _offer(
     info: ServerConnectivityInfo, version: TlsVersionEnum, use_legacy: bool, offered: list[CipherSuite], budget: Budget
 ) -> CipherSuiteAcceptedByServer | None:
-    """One handshake offering `offered`; the suite the server chose, or None when it refused them all."""
+    """One handshake offering `offered`; the suite the server chose, or None when it refused them all. A
+    handshake cut by a reset is made again before a refusal is believed (resets.retried)."""
+    try:
+        return retried(lambda: _offer_once(info, version, use_legacy, offered, budget))
+    except ServerRejectedTlsHandshake:  # reset on every try: the server refuses by resetting
+        return None
+
+
+def _offer_once(
+    info: ServerConnectivityInfo, version: TlsVersionEnum, use_legacy: bool, offered: list[CipherSuite], budget: Budget
+) -> CipherSuiteAcceptedByServer | None:
     budget.take()
     connection = info.get_preconfigured_tls_connection(override_tls_version=version, should_use_legacy_openssl=use_legacy)
     _set_cipher_suite_string(version, ":".join(suite.openssl_name for suite in offered), connection.ssl_client)
@@ -159,7 +170,9 @@ def _offer(
         # Past the ServerHello (our OpenSSL refused the server's DH key, or the server wants a client
         # certificate): the suite was accepted, as sslyze counts it.
         pass
-    except ServerRejectedTlsHandshake:
+    except ServerRejectedTlsHandshake as exc:
+        if is_reset(exc):
+            raise  # for _offer to try again
         return None
     except NoCiphersAvailableBugInSSlyze:
         # None of the remaining candidates exists in this protocol version for OpenSSL (e.g. SHA-256 suites
@@ -208,12 +221,16 @@ def _per_suite(
     """sslyze's own enumeration: one handshake per candidate suite."""
     candidates = sorted(CipherSuitesRepository.get_all_cipher_suites(version), key=lambda suite: suite.name)
 
-    def test(suite: CipherSuite):
+    def test_once(suite: CipherSuite):
         budget.take()
         try:
             return connect_with_cipher_suite(info, version, suite)
         except NoCiphersAvailableBugInSSlyze:
             return None  # not usable in this version; sslyze's enumeration skips it the same way
+
+    def test(suite: CipherSuite):
+        # sslyze calls a reset handshake a rejected suite: made again first (resets.retried notices the reset).
+        return retried(lambda: test_once(suite))
 
     outcomes = list(pool.map(test, candidates))
     return CipherSuitesScanResult(
@@ -276,6 +293,8 @@ class Learned:
 
     chains: dict[str, list[ChainOrder]] = field(default_factory=dict)
     curves: frozenset[int] | None = None  # OpenSSL NIDs of the groups the server accepts; None = not known
+    unretried_resets: int = 0  # connections reset where no retry could check the answer (resets.unretried)
+    one_connection: bool = False  # the server refused a second connection while one was open: scanned with one
 
 
 def _is_rsa_key_exchange(name: str) -> bool:
@@ -465,12 +484,12 @@ def _robot(info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget
     cipher_string = "RSA"
     if version == TlsVersionEnum.TLS_1_2:
         budget.take()
-        rsa = _get_rsa_parameters(info, version, _ROBOT_GCM)
+        rsa = retried(lambda: _get_rsa_parameters(info, version, _ROBOT_GCM))
         cipher_string = _ROBOT_GCM
     if rsa is None:
         cipher_string = "RSA"
         budget.take()
-        rsa = _get_rsa_parameters(info, version, cipher_string)
+        rsa = retried(lambda: _get_rsa_parameters(info, version, cipher_string))
     if rsa is None:
         return RobotScanResult(robot_result=RobotScanResultEnum.NOT_VULNERABLE_RSA_NOT_SUPPORTED)
     responses: dict[RobotPmsPaddingPayloadEnum, list[str]] = {payload: [] for payload in RobotPmsPaddingPayloadEnum}
@@ -579,6 +598,13 @@ def _curve(nid: OpenSslEcNidEnum) -> EllipticCurve:
 
 
 def _offer_curves(info: ServerConnectivityInfo, offered: list[OpenSslEcNidEnum], budget: Budget) -> OpenSslEcNidEnum | None:
+    try:
+        return retried(lambda: _offer_curves_once(info, offered, budget))
+    except ServerRejectedTlsHandshake:  # reset on every try: the server refuses by resetting
+        return None
+
+
+def _offer_curves_once(info: ServerConnectivityInfo, offered: list[OpenSslEcNidEnum], budget: Budget) -> OpenSslEcNidEnum | None:
     budget.take()
     version = info.tls_probing_result.highest_tls_version_supported
     connection = info.get_preconfigured_tls_connection(override_tls_version=version, should_use_legacy_openssl=False)
@@ -591,7 +617,9 @@ def _offer_curves(info: ServerConnectivityInfo, offered: list[OpenSslEcNidEnum],
         key = connection.ssl_client.get_ephemeral_key()
     except ClientCertificateRequested:
         key = connection.ssl_client.get_ephemeral_key()
-    except ServerRejectedTlsHandshake:
+    except ServerRejectedTlsHandshake as exc:
+        if is_reset(exc):
+            raise  # for _offer_curves to try again
         return None
     except (TlsHandshakeTimedOut, ConnectionToServerTimedOut) as exc:
         raise Inconsistent(f"a handshake timed out ({exc.error_message})") from None
@@ -613,7 +641,7 @@ def _curves_one_by_one(info: ServerConnectivityInfo, budget: Budget) -> Supporte
     results = []
     for nid in OpenSslEcNidEnum.get_supported_by_ssl_client():
         budget.take()
-        results.append(_test_curve(info, nid))
+        results.append(retried(lambda nid=nid: _test_curve(info, nid)))
     return SupportedEllipticCurvesScanResult(
         supports_ecdh_key_exchange=True,
         supported_curves=[r.curve for r in results if r.was_accepted_by_server],

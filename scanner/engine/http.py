@@ -18,6 +18,7 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import httpx
 
@@ -29,6 +30,7 @@ from .results import HstsPolicy, HttpHop, HttpResult, ScanSettings
 from .web_results import WebFacts
 from .webprobe import probe_web
 
+T = TypeVar("T")
 Resolver = Callable[[str], str]  # hostname -> approved IP; raises TargetRefused to refuse
 
 PAGE_CAP = 1024 * 1024  # bytes of the final HTTPS page read for mixed content and the canonical link
@@ -144,6 +146,7 @@ class _Walk:
     last: outbound.Response | None = None  # the final, non-redirect response
     downgrade: bool = False  # an https:// response redirected to http://
     hsts_over_http: bool = False  # a plain-http response carried Strict-Transport-Security
+    oversized: bool = False  # stopped at a redirect too long to follow (HttpResult.oversized_redirect)
 
 
 def _describe(exc: outbound.OutboundError, budget: _Budget) -> str:
@@ -182,15 +185,25 @@ def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap:
             if response is None:
                 verify = verified_context(ca_file) if other_host and scanned_host else None
                 cap = PAGE_CAP if _scheme(url) == "https" else page_cap
-                response, certificate_error = fetch_hop(url, policy, limits, verify, functools.partial(budget.limits, cap))
+
+                def fetch_once(limits: outbound.Limits, url: str = url, verify=verify, cap: int = cap):
+                    return fetch_hop(url, policy, limits, verify, functools.partial(budget.limits, cap))
+
+                response, certificate_error = _request_retrying_resets(fetch_once, budget, limits)
                 fetched[url] = response
         except outbound.OutboundConnectError as exc:
             if not walk.chain and exc.refused:
                 return walk  # "nothing listens on port 80" is itself the finding, not an error
             return _stop(walk, url, _describe(exc, budget))
+        except outbound.ResponseTooLarge as exc:
+            # A response head too large to read is, in practice, a runaway Location: its own finding.
+            walk.listener, walk.oversized = True, True
+            return _stop(walk, url, _describe(exc, budget))
         except outbound.OutboundError as exc:
             # A protocol failure or timeout after connecting still means something listens there.
             walk.listener = walk.listener or exc.connected
+            # httpx refuses a Location over 64 KiB itself ("Invalid URL in location header: URL too long").
+            walk.oversized = isinstance(exc, outbound.BadResponse) and "location header" in str(exc).lower()
             return _stop(walk, url, _describe(exc, budget))
         walk.listener = True
         walk.first = walk.first or response
@@ -206,6 +219,10 @@ def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap:
         if len(walk.chain) > budget.settings.max_redirects:
             walk.too_many = True
             return walk
+        if len(location) > MAX_STORED_URL:
+            # Checked before httpx parses it (httpx refuses URLs over 64 KiB with a bare "URL too long").
+            walk.oversized = True
+            return _stop(walk, url, f"the redirect's Location header is {len(location)} characters long; not followed")
         try:
             target = str(httpx.URL(url).join(location.strip()))
         except (httpx.InvalidURL, ValueError) as exc:
@@ -215,8 +232,39 @@ def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap:
         if _scheme(target) not in ("http", "https"):
             return _stop(walk, url, f"redirects to a non-HTTP URL ({_cap(target)})")
         if len(target) > MAX_STORED_URL:
+            walk.oversized = True
             return _stop(walk, url, f"the redirect target is {len(target)} characters long; not followed")
         url = target
+
+
+# A request cut by a reset (before or after connecting) is made again this many times: a server that drops
+# some connections (rate limit, overloaded balancer) must not read as "unreachable" or "no HSTS".
+RESET_RETRIES = 2
+
+
+def _request_retrying_resets(fetch_once: Callable[[outbound.Limits], T], budget: _Budget, limits: outbound.Limits) -> T:
+    """`fetch_once(limits)`, made again (bounded) when the connection was reset: a flaky server's reset must not
+    read as its answer."""
+    for attempt in range(RESET_RETRIES + 1):
+        try:
+            return fetch_once(limits)
+        except (outbound.OutboundConnectError, outbound.BadResponse, outbound.OutboundTLSError) as exc:
+            refused = isinstance(exc, outbound.OutboundConnectError) and exc.refused
+            if refused or not _was_reset(exc) or attempt == RESET_RETRIES:
+                raise
+            time.sleep(0.1 * 2**attempt)
+            limits = budget.limits(limits.max_body) or limits
+    raise AssertionError("unreachable")
+
+
+def _was_reset(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        text = str(seen).lower()
+        if isinstance(seen, ConnectionResetError) or "reset" in text or "disconnected" in text or "eof" in text:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _first_https_url(host: str, port: int) -> str:
@@ -248,6 +296,7 @@ def probe_http(
         loop=plain.loop,
         too_many_redirects=plain.too_many,
         error=plain.error,
+        oversized_redirect=plain.oversized,
         hsts_over_http=plain.hsts_over_http,
     )
     if not with_hsts:
@@ -287,6 +336,7 @@ def probe_http(
         loop=result.loop,
         too_many_redirects=result.too_many_redirects,
         error=result.error,
+        oversized_redirect=result.oversized_redirect,
         hsts=hsts,
         hsts_error=hsts_error,
         https_chain=tuple(secure.chain),

@@ -39,6 +39,8 @@ from sslyze.plugins.session_renegotiation_plugin import _test_secure_renegotiati
 from sslyze.scanner.models import AllScanCommandsAttempts, ServerConnectivityStatusEnum, get_scan_command_attempt_cls
 from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum
 
+from .resets import retried
+
 
 @dataclass
 class QueuedCommand:
@@ -110,7 +112,8 @@ def _compression_after_failure(client: LegacySslClient, exc: Exception, downgrad
 
 def _run_job(function, arguments) -> ScanJobResult:
     try:
-        return ScanJobResult(_return_value=function(*arguments), _exception=None)
+        # A job whose connection was reset is made again before its answer is believed (resets.retried).
+        return ScanJobResult(_return_value=retried(lambda: function(*arguments)), _exception=None)
     except Exception as exc:  # noqa: BLE001 - handed to the plugin, which decides what it means
         return ScanJobResult(_return_value=None, _exception=exc)
 

@@ -259,6 +259,9 @@ class HttpResult:
     loop: bool = False
     too_many_redirects: bool = False
     error: str | None = None  # why the redirect walk stopped early (timeout, TLS failure...)
+    # The walk stopped at a redirect too long to follow: a Location past MAX_STORED_URL characters, or a
+    # response head past the header cap (h11 stops at 100 KiB). `error` says which.
+    oversized_redirect: bool = False
     hsts: HstsPolicy | None = None
     hsts_error: str | None = None  # the HTTPS fetch failed ("could not fetch..."), or the header was unparsable
     # --- the HTTPS side (engine issue 9) ---

@@ -25,6 +25,7 @@ from sslyze.server_connectivity import TlsVersionEnum
 from .adaptive import Learned
 from .clients import CLIENTS, ClientProfile
 from .pool import URGENT, PriorityPool
+from .resets import note_reset, retried
 from .results import PROBE_ERROR, PROBE_NOT_TESTED, PROBE_OK, PROTOCOLS, ClientSimulation, ProbeOutcome, TlsResult
 
 logger = logging.getLogger(__name__)
@@ -226,7 +227,16 @@ def handshake(
     timeout: float,
     connections: Callable[[], None] | None = None,
 ) -> Negotiated:
-    """One ClientHello offering `suites` (IANA, in order) over `protocols`; returns what the server chose."""
+    """One ClientHello offering `suites` (IANA, in order) over `protocols`; returns what the server chose. A
+    handshake cut by a reset is made again before "this client cannot connect" is believed (resets.retried)."""
+    return retried(lambda: _handshake_once(host, ip, port, protocols=protocols, suites=suites, groups=groups,
+                                           timeout=timeout, connections=connections))
+
+
+def _handshake_once(
+    host: str, ip: str, port: int, *, protocols: Sequence[str], suites: Sequence[str], groups: Sequence[str],
+    timeout: float, connections: Callable[[], None] | None,
+) -> Negotiated:
     known = _iana_to_openssl()
     tls13 = [s for s in suites if s in _TLS13_SUITES and s in known]
     legacy_suites = [known[s] for s in suites if s not in _TLS13_SUITES and s in known]
@@ -263,8 +273,11 @@ def handshake(
     except TimeoutError:
         raise ServerStalled(f"no TCP answer within {timeout:g} s") from None
     except ConnectionRefusedError:
+        note_reset()
         raise ServerStalled("the connection was refused") from None
     except OSError as exc:
+        if isinstance(exc, ConnectionError):
+            note_reset()
         raise ServerStalled(f"could not connect: {exc.strerror or exc}") from None
     if connections is not None:
         connections()
@@ -278,6 +291,8 @@ def handshake(
     except TimeoutError:
         raise ServerStalled(f"the server did not finish the handshake within {timeout:g} s") from None
     except OSError as exc:
+        if isinstance(exc, ConnectionError):
+            note_reset()
         raise HandshakeFailed(_connection_reason(exc)) from None
     except OpenSSLError as exc:
         raise HandshakeFailed(_openssl_reason(str(exc))) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from sslyze.server_connectivity import ClientAuthRequirementEnum
 
 from ..outbound import insecure_tls_context
 from . import certificates, chain, keyexchange, trust
+from .adaptive import Learned
 from .results import (
     PROBE_ERROR,
     PROBE_NOT_TESTED,
@@ -44,7 +46,7 @@ from .results import (
 )
 from .simulation import with_report, with_simulation
 from .sslyze_runner import ScanDeadlineExceeded, ScanRunnerFailed, run_scan
-from .tls_scan import run_adaptive_scan
+from .tls_scan import run_adaptive_scan, with_connection_notes
 
 logger = logging.getLogger(__name__)
 
@@ -97,13 +99,38 @@ _TIMEOUT_MARKER = "timed out"
 
 
 def preflight(host: str, ip: str, port: int, timeout: float) -> None:
-    """Fail fast and clearly: sslyze needs ~11 x its timeout to give up on a silent host."""
+    """Fail fast and clearly: sslyze needs ~11 x its timeout to give up on a silent host. A handshake cut by a
+    reset is made again (a flaky server, or one serving one connection at a time beside the scan's child)."""
+    for pause in PREFLIGHT_RESET_PAUSES:
+        try:
+            return _preflight_once(host, ip, port, timeout)
+        except _PreflightReset:
+            time.sleep(pause)
+    try:
+        return _preflight_once(host, ip, port, timeout)
+    except _PreflightReset as exc:
+        raise TlsUnreachable(
+            f"TLS handshake with {ip}:{port} failed: the server reset the connection on every try ({exc}); a "
+            "server that serves one connection at a time resets connections made beside another"
+        ) from None
+
+
+PREFLIGHT_RESET_PAUSES = (0.3, 1.0)
+
+
+class _PreflightReset(Exception):
+    pass
+
+
+def _preflight_once(host: str, ip: str, port: int, timeout: float) -> None:
     try:
         sock = socket.create_connection((ip, port), timeout=timeout)
     except ConnectionRefusedError:
         raise TlsUnreachable(f"connection refused on {ip}:{port}: nothing listens for HTTPS") from None
     except TimeoutError:
         raise TlsUnreachable(f"no TCP answer from {ip}:{port} within {timeout:g} s") from None
+    except ConnectionResetError as exc:
+        raise _PreflightReset(exc.strerror or str(exc)) from None
     except OSError as exc:
         raise TlsUnreachable(f"cannot connect to {ip}:{port}: {exc.strerror or exc}") from None
 
@@ -124,6 +151,8 @@ def preflight(host: str, ip: str, port: int, timeout: float) -> None:
                 "most clients cannot connect; serve a certificate with fewer names"
             ) from None
     except OSError as exc:
+        if isinstance(exc, ConnectionResetError):
+            raise _PreflightReset(exc.strerror or str(exc)) from None
         raise TlsUnreachable(f"TLS handshake with {ip}:{port} failed: {exc.strerror or exc}") from None
     finally:
         sock.close()
@@ -160,6 +189,7 @@ def probe_tls(
         ),
     )
     report = None
+    learned = Learned()
 
     def preflight_then_go_on() -> None:
         # Runs while the child's connectivity test runs: a failed pre-flight stops the child and says why.
@@ -173,7 +203,7 @@ def probe_tls(
             server_result, report = run_adaptive_scan(
                 request, per_server_connections=settings.per_target_connections,
                 connection_budget=settings.connection_budget, deadline=settings.tls_deadline,
-                while_running=preflight_then_go_on, simulate=True,
+                while_running=preflight_then_go_on, simulate=True, learned=learned,
             )
         else:
             server_result = run_scan(request, per_server_connections=settings.per_target_connections,
@@ -184,7 +214,7 @@ def probe_tls(
         raise TlsUnreachable(f"TLS scan stopped: {exc}") from None
     if server_result.scan_status != ServerScanStatusEnum.COMPLETED:
         raise TlsUnreachable(_connectivity_reason(ip, port, server_result.connectivity_error_trace))
-    tls = _tls_result(host, server_result, fetch_aia, check_revocation)
+    tls = with_connection_notes(_tls_result(host, server_result, fetch_aia, check_revocation), learned)
     if report is not None:
         return with_report(tls, report)
     # What real clients get (issue 9 item 5); never fails the scan, see the `simulation` probe.
@@ -432,3 +462,4 @@ def _explain(outcome: chain.PathOutcome, info: CertificateInfo, host: str) -> st
     if not info.hostname_match:
         return f"the certificate is not issued for {host}"
     return None
+

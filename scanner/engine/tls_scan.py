@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from sslyze import ScanCommand, ServerScanRequest, ServerScanResult
-from sslyze.errors import ConnectionToServerFailed
+from sslyze.errors import ConnectionToServerFailed, ConnectionToServerTimedOut, TlsHandshakeTimedOut
 from sslyze.server_connectivity import ServerConnectivityInfo, check_connectivity_to_server
 
-from . import plugin_jobs, simulation
+from . import plugin_jobs, resets, simulation
 from .adaptive import CIPHER_COMMANDS, VERSIONS, Budget, Enumeration, Learned, accepted_suites, attempts_for, warm_up
 from .pool import PriorityPool
+from .results import PROBE_ERROR, PROBE_OK, ProbeOutcome, TlsResult
 from .sslyze_runner import run_in_child
 
 ENUMERATED = CIPHER_COMMANDS | {ScanCommand.ELLIPTIC_CURVES, ScanCommand.ROBOT}
@@ -46,6 +48,8 @@ def run_adaptive_scan(
     if learned is not None:
         learned.chains.update(seen.chains)
         learned.curves = seen.curves
+        learned.unretried_resets = seen.unretried_resets
+        learned.one_connection = seen.one_connection
     return (result, report) if simulate else result
 
 
@@ -55,11 +59,19 @@ def _scan_here(
 ) -> tuple[ServerScanResult, Learned, simulation.SimulationReport | None]:
     started = time.monotonic()
     learned = Learned()
+    resets.install()
     try:
-        probing = check_connectivity_to_server(request.server_location, request.network_configuration)
+        # sslyze's version probing reads a reset handshake as a version the server lacks: made again.
+        probing = resets.retried(
+            lambda: check_connectivity_to_server(request.server_location, request.network_configuration)
+        )
     except ConnectionToServerFailed as exc:
         return plugin_jobs.unreachable_scan(request, exc), learned, None
     info = ServerConnectivityInfo(request.server_location, request.network_configuration, probing)
+    if connections > 1 and _one_connection_only(info):
+        # A second connection while one is open is reset: every job beside another would be. One at a time.
+        learned.one_connection = True
+        connections = 1
     wanted = set(request.scan_commands) & ENUMERATED
     budget = Budget(connection_budget, _enumeration_seconds(request, deadline, started))
     report = None
@@ -78,7 +90,40 @@ def _scan_here(
             outcomes["robot"] = enumeration.robot_result()
         attempts = plugin_jobs.collect_commands(info, queued)
     attempts.update(attempts_for(outcomes))
+    learned.unretried_resets = resets.unretried()
     return plugin_jobs.completed_scan(request, info, attempts), learned, report
+
+
+def _one_connection_only(info: ServerConnectivityInfo) -> bool:
+    """True when the server resets (or leaves unanswered) a second handshake while a first connection is open,
+    and answers again once it is closed: a server, or a middlebox, that serves one connection at a time."""
+    with resets.watching():  # these resets are the question asked, not a measurement gone wrong
+        first = info.get_preconfigured_tls_connection()
+        try:
+            first.connect(should_retry_connection=False)
+        except Exception:  # noqa: BLE001 - cannot tell; the scan finds out the usual way
+            first.close()
+            return False
+        try:
+            second = info.get_preconfigured_tls_connection()
+            try:
+                second.connect(should_retry_connection=False)
+                return False
+            except Exception as exc:  # noqa: BLE001 - sorted below
+                if not (resets.is_reset(exc) or isinstance(exc, ConnectionToServerTimedOut | TlsHandshakeTimedOut)):
+                    return False
+            finally:
+                second.close()
+        finally:
+            first.close()
+        third = info.get_preconfigured_tls_connection()
+        try:
+            third.connect(should_retry_connection=False)
+        except Exception:  # noqa: BLE001 - not answering alone either: not a concurrency limit
+            return False
+        finally:
+            third.close()
+    return True
 
 
 def _enumeration_seconds(request: ServerScanRequest, deadline: float | None, started: float) -> float | None:
@@ -101,3 +146,22 @@ def _simulation(request, outcomes: dict, learned: Learned, pool: PriorityPool) -
     except Exception:  # noqa: BLE001 - the simulation is optional, the scan is not
         simulation.logger.exception("handshake simulation against %s failed", location.hostname)
         return simulation.FAILED
+
+
+def with_connection_notes(tls: TlsResult, learned: Learned) -> TlsResult:
+    """What the scan learned about the server's connections, as the `connections` probe: resets that no retry
+    could check make the scan partial (never a confident answer built on them); a server that serves one
+    connection at a time is said so (the scan used one)."""
+    if learned.unretried_resets:
+        outcome = ProbeOutcome(PROBE_ERROR, (
+            f"the server reset {learned.unretried_resets} connection(s) during the scan where no retry could "
+            "check the answer; results that depended on them may be wrong, so the scan is partial"
+        ))
+    elif learned.one_connection:
+        outcome = ProbeOutcome(PROBE_OK, (
+            "the server resets a second connection while one is open (it serves one connection at a time), "
+            "so it was scanned with one connection"
+        ))
+    else:
+        return tls
+    return replace(tls, probes={**tls.probes, "connections": outcome})

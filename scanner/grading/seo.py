@@ -62,7 +62,9 @@ def no_https(scan: ScanResult) -> Iterator[Finding]:
 @rule
 def http_reachability(scan: ScanResult) -> Iterator[Finding]:
     http = scan.http
-    if http is not None and http.error:
+    if http is not None and http.error and http.oversized_redirect:
+        yield finding("http.redirect.oversized", f"The redirect walk from http://{scan.host}/ stopped: {http.error}.")
+    elif http is not None and http.error:
         yield finding("http.unreachable", f"The redirect walk from http://{scan.host}/ stopped: {http.error}.")
     elif http is not None and not http.http_listener:
         yield finding("http.no_listener", f"http://{scan.host}/ is closed; visitors who type the bare name or an "

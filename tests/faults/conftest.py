@@ -137,8 +137,9 @@ class Processes:
     logs: Path
     running: list[subprocess.Popen] = field(default_factory=list)
 
-    def worker(self, *, concurrency: int = 1, **extra_env: str) -> subprocess.Popen:
-        name = f"faults-{uuid.uuid4().hex[:8]}@%h"
+    def worker(self, *, concurrency: int = 1, name: str = "", **extra_env: str) -> subprocess.Popen:
+        """A worker node; a random name unless `name` is given (a restart under the same name, as deployed)."""
+        name = name or f"faults-{uuid.uuid4().hex[:8]}@%h"
         log = self.logs / f"worker-{len(self.running)}.log"
         process = subprocess.Popen(
             [CELERY, "-A", "webui", "worker", "--pool=prefork", f"--concurrency={concurrency}", "-n", name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import InterfaceError, OperationalError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -19,7 +20,19 @@ def error_response(code: str, message: str, *, status_code: int, fields: dict | 
     return Response({"error": {"code": code, "message": message, "fields": fields or {}}}, status=status_code)
 
 
+# How long a client should wait before trying again while the database is unreachable.
+DATABASE_RETRY_AFTER_S = 10
+
+
 def api_exception_handler(exc, context):
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is unreachable (restart, failover, a statement that hit DATABASE_STATEMENT_TIMEOUT):
+        # nothing is wrong with the request, and the same request will work again shortly.
+        response = error_response(
+            "database_unavailable", "The database is unavailable right now; try again shortly.", status_code=503
+        )
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
+        return response
     if isinstance(exc, ScanNotQueued):
         # Stored but never sent: the service cannot run scans right now. Retrying later is the right move.
         response = error_response(exc.code, exc.message, status_code=503)
