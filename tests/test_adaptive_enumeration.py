@@ -18,15 +18,9 @@ from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum, c
 
 from benchmarks.delay_proxy import DelayProxy
 from scanner.engine import scan, simulation
-from scanner.engine.adaptive import (
-    NOT_CHOSEN,
-    Budget,
-    BudgetExhausted,
-    Learned,
-    enumerate_all,
-    enumerate_version,
-)
+from scanner.engine.adaptive import Learned, enumerate_all, enumerate_version
 from scanner.engine.clients import CLIENTS
+from scanner.engine.suite_offers import NOT_CHOSEN, Budget, BudgetExhausted
 from scanner.engine.tls import PROTOCOL_COMMANDS, _tls_result
 from scanner.engine.tls_scan import run_adaptive_scan
 from scanner.grading import grade
@@ -63,6 +57,13 @@ def accepted(result) -> set[tuple[str, str]]:
     return {(suite.protocol, suite.name) for suite in result.tls.cipher_suites}
 
 
+# A TLS 1.2-only server with an ECDSA certificate: in TLS 1.2 the client's supported groups also name the curves
+# it accepts for the certificate (RFC 8422 §5.1), so sslyze's ClientHello offering X25519 alone cannot be
+# answered with the P-256 certificate, and sslyze reports X25519 unsupported. Real clients offer several groups
+# and get X25519, as the adaptive offer (every curve at once) does.
+SSLYZE_ONE_CURVE_MISSES = {"cbcfirst"}
+
+
 @pytest.mark.parametrize("name", HTTPS_CASES)
 def test_adaptive_enumeration_equals_sslyze_full_enumeration(full_scan, adaptive_scan, name):
     full, adaptive = full_scan(name), adaptive_scan(name)
@@ -73,7 +74,10 @@ def test_adaptive_enumeration_equals_sslyze_full_enumeration(full_scan, adaptive
     assert accepted(adaptive) == accepted(full)
     assert adaptive.tls.cipher_suites == full.tls.cipher_suites  # same order, key sizes and ephemeral keys
     assert adaptive.tls.protocols == full.tls.protocols
-    assert adaptive.tls.curves == full.tls.curves
+    if name in SSLYZE_ONE_CURVE_MISSES:
+        assert set(full.tls.curves) < set(adaptive.tls.curves)
+    else:
+        assert adaptive.tls.curves == full.tls.curves
     assert adaptive.tls.vulnerabilities == full.tls.vulnerabilities
     assert grade(adaptive).security == grade(full).security
 

@@ -21,253 +21,60 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, Future
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import cache
 from traceback import TracebackException
 
 from cryptography.hazmat.backends import default_backend
 from nassl._nassl import OpenSSLError
-from nassl.ephemeral_key_info import _OPENSSL_NID_TO_SECG_ANSI_X9_62, EcDhEphemeralKeyInfo, OpenSslEcNidEnum
-from nassl.legacy_ssl_client import LegacySslClient
-from nassl.ssl_client import ClientCertificateRequested, OpenSslVerifyEnum, OpenSslVersionEnum
+from nassl.ssl_client import ClientCertificateRequested
 from sslyze import (
     ScanCommand,
     ScanCommandAttemptStatusEnum,
     ScanCommandErrorReasonEnum,
 )
-from sslyze.connection_helpers.tls_connection import NoCiphersAvailableBugInSSlyze
 from sslyze.errors import (
     ConnectionToServerTimedOut,
     ServerRejectedConnection,
     ServerRejectedTlsHandshake,
-    ServerTlsConfigurationNotSupported,
     TlsHandshakeTimedOut,
 )
 from sslyze.plugins.certificate_info.trust_stores.trust_store_repository import TrustStoresRepository
-from sslyze.plugins.elliptic_curves_plugin import EllipticCurve, SupportedEllipticCurvesScanResult, _test_curve
-from sslyze.plugins.openssl_cipher_suites._test_cipher_suite import (
-    CipherSuiteAcceptedByServer,
-    CipherSuiteRejectedByServer,
-    _set_cipher_suite_string,
-    connect_with_cipher_suite,
-)
-from sslyze.plugins.openssl_cipher_suites.cipher_suites import CipherSuite, CipherSuitesRepository
+from sslyze.plugins.elliptic_curves_plugin import SupportedEllipticCurvesScanResult
+from sslyze.plugins.openssl_cipher_suites.cipher_suites import CipherSuite
 from sslyze.plugins.openssl_cipher_suites.implementation import CipherSuitesScanResult
 from sslyze.plugins.robot._robot_tester import (
-    RobotPmsPaddingPayloadEnum,
     RobotScanResultEnum,
-    RobotServerResponsesAnalyzer,
-    _get_rsa_parameters,
-    _send_robot_payload,
 )
 from sslyze.plugins.robot.implementation import RobotScanResult
 from sslyze.scanner.models import CipherSuitesScanAttempt, RobotScanAttempt, SupportedEllipticCurvesScanAttempt
 from sslyze.server_connectivity import (
     ServerConnectivityInfo,
     TlsVersionEnum,
-    enable_ecdh_cipher_suites,
 )
 
 from .pool import URGENT, PriorityPool
-from .resets import is_reset, retried
-from .short_handshake import chosen_suite, stop_at_server_key_exchange
 
 logger = logging.getLogger(__name__)
 
-# Our protocol names -> sslyze's version enum and scan command (the attribute of AllScanCommandsAttempts).
-VERSIONS: dict[TlsVersionEnum, ScanCommand] = {
-    TlsVersionEnum.SSL_2_0: ScanCommand.SSL_2_0_CIPHER_SUITES,
-    TlsVersionEnum.SSL_3_0: ScanCommand.SSL_3_0_CIPHER_SUITES,
-    TlsVersionEnum.TLS_1_0: ScanCommand.TLS_1_0_CIPHER_SUITES,
-    TlsVersionEnum.TLS_1_1: ScanCommand.TLS_1_1_CIPHER_SUITES,
-    TlsVersionEnum.TLS_1_2: ScanCommand.TLS_1_2_CIPHER_SUITES,
-    TlsVersionEnum.TLS_1_3: ScanCommand.TLS_1_3_CIPHER_SUITES,
-}
-CIPHER_COMMANDS = frozenset(VERSIONS.values())
-NOT_CHOSEN = "not chosen by the server when offered together with the remaining suites"
+from .curve_offers import _curves_one_by_one_or_error, _curves_or_error
+from .robot_probe import _one_after_another, _robot_or_error
+from .suite_offers import (
+    PROTOCOL_NAMES,
+    VERSIONS,
+    Budget,
+    BudgetExhausted,
+    Inconsistent,
+    _enumerate_group,
+    _groups,
+    _offer,
+    _per_suite,
+    _result,
+)
 
-
-class Inconsistent(Exception):
-    """The server did something a stable TLS stack would not do; enumerate this protocol suite by suite."""
-
-
-@dataclass
-class Budget:
-    """The connection budget of one scan: how many handshakes the enumeration may open, and until when.
-
-    A server that stalls mid-scan makes every handshake wait for the timeout; the deadline keeps the per-suite
-    fallback from turning that into minutes. Past either limit, what is left is "not measured", never "refused".
-    """
-
-    limit: int | None = None
-    seconds: float | None = None
-    used: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _started: float = field(default_factory=time.monotonic, repr=False)
-
-    def take(self) -> None:
-        with self._lock:
-            if self.limit is not None and self.used >= self.limit:
-                raise BudgetExhausted(f"the connection budget of {self.limit} handshakes is used up")
-            if self.seconds is not None and time.monotonic() - self._started > self.seconds:
-                raise BudgetExhausted(f"the enumeration's time budget of {self.seconds:g} s is used up")
-            self.used += 1
-
-
-class BudgetExhausted(Exception):
-    pass
-
-
-@cache
-def _legacy_tls12_names() -> frozenset[str]:
-    # Same rule as sslyze's WorkaroundForTls12ForCipherSuites, computed once instead of once per suite.
-    client = LegacySslClient(ssl_version=OpenSslVersionEnum.TLSV1_2, ssl_verify=OpenSslVerifyEnum.NONE)
-    client.set_cipher_list("ALL:COMPLEMENTOFALL")
-    return frozenset(client.get_cipher_list())
-
-
-@cache
-def _groups(version: TlsVersionEnum) -> tuple[tuple[bool, tuple[CipherSuite, ...]], ...]:
-    """The candidate suites, split by the nassl build sslyze uses for them: (use_legacy_openssl, suites)."""
-    candidates = tuple(sorted(CipherSuitesRepository.get_all_cipher_suites(version), key=lambda suite: suite.name))
-    if version == TlsVersionEnum.TLS_1_3:
-        return ((False, candidates),)
-    if version != TlsVersionEnum.TLS_1_2:
-        return ((True, candidates),)
-    legacy = _legacy_tls12_names()
-    return (
-        (False, tuple(suite for suite in candidates if suite.openssl_name not in legacy)),
-        (True, tuple(suite for suite in candidates if suite.openssl_name in legacy)),
-    )
-
-
-def _offer(
-    info: ServerConnectivityInfo, version: TlsVersionEnum, use_legacy: bool, offered: list[CipherSuite], budget: Budget
-) -> CipherSuiteAcceptedByServer | None:
-    """One handshake offering `offered`; the suite the server chose, or None when it refused them all. A
-    handshake cut by a reset is made again before a refusal is believed (resets.retried)."""
-    try:
-        return retried(lambda: _offer_once(info, version, use_legacy, offered, budget))
-    except ServerRejectedTlsHandshake:  # reset on every try: the server refuses by resetting
-        return None
-
-
-def _offer_once(
-    info: ServerConnectivityInfo, version: TlsVersionEnum, use_legacy: bool, offered: list[CipherSuite], budget: Budget
-) -> CipherSuiteAcceptedByServer | None:
-    budget.take()
-    connection = info.get_preconfigured_tls_connection(override_tls_version=version, should_use_legacy_openssl=use_legacy)
-    _set_cipher_suite_string(version, ":".join(suite.openssl_name for suite in offered), connection.ssl_client)
-    stop_at_server_key_exchange(connection, version, info)
-    ephemeral_key = None
-    try:
-        connection.connect()
-        ephemeral_key = connection.ssl_client.get_ephemeral_key()
-    except (ServerTlsConfigurationNotSupported, ClientCertificateRequested):
-        # Past the ServerHello (our OpenSSL refused the server's DH key, or the server wants a client
-        # certificate): the suite was accepted, as sslyze counts it.
-        pass
-    except ServerRejectedTlsHandshake as exc:
-        if is_reset(exc):
-            raise  # for _offer to try again
-        return None
-    except NoCiphersAvailableBugInSSlyze:
-        # None of the remaining candidates exists in this protocol version for OpenSSL (e.g. SHA-256 suites
-        # in TLS 1.0): nothing left to offer, exactly the suites sslyze's enumeration skips.
-        return None
-    except (TlsHandshakeTimedOut, ConnectionToServerTimedOut) as exc:
-        raise Inconsistent(f"a handshake timed out ({exc.error_message})") from None
-    except OpenSSLError as exc:
-        # An error sslyze's connect() does not sort: leave this protocol to sslyze's own one-suite handshakes.
-        raise Inconsistent(f"a handshake failed unexpectedly ({exc})") from None
-    finally:
-        connection.close()
-    iana_name = chosen_suite(connection.ssl_client)
-    chosen_name = connection.ssl_client.get_current_cipher_name()
-    for suite in offered:
-        if suite.name == iana_name or suite.openssl_name == chosen_name:
-            return CipherSuiteAcceptedByServer(cipher_suite=suite, ephemeral_key=ephemeral_key)
-    by_rfc = {suite.name: suite for suite in offered}
-    for repository_suite in CipherSuitesRepository.get_all_cipher_suites(version):
-        if repository_suite.openssl_name == chosen_name and repository_suite.name in by_rfc:
-            return CipherSuiteAcceptedByServer(cipher_suite=by_rfc[repository_suite.name], ephemeral_key=ephemeral_key)
-    raise Inconsistent(f"the server chose {iana_name or chosen_name or 'an unknown suite'}, which was not offered")
-
-
-def _enumerate_group(
-    info: ServerConnectivityInfo, version: TlsVersionEnum, use_legacy: bool, candidates: list[CipherSuite],
-    budget: Budget, on_pick: Callable[[TlsVersionEnum, CipherSuite], None] | None = None,
-) -> list[CipherSuiteAcceptedByServer]:
-    """The suites the server accepts from `candidates`, in the order it picked them."""
-    remaining = list(candidates)
-    accepted: list[CipherSuiteAcceptedByServer] = []
-    while remaining:
-        chosen = _offer(info, version, use_legacy, remaining, budget)
-        if chosen is None:
-            break
-        accepted.append(chosen)
-        remaining = [suite for suite in remaining if suite is not chosen.cipher_suite]
-        if on_pick is not None:
-            on_pick(version, chosen.cipher_suite)
-    return accepted
-
-
-def _per_suite(
-    info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget, pool: Executor
-) -> CipherSuitesScanResult:
-    """sslyze's own enumeration: one handshake per candidate suite."""
-    candidates = sorted(CipherSuitesRepository.get_all_cipher_suites(version), key=lambda suite: suite.name)
-
-    def test_once(suite: CipherSuite):
-        budget.take()
-        try:
-            return connect_with_cipher_suite(info, version, suite)
-        except NoCiphersAvailableBugInSSlyze:
-            return None  # not usable in this version; sslyze's enumeration skips it the same way
-
-    def test(suite: CipherSuite):
-        # sslyze calls a reset handshake a rejected suite: made again first (resets.retried notices the reset).
-        return retried(lambda: test_once(suite))
-
-    outcomes = list(pool.map(test, candidates))
-    return CipherSuitesScanResult(
-        tls_version_used=version,
-        accepted_cipher_suites=[o for o in outcomes if isinstance(o, CipherSuiteAcceptedByServer)],
-        rejected_cipher_suites=[o for o in outcomes if isinstance(o, CipherSuiteRejectedByServer)],
-    )
-
-
-def enumerate_version(
-    info: ServerConnectivityInfo, version: TlsVersionEnum, *, budget: Budget | None = None, workers: int = 4,
-    on_fallback: Callable[[TlsVersionEnum, str], None] | None = None,
-) -> CipherSuitesScanResult:
-    outcome = enumerate_all(info, [version], budget=budget, workers=workers, on_fallback=on_fallback)[version]
-    if isinstance(outcome, Exception):
-        raise outcome
-    return outcome
-
-
-def _result(version: TlsVersionEnum, accepted: list[CipherSuiteAcceptedByServer],
-            list_unchosen: bool = True) -> CipherSuitesScanResult:
-    chosen = {item.cipher_suite.name for item in accepted}
-    # Sorted as sslyze sorts them, so both enumerations produce identical reports.
-    accepted = sorted(accepted, key=lambda item: item.cipher_suite.name, reverse=True)
-    rejected = [
-        CipherSuiteRejectedByServer(cipher_suite=suite, error_message=NOT_CHOSEN)
-        for _, candidates in _groups(version) for suite in candidates if suite.name not in chosen
-    ] if list_unchosen else []
-    return CipherSuitesScanResult(tls_version_used=version, accepted_cipher_suites=accepted,
-                                  rejected_cipher_suites=rejected)
-
-
-# Our protocol names (results.PROTOCOLS) for what the enumeration learned.
-PROTOCOL_NAMES = {
-    TlsVersionEnum.SSL_2_0: "SSLv2", TlsVersionEnum.SSL_3_0: "SSLv3", TlsVersionEnum.TLS_1_0: "TLSv1.0",
-    TlsVersionEnum.TLS_1_1: "TLSv1.1", TlsVersionEnum.TLS_1_2: "TLSv1.2", TlsVersionEnum.TLS_1_3: "TLSv1.3",
-}
+__all__ = ["Enumeration", "Learned", "accepted_suites", "attempts_for", "enumerate_all", "enumerate_version", "warm_up"]
 
 
 @dataclass(frozen=True)
@@ -462,62 +269,6 @@ def _confirm(info: ServerConnectivityInfo, chains: list, outcomes: list, budget:
     return None
 
 
-# --- ROBOT: sslyze's own test, run only when it can apply, and stopped once it has its answer ---
-
-_ROBOT_GCM = "AES128-GCM-SHA256:AES256-GCM-SHA384"  # what sslyze tries first with TLS 1.2
-_ROBOT_ATTEMPTS = 3  # sslyze's: an oracle must show the same answers three times
-
-
-def _one_after_another(function: Callable, items: list) -> list:
-    return [function(item) for item in items]
-
-
-def _robot(info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget,
-           run_all: Callable[[Callable, list], list] = _one_after_another) -> RobotScanResult:
-    """sslyze's ROBOT test (same cipher strings, payloads and analysis), one attempt at a time.
-
-    sslyze always makes three attempts and calls differing answers "inconsistent"; a first attempt whose five
-    payloads all got the same answer shows no oracle, so the other two (ten more connections) are only made
-    when the first one saw an oracle and it must be confirmed.
-    """
-    rsa = None
-    cipher_string = "RSA"
-    if version == TlsVersionEnum.TLS_1_2:
-        budget.take()
-        rsa = retried(lambda: _get_rsa_parameters(info, version, _ROBOT_GCM))
-        cipher_string = _ROBOT_GCM
-    if rsa is None:
-        cipher_string = "RSA"
-        budget.take()
-        rsa = retried(lambda: _get_rsa_parameters(info, version, cipher_string))
-    if rsa is None:
-        return RobotScanResult(robot_result=RobotScanResultEnum.NOT_VULNERABLE_RSA_NOT_SUPPORTED)
-    responses: dict[RobotPmsPaddingPayloadEnum, list[str]] = {payload: [] for payload in RobotPmsPaddingPayloadEnum}
-
-    def send(payload: RobotPmsPaddingPayloadEnum) -> str:
-        budget.take()
-        return _send_robot_payload(info, version, cipher_string, payload, True, rsa.n, rsa.e)
-
-    for attempt in range(_ROBOT_ATTEMPTS):
-        # The five payloads of one attempt are independent connections (sslyze makes them separate jobs too).
-        for payload, answer in zip(RobotPmsPaddingPayloadEnum, run_all(send, list(RobotPmsPaddingPayloadEnum)),
-                                   strict=True):
-            responses[payload].append(answer)
-        if attempt == 0:
-            first = RobotServerResponsesAnalyzer(responses, 1).compute_result_enum()
-            if first == RobotScanResultEnum.NOT_VULNERABLE_NO_ORACLE:
-                return RobotScanResult(robot_result=first)
-    return RobotScanResult(robot_result=RobotServerResponsesAnalyzer(responses, _ROBOT_ATTEMPTS).compute_result_enum())
-
-
-def _robot_or_error(info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget,
-                    run_all: Callable[[Callable, list], list] = _one_after_another):
-    try:
-        return _robot(info, version, budget, run_all)
-    except Exception as exc:  # noqa: BLE001 - becomes the command's error, sorted as sslyze sorts it
-        return exc
-
-
 @cache
 def warm_up() -> None:
     """Do in this process, before the fork, what every scan's child would otherwise do again: parse sslyze's
@@ -528,20 +279,6 @@ def warm_up() -> None:
     default_backend()
     for version in VERSIONS:
         _groups(version)
-
-
-def _curves_or_error(info: ServerConnectivityInfo, budget: Budget, confirm: bool = True):
-    try:
-        return enumerate_curves(info, budget=budget, confirm=confirm)
-    except (BudgetExhausted, ServerRejectedConnection, OSError, OpenSSLError) as exc:
-        return exc
-
-
-def _curves_one_by_one_or_error(info: ServerConnectivityInfo, budget: Budget):
-    try:
-        return _curves_one_by_one(info, budget)
-    except (BudgetExhausted, ServerRejectedConnection, OSError, OpenSSLError) as exc:
-        return exc
 
 
 def attempts_for(outcomes: dict) -> dict[str, object]:
@@ -589,93 +326,11 @@ def _error_reason(exc: Exception) -> ScanCommandErrorReasonEnum:
     return ScanCommandErrorReasonEnum.BUG_IN_SSLYZE
 
 
-# --- elliptic curves: the same idea (offer every curve, remove the one the server used) ---
-
-
-def _curve(nid: OpenSslEcNidEnum) -> EllipticCurve:
-    name = _OPENSSL_NID_TO_SECG_ANSI_X9_62.get(nid, f"unknown-curve-with-openssl-id-{nid.value}")
-    return EllipticCurve(name=name, openssl_nid=nid.value)
-
-
-def _offer_curves(info: ServerConnectivityInfo, offered: list[OpenSslEcNidEnum], budget: Budget) -> OpenSslEcNidEnum | None:
-    try:
-        return retried(lambda: _offer_curves_once(info, offered, budget))
-    except ServerRejectedTlsHandshake:  # reset on every try: the server refuses by resetting
-        return None
-
-
-def _offer_curves_once(info: ServerConnectivityInfo, offered: list[OpenSslEcNidEnum], budget: Budget) -> OpenSslEcNidEnum | None:
-    budget.take()
-    version = info.tls_probing_result.highest_tls_version_supported
-    connection = info.get_preconfigured_tls_connection(override_tls_version=version, should_use_legacy_openssl=False)
-    enable_ecdh_cipher_suites(version, connection.ssl_client)
-    connection.ssl_client.set_groups(offered)
-    stop_at_server_key_exchange(connection, version, info)
-    key = None
-    try:
-        connection.connect()
-        key = connection.ssl_client.get_ephemeral_key()
-    except ClientCertificateRequested:
-        key = connection.ssl_client.get_ephemeral_key()
-    except ServerRejectedTlsHandshake as exc:
-        if is_reset(exc):
-            raise  # for _offer_curves to try again
-        return None
-    except (TlsHandshakeTimedOut, ConnectionToServerTimedOut) as exc:
-        raise Inconsistent(f"a handshake timed out ({exc.error_message})") from None
-    except OpenSSLError as exc:
-        # What sslyze's own curve test counts as "this curve is refused" (servers answering oddly).
-        if any(mark in exc.args[0] for mark in ("unexpected message", "wrong curve")):
-            return None
-        raise
-    finally:
-        connection.close()
-    if not isinstance(key, EcDhEphemeralKeyInfo):
-        return None
-    if key.curve not in offered:
-        raise Inconsistent(f"the server used curve {key.curve}, which was not offered")
-    return OpenSslEcNidEnum(key.curve)
-
-
-def _curves_one_by_one(info: ServerConnectivityInfo, budget: Budget) -> SupportedEllipticCurvesScanResult:
-    results = []
-    for nid in OpenSslEcNidEnum.get_supported_by_ssl_client():
-        budget.take()
-        results.append(retried(lambda nid=nid: _test_curve(info, nid)))
-    return SupportedEllipticCurvesScanResult(
-        supports_ecdh_key_exchange=True,
-        supported_curves=[r.curve for r in results if r.was_accepted_by_server],
-        rejected_curves=[r.curve for r in results if not r.was_accepted_by_server],
-    )
-
-
-def enumerate_curves(
-    info: ServerConnectivityInfo, *, budget: Budget | None = None, confirm: bool = True
-) -> SupportedEllipticCurvesScanResult:
-    """`confirm=False` leaves the closing re-check to the caller (enumerate_all confirms once for everything)."""
-    budget = budget or Budget()
-    if not info.tls_probing_result.supports_ecdh_key_exchange:
-        return SupportedEllipticCurvesScanResult(
-            supports_ecdh_key_exchange=False, supported_curves=None, rejected_curves=None
-        )
-    candidates = list(OpenSslEcNidEnum.get_supported_by_ssl_client())
-    remaining = list(candidates)
-    accepted: list[OpenSslEcNidEnum] = []
-    try:
-        while remaining:
-            chosen = _offer_curves(info, remaining, budget)
-            if chosen is None:
-                break
-            accepted.append(chosen)
-            remaining.remove(chosen)
-        if confirm and accepted and _offer_curves(info, [accepted[0]], budget) is None:
-            raise Inconsistent(f"the server refused curve {accepted[0].name} alone after using it")
-    except Inconsistent as exc:
-        logger.info("%s: adaptive curve enumeration fell back to one curve per handshake: %s",
-                    info.server_location.hostname, exc)
-        return _curves_one_by_one(info, budget)
-    return SupportedEllipticCurvesScanResult(
-        supports_ecdh_key_exchange=True,
-        supported_curves=[_curve(nid) for nid in accepted],
-        rejected_curves=[_curve(nid) for nid in candidates if nid not in accepted],
-    )
+def enumerate_version(
+    info: ServerConnectivityInfo, version: TlsVersionEnum, *, budget: Budget | None = None, workers: int = 4,
+    on_fallback: Callable[[TlsVersionEnum, str], None] | None = None,
+) -> CipherSuitesScanResult:
+    outcome = enumerate_all(info, [version], budget=budget, workers=workers, on_fallback=on_fallback)[version]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome

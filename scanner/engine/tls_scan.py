@@ -22,10 +22,11 @@ from sslyze.errors import ConnectionToServerFailed, ConnectionToServerTimedOut, 
 from sslyze.server_connectivity import ServerConnectivityInfo, check_connectivity_to_server
 
 from . import plugin_jobs, resets, simulation
-from .adaptive import CIPHER_COMMANDS, VERSIONS, Budget, Enumeration, Learned, accepted_suites, attempts_for, warm_up
+from .adaptive import Enumeration, Learned, accepted_suites, attempts_for, warm_up
 from .pool import PriorityPool
 from .results import PROBE_ERROR, PROBE_OK, ProbeOutcome, TlsResult
 from .sslyze_runner import run_in_child
+from .suite_offers import CIPHER_COMMANDS, VERSIONS, Budget
 
 ENUMERATED = CIPHER_COMMANDS | {ScanCommand.ELLIPTIC_CURVES, ScanCommand.ROBOT}
 
