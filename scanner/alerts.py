@@ -34,15 +34,30 @@ def expiry_window_days(site) -> int:
     return max(windows, default=config.alert_expiry_days())
 
 
-def _expiring_certificate(scan: Scan) -> tuple[str, str] | None:
+def _certificate_within_window(scan: Scan) -> dict | None:
     certificate = (scan.result or {}).get("certificate") if scan.status == Scan.Status.DONE else None
     if not certificate or certificate.get("days_to_expiry") is None:
         return None
-    days = certificate["days_to_expiry"]
-    if days > expiry_window_days(scan.site):
+    if certificate["days_to_expiry"] > expiry_window_days(scan.site):
         return None
-    when = "has expired" if days < 0 else f"expires in {days} day{'s' if days != 1 else ''}"
+    return certificate
+
+
+def _expiring_certificate(scan: Scan) -> tuple[str, str] | None:
+    certificate = _certificate_within_window(scan)
+    if certificate is None or certificate["days_to_expiry"] < 0:
+        return None
+    days = certificate["days_to_expiry"]
+    when = f"expires in {days} day{'s' if days != 1 else ''}"
     return certificate["sha256_fingerprint"], f"The certificate of {scan.site} {when}."
+
+
+def _expired_certificate(scan: Scan) -> tuple[str, str] | None:
+    """Its own kind, so the title says "expired", and a certificate that was expiring alerts again on expiry."""
+    certificate = _certificate_within_window(scan)
+    if certificate is None or certificate["days_to_expiry"] >= 0:
+        return None
+    return certificate["sha256_fingerprint"], f"The certificate of {scan.site} has expired."
 
 
 def _grade_drop(scan: Scan) -> tuple[str, str] | None:
@@ -77,6 +92,7 @@ def _rescan_failed(scan: Scan) -> tuple[str, str] | None:
 
 CONDITIONS = (
     (Alert.Kind.CERT_EXPIRING, _expiring_certificate),
+    (Alert.Kind.CERT_EXPIRED, _expired_certificate),
     (Alert.Kind.GRADE_DROPPED, _grade_drop),
     (Alert.Kind.UNREACHABLE, _unreachable),
     (Alert.Kind.SCAN_FAILED, _rescan_failed),

@@ -179,6 +179,7 @@ class Alert(models.Model):
 
     class Kind(models.TextChoices):
         CERT_EXPIRING = "cert_expiring", "Certificate expiring"
+        CERT_EXPIRED = "cert_expired", "Certificate expired"
         GRADE_DROPPED = "grade_dropped", "Grade dropped"
         UNREACHABLE = "unreachable", "Unreachable"
         SCAN_FAILED = "scan_failed", "Rescan failed"

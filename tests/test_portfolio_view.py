@@ -141,6 +141,16 @@ def test_the_matrix_marks_each_check_pass_warn_or_fail(client, alice, portfolio)
     assert 'class="cell cell-na"' in html  # mixed content: the stored report has no data for it
 
 
+def test_the_matrix_fails_mixed_content_for_a_site_with_content_mixed_findings(client, alice, portfolio):
+    site = Site.objects.create(owner=alice, hostname="mixed.example")
+    scan = done_scan(site, "A", findings=[("content.mixed.active", "high")])
+    Scan.objects.filter(pk=scan.pk).update(result={**scan.result, "content": {"page_fetched": True}})
+    portfolio.sites.add(site)
+    client.force_login(alice)
+    html = page(client, reverse("dashboard:portfolio", args=[portfolio.pk]))
+    assert 'class="cell cell-fail" title="content.mixed.active"' in html
+
+
 def test_scan_portfolio_now_queues_every_site_and_a_refused_one_shows_failed_with_an_alert(client, alice, portfolio, settings):
     settings.SCANNER_RESOLVE = ["shop.example:192.0.2.10", "intranet.example:10.1.2.3"]
     settings.SCANNER_ALLOWED_NETWORKS = ["192.0.2.0/24"]

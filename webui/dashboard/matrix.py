@@ -16,7 +16,7 @@ CHECKS = (
     ("vulnerabilities", "Vulnerabilities", ("vuln.",)),
     ("hsts", "HSTS", ("hsts.",)),
     ("redirect", "Redirect", ("http.redirect.", "http.no_listener", "http.unreachable", "http.https")),
-    ("mixed", "Mixed content", ("http.mixed", "mixed.")),
+    ("mixed", "Mixed content", ("content.mixed.",)),  # scanner/grading/seo.py: content.mixed.active/passive
 )
 FAIL_SEVERITIES = {"critical", "high"}
 WARN_SEVERITIES = {"medium", "low"}
