@@ -123,7 +123,7 @@ def test_the_portfolio_page_counts_failing_expiring_and_unreachable_sites(client
     portfolio.sites.add(*sites.values())
     client.force_login(alice)
     html = page(client, reverse("dashboard:portfolio", args=[portfolio.pk]))
-    assert '<span class="triage-number bad">2</span> failing or unreachable' in html
+    assert '<span class="triage-number bad">1</span> graded F/T/M' in html
     assert '<span class="triage-number bad">1</span> unreachable' in html
     assert '<span class="triage-number warn">1</span> expiring within 7 days' in html
     assert '<span class="triage-number warn">2</span> expiring within 30 days' in html

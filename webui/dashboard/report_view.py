@@ -65,6 +65,7 @@ class OverviewRow:
     last_requested_at: datetime | None
     last_error: str
     tags: list[str]
+    top_issue: dict | None = None  # webui/dashboard/top_issue.py: the finding that caps the grade
 
     @property
     def unreachable(self) -> bool:

@@ -19,6 +19,7 @@ from scanner.models import Scan
 from . import history as site_history
 from . import queries, report_view
 from .forms import OverviewFilterForm, SignupForm, SubmitForm
+from .top_issue import top_issues
 
 SITES_PER_PAGE = 50
 HISTORY_LENGTH = 20
@@ -57,6 +58,9 @@ def overview(request):
     page = Paginator(sites, SITES_PER_PAGE).get_page(request.GET.get("page"))
     tags = selectors.tags_by_site(user=request.user, site_ids=[site.pk for site in page.object_list])
     rows = [report_view.overview_row(site, tags.get(site.pk)) for site in page.object_list]
+    issues = top_issues(list(page.object_list))
+    for row in rows:
+        row.top_issue = issues.get(row.site.pk)
     active = selectors.scan_list(user=request.user).filter(status__in=Scan.ACTIVE_STATUSES).count()
     on_page = sum(1 for row in rows if row.last_status in Scan.ACTIVE_STATUSES)
     return render(

@@ -1,0 +1,48 @@
+"""Monitoring in Chromium: a matrix cell's reason is reached and opened with the keyboard alone."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.axe import assert_accessible
+from tests.test_browser import CHROMIUM, log_in, pytestmark  # noqa: F401 - shared skip marker
+from tests.test_browser_flows import browser, page  # noqa: F401 - fixtures
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_keyboard_reaches_and_opens_a_matrix_cells_reason(live_server, django_user_model, page):  # noqa: F811
+    from playwright.sync_api import expect
+
+    from scanner.models import Finding, Portfolio, Scan, Site
+    from scanner.services import site_took_result
+
+    user = django_user_model.objects.create_user("mo", password="mo-pass-123")
+    portfolio = Portfolio.objects.create(owner=user, name="Client A")
+    site = Site.objects.create(owner=user, hostname="mixed.example")
+    scan = Scan.objects.create(
+        site=site, status=Scan.Status.DONE, security_grade="A", score=90, result={"content": {"page_fetched": True}}
+    )
+    title = "The HTTPS page loads scripts, styles or frames over HTTP"
+    Finding.objects.create(scan=scan, site=site, finding_id="content.mixed.active", severity="high", title=title)
+    site_took_result(scan)
+    portfolio.sites.add(site)
+    page.set_default_timeout(20_000)
+    log_in(page, live_server.url, "mo", "mo-pass-123")
+    page.goto(f"{live_server.url}/portfolios/{portfolio.pk}/")
+
+    reason = page.get_by_text(title)
+    expect(reason).to_be_hidden()
+    for _ in range(120):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.matches('.cell-fail summary')"):
+            break
+    focused = page.locator(":focus")
+    expect(focused).to_contain_text("fail")
+    expect(focused).to_contain_text("Mixed content of mixed.example, why")
+    page.keyboard.press("Enter")
+    expect(reason).to_be_visible()
+    assert_accessible(page, "portfolio matrix with a cell's reason open")
