@@ -3,6 +3,9 @@ query here is scoped to the logged-in user by construction."""
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -11,9 +14,10 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from scanner import selectors, services
+from scanner import config, selectors, services
 from scanner.models import Scan
 
 from . import history as site_history
@@ -160,6 +164,18 @@ def shared_report(request, token: str):
     return response
 
 
+def _rescan_not_yet(recent: Scan) -> str:
+    """Why a rescan was answered by a recent scan, and when the per-target limit lets one run again."""
+    finished = recent.finished_at or timezone.now()
+    allowed_at = finished + timedelta(seconds=config.target_min_interval())
+    wait_minutes = max(1, math.ceil((allowed_at - timezone.now()).total_seconds() / 60))
+    return (
+        f"This site was scanned at {finished:%H:%M} UTC and one host is scanned at most every "
+        f"{math.ceil(config.target_min_interval() / 60)} minutes, so that result is shown. "
+        f"Rescan now may run again at {allowed_at:%H:%M} UTC (in {wait_minutes} minute{'s' if wait_minutes != 1 else ''})."
+    )
+
+
 @login_required
 @require_POST
 def rescan(request, site_id: int):
@@ -177,7 +193,7 @@ def rescan(request, site_id: int):
         elif scan.is_active:
             messages.success(request, "A scan of this site is already in progress.")
         else:  # the per-target limit answered with a scan of the last few minutes
-            messages.success(request, "This site was scanned minutes ago; that result is shown.")
+            messages.info(request, _rescan_not_yet(scan))
     return redirect("dashboard:site", site_id=site.pk)
 
 
