@@ -88,3 +88,9 @@ def test_the_api_says_a_site_is_unreachable_with_the_last_error_beside_the_last_
     listed = {site["hostname"]: site for site in client.get("/api/v1/sites").json()["results"]}
     assert (listed["a.example"]["state"], listed["a.example"]["last_error"]) == ("graded", None)
     assert listed["c.example"]["state"] == "unreachable"
+
+
+def test_the_navigation_links_the_api_docs(client, alice):
+    client.force_login(alice)
+    assert '<a href="/api/docs/">API docs</a>' in page(client, "/")
+    assert client.get("/api/docs/").status_code == 200
