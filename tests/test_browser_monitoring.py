@@ -46,3 +46,30 @@ def test_keyboard_reaches_and_opens_a_matrix_cells_reason(live_server, django_us
     page.keyboard.press("Enter")
     expect(reason).to_be_visible()
     assert_accessible(page, "portfolio matrix with a cell's reason open")
+
+
+PHONE = {"width": 375, "height": 740}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("case_name", ["legacy", "good"])
+def test_a_lab_report_fits_a_375_px_phone(live_server, lab, lab_settings, django_user_model, page, case_name):  # noqa: F811
+    from scanner import services
+
+    user = django_user_model.objects.create_user("pat", password="pat-pass-123")
+    case = lab.case(case_name)
+    scan, _ = services.submit_scan(user, case.hostname, port=case.https_port, http_port=case.http_port)
+    scan = services.execute_scan(scan.pk)
+    page.set_default_timeout(20_000)
+    log_in(page, live_server.url, "pat", "pat-pass-123")
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/sites/{scan.site_id}/")
+    page.wait_for_load_state()
+    # Text overflowing its box widens the page without any element's box doing so: name the boxes whose
+    # content is wider than they are (tables inside .table-wrap scroll there, which is allowed).
+    too_wide = page.evaluate(
+        "() => [...document.querySelectorAll('main *')].filter(e => e.scrollWidth > e.clientWidth + 1"
+        " && getComputedStyle(e).overflowX === 'visible' && !e.closest('.table-wrap') && e.clientWidth)"
+        ".map(e => e.tagName + '.' + e.className + ': ' + e.textContent.trim().slice(0, 60)).slice(0, 5)"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], too_wide
