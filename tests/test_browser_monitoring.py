@@ -73,3 +73,30 @@ def test_a_lab_report_fits_a_375_px_phone(live_server, lab, lab_settings, django
         ".map(e => e.tagName + '.' + e.className + ': ' + e.textContent.trim().slice(0, 60)).slice(0, 5)"
     )
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], too_wide
+
+
+@pytest.mark.django_db(transaction=True)
+def test_live_progress_redraws_the_triage_counts_and_grade_mix_when_a_scan_ends(live_server, django_user_model, page):  # noqa: F811
+    from playwright.sync_api import expect
+
+    from scanner import services
+    from scanner.models import Scan, Site
+
+    user = django_user_model.objects.create_user("liv", password="liv-pass-123")
+    scans = []
+    for host in ("one.example", "two.example"):
+        site = Site.objects.create(owner=user, hostname=host)
+        scan = Scan.objects.create(site=site, status=Scan.Status.RUNNING)
+        Site.objects.filter(pk=site.pk).update(last_scan=scan, last_scan_at=scan.requested_at)
+        scans.append(scan)
+    page.set_default_timeout(20_000)
+    log_in(page, live_server.url, "liv", "liv-pass-123")
+    graded_failing = page.locator("#live-summary li").filter(has_text="graded F/T/M").locator(".triage-number")
+    expect(graded_failing).to_have_text("0")
+    expect(page.locator("#live-summary .distribution")).to_contain_text("Not graded")
+
+    Scan.objects.filter(pk=scans[0].pk).update(status=Scan.Status.DONE, security_grade="F", score=10)
+    services.site_took_result(Scan.objects.get(pk=scans[0].pk))
+    expect(graded_failing).to_have_text("1")
+    expect(page.locator("#live-summary .distribution a", has_text="F")).to_be_visible()
+    assert_accessible(page, "overview after a live summary update")

@@ -94,3 +94,12 @@ def test_the_navigation_links_the_api_docs(client, alice):
     client.force_login(alice)
     assert '<a href="/api/docs/">API docs</a>' in page(client, "/")
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_the_summary_fragment_is_the_owners_alone(client, alice, bob):
+    portfolio = Portfolio.objects.create(owner=alice, name="Client A")
+    client.force_login(bob)
+    assert client.get(f"/summary/?portfolio={portfolio.pk}").status_code == 404
+    client.force_login(alice)
+    assert "graded F/T/M" in page(client, f"/summary/?portfolio={portfolio.pk}")
+    assert "graded F/T/M" in page(client, "/summary/")
