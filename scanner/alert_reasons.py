@@ -69,7 +69,10 @@ def reason_lines(details: dict) -> list[str]:
     """The details in words, one fact per line, for e-mail, chat and the alerts page."""
     lines = []
     grade = details.get("grade") or {}
-    if grade.get("before") or grade.get("after"):
+    failed = (details.get("scan") or {}).get("status") == "failed"
+    if failed and grade.get("before"):
+        lines.append(f"Last good grade: {grade['before']}")
+    elif not failed and (grade.get("before") or grade.get("after")):
         lines.append(f"Grade: {grade.get('before') or 'none'} -> {grade.get('after') or 'none'}")
     error = (details.get("scan") or {}).get("error")
     if error:

@@ -210,7 +210,8 @@ def test_a_site_scanned_again_after_an_outage_alert_is_reachable_again(site):
     store(site, document("A"))
     store(site, None, error="connection refused")
     store(site, None, error="connection refused")
-    assert Alert.objects.filter(kind=Alert.Kind.UNREACHABLE).exists()
+    outage = Alert.objects.get(kind=Alert.Kind.UNREACHABLE)
+    assert "Last good grade: A" in outage.message and "Grade:" not in outage.message
     store(site, document("A"))
     recovery = Alert.objects.get(kind=Alert.Kind.RECOVERED)
     assert recovery.message.startswith("shop.example is reachable again (graded A).")
