@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from webui.settings import check_public_url
+from webui.public_url import check_public_url
 
 REPO = Path(__file__).resolve().parent.parent
 

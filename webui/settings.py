@@ -14,6 +14,8 @@ import dj_database_url
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
+from webui.public_url import check_public_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SCANNER_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite and collected static files live here; a fresh clone has neither
@@ -261,26 +263,7 @@ SCANNER_ALERT_EXPIRY_DAYS = int(os.environ.get("SCANNER_ALERT_EXPIRY_DAYS", "21"
 SCANNER_PUBLIC_URL = os.environ.get("SCANNER_PUBLIC_URL", "").strip()
 
 
-def check_public_url(url: str, *, debug: bool) -> None:
-    """Without a public address every link in an alert would be relative, i.e. dead in a mailbox or chat:
-    refuse to start rather than send such alerts. DEBUG (local development) may leave it empty."""
-    from urllib.parse import urlsplit
-
-    if not url:
-        if debug:
-            return
-        raise ImproperlyConfigured(
-            "SCANNER_PUBLIC_URL is not set. Links in alert e-mails and chat messages need the dashboard's public "
-            "address, e.g. SCANNER_PUBLIC_URL=https://scanner.example.com (only DJANGO_DEBUG=1 may leave it empty)."
-        )
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ImproperlyConfigured(
-            f"SCANNER_PUBLIC_URL={url!r} is not an absolute http(s) URL, e.g. https://scanner.example.com"
-        )
-
-
-check_public_url(SCANNER_PUBLIC_URL, debug=DEBUG)
+check_public_url(SCANNER_PUBLIC_URL, debug=DEBUG)  # webui/public_url.py: a clear start-up error
 # One POST to a webhook/Slack/Teams receiver may take this long in total (connect to last byte).
 SCANNER_NOTIFY_TIMEOUT = float(os.environ.get("SCANNER_NOTIFY_TIMEOUT", "10"))
 # A failed delivery is retried this many times, waiting base * 2**n seconds (capped at 300 s) before each.
