@@ -15,6 +15,7 @@ def database_env() -> dict[str, str]:
     """Environment for the benchmark and every server it starts: its own database, DEBUG off."""
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_DEBUG"}
     env["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    env.setdefault("SCANNER_PUBLIC_URL", "http://127.0.0.1:8000")  # required outside DEBUG
     env.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
     return env
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
+from django.db.models import Q
 
 from scanner import config
+from scanner.alert_reasons import message_text, scan_details
 from scanner.compliance_alerts import compliance_change
 from scanner.models import Alert, Scan
 from scanner.queueing import DELIVER_ALERT, send_task
@@ -29,21 +31,45 @@ def _previous_finished(scan: Scan) -> Scan | None:
     )
 
 
+def _previous_done(scan: Scan) -> Scan | None:
+    return (
+        Scan.objects.filter(site_id=scan.site_id, status=Scan.Status.DONE)
+        .exclude(pk=scan.pk)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+
+
 def expiry_window_days(site) -> int:
     """The widest window among the site's portfolios: whoever asked to hear earliest is told."""
     windows = [days for days in site.portfolios.values_list("alert_expiry_days", flat=True) if days is not None]
     return max(windows, default=config.alert_expiry_days())
 
 
-def _expiring_certificate(scan: Scan) -> tuple[str, str] | None:
+def _certificate_within_window(scan: Scan) -> dict | None:
     certificate = (scan.result or {}).get("certificate") if scan.status == Scan.Status.DONE else None
     if not certificate or certificate.get("days_to_expiry") is None:
         return None
-    days = certificate["days_to_expiry"]
-    if days > expiry_window_days(scan.site):
+    if certificate["days_to_expiry"] > expiry_window_days(scan.site):
         return None
-    when = "has expired" if days < 0 else f"expires in {days} day{'s' if days != 1 else ''}"
+    return certificate
+
+
+def _expiring_certificate(scan: Scan) -> tuple[str, str] | None:
+    certificate = _certificate_within_window(scan)
+    if certificate is None or certificate["days_to_expiry"] < 0:
+        return None
+    days = certificate["days_to_expiry"]
+    when = f"expires in {days} day{'s' if days != 1 else ''}"
     return certificate["sha256_fingerprint"], f"The certificate of {scan.site} {when}."
+
+
+def _expired_certificate(scan: Scan) -> tuple[str, str] | None:
+    """Its own kind, so the title says "expired", and a certificate that was expiring alerts again on expiry."""
+    certificate = _certificate_within_window(scan)
+    if certificate is None or certificate["days_to_expiry"] >= 0:
+        return None
+    return certificate["sha256_fingerprint"], f"The certificate of {scan.site} has expired."
 
 
 def _grade_drop(scan: Scan) -> tuple[str, str] | None:
@@ -76,25 +102,92 @@ def _rescan_failed(scan: Scan) -> tuple[str, str] | None:
     return key, f"The rescan of {scan.site} failed: {scan.error}"[:2000]
 
 
+# A first result this bad, or a first attempt that failed, alerts at once: a new site that is broken or
+# untrusted must not stay silent until it changes.
+BAD_FIRST_GRADES = ("F", "T", "M")
+FIRST_RESULT, FIRST_ATTEMPT = "first-result", "first-attempt"
+
+
+def _bad_first_scan(scan: Scan) -> tuple[str, str] | None:
+    if scan.status == Scan.Status.DONE:
+        if not (scan.changes or {}).get("first_scan") or scan.security_grade not in BAD_FIRST_GRADES:
+            return None
+        return FIRST_RESULT, f"The first scan of {scan.site} was graded {scan.security_grade}."
+    # A portfolio rescan's failure already alerts as "Rescan failed" (_rescan_failed).
+    if scan.status == Scan.Status.FAILED and scan.portfolio_id is None and _previous_finished(scan) is None:
+        return FIRST_ATTEMPT, f"The first scan of {scan.site} failed: {scan.error}"[:2000]
+    return None
+
+
+# The alerts a recovery answers: a recovery is news only after a problem was reported and not yet recovered.
+GRADE_PROBLEMS = Q(kind=Alert.Kind.GRADE_DROPPED) | Q(kind=Alert.Kind.FIRST_SCAN_BAD, state_key=FIRST_RESULT)
+OUTAGE_PROBLEMS = Q(kind__in=[Alert.Kind.UNREACHABLE, Alert.Kind.SCAN_FAILED]) | Q(
+    kind=Alert.Kind.FIRST_SCAN_BAD, state_key=FIRST_ATTEMPT
+)
+
+
+def _problem_open(scan: Scan, problems: Q, recovery_prefix: str) -> bool:
+    last_problem = Alert.objects.filter(problems, site_id=scan.site_id).order_by("-id").first()
+    if last_problem is None:
+        return False
+    recovered = Alert.objects.filter(
+        site_id=scan.site_id, kind=Alert.Kind.RECOVERED, state_key__startswith=recovery_prefix, id__gt=last_problem.pk
+    )
+    return not recovered.exists()
+
+
+def _grade_recovered(scan: Scan) -> tuple[str, str] | None:
+    changes = scan.changes or {}
+    if scan.status != Scan.Status.DONE or changes.get("direction") != "up":
+        return None
+    if not _problem_open(scan, GRADE_PROBLEMS, "grade"):
+        return None
+    before, after = changes["grade_before"], changes["grade_after"]
+    return f"grade:{after}@{scan.pk}", f"{scan.site} is back to {after} (the grade rose from {before})."
+
+
+def _reachable_again(scan: Scan) -> tuple[str, str] | None:
+    if scan.status != Scan.Status.DONE:
+        return None
+    previous = _previous_finished(scan)
+    if previous is None or previous.status != Scan.Status.FAILED:
+        return None
+    if not _problem_open(scan, OUTAGE_PROBLEMS, "reachable"):
+        return None
+    graded = f" (graded {scan.security_grade})" if scan.security_grade else ""
+    return f"reachable@{scan.pk}", f"{scan.site} is reachable again{graded}."
+
+
 CONDITIONS = (
     (Alert.Kind.CERT_EXPIRING, _expiring_certificate),
+    (Alert.Kind.CERT_EXPIRED, _expired_certificate),
     (Alert.Kind.GRADE_DROPPED, _grade_drop),
     (Alert.Kind.UNREACHABLE, _unreachable),
     (Alert.Kind.SCAN_FAILED, _rescan_failed),
     (Alert.Kind.COMPLIANCE_CHANGED, compliance_change),
+    (Alert.Kind.FIRST_SCAN_BAD, _bad_first_scan),
+    (Alert.Kind.RECOVERED, _grade_recovered),
+    (Alert.Kind.RECOVERED, _reachable_again),
 )
 
 
 def evaluate_alerts(scan: Scan) -> list[Alert]:
-    """Create the alerts `scan` raises that were not raised before, and queue their delivery after commit."""
+    """Create the alerts `scan` raises that were not raised before, and queue their delivery after commit.
+    Each carries its reason (scanner.alert_reasons): in its message, and as data in `details`."""
     raised = []
+    details = None
     for kind, condition in CONDITIONS:
         found = condition(scan)
         if found is None:
             continue
-        state_key, message = found
+        state_key, headline = found
+        if details is None:
+            details = scan_details(scan, _previous_done(scan))
         alert, created = Alert.objects.get_or_create(
-            site=scan.site, kind=kind, state_key=state_key[:128], defaults={"message": message, "scan": scan}
+            site=scan.site,
+            kind=kind,
+            state_key=state_key[:128],
+            defaults={"message": message_text(headline, details), "details": details, "scan": scan},
         )
         if created:
             raised.append(alert)

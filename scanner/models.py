@@ -184,10 +184,13 @@ class Alert(models.Model):
 
     class Kind(models.TextChoices):
         CERT_EXPIRING = "cert_expiring", "Certificate expiring"
+        CERT_EXPIRED = "cert_expired", "Certificate expired"
         GRADE_DROPPED = "grade_dropped", "Grade dropped"
         UNREACHABLE = "unreachable", "Unreachable"
         SCAN_FAILED = "scan_failed", "Rescan failed"
         COMPLIANCE_CHANGED = "compliance_changed", "Compliance changed"
+        FIRST_SCAN_BAD = "first_scan_bad", "Bad first scan"
+        RECOVERED = "recovered", "Recovered"
 
     class Status(models.TextChoices):
         PENDING = "pending", "sending"
@@ -202,6 +205,8 @@ class Alert(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     state_key = models.CharField(max_length=128)
     message = models.TextField()
+    # Why, as data (scanner.alert_reasons.scan_details): grades before/after, findings new/fixed, certificate dates.
+    details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -242,7 +247,19 @@ class Channel(models.Model):
         ordering = ("created_at", "id")
 
     def __str__(self) -> str:
-        return self.name or f"{self.get_kind_display()}: {self.target}"
+        return self.name or f"{self.get_kind_display()}: {self.shown_target}"
+
+    # Slack and Teams incoming-webhook URLs are bearer secrets: whoever reads one can post to the channel.
+    SECRET_URL_KINDS = ("slack", "teams")
+
+    @property
+    def shown_target(self) -> str:
+        """The target as pages and logs show it: a Slack or Teams URL keeps its host and last 4 characters."""
+        if self.kind not in self.SECRET_URL_KINDS:
+            return self.target
+        scheme, _, rest = self.target.partition("://")
+        host = rest.split("/", 1)[0]
+        return f"{scheme}://{host}/…{self.target[-4:]}"
 
     @property
     def usable(self) -> bool:

@@ -362,3 +362,15 @@ def test_a_result_answered_from_another_users_scan_is_the_sites_current_state(se
     post_json(with_token(token_create(user=alice, name="t")[1]), "/api/v1/scans", {"host": "shop.example"})
     site = Site.objects.get(owner=alice)
     assert site.grade == "B" and site.latest_scan.site_id == site.pk and site.last_scan_id == site.latest_scan_id
+
+
+def test_rescan_now_answered_by_the_per_target_limit_says_when_it_may_run_again(settings, client, alice):
+    settings.SCANNER_TARGET_MIN_INTERVAL = 600
+    site = Site.objects.create(owner=alice, hostname="shop.example")
+    recent = finished_scan(site, minutes_ago=3)
+    client.force_login(alice)
+    html = client.post(reverse("dashboard:rescan", args=[site.pk]), follow=True).content.decode()
+    again = recent.finished_at + timedelta(minutes=10)
+    assert f"Rescan now may run again at {again:%H:%M} UTC (in 7 minutes)." in html
+    assert "scanned at most every 10 minutes" in html
+    assert Scan.objects.count() == 1

@@ -70,3 +70,39 @@ def test_a_portfolio_wider_window_than_the_default_alerts(owner, lab, alert_sett
 
     scan_now(owner, expiring)
     assert Alert.objects.filter(kind="cert_expiring").count() == 1
+
+
+def run_scan(owner, case):
+    scan, _ = services.submit_scan(owner, case.hostname, port=case.https_port, http_port=case.http_port)
+    return services.execute_scan(scan.pk)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("case_name", "grade"), [("expired", "T"), ("wronghost", "M")])
+def test_a_first_scan_of_a_broken_lab_site_alerts_with_its_findings(owner, lab, alert_settings, case_name, grade):
+    run_scan(owner, lab.case(case_name))
+    alert = Alert.objects.get(kind=Alert.Kind.FIRST_SCAN_BAD)
+    assert f"was graded {grade}." in alert.message
+    assert alert.details["grade"]["after"] == grade
+    assert alert.details["findings_new"], alert.message
+
+
+@pytest.mark.django_db
+def test_a_lab_site_switched_off_and_on_alerts_unreachable_then_reachable_again(owner, lab, alert_settings):
+    good = lab.case("good")
+    assert run_scan(owner, good).status == Scan.Status.DONE
+    assert not Alert.objects.exists()
+
+    # "Switch the server off": its name now leads to the lab's address where nothing listens.
+    pins = alert_settings.SCANNER_RESOLVE
+    others = [pin for pin in pins if pin != good.pin]
+    alert_settings.SCANNER_RESOLVE = [*others, f"{good.hostname}:{lab.case('closed').ip}"]
+    for _ in range(2):
+        assert run_scan(owner, good).status == Scan.Status.FAILED
+    outage = Alert.objects.get(kind=Alert.Kind.UNREACHABLE)
+    assert outage.details["grade"]["before"] == "A+"  # the last good grade beside the error
+
+    alert_settings.SCANNER_RESOLVE = pins
+    assert run_scan(owner, good).status == Scan.Status.DONE
+    recovery = Alert.objects.get(kind=Alert.Kind.RECOVERED)
+    assert recovery.message.startswith(f"{good.hostname} is reachable again (graded A+).")

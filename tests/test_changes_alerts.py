@@ -9,6 +9,7 @@ import pytest
 from scanner import services
 from scanner.changes import compare_reports
 from scanner.models import Alert, Scan, Site
+from scanner.notifications import alert_message
 
 
 def report(grade="A", findings=(), fingerprint="aa", subject="CN=shop.example", days=200, protocols=("TLSv1.3",)):
@@ -94,6 +95,15 @@ def test_an_expiring_certificate_alerts_once_across_unchanged_rescans(site, sett
 
     store(site, report(days=5, fingerprint="renewed-but-still-short"))  # a new certificate is a new condition
     assert Alert.objects.filter(kind="cert_expiring").count() == 2
+
+
+@pytest.mark.django_db
+def test_an_expired_certificate_alert_is_titled_certificate_expired(site, settings):
+    settings.SCANNER_ALERT_EXPIRY_DAYS = 21
+    store(site, report(days=-3))
+    alert = Alert.objects.get()
+    assert alert.get_kind_display() == "Certificate expired"
+    assert alert_message(alert).title == "Certificate expired: shop.example"
 
 
 @pytest.mark.django_db

@@ -307,3 +307,16 @@ def test_a_receivers_reply_is_read_only_up_to_its_cap(site, loopback_allowed):
 
     assert alert.status == Alert.Status.SENT
     assert receiver.bytes_sent < 16 * 1024 * 1024  # an endless reply: the client stopped at its cap
+
+
+def test_the_channels_page_masks_slack_and_teams_webhook_urls(client, alice):
+    slack_url = "https://hooks.slack.com/services/T0001/B0001/XyZsecretTokenAbCd"
+    teams_url = "https://contoso.webhook.office.com/webhookb2/secret-guid@tenant/IncomingWebhook/abc/def9876"
+    channel(alice, "slack", slack_url)
+    channel(alice, "teams", teams_url)
+    client.force_login(alice)
+    html = client.get(reverse("dashboard:channels")).content.decode()
+    assert slack_url not in html and "XyZsecretToken" not in html
+    assert teams_url not in html and "secret-guid" not in html
+    assert "https://hooks.slack.com/…AbCd" in html
+    assert "https://contoso.webhook.office.com/…9876" in html

@@ -123,7 +123,7 @@ def test_the_portfolio_page_counts_failing_expiring_and_unreachable_sites(client
     portfolio.sites.add(*sites.values())
     client.force_login(alice)
     html = page(client, reverse("dashboard:portfolio", args=[portfolio.pk]))
-    assert '<span class="triage-number bad">2</span> failing or unreachable' in html
+    assert '<span class="triage-number bad">1</span> graded F/T/M' in html
     assert '<span class="triage-number bad">1</span> unreachable' in html
     assert '<span class="triage-number warn">1</span> expiring within 7 days' in html
     assert '<span class="triage-number warn">2</span> expiring within 30 days' in html
@@ -139,6 +139,16 @@ def test_the_matrix_marks_each_check_pass_warn_or_fail(client, alice, portfolio)
     assert 'class="cell cell-warn" title="tls.protocol.tls1_0"' in html
     assert 'class="cell cell-pass"' in html  # ciphers, HSTS...
     assert 'class="cell cell-na"' in html  # mixed content: the stored report has no data for it
+
+
+def test_the_matrix_fails_mixed_content_for_a_site_with_content_mixed_findings(client, alice, portfolio):
+    site = Site.objects.create(owner=alice, hostname="mixed.example")
+    scan = done_scan(site, "A", findings=[("content.mixed.active", "high")])
+    Scan.objects.filter(pk=scan.pk).update(result={**scan.result, "content": {"page_fetched": True}})
+    portfolio.sites.add(site)
+    client.force_login(alice)
+    html = page(client, reverse("dashboard:portfolio", args=[portfolio.pk]))
+    assert 'class="cell cell-fail" title="content.mixed.active"' in html
 
 
 def test_scan_portfolio_now_queues_every_site_and_a_refused_one_shows_failed_with_an_alert(client, alice, portfolio, settings):

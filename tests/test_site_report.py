@@ -237,3 +237,17 @@ def test_a_finding_that_shortens_a_list_links_to_the_full_list(as_alice, alice):
     html = report_html(as_alice, site_with(alice, doc))
     assert '<a href="#suites-heading">See the full list</a>' in html
     assert 'id="suites-heading"' in html
+
+
+def test_findings_are_listed_worst_first_whatever_their_area(as_alice, alice):
+    doc = document(
+        findings=[
+            {"id": "cert.chain_order_wrong", "area": "certificate", "severity": "info", "title": "Chain out of order"},
+            {"id": "hsts.short_max_age", "area": "hsts", "severity": "medium", "title": "HSTS max-age is short"},
+            {"id": "tls.protocol.tls1_0", "area": "protocol", "severity": "high", "title": "TLS 1.0 is on"},
+        ]
+    )
+    html = report_html(as_alice, site_with(alice, doc))
+    findings = html[html.index('id="findings-heading"') :]
+    assert findings.index("TLS 1.0 is on") < findings.index("HSTS max-age is short") < findings.index("Chain out of order")
+    assert '<span class="finding-area muted">Redirects and HSTS</span>' in findings

@@ -15,6 +15,8 @@ import dj_database_url
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
+from webui.public_url import check_public_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SCANNER_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite and collected static files live here; a fresh clone has neither
@@ -278,7 +280,10 @@ SCANNER_ALERT_EXPIRY_DAYS = int(os.environ.get("SCANNER_ALERT_EXPIRY_DAYS", "21"
 
 # --- Notifications (dashboard helper) ----------------------------------------
 # The dashboard's public address, used for links in alerts and e-mail verification (e.g. https://scanner.example).
-SCANNER_PUBLIC_URL = os.environ.get("SCANNER_PUBLIC_URL", "")
+SCANNER_PUBLIC_URL = os.environ.get("SCANNER_PUBLIC_URL", "").strip()
+
+
+check_public_url(SCANNER_PUBLIC_URL, debug=DEBUG)  # webui/public_url.py: a clear start-up error
 # One POST to a webhook/Slack/Teams receiver may take this long in total (connect to last byte).
 SCANNER_NOTIFY_TIMEOUT = float(os.environ.get("SCANNER_NOTIFY_TIMEOUT", "10"))
 # A failed delivery is retried this many times, waiting base * 2**n seconds (capped at 300 s) before each.

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from scanner import config
@@ -34,20 +35,25 @@ __all__ = ["DeliveryError", "Message", "alert_message", "channels_for_site", "de
 
 def site_url(site_id: int) -> str:
     base = config.public_url()
-    return f"{base}/sites/{site_id}/" if base else ""
+    return f"{base}{reverse('dashboard:site', args=[site_id])}" if base else ""
 
 
 def alert_message(alert: Alert) -> Message:
+    site = alert.site
     return Message(
-        title=f"{alert.get_kind_display()}: {alert.site}",
+        title=f"{alert.get_kind_display()}: {site}",
         text=alert.message,
         kind=alert.kind,
         url=site_url(alert.site_id),
-        site_host=str(alert.site),
+        site_host=str(site),
         site_id=alert.site_id,
         alert_id=alert.pk,
         scan_id=alert.scan_id,
         created_at=alert.created_at.isoformat(),
+        site_port=site.https_port,
+        portfolios=tuple(site.portfolios.order_by("name").values_list("name", flat=True)),
+        tags=tuple(site.tags.values_list("name", flat=True)),
+        details=alert.details or {},
     )
 
 

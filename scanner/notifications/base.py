@@ -20,6 +20,21 @@ class Message:
     alert_id: int | None = None
     scan_id: int | None = None
     created_at: str = ""
+    site_port: int | None = None
+    portfolios: tuple[str, ...] = ()  # names of the portfolios the site is in, when the alert was sent
+    tags: tuple[str, ...] = ()
+    details: dict | None = None  # why (scanner.alert_reasons.scan_details), None for a test message
+
+    @property
+    def context(self) -> str:
+        """Where the site belongs, in one line: which client an alert concerns is the first thing asked."""
+        if not self.site_host:
+            return ""
+        parts = [f"Site: {self.site_host}"]
+        parts.append(f"Portfolio: {', '.join(self.portfolios)}" if self.portfolios else "Portfolio: none")
+        if self.tags:
+            parts.append(f"Tags: {', '.join(self.tags)}")
+        return " | ".join(parts)
 
 
 class DeliveryError(Exception):

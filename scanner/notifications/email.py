@@ -14,7 +14,7 @@ def send(channel, message: Message) -> None:
         raise DeliveryError(
             f"{channel.target} is not verified yet: its owner has not followed the link sent to it.", retryable=False
         )
-    body = f"{message.text}\n\n{message.url}\n" if message.url else f"{message.text}\n"
+    body = "\n\n".join(part for part in (message.text, message.context, message.url) if part) + "\n"
     try:
         send_mail(f"[scanner] {message.title}", body, None, [channel.target])
     except smtplib.SMTPRecipientsRefused as exc:

@@ -14,15 +14,15 @@ def _escape(text: str) -> str:
 
 
 def payload(message: Message) -> dict:
-    summary = f"{message.title}: {message.text}"
+    summary = f"{message.title}: {message.text}" + (f"\n{message.context}" if message.context else "")
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": message.title[:150]}},
         {"type": "section", "text": {"type": "mrkdwn", "text": _escape(message.text)[:3000]}},
     ]
+    if message.context:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _escape(message.context)}]})
     if message.url:
-        blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{message.url}|Open the report>"}]}
-        )
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"<{message.url}|Open the report>"}})
     return {"text": _escape(summary)[:3000], "blocks": blocks}
 
 

@@ -20,6 +20,12 @@ def payload(message: Message) -> dict:
             {"type": "TextBlock", "text": message.text, "wrap": True},
         ],
     }
+    if message.site_host:
+        facts = [{"title": "Site", "value": message.site_host}]
+        facts.append({"title": "Portfolio", "value": ", ".join(message.portfolios) or "none"})
+        if message.tags:
+            facts.append({"title": "Tags", "value": ", ".join(message.tags)})
+        card["body"].append({"type": "FactSet", "facts": facts})
     if message.url:
         card["actions"] = [{"type": "Action.OpenUrl", "title": "Open the report", "url": message.url}]
     return {"type": "message", "attachments": [{"contentType": ADAPTIVE_CARD, "contentUrl": None, "content": card}]}

@@ -6,6 +6,8 @@ import hashlib
 import hmac
 import json
 
+from scanner.alert_reasons import DETAILS_VERSION
+
 from .base import Message, post_json
 
 SIGNATURE_HEADER = "X-Scanner-Signature"
@@ -16,15 +18,31 @@ def sign(body: bytes, secret: str) -> str:
 
 
 def payload(message: Message) -> dict:
+    """Version 2 (documented in docs/alerts.md) adds to version 1's fields the reason (grade, findings,
+    certificate, error) and the site's port, portfolios and tags; no field of version 1 changed."""
+    details = message.details or {}
     return {
+        "version": DETAILS_VERSION,
         "alert_id": message.alert_id,
         "kind": message.kind,
         "title": message.title,
         "message": message.text,
         "created_at": message.created_at,
-        "site": {"id": message.site_id, "host": message.site_host},
+        "site": {
+            "id": message.site_id,
+            "host": message.site_host,
+            "port": message.site_port,
+            "portfolios": list(message.portfolios),
+            "tags": list(message.tags),
+        },
         "scan_id": message.scan_id,
         "url": message.url,
+        "grade": details.get("grade"),
+        "findings_new": details.get("findings_new", []),
+        "findings_fixed": details.get("findings_fixed", []),
+        "certificate": details.get("certificate"),
+        "error": (details.get("scan") or {}).get("error"),
+        "first_scan": details.get("first_scan"),
     }
 
 

@@ -1,11 +1,23 @@
 """Run the lab in the foreground: `python -m tests.lab [--network 127.77.0.0/24]`."""
 
 import argparse
+import shlex
 import shutil
 import signal
 import threading
+from pathlib import Path
 
 from . import Lab
+
+
+def environment_lines(lab: Lab, ca_file: str) -> list[str]:
+    """Shell lines to paste before `bin/run`: exported, so the service's processes (not just the shell) see them."""
+    settings = {
+        "SCANNER_RESOLVE": ",".join(lab.resolve_map()),
+        "SCANNER_ALLOWED_NETWORKS": lab.allowed_network,
+        "SCANNER_CA_FILE": str(Path(ca_file).resolve()),
+    }
+    return [f"export {name}={shlex.quote(value)}" for name, value in settings.items()]
 
 
 def main() -> None:
@@ -18,8 +30,7 @@ def main() -> None:
         print(f"CA bundle: {args.ca_out}")
         for case in lab.cases:
             print(f"{case.hostname:28} {case.ip:15} https:{case.https_port} http:{case.http_port}  {case.description}")
-        print("SCANNER_RESOLVE=" + ",".join(lab.resolve_map()))
-        print(f"SCANNER_ALLOWED_NETWORKS={lab.allowed_network}")
+        print("\n".join(environment_lines(lab, args.ca_out)))
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:

@@ -249,15 +249,58 @@ class LatestScanOutput(serializers.ModelSerializer):
         return data
 
 
+class LastAttemptOutput(serializers.ModelSerializer):
+    error = serializers.CharField(allow_null=True)
+
+    class Meta:
+        model = Scan
+        fields = ("id", "status", "requested_at", "finished_at", "error")
+
+    def to_representation(self, scan):
+        data = super().to_representation(scan)
+        data["error"] = data["error"] or None
+        return data
+
+
 class SiteOutput(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     scans_url = serializers.SerializerMethodField()
     latest_scan = LatestScanOutput(allow_null=True, read_only=True)
     tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    state = serializers.SerializerMethodField(
+        help_text="unreachable (the last attempt failed: `latest_scan` is the last good result), scanning, graded "
+        "or never_scanned."
+    )
+    last_error = serializers.SerializerMethodField(help_text="Why the last attempt failed, when `state` is unreachable.")
+    last_attempt = LastAttemptOutput(source="last_scan", allow_null=True, read_only=True)
 
     class Meta:
         model = Site
-        fields = ("id", "url", "hostname", "https_port", "http_port", "created_at", "tags", "latest_scan", "scans_url")
+        fields = (
+            "id",
+            "url",
+            "hostname",
+            "https_port",
+            "http_port",
+            "created_at",
+            "tags",
+            "state",
+            "last_error",
+            "latest_scan",
+            "last_attempt",
+            "scans_url",
+        )
+
+    def get_state(self, site: Site) -> str:
+        last = site.last_scan
+        if last is not None and last.status == Scan.Status.FAILED:
+            return "unreachable"
+        if last is not None and last.is_active:
+            return "scanning"
+        return "graded" if site.latest_scan_id else "never_scanned"
+
+    def get_last_error(self, site: Site) -> str | None:
+        return (site.last_scan.error or None) if self.get_state(site) == "unreachable" else None
 
     def get_url(self, site: Site) -> str:
         return _absolute(self.context, "api:site-detail", site.pk)

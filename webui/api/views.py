@@ -168,7 +168,10 @@ class SiteListApi(ApiView):
         filters.is_valid(raise_exception=True)
         sites = selectors.site_list(user=request.user, **filters.validated_data).prefetch_related("tags")
         # A page of sites shows each latest scan's summary: its report document (KBs each) is never read here.
-        return self.paginated(sites.defer("latest_scan__result", "latest_scan__changes"), s.SiteOutput)
+        sites = sites.select_related("last_scan").defer(
+            "latest_scan__result", "latest_scan__changes", "last_scan__result", "last_scan__changes"
+        )
+        return self.paginated(sites, s.SiteOutput)
 
 
 class SiteDetailApi(ApiView):

@@ -65,7 +65,16 @@ class OverviewFilterForm(forms.Form):
         required=False,
         choices=[("", "Any grade")] + [(grade, grade) for grade in GRADE_ORDER] + [("none", "Not graded")],
     )
-    failing = forms.BooleanField(label="Failing or unreachable only", required=False)
+    failing = forms.ChoiceField(
+        label="State",
+        required=False,
+        choices=[
+            ("", "Any state"),
+            ("on", "Graded F/T/M or unreachable"),
+            ("graded", "Graded F/T/M (reachable)"),
+            ("unreachable", "Unreachable"),
+        ],
+    )
     fails = forms.ChoiceField(
         label="Fails compliance profile",
         required=False,
@@ -83,8 +92,8 @@ class OverviewFilterForm(forms.Form):
         label="Sort by",
         required=False,
         choices=[
-            ("site", "Name"),
             ("grade", "Grade, worst first"),
+            ("site", "Name"),
             ("expiry", "Certificate expiry, soonest first"),
             ("scanned", "Last scanned, newest first"),
         ],

@@ -16,8 +16,8 @@ CHECKS = (
     ("vulnerabilities", "Vulnerabilities", ("vuln.",)),
     ("hsts", "HSTS", ("hsts.",)),
     ("redirect", "Redirect", ("http.redirect.", "http.no_listener", "http.unreachable", "http.https")),
-    ("mixed", "Mixed content", ("http.mixed", "mixed.")),
-    # Issue 23: what the page tells the browser; "not checked" for scans stored before the web probe existed.
+    ("mixed", "Mixed content", ("content.mixed.",)),  # scanner/grading/seo.py: content.mixed.active/passive
+    # What the page tells the browser; "not checked" for scans stored before the web probe existed.
     ("headers", "Headers", ("headers.", "web.cors.", "web.sri.")),
     ("cookies", "Cookies", ("cookies.",)),
 )
@@ -31,6 +31,7 @@ STATE_WORDS = {"pass": "pass", "warn": "warn", "fail": "fail", "none": "not scan
 class Cell:
     state: str  # pass, warn, fail, none (no scan), na (the scan did not cover this check)
     titles: list[str] = field(default_factory=list)
+    check: str = ""  # the column's title, so the cell's reason can be named on its own ("Certificate")
 
     @property
     def word(self) -> str:
@@ -59,13 +60,13 @@ def matrix_cells(sites: list[Site]) -> dict[int, dict[str, Cell]]:
     cells: dict[int, dict[str, Cell]] = {}
     for site in sites:
         if not site.latest_scan_id:
-            cells[site.pk] = {key: Cell("none") for key, _, _ in CHECKS}
+            cells[site.pk] = {key: Cell("none", check=title) for key, title, _ in CHECKS}
             continue
-        row = {key: Cell("pass") for key, _, _ in CHECKS}
+        row = {key: Cell("pass", check=title) for key, title, _ in CHECKS}
         if not getattr(site, "mixed_checked", False):
-            row["mixed"] = Cell("na")
+            row["mixed"] = Cell("na", check="Mixed content")
         if not getattr(site, "web_checked", False):
-            row.update({key: Cell("na") for key in WEB_CHECKS})
+            row.update({key: Cell("na", check=title) for key, title, _ in CHECKS if key in WEB_CHECKS})
         for finding_id, severity, title in by_scan.get(site.latest_scan_id, []):
             key = _check_of(finding_id)
             if key is None:

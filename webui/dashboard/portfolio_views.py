@@ -13,7 +13,7 @@ from scanner import exports, imports, selectors, services
 from scanner.models import Scan
 from scanner.services import ScanRequestError, schedules
 
-from . import charts, compliance_views, queries, report_view
+from . import compliance_views, report_view
 from .access import owned_portfolio
 from .forms import ImportForm, PortfolioChannelsForm, PortfolioForm, ScheduleForm
 
@@ -45,7 +45,8 @@ def _detail_page(
 ):
     from django.core.paginator import Paginator
 
-    from . import history, matrix
+    from . import matrix
+    from .summary import summary_context
     from .views import filtered_sites, query_without_page
 
     schedule = schedules.describe_schedule(portfolio)
@@ -54,7 +55,6 @@ def _detail_page(
     tags = selectors.tags_by_site(user=request.user, site_ids=[site.pk for site in page.object_list])
     site_rows = [report_view.overview_row(site, tags.get(site.pk)) for site in page.object_list]
     cells = matrix.matrix_cells(list(page.object_list))
-    distribution = queries.grade_distribution(user=request.user, portfolio=portfolio)
     active = (
         selectors.scan_list(user=request.user)
         .filter(site__portfolios=portfolio, status__in=Scan.ACTIVE_STATUSES)
@@ -73,10 +73,7 @@ def _detail_page(
             for row in site_rows
         ],
         "columns": matrix.columns() + compliance["compliance_columns"],
-        "counts": queries.triage_counts(user=request.user, portfolio=portfolio),
-        "distribution": distribution,
-        "mix_bar": charts.stacked_mix(distribution, f"Grade mix of {portfolio.name}"),
-        "mix_history": history.portfolio_mix_chart(portfolio),
+        **summary_context(user=request.user, portfolio=portfolio),
         "active_scans": active,
         "active_on_page": on_page,
         "active_elsewhere": max(active - on_page, 0),

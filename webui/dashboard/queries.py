@@ -28,6 +28,10 @@ EXPIRY_WINDOWS = (30, 14, 7)
 # A site whose last attempt failed is failing whatever grade it last had.
 UNREACHABLE = Q(last_scan__status=Scan.Status.FAILED)
 FAILING = Q(grade__in=FAILING_GRADES) | UNREACHABLE
+# Reachable, but graded F/T/M: a problem of configuration, not of reachability (FAILING = this | UNREACHABLE).
+GRADED_FAILING = Q(grade__in=FAILING_GRADES) & ~UNREACHABLE
+# The `failing` filter's values: "on" (or True) is either kind of trouble, as before the split.
+FAILING_FILTERS = {"on": FAILING, "graded": GRADED_FAILING, "unreachable": UNREACHABLE}
 
 SORTS = {
     "site": (F("hostname").asc(), F("https_port").asc()),
@@ -36,6 +40,8 @@ SORTS = {
     "expiry": (F("cert_not_after").asc(nulls_last=True), F("hostname").asc()),
     "scanned": (F("last_scan_at").desc(nulls_last=True), F("hostname").asc()),
 }
+# Triage starts from the worst site, so that is the order of a list nobody sorted.
+DEFAULT_SORT = "grade"
 
 
 def expiry_cutoff(days: int):
@@ -67,7 +73,7 @@ def overview_sites(
     *,
     user,
     grade: str = "",
-    failing: bool = False,
+    failing: bool | str = False,
     expiring_within: int | None = None,
     sort: str = "",
     portfolio=None,
@@ -83,7 +89,7 @@ def overview_sites(
     elif grade:
         sites = sites.filter(grade=grade)
     if failing:
-        sites = sites.filter(FAILING)
+        sites = sites.filter(FAILING_FILTERS.get("on" if failing is True else str(failing), FAILING))
     if tag:
         sites = sites.filter(tags__name=tag)
     if search:
@@ -99,7 +105,7 @@ def overview_sites(
     sites = sites.annotate(
         web_security_grade=KeyTextTransform("grade", KeyTransform("web_security", "latest_scan__result"))
     )
-    return sites.order_by(*SORTS.get(sort, SORTS["site"]))
+    return sites.order_by(*SORTS.get(sort or DEFAULT_SORT, SORTS[DEFAULT_SORT]))
 
 
 def triage_counts(*, user, portfolio=None) -> dict:
@@ -109,6 +115,7 @@ def triage_counts(*, user, portfolio=None) -> dict:
     aggregates = {
         "total": Count("pk"),
         "failing": Count("pk", filter=FAILING),
+        "graded_failing": Count("pk", filter=GRADED_FAILING),
         "unreachable": Count("pk", filter=UNREACHABLE),
         "never_scanned": Count("pk", filter=Q(last_scan__isnull=True)),
         "expired": Count("pk", filter=Q(cert_not_after__lt=now)),

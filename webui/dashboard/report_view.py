@@ -68,6 +68,7 @@ class OverviewRow:
     last_requested_at: datetime | None
     last_error: str
     tags: list[str]
+    top_issue: dict | None = None  # webui/dashboard/top_issue.py: the finding that caps the grade
 
     @property
     def unreachable(self) -> bool:
@@ -95,20 +96,13 @@ def overview_row(site: Site, tags: list[str] | None = None) -> OverviewRow:
     )
 
 
-@dataclass
-class FindingGroup:
-    title: str
-    findings: list[dict]
-
-
-def group_findings(findings: list[dict]) -> list[FindingGroup]:
-    groups: dict[str, list[dict]] = {}
-    for finding in findings:
-        title = AREA_TITLES.get(finding.get("area") or "", (finding.get("area") or "Other").capitalize())
-        groups.setdefault(title, []).append(finding)
-    order = list(dict.fromkeys(AREA_TITLES.values()))
-    ranked = sorted(groups.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
-    return [FindingGroup(title, sorted(items, key=_severity_rank)) for title, items in ranked]
+def findings_by_severity(findings: list[dict]) -> list[dict]:
+    """Worst first (critical ... info), as SSL Labs reads: a MEDIUM problem never follows an INFO note because
+    of its area. Each finding keeps its area's title as a label; equal severities keep the grading's order."""
+    return [
+        {**finding, "area_title": AREA_TITLES.get(finding.get("area") or "", (finding.get("area") or "Other").capitalize())}
+        for finding in sorted(findings, key=_severity_rank)
+    ]
 
 
 def _severity_rank(finding: dict) -> int:
@@ -164,7 +158,7 @@ def site_report_context(site: Site, history: list[Scan]) -> dict:
         "warnings": grade_reasons(report, "warnings"),
         "attention": full_report.attention(report, findings),
         "seo_not_measured": _seo_not_measured(report, findings),
-        "finding_groups": group_findings(findings),
+        "findings_ordered": findings_by_severity(findings),
         "certificate": certificate,
         "days_to_expiry": days_to_expiry,
         "validity": full_report.validity(certificate, days_to_expiry),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import alert_views, compliance_views, portfolio_views, token_views, views
+from . import alert_views, compliance_views, portfolio_views, summary, token_views, views
 
 app_name = "dashboard"
 
@@ -45,4 +45,5 @@ urlpatterns = [
     path("tokens/", token_views.token_list, name="tokens"),
     path("tokens/<uuid:uid>/revoke/", token_views.token_revoke, name="token_revoke"),
     path("scan-status.json", views.scan_status, name="scan_status"),
+    path("summary/", summary.summary, name="summary"),
 ]

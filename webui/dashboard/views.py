@@ -3,6 +3,9 @@ query here is scoped to the logged-in user by construction."""
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -10,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from scanner import config, selectors, services
@@ -18,6 +22,7 @@ from scanner.models import Scan
 from . import history as site_history
 from . import queries, report_view
 from .forms import OverviewFilterForm, SignupForm, SubmitForm
+from .top_issue import top_issues
 
 SITES_PER_PAGE = 50
 HISTORY_LENGTH = 20
@@ -57,6 +62,9 @@ def overview(request):
     page = Paginator(sites, SITES_PER_PAGE).get_page(request.GET.get("page"))
     tags = selectors.tags_by_site(user=request.user, site_ids=[site.pk for site in page.object_list])
     rows = [report_view.overview_row(site, tags.get(site.pk)) for site in page.object_list]
+    issues = top_issues(list(page.object_list))
+    for row in rows:
+        row.top_issue = issues.get(row.site.pk)
     active = selectors.scan_list(user=request.user).filter(status__in=Scan.ACTIVE_STATUSES).count()
     on_page = sum(1 for row in rows if row.last_status in Scan.ACTIVE_STATUSES)
     return render(
@@ -156,6 +164,18 @@ def shared_report(request, token: str):
     return response
 
 
+def _rescan_not_yet(recent: Scan) -> str:
+    """Why a rescan was answered by a recent scan, and when the per-target limit lets one run again."""
+    finished = recent.finished_at or timezone.now()
+    allowed_at = finished + timedelta(seconds=config.target_min_interval())
+    wait_minutes = max(1, math.ceil((allowed_at - timezone.now()).total_seconds() / 60))
+    return (
+        f"This site was scanned at {finished:%H:%M} UTC and one host is scanned at most every "
+        f"{math.ceil(config.target_min_interval() / 60)} minutes, so that result is shown. "
+        f"Rescan now may run again at {allowed_at:%H:%M} UTC (in {wait_minutes} minute{'s' if wait_minutes != 1 else ''})."
+    )
+
+
 @login_required
 @require_POST
 def rescan(request, site_id: int):
@@ -173,7 +193,7 @@ def rescan(request, site_id: int):
         elif scan.is_active:
             messages.success(request, "A scan of this site is already in progress.")
         else:  # the per-target limit answered with a scan of the last few minutes
-            messages.success(request, "This site was scanned minutes ago; that result is shown.")
+            messages.info(request, _rescan_not_yet(scan))
     return redirect("dashboard:site", site_id=site.pk)
 
 

@@ -2,6 +2,7 @@
 // the row shows its grade (or why it failed) at once, whatever the other rows are doing. The banner counts the
 // rows still queued or running, so its number always matches what the table shows.
 // A page whose whole content depends on one scan (data-reload-when-done) reloads once that scan ends.
+// The summary above a list (#live-summary: triage counts, grade mix) is fetched again whenever a scan ends.
 (function () {
   "use strict";
   var banner = document.getElementById("progress");
@@ -11,6 +12,23 @@
   var reloadWhenDone = banner.hasAttribute("data-reload-when-done");
   var POLL_MS = 2000;
   var ACTIVE = { queued: true, running: true };
+  var summary = document.getElementById("live-summary");
+  // The number of active scans the page was drawn with: any change since means the summary is out of date.
+  var lastCount = parseInt(banner.getAttribute("data-active"), 10);
+
+  function refreshSummary() {
+    if (!summary) return;
+    fetch(summary.getAttribute("data-summary-url"), { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        // Server-rendered by the same templates as the page itself (no script in it; the CSP forbids inline ones).
+        summary.innerHTML = html;
+      })
+      .catch(function () {});  // the next ended scan, or a reload, brings the numbers up to date
+  }
 
   function siteIds() {
     var ids = [];
@@ -95,6 +113,8 @@
       })
       .then(function (body) {
         var onPage = update(body);
+        if (body.count !== lastCount) refreshSummary();
+        lastCount = body.count;
         if (body.count === 0) {
           if (reloadWhenDone) {
             window.location.reload();

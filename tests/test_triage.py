@@ -1,0 +1,105 @@
+"""Triage at a glance: worst first by default, each site's top issue, "graded F/T/M" apart from
+"unreachable", a matrix cell's reason in the page (not only a tooltip), and an API that says a site is
+unreachable with the last error beside the last good grade."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from scanner.models import Portfolio, Scan, Site
+from tests.test_portfolio_view import done_scan, failed_scan, page
+
+pytestmark = pytest.mark.django_db
+
+EXPIRED_CAP = {"finding_id": "cert.expired", "cap": "T", "title": "The certificate has expired"}
+TLS10_CAP = {"finding_id": "tls.protocol.tls1_0", "cap": "B", "title": "TLS 1.0 is enabled"}
+
+
+def three_sites(alice) -> dict[str, Site]:
+    sites = {host: Site.objects.create(owner=alice, hostname=host) for host in ("a.example", "b.example", "c.example")}
+    done_scan(sites["a.example"], "A")
+    done_scan(sites["b.example"], "F")
+    done_scan(sites["c.example"], "A")
+    failed_scan(sites["c.example"], "connection refused")
+    return sites
+
+
+def test_the_overview_lists_the_worst_site_first_when_nobody_chose_a_sort(client, alice):
+    three_sites(alice)
+    client.force_login(alice)
+    html = page(client, "/")
+    assert html.index("c.example") < html.index("b.example") < html.index("a.example")
+
+
+def test_the_overview_names_each_sites_top_issue_the_worst_cap(client, alice):
+    site = Site.objects.create(owner=alice, hostname="capped.example")
+    scan = done_scan(site, "T")
+    result = {**scan.result, "grade": {"security": "T", "caps": [TLS10_CAP, EXPIRED_CAP], "warnings": []}}
+    Scan.objects.filter(pk=scan.pk).update(result=result)
+    client.force_login(alice)
+    html = page(client, "/")
+    assert '<th scope="col">Top issue</th>' in html
+    assert 'The certificate has expired <span class="muted">(caps at T)</span>' in html
+    assert "TLS 1.0 is enabled" not in html
+
+
+def test_triage_counts_graded_f_t_m_apart_from_unreachable(client, alice):
+    three_sites(alice)
+    client.force_login(alice)
+    html = page(client, "/")
+    assert '<span class="triage-number bad">1</span> graded F/T/M' in html
+    assert '<span class="triage-number bad">1</span> unreachable' in html
+
+
+def test_the_graded_and_unreachable_filters_each_list_their_own_sites(client, alice):
+    three_sites(alice)
+    client.force_login(alice)
+    graded = page(client, "/?failing=graded")
+    assert "b.example" in graded and "c.example" not in graded and "a.example" not in graded
+    unreachable = page(client, "/?failing=unreachable")
+    assert "c.example" in unreachable and "b.example" not in unreachable
+    either = page(client, "/?failing=on")
+    assert "b.example" in either and "c.example" in either and "a.example" not in either
+
+
+def test_a_matrix_cells_reason_is_in_the_page_behind_a_keyboard_control(client, alice):
+    portfolio = Portfolio.objects.create(owner=alice, name="Client A")
+    site = Site.objects.create(owner=alice, hostname="m.example")
+    done_scan(site, "T", findings=[("cert.expired", "critical")])
+    portfolio.sites.add(site)
+    client.force_login(alice)
+    html = page(client, reverse("dashboard:portfolio", args=[portfolio.pk]))
+    assert (
+        '<details class="cell-why"><summary><span class="cell-word">fail</span>'
+        '<span class="visually-hidden">: Certificate of m.example, why</span></summary>'
+        '<ul class="cell-reasons"><li>cert.expired</li></ul></details>'
+    ) in html
+
+
+def test_the_api_says_a_site_is_unreachable_with_the_last_error_beside_the_last_good_grade(client, alice):
+    sites = three_sites(alice)
+    client.force_login(alice)
+    down = client.get(f"/api/v1/sites/{sites['c.example'].pk}").json()
+    assert down["state"] == "unreachable"
+    assert down["last_error"] == "connection refused"
+    assert down["latest_scan"]["security_grade"] == "A"
+    assert down["last_attempt"]["status"] == "failed"
+    listed = {site["hostname"]: site for site in client.get("/api/v1/sites").json()["results"]}
+    assert (listed["a.example"]["state"], listed["a.example"]["last_error"]) == ("graded", None)
+    assert listed["c.example"]["state"] == "unreachable"
+
+
+def test_the_navigation_links_the_api_docs(client, alice):
+    client.force_login(alice)
+    assert '<a href="/api/docs/">API docs</a>' in page(client, "/")
+    assert client.get("/api/docs/").status_code == 200
+
+
+def test_the_summary_fragment_is_the_owners_alone(client, alice, bob):
+    portfolio = Portfolio.objects.create(owner=alice, name="Client A")
+    client.force_login(bob)
+    assert client.get(f"/summary/?portfolio={portfolio.pk}").status_code == 404
+    client.force_login(alice)
+    assert "graded F/T/M" in page(client, f"/summary/?portfolio={portfolio.pk}")
+    assert "graded F/T/M" in page(client, "/summary/")

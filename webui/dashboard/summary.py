@@ -1,0 +1,41 @@
+"""The summary above a site list (triage counts and grade mix), also served alone so the live progress
+(static/dashboard/progress.js) redraws it when a scan ends instead of leaving the numbers of page load."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from scanner import selectors
+
+from . import charts, history, queries
+
+
+def summary_context(*, user, portfolio=None) -> dict:
+    distribution = queries.grade_distribution(user=user, portfolio=portfolio)
+    context = {"counts": queries.triage_counts(user=user, portfolio=portfolio), "distribution": distribution}
+    if portfolio is not None:
+        context["mix_bar"] = charts.stacked_mix(distribution, f"Grade mix of {portfolio.name}")
+        context["mix_history"] = history.portfolio_mix_chart(portfolio)
+    return context
+
+
+@login_required
+@require_GET
+def summary(request):
+    """The overview's summary, or with ?portfolio=ID that portfolio's, as an HTML fragment."""
+    portfolio_id = request.GET.get("portfolio", "")
+    if not portfolio_id:
+        return render(request, "dashboard/_overview_summary.html", summary_context(user=request.user))
+    portfolio = (
+        selectors.portfolio_get(user=request.user, portfolio_id=int(portfolio_id)) if portfolio_id.isdigit() else None
+    )
+    if portfolio is None:
+        raise Http404("No such portfolio.")
+    return render(
+        request,
+        "dashboard/_portfolio_summary.html",
+        {"portfolio": portfolio, **summary_context(user=request.user, portfolio=portfolio)},
+    )
