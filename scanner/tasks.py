@@ -102,3 +102,9 @@ def prune_old_reports() -> int:
     """Beat, daily: old scans keep their summary and findings but drop the report document (retention)."""
     return services.prune_old_reports(batch_size=config.retention_batch_size())
 
+
+
+@shared_task(ignore_result=True)
+def prune_limit_events() -> int:
+    """Beat, hourly: forget abuse-limit events older than a day (the longest window any limit counts)."""
+    return services.prune_limit_events()

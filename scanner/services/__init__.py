@@ -3,9 +3,10 @@ and tasks all call these, so every rule and limit holds whichever way a request 
 
 One module per room: sites, portfolios, scan_requests (asking for scans, with every scan limit), scan_dispatch
 (sending messages, releasing rescans, the reaper), scan_runs (a worker running a scan), scan_results (storing
-what a scan ended with), channels, retention. Callers import from here.
+what a scan ended with), channels, retention, accounts (sign-up), limits (the ledger every counted limit reads). Callers import from here.
 """
 
+from scanner.services.accounts import account_signup
 from scanner.services.channels import (
     VERIFY_SALT,
     account_set_email,
@@ -13,10 +14,12 @@ from scanner.services.channels import (
     channel_create,
     channel_delete,
     send_verification,
+    verification_resend,
     verification_token,
     verify_email,
 )
-from scanner.services.errors import ScanNotQueued, ScanRequestError, ScanRequestTooSoon
+from scanner.services.errors import ScanNotQueued, ScanRequestError, ScanRequestForbidden, ScanRequestTooSoon
+from scanner.services.limits import prune_limit_events
 from scanner.services.portfolios import (
     portfolio_add_site,
     portfolio_create,
@@ -35,7 +38,13 @@ from scanner.services.scan_dispatch import (
     scan_reserved,
     stale_reason,
 )
-from scanner.services.scan_requests import scan_quota_check, scan_quota_wait, submit_portfolio_scans, submit_scan
+from scanner.services.scan_requests import (
+    scan_permission_check,
+    scan_quota_check,
+    scan_quota_wait,
+    submit_portfolio_scans,
+    submit_scan,
+)
 from scanner.services.scan_results import changes_since_previous, fail_scan, site_took_result, store_outcome
 from scanner.services.scan_runs import execute_scan, record_cli_scan
 from scanner.services.sites import (
@@ -54,8 +63,10 @@ __all__ = [
     "VERIFY_SALT",
     "ScanNotQueued",
     "ScanRequestError",
+    "ScanRequestForbidden",
     "ScanRequestTooSoon",
     "account_set_email",
+    "account_signup",
     "alert_acknowledge",
     "changes_since_previous",
     "channel_create",
@@ -71,10 +82,12 @@ __all__ = [
     "portfolio_remove_site",
     "portfolio_set_channels",
     "portfolio_update",
+    "prune_limit_events",
     "prune_old_reports",
     "reap_stale_scans",
     "record_cli_scan",
     "release_due_scans",
+    "scan_permission_check",
     "scan_queue",
     "scan_quota_check",
     "scan_quota_wait",
@@ -91,6 +104,7 @@ __all__ = [
     "store_outcome",
     "submit_portfolio_scans",
     "submit_scan",
+    "verification_resend",
     "verification_token",
     "verify_email",
 ]

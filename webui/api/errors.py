@@ -31,7 +31,8 @@ def api_exception_handler(exc, context):
         response["Retry-After"] = str(exc.retry_after)
         return response
     if isinstance(exc, ScanRequestError):
-        return error_response(exc.code, exc.message, status_code=400, fields={exc.field: [exc.message]})
+        code = getattr(exc, "status", 400)  # 403 for ScanRequestForbidden
+        return error_response(exc.code, exc.message, status_code=code, fields={exc.field: [exc.message]})
 
     response = exception_handler(exc, context)  # maps Http404, PermissionDenied and APIException
     if response is None:

@@ -145,7 +145,7 @@ class ScanListCreateApi(ApiView):
             portfolio=portfolio,
             max_age=data.get("max_age"),
         )
-        http_status = status.HTTP_200_OK if scan.status == scan.Status.DONE else status.HTTP_202_ACCEPTED
+        http_status = status.HTTP_202_ACCEPTED if scan.status in scan.ACTIVE_STATUSES else status.HTTP_200_OK
         response = self.output(s.ScanAcceptedOutput, scan, http_status=http_status, created=created)
         response["Location"] = response.data["url"]
         return response

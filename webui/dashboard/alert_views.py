@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from scanner import notifications, selectors, services
 from scanner.models import Channel
+from webui.api.throttling import client_address
 
 from .forms import AccountEmailForm, AlertFilterForm, ChannelForm
 
@@ -70,6 +71,7 @@ def channels(request):
                     target=data["target"],
                     name=data["name"],
                     secret=data["secret"],
+                    requested_from=client_address(request),
                 )
             except services.ScanRequestError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -107,8 +109,12 @@ def test_channel(request, channel_id: int):
 def resend_verification(request, channel_id: int):
     channel = _owned_channel(request, channel_id)
     if channel.kind == Channel.Kind.EMAIL and channel.verified_at is None:
-        services.send_verification(channel)
-        messages.success(request, f"We sent a new confirmation link to {channel.target}.")
+        try:
+            services.verification_resend(channel, requested_from=client_address(request))
+        except services.ScanRequestTooSoon as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"We sent a new confirmation link to {channel.target}.")
     return redirect("dashboard:channels")
 
 
@@ -136,7 +142,9 @@ def account_settings(request):
     form = AccountEmailForm(request.POST or None, initial={"email": request.user.email})
     if request.method == "POST" and form.is_valid():
         try:
-            channel = services.account_set_email(request.user, form.cleaned_data["email"])
+            channel = services.account_set_email(
+                request.user, form.cleaned_data["email"], requested_from=client_address(request)
+            )
         except services.ScanRequestError as exc:
             form.add_error("email", exc.message)
         else:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from scanner import selectors, services
 from scanner.models import Scan
+from webui.api.throttling import client_address
 
 from . import history as site_history
 from . import queries, report_view
@@ -84,10 +85,12 @@ def submit(request):
     queued: list[tuple[str, Scan, bool]] = []
     if request.method == "POST" and form.is_valid():
         try:  # all or nothing: a list that does not fit in the quota queues none of its lines
+            services.scan_permission_check(request.user)
             services.scan_quota_check(request.user, cost=len(form.cleaned_data["domains"]))
-        except services.ScanRequestTooSoon as exc:
+        except services.ScanRequestError as exc:
             form.add_error("domains", exc.message)
-            return render(request, "dashboard/submit.html", {"form": form, "rejected": [], "queued": []}, status=429)
+            status = getattr(exc, "status", 400)
+            return render(request, "dashboard/submit.html", {"form": form, "rejected": [], "queued": []}, status=status)
         for entry in form.cleaned_data["domains"]:
             try:
                 scan, created = services.submit_scan(request.user, entry)
@@ -225,12 +228,29 @@ def signup(request):
         return render(request, "dashboard/signup.html", {}, status=400 if request.method == "POST" else 200)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        email = form.cleaned_data.get("email") or ""
+        try:
+            user = services.account_signup(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+                email=email,
+                requested_from=client_address(request),
+            )
+        except services.ScanRequestError as exc:
+            form.add_error(None, exc.message)
+            status = 429 if isinstance(exc, services.ScanRequestTooSoon) else 400
+            response = render(request, "dashboard/signup.html", {"form": form}, status=status)
+            if isinstance(exc, services.ScanRequestTooSoon):
+                response["Retry-After"] = str(exc.retry_after)
+            return response
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         welcome = f"Welcome, {user.username}. Add the domains you want to watch."
-        if form.cleaned_data.get("email"):
-            services.account_set_email(user, form.cleaned_data["email"])
-            welcome += f" We sent a confirmation link to {form.cleaned_data['email']}."
+        if email:
+            welcome += f" We sent a confirmation link to {email}."
+            if settings.SCANNER_SCANS_NEED_CONFIRMED_EMAIL:
+                welcome += " Follow it to start scanning."
+        elif settings.SCANNER_SCANS_NEED_CONFIRMED_EMAIL:
+            welcome += " Set and confirm an e-mail address in Settings to start scanning."
         else:
             welcome += " Add an e-mail address or another channel so alerts reach you."
         messages.success(request, welcome)
