@@ -231,6 +231,7 @@ class Channel(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_test_at = models.DateTimeField(null=True, blank=True)
     last_test_error = models.TextField(blank=True, default="")
+    test_requested_at = models.DateTimeField(null=True, blank=True)  # "Send test" queued, not yet answered
 
     class Meta:
         ordering = ("created_at", "id")
@@ -241,6 +242,13 @@ class Channel(models.Model):
     @property
     def usable(self) -> bool:
         return self.verified_at is not None
+
+    @property
+    def test_pending(self) -> bool:
+        """A "Send test" is queued and its outcome has not landed yet."""
+        return self.test_requested_at is not None and (
+            self.last_test_at is None or self.last_test_at < self.test_requested_at
+        )
 
 
 class Delivery(models.Model):

@@ -229,14 +229,22 @@ def test_the_settings_page_changes_the_account_email_and_asks_to_confirm_it_agai
     assert [m.to for m in mail.outbox] == [["first@example.com"], ["second@example.com"]]
 
 
-def test_send_test_reports_success_and_the_receivers_refusal(client, alice, loopback_allowed):
+def test_send_test_reports_success_and_the_receivers_refusal(
+    client, alice, loopback_allowed, django_capture_on_commit_callbacks
+):
+    loopback_allowed.CELERY_TASK_ALWAYS_EAGER = True  # the queued test runs at once, as a worker would
     client.force_login(alice)
     with Receiver(statuses=[200, 404]) as slack:
         slack_channel = channel(alice, "slack", slack.url)
-        ok = client.post(reverse("dashboard:test_channel", args=[slack_channel.pk]), follow=True).content.decode()
-        bad = client.post(reverse("dashboard:test_channel", args=[slack_channel.pk]), follow=True).content.decode()
-    assert "Test sent to" in ok
-    assert "failed: the receiver answered HTTP 404" in bad
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("dashboard:test_channel", args=[slack_channel.pk]))
+        ok = client.get(reverse("dashboard:channel_test_status")).json()["channels"][str(slack_channel.pk)]
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("dashboard:test_channel", args=[slack_channel.pk]))
+        bad = client.get(reverse("dashboard:channel_test_status")).json()["channels"][str(slack_channel.pk)]
+    assert ok["state"] == "sent"
+    assert bad["state"] == "failed" and bad["error"].startswith("the receiver answered HTTP 404")
+    assert "failed</span>: the receiver answered HTTP 404" in client.get(reverse("dashboard:channels")).content.decode()
     assert len(slack.requests) == 2
 
 

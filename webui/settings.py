@@ -284,6 +284,7 @@ CELERY_TASK_ROUTES = {
     "scanner.tasks.run_scan": {"queue": SCANNER_SCAN_QUEUE},  # scanner.services.scan_queue picks per scan
     "scanner.tasks.rescan_portfolio": {"queue": SCANNER_RESCAN_QUEUE},
     "scanner.tasks.deliver_alert": {"queue": SCANNER_ALERT_QUEUE},
+    "scanner.tasks.send_channel_test": {"queue": SCANNER_ALERT_QUEUE},
 }
 
 # --- Observability (issue 13) ----------------------------------------------

@@ -57,6 +57,37 @@ def channel_delete(channel: Channel) -> None:
     channel.delete()
 
 
+TEST_RESEND_AFTER = 60  # seconds a queued test must wait before "Send test" queues another
+
+
+def channel_test_request(channel: Channel) -> bool:
+    """Queue a test message to the channel on the alerts queue; the worker records its outcome on the channel
+    (last_test_at, last_test_error), which the channels page polls. Delivery never runs inside a web request:
+    a tarpit receiver would hold a web thread for the whole timeout. Returns False when a test is already on
+    its way (asked for under a minute ago), so repeated clicks queue one test, not one each."""
+    from scanner.queueing import SEND_CHANNEL_TEST, send_task
+
+    now = timezone.now()
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().get(pk=channel.pk)
+        if channel.test_pending and (now - channel.test_requested_at).total_seconds() < TEST_RESEND_AFTER:
+            return False
+        channel.test_requested_at = now
+        channel.save(update_fields=["test_requested_at"])
+
+    def queue() -> None:
+        try:
+            send_task(SEND_CHANNEL_TEST, args=[channel.pk], queue=config.alert_queue_name())
+        except Exception as exc:  # noqa: BLE001 - broker down: say so on the channel rather than wait forever
+            logger.warning("could not queue a test to channel %s: %s", channel.pk, exc)
+            Channel.objects.filter(pk=channel.pk).update(
+                last_test_at=timezone.now(), last_test_error="the test could not be queued; try again later"
+            )
+
+    transaction.on_commit(queue)
+    return True
+
+
 def verification_resend(channel: Channel, *, requested_from: str = "") -> None:
     """Send an unverified e-mail channel its link again, within the confirmation-mail limits."""
     if channel.kind != Channel.Kind.EMAIL or channel.verified_at is not None:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from scanner import notifications, selectors, services
+from scanner import selectors, services
 from scanner.models import Channel
 from webui.api.throttling import client_address
 
@@ -50,8 +50,10 @@ def acknowledge_alert(request, alert_id: int):
 
 
 def _channels_page(request, form, *, status=200):
+    channels = list(selectors.channel_list(user=request.user))
     context = {
-        "channels": selectors.channel_list(user=request.user),
+        "channels": channels,
+        "tests_pending": any(channel.test_pending for channel in channels),
         "form": form,
         "kinds": Channel.Kind.choices,
     }
@@ -96,12 +98,31 @@ def _owned_channel(request, channel_id: int) -> Channel:
 @require_POST
 def test_channel(request, channel_id: int):
     channel = _owned_channel(request, channel_id)
-    error = notifications.send_test(channel)
-    if error:
-        messages.error(request, f"The test to {channel} failed: {error}")
+    if services.channel_test_request(channel):
+        messages.success(request, f"Test queued for {channel}: its result appears in the table when it lands.")
     else:
-        messages.success(request, f"Test sent to {channel}.")
+        messages.info(request, f"A test to {channel} is already on its way.")
     return redirect("dashboard:channels")
+
+
+@login_required
+@require_GET
+def channel_test_status(request):
+    """What the channels page polls while a test is on its way: each channel's last test, by id."""
+    rows = {}
+    for channel in selectors.channel_list(user=request.user):
+        if channel.test_pending:
+            state = "pending"
+        elif channel.last_test_at is None:
+            state = "never"
+        else:
+            state = "failed" if channel.last_test_error else "sent"
+        rows[str(channel.pk)] = {
+            "state": state,
+            "error": channel.last_test_error if state == "failed" else "",
+            "at": channel.last_test_at.isoformat() if channel.last_test_at else "",
+        }
+    return JsonResponse({"channels": rows, "pending": sum(1 for row in rows.values() if row["state"] == "pending")})
 
 
 @login_required
