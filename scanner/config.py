@@ -29,6 +29,7 @@ def scan_settings() -> ScanSettings:
         connection_budget=settings.SCANNER_CONNECTION_BUDGET,
         tls_deadline=settings.SCANNER_TLS_DEADLINE,
         http_deadline=settings.SCANNER_HTTP_DEADLINE,
+        outbound_budget=settings.SCANNER_OUTBOUND_BUDGET,
     )
 
 

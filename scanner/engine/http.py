@@ -22,6 +22,7 @@ from lxml import etree
 
 from .. import outbound
 from ..netpolicy import NetworkPolicy
+from .outbound_budget import OutboundBudget
 from .results import HstsPolicy, HttpHop, HttpResult, MixedContentItem, ScanSettings
 
 Resolver = Callable[[str], str]  # hostname -> approved IP; raises TargetRefused to refuse
@@ -296,7 +297,7 @@ def _stop(walk: _Walk, url: str, reason: str) -> _Walk:
 
 
 def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap: int,
-          fetched: dict[str, outbound.Response]) -> _Walk:
+          fetched: dict[str, outbound.Response], outbound_budget: OutboundBudget | None = None) -> _Walk:
     """Follow redirects from `start_url`. `fetched` holds the responses both walks have read, by URL: the
     http:// walk usually ends at the very URL the https:// walk starts from, which is then read once (with the
     page's cap, since its body is the page), not twice."""
@@ -346,6 +347,11 @@ def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap:
             return _stop(walk, url, f"redirects to a non-HTTP URL ({_cap(target)})")
         if len(target) > MAX_STORED_URL:
             return _stop(walk, url, f"the redirect target is {len(target)} characters long; not followed")
+        # Each hop the site chooses is a request to a host it picked: it takes one fetch from the scan's
+        # outbound budget (a hop already read by the other walk costs nothing).
+        if target not in fetched and outbound_budget is not None and not outbound_budget.take(OutboundBudget.REDIRECT):
+            return _stop(walk, url, f"the redirect to {_cap(target)} was not followed: the scan's outbound budget "
+                                    f"of {outbound_budget.limit} fetches is spent")
         url = target
 
 
@@ -361,6 +367,7 @@ def probe_http(
     settings: ScanSettings,
     *,
     with_hsts: bool = True,
+    outbound_budget: OutboundBudget | None = None,
 ) -> HttpResult:
     """Walk http://host/ and (with_hsts, i.e. TLS answered) https://host/, within settings.http_deadline."""
     policy = _ResolverPolicy(resolver)
@@ -368,7 +375,8 @@ def probe_http(
     http_url = f"http://{host}/" if http_port == 80 else f"http://{host}:{http_port}/"
     budget.share(0.5 if with_hsts else 1.0)
     fetched: dict[str, outbound.Response] = {}
-    plain = _walk(http_url, policy, budget, page_cap=REDIRECT_BODY_CAP, fetched=fetched)
+    plain = _walk(http_url, policy, budget, page_cap=REDIRECT_BODY_CAP, fetched=fetched,
+                  outbound_budget=outbound_budget)
     result = HttpResult(
         http_listener=plain.listener,
         chain=tuple(plain.chain),
@@ -383,7 +391,8 @@ def probe_http(
 
     https_url = _first_https_url(host, https_port)
     budget.share(1.0)
-    secure = _walk(https_url, policy, budget, page_cap=PAGE_CAP, fetched=fetched)
+    secure = _walk(https_url, policy, budget, page_cap=PAGE_CAP, fetched=fetched,
+                   outbound_budget=outbound_budget)
     hsts: HstsPolicy | None = None
     hsts_error: str | None = None
     if secure.first is None:

@@ -36,6 +36,8 @@ class ScanSettings:
     cipher_enumeration: str = "adaptive"
     per_target_connections: int = 4  # concurrent connections to one scanned address (sslyze and adaptive)
     connection_budget: int = 400  # adaptive only: most handshakes its enumeration may open for one endpoint
+    # Fetches to hosts the scanned site names (AIA, OCSP/CRL, redirect hops), counted together (0: no limit).
+    outbound_budget: int = 20
 
 
 @dataclass(frozen=True)
@@ -248,6 +250,9 @@ class ScanResult:
     # Every address scanned (engine issue 9). `ip`/`tls` above are the first endpoint's, for compatibility.
     endpoints: tuple[EndpointResult, ...] = ()
     probes: dict[str, ProbeOutcome] = field(default_factory=dict)  # every probe, TLS and HTTP, by name
+    # Fetches skipped because the scan's outbound budget was spent: (kind, count) pairs (engine.outbound_budget).
+    outbound_skipped: tuple[tuple[str, int], ...] = ()
+    outbound_budget: int | None = None
 
     @property
     def partial(self) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from scanner.engine.results import ScanResult
-from scanner.grading import hsts, seo
+from scanner.grading import hsts, outbound, seo  # noqa: F401 - outbound registers its rule on import
 from scanner.grading.findings import Finding
 from scanner.grading.policy import POLICY, finding
 from scanner.grading.rules import evaluate
