@@ -280,7 +280,7 @@ def test_a_portfolio_rescan_of_a_refused_site_is_a_failed_scan_with_an_alert(sit
     services.execute_scan(queued.pk)  # the worker resolves the name, and the policy refuses it
 
     failed = Scan.objects.get(site=unresolvable)
-    assert failed.status == Scan.Status.FAILED and "127.0.0.9" in failed.error
+    assert failed.status == Scan.Status.FAILED and "private" in failed.error and "127.0.0.9" not in failed.error
     alert = Alert.objects.get(site=unresolvable)
     assert alert.kind == Alert.Kind.SCAN_FAILED
     assert "gone.example" in alert.message

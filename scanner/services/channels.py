@@ -127,7 +127,24 @@ def _normalised_email(address: str, *, field: str) -> str:
     except Exception:  # noqa: BLE001 - ValidationError; the message below is the one shown
         raise ScanRequestError(f"'{address}' is not an e-mail address.", field=field) from None
     local, _, domain = address.rpartition("@")
+    # Django accepts address literals (a@[10.0.0.1]) and dotless names (root@localhost); the first would have the
+    # SMTP relay deliver to an address the user picked, the second to a machine on the operator's own network.
+    if domain.startswith("[") or "." not in domain.strip(".") or _is_ip(domain):
+        raise ScanRequestError(
+            f"'{address}' is not an address on the Internet: use a domain name with a dot (name@example.com).",
+            field=field,
+        )
     return f"{local}@{domain.lower()}"
+
+
+def _is_ip(text: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_channel_url(url: str, kind: str) -> None:

@@ -96,8 +96,9 @@ class TokenListCreateApi(ApiView):
     @extend_schema(request=TokenCreateInput, responses={201: NewTokenOutput})
     def post(self, request):
         data = self.validated(TokenCreateInput, request.data)
+        made_with = request.auth if isinstance(request.auth, ApiToken) else None
         token, secret = tokens.token_create(
-            user=request.user, name=data["name"], expires_in_days=data.get("expires_in_days")
+            user=request.user, name=data["name"], expires_in_days=data.get("expires_in_days"), made_with=made_with
         )
         return self.output(NewTokenOutput, token, http_status=status.HTTP_201_CREATED, secret=secret)
 

@@ -11,7 +11,7 @@ from typing import ClassVar
 from django.http import Http404, StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ParseError, Throttled, ValidationError
+from rest_framework.exceptions import AuthenticationFailed, ParseError, Throttled, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
@@ -41,9 +41,32 @@ class LimitedJSONParser(JSONParser):
         if len(raw) > self.max_bytes:
             raise PayloadTooLarge(f"The request body is larger than {self.max_bytes // 1024} KiB.")
         try:
-            return json.loads(raw.decode((parser_context or {}).get("encoding") or "utf-8"))
+            data = json.loads(raw.decode((parser_context or {}).get("encoding") or "utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError(f"The request body is not valid JSON: {exc}") from None
+        except RecursionError:  # "[[[[…" thousands deep: the parser's own recursion gives out
+            raise ParseError(f"The request body nests deeper than {MAX_JSON_DEPTH} levels.") from None
+        if _depth_exceeds(data, MAX_JSON_DEPTH):
+            # Shallower nesting still parses, but every later step that walks it (validation, error messages)
+            # would recurse as deep: nothing the API takes nests more than a few levels.
+            raise ParseError(f"The request body nests deeper than {MAX_JSON_DEPTH} levels.")
+        return data
+
+
+MAX_JSON_DEPTH = 32
+
+
+def _depth_exceeds(data, limit: int) -> bool:
+    """True when `data` (parsed JSON) nests lists/objects more than `limit` deep; iterative, so never recursing."""
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return True
+            children = value.values() if isinstance(value, dict) else value
+            pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 class LimitedTextParser(BaseParser):
@@ -67,6 +90,20 @@ class ImportJSONParser(LimitedJSONParser):
 
 class ApiView(APIView):
     parser_classes = (LimitedJSONParser,)
+
+    def initial(self, request, *args, **kwargs):
+        """DRF's, with the throttles checked before the permissions, and for a rejected token too: a 401 is counted
+        against the client's address (AnonRequestRateThrottle), so guessing tokens is rate limited like logins."""
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(request)
+        request.version, request.versioning_scheme = self.determine_version(request, *args, **kwargs)
+        try:
+            self.perform_authentication(request)
+        except AuthenticationFailed:
+            self.check_throttles(request)  # the request now counts as anonymous, by address
+            raise
+        self.check_throttles(request)
+        self.check_permissions(request)
 
     def check_throttles(self, request):
         """Like DRF's, but the refusal names the limit that was hit (each throttle's `message`)."""

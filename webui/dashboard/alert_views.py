@@ -10,6 +10,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from scanner import selectors, services
@@ -46,7 +48,20 @@ def acknowledge_alert(request, alert_id: int):
         raise Http404("No such alert.")
     services.alert_acknowledge(alert)
     messages.success(request, "Alert acknowledged.")
-    return redirect(request.POST.get("next") or "dashboard:alerts")
+    return redirect(local_next(request, default="dashboard:alerts"))
+
+
+def local_next(request, *, default: str) -> str:
+    """The `next` URL a form asked to return to, when it is a path on this site; otherwise the default view's URL.
+    Anything else (another host, a scheme, a bare word) would be an open redirect or a 500."""
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if (
+        wanted.startswith("/")
+        and not wanted.startswith(("//", "/\\"))
+        and url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    ):
+        return wanted
+    return reverse(default)
 
 
 def _channels_page(request, form, *, status=200):

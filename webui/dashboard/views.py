@@ -199,12 +199,17 @@ def scan_status(request):
     for one site or portfolio. `sites`: for the rows a page shows (?sites=1,2,3), each row's own latest state,
     so a row switches to its grade the moment its own scan ends, not when the batch does."""
     scans = selectors.scan_list(user=request.user).filter(status__in=Scan.ACTIVE_STATUSES)
-    if request.GET.get("site", "").isdigit():
-        scans = scans.filter(site_id=int(request.GET["site"]))
-    if request.GET.get("portfolio", "").isdigit():
-        scans = scans.filter(site__portfolios__pk=int(request.GET["portfolio"]))
+    try:
+        site_id, portfolio_id = _id_param(request, "site"), _id_param(request, "portfolio")
+        sites_param = request.GET.get("sites", "")
+        wanted = [_id(part) for part in sites_param.split(",")][:MAX_STATUS_SITES] if sites_param else []
+    except ValueError as exc:
+        return JsonResponse({"error": {"code": "invalid", "message": str(exc), "fields": {}}}, status=400)
+    if site_id is not None:
+        scans = scans.filter(site_id=site_id)
+    if portfolio_id is not None:
+        scans = scans.filter(site__portfolios__pk=portfolio_id)
     active = {str(site_id): status for site_id, status in scans.values_list("site_id", "status")}
-    wanted = [int(part) for part in request.GET.get("sites", "").split(",") if part.isdigit()][:MAX_STATUS_SITES]
     rows = {}
     if wanted:
         sites = queries.annotated_sites(user=request.user).filter(pk__in=wanted).defer("latest_scan__result")
@@ -218,6 +223,21 @@ def scan_status(request):
                 "error": row.last_error if row.unreachable else "",
             }
     return JsonResponse({"active": active, "count": len(active), "sites": rows})
+
+
+MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints; a larger number is no id, not a database error
+
+
+def _id(text: str) -> int:
+    """An id typed in a URL: ASCII digits only (str.isdigit() accepts '²', which int() then refuses)."""
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
+        raise ValueError(f"'{text[:20]}' is not an id.")
+    return int(text)
+
+
+def _id_param(request, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return _id(value) if value else None
 
 
 def signup(request):
