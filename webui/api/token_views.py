@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from webui.api import tokens
 from webui.api.models import ApiToken
-from webui.api.serializers import StrictInputSerializer
+from webui.api.serializers import StrictInputSerializer, page_of
 from webui.api.throttling import AnonRequestRateThrottle, TokenCreateRateThrottle
 from webui.api.views import ApiView, LimitedJSONParser
 
@@ -89,7 +89,7 @@ class TokenLoginApi(ApiView):
 
 
 class TokenListCreateApi(ApiView):
-    @extend_schema(responses=TokenOutput(many=True), operation_id="tokens_list")
+    @extend_schema(responses=page_of(TokenOutput), operation_id="tokens_list")
     def get(self, request):
         return self.paginated(tokens.token_list(user=request.user), TokenOutput)
 

@@ -154,7 +154,7 @@ def _user_portfolio_or_field_error(user, portfolio_id: int | None):
 
 
 class ScanListCreateApi(ApiView):
-    @extend_schema(parameters=[s.ScanFilter], responses=s.ScanSummaryOutput(many=True), operation_id="scans_list")
+    @extend_schema(parameters=[s.ScanFilter], responses=s.page_of(s.ScanSummaryOutput), operation_id="scans_list")
     def get(self, request):
         filters = s.ScanFilter(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -199,7 +199,7 @@ class ScanDetailApi(ApiView):
 
 
 class SiteListApi(ApiView):
-    @extend_schema(parameters=[s.SiteFilter], responses=s.SiteOutput(many=True))
+    @extend_schema(parameters=[s.SiteFilter], responses=s.page_of(s.SiteOutput))
     def get(self, request):
         filters = s.SiteFilter(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -220,7 +220,7 @@ class SiteDetailApi(ApiView):
 
 
 class SiteScanListApi(ApiView):
-    @extend_schema(responses=s.ScanSummaryOutput(many=True), operation_id="sites_scans_list")
+    @extend_schema(responses=s.page_of(s.ScanSummaryOutput), operation_id="sites_scans_list")
     def get(self, request, pk: int):
         site = _found(selectors.site_get(user=request.user, site_id=pk))
         return self.paginated(selectors.scan_list(user=request.user, site=site), s.ScanSummaryOutput)
@@ -230,7 +230,7 @@ class SiteScanListApi(ApiView):
 
 
 class PortfolioListCreateApi(ApiView):
-    @extend_schema(responses=s.PortfolioSummaryOutput(many=True), operation_id="portfolios_list")
+    @extend_schema(responses=s.page_of(s.PortfolioSummaryOutput), operation_id="portfolios_list")
     def get(self, request):
         # Sites are linked (sites_url, paginated), not inlined: one portfolio may hold 10,000 of them.
         return self.paginated(selectors.portfolio_summaries(user=request.user), s.PortfolioSummaryOutput)
