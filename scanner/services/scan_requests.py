@@ -129,6 +129,11 @@ def _request_scan(
         return recent, False
 
     if quota_of is not None:
+        if connection.vendor == "postgresql":
+            # One account's requests take turns from here to commit, so two in parallel cannot both take the
+            # quota's last scan (the ledger row is written below, in this transaction).
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"scan-quota:{quota_of.pk}"])
         scan_quota_check(quota_of)  # only a scan about to be created costs anything
     scan = Scan.objects.create(
         site=site,
