@@ -199,7 +199,7 @@ class ScanDetailApi(ApiView):
 
 
 class SiteListApi(ApiView):
-    @extend_schema(parameters=[s.SiteFilter], responses=s.page_of(s.SiteOutput))
+    @extend_schema(parameters=[s.SiteFilter], responses=s.page_of(s.SiteOutput), operation_id="sites_list")
     def get(self, request):
         filters = s.SiteFilter(data=request.query_params)
         filters.is_valid(raise_exception=True)
