@@ -36,6 +36,7 @@ def scan_settings() -> ScanSettings:
         tls_deadline=settings.SCANNER_TLS_DEADLINE,
         http_deadline=settings.SCANNER_HTTP_DEADLINE,
         dns_servers=tuple(getattr(settings, "SCANNER_DNS_SERVERS", ())),
+        outbound_budget=settings.SCANNER_OUTBOUND_BUDGET,
     )
 
 
@@ -210,3 +211,30 @@ def allowed_networks() -> list[str]:
 
 def resolve_pins() -> list[str]:
     return list(settings.SCANNER_RESOLVE)
+
+
+def scans_need_confirmed_email() -> bool:
+    """Accounts created through sign-up scan only after confirming their e-mail (default: on while sign-up is open)."""
+    return settings.SCANNER_SCANS_NEED_CONFIRMED_EMAIL
+
+
+def signups_per_address() -> str:
+    return settings.SCANNER_SIGNUPS_PER_ADDRESS
+
+
+def signups_global() -> str:
+    return settings.SCANNER_SIGNUPS_GLOBAL
+
+
+def confirmation_mails_per_address() -> str:
+    return settings.SCANNER_CONFIRMATION_MAILS_PER_ADDRESS
+
+
+def confirmation_mails_per_recipient() -> str:
+    return settings.SCANNER_CONFIRMATION_MAILS_PER_RECIPIENT
+
+
+def outbound_budget() -> int:
+    """Outbound fetches one scan may make beyond its target's TLS handshakes: AIA downloads, OCSP/CRL requests and
+    redirect hops together (0: no limit)."""
+    return settings.SCANNER_OUTBOUND_BUDGET

@@ -242,6 +242,7 @@ class Channel(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_test_at = models.DateTimeField(null=True, blank=True)
     last_test_error = models.TextField(blank=True, default="")
+    test_requested_at = models.DateTimeField(null=True, blank=True)  # "Send test" queued, not yet answered
 
     class Meta:
         ordering = ("created_at", "id")
@@ -264,6 +265,13 @@ class Channel(models.Model):
     @property
     def usable(self) -> bool:
         return self.verified_at is not None
+
+    @property
+    def test_pending(self) -> bool:
+        """A "Send test" is queued and its outcome has not landed yet."""
+        return self.test_requested_at is not None and (
+            self.last_test_at is None or self.last_test_at < self.test_requested_at
+        )
 
 
 class Delivery(models.Model):
@@ -291,3 +299,33 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert} to {self.channel_label}: {self.status}"
+
+
+class LimitEvent(models.Model):
+    """One counted event of an abuse limit: scans an account requested, a sign-up from an address, a
+    confirmation mail to a recipient. Kept for a day (the longest window), whatever happens to the sites or
+    channels it was about, so deleting them gives nothing back. Pruned daily (services.prune_limit_events)."""
+
+    class Kind(models.TextChoices):
+        SCANS = "scans", "scans requested by an account"
+        SIGNUP_ADDRESS = "signup_address", "sign-ups from a client address"
+        SIGNUP = "signup", "sign-ups, all addresses"
+        MAIL_ADDRESS = "mail_address", "confirmation mails asked for from a client address"
+        MAIL_RECIPIENT = "mail_recipient", "confirmation mails sent to a recipient"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    key = models.CharField(max_length=255)  # user id, client address or e-mail recipient, by kind
+    cost = models.PositiveIntegerField(default=1)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = (models.Index(fields=["kind", "key", "at"], name="limit_event_lookup"),)
+
+
+class AccountSignup(models.Model):
+    """An account created through the public sign-up form (not by the operator): such accounts scan only once
+    their e-mail address is confirmed, when SCANNER_SCANS_NEED_CONFIRMED_EMAIL is on."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signup")
+    address = models.CharField(max_length=64, blank=True, default="")
+    signed_up_at = models.DateTimeField(auto_now_add=True)

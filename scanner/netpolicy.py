@@ -141,8 +141,10 @@ class NetworkPolicy:
     def check_address(self, host: str, address: str, *, pinned: bool = False) -> None:
         if self._allowed(address, pinned):
             return
+        # The address itself is not named: a refusal must not tell a user what an internal name points at
+        # (it would turn the service into a resolver for the operator's private DNS).
         raise TargetRefused(
-            f"{host} resolves to {address}, a private, loopback, link-local or reserved address; {self.refusal_hint}."
+            f"{host} resolves to a private, loopback, link-local or reserved address; {self.refusal_hint}."
         )
 
     @staticmethod

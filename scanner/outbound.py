@@ -373,12 +373,20 @@ def request(
     try:
         with httpx.Client(transport=transport, follow_redirects=False, trust_env=False, timeout=None) as client:
             try:
-                with client.stream(method, parsed, headers=request_headers, content=content) as response:
+                # Sent through the transport, not client.send(): the client parses a redirect's Location to build
+                # the next request even when it is not following it, and a `javascript:` or `data:` Location made
+                # that raise InvalidURL. Whether and where to go next is the caller's business.
+                outgoing = client.build_request(method, parsed, headers=request_headers, content=content)
+                response = transport.handle_request(outgoing)
+                response.request = outgoing
+                try:
                     _check_headers(response, limits, url)
                     body, truncated = _read_body(response, limits, clock, allow_truncated, url)
                     return Response(
                         url=url, ip=ip, status=response.status_code, headers=response.headers, body=body, truncated=truncated
                     )
+                finally:
+                    response.close()
             except httpx.HTTPError as exc:  # anything httpx itself raises (decoding, stream state...)
                 raise BadResponse(f"{url[:200]}: {type(exc).__name__}: {exc}") from None
     except OutboundError as exc:

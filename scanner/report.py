@@ -156,6 +156,8 @@ def build_report(result: ScanResult, grades) -> dict[str, Any]:
         "duration_s": result.duration_s,
         "grade": grades.summary(),
         "endpoints": _endpoints(result),
+        # Fetches to hosts the site names (AIA, OCSP/CRL, redirects) skipped once the scan's budget was spent.
+        "outbound": {"budget": result.outbound_budget, "skipped": dict(result.outbound_skipped)},
         "certificate": _certificate(result),
         "protocols": _protocols(result),
         "cipher_suites": _plain(tls.cipher_suites) if tls else None,

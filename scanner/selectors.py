@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Count, Q, QuerySet
 
 from scanner.grading.scale import grades_below
@@ -119,9 +121,12 @@ def tag_names(*, user) -> list[str]:
     return list(SiteTag.objects.filter(site__owner=user).order_by("name").values_list("name", flat=True).distinct())
 
 
+_SHARE_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,128}")  # secrets.token_urlsafe's alphabet
+
+
 def site_for_share_token(*, token: str) -> Site | None:
     """The site an owner shared with this token (anyone may read it); None for empty, wrong or revoked tokens."""
-    if not token or len(token) < 20:
+    if not token or not _SHARE_TOKEN.fullmatch(token):  # e.g. a NUL byte, which PostgreSQL refuses to compare
         return None
     return Site.objects.select_related("latest_scan").filter(share_token=token).first()
 

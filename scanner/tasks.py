@@ -126,7 +126,23 @@ def deliver_alert(self, alert_id: int) -> str | None:
 
 
 @shared_task(ignore_result=True, time_limit=config.task_time_limit())
+def send_channel_test(channel_id: int) -> None:
+    """"Send test" of a channel (queued by services.channel_test_request): the outcome lands on the channel."""
+    from scanner.models import Channel
+
+    channel = Channel.objects.filter(pk=channel_id).first()
+    if channel is not None:  # deleted since the click
+        notifications.send_test(channel)
+
+
+@shared_task(ignore_result=True, time_limit=config.task_time_limit())
 def prune_old_reports() -> int:
     """Beat, daily: old scans keep their summary and findings but drop the report document (retention)."""
     return services.prune_old_reports(batch_size=config.retention_batch_size())
 
+
+
+@shared_task(ignore_result=True)
+def prune_limit_events() -> int:
+    """Beat, hourly: forget abuse-limit events older than a day (the longest window any limit counts)."""
+    return services.prune_limit_events()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from rest_framework.test import APIClient
 
-from scanner.models import Finding, Portfolio, Scan, Site
+from scanner.models import Finding, LimitEvent, Portfolio, Scan, Site
 from scanner.services.schedules import set_portfolio_schedule
 from webui.api.tokens import token_create
 
@@ -141,11 +141,16 @@ def test_scans_over_the_hourly_quota_get_429_with_the_time_to_retry(settings, al
     assert Scan.objects.count() == 2
 
 
+def requested(user, *, hours_ago: float, scans: int = 1) -> None:
+    """The quota's ledger: `scans` requested by `user` that long ago."""
+    LimitEvent.objects.create(
+        kind=LimitEvent.Kind.SCANS, key=str(user.pk), cost=scans, at=timezone.now() - timedelta(hours=hours_ago)
+    )
+
+
 def test_the_daily_scan_quota_counts_yesterdays_last_hours(settings, alice):
     settings.SCANNER_SCANS_PER_DAY = 1
-    site = Site.objects.create(owner=alice, hostname="blog.example")
-    Scan.objects.create(site=site, status=Scan.Status.DONE, finished_at=timezone.now())
-    Scan.objects.filter(site=site).update(requested_at=timezone.now() - timedelta(hours=20))
+    requested(alice, hours_ago=20)
     client = with_token(token_create(user=alice, name="t")[1])
     wait = assert_retry_later(post_json(client, "/api/v1/scans", {"host": "shop.example"}))
     assert 3 * 3600 < wait <= 4 * 3600
@@ -190,6 +195,7 @@ def test_the_dashboard_rescan_respects_the_scan_quota(settings, client, alice):
     settings.SCANNER_SCANS_PER_HOUR = 1
     site = Site.objects.create(owner=alice, hostname="shop.example")
     finished_scan(site, minutes_ago=30)  # outside the per-target window; requested within the hour
+    requested(alice, hours_ago=0.5)
     client.force_login(alice)
     response = client.post(reverse("dashboard:rescan", args=[site.pk]), follow=True)
     assert "Scan quota reached" in response.content.decode()

@@ -147,3 +147,31 @@ def test_overview_is_usable_at_phone_width(live_server, django_user_model, brows
     expect(page.get_by_role("heading", name="Your sites")).to_be_visible()
     # Nothing may force the page wider than the phone (tables scroll inside their own box instead).
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_queued_channel_test_shows_its_result_when_the_worker_records_it(live_server, django_user_model, settings,
+                                                                           browser_page):
+    """channel-test.js: "Send test" is queued (the real broker; no worker here), the row says sending…, and the
+    outcome appears without a reload once the worker (here: its task, called directly) records it."""
+    from playwright.sync_api import expect
+
+    from scanner import services, tasks
+    from scanner.models import Channel
+    from tests.receivers import Receiver
+
+    settings.SCANNER_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    user = django_user_model.objects.create_user("fay", password="fay-pass-123")
+    with Receiver(statuses=[404]) as hook:
+        channel = services.channel_create(owner=user, kind="slack", target=hook.url, name="#ops")
+        page = browser_page
+        page.set_default_timeout(20_000)
+        log_in(page, live_server.url, "fay", "fay-pass-123")
+        page.goto(live_server.url + "/channels/")
+        page.get_by_role("button", name="Send test to #ops").click()
+        cell = page.locator(f'[data-channel-test="{channel.pk}"]')
+        expect(cell).to_have_text("sending…")
+        assert Channel.objects.get(pk=channel.pk).test_pending and not hook.requests
+
+        tasks.send_channel_test(channel.pk)  # what the worker does with the message
+        expect(cell).to_contain_text("failed: the receiver answered HTTP 404")

@@ -73,6 +73,7 @@ def test_sign_up_with_email_then_send_a_test_to_slack(live_server, settings, pag
 
     settings.SCANNER_ALLOWED_NETWORKS = ["127.0.0.0/8"]  # the receiver below listens on loopback
     settings.SCANNER_PUBLIC_URL = live_server.url  # links in mails start with it
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # no worker: the queued "Send test" runs as soon as it is queued
     page.set_default_timeout(20_000)
     page.goto(live_server.url + "/signup/")
     assert_accessible(page, "signup")
@@ -101,7 +102,8 @@ def test_sign_up_with_email_then_send_a_test_to_slack(live_server, settings, pag
         page.get_by_role("button", name="Add channel").click()
         expect(page.get_by_text("Channel added.")).to_be_visible()
         page.get_by_role("button", name="Send test to #ops").click()
-        expect(page.get_by_text("Test sent to #ops.")).to_be_visible()
+        expect(page.get_by_text("Test queued for #ops")).to_be_visible()
+        expect(page.locator("[data-channel-test]").filter(has_text="sent")).to_be_visible()
         body = json.loads(slack.requests[0][1])
     assert "Test notification" in body["text"]
     assert body["blocks"][0]["type"] == "header"

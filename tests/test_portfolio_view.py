@@ -163,10 +163,10 @@ def test_scan_portfolio_now_queues_every_site_and_a_refused_one_shows_failed_wit
     # The worker resolves each site under the network policy; the refused one ends failed, with an alert.
     services.execute_scan(Scan.objects.get(site__hostname="intranet.example").pk)
     refused = Scan.objects.get(site__hostname="intranet.example")
-    assert refused.status == Scan.Status.FAILED and "10.1.2.3" in refused.error
+    assert refused.status == Scan.Status.FAILED and "private" in refused.error and "10.1.2.3" not in refused.error
     assert Alert.objects.filter(site__hostname="intranet.example", kind=Alert.Kind.SCAN_FAILED).exists()
     html = page(client, reverse("dashboard:portfolio", args=[portfolio.pk]) + "?failing=on")
-    assert "intranet.example" in html and "10.1.2.3" in html
+    assert "intranet.example" in html and "private, loopback" in html and "10.1.2.3" not in html
     assert "shop.example" not in html
 
 

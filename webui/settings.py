@@ -182,6 +182,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation's error answers (400/401/403/404/409/413/415/429/503), in the one error shape.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "webui.api.schema.add_error_responses",
+    ],
 }
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
@@ -309,6 +314,7 @@ CELERY_TASK_ROUTES = {
     "scanner.tasks.run_scan": {"queue": SCANNER_SCAN_QUEUE},  # scanner.services.scan_queue picks per scan
     "scanner.tasks.rescan_portfolio": {"queue": SCANNER_RESCAN_QUEUE},
     "scanner.tasks.deliver_alert": {"queue": SCANNER_ALERT_QUEUE},
+    "scanner.tasks.send_channel_test": {"queue": SCANNER_ALERT_QUEUE},
 }
 
 # --- Observability --------------------------------------------------------
@@ -324,6 +330,7 @@ SCANNER_WORKER_HEARTBEAT_MAX_AGE = float(os.environ.get("SCANNER_WORKER_HEARTBEA
 # (about 90 % of a scan's bytes; docs/benchmarks.md has the numbers). A beat task does it daily, in batches.
 SCANNER_REPORT_RETENTION_DAYS = int(os.environ.get("SCANNER_REPORT_RETENTION_DAYS", "90"))
 SCANNER_RETENTION_BATCH_SIZE = int(os.environ.get("SCANNER_RETENTION_BATCH_SIZE", "500"))
+CELERY_BEAT_SCHEDULE["scanner-prune-limit-events"] = {"task": "scanner.tasks.prune_limit_events", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["scanner-prune-old-reports"] = {
     "task": "scanner.tasks.prune_old_reports",
     "schedule": float(os.environ.get("SCANNER_RETENTION_INTERVAL", str(24 * 3600))),
@@ -383,6 +390,17 @@ SCANNER_TARGET_MIN_INTERVAL = int(os.environ.get("SCANNER_TARGET_MIN_INTERVAL", 
 # Scheduled rescans may not fire more often than this (seconds), in the API, the dashboard and the admin.
 SCANNER_MIN_SCHEDULE_INTERVAL = int(os.environ.get("SCANNER_MIN_SCHEDULE_INTERVAL", "3600"))
 SCANNER_SIGNUP_OPEN = env_bool("SCANNER_SIGNUP_OPEN", True)
+# Open sign-up (issue 19): accounts created through /signup/ scan only once their e-mail is confirmed (on by
+# default while sign-up is open); sign-ups per client address and in total, confirmation mails per client
+# address and per recipient ("N/period"; empty or 0 = no limit). Counted in the database (scanner.LimitEvent).
+SCANNER_SCANS_NEED_CONFIRMED_EMAIL = env_bool("SCANNER_SCANS_NEED_CONFIRMED_EMAIL", SCANNER_SIGNUP_OPEN)
+SCANNER_SIGNUPS_PER_ADDRESS = os.environ.get("SCANNER_SIGNUPS_PER_ADDRESS", "3/hour")
+SCANNER_SIGNUPS_GLOBAL = os.environ.get("SCANNER_SIGNUPS_GLOBAL", "60/hour")
+SCANNER_CONFIRMATION_MAILS_PER_ADDRESS = os.environ.get("SCANNER_CONFIRMATION_MAILS_PER_ADDRESS", "10/hour")
+SCANNER_CONFIRMATION_MAILS_PER_RECIPIENT = os.environ.get("SCANNER_CONFIRMATION_MAILS_PER_RECIPIENT", "3/hour")
+# Outbound fetches one scan may make besides its TLS handshakes: AIA downloads, OCSP/CRL requests and HTTP
+# redirect hops, counted together; over it the rest are skipped with an info finding (0 = no limit).
+SCANNER_OUTBOUND_BUDGET = int(os.environ.get("SCANNER_OUTBOUND_BUDGET", "20"))
 SCANNER_MAX_TOKENS_PER_USER = int(os.environ.get("SCANNER_MAX_TOKENS_PER_USER", "50"))
 # How many reverse proxies in front of the service append to X-Forwarded-For (0: use the socket's address).
 SCANNER_TRUSTED_PROXIES = int(os.environ.get("SCANNER_TRUSTED_PROXIES", "0"))

@@ -12,6 +12,7 @@ from ..netpolicy import NetworkPolicy, TargetRefused
 from ..targets import Target
 from .caa import lookup_caa
 from .http import probe_http
+from .outbound_budget import OutboundBudget
 from .results import EndpointResult, ProbeOutcome, ScanResult, ScanSettings, TlsResult
 from .tls import TlsUnreachable, probe_tls
 
@@ -25,10 +26,14 @@ def scan(target: Target, *, policy: NetworkPolicy, settings: ScanSettings | None
     started_at = datetime.now(UTC)
     clock = time.monotonic()
 
+    # One allowance for every fetch the scanned site chooses the destination of (AIA, OCSP/CRL, redirects).
+    budget = OutboundBudget(settings.outbound_budget)
+
     def finish(**fields) -> ScanResult:
         return ScanResult(
             host=target.host, https_port=target.https_port, http_port=target.http_port,
-            started_at=started_at, duration_s=round(time.monotonic() - clock, 3), **fields,
+            started_at=started_at, duration_s=round(time.monotonic() - clock, 3),
+            outbound_skipped=budget.skipped, outbound_budget=budget.limit, **fields,
         )
 
     try:
@@ -38,13 +43,14 @@ def scan(target: Target, *, policy: NetworkPolicy, settings: ScanSettings | None
     except TargetRefused as exc:
         return finish(ip=None, error=str(exc))
 
-    fetch_aia = _aia_fetcher(policy, settings)
-    check_revocation = _revocation_checker(policy, settings)
+    fetch_aia = _aia_fetcher(policy, settings, budget)
+    check_revocation = _revocation_checker(policy, settings, budget)
     first = addresses[0]
     # The HTTP side runs once, at the first address, alongside that address's TLS scan (it needs nothing
     # from it); it starts once the server has answered TLS, so a dead host costs no HTTPS timeout.
     alongside = _Alongside(lambda: probe_http(target.host, target.https_port, target.http_port,
-                                              _resolver(target, first, policy), settings, ca_file=ca_file))
+                                              _resolver(target, first, policy), settings, ca_file=ca_file,
+                                              outbound_budget=budget))
     endpoints_scanned = []
     tls_started = time.monotonic()
     for index, ip in enumerate(addresses):
@@ -65,7 +71,7 @@ def scan(target: Target, *, policy: NetworkPolicy, settings: ScanSettings | None
         alongside.wait()
         # Still worth knowing what plain http does; HSTS needs working TLS, so skip it when TLS is unreachable.
         http = probe_http(target.host, target.https_port, target.http_port, _resolver(target, primary.ip, policy),
-                          settings, with_hsts=tls_answered, ca_file=ca_file)
+                          settings, with_hsts=tls_answered, ca_file=ca_file, outbound_budget=budget)
     if not measured:
         return finish(ip=primary.ip, error=primary.error, tls=primary.tls, http=http, endpoints=endpoints, probes=probes)
     return finish(ip=primary.ip, tls=primary.tls, http=http, endpoints=endpoints, probes=probes,
@@ -136,15 +142,19 @@ def _scan_endpoint(target: Target, ip: str, settings: ScanSettings, ca_file: str
     return EndpointResult(ip=ip, tls=tls)
 
 
-def _aia_fetcher(policy: NetworkPolicy, settings: ScanSettings):
+def _aia_fetcher(policy: NetworkPolicy, settings: ScanSettings, budget: OutboundBudget):
     from .aia import make_fetcher
 
-    # AIA downloads go through the same policy and pins as the target; one short deadline each.
-    return make_fetcher(policy, deadline=min(settings.http_timeout, 10.0), connect_timeout=settings.connect_timeout)
+    # AIA downloads go through the same policy and pins as the target; one short deadline each, and each takes
+    # one fetch from the scan's outbound budget.
+    return make_fetcher(policy, deadline=min(settings.http_timeout, 10.0), connect_timeout=settings.connect_timeout,
+                        budget=budget)
 
 
-def _revocation_checker(policy: NetworkPolicy, settings: ScanSettings):
+def _revocation_checker(policy: NetworkPolicy, settings: ScanSettings, budget: OutboundBudget):
     from .revocation_fetch import make_checker
 
-    # OCSP and CRL requests go through the same policy and pins as the target; one short deadline each.
-    return make_checker(policy, deadline=min(settings.http_timeout, 10.0), connect_timeout=settings.connect_timeout)
+    # OCSP and CRL requests go through the same policy and pins as the target; one short deadline each, and
+    # each download takes one fetch from the scan's outbound budget.
+    return make_checker(policy, deadline=min(settings.http_timeout, 10.0), connect_timeout=settings.connect_timeout,
+                        budget=budget)

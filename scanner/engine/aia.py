@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 from cryptography import x509
 
-from .chain import AiaError, AiaFetcher, parse_aia_body
+from .chain import AiaBudgetSpent, AiaError, AiaFetcher, parse_aia_body
+from .outbound_budget import OutboundBudget
 
 MAX_AIA_BYTES = 64 * 1024  # a CA certificate is 1-2 KiB; a PKCS#7 bundle of a few stays far below this
 CACHE_ENTRIES = 256
@@ -57,8 +58,11 @@ class _Cache:
 CACHE = _Cache(CACHE_ENTRIES, CACHE_SECONDS)
 
 
-def make_fetcher(policy, *, deadline: float, connect_timeout: float) -> AiaFetcher:
-    """A fetcher bound to the scan's network policy (the same pins and allowed networks as the target)."""
+def make_fetcher(
+    policy, *, deadline: float, connect_timeout: float, budget: OutboundBudget | None = None
+) -> AiaFetcher:
+    """A fetcher bound to the scan's network policy (the same pins and allowed networks as the target). Each
+    download (not a cached answer) takes one fetch from the scan's outbound `budget`."""
     from scanner import outbound
 
     limits = outbound.Limits(connect_timeout=connect_timeout, deadline=deadline, max_body=MAX_AIA_BYTES)
@@ -69,6 +73,8 @@ def make_fetcher(policy, *, deadline: float, connect_timeout: float) -> AiaFetch
         cached = CACHE.get(url)
         if cached is not None:
             return cached
+        if budget is not None and not budget.take(OutboundBudget.AIA):
+            raise AiaBudgetSpent(f"the scan's outbound budget of {budget.limit} fetches is spent")
         try:
             response = outbound.request("GET", url, policy=policy, limits=limits)
         except outbound.OutboundError as exc:

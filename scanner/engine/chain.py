@@ -33,6 +33,10 @@ class AiaError(Exception):
     """The AIA download failed; the message says why, for people."""
 
 
+class AiaBudgetSpent(AiaError):
+    """The scan's outbound budget (engine.outbound_budget) is spent: no further AIA URL is tried."""
+
+
 @dataclass(frozen=True)
 class PathOutcome:
     """What path building and validation found for one certificate deployment."""
@@ -253,6 +257,7 @@ def _complete_via_aia(
     fetched: list[x509.Certificate] = []
     current = _walk_by_issuer(leaf, sent)[-1]
     error = None
+    budget_spent = False
     for _hop in range(MAX_AIA_HOPS):
         if is_self_signed(current):
             break
@@ -264,6 +269,10 @@ def _complete_via_aia(
         for url in urls:
             try:
                 found = fetch_aia(url)
+            except AiaBudgetSpent as exc:  # no request is sent; the budget counts every URL it skipped
+                if not budget_spent:
+                    error, budget_spent = f"{url} and the issuer URLs after it were skipped: {exc}", True
+                continue
             except AiaError as exc:
                 error = f"downloading the issuer certificate from {url} failed: {exc}"
                 continue

@@ -25,6 +25,7 @@ import httpx
 from .. import outbound
 from ..netpolicy import NetworkPolicy, TargetRefused
 from .http_trust import fetch_hop, upgrades_insecure_requests, verified_context
+from .outbound_budget import OutboundBudget
 from .page import MAX_MIXED_ITEMS, MAX_STORED_URL, PageFacts, cap_url, is_html, read_page  # noqa: F401 - re-exported
 from .results import HstsPolicy, HttpHop, HttpResult, ScanSettings
 from .web_results import WebFacts
@@ -163,7 +164,8 @@ def _stop(walk: _Walk, url: str, reason: str) -> _Walk:
 
 
 def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap: int,
-          fetched: dict[str, outbound.Response], scanned_host: str = "", ca_file: str | None = None) -> _Walk:
+          fetched: dict[str, outbound.Response], scanned_host: str = "", ca_file: str | None = None,
+          outbound_budget: OutboundBudget | None = None) -> _Walk:
     """Follow redirects from `start_url`. `fetched` holds the responses both walks have read, by URL: the
     http:// walk usually ends at the very URL the https:// walk starts from, which is then read once (with the
     page's cap, since its body is the page), not twice."""
@@ -234,6 +236,11 @@ def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap:
         if len(target) > MAX_STORED_URL:
             walk.oversized = True
             return _stop(walk, url, f"the redirect target is {len(target)} characters long; not followed")
+        # Each hop the site chooses is a request to a host it picked: it takes one fetch from the scan's
+        # outbound budget (a hop already read by the other walk costs nothing).
+        if target not in fetched and outbound_budget is not None and not outbound_budget.take(OutboundBudget.REDIRECT):
+            return _stop(walk, url, f"the redirect to {_cap(target)} was not followed: the scan's outbound budget "
+                                    f"of {outbound_budget.limit} fetches is spent")
         url = target
 
 
@@ -280,6 +287,7 @@ def probe_http(
     *,
     with_hsts: bool = True,
     ca_file: str | None = None,
+    outbound_budget: OutboundBudget | None = None,
 ) -> HttpResult:
     """Walk http://host/ and (with_hsts, i.e. TLS answered) https://host/, within settings.http_deadline."""
     policy = _ResolverPolicy(resolver)
@@ -288,7 +296,7 @@ def probe_http(
     budget.share(0.5 if with_hsts else 1.0)
     fetched: dict[str, outbound.Response] = {}
     plain = _walk(http_url, policy, budget, page_cap=REDIRECT_BODY_CAP, fetched=fetched, scanned_host=host,
-                  ca_file=ca_file)
+                  ca_file=ca_file, outbound_budget=outbound_budget)
     result = HttpResult(
         http_listener=plain.listener,
         chain=tuple(plain.chain),
@@ -304,7 +312,8 @@ def probe_http(
 
     https_url = _first_https_url(host, https_port)
     budget.share(1.0)
-    secure = _walk(https_url, policy, budget, page_cap=PAGE_CAP, fetched=fetched, scanned_host=host, ca_file=ca_file)
+    secure = _walk(https_url, policy, budget, page_cap=PAGE_CAP, fetched=fetched, scanned_host=host, ca_file=ca_file,
+                   outbound_budget=outbound_budget)
     hsts: HstsPolicy | None = None
     hsts_error: str | None = None
     if secure.first is None:

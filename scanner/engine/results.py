@@ -40,6 +40,8 @@ class ScanSettings:
     connection_budget: int = 400  # adaptive only: most handshakes its enumeration may open for one endpoint
     # DNS servers for the CAA lookup ("IP" or "IP:PORT"); empty: the system resolver (issue 21)
     dns_servers: tuple[str, ...] = ()
+    # Fetches to hosts the scanned site names (AIA, OCSP/CRL, redirect hops), counted together (0: no limit).
+    outbound_budget: int = 20
 
 
 @dataclass(frozen=True)
@@ -328,6 +330,9 @@ class ScanResult:
     endpoints: tuple[EndpointResult, ...] = ()
     probes: dict[str, ProbeOutcome] = field(default_factory=dict)  # every probe, TLS and HTTP, by name
     caa: CaaResult | None = None  # None: not looked up (issue 21)
+    # Fetches skipped because the scan's outbound budget was spent: (kind, count) pairs (engine.outbound_budget).
+    outbound_skipped: tuple[tuple[str, int], ...] = ()
+    outbound_budget: int | None = None
 
     @property
     def partial(self) -> bool:

@@ -23,6 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509 import ocsp
 
+from .outbound_budget import OutboundBudget
 from .results import RevocationCheck
 from .revocation import RevocationFetchError, assess
 
@@ -106,16 +107,20 @@ def _load_crl(body: bytes) -> x509.CertificateRevocationList:
 Checker = Callable[[x509.Certificate, x509.Certificate, "ocsp.OCSPResponse | None"], RevocationCheck]
 
 
-def make_checker(policy, *, deadline: float, connect_timeout: float, total: float | None = None) -> Checker:
+def make_checker(policy, *, deadline: float, connect_timeout: float, total: float | None = None,
+                 budget: OutboundBudget | None = None) -> Checker:
     """check(leaf, issuer, staple) -> RevocationCheck, bound to the scan's network policy. Each request gets
     `deadline`; all requests of this checker (one scan: every deployment and intermediate) share `total`
-    (default: twice `deadline`), so silent responders cannot stretch a scan."""
+    (default: twice `deadline`), so silent responders cannot stretch a scan. Each request sent (not a cached
+    answer) takes one fetch of the scan's outbound `budget`; once it is spent, the status is unknown."""
     from scanner import outbound
 
     ends_at = time.monotonic() + (total if total is not None else 2 * deadline)
 
-    def get(method: str, url: str, max_body: int, **kwargs) -> bytes:
+    def get(method: str, url: str, max_body: int, kind: str, **kwargs) -> bytes:
         _http_only(url)
+        if budget is not None and not budget.take(kind):
+            raise RevocationFetchError(f"not asked: the scan's outbound budget of {budget.limit} fetches is spent")
         left = ends_at - time.monotonic()
         if left <= 0:
             raise RevocationFetchError("not asked: the scan's time for revocation checks was used up")
@@ -136,6 +141,7 @@ def make_checker(policy, *, deadline: float, connect_timeout: float, total: floa
             "POST",
             url,
             MAX_OCSP_BYTES,
+            OutboundBudget.OCSP,
             content=request_der,
             headers={"Content-Type": "application/ocsp-request", "Accept": "application/ocsp-response"},
         )
@@ -148,7 +154,7 @@ def make_checker(policy, *, deadline: float, connect_timeout: float, total: floa
             cached = CRL_CACHE.get(url)  # another scan may have downloaded it while this one waited
             if cached is not None:
                 return cached
-            crl = _load_crl(get("GET", url, MAX_CRL_BYTES))
+            crl = _load_crl(get("GET", url, MAX_CRL_BYTES, OutboundBudget.CRL))
             CRL_CACHE.put(url, crl, crl.next_update_utc)
             return crl
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from scanner.engine.results import ScanResult
-from scanner.grading import hsts, seo, seo_extras, trust_rules, websecurity  # noqa: F401 - registers their rules
+from scanner.grading import hsts, outbound, seo, seo_extras, trust_rules, websecurity  # noqa: F401 - registers their rules
 from scanner.grading.findings import Finding
 from scanner.grading.policy import POLICY, finding
 from scanner.grading.rules import evaluate

@@ -3,16 +3,19 @@ and tasks all call these, so every rule and limit holds whichever way a request 
 
 One module per room: sites, portfolios, scan_requests (asking for scans, with every scan limit), scan_dispatch
 (sending messages, releasing rescans, the reaper), scan_runs (a worker running a scan), scan_results (storing
-what a scan ended with), channels, retention. Callers import from here.
+what a scan ended with), channels, retention, accounts (sign-up), limits (the ledger every counted limit reads). Callers import from here.
 """
 
+from scanner.services.accounts import account_signup
 from scanner.services.channels import (
     VERIFY_SALT,
     account_set_email,
     alert_acknowledge,
     channel_create,
     channel_delete,
+    channel_test_request,
     send_verification,
+    verification_resend,
     verification_token,
     verify_email,
 )
@@ -22,7 +25,8 @@ from scanner.services.compliance import (
     record_scan_compliance,
     refresh_compliance,
 )
-from scanner.services.errors import ScanNotQueued, ScanRequestError, ScanRequestTooSoon
+from scanner.services.errors import ScanNotQueued, ScanRequestError, ScanRequestForbidden, ScanRequestTooSoon
+from scanner.services.limits import prune_limit_events
 from scanner.services.portfolios import (
     portfolio_add_site,
     portfolio_create,
@@ -41,7 +45,13 @@ from scanner.services.scan_dispatch import (
     scan_reserved,
     stale_reason,
 )
-from scanner.services.scan_requests import scan_quota_check, scan_quota_wait, submit_portfolio_scans, submit_scan
+from scanner.services.scan_requests import (
+    scan_permission_check,
+    scan_quota_check,
+    scan_quota_wait,
+    submit_portfolio_scans,
+    submit_scan,
+)
 from scanner.services.scan_results import changes_since_previous, fail_scan, site_took_result, store_outcome
 from scanner.services.scan_runs import execute_scan, record_cli_scan
 from scanner.services.sites import (
@@ -61,12 +71,15 @@ __all__ = [
     "InvalidProfiles",
     "ScanNotQueued",
     "ScanRequestError",
+    "ScanRequestForbidden",
     "ScanRequestTooSoon",
     "account_set_email",
+    "account_signup",
     "alert_acknowledge",
     "changes_since_previous",
     "channel_create",
     "channel_delete",
+    "channel_test_request",
     "checked_target",
     "enqueue_scan",
     "execute_scan",
@@ -79,12 +92,14 @@ __all__ = [
     "portfolio_set_channels",
     "portfolio_set_compliance_profiles",
     "portfolio_update",
+    "prune_limit_events",
     "prune_old_reports",
     "reap_stale_scans",
     "record_cli_scan",
     "record_scan_compliance",
     "refresh_compliance",
     "release_due_scans",
+    "scan_permission_check",
     "scan_queue",
     "scan_quota_check",
     "scan_quota_wait",
@@ -101,6 +116,7 @@ __all__ = [
     "store_outcome",
     "submit_portfolio_scans",
     "submit_scan",
+    "verification_resend",
     "verification_token",
     "verify_email",
 ]

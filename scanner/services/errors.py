@@ -28,3 +28,9 @@ class ScanRequestTooSoon(ScanRequestError):
     def __init__(self, message: str, *, retry_after: int, field: str = "host", code: str = "too_soon") -> None:
         super().__init__(message, field=field, code=code)
         self.retry_after = retry_after
+
+
+class ScanRequestForbidden(ScanRequestError):
+    """The account may not do this until it does something first (HTTP 403), e.g. confirm its e-mail address."""
+
+    status = 403

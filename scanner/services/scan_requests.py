@@ -3,7 +3,6 @@ lives here (the account's scan quota, the per-target interval), so no entry poin
 
 from __future__ import annotations
 
-import math
 import uuid
 from datetime import timedelta
 
@@ -12,9 +11,10 @@ from django.utils import timezone
 
 from scanner import config
 from scanner.alerts import evaluate_alerts
-from scanner.models import Finding, Portfolio, Scan, Site
+from scanner.models import AccountSignup, Channel, Finding, LimitEvent, Portfolio, Scan, Site
 from scanner.services.compliance import record_scan_compliance
-from scanner.services.errors import ScanNotQueued, ScanRequestTooSoon
+from scanner.services.errors import ScanNotQueued, ScanRequestForbidden, ScanRequestTooSoon
+from scanner.services.limits import limit_record, limit_wait, minutes
 from scanner.services.scan_dispatch import release, stale_reason
 from scanner.services.scan_results import changes_since_previous, finish_failed, site_attempted, site_took_result
 from scanner.services.sites import checked_target, site_for_target
@@ -34,6 +34,7 @@ def submit_scan(
 
     Nothing is stored when the input is invalid or the target is refused.
     """
+    scan_permission_check(owner)
     target, address = checked_target(text, port=port, http_port=http_port)
     with transaction.atomic():
         site = site_for_target(owner, target, http_port_given=http_port is not None)
@@ -64,6 +65,7 @@ def submit_portfolio_scans(
     bounded by the schedule's minimum interval instead (schedules.check_schedule_interval).
     """
     if not scheduled:
+        scan_permission_check(portfolio.owner)
         scan_quota_check(portfolio.owner, cost=max(1, portfolio.sites.count()))
     outcomes: list[tuple[Site, Scan | None, str | None]] = []
     now = timezone.now()
@@ -128,6 +130,11 @@ def _request_scan(
         return recent, False
 
     if quota_of is not None:
+        if connection.vendor == "postgresql":
+            # One account's requests take turns from here to commit, so two in parallel cannot both take the
+            # quota's last scan (the ledger row is written below, in this transaction).
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"scan-quota:{quota_of.pk}"])
         scan_quota_check(quota_of)  # only a scan about to be created costs anything
     scan = Scan.objects.create(
         site=site,
@@ -137,6 +144,9 @@ def _request_scan(
         celery_task_id=str(uuid.uuid4()),
         release_at=release_at,
     )
+    # The quota's ledger: a scan requested stays counted when its site is deleted. Scheduled rescans are
+    # counted too (they use up the quota) though never refused by it.
+    limit_record(LimitEvent.Kind.SCANS, site.owner_id)
     site_attempted(scan)
     if release_at is None:
         release(scan)
@@ -158,7 +168,12 @@ def _recent_scan_of_target(site: Site) -> Scan | None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"scan-target:{site.hostname}:{site.https_port}"])
     since = timezone.now() - timedelta(seconds=window)
     same_target = Scan.objects.filter(site__hostname=site.hostname, site__https_port=site.https_port)
-    done = same_target.filter(status=Scan.Status.DONE, finished_at__gte=since).order_by("-finished_at").first()
+    # Every attempt counts, failed ones included: a closed port or a tarpit is not knocked on again within the
+    # window either. A scan that never started (its message could not be sent) never reached the target.
+    attempted = same_target.filter(
+        status__in=(Scan.Status.DONE, Scan.Status.FAILED), started_at__isnull=False, finished_at__gte=since
+    )
+    done = attempted.order_by("-finished_at").first()
     if done is not None:
         return done if done.site_id == site.pk else _copy_scan(done, site)
     running = [
@@ -175,22 +190,25 @@ def _recent_scan_of_target(site: Site) -> Scan | None:
 
 
 def _copy_scan(source: Scan, site: Site) -> Scan:
-    """A finished scan of the same target, recorded for another user's site as if it had been run for it."""
+    """A finished (done or failed) scan of the same target, recorded for another user's site as if it had been
+    run for it."""
     copy_fields = (
         "started_at", "finished_at", "security_grade", "security_ignoring_trust", "score", "seo_score",
         "seo_grade", "error", "result", "ip",
     )
     scan = Scan.objects.create(
-        site=site, status=Scan.Status.DONE, attempts=0, **{name: getattr(source, name) for name in copy_fields}
+        site=site, status=source.status, attempts=0, **{name: getattr(source, name) for name in copy_fields}
     )
-    scan.changes = changes_since_previous(scan)
-    scan.save(update_fields=["changes"])
+    if source.status == Scan.Status.DONE:
+        scan.changes = changes_since_previous(scan)
+        scan.save(update_fields=["changes"])
     Finding.objects.bulk_create(
         Finding(scan=scan, site=site, finding_id=f.finding_id, area=f.area, severity=f.severity, title=f.title)
         for f in source.findings.all()
     )
     site_attempted(scan)
-    site_took_result(scan)
+    if source.status == Scan.Status.DONE:
+        site_took_result(scan)
     record_scan_compliance(scan)
     evaluate_alerts(scan)
     return scan
@@ -203,33 +221,33 @@ def scan_quota_check(user, *, cost: int = 1) -> None:
     if wait is not None:
         raise ScanRequestTooSoon(
             f"Scan quota reached: an account may submit {config.scans_per_hour()} scans an hour and "
-            f"{config.scans_per_day()} a day. Try again in {_minutes(wait)}.",
+            f"{config.scans_per_day()} a day. Try again in {minutes(wait)}.",
             retry_after=wait,
             code="scan_quota",
         )
 
 
 def scan_quota_wait(user, *, cost: int = 1) -> int | None:
-    """Seconds until `user` may submit `cost` more scans, or None when they may now."""
-    now = timezone.now()
+    """Seconds until `user` may submit `cost` more scans, or None when they may now. Counts the scans the
+    account requested (the ledger, services.limits), not the scans it still has: deleting sites gives nothing back."""
     for limit, window in ((config.scans_per_hour(), 3600), (config.scans_per_day(), 86400)):
-        if not limit:
-            continue
-        since = now - timedelta(seconds=window)
-        times = list(
-            Scan.objects.filter(site__owner=user, requested_at__gte=since)
-            .order_by("requested_at")
-            .values_list("requested_at", flat=True)[: limit + 1]
-        )
-        if len(times) + cost > limit:
-            if cost > limit:
-                return window  # more than a whole quota at once never fits; say when the quota is fresh
-            # Wait until enough of the oldest scans leave the window to make room for this request.
-            leaving = times[len(times) + cost - limit - 1] if len(times) + cost - limit - 1 < len(times) else now
-            return max(1, math.ceil((leaving + timedelta(seconds=window) - now).total_seconds()))
+        wait = limit_wait(LimitEvent.Kind.SCANS, user.pk, limit=limit, window=window, cost=cost)
+        if wait is not None:
+            return wait
     return None
 
 
-def _minutes(seconds: int) -> str:
-    minutes = max(1, math.ceil(seconds / 60))
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+def scan_permission_check(user) -> None:
+    """An account created through the public sign-up scans only once its e-mail address is confirmed (when
+    SCANNER_SCANS_NEED_CONFIRMED_EMAIL is on, the default while sign-up is open): a throwaway account costs an
+    inbox, not just a form. Accounts the operator creates (createsuperuser, the admin) are not asked."""
+    if not config.scans_need_confirmed_email():
+        return
+    if not AccountSignup.objects.filter(user_id=user.pk).exists():
+        return
+    if Channel.objects.filter(owner_id=user.pk, is_account_email=True, verified_at__isnull=False).exists():
+        return
+    raise ScanRequestForbidden(
+        "Confirm your e-mail address before scanning: follow the link we sent you, or set an address in Settings.",
+        code="email_unconfirmed",
+    )

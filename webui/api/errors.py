@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -33,6 +34,8 @@ def api_exception_handler(exc, context):
         )
         response["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
         return response
+    if isinstance(exc, RequestDataTooBig):  # Django's own cap (DATA_UPLOAD_MAX_MEMORY_SIZE), hit as DRF reads the body
+        return error_response(PayloadTooLarge.default_code, PayloadTooLarge.default_detail, status_code=413)
     if isinstance(exc, ScanNotQueued):
         # Stored but never sent: the service cannot run scans right now. Retrying later is the right move.
         response = error_response(exc.code, exc.message, status_code=503)
@@ -44,7 +47,9 @@ def api_exception_handler(exc, context):
         response["Retry-After"] = str(exc.retry_after)
         return response
     if isinstance(exc, ScanRequestError):
-        return error_response(exc.code, exc.message, status_code=400, fields={exc.field: [exc.message]})
+        # 403 for ScanRequestForbidden; 409 (RFC 9110 section 15.5.10) when the input clashes with what exists.
+        code = 409 if exc.code == "duplicate" else getattr(exc, "status", 400)
+        return error_response(exc.code, exc.message, status_code=code, fields={exc.field: [exc.message]})
 
     response = exception_handler(exc, context)  # maps Http404, PermissionDenied and APIException
     if response is None:

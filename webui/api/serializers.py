@@ -3,6 +3,7 @@ shape what they read. Neither holds business logic: that lives in scanner.servic
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 from django.urls import reverse
@@ -376,3 +377,20 @@ class ImportReportOutput(serializers.Serializer):
 
     def get_errors(self, report) -> list[dict]:
         return [{"line_no": line_no, "line": line, "reason": reason} for line_no, line, reason in report.errors]
+
+
+@functools.cache
+def page_of(item_serializer: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The schema of one page of a list as ApiView.paginated answers it (DRF's PageNumberPagination): the
+    total count, links to the next and previous pages, and the items."""
+    return type(
+        f"Paginated{item_serializer.__name__}List",
+        (serializers.Serializer,),
+        {
+            "__module__": __name__,
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": item_serializer(many=True),
+        },
+    )

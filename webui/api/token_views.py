@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from webui.api import tokens
 from webui.api.models import ApiToken
-from webui.api.serializers import StrictInputSerializer
+from webui.api.serializers import StrictInputSerializer, page_of
 from webui.api.throttling import AnonRequestRateThrottle, TokenCreateRateThrottle
 from webui.api.views import ApiView, LimitedJSONParser
 
@@ -89,15 +89,16 @@ class TokenLoginApi(ApiView):
 
 
 class TokenListCreateApi(ApiView):
-    @extend_schema(responses=TokenOutput(many=True), operation_id="tokens_list")
+    @extend_schema(responses=page_of(TokenOutput), operation_id="tokens_list")
     def get(self, request):
         return self.paginated(tokens.token_list(user=request.user), TokenOutput)
 
     @extend_schema(request=TokenCreateInput, responses={201: NewTokenOutput})
     def post(self, request):
         data = self.validated(TokenCreateInput, request.data)
+        made_with = request.auth if isinstance(request.auth, ApiToken) else None
         token, secret = tokens.token_create(
-            user=request.user, name=data["name"], expires_in_days=data.get("expires_in_days")
+            user=request.user, name=data["name"], expires_in_days=data.get("expires_in_days"), made_with=made_with
         )
         return self.output(NewTokenOutput, token, http_status=status.HTTP_201_CREATED, secret=secret)
 

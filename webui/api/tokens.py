@@ -14,8 +14,14 @@ from webui.api.models import ApiToken
 MAX_EXPIRY_DAYS = 3650
 
 
-def token_create(*, user, name: str, expires_in_days: int | None = None) -> tuple[ApiToken, str]:
-    """A new token for `user`; returns the row and the token itself, which is never stored or shown again."""
+def token_create(
+    *, user, name: str, expires_in_days: int | None = None, made_with: ApiToken | None = None
+) -> tuple[ApiToken, str]:
+    """A new token for `user`; returns the row and the token itself, which is never stored or shown again.
+
+    A token made with an expiring token (`made_with`) expires no later than it: without an expiry it gets the
+    rest of that token's lifetime, and a longer one is refused. Otherwise a leaked short-lived token could
+    mint itself a permanent one."""
     name = (name or "").strip()
     if not name:
         raise ScanRequestError("Give the token a name, e.g. the script or machine that will use it.", field="name")
@@ -31,6 +37,15 @@ def token_create(*, user, name: str, expires_in_days: int | None = None) -> tupl
             code="too_many_tokens",
         )
     expiry = timedelta(days=expires_in_days) if expires_in_days else None
+    if made_with is not None and made_with.expiry is not None:
+        left = made_with.expiry - timezone.now()
+        if expiry is not None and expiry > left:
+            raise ScanRequestError(
+                "A token made with an expiring token cannot outlive it: ask for at most "
+                f"{max(left.days, 0)} days, or omit the expiry to get the rest of its lifetime.",
+                field="expires_in_days",
+            )
+        expiry = expiry or left
     return ApiToken.objects.create(user=user, expiry=expiry, name=name[:100])
 
 

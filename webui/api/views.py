@@ -11,7 +11,7 @@ from typing import ClassVar
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ParseError, Throttled, ValidationError
+from rest_framework.exceptions import AuthenticationFailed, ParseError, Throttled, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
@@ -41,9 +41,32 @@ class LimitedJSONParser(JSONParser):
         if len(raw) > self.max_bytes:
             raise PayloadTooLarge(f"The request body is larger than {self.max_bytes // 1024} KiB.")
         try:
-            return json.loads(raw.decode((parser_context or {}).get("encoding") or "utf-8"))
+            data = json.loads(raw.decode((parser_context or {}).get("encoding") or "utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError(f"The request body is not valid JSON: {exc}") from None
+        except RecursionError:  # "[[[[…" thousands deep: the parser's own recursion gives out
+            raise ParseError(f"The request body nests deeper than {MAX_JSON_DEPTH} levels.") from None
+        if _depth_exceeds(data, MAX_JSON_DEPTH):
+            # Shallower nesting still parses, but every later step that walks it (validation, error messages)
+            # would recurse as deep: nothing the API takes nests more than a few levels.
+            raise ParseError(f"The request body nests deeper than {MAX_JSON_DEPTH} levels.")
+        return data
+
+
+MAX_JSON_DEPTH = 32
+
+
+def _depth_exceeds(data, limit: int) -> bool:
+    """True when `data` (parsed JSON) nests lists/objects more than `limit` deep; iterative, so never recursing."""
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return True
+            children = value.values() if isinstance(value, dict) else value
+            pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 class LimitedTextParser(BaseParser):
@@ -67,6 +90,20 @@ class ImportJSONParser(LimitedJSONParser):
 
 class ApiView(APIView):
     parser_classes = (LimitedJSONParser,)
+
+    def initial(self, request, *args, **kwargs):
+        """DRF's, with the throttles checked before the permissions, and for a rejected token too: a 401 is counted
+        against the client's address (AnonRequestRateThrottle), so guessing tokens is rate limited like logins."""
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(request)
+        request.version, request.versioning_scheme = self.determine_version(request, *args, **kwargs)
+        try:
+            self.perform_authentication(request)
+        except AuthenticationFailed:
+            self.check_throttles(request)  # the request now counts as anonymous, by address
+            raise
+        self.check_throttles(request)
+        self.check_permissions(request)
 
     def check_throttles(self, request):
         """Like DRF's, but the refusal names the limit that was hit (each throttle's `message`)."""
@@ -117,7 +154,7 @@ def _user_portfolio_or_field_error(user, portfolio_id: int | None):
 
 
 class ScanListCreateApi(ApiView):
-    @extend_schema(parameters=[s.ScanFilter], responses=s.ScanSummaryOutput(many=True), operation_id="scans_list")
+    @extend_schema(parameters=[s.ScanFilter], responses=s.page_of(s.ScanSummaryOutput), operation_id="scans_list")
     def get(self, request):
         filters = s.ScanFilter(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -145,7 +182,7 @@ class ScanListCreateApi(ApiView):
             portfolio=portfolio,
             max_age=data.get("max_age"),
         )
-        http_status = status.HTTP_200_OK if scan.status == scan.Status.DONE else status.HTTP_202_ACCEPTED
+        http_status = status.HTTP_202_ACCEPTED if scan.status in scan.ACTIVE_STATUSES else status.HTTP_200_OK
         response = self.output(s.ScanAcceptedOutput, scan, http_status=http_status, created=created)
         response["Location"] = response.data["url"]
         return response
@@ -162,7 +199,7 @@ class ScanDetailApi(ApiView):
 
 
 class SiteListApi(ApiView):
-    @extend_schema(parameters=[s.SiteFilter], responses=s.SiteOutput(many=True))
+    @extend_schema(parameters=[s.SiteFilter], responses=s.page_of(s.SiteOutput), operation_id="sites_list")
     def get(self, request):
         filters = s.SiteFilter(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -186,7 +223,7 @@ class SiteDetailApi(ApiView):
 
 
 class SiteScanListApi(ApiView):
-    @extend_schema(responses=s.ScanSummaryOutput(many=True), operation_id="sites_scans_list")
+    @extend_schema(responses=s.page_of(s.ScanSummaryOutput), operation_id="sites_scans_list")
     def get(self, request, pk: int):
         site = _found(selectors.site_get(user=request.user, site_id=pk))
         return self.paginated(selectors.scan_list(user=request.user, site=site), s.ScanSummaryOutput)
@@ -196,7 +233,7 @@ class SiteScanListApi(ApiView):
 
 
 class PortfolioListCreateApi(ApiView):
-    @extend_schema(responses=s.PortfolioSummaryOutput(many=True), operation_id="portfolios_list")
+    @extend_schema(responses=s.page_of(s.PortfolioSummaryOutput), operation_id="portfolios_list")
     def get(self, request):
         # Sites are linked (sites_url, paginated), not inlined: one portfolio may hold 10,000 of them.
         return self.paginated(selectors.portfolio_summaries(user=request.user), s.PortfolioSummaryOutput)

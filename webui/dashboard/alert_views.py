@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from scanner import notifications, selectors, services
+from scanner import selectors, services
 from scanner.models import Channel
+from webui.api.throttling import client_address
 
 from .forms import AccountEmailForm, AlertFilterForm, ChannelForm
 
@@ -45,12 +48,27 @@ def acknowledge_alert(request, alert_id: int):
         raise Http404("No such alert.")
     services.alert_acknowledge(alert)
     messages.success(request, "Alert acknowledged.")
-    return redirect(request.POST.get("next") or "dashboard:alerts")
+    return redirect(local_next(request, default="dashboard:alerts"))
+
+
+def local_next(request, *, default: str) -> str:
+    """The `next` URL a form asked to return to, when it is a path on this site; otherwise the default view's URL.
+    Anything else (another host, a scheme, a bare word) would be an open redirect or a 500."""
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if (
+        wanted.startswith("/")
+        and not wanted.startswith(("//", "/\\"))
+        and url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    ):
+        return wanted
+    return reverse(default)
 
 
 def _channels_page(request, form, *, status=200):
+    channels = list(selectors.channel_list(user=request.user))
     context = {
-        "channels": selectors.channel_list(user=request.user),
+        "channels": channels,
+        "tests_pending": any(channel.test_pending for channel in channels),
         "form": form,
         "kinds": Channel.Kind.choices,
     }
@@ -70,6 +88,7 @@ def channels(request):
                     target=data["target"],
                     name=data["name"],
                     secret=data["secret"],
+                    requested_from=client_address(request),
                 )
             except services.ScanRequestError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -94,12 +113,31 @@ def _owned_channel(request, channel_id: int) -> Channel:
 @require_POST
 def test_channel(request, channel_id: int):
     channel = _owned_channel(request, channel_id)
-    error = notifications.send_test(channel)
-    if error:
-        messages.error(request, f"The test to {channel} failed: {error}")
+    if services.channel_test_request(channel):
+        messages.success(request, f"Test queued for {channel}: its result appears in the table when it lands.")
     else:
-        messages.success(request, f"Test sent to {channel}.")
+        messages.info(request, f"A test to {channel} is already on its way.")
     return redirect("dashboard:channels")
+
+
+@login_required
+@require_GET
+def channel_test_status(request):
+    """What the channels page polls while a test is on its way: each channel's last test, by id."""
+    rows = {}
+    for channel in selectors.channel_list(user=request.user):
+        if channel.test_pending:
+            state = "pending"
+        elif channel.last_test_at is None:
+            state = "never"
+        else:
+            state = "failed" if channel.last_test_error else "sent"
+        rows[str(channel.pk)] = {
+            "state": state,
+            "error": channel.last_test_error if state == "failed" else "",
+            "at": channel.last_test_at.isoformat() if channel.last_test_at else "",
+        }
+    return JsonResponse({"channels": rows, "pending": sum(1 for row in rows.values() if row["state"] == "pending")})
 
 
 @login_required
@@ -107,8 +145,12 @@ def test_channel(request, channel_id: int):
 def resend_verification(request, channel_id: int):
     channel = _owned_channel(request, channel_id)
     if channel.kind == Channel.Kind.EMAIL and channel.verified_at is None:
-        services.send_verification(channel)
-        messages.success(request, f"We sent a new confirmation link to {channel.target}.")
+        try:
+            services.verification_resend(channel, requested_from=client_address(request))
+        except services.ScanRequestTooSoon as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"We sent a new confirmation link to {channel.target}.")
     return redirect("dashboard:channels")
 
 
@@ -136,7 +178,9 @@ def account_settings(request):
     form = AccountEmailForm(request.POST or None, initial={"email": request.user.email})
     if request.method == "POST" and form.is_valid():
         try:
-            channel = services.account_set_email(request.user, form.cleaned_data["email"])
+            channel = services.account_set_email(
+                request.user, form.cleaned_data["email"], requested_from=client_address(request)
+            )
         except services.ScanRequestError as exc:
             form.add_error("email", exc.message)
         else:

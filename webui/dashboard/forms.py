@@ -111,7 +111,8 @@ class OverviewFilterForm(forms.Form):
 
 
 class SignupForm(UserCreationForm):
-    """A username, an e-mail address for alerts (confirmed by a link before anything is sent) and a password."""
+    """A username, an e-mail address for alerts (confirmed by a link before anything is sent) and a password.
+    Validation only: the view passes the cleaned data to services.account_signup."""
 
     email = forms.EmailField(
         label="E-mail for alerts",
@@ -124,12 +125,7 @@ class SignupForm(UserCreationForm):
         fields = ("username", "email")
 
     def save(self, commit: bool = True):
-        # The address is set by services.account_set_email after the user exists, so it is verified like any other.
-        user = super().save(commit=False)
-        user.email = ""
-        if commit:
-            user.save()
-        return user
+        raise NotImplementedError("accounts are created by services.account_signup, within the sign-up limits")
 
 
 class PortfolioForm(forms.Form):

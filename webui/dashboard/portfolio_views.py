@@ -151,7 +151,7 @@ def portfolio_scan(request, portfolio_id: int):
     portfolio = owned_portfolio(request, portfolio_id)
     try:
         outcomes = services.submit_portfolio_scans(portfolio)
-    except services.ScanRequestTooSoon as exc:
+    except services.ScanRequestError as exc:  # over the quota, or the account may not scan yet
         messages.error(request, exc.message)
         return redirect("dashboard:portfolio", portfolio_id=portfolio.pk)
     queued = sum(1 for _, scan, _ in outcomes if scan is not None)

@@ -37,6 +37,7 @@ urlpatterns = [
     path("alerts/<int:alert_id>/acknowledge/", alert_views.acknowledge_alert, name="acknowledge_alert"),
     path("channels/", alert_views.channels, name="channels"),
     path("channels/<int:channel_id>/test/", alert_views.test_channel, name="test_channel"),
+    path("channels/test-status.json", alert_views.channel_test_status, name="channel_test_status"),
     path("channels/<int:channel_id>/resend/", alert_views.resend_verification, name="resend_verification"),
     path("channels/<int:channel_id>/delete/", alert_views.delete_channel, name="delete_channel"),
     path("settings/", alert_views.account_settings, name="settings"),

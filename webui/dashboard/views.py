@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from scanner import config, selectors, services
 from scanner.models import Scan
+from webui.api.throttling import client_address
 
 from . import history as site_history
 from . import queries, report_view
@@ -92,10 +93,12 @@ def submit(request):
     queued: list[tuple[str, Scan, bool]] = []
     if request.method == "POST" and form.is_valid():
         try:  # all or nothing: a list that does not fit in the quota queues none of its lines
+            services.scan_permission_check(request.user)
             services.scan_quota_check(request.user, cost=len(form.cleaned_data["domains"]))
-        except services.ScanRequestTooSoon as exc:
+        except services.ScanRequestError as exc:
             form.add_error("domains", exc.message)
-            return render(request, "dashboard/submit.html", {"form": form, "rejected": [], "queued": []}, status=429)
+            status = getattr(exc, "status", 400)
+            return render(request, "dashboard/submit.html", {"form": form, "rejected": [], "queued": []}, status=status)
         for entry in form.cleaned_data["domains"]:
             try:
                 scan, created = services.submit_scan(request.user, entry)
@@ -216,12 +219,17 @@ def scan_status(request):
     for one site or portfolio. `sites`: for the rows a page shows (?sites=1,2,3), each row's own latest state,
     so a row switches to its grade the moment its own scan ends, not when the batch does."""
     scans = selectors.scan_list(user=request.user).filter(status__in=Scan.ACTIVE_STATUSES)
-    if request.GET.get("site", "").isdigit():
-        scans = scans.filter(site_id=int(request.GET["site"]))
-    if request.GET.get("portfolio", "").isdigit():
-        scans = scans.filter(site__portfolios__pk=int(request.GET["portfolio"]))
+    try:
+        site_id, portfolio_id = _id_param(request, "site"), _id_param(request, "portfolio")
+        sites_param = request.GET.get("sites", "")
+        wanted = [_id(part) for part in sites_param.split(",")][:MAX_STATUS_SITES] if sites_param else []
+    except ValueError as exc:
+        return JsonResponse({"error": {"code": "invalid", "message": str(exc), "fields": {}}}, status=400)
+    if site_id is not None:
+        scans = scans.filter(site_id=site_id)
+    if portfolio_id is not None:
+        scans = scans.filter(site__portfolios__pk=portfolio_id)
     active = {str(site_id): status for site_id, status in scans.values_list("site_id", "status")}
-    wanted = [int(part) for part in request.GET.get("sites", "").split(",") if part.isdigit()][:MAX_STATUS_SITES]
     rows = {}
     if wanted:
         sites = queries.annotated_sites(user=request.user).filter(pk__in=wanted).defer("latest_scan__result")
@@ -237,6 +245,21 @@ def scan_status(request):
     return JsonResponse({"active": active, "count": len(active), "sites": rows})
 
 
+MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints; a larger number is no id, not a database error
+
+
+def _id(text: str) -> int:
+    """An id typed in a URL: ASCII digits only (str.isdigit() accepts '²', which int() then refuses)."""
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
+        raise ValueError(f"'{text[:20]}' is not an id.")
+    return int(text)
+
+
+def _id_param(request, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return _id(value) if value else None
+
+
 def signup(request):
     if request.user.is_authenticated:
         return redirect("dashboard:overview")
@@ -245,12 +268,29 @@ def signup(request):
         return render(request, "dashboard/signup.html", {}, status=400 if request.method == "POST" else 200)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        email = form.cleaned_data.get("email") or ""
+        try:
+            user = services.account_signup(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+                email=email,
+                requested_from=client_address(request),
+            )
+        except services.ScanRequestError as exc:
+            form.add_error(None, exc.message)
+            status = 429 if isinstance(exc, services.ScanRequestTooSoon) else 400
+            response = render(request, "dashboard/signup.html", {"form": form}, status=status)
+            if isinstance(exc, services.ScanRequestTooSoon):
+                response["Retry-After"] = str(exc.retry_after)
+            return response
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         welcome = f"Welcome, {user.username}. Add the domains you want to watch."
-        if form.cleaned_data.get("email"):
-            services.account_set_email(user, form.cleaned_data["email"])
-            welcome += f" We sent a confirmation link to {form.cleaned_data['email']}."
+        if email:
+            welcome += f" We sent a confirmation link to {email}."
+            if config.scans_need_confirmed_email():
+                welcome += " Follow it to start scanning."
+        elif config.scans_need_confirmed_email():
+            welcome += " Set and confirm an e-mail address in Settings to start scanning."
         else:
             welcome += " Add an e-mail address or another channel so alerts reach you."
         messages.success(request, welcome)
