@@ -1,14 +1,11 @@
-"""TLS probing: a quick pre-flight handshake, then one sslyze scan of the pinned address."""
+"""TLS probing: a quick pre-flight handshake (preflight.py), then one sslyze scan of the pinned address.
+
+sslyze's results become our TlsResult here; certificate deployments are read in deployments.py."""
 
 from __future__ import annotations
 
 import logging
-import socket
-import ssl
-import time
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sslyze import (
@@ -30,8 +27,7 @@ from sslyze.mozilla_tls_profile.tls_config_checker import (
 )
 from sslyze.server_connectivity import ClientAuthRequirementEnum
 
-from ..outbound import insecure_tls_context
-from . import certificates, chain, keyexchange, trust
+from . import chain, keyexchange
 from .adaptive import Learned
 from .results import (
     PROBE_ERROR,
@@ -49,11 +45,8 @@ from .sslyze_runner import ScanDeadlineExceeded, ScanRunnerFailed, run_scan
 from .tls_scan import run_adaptive_scan, with_connection_notes
 
 logger = logging.getLogger(__name__)
-
-
-class TlsUnreachable(Exception):
-    """The host does not speak TLS on that port (refused, silent, or not TLS at all)."""
-
+from .deployments import _deployments
+from .preflight import TlsUnreachable, preflight
 
 PROTOCOL_COMMANDS = {
     "SSLv2": ScanCommand.SSL_2_0_CIPHER_SUITES,
@@ -91,72 +84,9 @@ PROBE_TITLES = {
     "chain_completion": "download of missing intermediate certificates (AIA)",
 }
 SCAN_COMMANDS = set(PROTOCOL_COMMANDS.values()) | {ScanCommand.CERTIFICATE_INFO} | set(OPTIONAL_PROBES.values())
-# OpenSSL's default limit on the server's certificate message (SSL_CTX_set_max_cert_list): 100 KiB.
-OPENSSL_MAX_CERT_LIST_KIB = 100
 # sslyze reports a stalled handshake as a *rejected* suite with this text; a
 # silent false "not supported" must make the scan incomplete instead.
 _TIMEOUT_MARKER = "timed out"
-
-
-def preflight(host: str, ip: str, port: int, timeout: float) -> None:
-    """Fail fast and clearly: sslyze needs ~11 x its timeout to give up on a silent host. A handshake cut by a
-    reset is made again (a flaky server, or one serving one connection at a time beside the scan's child)."""
-    for pause in PREFLIGHT_RESET_PAUSES:
-        try:
-            return _preflight_once(host, ip, port, timeout)
-        except _PreflightReset:
-            time.sleep(pause)
-    try:
-        return _preflight_once(host, ip, port, timeout)
-    except _PreflightReset as exc:
-        raise TlsUnreachable(
-            f"TLS handshake with {ip}:{port} failed: the server reset the connection on every try ({exc}); a "
-            "server that serves one connection at a time resets connections made beside another"
-        ) from None
-
-
-PREFLIGHT_RESET_PAUSES = (0.3, 1.0)
-
-
-class _PreflightReset(Exception):
-    pass
-
-
-def _preflight_once(host: str, ip: str, port: int, timeout: float) -> None:
-    try:
-        sock = socket.create_connection((ip, port), timeout=timeout)
-    except ConnectionRefusedError:
-        raise TlsUnreachable(f"connection refused on {ip}:{port}: nothing listens for HTTPS") from None
-    except TimeoutError:
-        raise TlsUnreachable(f"no TCP answer from {ip}:{port} within {timeout:g} s") from None
-    except ConnectionResetError as exc:
-        raise _PreflightReset(exc.strerror or str(exc)) from None
-    except OSError as exc:
-        raise TlsUnreachable(f"cannot connect to {ip}:{port}: {exc.strerror or exc}") from None
-
-    try:
-        with insecure_tls_context().wrap_socket(sock, server_hostname=host):
-            pass
-    except TimeoutError:
-        raise TlsUnreachable(f"{ip}:{port} accepted the connection but sent no TLS answer within {timeout:g} s") from None
-    except ssl.SSLError as exc:
-        # An old-protocol-only server can still fail here; sslyze knows more protocols, so let it try.
-        text = str(exc)
-        if "wrong version number" in text or "record layer failure" in text:
-            raise TlsUnreachable(f"{ip}:{port} does not speak TLS (is it plain HTTP?)") from None
-        if "excessive message size" in text:
-            raise TlsUnreachable(
-                f"the TLS handshake with {ip}:{port} failed: the server's certificate is too large for OpenSSL "
-                f"(its certificate message exceeds the {OPENSSL_MAX_CERT_LIST_KIB} KiB OpenSSL accepts), so "
-                "most clients cannot connect; serve a certificate with fewer names"
-            ) from None
-    except OSError as exc:
-        if isinstance(exc, ConnectionResetError):
-            raise _PreflightReset(exc.strerror or str(exc)) from None
-        raise TlsUnreachable(f"TLS handshake with {ip}:{port} failed: {exc.strerror or exc}") from None
-    finally:
-        sock.close()
-
 
 def probe_tls(
     host: str,
@@ -396,70 +326,3 @@ _ROBOT_WORDS = {
     "NOT_VULNERABLE_RSA_NOT_SUPPORTED": "the server accepts no RSA key exchange",
     "UNKNOWN_INCONSISTENT_RESULTS": "the server's answers were inconsistent, so the result is unknown",
 }
-
-
-def _deployments(host: str, result, fetch_aia, check_revocation=None) -> tuple[tuple[CertificateInfo, ...], str | None]:
-    """Every certificate the server has (RSA, ECDSA...), each with its own path analysis."""
-    infos: list[CertificateInfo] = []
-    aia_problem = None
-    now = datetime.now(UTC)
-    for deployment in result.certificate_deployments:
-        received = list(deployment.received_certificate_chain)
-        stores = [path_result.trust_store for path_result in deployment.path_validation_results]
-        outcome = chain.analyse(received, stores, fetch_aia, sslyze_verified=deployment.verified_certificate_chain)
-        if outcome.aia_error and outcome.missing_intermediate:
-            aia_problem = aia_problem or outcome.aia_error
-        raw = [
-            (r.trust_store.name, r.validation_error)
-            for r in deployment.path_validation_results
-            if not r.was_validation_successful and deployment.verified_certificate_chain is None
-        ]
-        info = certificates.certificate_info(
-            hostname=host,
-            received=received,
-            outcome=outcome,
-            validation_error=None,
-            detail_raw=_raw_text(raw, outcome.raw_errors),
-            ocsp_stapled=deployment.ocsp_response is not None,
-            now=now,
-        )
-        info = replace(info, validation_error=_explain(outcome, info, host),
-                       **trust.facts(outcome, deployment.ocsp_response, check_revocation,
-                                     public_root=_public_root(deployment)))
-        infos.append(info)
-    return tuple(infos), aia_problem
-
-
-# sslyze's name for the trust store made of the operator's --ca-file (the others are browsers' stores).
-_SUPPLIED_STORE = "Supplied CA file"
-
-
-def _public_root(deployment) -> bool:
-    return any(result.was_validation_successful and result.trust_store.name != _SUPPLIED_STORE
-               for result in deployment.path_validation_results)
-
-
-def _raw_text(sslyze_errors: list[tuple[str, str]], path_errors: tuple[str, ...]) -> str | None:
-    """The verifiers' own words, one line per distinct message with the stores that gave it (support only)."""
-    by_message: dict[str, list[str]] = {}
-    for store, message in sslyze_errors:
-        by_message.setdefault(str(message), []).append(store)
-    for line in path_errors:
-        store, _, message = line.partition(": ")
-        by_message.setdefault(message or store, []).append(store if message else "path check")
-    lines = [f"{', '.join(dict.fromkeys(stores))}: {message}" for message, stores in by_message.items()]
-    return "\n".join(lines)[:4000] or None
-
-
-def _explain(outcome: chain.PathOutcome, info: CertificateInfo, host: str) -> str | None:
-    """The validation result in a sentence a site owner understands (None when a browser accepts it)."""
-    if not outcome.chain_trusted:
-        return certificates.explain_untrusted(outcome.leaf, outcome.path_certificates, outcome.raw_errors, outcome.aia_error)
-    if info.expired:
-        return f"the certificate expired on {info.not_after:%Y-%m-%d}"
-    if info.not_yet_valid:
-        return f"the certificate is only valid from {info.not_before:%Y-%m-%d}"
-    if not info.hostname_match:
-        return f"the certificate is not issued for {host}"
-    return None
-
