@@ -119,3 +119,31 @@ def test_settings_are_read_only_through_scanner_config():
         if pattern.search(path.read_text()) and path.relative_to(ROOT).as_posix() not in ("scanner/config.py", "webui/settings.py")
     }
     assert readers == set()
+
+
+WRITE_METHODS = {"save", "delete", "create", "update", "bulk_create", "bulk_update", "get_or_create", "update_or_create"}
+# The API app's own model (tokens) is written by its service module, as scanner's models are by scanner/services.
+WEBUI_SERVICE_MODULES = {"webui/api/tokens.py"}
+
+
+def _is_model_write(call: ast.Call) -> bool:
+    """`X.objects....create(...)`, `queryset.filter(...).update(...)`, `instance.save()`, `instance.delete()`."""
+    func = call.func
+    if not isinstance(func, ast.Attribute) or func.attr not in WRITE_METHODS:
+        return False
+    if func.attr in {"save", "delete"}:
+        return True
+    chain = ast.unparse(func.value)
+    return ".objects" in chain or ".filter(" in chain or ".exclude(" in chain or chain.endswith("_set")
+
+
+def test_webui_writes_only_through_services():
+    writes = []
+    for path in (ROOT / "webui").rglob("*.py"):
+        relative = path.relative_to(ROOT).as_posix()
+        if "migrations" in path.parts or relative in WEBUI_SERVICE_MODULES or relative == "webui/settings.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and _is_model_write(node):
+                writes.append(f"{relative}:{node.lineno} {ast.unparse(node.func)}")
+    assert writes == []

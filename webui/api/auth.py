@@ -8,7 +8,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication
 
-from webui.api.models import ApiToken
+from webui.api.tokens import token_touch
 
 # One write per token per minute at most: "last used" is for spotting forgotten tokens, not an audit log.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -21,8 +21,7 @@ class ApiTokenAuthentication(TokenAuthentication):
         user, token = super().validate_user(auth_token)
         now = timezone.now()
         if token.last_used is None or now - token.last_used >= LAST_USED_RESOLUTION:
-            ApiToken.objects.filter(pk=token.pk).update(last_used=now)
-            token.last_used = now
+            token_touch(token, now=now)
         return user, token
 
 

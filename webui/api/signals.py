@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
 
-from webui.api.models import ApiToken
+from webui.api.tokens import tokens_revoke_all
 
 
 @receiver(pre_save, sender=get_user_model())
@@ -19,4 +19,4 @@ def revoke_tokens_on_password_change(sender, instance, raw=False, update_fields=
         return
     stored = sender.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
     if stored is not None and stored != instance.password:
-        ApiToken.objects.filter(user_id=instance.pk).delete()
+        tokens_revoke_all(user_id=instance.pk)

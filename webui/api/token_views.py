@@ -116,5 +116,5 @@ class TokenCurrentApi(ApiView):
     def delete(self, request):
         if not isinstance(request.auth, ApiToken):
             raise ValidationError({"non_field_errors": ["This request was not made with a token."]})
-        request.auth.delete()
+        tokens.token_revoke_used(request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -54,6 +54,22 @@ def token_list(*, user):
     return ApiToken.objects.filter(user=user).filter(Q(expiry__isnull=True) | Q(expiry__gt=timezone.now()))
 
 
+def token_touch(token: ApiToken, *, now) -> None:
+    """Record when a token was last used (one write per token per resolution window, not per request)."""
+    ApiToken.objects.filter(pk=token.pk).update(last_used=now)
+    token.last_used = now
+
+
+def token_revoke_used(token: ApiToken) -> None:
+    """Revoke the token a request was made with."""
+    token.delete()
+
+
+def tokens_revoke_all(*, user_id: int) -> None:
+    """Revoke every token of an account (its password changed)."""
+    ApiToken.objects.filter(user_id=user_id).delete()
+
+
 def token_revoke(*, user, uid) -> bool:
     """Revoke one of the user's tokens; False when the user has no such token (someone else's is not theirs)."""
     deleted, _ = ApiToken.objects.filter(user=user, uid=uid).delete()
