@@ -15,38 +15,13 @@ import dj_database_url
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
+from webui.env import env_bool, env_list, generated_secret_key
 from webui.public_url import check_public_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SCANNER_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite and collected static files live here; a fresh clone has neither
 (VAR_DIR / "static").mkdir(exist_ok=True)
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-def generated_secret_key(path: Path) -> str:
-    """The key in `path`, created once (owner-only) so sessions survive restarts without a key in the repo."""
-    if not path.exists():
-        from django.core.management.utils import get_random_secret_key
-
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process of the same start won the race; read what it wrote
-            pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(get_random_secret_key())
-    return path.read_text().strip()
 
 
 # Production-shaped by default: error pages must never show settings unless someone asked for it.
@@ -375,38 +350,8 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'none'"],
     },
 }
-# --- Security: abuse limits, tokens, logins, licence -------------------------------------
-# docs/security.md explains each limit. Rates are "N/period" with period s, min, hour or day; empty = no limit.
-SCANNER_API_REQUESTS_PER_USER = os.environ.get("SCANNER_API_REQUESTS_PER_USER", "120/min")
-SCANNER_API_REQUESTS_PER_TOKEN = os.environ.get("SCANNER_API_REQUESTS_PER_TOKEN", "60/min")
-SCANNER_API_REQUESTS_PER_ADDRESS = os.environ.get("SCANNER_API_REQUESTS_PER_ADDRESS", "30/min")  # unauthenticated
-SCANNER_TOKEN_REQUESTS_PER_ADDRESS = os.environ.get("SCANNER_TOKEN_REQUESTS_PER_ADDRESS", "10/min")
-# Scans an account may submit (API, dashboard; scheduled rescans count too). 0 = no limit.
-SCANNER_SCANS_PER_HOUR = int(os.environ.get("SCANNER_SCANS_PER_HOUR", "200"))
-SCANNER_SCANS_PER_DAY = int(os.environ.get("SCANNER_SCANS_PER_DAY", "1000"))
-# The same host and port is scanned at most once per this many seconds, whoever asks; a request inside the
-# window gets the recent result (copied to the asker's site) instead of a new scan. 0 = off.
-SCANNER_TARGET_MIN_INTERVAL = int(os.environ.get("SCANNER_TARGET_MIN_INTERVAL", "600"))
-# Scheduled rescans may not fire more often than this (seconds), in the API, the dashboard and the admin.
-SCANNER_MIN_SCHEDULE_INTERVAL = int(os.environ.get("SCANNER_MIN_SCHEDULE_INTERVAL", "3600"))
-SCANNER_SIGNUP_OPEN = env_bool("SCANNER_SIGNUP_OPEN", True)
-# Open sign-up (issue 19): accounts created through /signup/ scan only once their e-mail is confirmed (on by
-# default while sign-up is open); sign-ups per client address and in total, confirmation mails per client
-# address and per recipient ("N/period"; empty or 0 = no limit). Counted in the database (scanner.LimitEvent).
-SCANNER_SCANS_NEED_CONFIRMED_EMAIL = env_bool("SCANNER_SCANS_NEED_CONFIRMED_EMAIL", SCANNER_SIGNUP_OPEN)
-SCANNER_SIGNUPS_PER_ADDRESS = os.environ.get("SCANNER_SIGNUPS_PER_ADDRESS", "3/hour")
-SCANNER_SIGNUPS_GLOBAL = os.environ.get("SCANNER_SIGNUPS_GLOBAL", "60/hour")
-SCANNER_CONFIRMATION_MAILS_PER_ADDRESS = os.environ.get("SCANNER_CONFIRMATION_MAILS_PER_ADDRESS", "10/hour")
-SCANNER_CONFIRMATION_MAILS_PER_RECIPIENT = os.environ.get("SCANNER_CONFIRMATION_MAILS_PER_RECIPIENT", "3/hour")
-# Outbound fetches one scan may make besides its TLS handshakes: AIA downloads, OCSP/CRL requests and HTTP
-# redirect hops, counted together; over it the rest are skipped with an info finding (0 = no limit).
-SCANNER_OUTBOUND_BUDGET = int(os.environ.get("SCANNER_OUTBOUND_BUDGET", "20"))
-SCANNER_MAX_TOKENS_PER_USER = int(os.environ.get("SCANNER_MAX_TOKENS_PER_USER", "50"))
-# How many reverse proxies in front of the service append to X-Forwarded-For (0: use the socket's address).
-SCANNER_TRUSTED_PROXIES = int(os.environ.get("SCANNER_TRUSTED_PROXIES", "0"))
-# AGPL-3.0 section 13: users of a hosted instance get a link to its source in every page's footer: this URL
-# (the repository the instance is deployed from), or when unset /source.tar.gz, the files the instance runs.
-SCANNER_SOURCE_URL = os.environ.get("SCANNER_SOURCE_URL", "")
+# --- Security: abuse limits, tokens, logins, licence (webui/settings_security.py) -------------------
+from webui.settings_security import *
 
 # Rate-limit counters live in Redis so every web process shares them.
 CACHES = {

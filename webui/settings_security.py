@@ -1,0 +1,40 @@
+"""Security settings: abuse limits, tokens, sign-up, the source offer (docs/security.md explains each limit).
+Imported into webui/settings.py; every value comes from the environment (docs/settings.md)."""
+
+from __future__ import annotations
+
+import os
+
+from webui.env import env_bool
+
+# docs/security.md explains each limit. Rates are "N/period" with period s, min, hour or day; empty = no limit.
+SCANNER_API_REQUESTS_PER_USER = os.environ.get("SCANNER_API_REQUESTS_PER_USER", "120/min")
+SCANNER_API_REQUESTS_PER_TOKEN = os.environ.get("SCANNER_API_REQUESTS_PER_TOKEN", "60/min")
+SCANNER_API_REQUESTS_PER_ADDRESS = os.environ.get("SCANNER_API_REQUESTS_PER_ADDRESS", "30/min")  # unauthenticated
+SCANNER_TOKEN_REQUESTS_PER_ADDRESS = os.environ.get("SCANNER_TOKEN_REQUESTS_PER_ADDRESS", "10/min")
+# Scans an account may submit (API, dashboard; scheduled rescans count too). 0 = no limit.
+SCANNER_SCANS_PER_HOUR = int(os.environ.get("SCANNER_SCANS_PER_HOUR", "200"))
+SCANNER_SCANS_PER_DAY = int(os.environ.get("SCANNER_SCANS_PER_DAY", "1000"))
+# The same host and port is scanned at most once per this many seconds, whoever asks; a request inside the
+# window gets the recent result (copied to the asker's site) instead of a new scan. 0 = off.
+SCANNER_TARGET_MIN_INTERVAL = int(os.environ.get("SCANNER_TARGET_MIN_INTERVAL", "600"))
+# Scheduled rescans may not fire more often than this (seconds), in the API, the dashboard and the admin.
+SCANNER_MIN_SCHEDULE_INTERVAL = int(os.environ.get("SCANNER_MIN_SCHEDULE_INTERVAL", "3600"))
+SCANNER_SIGNUP_OPEN = env_bool("SCANNER_SIGNUP_OPEN", True)
+# Open sign-up (issue 19): accounts created through /signup/ scan only once their e-mail is confirmed (on by
+# default while sign-up is open); sign-ups per client address and in total, confirmation mails per client
+# address and per recipient ("N/period"; empty or 0 = no limit). Counted in the database (scanner.LimitEvent).
+SCANNER_SCANS_NEED_CONFIRMED_EMAIL = env_bool("SCANNER_SCANS_NEED_CONFIRMED_EMAIL", SCANNER_SIGNUP_OPEN)
+SCANNER_SIGNUPS_PER_ADDRESS = os.environ.get("SCANNER_SIGNUPS_PER_ADDRESS", "3/hour")
+SCANNER_SIGNUPS_GLOBAL = os.environ.get("SCANNER_SIGNUPS_GLOBAL", "60/hour")
+SCANNER_CONFIRMATION_MAILS_PER_ADDRESS = os.environ.get("SCANNER_CONFIRMATION_MAILS_PER_ADDRESS", "10/hour")
+SCANNER_CONFIRMATION_MAILS_PER_RECIPIENT = os.environ.get("SCANNER_CONFIRMATION_MAILS_PER_RECIPIENT", "3/hour")
+# Outbound fetches one scan may make besides its TLS handshakes: AIA downloads, OCSP/CRL requests and HTTP
+# redirect hops, counted together; over it the rest are skipped with an info finding (0 = no limit).
+SCANNER_OUTBOUND_BUDGET = int(os.environ.get("SCANNER_OUTBOUND_BUDGET", "20"))
+SCANNER_MAX_TOKENS_PER_USER = int(os.environ.get("SCANNER_MAX_TOKENS_PER_USER", "50"))
+# How many reverse proxies in front of the service append to X-Forwarded-For (0: use the socket's address).
+SCANNER_TRUSTED_PROXIES = int(os.environ.get("SCANNER_TRUSTED_PROXIES", "0"))
+# AGPL-3.0 section 13: users of a hosted instance get a link to its source in every page's footer: this URL
+# (the repository the instance is deployed from), or when unset /source.tar.gz, the files the instance runs.
+SCANNER_SOURCE_URL = os.environ.get("SCANNER_SOURCE_URL", "")
