@@ -3,6 +3,8 @@ per site the verdict, the scan it rests on and each failed requirement with its 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db.models import Count
 from fpdf import FPDF
 
@@ -56,9 +58,10 @@ def _heading(pdf: FPDF, text: str) -> None:
     pdf.cell(0, 8, plain(text), new_x="LMARGIN", new_y="NEXT")
 
 
-def portfolio_pdf(portfolio: Portfolio) -> bytes:
+def portfolio_pdf(portfolio: Portfolio, progress: Callable[[int], None] | None = None) -> bytes:
+    """The report; `progress(sites_done)` is called as the sites are evaluated (the worker shows it)."""
     profiles = evidence_profiles(portfolio)
-    verdicts = list(site_verdicts(portfolio, profiles))
+    verdicts = list(site_verdicts(portfolio, profiles, progress))
     pdf = _Report(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()

@@ -102,3 +102,18 @@ def prune_old_reports() -> int:
     """Beat, daily: old scans keep their summary and findings but drop the report document (retention)."""
     return services.prune_old_reports(batch_size=config.retention_batch_size())
 
+
+
+@shared_task(
+    # Acknowledged when finished and requeued if its pool child dies, like a scan: the row says queued/running
+    # until a worker has stored the file.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=config.rescan_task_time_limit(),
+    time_limit=config.rescan_task_time_limit() + 30,
+)
+def build_compliance_evidence(evidence_id: int) -> str | None:
+    """A large portfolio's compliance report (PDF), asked for from the dashboard or the API."""
+    evidence = services.evidence_build(evidence_id)
+    return evidence.status if evidence is not None else None

@@ -3,7 +3,8 @@ and tasks all call these, so every rule and limit holds whichever way a request 
 
 One module per room: sites, portfolios, scan_requests (asking for scans, with every scan limit), scan_dispatch
 (sending messages, releasing rescans, the reaper), scan_runs (a worker running a scan), scan_results (storing
-what a scan ended with), channels, retention. Callers import from here.
+what a scan ended with), channels, retention, compliance (failing profiles, chosen profiles) and evidence
+(the compliance PDF a worker builds). Callers import from here.
 """
 
 from scanner.services.channels import (
@@ -23,6 +24,7 @@ from scanner.services.compliance import (
     refresh_compliance,
 )
 from scanner.services.errors import ScanNotQueued, ScanRequestError, ScanRequestTooSoon
+from scanner.services.evidence import evidence_build, evidence_is_built_by_worker, evidence_request
 from scanner.services.portfolios import (
     portfolio_add_site,
     portfolio_create,
@@ -69,6 +71,9 @@ __all__ = [
     "channel_delete",
     "checked_target",
     "enqueue_scan",
+    "evidence_build",
+    "evidence_is_built_by_worker",
+    "evidence_request",
     "execute_scan",
     "fail_scan",
     "parsed_target",

@@ -61,7 +61,8 @@ def _detail_page(
         .count()
     )
     on_page = sum(1 for row in site_rows if row.last_status in Scan.ACTIVE_STATUSES)
-    compliance = compliance_views.portfolio_context(portfolio, list(page.object_list))
+    counts = queries.triage_counts(user=request.user, portfolio=portfolio)
+    compliance = compliance_views.portfolio_context(portfolio, list(page.object_list), site_count=counts["total"])
     context = {
         **compliance,
         "portfolio": portfolio,
@@ -73,7 +74,7 @@ def _detail_page(
             for row in site_rows
         ],
         "columns": matrix.columns() + compliance["compliance_columns"],
-        "counts": queries.triage_counts(user=request.user, portfolio=portfolio),
+        "counts": counts,
         "distribution": distribution,
         "mix_bar": charts.stacked_mix(distribution, f"Grade mix of {portfolio.name}"),
         "mix_history": history.portfolio_mix_chart(portfolio),
