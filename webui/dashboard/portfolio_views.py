@@ -77,7 +77,7 @@ def _detail_page(
         "counts": counts,
         "distribution": distribution,
         "mix_bar": charts.stacked_mix(distribution, f"Grade mix of {portfolio.name}"),
-        "mix_history": history.portfolio_mix_chart(portfolio),
+        **history.portfolio_charts(portfolio, [profile for profile, _ in compliance["compliance_columns"]]),
         "active_scans": active,
         "active_on_page": on_page,
         "active_elsewhere": max(active - on_page, 0),
