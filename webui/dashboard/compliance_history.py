@@ -13,14 +13,12 @@ def _short(profile: str) -> str:
     return PROFILES[profile].short if profile in PROFILES else profile
 
 
-def change_lines(failed: list[str], met: list[str]) -> list[dict]:
-    """[{"profile", "short", "met": bool}] for the profiles a scan stopped (met=False) or started meeting."""
-    return [{"profile": p, "short": _short(p), "met": False} for p in failed] + [
-        {"profile": p, "short": _short(p), "met": True} for p in met
-    ]
+def change_lines(failed: list[str], met: list[str]) -> dict:
+    """{"failed": [short names], "met": [short names]}: the profiles a scan stopped / started meeting."""
+    return {"failed": [_short(p) for p in failed], "met": [_short(p) for p in met]}
 
 
-def history_changes(history: list[Scan]) -> dict[int, list[dict]]:
+def history_changes(history: list[Scan]) -> dict[int, dict]:
     """For each done scan of `history` (newest first, as the site page lists it) after the oldest done one
     shown: the profiles it stopped or started meeting against the done scan before it."""
     done = [scan for scan in reversed(history) if scan.status == Scan.Status.DONE]

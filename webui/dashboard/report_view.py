@@ -185,14 +185,14 @@ def site_report_context(site: Site, history: list[Scan]) -> dict:
         "mixed": full_report.mixed_content(report),
         "words": full_report.words,
         "history": [
-            (item, grade_css(item.security_grade), compliance_moves.get(item.pk, [])) for item in history
+            (item, grade_css(item.security_grade), compliance_moves.get(item.pk)) for item in history
         ],
         "recorded_changes": scan.changes if scan and scan.changes and not scan.changes.get("first_scan") else None,
         "recorded_compliance_changes": change_lines(
             (scan.changes or {}).get("compliance_failed", []), (scan.changes or {}).get("compliance_met", [])
         )
         if scan
-        else [],
+        else None,
         # Evaluated now from the stored report, so a profile update shows on old scans too.
         "compliance": evaluate_compliance(report) if report else [],
     }
