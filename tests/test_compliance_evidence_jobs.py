@@ -148,3 +148,32 @@ def test_the_worker_built_pdf_names_each_site_and_its_verdict(tmp_path, large):
     )
     assert "Compliance report: Shops" in text and "1 of 2 sites fail" in text
     assert "old.example:443 PCI DSS: fail" in text and "good.example:443 PCI DSS: pass" in text
+
+
+def test_the_pdf_wraps_long_lines_within_the_page_and_keeps_every_word():
+    from fpdf import FPDF
+
+    from scanner.compliance_pdf import _wrapped
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=8)
+    text = (
+        "- ciphersuites (must not): accepts " + ", ".join(f"TLS_SUITE_NUMBER_{n}" for n in range(40)) + " " + "x" * 400
+    )
+    lines = _wrapped(pdf, text, 150)
+    assert len(lines) > 5
+    assert all(pdf.get_string_width(line) <= 150 for line in lines)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+
+
+def test_a_report_lost_with_its_worker_lets_the_page_ask_again(client, alice, large, settings):
+    stuck = services.evidence_request(large)
+    ComplianceEvidence.objects.filter(pk=stuck.pk).update(
+        created_at=stuck.created_at - timedelta(seconds=settings.SCANNER_RESCAN_TASK_TIME_LIMIT + 120)
+    )
+    client.force_login(alice)
+    page = client.get(reverse("dashboard:portfolio", args=[large.pk])).content.decode()
+    assert "was not finished (its worker stopped); generate it again." in page
+    assert "data-evidence-button>" in page and "disabled data-evidence-button" not in page
+    assert "dashboard/evidence.js" not in page

@@ -24,7 +24,12 @@ from scanner.services.compliance import (
     refresh_compliance,
 )
 from scanner.services.errors import ScanNotQueued, ScanRequestError, ScanRequestTooSoon
-from scanner.services.evidence import evidence_build, evidence_is_built_by_worker, evidence_request
+from scanner.services.evidence import (
+    evidence_abandoned,
+    evidence_build,
+    evidence_is_built_by_worker,
+    evidence_request,
+)
 from scanner.services.portfolios import (
     portfolio_add_site,
     portfolio_create,
@@ -71,6 +76,7 @@ __all__ = [
     "channel_delete",
     "checked_target",
     "enqueue_scan",
+    "evidence_abandoned",
     "evidence_build",
     "evidence_is_built_by_worker",
     "evidence_request",

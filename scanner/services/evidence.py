@@ -30,9 +30,10 @@ def evidence_is_built_by_worker(portfolio: Portfolio, *, site_count: int | None 
     return site_count > config.evidence_inline_limit()
 
 
-def _abandoned(evidence: ComplianceEvidence, now) -> bool:
+def evidence_abandoned(evidence: ComplianceEvidence, now=None) -> bool:
     """An active report older than a worker may take on it: its message or worker was lost."""
-    return now - evidence.created_at > timedelta(seconds=config.rescan_task_time_limit() + 60)
+    now = now or timezone.now()
+    return evidence.is_active and now - evidence.created_at > timedelta(seconds=config.rescan_task_time_limit() + 60)
 
 
 def evidence_request(portfolio: Portfolio) -> ComplianceEvidence:
@@ -44,7 +45,7 @@ def evidence_request(portfolio: Portfolio) -> ComplianceEvidence:
         active = ComplianceEvidence.objects.filter(
             portfolio=portfolio, status__in=ComplianceEvidence.ACTIVE_STATUSES
         ).first()
-        if active is not None and not _abandoned(active, now):
+        if active is not None and not evidence_abandoned(active, now):
             return active
         if active is not None:
             evidence_failed(active.pk, "The report was not finished in time (its worker stopped); it was asked again.")

@@ -36,6 +36,7 @@ def portfolio_context(portfolio, sites: list, *, site_count: int) -> dict:
     """What the portfolio page adds: a matrix column and a count per chosen profile, the chooser, and the
     worker-built report of a large portfolio (one query whatever the size, so the page's cost stays flat)."""
     profiles = portfolio_profiles(portfolio)
+    evidence = evidence_latest(portfolio)
     cells = {}
     for site in sites:
         failing = (site.latest_scan.compliance_failing or "").split() if site.latest_scan_id else []
@@ -53,7 +54,9 @@ def portfolio_context(portfolio, sites: list, *, site_count: int) -> dict:
         "compliance_counts": compliance_counts(portfolio=portfolio, profiles=profiles),
         "compliance_form": ComplianceProfilesForm(initial={"profiles": profiles}),
         "evidence_by_worker": services.evidence_is_built_by_worker(portfolio, site_count=site_count),
-        "evidence": evidence_latest(portfolio),
+        "evidence": evidence,
+        # Lost with its worker or message: the button works again (asking replaces it).
+        "evidence_stuck": evidence is not None and services.evidence_abandoned(evidence),
     }
 
 
