@@ -5,6 +5,7 @@ Pure: no database, so the comparison is testable with plain dicts.
 
 from __future__ import annotations
 
+from scanner.grading.compliance import failing_profiles
 from scanner.grading.scale import GRADE_ORDER, grade_rank
 
 
@@ -27,6 +28,10 @@ def _enabled_protocols(report: dict | None) -> set[str]:
     return {name for name, enabled in ((report or {}).get("protocols") or {}).items() if enabled}
 
 
+def _failing(report: dict | None) -> set[str]:
+    return set(failing_profiles(report)) if report else set()
+
+
 def certificate_change(before: dict | None, after: dict | None) -> str:
     """'unchanged', 'renewed' (same subject, new certificate), 'replaced' (different subject) or 'removed'/'added'."""
     if not before and not after:
@@ -45,6 +50,7 @@ def compare_reports(previous: dict | None, current: dict) -> dict:
     grade_before, grade_after = _grade(previous), _grade(current)
     findings_before, findings_after = _finding_ids(previous), _finding_ids(current)
     protocols_before, protocols_after = _enabled_protocols(previous), _enabled_protocols(current)
+    failing_before, failing_after = _failing(previous), _failing(current)
     return {
         "first_scan": previous is None,
         "grade_before": grade_before,
@@ -55,4 +61,7 @@ def compare_reports(previous: dict | None, current: dict) -> dict:
         "certificate": certificate_change((previous or {}).get("certificate"), current.get("certificate")),
         "protocols_added": sorted(protocols_after - protocols_before),
         "protocols_removed": sorted(protocols_before - protocols_after),
+        # Compliance profiles the site stopped meeting / meets again (ids; the current profiles' verdicts).
+        "compliance_failed": sorted(failing_after - failing_before),
+        "compliance_met": sorted(failing_before - failing_after),
     }

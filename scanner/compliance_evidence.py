@@ -7,7 +7,7 @@ profiles from that scan's stored report, with every failed requirement and the s
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -48,7 +48,10 @@ def evidence_profiles(portfolio: Portfolio) -> list[str]:
     return portfolio_profiles(portfolio) or list(PROFILE_IDS)
 
 
-def site_verdicts(portfolio: Portfolio, profiles: list[str]) -> Iterator[SiteVerdict]:
+def site_verdicts(
+    portfolio: Portfolio, profiles: list[str], progress: Callable[[int], None] | None = None
+) -> Iterator[SiteVerdict]:
+    """Per site and profile, the verdict of its latest stored scan; `progress(sites_done)` after each chunk."""
     sites = (
         Site.objects.filter(owner=portfolio.owner, portfolios=portfolio)
         .order_by("hostname", "https_port", "pk")
@@ -82,6 +85,8 @@ def site_verdicts(portfolio: Portfolio, profiles: list[str]) -> Iterator[SiteVer
                     entry["failed"],
                     entry["warnings"],
                 )
+        if progress is not None:
+            progress(position)
 
 
 def requirement_text(item: dict) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db.models import Count, Q
 
 from scanner.grading.compliance import PROFILE_IDS, PROFILES
-from scanner.models import Portfolio, Site
+from scanner.models import ComplianceEvidence, Portfolio, Site
 from scanner.selectors import fails_profile
 
 
@@ -39,3 +39,14 @@ def compliance_counts(*, portfolio: Portfolio, profiles: list[str]) -> list[dict
         }
         for index, profile in enumerate(profiles)
     ]
+
+
+def evidence_latest(portfolio: Portfolio) -> ComplianceEvidence | None:
+    """The portfolio's newest worker-built report, without its file's bytes."""
+    return ComplianceEvidence.objects.filter(portfolio=portfolio).defer("content").first()
+
+
+def evidence_get(portfolio: Portfolio, evidence_id: int, *, with_content: bool = False) -> ComplianceEvidence | None:
+    """One of the portfolio's reports (the portfolio was already looked up for its user), else None."""
+    reports = ComplianceEvidence.objects.filter(portfolio=portfolio, pk=evidence_id)
+    return (reports if with_content else reports.defer("content")).first()

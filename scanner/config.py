@@ -63,6 +63,11 @@ def default_queue_name() -> str:
     return settings.CELERY_TASK_DEFAULT_QUEUE
 
 
+def evidence_inline_limit() -> int:
+    """Most sites whose compliance PDF is built inside the web request; larger portfolios go to a worker."""
+    return settings.SCANNER_EVIDENCE_INLINE_LIMIT
+
+
 def task_soft_time_limit() -> int:
     """Seconds a scan task may run before it is asked to stop."""
     return settings.SCANNER_TASK_SOFT_TIME_LIMIT

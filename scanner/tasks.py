@@ -146,3 +146,18 @@ def prune_old_reports() -> int:
 def prune_limit_events() -> int:
     """Beat, hourly: forget abuse-limit events older than a day (the longest window any limit counts)."""
     return services.prune_limit_events()
+
+
+@shared_task(
+    # Acknowledged when finished and requeued if its pool child dies, like a scan: the row says queued/running
+    # until a worker has stored the file.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=config.rescan_task_time_limit(),
+    time_limit=config.rescan_task_time_limit() + 30,
+)
+def build_compliance_evidence(evidence_id: int) -> str | None:
+    """A large portfolio's compliance report (PDF), asked for from the dashboard or the API."""
+    evidence = services.evidence_build(evidence_id)
+    return evidence.status if evidence is not None else None

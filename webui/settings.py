@@ -290,7 +290,11 @@ CELERY_TASK_ROUTES = {
     "scanner.tasks.rescan_portfolio": {"queue": SCANNER_RESCAN_QUEUE},
     "scanner.tasks.deliver_alert": {"queue": SCANNER_ALERT_QUEUE},
     "scanner.tasks.send_channel_test": {"queue": SCANNER_ALERT_QUEUE},
+    "scanner.tasks.build_compliance_evidence": {"queue": SCANNER_RESCAN_QUEUE},  # portfolio-wide work
 }
+# A portfolio's compliance report (PDF) for more sites than this is built by a worker, with progress, and
+# downloaded when ready; smaller portfolios get it straight from the request.
+SCANNER_EVIDENCE_INLINE_LIMIT = int(os.environ.get("SCANNER_EVIDENCE_INLINE_LIMIT", "300"))
 
 # --- Observability --------------------------------------------------------
 # /metrics answers only with `Authorization: Bearer <this token>`; unset = metrics off (404).

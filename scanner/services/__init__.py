@@ -3,7 +3,9 @@ and tasks all call these, so every rule and limit holds whichever way a request 
 
 One module per room: sites, portfolios, scan_requests (asking for scans, with every scan limit), scan_dispatch
 (sending messages, releasing rescans, the reaper), scan_runs (a worker running a scan), scan_results (storing
-what a scan ended with), channels, retention, accounts (sign-up), limits (the ledger every counted limit reads). Callers import from here.
+what a scan ended with), channels, retention, accounts (sign-up), limits (the ledger every counted limit reads),
+compliance (failing profiles, chosen profiles) and evidence (the compliance PDF a worker builds). Callers import
+from here.
 """
 
 from scanner.services.accounts import account_signup
@@ -26,6 +28,12 @@ from scanner.services.compliance import (
     refresh_compliance,
 )
 from scanner.services.errors import ScanNotQueued, ScanRequestError, ScanRequestForbidden, ScanRequestTooSoon
+from scanner.services.evidence import (
+    evidence_abandoned,
+    evidence_build,
+    evidence_is_built_by_worker,
+    evidence_request,
+)
 from scanner.services.limits import prune_limit_events
 from scanner.services.portfolios import (
     portfolio_add_site,
@@ -82,6 +90,10 @@ __all__ = [
     "channel_test_request",
     "checked_target",
     "enqueue_scan",
+    "evidence_abandoned",
+    "evidence_build",
+    "evidence_is_built_by_worker",
+    "evidence_request",
     "execute_scan",
     "fail_scan",
     "parsed_target",

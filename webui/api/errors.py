@@ -17,6 +17,12 @@ class PayloadTooLarge(exceptions.APIException):
     default_detail = "The request body is too large."
 
 
+class EvidenceNotReady(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "not_ready"
+    default_detail = "The report is not built yet."
+
+
 def error_response(code: str, message: str, *, status_code: int, fields: dict | None = None) -> Response:
     return Response({"error": {"code": code, "message": message, "fields": fields or {}}}, status=status_code)
 

@@ -54,4 +54,14 @@ urlpatterns = [
         views.PortfolioComplianceEvidenceApi.as_view(),
         name="portfolio-compliance-evidence",
     ),
+    path(
+        "portfolios/<int:pk>/evidence/<int:evidence_id>",
+        views.PortfolioEvidenceStatusApi.as_view(),
+        name="portfolio-evidence",
+    ),
+    path(
+        "portfolios/<int:pk>/evidence/<int:evidence_id>.pdf",
+        views.PortfolioEvidenceFileApi.as_view(),
+        name="portfolio-evidence-file",
+    ),
 ]

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from scanner import exports, imports, selectors, services
 from scanner.services import schedules
 from webui.api import serializers as s
-from webui.api.errors import PayloadTooLarge
+from webui.api.errors import EvidenceNotReady, PayloadTooLarge
 
 # Scan requests are a few dozen bytes; nothing legitimate comes close to this.
 MAX_BODY_BYTES = 64 * 1024
@@ -360,12 +360,21 @@ class PortfolioComplianceEvidenceApi(ApiView):
     """The auditor's evidence: per site and chosen profile the verdict, the scan it rests on and each failed
     requirement with its source (CSV, streamed), or the PDF report with the pass-rate and grade-mix charts."""
 
-    @extend_schema(responses={(200, "text/csv"): str, (200, "application/pdf"): bytes})
+    @extend_schema(
+        responses={(200, "text/csv"): str, (200, "application/pdf"): bytes, 202: s.ComplianceEvidenceOutput}
+    )
     def get(self, request, pk: int, fmt: str):
         from scanner import compliance_evidence
         from scanner.compliance_pdf import portfolio_pdf
 
         portfolio = _found(selectors.portfolio_get(user=request.user, portfolio_id=pk))
+        if fmt == "pdf" and services.evidence_is_built_by_worker(portfolio):
+            # Above SCANNER_EVIDENCE_INLINE_LIMIT sites a worker builds the PDF: 202 with the report's status URL
+            # (asking again while it is being built returns the same report).
+            evidence = services.evidence_request(portfolio)
+            response = self.output(s.ComplianceEvidenceOutput, evidence, http_status=status.HTTP_202_ACCEPTED)
+            response["Location"] = response.data["url"]
+            return response
         if fmt == "csv":
             response = StreamingHttpResponse(
                 compliance_evidence.csv_lines(portfolio), content_type="text/csv; charset=utf-8"
@@ -373,4 +382,31 @@ class PortfolioComplianceEvidenceApi(ApiView):
         else:
             response = HttpResponse(portfolio_pdf(portfolio), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="compliance-portfolio-{portfolio.pk}.{fmt}"'
+        return response
+
+
+class PortfolioEvidenceStatusApi(ApiView):
+    """A worker-built compliance report: its status and progress, and once done the URL of its file."""
+
+    @extend_schema(responses=s.ComplianceEvidenceOutput)
+    def get(self, request, pk: int, evidence_id: int):
+        from scanner.compliance_selectors import evidence_get
+
+        portfolio = _found(selectors.portfolio_get(user=request.user, portfolio_id=pk))
+        return self.output(s.ComplianceEvidenceOutput, _found(evidence_get(portfolio, evidence_id)))
+
+
+class PortfolioEvidenceFileApi(ApiView):
+    """The PDF of a worker-built compliance report; 409 while it is not built (yet)."""
+
+    @extend_schema(responses={(200, "application/pdf"): bytes})
+    def get(self, request, pk: int, evidence_id: int):
+        from scanner.compliance_selectors import evidence_get
+
+        portfolio = _found(selectors.portfolio_get(user=request.user, portfolio_id=pk))
+        evidence = _found(evidence_get(portfolio, evidence_id, with_content=True))
+        if evidence.status != evidence.Status.DONE or evidence.content is None:
+            raise EvidenceNotReady(f"The report is {evidence.status}; its status URL says when it is done.")
+        response = HttpResponse(bytes(evidence.content), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="compliance-portfolio-{portfolio.pk}.pdf"'
         return response

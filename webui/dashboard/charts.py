@@ -6,7 +6,7 @@ Each chart carries a <title> and the page shows the same numbers as text, so no 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -133,3 +133,37 @@ def grade_mix_chart(snapshots: list[dict], label: str) -> SafeString | str:
         )
     return _svg(CHART_W, CHART_H, label, "".join(parts), css="history-svg")
 
+
+RATE_STYLES = 4  # line-rate-0 .. line-rate-3 in app.css, reused in turn beyond four profiles
+
+
+def pass_rate_chart(days: list[date], series: list[dict], label: str) -> SafeString | str:
+    """Each profile's pass rate (share of the evaluated sites meeting it) per day, oldest left, 0-100 %.
+
+    days: the x axis; series: [{"short": str, "rates": [float | None, one per day]}] (None: nothing evaluated).
+    """
+    if not days or not series:
+        return ""
+    xs = _x_positions(len(days))
+    parts = []
+    for value in (0, 50, 100):
+        y = _y_score(value)
+        parts.append(f'<line class="grid" x1="{PAD_L}" x2="{CHART_W - PAD_R}" y1="{y:.1f}" y2="{y:.1f}"></line>')
+        parts.append(f'<text class="axis" x="{PAD_L - 6}" y="{y + 4:.1f}" text-anchor="end">{value}%</text>')
+    for index, line in enumerate(series):
+        css = f"line-rate-{index % RATE_STYLES}"
+        coords = [(x, _y_score(rate)) for x, rate in zip(xs, line["rates"]) if rate is not None]
+        if len(coords) > 1:
+            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+            parts.append(f'<polyline class="{css}" points="{path}"><title>{escape(line["short"])}</title></polyline>')
+        for (x, y), (day, rate) in zip(coords, [(d, r) for d, r in zip(days, line["rates"]) if r is not None]):
+            parts.append(
+                f'<circle class="{css}-dot" cx="{x:.1f}" cy="{y:.1f}" r="2.5">'
+                f"<title>{escape(line['short'])} {day:%Y-%m-%d}: {rate:.0f}%</title></circle>"
+            )
+    for index in sorted({0, len(days) - 1}):
+        anchor = "start" if index == 0 and len(days) > 1 else ("end" if index else "middle")
+        parts.append(
+            f'<text class="axis" x="{xs[index]:.1f}" y="{CHART_H - 10}" text-anchor="{anchor}">{days[index]:%Y-%m-%d}</text>'
+        )
+    return _svg(CHART_W, CHART_H, label, "".join(parts), css="history-svg")

@@ -13,7 +13,7 @@ from scanner import exports, imports, selectors, services
 from scanner.models import Scan
 from scanner.services import ScanRequestError, schedules
 
-from . import compliance_views, report_view
+from . import compliance_views, queries, report_view
 from .access import owned_portfolio
 from .forms import ImportForm, PortfolioChannelsForm, PortfolioForm, ScheduleForm
 
@@ -61,7 +61,8 @@ def _detail_page(
         .count()
     )
     on_page = sum(1 for row in site_rows if row.last_status in Scan.ACTIVE_STATUSES)
-    compliance = compliance_views.portfolio_context(portfolio, list(page.object_list))
+    counts = queries.triage_counts(user=request.user, portfolio=portfolio)
+    compliance = compliance_views.portfolio_context(portfolio, list(page.object_list), site_count=counts["total"])
     context = {
         **compliance,
         "portfolio": portfolio,
@@ -73,7 +74,9 @@ def _detail_page(
             for row in site_rows
         ],
         "columns": matrix.columns() + compliance["compliance_columns"],
-        **summary_context(user=request.user, portfolio=portfolio),
+        **summary_context(
+            user=request.user, portfolio=portfolio, profiles=[p for p, _ in compliance["compliance_columns"]], counts=counts
+        ),
         "active_scans": active,
         "active_on_page": on_page,
         "active_elsewhere": max(active - on_page, 0),

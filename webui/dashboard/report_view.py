@@ -16,6 +16,8 @@ from scanner.grading.compliance import evaluate as evaluate_compliance
 from scanner.grading.scale import severity_rank
 from scanner.models import Scan, Site
 
+from .compliance_history import change_lines, history_changes
+
 # Areas in the order a reader should meet them, with headings people recognise.
 AREA_TITLES = {
     "certificate": "Certificate",
@@ -145,6 +147,7 @@ def site_report_context(site: Site, history: list[Scan]) -> dict:
     days_to_expiry = days_until(certificate.get("not_after")) if certificate else None
     security = scan.security_grade if scan else None
     down_now = bool(latest_attempt and latest_attempt.status == Scan.Status.FAILED and scan)
+    compliance_moves = history_changes(history)
     return {
         "site": site,
         "scan": scan,
@@ -185,8 +188,15 @@ def site_report_context(site: Site, history: list[Scan]) -> dict:
         "security_txt": report.get("security_txt"),
         "www_apex": report.get("www_apex"),
         "words": full_report.words,
-        "history": [(item, grade_css(item.security_grade)) for item in history],
+        "history": [
+            (item, grade_css(item.security_grade), compliance_moves.get(item.pk)) for item in history
+        ],
         "recorded_changes": scan.changes if scan and scan.changes and not scan.changes.get("first_scan") else None,
+        "recorded_compliance_changes": change_lines(
+            (scan.changes or {}).get("compliance_failed", []), (scan.changes or {}).get("compliance_met", [])
+        )
+        if scan
+        else None,
         # Evaluated now from the stored report, so a profile update shows on old scans too.
         "compliance": evaluate_compliance(report) if report else [],
     }

@@ -9,16 +9,22 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from scanner import selectors
+from scanner.compliance_selectors import portfolio_profiles
 
 from . import charts, history, queries
 
 
-def summary_context(*, user, portfolio=None) -> dict:
+def summary_context(*, user, portfolio=None, profiles: list[str] | None = None, counts: dict | None = None) -> dict:
     distribution = queries.grade_distribution(user=user, portfolio=portfolio)
-    context = {"counts": queries.triage_counts(user=user, portfolio=portfolio), "distribution": distribution}
+    context = {
+        "counts": counts if counts is not None else queries.triage_counts(user=user, portfolio=portfolio),
+        "distribution": distribution,
+    }
     if portfolio is not None:
         context["mix_bar"] = charts.stacked_mix(distribution, f"Grade mix of {portfolio.name}")
-        context["mix_history"] = history.portfolio_mix_chart(portfolio)
+        # The grade mix and each chosen profile's pass rate per day, from one query (history.portfolio_charts).
+        chosen = profiles if profiles is not None else portfolio_profiles(portfolio)
+        context.update(history.portfolio_charts(portfolio, chosen))
     return context
 
 

@@ -33,6 +33,19 @@ urlpatterns = [
         compliance_views.portfolio_evidence,
         name="portfolio_evidence",
     ),
+    path(
+        "portfolios/<int:portfolio_id>/evidence/", compliance_views.evidence_generate, name="evidence_generate"
+    ),
+    path(
+        "portfolios/<int:portfolio_id>/evidence/<int:evidence_id>.json",
+        compliance_views.evidence_status,
+        name="evidence_status",
+    ),
+    path(
+        "portfolios/<int:portfolio_id>/evidence/<int:evidence_id>.pdf",
+        compliance_views.evidence_download,
+        name="evidence_download",
+    ),
     path("alerts/", alert_views.alerts, name="alerts"),
     path("alerts/<int:alert_id>/acknowledge/", alert_views.acknowledge_alert, name="acknowledge_alert"),
     path("channels/", alert_views.channels, name="channels"),
