@@ -14,7 +14,7 @@ from django.db.models import Q
 from scanner import config
 from scanner.alert_reasons import message_text, scan_details
 from scanner.compliance_alerts import compliance_change
-from scanner.models import Alert, Scan
+from scanner.models import Alert, Scan, Site
 from scanner.queueing import DELIVER_ALERT, send_task
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def _previous_done(scan: Scan) -> Scan | None:
     )
 
 
-def expiry_window_days(site) -> int:
+def expiry_window_days(site: Site) -> int:
     """The widest window among the site's portfolios: whoever asked to hear earliest is told."""
     windows = [days for days in site.portfolios.values_list("alert_expiry_days", flat=True) if days is not None]
     return max(windows, default=config.alert_expiry_days())

@@ -14,12 +14,16 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from scanner.models import Portfolio
 from scanner.services import ScanRequestError, parsed_target, site_for_target, site_set_tags
-from scanner.targets import InvalidTarget, parse_port
+from scanner.targets import InvalidTarget, Target, parse_port
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 MAX_IMPORT_LINES = 10_000
 # A 10,000-line import of long hostnames with tags fits easily; the API and the dashboard upload share it.
@@ -38,7 +42,7 @@ class ImportLineError(ValueError):
     pass
 
 
-def import_sites(owner, portfolio: Portfolio, text: str) -> ImportReport:
+def import_sites(owner: User, portfolio: Portfolio, text: str) -> ImportReport:
     lines = text.splitlines()
     if len(lines) > MAX_IMPORT_LINES:
         raise ScanRequestError(
@@ -88,7 +92,7 @@ def _by_header(header: list[str], cells: list[str]) -> list[str]:
     return [values.get("host", ""), values.get("port", ""), values.get("tags", "")]
 
 
-def _target_from_cells(cells: list[str]):
+def _target_from_cells(cells: list[str]) -> tuple[Target, list[str]]:
     cells = [cell.strip() for cell in cells]
     if len(cells) > 3:
         raise ImportLineError("Too many fields: expected host[,port][,tags separated by ;].")

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .engine.results import PROTOCOLS, ScanResult
 from .grading.compliance import evaluate as evaluate_compliance
+
+if TYPE_CHECKING:
+    from .grading import Grades
 
 SCHEMA_VERSION = 1
 
@@ -87,7 +90,7 @@ def _content(result: ScanResult) -> dict | None:
     }
 
 
-def _web_posture(result: ScanResult, grades) -> dict[str, Any]:
+def _web_posture(result: ScanResult, grades: Grades) -> dict[str, Any]:
     """Issue 23: headers, cookies, security.txt, robots.txt, ALPN and the web security score (all null when the
     final https page was never read)."""
     facts = result.http.web if result.http else None
@@ -142,7 +145,7 @@ def _endpoints(result: ScanResult) -> list[dict]:
     return entries
 
 
-def build_report(result: ScanResult, grades) -> dict[str, Any]:
+def build_report(result: ScanResult, grades: Grades) -> dict[str, Any]:
     tls = result.tls
     document = {
         "schema_version": SCHEMA_VERSION,

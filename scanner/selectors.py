@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q, QuerySet
 
 from scanner.grading.scale import grades_below
 from scanner.models import Alert, Channel, Portfolio, Scan, Site, SiteTag
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 def site_list(
     *,
-    user,
+    user: User,
     grade: str | None = None,
     below: str | None = None,
     finding: str | None = None,
@@ -47,11 +51,11 @@ def fails_profile(profile: str) -> Q:
     return Q(latest_scan__compliance_failing__contains=f" {profile} ")
 
 
-def site_get(*, user, site_id: int) -> Site | None:
+def site_get(*, user: User, site_id: int) -> Site | None:
     return site_list(user=user).filter(pk=site_id).first()
 
 
-def scan_list(*, user, site: Site | None = None, status: str | None = None) -> QuerySet[Scan]:
+def scan_list(*, user: User, site: Site | None = None, status: str | None = None) -> QuerySet[Scan]:
     scans = Scan.objects.filter(site__owner=user).select_related("site")
     if site is not None:
         scans = scans.filter(site=site)
@@ -60,15 +64,15 @@ def scan_list(*, user, site: Site | None = None, status: str | None = None) -> Q
     return scans
 
 
-def scan_get(*, user, scan_id: int) -> Scan | None:
+def scan_get(*, user: User, scan_id: int) -> Scan | None:
     return scan_list(user=user).prefetch_related("findings").filter(pk=scan_id).first()
 
 
-def portfolio_list(*, user) -> QuerySet[Portfolio]:
+def portfolio_list(*, user: User) -> QuerySet[Portfolio]:
     return Portfolio.objects.filter(owner=user).prefetch_related("sites")
 
 
-def portfolio_summaries(*, user) -> QuerySet[Portfolio]:
+def portfolio_summaries(*, user: User) -> QuerySet[Portfolio]:
     """The user's portfolios with their size, without loading their sites (a portfolio may hold 10,000)."""
     return (
         Portfolio.objects.filter(owner=user)
@@ -78,15 +82,15 @@ def portfolio_summaries(*, user) -> QuerySet[Portfolio]:
     )
 
 
-def portfolio_get(*, user, portfolio_id: int) -> Portfolio | None:
+def portfolio_get(*, user: User, portfolio_id: int) -> Portfolio | None:
     return portfolio_list(user=user).filter(pk=portfolio_id).first()
 
 
-def site_for_host(*, user, hostname: str, https_port: int) -> Site | None:
+def site_for_host(*, user: User, hostname: str, https_port: int) -> Site | None:
     return Site.objects.filter(owner=user, hostname=hostname, https_port=https_port).first()
 
 
-def alert_list(*, user, status: str | None = None, open_only: bool = False, site: Site | None = None) -> QuerySet[Alert]:
+def alert_list(*, user: User, status: str | None = None, open_only: bool = False, site: Site | None = None) -> QuerySet[Alert]:
     alerts = (
         Alert.objects.filter(site__owner=user)
         .select_related("site")
@@ -101,23 +105,23 @@ def alert_list(*, user, status: str | None = None, open_only: bool = False, site
     return alerts
 
 
-def alert_get(*, user, alert_id: int) -> Alert | None:
+def alert_get(*, user: User, alert_id: int) -> Alert | None:
     return alert_list(user=user).filter(pk=alert_id).first()
 
 
-def channel_list(*, user) -> QuerySet[Channel]:
+def channel_list(*, user: User) -> QuerySet[Channel]:
     return Channel.objects.filter(owner=user)
 
 
-def channel_get(*, user, channel_id: int) -> Channel | None:
+def channel_get(*, user: User, channel_id: int) -> Channel | None:
     return channel_list(user=user).filter(pk=channel_id).first()
 
 
-def account_email_channel(*, user) -> Channel | None:
+def account_email_channel(*, user: User) -> Channel | None:
     return channel_list(user=user).filter(is_account_email=True).first()
 
 
-def tag_names(*, user) -> list[str]:
+def tag_names(*, user: User) -> list[str]:
     return list(SiteTag.objects.filter(site__owner=user).order_by("name").values_list("name", flat=True).distinct())
 
 
@@ -131,12 +135,12 @@ def site_for_share_token(*, token: str) -> Site | None:
     return Site.objects.select_related("latest_scan").filter(share_token=token).first()
 
 
-def portfolio_names(*, user) -> list[tuple[int, str]]:
+def portfolio_names(*, user: User) -> list[tuple[int, str]]:
     """(id, name) of the user's portfolios, for choosing one: one query, no sites loaded."""
     return list(Portfolio.objects.filter(owner=user).order_by("name").values_list("pk", "name"))
 
 
-def tags_by_site(*, user, site_ids: list[int]) -> dict[int, list[str]]:
+def tags_by_site(*, user: User, site_ids: list[int]) -> dict[int, list[str]]:
     """The tags of a page of sites in one query (always one: a page with no rows costs the same)."""
     tags: dict[int, list[str]] = {}
     rows = SiteTag.objects.filter(site__owner=user, site_id__in=site_ids or [0]).order_by("name")

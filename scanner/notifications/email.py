@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import smtplib
+from typing import TYPE_CHECKING
 
 from django.core.mail import send_mail
 
 from .base import DeliveryError, Message
 
+if TYPE_CHECKING:
+    from scanner.models import Channel
 
-def send(channel, message: Message) -> None:
+
+def send(channel: Channel, message: Message) -> None:
     if channel.verified_at is None:
         raise DeliveryError(
             f"{channel.target} is not verified yet: its owner has not followed the link sent to it.", retryable=False

@@ -4,8 +4,12 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from .base import Message, post_json
+
+if TYPE_CHECKING:
+    from scanner.models import Channel
 
 
 def _escape(text: str) -> str:
@@ -26,5 +30,5 @@ def payload(message: Message) -> dict:
     return {"text": _escape(summary)[:3000], "blocks": blocks}
 
 
-def send(channel, message: Message) -> None:
+def send(channel: Channel, message: Message) -> None:
     post_json(channel.target, json.dumps(payload(message)).encode())

@@ -4,8 +4,12 @@ received"): a message whose one attachment is an Adaptive Card, the format Teams
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from .base import Message, post_json
+
+if TYPE_CHECKING:
+    from scanner.models import Channel
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
@@ -31,5 +35,5 @@ def payload(message: Message) -> dict:
     return {"type": "message", "attachments": [{"contentType": ADAPTIVE_CARD, "contentUrl": None, "content": card}]}
 
 
-def send(channel, message: Message) -> None:
+def send(channel: Channel, message: Message) -> None:
     post_json(channel.target, json.dumps(payload(message)).encode())

@@ -5,10 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from typing import TYPE_CHECKING
 
 from scanner.alert_reasons import DETAILS_VERSION
 
 from .base import Message, post_json
+
+if TYPE_CHECKING:
+    from scanner.models import Channel
 
 SIGNATURE_HEADER = "X-Scanner-Signature"
 
@@ -46,6 +50,6 @@ def payload(message: Message) -> dict:
     }
 
 
-def send(channel, message: Message) -> None:
+def send(channel: Channel, message: Message) -> None:
     body = json.dumps(payload(message), sort_keys=True).encode()
     post_json(channel.target, body, headers={SIGNATURE_HEADER: sign(body, channel.secret)})

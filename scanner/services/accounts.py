@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -11,8 +13,11 @@ from scanner.services.channels import account_set_email
 from scanner.services.errors import ScanRequestError
 from scanner.services.limits import limit_check, limit_record
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def account_signup(*, username: str, password: str, email: str = "", requested_from: str = ""):
+
+def account_signup(*, username: str, password: str, email: str = "", requested_from: str = "") -> User:
     """Create an account from the sign-up form (its input already validated: unique name, password rules).
 
     Refused (ScanRequestTooSoon, 429) over SCANNER_SIGNUPS_PER_ADDRESS from the client address or

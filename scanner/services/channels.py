@@ -4,6 +4,7 @@ acknowledging alerts."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +14,9 @@ from scanner.models import Alert, Channel, LimitEvent
 from scanner.netpolicy import TargetRefused
 from scanner.services.errors import ScanRequestError
 from scanner.services.limits import limit_check, limit_record
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +29,7 @@ def alert_acknowledge(alert: Alert) -> Alert:
 
 
 def channel_create(
-    *, owner, kind: str, target: str, name: str = "", secret: str = "", requested_from: str = ""
+    *, owner: User, kind: str, target: str, name: str = "", secret: str = "", requested_from: str = ""
 ) -> Channel:
     """Add a channel. E-mail addresses start unverified and are sent a verification link (within the
     confirmation-mail limits, per client address `requested_from` and per recipient); URLs are checked
@@ -159,7 +163,7 @@ def _check_channel_url(url: str, kind: str) -> None:
         raise ScanRequestError(f"This URL cannot receive alerts: {exc}", field="target") from None
 
 
-def account_set_email(user, address: str, *, requested_from: str = "") -> Channel | None:
+def account_set_email(user: User, address: str, *, requested_from: str = "") -> Channel | None:
     """Set the account's e-mail address ('' removes it). The account's e-mail channel follows it and is sent a
     new verification link (within the confirmation-mail limits); nothing else is sent to the address until the
     link is followed."""

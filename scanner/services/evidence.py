@@ -8,7 +8,7 @@ laying out thousands of lines takes longer than a request should hold a web work
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,7 +30,7 @@ def evidence_is_built_by_worker(portfolio: Portfolio, *, site_count: int | None 
     return site_count > config.evidence_inline_limit()
 
 
-def evidence_abandoned(evidence: ComplianceEvidence, now=None) -> bool:
+def evidence_abandoned(evidence: ComplianceEvidence, now: datetime | None = None) -> bool:
     """An active report older than a worker may take on it: its message or worker was lost."""
     now = now or timezone.now()
     return evidence.is_active and now - evidence.created_at > timedelta(seconds=config.rescan_task_time_limit() + 60)

@@ -5,7 +5,7 @@ across web processes and survive a Redis outage; rows are kept a day, the longes
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Sum
 from django.utils import timezone
@@ -85,7 +85,7 @@ def limit_used(kind: str, key: object, *, window: int) -> int:
     return total or 0
 
 
-def prune_limit_events(*, now=None) -> int:
+def prune_limit_events(*, now: datetime | None = None) -> int:
     """Forget events older than a day (beat, daily)."""
     deleted, _ = LimitEvent.objects.filter(at__lt=(now or timezone.now()) - KEEP).delete()
     return deleted

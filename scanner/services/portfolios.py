@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import IntegrityError, transaction
 
 from scanner.models import Channel, Portfolio, Site
@@ -9,8 +11,11 @@ from scanner.services.errors import ScanRequestError
 from scanner.services.schedules import remove_portfolio_schedule
 from scanner.services.sites import checked_target, site_for_target
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def portfolio_create(*, owner, name: str) -> Portfolio:
+
+def portfolio_create(*, owner: User, name: str) -> Portfolio:
     try:
         with transaction.atomic():
             return Portfolio.objects.create(owner=owner, name=name)
@@ -23,7 +28,7 @@ def portfolio_create(*, owner, name: str) -> Portfolio:
 _UNSET = object()
 
 
-def portfolio_update(portfolio: Portfolio, *, name: str | None = None, alert_expiry_days=_UNSET) -> Portfolio:
+def portfolio_update(portfolio: Portfolio, *, name: str | None = None, alert_expiry_days: int | None | object = _UNSET) -> Portfolio:
     """Change the given fields only (PATCH semantics); `alert_expiry_days=None` restores the default window."""
     if name is not None and name != portfolio.name:
         if Portfolio.objects.filter(owner=portfolio.owner, name=name).exclude(pk=portfolio.pk).exists():

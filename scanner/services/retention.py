@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,7 +11,7 @@ from scanner import config
 from scanner.models import Scan, Site
 
 
-def prune_old_reports(*, older_than_days: int | None = None, batch_size: int = 500, now=None) -> int:
+def prune_old_reports(*, older_than_days: int | None = None, batch_size: int = 500, now: datetime | None = None) -> int:
     """Drop the full report document of finished scans older than the retention window, in batches.
 
     The scan row (grades, scores, times, error) and its findings stay, so history, trends and "which sites had

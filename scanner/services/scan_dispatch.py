@@ -4,7 +4,7 @@ fails scans whose message or worker was lost."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -47,7 +47,7 @@ def enqueue_scan(scan_id: int, task_id: str, *, queue: str | None = None) -> boo
     return True
 
 
-def stale_reason(scan: Scan, *, now=None) -> str | None:
+def stale_reason(scan: Scan, *, now: datetime | None = None) -> str | None:
     """Why an active scan can no longer be trusted to finish on its own, or None while it is healthy."""
     now = now or timezone.now()
     if scan.status == Scan.Status.QUEUED:
@@ -72,7 +72,7 @@ def stale_reason(scan: Scan, *, now=None) -> str | None:
     return None
 
 
-def heartbeat_lost(scan: Scan, now) -> bool:
+def heartbeat_lost(scan: Scan, now: datetime) -> bool:
     last_sign_of_life = scan.heartbeat_at or scan.started_at or scan.requested_at
     return now - last_sign_of_life > timedelta(seconds=config.heartbeat_timeout())
 

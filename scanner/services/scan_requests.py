@@ -4,7 +4,8 @@ lives here (the account's scan quota, the per-target interval), so no entry poin
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -19,9 +20,12 @@ from scanner.services.scan_dispatch import release, stale_reason
 from scanner.services.scan_results import changes_since_previous, finish_failed, site_attempted, site_took_result
 from scanner.services.sites import checked_target, site_for_target
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 def submit_scan(
-    owner,
+    owner: User,
     text: str,
     *,
     port: int | None = None,
@@ -96,8 +100,8 @@ def _request_scan(
     address: str | None,
     portfolio: Portfolio | None,
     max_age: int | None,
-    release_at=None,
-    quota_of=None,
+    release_at: datetime | None = None,
+    quota_of: User | None = None,
 ) -> tuple[Scan, bool]:
     # Locking the site row serialises concurrent requests for it (PostgreSQL); the partial unique
     # constraint on Scan is the backstop where row locks do not exist (SQLite serialises writers anyway).
@@ -214,7 +218,7 @@ def _copy_scan(source: Scan, site: Site) -> Scan:
     return scan
 
 
-def scan_quota_check(user, *, cost: int = 1) -> None:
+def scan_quota_check(user: User, *, cost: int = 1) -> None:
     """Refuse (ScanRequestTooSoon, HTTP 429) when `cost` more scans would take `user` over the hourly or daily
     scan quota; every way of asking for scans passes through here."""
     wait = scan_quota_wait(user, cost=cost)
@@ -227,7 +231,7 @@ def scan_quota_check(user, *, cost: int = 1) -> None:
         )
 
 
-def scan_quota_wait(user, *, cost: int = 1) -> int | None:
+def scan_quota_wait(user: User, *, cost: int = 1) -> int | None:
     """Seconds until `user` may submit `cost` more scans, or None when they may now. Counts the scans the
     account requested (the ledger, services.limits), not the scans it still has: deleting sites gives nothing back."""
     for limit, window in ((config.scans_per_hour(), 3600), (config.scans_per_day(), 86400)):
@@ -237,7 +241,7 @@ def scan_quota_wait(user, *, cost: int = 1) -> int | None:
     return None
 
 
-def scan_permission_check(user) -> None:
+def scan_permission_check(user: User) -> None:
     """An account created through the public sign-up scans only once its e-mail address is confirmed (when
     SCANNER_SCANS_NEED_CONFIRMED_EMAIL is on, the default while sign-up is open): a throwaway account costs an
     inbox, not just a form. Accounts the operator creates (createsuperuser, the admin) are not asked."""

@@ -4,6 +4,7 @@ the alerts its changes raise."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +14,10 @@ from scanner.changes import compare_reports
 from scanner.grading.scale import GRADE_ORDER
 from scanner.models import Finding, Scan, Site
 from scanner.services.compliance import record_scan_compliance
+
+if TYPE_CHECKING:
+    from scanner.engine.results import ScanResult
+    from scanner.grading import Grades
 
 
 def site_attempted(scan: Scan) -> None:
@@ -39,7 +44,7 @@ def site_took_result(scan: Scan) -> None:
     )
 
 
-def store_outcome(scan: Scan, result, grades, document: dict) -> Scan:
+def store_outcome(scan: Scan, result: ScanResult, grades: Grades, document: dict) -> Scan:
     """Persist a finished engine run (done or failed) with its grades, findings and report document."""
     site = scan.site
     with transaction.atomic():

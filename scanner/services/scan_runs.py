@@ -9,6 +9,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection, transaction
@@ -22,6 +23,12 @@ from scanner.services.scan_dispatch import MAX_ATTEMPTS, heartbeat_lost
 from scanner.services.scan_results import fail_scan, finish_failed, site_attempted, store_outcome
 from scanner.services.sites import site_for_target
 from scanner.targets import Target
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from scanner.engine.results import ScanResult
+    from scanner.grading import Grades
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +59,7 @@ def _worker_is_gone(identity: str) -> bool:
 
 
 @contextmanager
-def _heartbeat(scan_id: int, identity: str):
+def _heartbeat(scan_id: int, identity: str) -> Iterator[None]:
     """Refresh the running scan's heartbeat from a thread until the block ends."""
     stop = threading.Event()
 
@@ -160,7 +167,7 @@ def _claim(scan_id: int, resume_as: str) -> Scan | tuple[Scan, str] | None:
     return scan, identity
 
 
-def _run(scan: Scan):
+def _run(scan: Scan) -> tuple[ScanResult, Grades, dict] | str:
     """The engine's run, graded and reported: (result, grades, document), or a failure reason. No database."""
     # Imported here: the engine pulls in sslyze, which the web process never needs at import time.
     from scanner.engine import scan as run_engine
@@ -179,7 +186,7 @@ def _run(scan: Scan):
     return result, grades, build_report(result, grades)
 
 
-def _store_if_still_ours(scan: Scan, identity: str, outcome) -> Scan | None:
+def _store_if_still_ours(scan: Scan, identity: str, outcome: tuple[ScanResult, Grades, dict] | str) -> Scan | None:
     """Store the outcome unless the scan moved on meanwhile (another worker took it over and is running or
     finished it). A scan the reaper queued again during an outage is still ours to finish: its second message
     will find it done."""
@@ -199,7 +206,7 @@ def _store_if_still_ours(scan: Scan, identity: str, outcome) -> Scan | None:
         return store_outcome(scan, *outcome)
 
 
-def record_cli_scan(owner_username: str, target: Target, result, grades, document: dict) -> Scan:
+def record_cli_scan(owner_username: str, target: Target, result: ScanResult, grades: Grades, document: dict) -> Scan:
     """Store a scan run synchronously by `manage.py scan` under `owner_username` (created if needed)."""
     from django.contrib.auth import get_user_model
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from celery.schedules import ParseException
 from django.db import transaction
@@ -16,6 +17,9 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from scanner import config
 from scanner.models import Portfolio
 from scanner.services.errors import ScanRequestError
+
+if TYPE_CHECKING:
+    from django_celery_beat.models import IntervalSchedule
 
 RESCAN_TASK = "scanner.tasks.rescan_portfolio"
 SCHEDULE_KINDS = ("daily", "weekly", "cron", "off")
@@ -90,7 +94,7 @@ def check_schedule_interval(minute: str, hour: str, *, expression: str = "") -> 
         )
 
 
-def check_beat_schedule(*, crontab=None, interval=None) -> None:
+def check_beat_schedule(*, crontab: CrontabSchedule | None = None, interval: IntervalSchedule | None = None) -> None:
     """The same minimum for a beat entry edited directly (the admin): a crontab or an interval schedule."""
     minimum = config.min_schedule_interval()
     if crontab is not None:

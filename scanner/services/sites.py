@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -11,6 +12,9 @@ from scanner.models import Site, SiteTag
 from scanner.netpolicy import TargetRefused
 from scanner.services.errors import ScanRequestError
 from scanner.targets import InvalidTarget, Target, parse_target
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def parsed_target(text: str, *, port: int | None = None, http_port: int | None = None) -> Target:
@@ -30,7 +34,7 @@ def checked_target(text: str, *, port: int | None = None, http_port: int | None 
     return target, address
 
 
-def site_for_target(owner, target: Target, *, http_port_given: bool = False) -> Site:
+def site_for_target(owner: User, target: Target, *, http_port_given: bool = False) -> Site:
     site, created = Site.objects.get_or_create(
         owner=owner,
         hostname=target.host,
