@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scanner.engine.results import CertificateInfo, TlsResult
+from scanner.engine.results import CertificateInfo, KeyExchangeGroup, TlsResult
 
 PROTOCOL_SCORES = {"SSLv2": 0, "SSLv3": 80, "TLSv1.0": 90, "TLSv1.1": 95, "TLSv1.2": 100, "TLSv1.3": 100}
 
@@ -59,7 +59,7 @@ def _simulated_curves() -> set[str]:
     return {_CURVE_ALIASES.get(name.lower(), name.lower()) for client in CLIENTS for name in client.groups}
 
 
-def _unused_curve(tls: TlsResult, group) -> bool:
+def _unused_curve(tls: TlsResult, group: KeyExchangeGroup) -> bool:
     """A curve only the curve probe found (no accepted suite used it) that no simulated client offers: no
     client of the simulation ever negotiates it, so it must not lower the score.
     Without a simulation every supported curve counts, the stricter reading."""

@@ -4,8 +4,9 @@ security.txt), and the report's per-header verdicts. Split from websecurity_test
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from typing import Protocol
 
 from scanner.engine.results import ScanResult
 from scanner.engine.web_results import WebFacts
@@ -67,7 +68,21 @@ def _parse_expires(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def header_verdicts(scan: ScanResult, facts: WebFacts, modifiers) -> dict[str, dict]:
+class ScoredTest(Protocol):
+    """What header_verdicts reads of a scored test: websecurity.Modifier, not imported (websecurity imports
+    this module)."""
+
+    @property
+    def test(self) -> str: ...
+
+    @property
+    def points(self) -> int: ...
+
+    @property
+    def detail(self) -> str: ...
+
+
+def header_verdicts(scan: ScanResult, facts: WebFacts, modifiers: Iterable[ScoredTest]) -> dict[str, dict]:
     """The report's `headers`: per header {present, value, verdict, notes}. The verdict is the scored test's
     ("good" for a bonus, "ok" for 0, "bad" for a penalty); headers Observatory does not score are "info"."""
     by_test = {item.test: item for item in modifiers}

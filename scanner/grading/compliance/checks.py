@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
+
+if TYPE_CHECKING:
+    from scanner.grading.compliance import Requirement
 
 OLD_PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1")
 
@@ -89,12 +93,12 @@ def _label(certificate: dict) -> str:
 # --- protocols -----------------------------------------------------------------------------------------
 
 
-def protocols_offered(report: dict, row) -> str | None:
+def protocols_offered(report: dict, row: Requirement) -> str | None:
     found = [name for name in row.values if name in offered_protocols(report)]
     return f"offers {_listing(found)}" if found else None
 
 
-def protocol_required(report: dict, row) -> str | None:
+def protocol_required(report: dict, row: Requirement) -> str | None:
     tables = _protocol_tables(report)
     if not tables:
         raise NotMeasured("no protocol results")
@@ -106,34 +110,34 @@ def protocol_required(report: dict, row) -> str | None:
 # --- cipher suites and key exchange --------------------------------------------------------------------
 
 
-def suites_outside(report: dict, row) -> str | None:
+def suites_outside(report: dict, row: Requirement) -> str | None:
     found = [suite["name"] for suite in _suites(report) if suite["name"] not in row.suites]
     return f"accepts {_listing(found)}" if found else None
 
 
-def suites_in(report: dict, row) -> str | None:
+def suites_in(report: dict, row: Requirement) -> str | None:
     found = [suite["name"] for suite in _suites(report) if suite["name"] in row.suites]
     return f"accepts {_listing(found)}" if found else None
 
 
-def suites_matching(report: dict, row) -> str | None:
+def suites_matching(report: dict, row: Requirement) -> str | None:
     found = [suite["name"] for suite in _suites(report) if any(part in suite["name"] for part in row.values)]
     return f"accepts {_listing(found)}" if found else None
 
 
-def groups_outside(report: dict, row) -> str | None:
+def groups_outside(report: dict, row: Requirement) -> str | None:
     found = [name for _, name, _ in _groups(report) if name not in row.values]
     return f"key exchange with {_listing(found)}" if found else None
 
 
-def dh_min_bits(report: dict, row) -> str | None:
+def dh_min_bits(report: dict, row: Requirement) -> str | None:
     weak = [
         f"{name} ({bits} bits)" for kind, name, bits in _groups(report) if kind == "DH" and bits and bits < row.value
     ]
     return f"DHE with {_listing(weak)}" if weak else None
 
 
-def dh_safe_prime(report: dict, row) -> str | None:
+def dh_safe_prime(report: dict, row: Requirement) -> str | None:
     _groups(report)  # NotMeasured when the report has no key exchange results
     broken = [
         f"{group.get('name') or str(group.get('bits')) + '-bit group'} "
@@ -144,7 +148,7 @@ def dh_safe_prime(report: dict, row) -> str | None:
     return f"DHE with {_listing(broken)}" if broken else None
 
 
-def ecdh_min_bits(report: dict, row) -> str | None:
+def ecdh_min_bits(report: dict, row: Requirement) -> str | None:
     weak = [
         f"{name} ({bits} bits)" for kind, name, bits in _groups(report) if kind == "ECDH" and bits and bits < row.value
     ]
@@ -154,12 +158,12 @@ def ecdh_min_bits(report: dict, row) -> str | None:
 # --- certificates --------------------------------------------------------------------------------------
 
 
-def cert_key_types(report: dict, row) -> str | None:
+def cert_key_types(report: dict, row: Requirement) -> str | None:
     found = [_label(cert) for cert in _certificates(report) if cert.get("key_type") not in row.values]
     return f"serves an {_listing(found)}" if found else None
 
 
-def _min_bits(report: dict, row, key_type: str) -> str | None:
+def _min_bits(report: dict, row: Requirement, key_type: str) -> str | None:
     weak = [
         _label(cert)
         for cert in _certificates(report)
@@ -168,15 +172,15 @@ def _min_bits(report: dict, row, key_type: str) -> str | None:
     return f"serves an {_listing(weak)} (needs {row.value})" if weak else None
 
 
-def cert_rsa_min_bits(report: dict, row) -> str | None:
+def cert_rsa_min_bits(report: dict, row: Requirement) -> str | None:
     return _min_bits(report, row, "RSA")
 
 
-def cert_ec_min_bits(report: dict, row) -> str | None:
+def cert_ec_min_bits(report: dict, row: Requirement) -> str | None:
     return _min_bits(report, row, "EC")
 
 
-def cert_signature_hashes(report: dict, row) -> str | None:
+def cert_signature_hashes(report: dict, row: Requirement) -> str | None:
     weak = [
         f"{item.get('subject')} signed with {item.get('signature_algorithm')}"
         for cert in _certificates(report)
@@ -186,7 +190,7 @@ def cert_signature_hashes(report: dict, row) -> str | None:
     return _listing(weak, limit=3) if weak else None
 
 
-def cert_lifespan_max_days(report: dict, row) -> str | None:
+def cert_lifespan_max_days(report: dict, row: Requirement) -> str | None:
     long_lived = []
     for cert in _certificates(report):
         days = (datetime.fromisoformat(cert["not_after"]) - datetime.fromisoformat(cert["not_before"])).days
@@ -195,7 +199,7 @@ def cert_lifespan_max_days(report: dict, row) -> str | None:
     return _listing(long_lived) if long_lived else None
 
 
-def cert_trusted(report: dict, row) -> str | None:
+def cert_trusted(report: dict, row: Requirement) -> str | None:
     cert = _certificates(report)[0]
     if cert.get("trusted"):
         return None
@@ -204,12 +208,12 @@ def cert_trusted(report: dict, row) -> str | None:
     return cert.get("validation_error") or "certificate is not trusted"
 
 
-def cert_hostname(report: dict, row) -> str | None:
+def cert_hostname(report: dict, row: Requirement) -> str | None:
     cert = _certificates(report)[0]
     return None if cert.get("hostname_match") else f"certificate names {_listing(cert.get('san_dns_names') or [])}"
 
 
-def cert_not_revoked(report: dict, row) -> str | None:
+def cert_not_revoked(report: dict, row: Requirement) -> str | None:
     certificate = _certificates(report)[0]
     revocation = certificate.get("revocation")
     for intermediate in certificate.get("intermediate_revocations") or []:
@@ -223,21 +227,21 @@ def cert_not_revoked(report: dict, row) -> str | None:
     return None
 
 
-def ocsp_stapling(report: dict, row) -> str | None:
+def ocsp_stapling(report: dict, row: Requirement) -> str | None:
     return None if _certificates(report)[0].get("ocsp_stapled") else "no OCSP response stapled"
 
 
 # --- extensions, vulnerabilities, HTTP -----------------------------------------------------------------
 
 
-def vulnerability_absent(report: dict, row) -> str | None:
+def vulnerability_absent(report: dict, row: Requirement) -> str | None:
     state = (report.get("vulnerabilities") or {}).get(row.value)
     if state is None:
         raise NotMeasured(f"{row.value} was not determined")
     return f"{row.value.replace('_', ' ')}: vulnerable" if state else None
 
 
-def fallback_scsv(report: dict, row) -> str | None:
+def fallback_scsv(report: dict, row: Requirement) -> str | None:
     if not offered_protocols(report) & set(OLD_PROTOCOLS):
         return None  # RFC 7507 protects a downgrade below TLS 1.2; nothing to fall back to
     state = (report.get("vulnerabilities") or {}).get("fallback_scsv")
@@ -246,7 +250,7 @@ def fallback_scsv(report: dict, row) -> str | None:
     return None if state else "offers TLS below 1.2 without TLS_FALLBACK_SCSV"
 
 
-def extended_master_secret(report: dict, row) -> str | None:
+def extended_master_secret(report: dict, row: Requirement) -> str | None:
     if not offered_protocols(report) - {"TLSv1.3"}:
         return None  # TLS 1.3 always binds the session to the handshake
     state = report.get("extended_master_secret")
@@ -255,7 +259,7 @@ def extended_master_secret(report: dict, row) -> str | None:
     return None if state else "no extended master secret (RFC 7627)"
 
 
-def hsts_min_age(report: dict, row) -> str | None:
+def hsts_min_age(report: dict, row: Requirement) -> str | None:
     hsts = report.get("hsts")
     if hsts is None or (hsts.get("error") and not hsts.get("present")):
         raise NotMeasured("HSTS could not be read")
@@ -265,7 +269,7 @@ def hsts_min_age(report: dict, row) -> str | None:
     return f"max-age={max_age}" if max_age < row.value else None
 
 
-def https_redirect(report: dict, row) -> str | None:
+def https_redirect(report: dict, row: Requirement) -> str | None:
     redirects = report.get("redirects")
     if redirects is None:
         raise NotMeasured("the HTTP side was not scanned")
