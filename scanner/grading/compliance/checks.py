@@ -287,7 +287,7 @@ def https_redirect(report: dict, row: Requirement) -> str | None:
     return None
 
 
-CHECKS: dict[str, Callable[[dict, object], str | None]] = {
+CHECKS: dict[str, Callable[[dict, Requirement], str | None]] = {
     function.__name__: function
     for function in (
         protocols_offered,
