@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django_celery_beat import admin as beat_admin
@@ -52,19 +54,19 @@ class FindingAdmin(admin.ModelAdmin):
 # --- Rescan schedules edited in the admin obey the same minimum interval as the API and the dashboard -------
 
 
-def _check_rescan_schedule(**schedule) -> None:
+def _check_rescan_schedule(**schedule: CrontabSchedule | IntervalSchedule | None) -> None:
     try:
         check_beat_schedule(**schedule)
     except ScanRequestError as exc:
         raise forms.ValidationError(exc.message) from None
 
 
-def _used_by_rescans(**lookup) -> bool:
+def _used_by_rescans(**lookup: CrontabSchedule | IntervalSchedule) -> bool:
     return PeriodicTask.objects.filter(task=RESCAN_TASK, **lookup).exists()
 
 
 class RescanPeriodicTaskForm(beat_admin.PeriodicTaskForm):
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("task") == RESCAN_TASK:
             _check_rescan_schedule(crontab=data.get("crontab"), interval=data.get("interval"))
@@ -76,7 +78,7 @@ class RescanCrontabForm(forms.ModelForm):
         model = CrontabSchedule
         fields = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week", "timezone")
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
         if self.instance.pk and _used_by_rescans(crontab=self.instance) and not self.errors:
             _check_rescan_schedule(crontab=CrontabSchedule(**{name: data.get(name) for name in ("minute", "hour")}))
@@ -88,7 +90,7 @@ class RescanIntervalForm(forms.ModelForm):
         model = IntervalSchedule
         fields = ("every", "period")
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
         if self.instance.pk and _used_by_rescans(interval=self.instance) and not self.errors:
             _check_rescan_schedule(interval=IntervalSchedule(every=data["every"], period=data["period"]))

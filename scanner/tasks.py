@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import task_postrun, task_prerun, task_received
 from django.db import InterfaceError, OperationalError
@@ -12,6 +13,10 @@ from django.db import InterfaceError, OperationalError
 from scanner import config, nodes, notifications, services
 from scanner.dboutage import DatabaseUnavailable, drop_broken_connection, reopen_if_broken
 from scanner.services.scan_runs import ResultNotStored
+
+if TYPE_CHECKING:
+    from celery.worker.consumer import Consumer
+    from celery.worker.request import Request
 
 
 @shared_task(
@@ -31,7 +36,7 @@ from scanner.services.scan_runs import ResultNotStored
     retry_jitter=False,
     max_retries=10,
 )
-def run_scan(self, scan_id: int, resume_as: str = "") -> str | None:
+def run_scan(self: Task, scan_id: int, resume_as: str = "") -> str | None:
     try:
         scan = services.execute_scan(scan_id, resume_as=resume_as)
     except ResultNotStored as exc:
@@ -50,7 +55,7 @@ def run_scan(self, scan_id: int, resume_as: str = "") -> str | None:
 
 @task_prerun.connect
 @task_postrun.connect
-def reopen_broken_connections(sender=None, **_) -> None:
+def reopen_broken_connections(sender: Task | None = None, **_: object) -> None:
     """In every pool process, around every task: drop a connection that broke (a database restart) or aged
     out, so the next task connects afresh instead of failing on it (Django does this per web request).
     Not for a task run in the caller's process (`apply`, eager mode): the caller owns that connection."""
@@ -60,7 +65,7 @@ def reopen_broken_connections(sender=None, **_) -> None:
 
 
 @task_received.connect
-def note_reservation(sender=None, request=None, **_):
+def note_reservation(sender: Consumer | None = None, request: Request | None = None, **_: object) -> None:
     """In the worker node's main process, as a scan's message arrives (prefetched or about to run): remember
     which node holds it, so a node that dies with it does not leave the scan waiting for the broker's
     visibility timeout (services.reap_stale_scans)."""
@@ -112,7 +117,7 @@ def reap_stale_scans() -> dict[str, int]:
 
 
 @shared_task(bind=True, max_retries=config.notify_max_retries(), time_limit=config.task_time_limit())
-def deliver_alert(self, alert_id: int) -> str | None:
+def deliver_alert(self: Task, alert_id: int) -> str | None:
     """Send an alert to its channels. Channels that failed in a retryable way (5xx, 429, network trouble) are
     tried again with exponential backoff; channels that already have it are not sent it twice."""
     final = self.request.retries >= self.max_retries

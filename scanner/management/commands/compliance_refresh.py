@@ -8,7 +8,7 @@ Reports shown to people are always evaluated at read time; this refreshes the st
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from scanner.models import Scan, Site
 from scanner.services import refresh_compliance
@@ -17,12 +17,12 @@ from scanner.services import refresh_compliance
 class Command(BaseCommand):
     help = "Re-evaluate the latest scan of every site (--all: every stored report) against the current profiles."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--all", action="store_true", help="every done scan with a stored report, not only the latest"
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: object, **options: object) -> None:
         scans = Scan.objects.filter(status=Scan.Status.DONE, result__isnull=False)
         if not options["all"]:
             scans = scans.filter(pk__in=Site.objects.filter(latest_scan__isnull=False).values("latest_scan_id"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from scanner.grading.readme import GRADING_DOC, readme_with_table
 
@@ -13,10 +13,10 @@ from scanner.grading.readme import GRADING_DOC, readme_with_table
 class Command(BaseCommand):
     help = "Print the grading rule table generated from scanner/grading/policy.toml; --write updates docs/grading.md."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--write", action="store_true", help="rewrite the tables in docs/grading.md in place")
 
-    def handle(self, *args, write: bool = False, **options):
+    def handle(self, *args: object, write: bool = False, **options: object) -> None:
         readme = Path(settings.BASE_DIR) / GRADING_DOC
         current = readme.read_text(encoding="utf-8")
         updated = readme_with_table(current)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from scanner import config
 from scanner.engine import scan
@@ -19,7 +20,7 @@ from scanner.targets import InvalidTarget, parse_target
 class Command(BaseCommand):
     help = "Scan one HTTPS site now and print its grades and findings."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("host", help="example.com, example.com:8443 or https://example.com/")
         parser.add_argument("--http-port", type=int, default=None, help="port of the plain-http listener (default 80)")
         parser.add_argument(
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         parser.add_argument("--owner", default="cli", help="user the stored scan belongs to (created if missing)")
         parser.add_argument("--no-store", action="store_true", help="do not save the scan in the database")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: object, **options: Any) -> None:
         try:
             target = parse_target(options["host"], http_port=options["http_port"])
         except InvalidTarget as exc:
@@ -74,7 +75,7 @@ class Command(BaseCommand):
         if result.error:
             raise CommandError(f"scan failed: {result.error}")
 
-    def _print_summary(self, report):
+    def _print_summary(self, report: dict[str, Any]) -> None:
         grades, target = report["grade"], report["target"]
         self.stdout.write(
             f"{target['host']}:{target['port']} ({target['ip']}) {report['status']} in {report['duration_s']} s"
