@@ -7,14 +7,21 @@ import time
 from concurrent.futures import Future, wait
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from ..netpolicy import NetworkPolicy, TargetRefused
 from ..targets import Target
 from .caa import lookup_caa
 from .http import probe_http
 from .outbound_budget import OutboundBudget
-from .results import EndpointResult, ProbeOutcome, ScanResult, ScanSettings, TlsResult
+from .results import EndpointResult, HttpResult, ProbeOutcome, ScanResult, ScanSettings, TlsResult
 from .tls import TlsUnreachable, probe_tls
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .chain import AiaFetcher
+    from .revocation_fetch import Checker
 
 __all__ = ["ScanResult", "ScanSettings", "scan"]
 
@@ -29,7 +36,7 @@ def scan(target: Target, *, policy: NetworkPolicy, settings: ScanSettings | None
     # One allowance for every fetch the scanned site chooses the destination of (AIA, OCSP/CRL, redirects).
     budget = OutboundBudget(settings.outbound_budget)
 
-    def finish(**fields) -> ScanResult:
+    def finish(**fields: Any) -> ScanResult:
         return ScanResult(
             host=target.host, https_port=target.https_port, http_port=target.http_port,
             started_at=started_at, duration_s=round(time.monotonic() - clock, 3),
@@ -91,7 +98,7 @@ def _endpoint_share(settings: ScanSettings, started: float, addresses_left: int)
     return replace(settings, tls_deadline=round(max(left / addresses_left, min(MIN_ENDPOINT_TLS_S, settings.tls_deadline / 4)), 1))
 
 
-def _resolver(target: Target, ip: str, policy: NetworkPolicy):
+def _resolver(target: Target, ip: str, policy: NetworkPolicy) -> Callable[[str], str]:
     def resolve(host: str) -> str:
         return ip if host == target.host else policy.resolve(host)
 
@@ -101,7 +108,7 @@ def _resolver(target: Target, ip: str, policy: NetworkPolicy):
 class _Alongside:
     """One call run in a thread beside the TLS scan; `start` may be called at most once."""
 
-    def __init__(self, call) -> None:
+    def __init__(self, call: Callable[[], HttpResult]) -> None:
         self._call = call
         self._future: Future | None = None
 
@@ -124,12 +131,12 @@ class _Alongside:
         if self._future is not None:
             wait([self._future])
 
-    def result(self):
+    def result(self) -> HttpResult:
         return self._future.result()
 
 
-def _scan_endpoint(target: Target, ip: str, settings: ScanSettings, ca_file: str | None, fetch_aia,
-                   check_revocation=None, while_running=None) -> EndpointResult:
+def _scan_endpoint(target: Target, ip: str, settings: ScanSettings, ca_file: str | None, fetch_aia: AiaFetcher,
+                   check_revocation: Checker | None = None, while_running: Callable[[], None] | None = None) -> EndpointResult:
     try:
         tls: TlsResult = probe_tls(target.host, ip, target.https_port, settings, ca_file, fetch_aia=fetch_aia,
                                    check_revocation=check_revocation, while_running=while_running)
@@ -142,7 +149,7 @@ def _scan_endpoint(target: Target, ip: str, settings: ScanSettings, ca_file: str
     return EndpointResult(ip=ip, tls=tls)
 
 
-def _aia_fetcher(policy: NetworkPolicy, settings: ScanSettings, budget: OutboundBudget):
+def _aia_fetcher(policy: NetworkPolicy, settings: ScanSettings, budget: OutboundBudget) -> AiaFetcher:
     from .aia import make_fetcher
 
     # AIA downloads go through the same policy and pins as the target; one short deadline each, and each takes
@@ -151,7 +158,7 @@ def _aia_fetcher(policy: NetworkPolicy, settings: ScanSettings, budget: Outbound
                         budget=budget)
 
 
-def _revocation_checker(policy: NetworkPolicy, settings: ScanSettings, budget: OutboundBudget):
+def _revocation_checker(policy: NetworkPolicy, settings: ScanSettings, budget: OutboundBudget) -> Checker:
     from .revocation_fetch import make_checker
 
     # OCSP and CRL requests go through the same policy and pins as the target; one short deadline each, and

@@ -26,6 +26,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import cache
 from traceback import TracebackException
+from typing import TypeVar
 
 from cryptography.hazmat.backends import default_backend
 from nassl._nassl import OpenSSLError
@@ -44,12 +45,17 @@ from sslyze.errors import (
 from sslyze.plugins.certificate_info.trust_stores.trust_store_repository import TrustStoresRepository
 from sslyze.plugins.elliptic_curves_plugin import SupportedEllipticCurvesScanResult
 from sslyze.plugins.openssl_cipher_suites.cipher_suites import CipherSuite
-from sslyze.plugins.openssl_cipher_suites.implementation import CipherSuitesScanResult
+from sslyze.plugins.openssl_cipher_suites.implementation import CipherSuiteAcceptedByServer, CipherSuitesScanResult
 from sslyze.plugins.robot._robot_tester import (
     RobotScanResultEnum,
 )
 from sslyze.plugins.robot.implementation import RobotScanResult
-from sslyze.scanner.models import CipherSuitesScanAttempt, RobotScanAttempt, SupportedEllipticCurvesScanAttempt
+from sslyze.scanner.models import (
+    CipherSuitesScanAttempt,
+    RobotScanAttempt,
+    ScanCommandAttempt,
+    SupportedEllipticCurvesScanAttempt,
+)
 from sslyze.server_connectivity import (
     ServerConnectivityInfo,
     TlsVersionEnum,
@@ -167,7 +173,7 @@ class Enumeration:
             # Urgent too: the simulation needs the curves, and their chain is half a dozen handshakes long.
             self._curves_job = pool.submit_at(URGENT, _curves_or_error, self.info, self.budget, False)
 
-    def robot_result(self):
+    def robot_result(self) -> RobotScanResult | Exception:
         """ROBOT's outcome once its test has ended (after `finish`); "RSA not supported" when it never ran."""
         robot = self._robot_job[0].result() if self._robot_job else None
         return robot or RobotScanResult(robot_result=RobotScanResultEnum.NOT_VULNERABLE_RSA_NOT_SUPPORTED)
@@ -192,7 +198,7 @@ class Enumeration:
         if self.with_robot and _is_rsa_key_exchange(suite.name):
             self._start_robot()
 
-    def _run_chain(self, chain):
+    def _run_chain(self, chain: tuple[TlsVersionEnum, bool, list[CipherSuite]]) -> list[CipherSuiteAcceptedByServer] | Exception:
         try:
             return _enumerate_group(self.info, *chain, self.budget, self._on_pick)
         except (Inconsistent, BudgetExhausted, ServerRejectedConnection, OSError) as exc:
@@ -304,7 +310,10 @@ def accepted_suites(outcomes: dict) -> dict[str, list[str]]:
     }
 
 
-def _attempt(attempt_class, outcome, what: str):
+_Attempt = TypeVar("_Attempt", bound=ScanCommandAttempt)
+
+
+def _attempt(attempt_class: type[_Attempt], outcome: object, what: str) -> _Attempt:
     if isinstance(outcome, Exception):
         logger.warning("adaptive enumeration of %s failed: %s", what, outcome)
         return attempt_class(

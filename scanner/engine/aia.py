@@ -13,12 +13,16 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from cryptography import x509
 
 from .chain import AiaBudgetSpent, AiaError, AiaFetcher, parse_aia_body
 from .outbound_budget import OutboundBudget
+
+if TYPE_CHECKING:
+    from scanner.netpolicy import NetworkPolicy
 
 MAX_AIA_BYTES = 64 * 1024  # a CA certificate is 1-2 KiB; a PKCS#7 bundle of a few stays far below this
 CACHE_ENTRIES = 256
@@ -59,7 +63,7 @@ CACHE = _Cache(CACHE_ENTRIES, CACHE_SECONDS)
 
 
 def make_fetcher(
-    policy, *, deadline: float, connect_timeout: float, budget: OutboundBudget | None = None
+    policy: NetworkPolicy, *, deadline: float, connect_timeout: float, budget: OutboundBudget | None = None
 ) -> AiaFetcher:
     """A fetcher bound to the scan's network policy (the same pins and allowed networks as the target). Each
     download (not a cached answer) takes one fetch from the scan's outbound `budget`."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import datetime
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -11,7 +12,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtensionOID, NameOID
 
-from scanner.engine.results import CertificateInfo
+from scanner.engine.results import CertificateInfo, ChainCertificate
 from scanner.expiry import whole_days_until
 
 
@@ -64,11 +65,36 @@ def describe_name(name: x509.Name) -> str:
     return name.rfc4514_string() or "(empty)"
 
 
+class ValidatedPath(Protocol):
+    """What certificate_info reads of chain.PathOutcome (not imported: chain imports this module)."""
+
+    @property
+    def leaf(self) -> x509.Certificate: ...
+
+    @property
+    def chain_trusted(self) -> bool: ...
+
+    @property
+    def path(self) -> tuple[ChainCertificate, ...]: ...
+
+    @property
+    def path_certificates(self) -> tuple[x509.Certificate, ...]: ...
+
+    @property
+    def order_wrong(self) -> bool: ...
+
+    @property
+    def completed_via_aia(self) -> bool: ...
+
+    @property
+    def missing_intermediate(self) -> bool: ...
+
+
 def certificate_info(
     *,
     hostname: str,
     received: list[x509.Certificate],
-    outcome,  # chain.PathOutcome (imported lazily: chain imports this module)
+    outcome: ValidatedPath,
     validation_error: str | None,
     detail_raw: str | None,
     ocsp_stapled: bool,
@@ -117,7 +143,7 @@ def certificate_info(
     )
 
 
-def _signature_hash(cert: x509.Certificate):
+def _signature_hash(cert: x509.Certificate) -> hashes.HashAlgorithm | None:
     try:
         return cert.signature_hash_algorithm
     except UnsupportedAlgorithm:  # an algorithm cryptography cannot name

@@ -27,14 +27,14 @@ logger = logging.getLogger(__name__)
 from .suite_offers import Budget, BudgetExhausted, Inconsistent
 
 
-def _curves_or_error(info: ServerConnectivityInfo, budget: Budget, confirm: bool = True):
+def _curves_or_error(info: ServerConnectivityInfo, budget: Budget, confirm: bool = True) -> SupportedEllipticCurvesScanResult | Exception:
     try:
         return enumerate_curves(info, budget=budget, confirm=confirm)
     except (BudgetExhausted, ServerRejectedConnection, OSError, OpenSSLError) as exc:
         return exc
 
 
-def _curves_one_by_one_or_error(info: ServerConnectivityInfo, budget: Budget):
+def _curves_one_by_one_or_error(info: ServerConnectivityInfo, budget: Budget) -> SupportedEllipticCurvesScanResult | Exception:
     try:
         return _curves_one_by_one(info, budget)
     except (BudgetExhausted, ServerRejectedConnection, OSError, OpenSSLError) as exc:

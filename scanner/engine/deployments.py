@@ -6,15 +6,21 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from . import certificates, chain, trust
 from .results import (
     CertificateInfo,
 )
 
+if TYPE_CHECKING:
+    from sslyze import CertificateDeploymentAnalysisResult, CertificateInfoScanResult
+
+    from .revocation_fetch import Checker
+
 logger = logging.getLogger(__name__)
 
-def _deployments(host: str, result, fetch_aia, check_revocation=None) -> tuple[tuple[CertificateInfo, ...], str | None]:
+def _deployments(host: str, result: CertificateInfoScanResult, fetch_aia: chain.AiaFetcher | None, check_revocation: Checker | None = None) -> tuple[tuple[CertificateInfo, ...], str | None]:
     """Every certificate the server has (RSA, ECDSA...), each with its own path analysis."""
     infos: list[CertificateInfo] = []
     aia_problem = None
@@ -50,7 +56,7 @@ def _deployments(host: str, result, fetch_aia, check_revocation=None) -> tuple[t
 _SUPPLIED_STORE = "Supplied CA file"
 
 
-def _public_root(deployment) -> bool:
+def _public_root(deployment: CertificateDeploymentAnalysisResult) -> bool:
     return any(result.was_validation_successful and result.trust_store.name != _SUPPLIED_STORE
                for result in deployment.path_validation_results)
 

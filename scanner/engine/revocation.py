@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -21,6 +22,9 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, ExtensionOID
 
 from .results import REVOCATION_GOOD, REVOCATION_REVOKED, REVOCATION_UNKNOWN, RevocationCheck
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
 # Clocks differ; responders backdate thisUpdate a little for the same reason (RFC 6960 §4.2.2.1 leaves it open).
 CLOCK_SKEW = timedelta(minutes=5)
@@ -93,7 +97,7 @@ def ocsp_request(leaf: x509.Certificate, issuer: x509.Certificate) -> bytes:
 # --- checking answers -------------------------------------------------------------------------------------
 
 
-def _signed_by(key, signature: bytes, data: bytes, digest) -> bool:
+def _signed_by(key: CertificatePublicKeyTypes, signature: bytes, data: bytes, digest: hashes.HashAlgorithm | None) -> bool:
     try:
         if isinstance(key, rsa.RSAPublicKey):
             key.verify(signature, data, padding.PKCS1v15(), digest)
@@ -129,7 +133,7 @@ def _trusted_signature(response: ocsp.OCSPResponse, issuer: x509.Certificate) ->
     )
 
 
-def _matching_single(response: ocsp.OCSPResponse, leaf: x509.Certificate, issuer: x509.Certificate):
+def _matching_single(response: ocsp.OCSPResponse, leaf: x509.Certificate, issuer: x509.Certificate) -> ocsp.OCSPSingleResponse | None:
     for single in response.responses:
         if single.serial_number != leaf.serial_number:
             continue

@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -26,6 +27,9 @@ from cryptography.x509 import ocsp
 from .outbound_budget import OutboundBudget
 from .results import RevocationCheck
 from .revocation import RevocationFetchError, assess
+
+if TYPE_CHECKING:
+    from scanner.netpolicy import NetworkPolicy
 
 MAX_OCSP_BYTES = 64 * 1024
 MAX_CRL_BYTES = 16 * 1024 * 1024  # the largest public CRLs are a few MiB
@@ -107,7 +111,7 @@ def _load_crl(body: bytes) -> x509.CertificateRevocationList:
 Checker = Callable[[x509.Certificate, x509.Certificate, "ocsp.OCSPResponse | None"], RevocationCheck]
 
 
-def make_checker(policy, *, deadline: float, connect_timeout: float, total: float | None = None,
+def make_checker(policy: NetworkPolicy, *, deadline: float, connect_timeout: float, total: float | None = None,
                  budget: OutboundBudget | None = None) -> Checker:
     """check(leaf, issuer, staple) -> RevocationCheck, bound to the scan's network policy. Each request gets
     `deadline`; all requests of this checker (one scan: every deployment and intermediate) share `total`
@@ -117,7 +121,7 @@ def make_checker(policy, *, deadline: float, connect_timeout: float, total: floa
 
     ends_at = time.monotonic() + (total if total is not None else 2 * deadline)
 
-    def get(method: str, url: str, max_body: int, kind: str, **kwargs) -> bytes:
+    def get(method: str, url: str, max_body: int, kind: str, **kwargs: Any) -> bytes:
         _http_only(url)
         if budget is not None and not budget.take(kind):
             raise RevocationFetchError(f"not asked: the scan's outbound budget of {budget.limit} fetches is spent")

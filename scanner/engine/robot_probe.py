@@ -72,7 +72,7 @@ def _robot(info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget
 
 
 def _robot_or_error(info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget,
-                    run_all: Callable[[Callable, list], list] = _one_after_another):
+                    run_all: Callable[[Callable, list], list] = _one_after_another) -> RobotScanResult | Exception:
     try:
         return _robot(info, version, budget, run_all)
     except Exception as exc:  # noqa: BLE001 - becomes the command's error, sorted as sslyze sorts it

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sslyze import (
     CertificateInfoExtraArgument,
@@ -43,6 +44,13 @@ from .results import (
 from .simulation import with_report, with_simulation
 from .sslyze_runner import ScanDeadlineExceeded, ScanRunnerFailed, run_scan
 from .tls_scan import run_adaptive_scan, with_connection_notes
+
+if TYPE_CHECKING:
+    from traceback import TracebackException
+
+    from sslyze import CipherSuiteAcceptedByServer, ScanCommandAttempt, ServerScanResult
+
+    from .revocation_fetch import Checker
 
 logger = logging.getLogger(__name__)
 from .deployments import _deployments
@@ -152,7 +160,7 @@ def probe_tls(
                            workers=settings.per_target_connections)
 
 
-def _connectivity_reason(ip: str, port: int, trace) -> str:
+def _connectivity_reason(ip: str, port: int, trace: TracebackException | None) -> str:
     """sslyze's connectivity errors, in words; its exception names never reach a report."""
     exc_type = getattr(getattr(trace, "exc_type", None), "__name__", "") or str(getattr(trace, "exc_type", ""))
     if "TlsConfigurationNotSupported" in exc_type:
@@ -165,7 +173,7 @@ def _connectivity_reason(ip: str, port: int, trace) -> str:
     return f"the TLS connectivity test against {ip}:{port} failed"
 
 
-def _attempt_reason(attempt) -> str:
+def _attempt_reason(attempt: ScanCommandAttempt) -> str:
     """Why an sslyze command did not complete, for a site owner (never the enum name)."""
     reason = getattr(attempt.error_reason, "value", attempt.error_reason)
     trace = str(getattr(attempt, "error_trace", "") or "")
@@ -184,12 +192,12 @@ def _attempt_reason(attempt) -> str:
     return "the test could not be run"
 
 
-def _tls_result(host: str, server_result, fetch_aia: chain.AiaFetcher | None, check_revocation=None) -> TlsResult:
+def _tls_result(host: str, server_result: ServerScanResult, fetch_aia: chain.AiaFetcher | None, check_revocation: Checker | None = None) -> TlsResult:
     scan = server_result.scan_result
     core_problems: list[str] = []
     probes: dict[str, ProbeOutcome] = {}
 
-    def attempt_of(command: ScanCommand):
+    def attempt_of(command: ScanCommand) -> ScanCommandAttempt:
         return getattr(scan, command.value)
 
     # --- core: every protocol's cipher suites, and the certificate ---------------------------------------
@@ -280,7 +288,7 @@ def _tls_result(host: str, server_result, fetch_aia: chain.AiaFetcher | None, ch
     )
 
 
-def _cipher_suite(protocol: str, accepted) -> CipherSuite:
+def _cipher_suite(protocol: str, accepted: CipherSuiteAcceptedByServer) -> CipherSuite:
     suite = accepted.cipher_suite
     ephemeral = accepted.ephemeral_key
     name = suite.name
