@@ -188,7 +188,7 @@ def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap:
                 verify = verified_context(ca_file) if other_host and scanned_host else None
                 cap = PAGE_CAP if _scheme(url) == "https" else page_cap
 
-                def fetch_once(limits: outbound.Limits, url: str = url, verify=verify, cap: int = cap):
+                def fetch_once(limits: outbound.Limits, url: str = url, verify: ssl.SSLContext | None = verify, cap: int = cap) -> tuple[outbound.Response, str | None]:
                     return fetch_hop(url, policy, limits, verify, functools.partial(budget.limits, cap))
 
                 response, certificate_error = _request_retrying_resets(fetch_once, budget, limits)

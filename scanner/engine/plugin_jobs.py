@@ -36,7 +36,12 @@ from sslyze.plugins.plugin_base import ScanCommandWrongUsageError, ScanJob, Scan
 from sslyze.plugins.scan_commands import ScanCommandsRepository
 from sslyze.plugins.session_renegotiation_plugin import _ScanJobResultEnum as _RenegotiationJob
 from sslyze.plugins.session_renegotiation_plugin import _test_secure_renegotiation
-from sslyze.scanner.models import AllScanCommandsAttempts, ServerConnectivityStatusEnum, get_scan_command_attempt_cls
+from sslyze.scanner.models import (
+    AllScanCommandsAttempts,
+    ScanCommandAttempt,
+    ServerConnectivityStatusEnum,
+    get_scan_command_attempt_cls,
+)
 from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum
 
 from .resets import retried
@@ -64,7 +69,7 @@ class SharedLegacyHandshake:
     def __init__(self) -> None:
         self.compression: ScanJobResult | None = None
 
-    def secure_renegotiation(self, info: ServerConnectivityInfo):
+    def secure_renegotiation(self, info: ServerConnectivityInfo) -> tuple[_RenegotiationJob, bool]:
         """The secure-renegotiation job's answer, as sslyze's `_test_secure_renegotiation` gives it; the
         compression test's answer from the same handshake goes to `self.compression`."""
         highest = info.tls_probing_result.highest_tls_version_supported
@@ -110,7 +115,7 @@ def _compression_after_failure(client: LegacySslClient, exc: Exception, downgrad
     return ScanJobResult(None, exc)
 
 
-def _run_job(function, arguments) -> ScanJobResult:
+def _run_job(function: Callable[..., object], arguments: Iterable[object]) -> ScanJobResult:
     try:
         # A job whose connection was reset is made again before its answer is believed (resets.retried).
         return ScanJobResult(_return_value=retried(lambda: function(*arguments)), _exception=None)
@@ -174,7 +179,7 @@ def collect_commands(info: ServerConnectivityInfo, queued: list[QueuedCommand]) 
     return attempts
 
 
-def _errored(command: ScanCommand, reason: ScanCommandErrorReasonEnum, exc: Exception):
+def _errored(command: ScanCommand, reason: ScanCommandErrorReasonEnum, exc: Exception) -> ScanCommandAttempt:
     return get_scan_command_attempt_cls(command)(
         status=ScanCommandAttemptStatusEnum.ERROR, error_reason=reason,
         error_trace=TracebackException.from_exception(exc), result=None,

@@ -30,10 +30,10 @@ class PriorityPool(Executor):
         for thread in self._threads:
             thread.start()
 
-    def submit(self, fn: Callable, /, *args, **kwargs) -> Future:
+    def submit(self, fn: Callable, /, *args: object, **kwargs: object) -> Future:
         return self.submit_at(NORMAL, fn, *args, **kwargs)
 
-    def submit_at(self, priority: int, fn: Callable, /, *args, **kwargs) -> Future:
+    def submit_at(self, priority: int, fn: Callable, /, *args: object, **kwargs: object) -> Future:
         future: Future = Future()
         self._queue.put((priority, next(self._order), future, fn, args, kwargs))
         return future

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
@@ -76,7 +76,7 @@ def unretried() -> int:
 
 
 @contextmanager
-def watching():
+def watching() -> Iterator[_Scope]:
     """Count this thread's resets apart (in the yielded scope) while the block runs."""
     previous = getattr(_local, "scope", None)
     scope = _local.scope = _Scope()
@@ -120,7 +120,7 @@ def install() -> None:
     _installed = True
     original = SslConnection.connect
 
-    def connect(self, should_retry_connection: bool = True) -> None:
+    def connect(self: SslConnection, should_retry_connection: bool = True) -> None:
         try:
             original(self, should_retry_connection)
         except Exception as exc:

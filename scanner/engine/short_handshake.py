@@ -17,11 +17,15 @@ TLS 1.3 is one round trip already and SSL 2.0 negotiates differently: both keep 
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from nassl._nassl import OpenSSLError, WantReadError, WantX509LookupError
-from nassl.ssl_client import ClientCertificateRequested
+from nassl.ssl_client import BaseSslClient, ClientCertificateRequested
 from sslyze.server_connectivity import ClientAuthRequirementEnum, ServerConnectivityInfo, TlsVersionEnum
 from tls_parser.cipher_suites import CipherSuites
+
+if TYPE_CHECKING:
+    from sslyze.connection_helpers.tls_connection import SslConnection
 
 VERSIONS = frozenset({TlsVersionEnum.SSL_3_0, TlsVersionEnum.TLS_1_0, TlsVersionEnum.TLS_1_1, TlsVersionEnum.TLS_1_2})
 
@@ -32,7 +36,7 @@ _MAX_RECORD = 2**14
 _MESSAGE_HEADER = 4
 
 
-def stop_at_server_key_exchange(connection, version: TlsVersionEnum, info: ServerConnectivityInfo) -> None:
+def stop_at_server_key_exchange(connection: SslConnection, version: TlsVersionEnum, info: ServerConnectivityInfo) -> None:
     """Make `connection.connect()` end its handshake before the client's key exchange (TLS 1.2 and older)."""
     if version in VERSIONS:
         # As nassl does when sslyze has no client certificate: a request is ignored unless the server requires one.
@@ -40,7 +44,7 @@ def stop_at_server_key_exchange(connection, version: TlsVersionEnum, info: Serve
         connection.ssl_client.do_handshake = functools.partial(_handshake, connection.ssl_client, required)
 
 
-def _handshake(client, certificate_required: bool) -> None:
+def _handshake(client: BaseSslClient, certificate_required: bool) -> None:
     """nassl's `do_handshake` loop with the ServerHelloDone held back; raises what nassl's would (sslyze's
     `connect()` sorts those exceptions), including ClientCertificateRequested where nassl would raise it."""
     _step(client)  # writes the ClientHello
@@ -80,7 +84,7 @@ def _handshake(client, certificate_required: bool) -> None:
                     _feed(client, header[:3] + len(fragment).to_bytes(2, "big") + fragment)
 
 
-def _feed(client, data: bytes) -> None:
+def _feed(client: BaseSslClient, data: bytes) -> None:
     """Hand `data` to OpenSSL in pieces its network buffer takes, letting it process each (its checks raise
     here, as in a full handshake)."""
     for start in range(0, len(data), client._DEFAULT_BUFFER_SIZE):
@@ -88,7 +92,7 @@ def _feed(client, data: bytes) -> None:
         _step(client)
 
 
-def _step(client) -> None:
+def _step(client: BaseSslClient) -> None:
     try:
         client._ssl.do_handshake()
     except WantReadError:
@@ -101,7 +105,7 @@ def _step(client) -> None:
         raise
 
 
-def chosen_suite(client) -> str | None:
+def chosen_suite(client: BaseSslClient) -> str | None:
     """The IANA name of the suite in the ServerHello of a short handshake (None for a full one).
 
     OpenSSL 1.1.1 only records the negotiated suite in the session once the client has sent its key

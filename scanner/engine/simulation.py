@@ -151,7 +151,7 @@ def _map(function: Callable, items: Sequence, pool: PriorityPool | None, workers
 
 
 def cipher_preference(
-    host: str, ip: str, port: int, accepted: dict[str, list[str]], *, timeout: float, connections=None,
+    host: str, ip: str, port: int, accepted: dict[str, list[str]], *, timeout: float, connections: Callable[[], None] | None = None,
     workers: int = 4, learned: Learned | None = None, pool: PriorityPool | None = None,
 ) -> tuple[bool | None, dict[str, str]]:
     """Per protocol: the suite picked when offered all accepted suites, and whether the server's order wins.
@@ -202,7 +202,7 @@ def cipher_preference(
 
 
 def simulate_clients(
-    host: str, ip: str, port: int, *, timeout: float, clients: Sequence[ClientProfile] = CLIENTS, connections=None,
+    host: str, ip: str, port: int, *, timeout: float, clients: Sequence[ClientProfile] = CLIENTS, connections: Callable[[], None] | None = None,
     workers: int = 4, accepted: dict[str, list[str]] | None = None, preferred: dict[str, str] | None = None,
     learned: Learned | None = None, pool: PriorityPool | None = None,
 ) -> tuple[tuple[ClientSimulation, ...], str | None]:
@@ -233,7 +233,7 @@ FAILED = SimulationReport(None, {}, (), ProbeOutcome(PROBE_ERROR, "the handshake
 
 
 def run(
-    host: str, ip: str, port: int, tls: TlsResult, *, timeout: float, connections=None, workers: int = 4,
+    host: str, ip: str, port: int, tls: TlsResult, *, timeout: float, connections: Callable[[], None] | None = None, workers: int = 4,
     learned: Learned | None = None,
 ) -> SimulationReport:
     """Both halves; a failure becomes the `simulation` probe's outcome, never an exception."""
@@ -245,7 +245,7 @@ def run(
 
 
 def run_for(
-    host: str, ip: str, port: int, accepted: dict[str, list[str]], *, timeout: float, connections=None,
+    host: str, ip: str, port: int, accepted: dict[str, list[str]], *, timeout: float, connections: Callable[[], None] | None = None,
     workers: int = 4, learned: Learned | None = None, pool: PriorityPool | None = None,
 ) -> SimulationReport:
     """`run` from the accepted suites per protocol; handshakes go to `pool` when given (the TLS scan's own)."""

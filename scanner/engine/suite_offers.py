@@ -190,14 +190,14 @@ def _per_suite(
     """sslyze's own enumeration: one handshake per candidate suite."""
     candidates = sorted(CipherSuitesRepository.get_all_cipher_suites(version), key=lambda suite: suite.name)
 
-    def test_once(suite: CipherSuite):
+    def test_once(suite: CipherSuite) -> CipherSuiteAcceptedByServer | CipherSuiteRejectedByServer | None:
         budget.take()
         try:
             return connect_with_cipher_suite(info, version, suite)
         except NoCiphersAvailableBugInSSlyze:
             return None  # not usable in this version; sslyze's enumeration skips it the same way
 
-    def test(suite: CipherSuite):
+    def test(suite: CipherSuite) -> CipherSuiteAcceptedByServer | CipherSuiteRejectedByServer | None:
         # sslyze calls a reset handshake a rejected suite: made again first (resets.retried notices the reset).
         return retried(lambda: test_once(suite))
 

@@ -136,7 +136,7 @@ def _enumeration_seconds(request: ServerScanRequest, deadline: float | None, sta
     return max(0.0, deadline - reserve - (time.monotonic() - started))
 
 
-def _simulation(request, outcomes: dict, learned: Learned, pool: PriorityPool) -> simulation.SimulationReport:
+def _simulation(request: ServerScanRequest, outcomes: dict, learned: Learned, pool: PriorityPool) -> simulation.SimulationReport:
     location = request.server_location
     try:
         return simulation.run_for(

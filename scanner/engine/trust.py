@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -16,6 +16,9 @@ from .chain import PathOutcome, issued
 from .results import REVOCATION_UNKNOWN, IntermediateRevocation, RevocationCheck, SctCounts
 from .revocation import must_staple
 
+if TYPE_CHECKING:
+    from cryptography.x509 import ocsp
+
 logger = logging.getLogger(__name__)
 
 
@@ -23,7 +26,7 @@ def _never_raising(check_revocation: Callable) -> Callable:
     """A revocation check must never fail a scan: anything unexpected (a CA's malformed CRL or response that
     the parser rejects in a way not foreseen) is `unknown`, with the reason, and logged for us."""
 
-    def check(cert: x509.Certificate, issuer: x509.Certificate, staple) -> RevocationCheck:
+    def check(cert: x509.Certificate, issuer: x509.Certificate, staple: ocsp.OCSPResponse | None) -> RevocationCheck:
         try:
             return check_revocation(cert, issuer, staple)
         except Exception as exc:  # the scan goes on; the reason is kept and logged
@@ -61,7 +64,7 @@ def intermediate_revocations(outcome: PathOutcome, check_revocation: Callable) -
     return tuple(checks)
 
 
-def sct_counts(leaf: x509.Certificate, staple) -> SctCounts:
+def sct_counts(leaf: x509.Certificate, staple: ocsp.OCSPResponse | None) -> SctCounts:
     try:
         embedded = len(leaf.extensions.get_extension_for_oid(ExtensionOID.PRECERT_SIGNED_CERTIFICATE_TIMESTAMPS).value)
     except (x509.ExtensionNotFound, ValueError):
@@ -76,7 +79,7 @@ def sct_counts(leaf: x509.Certificate, staple) -> SctCounts:
     return SctCounts(embedded=embedded, ocsp=stapled)
 
 
-def facts(outcome: PathOutcome, staple, check_revocation: Callable | None, *, public_root: bool | None = None,
+def facts(outcome: PathOutcome, staple: ocsp.OCSPResponse | None, check_revocation: Callable | None, *, public_root: bool | None = None,
           ) -> dict[str, Any]:
     """Fields for CertificateInfo (keyword arguments of dataclasses.replace)."""
     leaf = outcome.leaf
