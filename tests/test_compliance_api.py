@@ -131,15 +131,17 @@ def watched_site(alice) -> Site:
 def test_site_that_stops_meeting_a_watched_profile_raises_an_alert(watched_site):
     rescan(watched_site, scan(OLD_TLS))
     [alert] = compliance_alerts(watched_site)
-    assert alert.message == "shop.example no longer meets PCI DSS v4.0.1 requirement 4.2.1 (strong cryptography)."
+    # The first line says what happened; the reason lines after it (grade, findings) come from alert_reasons.
+    headline, *reasons = alert.message.splitlines()
+    assert headline == "shop.example no longer meets PCI DSS v4.0.1 requirement 4.2.1 (strong cryptography)."
+    assert any("TLSv1.0" in line for line in reasons)
 
 
 def test_site_that_meets_the_profile_again_raises_a_second_alert(watched_site):
     rescan(watched_site, scan(OLD_TLS))
     rescan(watched_site, scan())
-    assert compliance_alerts(watched_site)[-1].message.endswith(
-        "meets PCI DSS v4.0.1 requirement 4.2.1 (strong cryptography) again."
-    )
+    headline = compliance_alerts(watched_site)[-1].message.splitlines()[0]
+    assert headline.endswith("meets PCI DSS v4.0.1 requirement 4.2.1 (strong cryptography) again.")
 
 
 def test_an_unchanged_verdict_raises_no_alert(watched_site):
