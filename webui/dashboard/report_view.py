@@ -193,6 +193,7 @@ def site_report_context(site: Site, history: list[Scan]) -> dict:
         "web_headers": sorted((report.get("headers") or {}).items()),
         "cookies": report.get("cookies") or [],
         "alpn": report.get("alpn"),
+        "protocol_details": full_report.protocol_details(report),
         "security_txt": report.get("security_txt"),
         "www_apex": report.get("www_apex"),
         "words": full_report.words,
