@@ -243,6 +243,8 @@ class Channel(models.Model):
     last_test_at = models.DateTimeField(null=True, blank=True)
     last_test_error = models.TextField(blank=True, default="")
     test_requested_at = models.DateTimeField(null=True, blank=True)  # "Send test" queued, not yet answered
+    # Opt-in (e-mail channels only): a weekly digest per portfolio this channel hears about (scanner.digest).
+    weekly_digest = models.BooleanField(default=False)
 
     class Meta:
         ordering = ("created_at", "id")

@@ -14,6 +14,7 @@ RUN_SCAN = "scanner.tasks.run_scan"
 DELIVER_ALERT = "scanner.tasks.deliver_alert"
 SEND_CHANNEL_TEST = "scanner.tasks.send_channel_test"
 BUILD_COMPLIANCE_EVIDENCE = "scanner.tasks.build_compliance_evidence"
+SEND_PORTFOLIO_DIGEST = "scanner.tasks.send_portfolio_digest"
 
 
 def send_task(name: str, *, args: list[Any], task_id: str | None = None, queue: str | None = None) -> None:

@@ -185,6 +185,7 @@ def build_report(result: ScanResult, grades: Grades) -> dict[str, Any]:
         **_web_posture(result, grades),
         "findings": [finding.to_dict() for finding in grades.findings],
         "extended_master_secret": tls.extended_master_secret if tls else None,
+        "session_resumption": _plain(tls.session_resumption) if tls and tls.session_resumption else None,
     }
     # Read from the document itself, so a stored report can be re-evaluated the same way (with_compliance).
     document["compliance"] = evaluate_compliance(document)

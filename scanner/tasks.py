@@ -10,7 +10,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import task_postrun, task_prerun, task_received
 from django.db import InterfaceError, OperationalError
 
-from scanner import config, nodes, notifications, services
+from scanner import config, digest, nodes, notifications, queueing, services
 from scanner.dboutage import DatabaseUnavailable, drop_broken_connection, reopen_if_broken
 from scanner.services.scan_runs import ResultNotStored
 
@@ -138,6 +138,21 @@ def send_channel_test(channel_id: int) -> None:
     channel = Channel.objects.filter(pk=channel_id).first()
     if channel is not None:  # deleted since the click
         notifications.send_test(channel)
+
+
+@shared_task(ignore_result=True, time_limit=config.task_time_limit())
+def queue_weekly_digests() -> int:
+    """Beat, weekly: one digest task per portfolio that an opted-in e-mail channel hears about."""
+    portfolio_ids = digest.portfolios_with_digest_readers()
+    for portfolio_id in portfolio_ids:
+        queueing.send_task(queueing.SEND_PORTFOLIO_DIGEST, args=[portfolio_id])
+    return len(portfolio_ids)
+
+
+@shared_task(ignore_result=True, time_limit=config.task_time_limit())
+def send_portfolio_digest(portfolio_id: int) -> int:
+    """One portfolio's weekly digest to its opted-in channels; how many it reached."""
+    return len(digest.send_portfolio_digest(portfolio_id))
 
 
 @shared_task(ignore_result=True, time_limit=config.task_time_limit())

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
@@ -291,6 +292,7 @@ CELERY_TASK_ROUTES = {
     "scanner.tasks.deliver_alert": {"queue": SCANNER_ALERT_QUEUE},
     "scanner.tasks.send_channel_test": {"queue": SCANNER_ALERT_QUEUE},
     "scanner.tasks.build_compliance_evidence": {"queue": SCANNER_RESCAN_QUEUE},  # portfolio-wide work
+    "scanner.tasks.send_portfolio_digest": {"queue": SCANNER_ALERT_QUEUE},
 }
 # A portfolio's compliance report (PDF) for more sites than this is built by a worker, with progress, and
 # downloaded when ready; smaller portfolios get it straight from the request.
@@ -310,6 +312,11 @@ SCANNER_WORKER_HEARTBEAT_MAX_AGE = float(os.environ.get("SCANNER_WORKER_HEARTBEA
 SCANNER_REPORT_RETENTION_DAYS = int(os.environ.get("SCANNER_REPORT_RETENTION_DAYS", "90"))
 SCANNER_RETENTION_BATCH_SIZE = int(os.environ.get("SCANNER_RETENTION_BATCH_SIZE", "500"))
 CELERY_BEAT_SCHEDULE["scanner-prune-limit-events"] = {"task": "scanner.tasks.prune_limit_events", "schedule": 3600.0}
+# The weekly digest per portfolio (opt-in per e-mail channel): Mondays 07:00 in CELERY_TIMEZONE.
+CELERY_BEAT_SCHEDULE["scanner-weekly-digests"] = {
+    "task": "scanner.tasks.queue_weekly_digests",
+    "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
+}
 CELERY_BEAT_SCHEDULE["scanner-prune-old-reports"] = {
     "task": "scanner.tasks.prune_old_reports",
     "schedule": float(os.environ.get("SCANNER_RETENTION_INTERVAL", str(24 * 3600))),

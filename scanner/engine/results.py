@@ -203,6 +203,20 @@ class ClientSimulation:
 
 
 @dataclass(frozen=True)
+class SessionResumption:
+    """Abbreviated handshakes before TLS 1.3: session IDs (RFC 5246 §7.3) and session tickets (RFC 5077),
+    as sslyze's session resumption test measures them (a few full handshakes, each followed by a resume)."""
+
+    # "yes" (every attempt resumed), "partly", "no", or "tls1.3_only" (neither mechanism exists in TLS 1.3)
+    session_ids: str
+    session_ids_resumed: int
+    session_ids_attempted: int
+    tickets: str
+    tickets_resumed: int
+    tickets_attempted: int
+
+
+@dataclass(frozen=True)
 class TlsResult:
     protocols: dict[str, bool]
     cipher_suites: tuple[CipherSuite, ...]
@@ -222,6 +236,7 @@ class TlsResult:
     probes: dict[str, ProbeOutcome] = field(default_factory=dict)  # per sslyze-backed probe
     # protocol -> accepted suites in the server's order, when it enforces one and the enumeration saw it (issue 21)
     server_suite_order: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    session_resumption: SessionResumption | None = None  # None: not tested or the test failed (see probes)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from .results import (
     TlsResult,
     Vulnerabilities,
 )
+from .resumption import RESUMPTION_ATTEMPTS, session_resumption
 from .simulation import with_report, with_simulation
 from .sslyze_runner import ScanDeadlineExceeded, ScanRunnerFailed, run_scan
 from .tls_scan import run_adaptive_scan, with_connection_notes
@@ -76,6 +77,7 @@ OPTIONAL_PROBES = {
     "fallback_scsv": ScanCommand.TLS_FALLBACK_SCSV,
     "elliptic_curves": ScanCommand.ELLIPTIC_CURVES,
     "extended_master_secret": ScanCommand.TLS_EXTENDED_MASTER_SECRET,
+    "session_resumption": ScanCommand.SESSION_RESUMPTION,
 }
 PROBE_TITLES = {
     "protocols": "protocol and cipher suite enumeration",
@@ -88,6 +90,7 @@ PROBE_TITLES = {
     "fallback_scsv": "downgrade protection (TLS_FALLBACK_SCSV) test",
     "elliptic_curves": "elliptic curve enumeration",
     "extended_master_secret": "extended master secret test",
+    "session_resumption": "session resumption test (session IDs and tickets)",
     "mozilla_intermediate": "Mozilla intermediate configuration check",
     "chain_completion": "download of missing intermediate certificates (AIA)",
 }
@@ -123,7 +126,8 @@ def probe_tls(
         ),
         scan_commands=SCAN_COMMANDS,
         scan_commands_extra_arguments=ScanCommandsExtraArguments(
-            certificate_info=CertificateInfoExtraArgument(custom_ca_file=Path(ca_file)) if ca_file else None
+            certificate_info=CertificateInfoExtraArgument(custom_ca_file=Path(ca_file)) if ca_file else None,
+            session_resumption=RESUMPTION_ATTEMPTS,
         ),
     )
     report = None
@@ -279,6 +283,7 @@ def _tls_result(host: str, server_result: ServerScanResult, fetch_aia: chain.Aia
         vulnerabilities=_vulnerabilities(results),
         curves=curves,
         extended_master_secret=ems_result.supports_ems_extension if ems_result else None,
+        session_resumption=session_resumption(results["session_resumption"]),
         mozilla_intermediate_issues=mozilla_issues,
         incomplete_reason="; ".join(core_problems) or None,
         certificate_deployments=deployments,

@@ -20,6 +20,8 @@ class Finding:
     cap: str | None = None  # best security grade this finding allows: "B", "C", "F", or the special "T" / "M"
     warning: bool = False  # SSL Labs-style warning: turns an A into A- and rules out A+
     seo_penalty: int = 0  # points taken off the 100-point SEO score
+    # (server family id, how to fix it there) from policy.toml's [remediation.*]; () where the software does not matter
+    remediation_by_server: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         # Typos here would silently drop a finding from every report filter, so refuse them early.
@@ -31,4 +33,4 @@ class Finding:
             raise ValueError(f"unknown cap {self.cap!r}")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "remediation_by_server": dict(self.remediation_by_server)}

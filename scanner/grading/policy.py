@@ -27,9 +27,11 @@ class PolicyRow:
     remediation: str
     anchor: str
     value: str
+    # (family id, how to fix it there), in [server_families] order; empty where the server software does not matter
+    remediation_by_server: tuple[tuple[str, str], ...] = ()
 
 
-def _row(finding_id: str, raw: dict, hints: dict[str, str]) -> PolicyRow:
+def _row(finding_id: str, raw: dict, hints: dict[str, str], by_server: dict[str, dict[str, str]]) -> PolicyRow:
     known = {"area", "severity", "cap", "warning", "seo_penalty", "title", "remediation", "hint", "anchor", "value"}
     if unknown := set(raw) - known:
         raise ValueError(f"{finding_id}: unknown column(s) {sorted(unknown)}")
@@ -45,6 +47,9 @@ def _row(finding_id: str, raw: dict, hints: dict[str, str]) -> PolicyRow:
         remediation=remediation,
         anchor=raw["anchor"],
         value=raw["value"],
+        remediation_by_server=tuple(
+            (by_server.get(finding_id) or by_server.get(raw.get("hint", "")) or {}).items()
+        ),
     )
     # A typo in the table must fail at import, not quietly grade every site differently.
     problems = [
@@ -60,13 +65,38 @@ def _row(finding_id: str, raw: dict, hints: dict[str, str]) -> PolicyRow:
     return row
 
 
+def _remediation_by_server(data: dict) -> dict[str, dict[str, str]]:
+    """[remediation.<hint or finding id>] tables, each checked to give every server family a text, in family order."""
+    families = data.get("server_families", {})
+    tables = data.get("remediation", {})
+    known_keys = set(data.get("hints", {})) | set(data["rule"])
+    checked = {}
+    for key, table in tables.items():
+        problems = [
+            key not in known_keys and "neither a hint nor a finding id",
+            *(f"no text for {family!r}" for family in families if not str(table.get(family) or "").strip()),
+            *(f"unknown family {family!r}" for family in table if family not in families),
+        ]
+        if bad := [problem for problem in problems if problem]:
+            raise ValueError(f"remediation {key!r}: " + ", ".join(bad))
+        checked[key] = {family: table[family].strip() for family in families}
+    return checked
+
+
 def load_policy(path: Path = POLICY_FILE) -> dict[str, PolicyRow]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     hints = data.get("hints", {})
-    return {finding_id: _row(finding_id, raw, hints) for finding_id, raw in data["rule"].items()}
+    by_server = _remediation_by_server(data)
+    return {finding_id: _row(finding_id, raw, hints, by_server) for finding_id, raw in data["rule"].items()}
+
+
+def _server_families(path: Path = POLICY_FILE) -> dict[str, str]:
+    return dict(tomllib.loads(path.read_text(encoding="utf-8")).get("server_families", {}))
 
 
 POLICY: dict[str, PolicyRow] = load_policy()
+# family id -> the name a reader knows it by ("cdn" -> "Your CDN / load balancer"), in the report's order
+SERVER_FAMILIES: dict[str, str] = _server_families()
 
 
 def finding(finding_id: str, detail: str) -> Finding:
@@ -82,6 +112,7 @@ def finding(finding_id: str, detail: str) -> Finding:
         cap=row.cap,
         warning=row.warning,
         seo_penalty=row.seo_penalty,
+        remediation_by_server=row.remediation_by_server,
     )
 
 

@@ -29,13 +29,22 @@ def alert_acknowledge(alert: Alert) -> Alert:
 
 
 def channel_create(
-    *, owner: User, kind: str, target: str, name: str = "", secret: str = "", requested_from: str = ""
+    *,
+    owner: User,
+    kind: str,
+    target: str,
+    name: str = "",
+    secret: str = "",
+    requested_from: str = "",
+    weekly_digest: bool = False,
 ) -> Channel:
     """Add a channel. E-mail addresses start unverified and are sent a verification link (within the
     confirmation-mail limits, per client address `requested_from` and per recipient); URLs are checked
     against the network policy now (and again at each delivery, since a name can be re-pointed)."""
     if kind not in Channel.Kind.values:
         raise ScanRequestError(f"Unknown channel kind '{kind}'.", field="kind")
+    if weekly_digest and kind != Channel.Kind.EMAIL:
+        raise ScanRequestError("The weekly digest is sent by e-mail only.", field="weekly_digest")
     target = target.strip()
     if kind == Channel.Kind.EMAIL:
         target = _normalised_email(target, field="target")
@@ -50,10 +59,20 @@ def channel_create(
         confirmation_mail_counted(target, requested_from=requested_from)
     verified = None if kind == Channel.Kind.EMAIL else timezone.now()
     channel = Channel.objects.create(
-        owner=owner, kind=kind, target=target, name=name.strip(), secret=secret, verified_at=verified
+        owner=owner, kind=kind, target=target, name=name.strip(), secret=secret, verified_at=verified,
+        weekly_digest=weekly_digest,
     )
     if kind == Channel.Kind.EMAIL:
         transaction.on_commit(lambda: send_verification(channel))
+    return channel
+
+
+def channel_set_weekly_digest(channel: Channel, enabled: bool) -> Channel:
+    """Opt an e-mail channel in or out of the weekly portfolio digest (scanner.digest)."""
+    if enabled and channel.kind != Channel.Kind.EMAIL:
+        raise ScanRequestError("The weekly digest is sent by e-mail only.", field="weekly_digest")
+    channel.weekly_digest = enabled
+    channel.save(update_fields=["weekly_digest"])
     return channel
 
 

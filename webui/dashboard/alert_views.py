@@ -89,6 +89,7 @@ def channels(request):
                     name=data["name"],
                     secret=data["secret"],
                     requested_from=client_address(request),
+                    weekly_digest=data["weekly_digest"],
                 )
             except services.ScanRequestError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -160,6 +161,21 @@ def delete_channel(request, channel_id: int):
     channel = _owned_channel(request, channel_id)
     services.channel_delete(channel)
     messages.success(request, f"Channel {channel} removed.")
+    return redirect("dashboard:channels")
+
+
+@login_required
+@require_POST
+def channel_digest(request, channel_id: int):
+    """Opt an e-mail channel in or out of the weekly portfolio digest."""
+    channel = _owned_channel(request, channel_id)
+    enabled = request.POST.get("weekly_digest") == "on"
+    try:
+        services.channel_set_weekly_digest(channel, enabled)
+    except services.ScanRequestError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Weekly digest {'on' if enabled else 'off'} for {channel}.")
     return redirect("dashboard:channels")
 
 

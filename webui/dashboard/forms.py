@@ -188,6 +188,12 @@ class ChannelForm(forms.Form):
         help_text="Signs each webhook body: X-Scanner-Signature: sha256=HMAC-SHA256(secret, body).",
         widget=forms.TextInput(attrs={"aria-describedby": "id_secret_help", "autocomplete": "off"}),
     )
+    weekly_digest = forms.BooleanField(
+        label="Weekly digest (e-mail only)",
+        required=False,
+        help_text="Mondays: per portfolio, what changed in 7 days, what expires within 30 days, what fails.",
+        widget=forms.CheckboxInput(attrs={"aria-describedby": "id_weekly_digest_help"}),
+    )
 
 
 class AccountEmailForm(forms.Form):

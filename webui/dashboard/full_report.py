@@ -343,3 +343,34 @@ def attention(document: dict, findings: list[dict]) -> list[str]:
         if str(finding.get("severity")).lower() == "critical" and finding.get("title") not in notes:
             notes.append(str(finding.get("title")))
     return notes
+
+
+_RESUMPTION_WORDS = {
+    "yes": ("Yes", "good"),
+    "partly": ("Partly", "warn"),
+    "no": ("No", "muted"),
+    "tls1.3_only": ("Not applicable: TLS 1.3 only (it resumes with pre-shared keys, RFC 8446 §2.2)", "muted"),
+}
+
+
+def protocol_details(document: dict) -> list[dict]:
+    """SSL Labs' "Protocol details" rows we measure: resumption by session ID and by ticket, and ALPN."""
+    resumption = document.get("session_resumption")
+    rows = []
+    for label, key in (("Session resumption (caching, session IDs)", "session_ids"),
+                       ("Session resumption (tickets, RFC 5077)", "tickets")):
+        if not resumption:
+            rows.append({"label": label, "value": "Not tested", "css": "muted"})
+            continue
+        value, css = _RESUMPTION_WORDS.get(resumption.get(key), ("Unknown", "muted"))
+        attempted = resumption.get(f"{key}_attempted") or 0
+        if attempted:
+            value += f" ({resumption.get(f'{key}_resumed') or 0} of {attempted} attempts resumed)"
+        rows.append({"label": label, "value": value, "css": css})
+    alpn = document.get("alpn")
+    rows.append({
+        "label": "ALPN",
+        "value": "Not tested" if alpn is None else (", ".join(alpn) if alpn else "No (no protocol accepted)"),
+        "css": "muted" if not alpn else "",
+    })
+    return rows

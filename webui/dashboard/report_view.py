@@ -13,6 +13,7 @@ from django.utils import timezone
 from scanner.engine.results import PROTOCOLS
 from scanner.expiry import whole_days_until, whole_days_until_timestamp
 from scanner.grading.compliance import evaluate as evaluate_compliance
+from scanner.grading.policy import SERVER_FAMILIES
 from scanner.grading.scale import severity_rank
 from scanner.models import Scan, Site
 
@@ -102,9 +103,19 @@ def findings_by_severity(findings: list[dict]) -> list[dict]:
     """Worst first (critical ... info), as SSL Labs reads: a MEDIUM problem never follows an INFO note because
     of its area. Each finding keeps its area's title as a label; equal severities keep the grading's order."""
     return [
-        {**finding, "area_title": AREA_TITLES.get(finding.get("area") or "", (finding.get("area") or "Other").capitalize())}
+        {
+            **finding,
+            "area_title": AREA_TITLES.get(finding.get("area") or "", (finding.get("area") or "Other").capitalize()),
+            "server_fixes": server_fixes(finding),
+        }
         for finding in sorted(findings, key=_severity_rank)
     ]
+
+
+def server_fixes(finding: dict) -> list[dict]:
+    """The finding's fix per server family, named as readers know them (reports stored before it existed: none)."""
+    by_server = finding.get("remediation_by_server") or {}
+    return [{"server": SERVER_FAMILIES.get(family, family), "how": how} for family, how in by_server.items()]
 
 
 def _severity_rank(finding: dict) -> int:
@@ -185,6 +196,7 @@ def site_report_context(site: Site, history: list[Scan]) -> dict:
         "web_headers": sorted((report.get("headers") or {}).items()),
         "cookies": report.get("cookies") or [],
         "alpn": report.get("alpn"),
+        "protocol_details": full_report.protocol_details(report),
         "security_txt": report.get("security_txt"),
         "www_apex": report.get("www_apex"),
         "words": full_report.words,

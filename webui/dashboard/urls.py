@@ -53,6 +53,7 @@ urlpatterns = [
     path("channels/test-status.json", alert_views.channel_test_status, name="channel_test_status"),
     path("channels/<int:channel_id>/resend/", alert_views.resend_verification, name="resend_verification"),
     path("channels/<int:channel_id>/delete/", alert_views.delete_channel, name="delete_channel"),
+    path("channels/<int:channel_id>/digest/", alert_views.channel_digest, name="channel_digest"),
     path("settings/", alert_views.account_settings, name="settings"),
     path("verify-email/<str:token>/", alert_views.verify_email, name="verify_email"),
     path("signup/", views.signup, name="signup"),
