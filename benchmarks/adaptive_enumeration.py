@@ -34,10 +34,27 @@ from scanner.netpolicy import NetworkPolicy, parse_networks, parse_pins
 from scanner.targets import parse_target
 
 CASES = ("good", "legacy")
-SSLYZE = ScanSettings(connect_timeout=5, network_timeout=5, network_retries=2, http_timeout=10, cipher_enumeration="sslyze")
+SSLYZE = ScanSettings(
+    connect_timeout=5, network_timeout=5, network_retries=2, http_timeout=10, cipher_enumeration="sslyze"
+)
 ADAPTIVE = replace(SSLYZE, cipher_enumeration="adaptive")
-CLI_COMMANDS = ("--certinfo", "--sslv2", "--sslv3", "--tlsv1", "--tlsv1_1", "--tlsv1_2", "--tlsv1_3", "--heartbleed",
-                "--robot", "--openssl_ccs", "--reneg", "--compression", "--fallback", "--elliptic_curves", "--ems")
+CLI_COMMANDS = (
+    "--certinfo",
+    "--sslv2",
+    "--sslv3",
+    "--tlsv1",
+    "--tlsv1_1",
+    "--tlsv1_2",
+    "--tlsv1_3",
+    "--heartbleed",
+    "--robot",
+    "--openssl_ccs",
+    "--reneg",
+    "--compression",
+    "--fallback",
+    "--elliptic_curves",
+    "--ems",
+)
 
 
 class LabProcess:
@@ -48,7 +65,8 @@ class LabProcess:
         self.ca_file = str(directory / "lab-ca.pem")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.lab", "--network", network, "--ca-out", self.ca_file],
-            stdout=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         self.cases: dict[str, tuple[str, str, int, int]] = {}
         self.allowed = network
@@ -65,8 +83,9 @@ class LabProcess:
         self.process.wait(10)
 
 
-def engine_scan(lab: LabProcess, name: str, settings: ScanSettings, https_port: int | None = None,
-                http_port: int | None = None):
+def engine_scan(
+    lab: LabProcess, name: str, settings: ScanSettings, https_port: int | None = None, http_port: int | None = None
+):
     host, ip, https, http = lab.cases[name]
     policy = NetworkPolicy(parse_networks([lab.allowed]), parse_pins([f"{host}:{ip}"]))
     target = parse_target(host, https_port=https_port or https, http_port=http_port or http)
@@ -77,8 +96,17 @@ def engine_scan(lab: LabProcess, name: str, settings: ScanSettings, https_port: 
 
 def cli_scan(lab: LabProcess, name: str, https_port: int) -> None:
     host, ip, _, _ = lab.cases[name]
-    command = [sys.executable, "-m", "sslyze", "--quiet", "--mozilla_config=disable", "--certinfo_ca_file",
-               lab.ca_file, *CLI_COMMANDS, f"{host}:{https_port}{{{ip}}}"]
+    command = [
+        sys.executable,
+        "-m",
+        "sslyze",
+        "--quiet",
+        "--mozilla_config=disable",
+        "--certinfo_ca_file",
+        lab.ca_file,
+        *CLI_COMMANDS,
+        f"{host}:{https_port}{{{ip}}}",
+    ]
     subprocess.run(command, check=False, capture_output=True)
 
 

@@ -92,8 +92,10 @@ def main() -> None:
         tracemalloc.stop()
         start = time.perf_counter()
         sum(1 for _ in stream(portfolio))  # again without tracemalloc's overhead, for the time
-        print(f"export {label}: {args.sites} rows, {size / 1e6:.1f} MB in {time.perf_counter() - start:.2f} s "
-              f"(peak Python memory {peak / 1e6:.1f} MB; {seconds:.2f} s under tracemalloc)")
+        print(
+            f"export {label}: {args.sites} rows, {size / 1e6:.1f} MB in {time.perf_counter() - start:.2f} s "
+            f"(peak Python memory {peak / 1e6:.1f} MB; {seconds:.2f} s under tracemalloc)"
+        )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,13 @@ from typing import Self
 
 class DelayProxy:
     def __init__(
-        self, listen_ip: str, target_ip: str, target_port: int, *, delay: float = 0.0, serve_first: int | None = None,
+        self,
+        listen_ip: str,
+        target_ip: str,
+        target_port: int,
+        *,
+        delay: float = 0.0,
+        serve_first: int | None = None,
         port: int = 0,
     ) -> None:
         self.ip = listen_ip
@@ -92,8 +98,9 @@ class DelayProxy:
         finally:
             client_closed()
 
-    async def _serve(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter,
-                     client_closed) -> None:
+    async def _serve(
+        self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter, client_closed
+    ) -> None:
         if self.serve_first is not None and self.connections > self.serve_first:
             if self.stall:
                 await asyncio.sleep(3600)  # cancelled by stop()
@@ -116,8 +123,9 @@ class DelayProxy:
         except asyncio.CancelledError:  # stop() while connections are open
             pass
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, log: bytearray | None = None,
-                    on_eof=None) -> None:
+    async def _pipe(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, log: bytearray | None = None, on_eof=None
+    ) -> None:
         # A queue keeps chunks in order while each one waits out its own delay.
         queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
         loop = asyncio.get_running_loop()

@@ -34,9 +34,28 @@ def time_engine(lab: Lab, policy: NetworkPolicy, name: str) -> float:
 def time_cli(lab: Lab, name: str) -> float:
     case = lab.case(name)
     command = [
-        sys.executable, "-m", "sslyze", "--quiet", "--mozilla_config=disable", "--certinfo_ca_file", lab.ca_file,
-        "--certinfo", "--sslv2", "--sslv3", "--tlsv1", "--tlsv1_1", "--tlsv1_2", "--tlsv1_3", "--heartbleed",
-        "--robot", "--openssl_ccs", "--reneg", "--compression", "--fallback", "--elliptic_curves", "--ems",
+        sys.executable,
+        "-m",
+        "sslyze",
+        "--quiet",
+        "--mozilla_config=disable",
+        "--certinfo_ca_file",
+        lab.ca_file,
+        "--certinfo",
+        "--sslv2",
+        "--sslv3",
+        "--tlsv1",
+        "--tlsv1_1",
+        "--tlsv1_2",
+        "--tlsv1_3",
+        "--heartbleed",
+        "--robot",
+        "--openssl_ccs",
+        "--reneg",
+        "--compression",
+        "--fallback",
+        "--elliptic_curves",
+        "--ems",
         f"{case.hostname}:{case.https_port}{{{case.ip}}}",
     ]
     start = time.perf_counter()

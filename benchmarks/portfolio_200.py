@@ -22,8 +22,21 @@ from benchmarks._setup import ROOT, database_env, django_setup, prepare_database
 from tests.lab import Lab
 
 SSLYZE_COMMANDS = [
-    "--certinfo", "--sslv2", "--sslv3", "--tlsv1", "--tlsv1_1", "--tlsv1_2", "--tlsv1_3", "--heartbleed",
-    "--robot", "--openssl_ccs", "--reneg", "--compression", "--fallback", "--elliptic_curves", "--ems",
+    "--certinfo",
+    "--sslv2",
+    "--sslv3",
+    "--tlsv1",
+    "--tlsv1_1",
+    "--tlsv1_2",
+    "--tlsv1_3",
+    "--heartbleed",
+    "--robot",
+    "--openssl_ccs",
+    "--reneg",
+    "--compression",
+    "--fallback",
+    "--elliptic_curves",
+    "--ems",
 ]
 
 
@@ -54,14 +67,30 @@ def main() -> None:
 
         user, _ = get_user_model().objects.get_or_create(username=f"bench-portfolio-{uuid.uuid4().hex[:6]}")
         portfolio = Portfolio.objects.create(owner=user, name="200 sites")
-        portfolio.sites.add(*Site.objects.bulk_create(
-            Site(owner=user, hostname=pin.partition(":")[0], https_port=good.https_port, http_port=good.http_port)
-            for pin in pins
-        ))
+        portfolio.sites.add(
+            *Site.objects.bulk_create(
+                Site(owner=user, hostname=pin.partition(":")[0], https_port=good.https_port, http_port=good.http_port)
+                for pin in pins
+            )
+        )
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "webui", "worker", f"--queues={queue}",
-             f"--concurrency={args.concurrency}", f"--hostname=bench-{queue}@%h", "--loglevel=WARNING"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "webui",
+                "worker",
+                f"--queues={queue}",
+                f"--concurrency={args.concurrency}",
+                f"--hostname=bench-{queue}@%h",
+                "--loglevel=WARNING",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             time.sleep(5)  # the worker's start-up is not part of a portfolio scan
@@ -76,26 +105,42 @@ def main() -> None:
             worker.terminate()
             worker.wait(timeout=120)
         stats = scans.aggregate(
-            runs=Sum(F("finished_at") - F("started_at")), first=Min("requested_at"), last=Max("finished_at"),
+            runs=Sum(F("finished_at") - F("started_at")),
+            first=Min("requested_at"),
+            last=Max("finished_at"),
             wait=Avg(F("started_at") - F("requested_at")),
         )
         durations = [(s.finished_at - s.started_at).total_seconds() for s in scans if s.started_at and s.finished_at]
         statuses = dict(Counter(scans.values_list("status", flat=True)))
 
-        command = [sys.executable, "-m", "sslyze", "--quiet", "--mozilla_config=disable",
-                   "--certinfo_ca_file", lab.ca_file, *SSLYZE_COMMANDS,
-                   *(f"{pin.partition(':')[0]}:{good.https_port}{{{good.ip}}}" for pin in pins)]
+        command = [
+            sys.executable,
+            "-m",
+            "sslyze",
+            "--quiet",
+            "--mozilla_config=disable",
+            "--certinfo_ca_file",
+            lab.ca_file,
+            *SSLYZE_COMMANDS,
+            *(f"{pin.partition(':')[0]}:{good.https_port}{{{good.ip}}}" for pin in pins),
+        ]
         start = time.perf_counter()
         subprocess.run(command, check=False, capture_output=True)
         cli_wall = time.perf_counter() - start
 
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"service: {args.sites} sites, worker --concurrency={args.concurrency}: all finished in {service_wall:.1f} s "
-          f"(request {requested:.2f} s; statuses {statuses})")
-    print(f"  per scan: median {statistics.median(durations):.2f} s, p90 {sorted(durations)[int(len(durations) * 0.9)]:.2f} s; "
-          f"mean queue wait {stats['wait'].total_seconds():.1f} s")
+    print(
+        f"service: {args.sites} sites, worker --concurrency={args.concurrency}: all finished in {service_wall:.1f} s "
+        f"(request {requested:.2f} s; statuses {statuses})"
+    )
+    print(
+        f"  per scan: median {statistics.median(durations):.2f} s, p90 {sorted(durations)[int(len(durations) * 0.9)]:.2f} s; "
+        f"mean queue wait {stats['wait'].total_seconds():.1f} s"
+    )
     busy = stats["runs"].total_seconds() / (args.concurrency * service_wall)
-    print(f"  worker slots busy {busy:.0%} of the wall time (sum of scan run times {stats['runs'].total_seconds():.0f} s)")
+    print(
+        f"  worker slots busy {busy:.0%} of the wall time (sum of scan run times {stats['runs'].total_seconds():.0f} s)"
+    )
     print(f"sslyze CLI, one invocation, same {args.sites} targets and TLS commands: {cli_wall:.1f} s")
     print(f"service / CLI: {service_wall / cli_wall:.2f}x")
 

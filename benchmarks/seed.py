@@ -43,8 +43,14 @@ def seed_sites(owner, count: int, *, portfolio: Portfolio | None = None, seed: i
         finished = now - timedelta(minutes=rng.randint(1, 60 * 24 * 30))
         scans.append(
             Scan(
-                site=site, status=Scan.Status.DONE, security_grade=grade, score=rng.randint(0, 100),
-                seo_score=rng.randint(0, 100), started_at=finished, finished_at=finished, attempts=1,
+                site=site,
+                status=Scan.Status.DONE,
+                security_grade=grade,
+                score=rng.randint(0, 100),
+                seo_score=rng.randint(0, 100),
+                started_at=finished,
+                finished_at=finished,
+                attempts=1,
                 result=report_document(site.hostname, expiry.isoformat(), grade),
             )
         )

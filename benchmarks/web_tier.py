@@ -26,8 +26,11 @@ def ensure_wrk() -> str:
     if not shutil.which("wrk"):
         print("wrk is missing: installing Debian's wrk package (apt-get)", flush=True)
         subprocess.run(["apt-get", "update", "-qq"], check=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, env={"DEBIAN_FRONTEND": "noninteractive",
-                                                                                  "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"],
+            check=True,
+            env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+        )
     return shutil.which("wrk")
 
 
@@ -67,20 +70,35 @@ def wait_up(url: str, process: subprocess.Popen) -> None:
 
 def wrk(binary: str, url: str, token: str, seconds: int, connections: int) -> dict:
     out = subprocess.run(
-        [binary, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s",
-         "-H", f"Authorization: Token {token}", url],
-        capture_output=True, text=True, check=True,
+        [
+            binary,
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "--timeout",
+            "10s",
+            "-H",
+            f"Authorization: Token {token}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
 
     def latency(pct: str) -> float:
         value, unit = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE).groups()
         return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     total = int(re.search(r"(\d+) requests in", out).group(1))
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50": latency("50"), "p99": latency("99"), "requests": total,
+        "p50": latency("50"),
+        "p99": latency("99"),
+        "requests": total,
         "errors": errors + (int(non2xx.group(1)) if non2xx else 0),
     }
 
@@ -115,31 +133,45 @@ def main() -> None:
     connections.close_all()
     paths = {"scan detail": f"/api/v1/scans/{scan_id}", "site list": "/api/v1/sites"}
     servers = {
-        "gunicorn (bin/run)": lambda port: [str(ROOT / ".venv/bin/gunicorn"), "webui.wsgi:application",
-                                            "--config", "deploy/gunicorn.conf.py"],
+        "gunicorn (bin/run)": lambda port: [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "webui.wsgi:application",
+            "--config",
+            "deploy/gunicorn.conf.py",
+        ],
         "runserver": lambda port: [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
     }
     results: dict[tuple[str, str], dict] = {}
     for server, command in servers.items():
         port = free_port()
-        process = subprocess.Popen(command(port), cwd=ROOT, env={**env, "PORT": str(port)},
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command(port),
+            cwd=ROOT,
+            env={**env, "PORT": str(port)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             wait_up(f"http://127.0.0.1:{port}/healthz", process)
             for label, path in paths.items():
                 result = wrk(binary, f"http://127.0.0.1:{port}{path}", token, args.seconds, args.connections)
                 result["db_connections"] = db_connections(env)
                 results[(server, label)] = result
-                print(f"{server:20} {label:12} {result['rps']:8.1f} req/s  p50 {result['p50']:7.1f} ms  "
-                      f"p99 {result['p99']:7.1f} ms  errors {result['errors']} of {result['requests']}  "
-                      f"db connections after {result['db_connections']}", flush=True)
+                print(
+                    f"{server:20} {label:12} {result['rps']:8.1f} req/s  p50 {result['p50']:7.1f} ms  "
+                    f"p99 {result['p99']:7.1f} ms  errors {result['errors']} of {result['requests']}  "
+                    f"db connections after {result['db_connections']}",
+                    flush=True,
+                )
         finally:
             process.terminate()
             process.wait(timeout=30)
     for label in paths:
         fast, slow = results[("gunicorn (bin/run)", label)], results[("runserver", label)]
-        print(f"{label}: gunicorn / runserver throughput x{fast['rps'] / slow['rps']:.2f}, "
-              f"p99 {fast['p99']:.0f} ms vs {slow['p99']:.0f} ms")
+        print(
+            f"{label}: gunicorn / runserver throughput x{fast['rps'] / slow['rps']:.2f}, "
+            f"p99 {fast['p99']:.0f} ms vs {slow['p99']:.0f} ms"
+        )
 
 
 if __name__ == "__main__":

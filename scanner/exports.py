@@ -32,13 +32,23 @@ EXPORT_COLUMNS = (
 )
 CHUNK_SIZE = 2000
 SITE_FIELDS = (
-    "pk", "hostname", "https_port", "cert_not_after",
-    "latest_scan_id", "latest_scan__security_grade", "latest_scan__seo_score", "latest_scan__finished_at",
+    "pk",
+    "hostname",
+    "https_port",
+    "cert_not_after",
+    "latest_scan_id",
+    "latest_scan__security_grade",
+    "latest_scan__seo_score",
+    "latest_scan__finished_at",
     # The last attempt, which may have failed after the last good scan: its status and reason are exported.
-    "last_scan__status", "last_scan__error", "latest_scan__compliance_failing",
+    "last_scan__status",
+    "last_scan__error",
+    "latest_scan__compliance_failing",
     # Keys of the latest report, read by the database's JSON operators (the rest of the document is not sent).
-    "latest_scan__result__web_security__score", "latest_scan__result__web_security__grade",
-    "latest_scan__result__certificate__revocation__status", "latest_scan__result__certificate__caa__status",
+    "latest_scan__result__web_security__score",
+    "latest_scan__result__web_security__grade",
+    "latest_scan__result__certificate__revocation__status",
+    "latest_scan__result__certificate__caa__status",
 )
 
 
@@ -59,25 +69,42 @@ def export_rows(portfolio: Portfolio) -> Iterator[dict]:
         if after is not None:
             host, port, pk = after
             page = page.filter(
-                Q(hostname__gt=host) | Q(hostname=host, https_port__gt=port) | Q(hostname=host, https_port=port, pk__gt=pk)
+                Q(hostname__gt=host)
+                | Q(hostname=host, https_port__gt=port)
+                | Q(hostname=host, https_port=port, pk__gt=pk)
             )
         chunk = list(page[:CHUNK_SIZE])
         if not chunk:
             return
         findings: dict[int, list[str]] = {}
         scan_ids = [row[4] for row in chunk if row[4] is not None]
-        for scan_id, finding_id in Finding.objects.filter(scan_id__in=scan_ids).order_by("id").values_list(
-            "scan_id", "finding_id"
+        for scan_id, finding_id in (
+            Finding.objects.filter(scan_id__in=scan_ids).order_by("id").values_list("scan_id", "finding_id")
         ):
             findings.setdefault(scan_id, []).append(finding_id)
         tags: dict[int, list[str]] = {}
-        for site_id, name in SiteTag.objects.filter(site_id__in=[row[0] for row in chunk]).order_by("name").values_list(
-            "site_id", "name"
+        for site_id, name in (
+            SiteTag.objects.filter(site_id__in=[row[0] for row in chunk])
+            .order_by("name")
+            .values_list("site_id", "name")
         ):
             tags.setdefault(site_id, []).append(name)
         for (
-            pk, hostname, port, not_after, scan_id, grade, seo_score, finished_at, last_status, last_error, failing,
-            web_score, web_grade, revocation, caa,
+            pk,
+            hostname,
+            port,
+            not_after,
+            scan_id,
+            grade,
+            seo_score,
+            finished_at,
+            last_status,
+            last_error,
+            failing,
+            web_score,
+            web_grade,
+            revocation,
+            caa,
         ) in chunk:
             yield {
                 "host": hostname,

@@ -213,9 +213,7 @@ class Alert(models.Model):
 
     class Meta:
         ordering = ("-created_at", "-id")
-        constraints = (
-            models.UniqueConstraint(fields=["site", "kind", "state_key"], name="alert_once_per_state"),
-        )
+        constraints = (models.UniqueConstraint(fields=["site", "kind", "state_key"], name="alert_once_per_state"),)
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.site}"

@@ -35,7 +35,8 @@ def start_incarnation(node: str, client: redis.Redis | None = None) -> str:
     client = client or broker_client()
     try:
         earlier = [
-            member.decode() for member in client.zrange(HEARTBEAT_KEY, 0, -1)
+            member.decode()
+            for member in client.zrange(HEARTBEAT_KEY, 0, -1)
             if member.decode() == node or member.decode().startswith(node + INCARNATION_MARK)
         ]
         if earlier:
@@ -67,9 +68,7 @@ def record_worker_heartbeat(node: str, client: redis.Redis | None = None) -> Non
 def worker_heartbeats(client: redis.Redis) -> dict[str, float]:
     """Seconds since each known node's last heartbeat."""
     now = time.time()
-    return {
-        node.decode(): now - beat for node, beat in client.zrange(HEARTBEAT_KEY, 0, -1, withscores=True)
-    }
+    return {node.decode(): now - beat for node, beat in client.zrange(HEARTBEAT_KEY, 0, -1, withscores=True)}
 
 
 def gone_nodes(names: set[str]) -> set[str]:

@@ -103,14 +103,19 @@ def _web_posture(result: ScanResult, grades: Grades) -> dict[str, Any]:
         "robots_txt": _plain(facts.robots_txt) if facts and facts.robots_txt else None,
         "alpn": list(facts.alpn) if facts and facts.alpn is not None else None,
         "www_apex": _plain(facts.sibling) if facts and facts.sibling else None,
-        "web_page": None if facts is None else {
+        "web_page": None
+        if facts is None
+        else {
             "url": facts.page_url,
             "status": facts.page_status,
             "content_encoding": facts.content_encoding,
             # HTTP/3 is only advertised (Alt-Svc, RFC 9114 §3.1.1); it is not probed over QUIC.
             "http3_advertised": any("h3" in value for value in facts.headers.get("alt-svc", ())),
-            "cors": {"origin_sent": facts.cors_origin_sent, "allow_origin": facts.cors_allow_origin,
-                     "allow_credentials": facts.cors_allow_credentials},
+            "cors": {
+                "origin_sent": facts.cors_origin_sent,
+                "allow_origin": facts.cors_allow_origin,
+                "allow_credentials": facts.cors_allow_credentials,
+            },
             "scripts": [_plain(script) for script in facts.scripts[:50]],
             "canonical_links": list(facts.canonical_links),
             "notes": list(facts.notes) + ([facts.alpn_error] if facts.alpn_error else []),
@@ -127,21 +132,23 @@ def _endpoints(result: ScanResult) -> list[dict]:
         view = dataclasses.replace(result, ip=endpoint.ip, tls=endpoint.tls, error=endpoint.error, endpoints=())
         grades = grade(view) if endpoint.tls is not None else None
         cert = endpoint.tls.certificate if endpoint.tls else None
-        entries.append({
-            "ip": endpoint.ip,
-            "status": "failed" if endpoint.error else "done",
-            "error": endpoint.error,
-            "grade": {
-                "security": grades.security if grades else None,
-                "security_ignoring_trust": grades.security_ignoring_trust if grades else None,
-                "score": grades.score if grades else None,
-            },
-            "protocols": (
-                {name: endpoint.tls.protocols.get(name, False) for name in PROTOCOLS} if endpoint.tls else None
-            ),
-            "certificate_fingerprint": cert.sha256_fingerprint if cert else None,
-            "findings": [finding.to_dict() for finding in grades.findings] if grades else [],
-        })
+        entries.append(
+            {
+                "ip": endpoint.ip,
+                "status": "failed" if endpoint.error else "done",
+                "error": endpoint.error,
+                "grade": {
+                    "security": grades.security if grades else None,
+                    "security_ignoring_trust": grades.security_ignoring_trust if grades else None,
+                    "score": grades.score if grades else None,
+                },
+                "protocols": (
+                    {name: endpoint.tls.protocols.get(name, False) for name in PROTOCOLS} if endpoint.tls else None
+                ),
+                "certificate_fingerprint": cert.sha256_fingerprint if cert else None,
+                "findings": [finding.to_dict() for finding in grades.findings] if grades else [],
+            }
+        )
     return entries
 
 
@@ -154,7 +161,9 @@ def build_report(result: ScanResult, grades: Grades) -> dict[str, Any]:
         "error": result.error,
         # Graded from what was measured, but some optional probe was not tested or failed (see `probes`).
         "partial": result.partial if not result.error else False,
-        "probes": {name: {"status": outcome.status, "reason": outcome.reason} for name, outcome in result.probes.items()},
+        "probes": {
+            name: {"status": outcome.status, "reason": outcome.reason} for name, outcome in result.probes.items()
+        },
         "started_at": result.started_at.isoformat(),
         "duration_s": result.duration_s,
         "grade": grades.summary(),
@@ -170,13 +179,18 @@ def build_report(result: ScanResult, grades: Grades) -> dict[str, Any]:
         "key_exchange_groups": _plain(tls.key_exchange_groups) if tls else None,
         "client_certificate_requested": tls.client_certificate_requested if tls else None,
         "cipher_preference": (
-            {"server_enforced": tls.server_cipher_preference, "preferred_suites": dict(tls.preferred_suites),
-             "suite_order": {protocol: list(order) for protocol, order in tls.server_suite_order.items()}}
-            if tls else None
+            {
+                "server_enforced": tls.server_cipher_preference,
+                "preferred_suites": dict(tls.preferred_suites),
+                "suite_order": {protocol: list(order) for protocol, order in tls.server_suite_order.items()},
+            }
+            if tls
+            else None
         ),
         "simulations": _plain(tls.simulations) if tls else None,
         "mozilla_intermediate": (
-            None if not tls or tls.mozilla_intermediate_issues is None
+            None
+            if not tls or tls.mozilla_intermediate_issues is None
             else {"compliant": not tls.mozilla_intermediate_issues, "issues": tls.mozilla_intermediate_issues}
         ),
         "redirects": _redirects(result),

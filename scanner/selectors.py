@@ -90,12 +90,10 @@ def site_for_host(*, user: User, hostname: str, https_port: int) -> Site | None:
     return Site.objects.filter(owner=user, hostname=hostname, https_port=https_port).first()
 
 
-def alert_list(*, user: User, status: str | None = None, open_only: bool = False, site: Site | None = None) -> QuerySet[Alert]:
-    alerts = (
-        Alert.objects.filter(site__owner=user)
-        .select_related("site")
-        .prefetch_related("deliveries")
-    )
+def alert_list(
+    *, user: User, status: str | None = None, open_only: bool = False, site: Site | None = None
+) -> QuerySet[Alert]:
+    alerts = Alert.objects.filter(site__owner=user).select_related("site").prefetch_related("deliveries")
     if status:
         alerts = alerts.filter(status=status)
     if open_only:

@@ -87,14 +87,18 @@ def _split_host_and_port(raw: str) -> tuple[str, int | None]:
         if parts.scheme.lower() not in {"http", "https"}:
             raise InvalidTarget(f"Only http:// and https:// addresses can be scanned, not {parts.scheme}://.")
         if parts.path not in {"", "/"} or parts.query or parts.fragment:
-            raise InvalidTarget("Enter just the hostname: scans cover a whole site, so paths and queries are not accepted.")
+            raise InvalidTarget(
+                "Enter just the hostname: scans cover a whole site, so paths and queries are not accepted."
+            )
         if parts.username or parts.password:
             raise InvalidTarget("Addresses with a user name or password are not accepted.")
         netloc = parts.netloc
         scheme_is_http = parts.scheme.lower() == "http"
     else:
         if "/" in raw or "?" in raw or "#" in raw:
-            raise InvalidTarget("Enter just the hostname: scans cover a whole site, so paths and queries are not accepted.")
+            raise InvalidTarget(
+                "Enter just the hostname: scans cover a whole site, so paths and queries are not accepted."
+            )
         if "@" in raw:
             raise InvalidTarget("Addresses with a user name or password are not accepted.")
         netloc = raw

@@ -42,14 +42,14 @@ def run_scan(self: Task, scan_id: int, resume_as: str = "") -> str | None:
     except ResultNotStored as exc:
         # The scan ran but its outcome could not be stored: the retry runs it again in its place.
         raise self.retry(
-            exc=exc, args=[scan_id], kwargs={"resume_as": exc.worker},
+            exc=exc,
+            args=[scan_id],
+            kwargs={"resume_as": exc.worker},
             countdown=min(5 * 2**self.request.retries, 60),
         ) from exc
     except SoftTimeLimitExceeded:
         # The limit hit outside the engine call (e.g. while storing): still leave a clear reason behind.
-        scan = services.fail_scan(
-            scan_id, f"The scan exceeded {config.task_soft_time_limit()} s and was stopped."
-        )
+        scan = services.fail_scan(scan_id, f"The scan exceeded {config.task_soft_time_limit()} s and was stopped.")
     return scan.status if scan is not None else None
 
 
@@ -132,7 +132,7 @@ def deliver_alert(self: Task, alert_id: int) -> str | None:
 
 @shared_task(ignore_result=True, time_limit=config.task_time_limit())
 def send_channel_test(channel_id: int) -> None:
-    """"Send test" of a channel (queued by services.channel_test_request): the outcome lands on the channel."""
+    """ "Send test" of a channel (queued by services.channel_test_request): the outcome lands on the channel."""
     from scanner.models import Channel
 
     channel = Channel.objects.filter(pk=channel_id).first()
@@ -159,7 +159,6 @@ def send_portfolio_digest(portfolio_id: int) -> int:
 def prune_old_reports() -> int:
     """Beat, daily: old scans keep their summary and findings but drop the report document (retention)."""
     return services.prune_old_reports(batch_size=config.retention_batch_size())
-
 
 
 @shared_task(ignore_result=True)

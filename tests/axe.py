@@ -18,7 +18,9 @@ BLOCKING = {"serious", "critical"}
 @cache
 def _source() -> str:
     if not AXE_JS.exists():
-        raise AssertionError(f"{AXE_JS} is missing: bin/test installs axe-core with npm (npm install --prefix .axe axe-core)")
+        raise AssertionError(
+            f"{AXE_JS} is missing: bin/test installs axe-core with npm (npm install --prefix .axe axe-core)"
+        )
     return AXE_JS.read_text()
 
 

@@ -104,7 +104,7 @@ SCHEMES_AND_URLS = [
     "https://exa mple.com",
     "<script>alert(1)</script>",
     "example.com/<script>",
-    "\"><img src=x onerror=alert(1)>",
+    '"><img src=x onerror=alert(1)>',
 ]
 
 SPACES_AND_CONTROL = [
@@ -191,8 +191,11 @@ DASHBOARD_CORPUS = [entry for entry in HOST_CORPUS if "," not in entry and "\n" 
 # Import lines are CSV `host[,port][,tags]`: the host corpus plus bad port and tag cells. Blank lines and
 # '#' comments are skipped by design, so they are not bad input to an import.
 IMPORT_CORPUS = [
-    *(entry for entry in HOST_CORPUS if entry.strip() and "\n" not in entry and "\r" not in entry
-      and not entry.lstrip().startswith("#")),
+    *(
+        entry
+        for entry in HOST_CORPUS
+        if entry.strip() and "\n" not in entry and "\r" not in entry and not entry.lstrip().startswith("#")
+    ),
     "example.com,0",
     "example.com,00",
     "example.com,65536",

@@ -42,8 +42,14 @@ def _free_udp_port() -> int:
 # the system resolver: CAA for good.lab.test names the lab's own CA domain, every other lab name has none.
 LAB_DNS_SERVER = f"127.0.0.1:{_free_udp_port()}"
 LAB_CAA_ZONE = {"good.lab.test": [(0, "issue", "lab.test")]}
-LAB_SCAN_SETTINGS = ScanSettings(connect_timeout=2, network_timeout=2, network_retries=1, http_timeout=3, http_deadline=5,
-                                 dns_servers=(LAB_DNS_SERVER,))
+LAB_SCAN_SETTINGS = ScanSettings(
+    connect_timeout=2,
+    network_timeout=2,
+    network_retries=1,
+    http_timeout=3,
+    http_deadline=5,
+    dns_servers=(LAB_DNS_SERVER,),
+)
 
 
 @pytest.fixture(scope="session")

@@ -63,8 +63,9 @@ def test_the_sixth_dashboard_login_attempt_in_a_minute_is_refused(client, alice)
 
 def test_the_sixth_token_request_with_a_wrong_password_is_refused(alice):
     client = APIClient()
-    answers = [post_json(client, "/api/v1/token", {"username": "alice", "password": "wrong"}).status_code
-               for _ in range(5)]
+    answers = [
+        post_json(client, "/api/v1/token", {"username": "alice", "password": "wrong"}).status_code for _ in range(5)
+    ]
     assert answers == [400, 400, 400, 400, 429]
     sixth = post_json(client, "/api/v1/token", {"username": "alice", "password": "alice-pass-123"})
     assert_retry_later(sixth)
@@ -96,7 +97,9 @@ def test_token_requests_are_rate_limited_per_address(settings, alice):
     settings.SCANNER_TOKEN_REQUESTS_PER_ADDRESS = "2/min"
     client = APIClient()
     for _ in range(2):
-        assert post_json(client, "/api/v1/token", {"username": "alice", "password": "alice-pass-123"}).status_code == 200
+        assert (
+            post_json(client, "/api/v1/token", {"username": "alice", "password": "alice-pass-123"}).status_code == 200
+        )
     assert_retry_later(post_json(client, "/api/v1/token", {"username": "alice", "password": "alice-pass-123"}))
 
 
@@ -239,8 +242,16 @@ def test_scheduled_rescans_are_bounded_by_the_schedule_not_the_request_quota(set
 def finished_scan(site: Site, *, minutes_ago: int) -> Scan:
     finished = timezone.now() - timedelta(minutes=minutes_ago)
     scan = Scan.objects.create(
-        site=site, status=Scan.Status.DONE, security_grade="B", score=70, seo_score=80, seo_grade="B",
-        started_at=finished, finished_at=finished, ip=PUBLIC_IP, result={"host": site.hostname},
+        site=site,
+        status=Scan.Status.DONE,
+        security_grade="B",
+        score=70,
+        seo_score=80,
+        seo_grade="B",
+        started_at=finished,
+        finished_at=finished,
+        ip=PUBLIC_IP,
+        result={"host": site.hostname},
     )
     Finding.objects.create(scan=scan, site=site, finding_id="tls.weak", severity="medium", title="Weak")
     return scan
@@ -299,7 +310,8 @@ def test_a_schedule_more_often_than_hourly_is_refused_in_the_api(alice, cron):
     portfolio = Portfolio.objects.create(owner=alice, name="p")
     client = with_token(token_create(user=alice, name="t")[1])
     response = client.put(
-        f"/api/v1/portfolios/{portfolio.pk}/schedule", data=json.dumps({"kind": "cron", "cron": cron}),
+        f"/api/v1/portfolios/{portfolio.pk}/schedule",
+        data=json.dumps({"kind": "cron", "cron": cron}),
         content_type="application/json",
     )
     assert response.status_code == 400
@@ -332,8 +344,16 @@ def test_a_rescan_schedule_edited_in_the_admin_obeys_the_minimum(client, alice, 
     crontab = task.crontab
     response = client.post(
         reverse("admin:django_celery_beat_crontabschedule_change", args=[crontab.pk]),
-        {"minute": "*", "hour": "*", "day_of_month": "*", "month_of_year": "*", "day_of_week": "*",
-         "timezone": "UTC", "periodictask_set-TOTAL_FORMS": "0", "periodictask_set-INITIAL_FORMS": "0"},
+        {
+            "minute": "*",
+            "hour": "*",
+            "day_of_month": "*",
+            "month_of_year": "*",
+            "day_of_week": "*",
+            "timezone": "UTC",
+            "periodictask_set-TOTAL_FORMS": "0",
+            "periodictask_set-INITIAL_FORMS": "0",
+        },
     )
     assert response.status_code == 200  # the form again, with the error
     assert "at most once every hour" in response.content.decode()

@@ -108,8 +108,9 @@ def test_unreachable_sites_fail_the_same_way_with_adaptive_enumeration(full_scan
 
 def connectivity(case, port: int) -> ServerConnectivityInfo:
     location = ServerNetworkLocation(hostname=case.hostname, port=port, ip_address=case.ip)
-    config = ServerNetworkConfiguration(tls_server_name_indication=case.hostname, network_timeout=2,
-                                        network_max_retries=1)
+    config = ServerNetworkConfiguration(
+        tls_server_name_indication=case.hostname, network_timeout=2, network_max_retries=1
+    )
     return ServerConnectivityInfo(location, config, check_connectivity_to_server(location, config))
 
 

@@ -79,7 +79,8 @@ def _without_package_parents(graph: dict[str, set[str]]) -> dict[str, set[str]]:
     """A package's __init__ that re-exports its own modules is not a circle with them: drop edges from a
     package to its own submodules."""
     return {
-        module: {target for target in targets if not target.startswith(module + ".")} for module, targets in graph.items()
+        module: {target for target in targets if not target.startswith(module + ".")}
+        for module, targets in graph.items()
     }
 
 
@@ -94,7 +95,9 @@ def _environment_variables_read() -> set[str]:
     names = {"DATABASE_URL"}  # read by dj_database_url.config()
     for path in (*(ROOT / "webui").glob("settings*.py"), ROOT / "deploy" / "gunicorn.conf.py"):
         text = path.read_text()
-        names |= set(re.findall(r"""(?:os\.environ\.get|env_list|env_bool|os\.getenv)\(\s*["']([A-Z0-9_]+)["']""", text))
+        names |= set(
+            re.findall(r"""(?:os\.environ\.get|env_list|env_bool|os\.getenv)\(\s*["']([A-Z0-9_]+)["']""", text)
+        )
         names |= set(re.findall(r'os\.environ\["([A-Z0-9_]+)"\]', text))
     return names
 
@@ -116,12 +119,23 @@ def test_settings_are_read_only_through_scanner_config():
     readers = {
         str(path.relative_to(ROOT))
         for path in _modules().values()
-        if pattern.search(path.read_text()) and path.relative_to(ROOT).as_posix() not in ("scanner/config.py", "webui/settings.py", "webui/settings_security.py")
+        if pattern.search(path.read_text())
+        and path.relative_to(ROOT).as_posix()
+        not in ("scanner/config.py", "webui/settings.py", "webui/settings_security.py")
     }
     assert readers == set()
 
 
-WRITE_METHODS = {"save", "delete", "create", "update", "bulk_create", "bulk_update", "get_or_create", "update_or_create"}
+WRITE_METHODS = {
+    "save",
+    "delete",
+    "create",
+    "update",
+    "bulk_create",
+    "bulk_update",
+    "get_or_create",
+    "update_or_create",
+}
 # The API app's own model (tokens) is written by its service module, as scanner's models are by scanner/services.
 WEBUI_SERVICE_MODULES = {"webui/api/tokens.py"}
 
@@ -147,3 +161,12 @@ def test_webui_writes_only_through_services():
             if isinstance(node, ast.Call) and _is_model_write(node):
                 writes.append(f"{relative}:{node.lineno} {ast.unparse(node.func)}")
     assert writes == []
+
+
+def test_no_module_is_over_400_lines():
+    long = {
+        str(path.relative_to(ROOT)): length
+        for path in _modules().values()
+        if (length := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}

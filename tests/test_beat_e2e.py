@@ -27,8 +27,18 @@ SCHEDULED_SCANS_DEADLINE_S = 30
 @contextlib.contextmanager
 def running_beat():
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "webui", "beat", "--loglevel", "INFO",
-         "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "webui",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--scheduler",
+            "django_celery_beat.schedulers:DatabaseScheduler",
+        ],
         env={**os.environ, "DATABASE_URL": subprocess_database_url()},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -47,7 +57,10 @@ def running_beat():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_scheduled_portfolio_is_rescanned_by_beat_and_only_its_sites(
-    django_user_model, lab, service_settings, worker,  # noqa: F811 - the fixtures imported above
+    django_user_model,
+    lab,
+    service_settings,  # noqa: F811 - the fixtures imported above
+    worker,  # noqa: F811
 ):
     owner = django_user_model.objects.create_user("scheduler")
     portfolio = services.portfolio_create(owner=owner, name="scheduled")

@@ -150,8 +150,9 @@ def test_overview_is_usable_at_phone_width(live_server, django_user_model, brows
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_queued_channel_test_shows_its_result_when_the_worker_records_it(live_server, django_user_model, settings,
-                                                                           browser_page):
+def test_a_queued_channel_test_shows_its_result_when_the_worker_records_it(
+    live_server, django_user_model, settings, browser_page
+):
     """channel-test.js: "Send test" is queued (the real broker; no worker here), the row says sending…, and the
     outcome appears without a reload once the worker (here: its task, called directly) records it."""
     from playwright.sync_api import expect

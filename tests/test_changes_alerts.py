@@ -139,7 +139,6 @@ def test_scans_ended_by_a_crash_or_time_limit_alert_that_the_site_is_unreachable
     assert "exceeded 240 s" in alert.message
 
 
-
 # --- Badge ----------------------------------------------------------------------
 
 

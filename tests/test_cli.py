@@ -13,8 +13,15 @@ pytestmark = pytest.mark.django_db
 def run_scan(lab, name, *extra):
     case = lab.case(name)
     return (
-        "scan", f"{case.hostname}:{case.https_port}", "--http-port", str(case.http_port),
-        "--resolve", case.pin, "--ca-file", lab.ca_file, *extra,
+        "scan",
+        f"{case.hostname}:{case.https_port}",
+        "--http-port",
+        str(case.http_port),
+        "--resolve",
+        case.pin,
+        "--ca-file",
+        lab.ca_file,
+        *extra,
     )
 
 

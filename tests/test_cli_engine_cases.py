@@ -13,8 +13,18 @@ pytestmark = pytest.mark.django_db
 def scan_json(lab, name, capsys) -> dict:
     case = lab.case(name)
     try:
-        call_command("scan", f"{case.hostname}:{case.https_port}", "--http-port", str(case.http_port),
-                     "--resolve", case.pin, "--ca-file", lab.ca_file, "--json", "--no-store")
+        call_command(
+            "scan",
+            f"{case.hostname}:{case.https_port}",
+            "--http-port",
+            str(case.http_port),
+            "--resolve",
+            case.pin,
+            "--ca-file",
+            lab.ca_file,
+            "--json",
+            "--no-store",
+        )
     except CommandError:
         pass  # a failed scan exits non-zero after printing its report
     return json.loads(capsys.readouterr().out)
@@ -47,7 +57,11 @@ def test_issue9_case_through_the_cli(lab, lab_settings, capsys, case, status, se
 
 def test_cli_report_of_a_completed_chain_shows_where_the_intermediate_came_from(lab, lab_settings, capsys):
     certificate = scan_json(lab, "nointermediate", capsys)["certificate"]
-    assert (certificate["trusted"], certificate["chain_trusted"], certificate["chain_completed_via_aia"]) == (True, True, True)
+    assert (certificate["trusted"], certificate["chain_trusted"], certificate["chain_completed_via_aia"]) == (
+        True,
+        True,
+        True,
+    )
     assert [link["source"] for link in certificate["chain"]] == ["sent", "aia", "trust_store"]
 
 

@@ -232,9 +232,15 @@ def test_rescan_queues_a_fresh_scan(client, alice, lab_settings, lab):
 def test_report_shows_the_changes_recorded_against_the_previous_scan(client, alice):
     site = finished_site(alice, "changed.example", grade="B")
     site.latest_scan.changes = {
-        "first_scan": False, "grade_before": "A", "grade_after": "B", "direction": "down",
-        "findings_new": ["tls.protocol.tls1_0"], "findings_fixed": ["hsts.missing"],
-        "certificate": "renewed", "protocols_added": ["TLSv1.0"], "protocols_removed": [],
+        "first_scan": False,
+        "grade_before": "A",
+        "grade_after": "B",
+        "direction": "down",
+        "findings_new": ["tls.protocol.tls1_0"],
+        "findings_fixed": ["hsts.missing"],
+        "certificate": "renewed",
+        "protocols_added": ["TLSv1.0"],
+        "protocols_removed": [],
     }
     site.latest_scan.save(update_fields=["changes"])
     client.force_login(alice)

@@ -12,7 +12,12 @@ def test_lab_ca_file_holds_only_the_root(lab):
 
 def test_leaf_only_chain_is_completed_via_aia_and_trusted(scan_case):
     cert = scan_case("nointermediate").tls.certificate
-    assert (cert.chain_trusted, cert.trusted, cert.chain_completed_via_aia, cert.chain_incomplete) == (True, True, True, True)
+    assert (cert.chain_trusted, cert.trusted, cert.chain_completed_via_aia, cert.chain_incomplete) == (
+        True,
+        True,
+        True,
+        True,
+    )
     assert [link.source for link in cert.chain] == ["sent", "aia", "trust_store"]
 
 
@@ -28,7 +33,10 @@ def test_chain_sent_out_of_order_is_reported_and_still_trusted(scan_case):
     cert = scan_case("reversedchain").tls.certificate
     assert (cert.chain_order_wrong, cert.chain_trusted, cert.subject) == (True, True, "reversedchain.lab.test")
     assert [link.subject for link in cert.chain] == [
-        "reversedchain.lab.test", "HTTPS Scanner Lab Issuing CA", "HTTPS Scanner Lab RSA CA", "HTTPS Scanner Lab Root CA",
+        "reversedchain.lab.test",
+        "HTTPS Scanner Lab Issuing CA",
+        "HTTPS Scanner Lab RSA CA",
+        "HTTPS Scanner Lab Root CA",
     ]
 
 

@@ -51,8 +51,10 @@ def test_passive_mixed_content_is_listed_and_links_are_not(scan_case):
     items = scan_case("mixedpassive").http.mixed_content
     assert {item.kind for item in items} == {"passive"}
     assert {item.url for item in items} == {
-        "http://cdn.lab.test/logo.png", "http://cdn.lab.test/poster.jpg",
-        "http://cdn.lab.test/clip.mp4", "http://cdn.lab.test/big.png",
+        "http://cdn.lab.test/logo.png",
+        "http://cdn.lab.test/poster.jpg",
+        "http://cdn.lab.test/clip.mp4",
+        "http://cdn.lab.test/big.png",
     }
 
 
@@ -118,9 +120,13 @@ def test_a_1_gib_https_page_is_read_only_up_to_the_page_cap(scan_case):
 def test_the_report_carries_the_https_walk_and_content(scan_case):
     result = scan_case("mixedactive")
     report = build_report(result, grade(result))
-    assert report["redirects"]["https_chain"] == [{"url": "https://mixedactive.lab.test/", "status": 200, "location": None}]
+    assert report["redirects"]["https_chain"] == [
+        {"url": "https://mixedactive.lab.test/", "status": 200, "location": None}
+    ]
     assert report["content"]["page_fetched"] is True
-    assert {"url": "http://cdn.lab.test/app.js", "kind": "active", "element": "script src"} in report["content"]["mixed_content"]
+    assert {"url": "http://cdn.lab.test/app.js", "kind": "active", "element": "script src"} in report["content"][
+        "mixed_content"
+    ]
     assert report["hsts"]["over_http"] is False
 
 

@@ -76,7 +76,10 @@ def test_ecdhe_curves_are_recorded_with_the_suites_that_used_them(scan_case):
 
 @pytest.mark.parametrize(
     ("name", "prefix"),
-    [("ffdhe2048", "ffffffffffffffffadf85458a2bb4a9a"), ("RFC 3526 group 14 (2048-bit MODP)", "ffffffffffffffffc90fdaa22168c234")],
+    [
+        ("ffdhe2048", "ffffffffffffffffadf85458a2bb4a9a"),
+        ("RFC 3526 group 14 (2048-bit MODP)", "ffffffffffffffffc90fdaa22168c234"),
+    ],
 )
 def test_published_dh_groups_are_recognised_as_safe_primes(name, prefix):
     (prime,) = [p for p, n in known_groups().items() if n == name]

@@ -106,8 +106,9 @@ def test_tls_1_3_only_server_is_not_penalised_for_lacking_tls_1_2():
 
 
 def test_3des_with_tls_1_2_caps_at_c():
-    weak = suite("TLS_RSA_WITH_3DES_EDE_CBC_SHA", key_bits=168, forward_secrecy=False, aead=False,
-                 kex_bits=None, kex_type=None)
+    weak = suite(
+        "TLS_RSA_WITH_3DES_EDE_CBC_SHA", key_bits=168, forward_secrecy=False, aead=False, kex_bits=None, kex_type=None
+    )
     grades = grade(scan(tls(suites=PERFECT_SUITES + (weak,))))
     assert grades.security == "C"
     assert {"tls.cipher.sweet32", "tls.cipher.no_forward_secrecy"} <= ids(grades)
@@ -241,16 +242,33 @@ def test_every_finding_explains_how_to_fix_it():
         tls(
             protocols=("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1"),
             suites=(suite("TLS_RSA_EXPORT_WITH_RC4_40_MD5", "SSLv3", 40, False, False, None, None),),
-            certificate=certificate(expired=True, self_signed=True, trusted=False, hostname_match=False,
-                                    chain_incomplete=True, key_type="RSA", key_bits=512, signature_hash="md5",
-                                    ocsp_stapled=False, days_to_expiry=-5),
-            vulnerabilities=vulnerabilities(heartbleed=True, robot=True, ccs_injection=True,
-                                            insecure_renegotiation=True, compression=True,
-                                            client_renegotiation_dos=True),
+            certificate=certificate(
+                expired=True,
+                self_signed=True,
+                trusted=False,
+                hostname_match=False,
+                chain_incomplete=True,
+                key_type="RSA",
+                key_bits=512,
+                signature_hash="md5",
+                ocsp_stapled=False,
+                days_to_expiry=-5,
+            ),
+            vulnerabilities=vulnerabilities(
+                heartbleed=True,
+                robot=True,
+                ccs_injection=True,
+                insecure_renegotiation=True,
+                compression=True,
+                client_renegotiation_dos=True,
+            ),
             mozilla_intermediate_issues={"tls_versions": "drop SSLv3"},
         ),
-        http((HttpHop(f"http://{HOST}/", 302, f"http://{HOST}/"),), loop=True,
-             hsts=HstsPolicy("max-age=60", 60, False, False)),
+        http(
+            (HttpHop(f"http://{HOST}/", 302, f"http://{HOST}/"),),
+            loop=True,
+            hsts=HstsPolicy("max-age=60", 60, False, False),
+        ),
     )
     grades = grade(broken)
     assert len(grades.findings) > 20

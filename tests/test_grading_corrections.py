@@ -118,4 +118,6 @@ def test_policy_and_readme_cite_public_sources_not_files_outside_the_repository(
         assert "/work/shared" not in text
     # Every anchor names its source by a key from the README's source table, a URL, an RFC or this project's rules.
     for row in POLICY.values():
-        assert re.search(r"\[[a-z.-]+(, [a-z.-]+)*\]|https?://|RFC \d+|issue \d+|README|docs/[a-z]+\.md", row.anchor), row.id
+        assert re.search(r"\[[a-z.-]+(, [a-z.-]+)*\]|https?://|RFC \d+|issue \d+|README|docs/[a-z]+\.md", row.anchor), (
+            row.id
+        )

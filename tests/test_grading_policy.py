@@ -29,7 +29,12 @@ def test_finding_costs_come_from_its_policy_row():
     made = finding("tls.cipher.sweet32", "seen")
     row = POLICY["tls.cipher.sweet32"]
     assert (made.cap, made.severity, made.warning, made.seo_penalty, made.title) == (
-        row.cap, row.severity, row.warning, row.seo_penalty, row.title)
+        row.cap,
+        row.severity,
+        row.warning,
+        row.seo_penalty,
+        row.title,
+    )
 
 
 def test_every_row_names_its_anchor_and_value():
@@ -38,8 +43,11 @@ def test_every_row_names_its_anchor_and_value():
 
 def test_policy_row_with_an_unknown_cap_is_refused(tmp_path):
     bad = tmp_path / "policy.toml"
-    bad.write_text('[rule."x.y"]\narea = "protocol"\nseverity = "high"\ncap = "Z"\ntitle = "t"\n'
-                   'remediation = "r"\nanchor = "a"\nvalue = "v"\n', encoding="utf-8")
+    bad.write_text(
+        '[rule."x.y"]\narea = "protocol"\nseverity = "high"\ncap = "Z"\ntitle = "t"\n'
+        'remediation = "r"\nanchor = "a"\nvalue = "v"\n',
+        encoding="utf-8",
+    )
     with pytest.raises(ValueError, match="cap 'Z'"):
         load_policy(bad)
 

@@ -40,8 +40,9 @@ def plain_suite(name: str, protocol: str = "TLSv1.2", key_bits: int = 128) -> ob
     return suite(name, protocol, key_bits, forward_secrecy=False, aead=False, kex_bits=None, kex_type=None)
 
 
-def simulated(client: str, suite_name: str, forward_secrecy: bool, protocol: str = "TLSv1.2",
-              modern: bool = True) -> ClientSimulation:
+def simulated(
+    client: str, suite_name: str, forward_secrecy: bool, protocol: str = "TLSv1.2", modern: bool = True
+) -> ClientSimulation:
     return ClientSimulation(client, protocol, suite_name, forward_secrecy, modern=modern)
 
 
@@ -207,29 +208,44 @@ def test_non_safe_dh_prime_caps_at_B():
 
 
 def test_md5_signed_certificate_is_F_even_when_untrusted():
-    grades = grade(with_cert(signature_hash="md5", signature_algorithm="md5WithRSAEncryption", trusted=False,
-                             validation_error="signature algorithm not allowed"))
+    grades = grade(
+        with_cert(
+            signature_hash="md5",
+            signature_algorithm="md5WithRSAEncryption",
+            trusted=False,
+            validation_error="signature algorithm not allowed",
+        )
+    )
     assert grades.security == "F"
     assert "cert.md5_signature" in ids(grades)
 
 
 def test_md5_signed_intermediate_is_F():
-    cert = certificate(chain=(
-        ChainCertificate("CN=leaf", "CN=Inter", "aa", "EC", 256, "ecdsa-with-SHA256", "sha256", False, False, "sent"),
-        ChainCertificate("CN=Inter", "CN=Root", "bb", "RSA", 2048, "md5WithRSAEncryption", "md5", True, False, "sent"),
-        ChainCertificate("CN=Root", "CN=Root", "cc", "RSA", 4096, "md5WithRSAEncryption", "md5", True, True,
-                         "trust_store"),
-    ))
+    cert = certificate(
+        chain=(
+            ChainCertificate(
+                "CN=leaf", "CN=Inter", "aa", "EC", 256, "ecdsa-with-SHA256", "sha256", False, False, "sent"
+            ),
+            ChainCertificate(
+                "CN=Inter", "CN=Root", "bb", "RSA", 2048, "md5WithRSAEncryption", "md5", True, False, "sent"
+            ),
+            ChainCertificate(
+                "CN=Root", "CN=Root", "cc", "RSA", 4096, "md5WithRSAEncryption", "md5", True, True, "trust_store"
+            ),
+        )
+    )
     grades = grade(scan(tls(certificate=cert)))
     assert grades.security == "F"
     assert "CN=Inter" in finding(grades, "cert.md5_signature").detail
 
 
 def test_sha1_signed_intermediate_is_T_and_sha1_root_is_ignored():
-    sent = ChainCertificate("CN=Inter", "CN=Root", "bb", "RSA", 2048, "sha1WithRSAEncryption", "sha1", True, False,
-                            "sent")
-    root = ChainCertificate("CN=Root", "CN=Root", "cc", "RSA", 4096, "sha1WithRSAEncryption", "sha1", True, True,
-                            "trust_store")
+    sent = ChainCertificate(
+        "CN=Inter", "CN=Root", "bb", "RSA", 2048, "sha1WithRSAEncryption", "sha1", True, False, "sent"
+    )
+    root = ChainCertificate(
+        "CN=Root", "CN=Root", "cc", "RSA", 4096, "sha1WithRSAEncryption", "sha1", True, True, "trust_store"
+    )
     leaf = ChainCertificate("CN=leaf", "CN=Inter", "aa", "EC", 256, "ecdsa-with-SHA256", "sha256", False, False, "sent")
     assert grade(scan(tls(certificate=certificate(chain=(leaf, sent, root))))).security == "T"
     assert grade(scan(tls(certificate=certificate(chain=(leaf, root))))).security == "A+"

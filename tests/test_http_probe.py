@@ -50,7 +50,9 @@ def test_hsts_directive_names_are_case_insensitive():
 
 def test_http_script_is_active_mixed_content():
     facts = read_page(PAGE, b'<script src="http://cdn.example/a.js"></script>')
-    assert [(i.url, i.kind, i.element) for i in facts.mixed_content] == [("http://cdn.example/a.js", "active", "script src")]
+    assert [(i.url, i.kind, i.element) for i in facts.mixed_content] == [
+        ("http://cdn.example/a.js", "active", "script src")
+    ]
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,9 @@ def test_operator_pinned_address_is_allowed_like_curl():
 
 
 def test_unicode_lookup_finds_the_idna_pin():
-    policy = NetworkPolicy((), parse_pins(["xn--bcher-kva.test:127.0.0.1"]), trusted_pin_hosts=frozenset({"xn--bcher-kva.test"}))
+    policy = NetworkPolicy(
+        (), parse_pins(["xn--bcher-kva.test:127.0.0.1"]), trusted_pin_hosts=frozenset({"xn--bcher-kva.test"})
+    )
     assert policy.resolve("bücher.test") == "127.0.0.1"
 
 

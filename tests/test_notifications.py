@@ -189,7 +189,12 @@ def test_signup_with_an_email_sends_a_link_that_confirms_it(client, django_captu
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("dashboard:signup"),
-            {"username": "gina", "email": "gina@example.com", "password1": "a-long-pass-123", "password2": "a-long-pass-123"},
+            {
+                "username": "gina",
+                "email": "gina@example.com",
+                "password1": "a-long-pass-123",
+                "password2": "a-long-pass-123",
+            },
         )
     assert response.status_code == 302
     [message] = mail.outbox

@@ -78,10 +78,14 @@ def test_metrics_count_scans_by_outcome_and_failure_reason(client, settings, ali
     now = timezone.now()
     for seconds in (3, 7, 45):
         Scan.objects.create(site=site, status="done", started_at=now - timedelta(seconds=seconds), finished_at=now)
-    Scan.objects.create(site=site, status="failed", started_at=now, finished_at=now,
-                        error="a.example does not resolve to an address.")
-    Scan.objects.create(site=site, status="failed", error="a.example resolves to 10.0.0.1, a private, loopback, "
-                        "link-local or reserved address; not allowed.")
+    Scan.objects.create(
+        site=site, status="failed", started_at=now, finished_at=now, error="a.example does not resolve to an address."
+    )
+    Scan.objects.create(
+        site=site,
+        status="failed",
+        error="a.example resolves to 10.0.0.1, a private, loopback, link-local or reserved address; not allowed.",
+    )
     metrics = metric_lines(client)
     assert metrics['scanner_scans_finished_total{reason="",status="done"}'] == 3
     assert metrics['scanner_scans_finished_total{reason="dns",status="failed"}'] == 1

@@ -170,7 +170,10 @@ def test_a_dripping_head_cannot_extend_the_deadline():
 
 
 def test_too_many_header_lines_are_refused():
-    with HostileHttpServer("many_headers", size=300) as server, pytest.raises(ResponseTooLarge, match="303 header lines"):
+    with (
+        HostileHttpServer("many_headers", size=300) as server,
+        pytest.raises(ResponseTooLarge, match="303 header lines"),
+    ):
         request("GET", server.url, policy=LOOPBACK, limits=Limits(max_headers=100))
 
 

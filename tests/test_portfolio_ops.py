@@ -61,7 +61,11 @@ def test_import_api_accepts_plain_text(owner, portfolio):
     )
     assert response.status_code == 200, response.content
     assert response.json()["created"] == 2
-    assert response.json()["errors"][0] == {"line_no": 5, "line": "not a host!,443", "reason": response.json()["errors"][0]["reason"]}
+    assert response.json()["errors"][0] == {
+        "line_no": 5,
+        "line": "not a host!,443",
+        "reason": response.json()["errors"][0]["reason"],
+    }
 
 
 def test_export_csv_has_headers_and_only_the_owners_sites(owner, portfolio, django_user_model):
@@ -73,8 +77,21 @@ def test_export_csv_has_headers_and_only_the_owners_sites(owner, portfolio, djan
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0] == [
-        "host", "port", "tags", "grade", "seo_score", "days_to_expiry", "status", "error", "finding_ids", "last_scan_at",
-        "compliance_fails", "web_security_score", "web_security_grade", "revocation", "caa",
+        "host",
+        "port",
+        "tags",
+        "grade",
+        "seo_score",
+        "days_to_expiry",
+        "status",
+        "error",
+        "finding_ids",
+        "last_scan_at",
+        "compliance_fails",
+        "web_security_score",
+        "web_security_grade",
+        "revocation",
+        "caa",
     ]
     assert [row[:2] for row in rows[1:]] == [["blog.example", "8443"], ["shop.example", "443"]]
 

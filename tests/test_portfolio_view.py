@@ -116,7 +116,10 @@ def test_expires_within_n_days_includes_a_certificate_shown_in_n_days(client, al
 
 
 def test_the_portfolio_page_counts_failing_expiring_and_unreachable_sites(client, alice, portfolio):
-    sites = {host: Site.objects.create(owner=alice, hostname=host) for host in ("a.example", "b.example", "c.example", "d.example")}
+    sites = {
+        host: Site.objects.create(owner=alice, hostname=host)
+        for host in ("a.example", "b.example", "c.example", "d.example")
+    }
     done_scan(sites["a.example"], "A", days_left=5)
     done_scan(sites["b.example"], "F", days_left=20)
     failed_scan(sites["c.example"])
@@ -128,6 +131,7 @@ def test_the_portfolio_page_counts_failing_expiring_and_unreachable_sites(client
     assert '<span class="triage-number warn">1</span> expiring within 7 days' in html
     assert '<span class="triage-number warn">2</span> expiring within 30 days' in html
     assert '<span class="triage-number">1</span> never scanned' in html
+
 
 def test_the_matrix_marks_each_check_pass_warn_or_fail(client, alice, portfolio):
     site = Site.objects.create(owner=alice, hostname="m.example")
@@ -151,7 +155,9 @@ def test_the_matrix_fails_mixed_content_for_a_site_with_content_mixed_findings(c
     assert 'class="cell cell-fail" title="content.mixed.active"' in html
 
 
-def test_scan_portfolio_now_queues_every_site_and_a_refused_one_shows_failed_with_an_alert(client, alice, portfolio, settings):
+def test_scan_portfolio_now_queues_every_site_and_a_refused_one_shows_failed_with_an_alert(
+    client, alice, portfolio, settings
+):
     settings.SCANNER_RESOLVE = ["shop.example:192.0.2.10", "intranet.example:10.1.2.3"]
     settings.SCANNER_ALLOWED_NETWORKS = ["192.0.2.0/24"]
     import_sites(alice, portfolio, "shop.example\nintranet.example\n")

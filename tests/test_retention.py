@@ -16,8 +16,15 @@ pytestmark = pytest.mark.django_db
 
 def finished_scan(site: Site, *, days_ago: int) -> Scan:
     finished = timezone.now() - timedelta(days=days_ago)
-    scan = Scan.objects.create(site=site, status="done", security_grade="B", score=70, started_at=finished,
-                               finished_at=finished, result={"host": site.hostname, "tls": {"big": "x" * 1000}})
+    scan = Scan.objects.create(
+        site=site,
+        status="done",
+        security_grade="B",
+        score=70,
+        started_at=finished,
+        finished_at=finished,
+        result={"host": site.hostname, "tls": {"big": "x" * 1000}},
+    )
     Finding.objects.create(scan=scan, site=site, finding_id="hsts.missing", severity="medium")
     return scan
 

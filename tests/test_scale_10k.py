@@ -52,7 +52,9 @@ def overview_queries(client, user, params) -> tuple[int, str]:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("params", OVERVIEW_VIEWS, ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()) or "default")
+@pytest.mark.parametrize(
+    "params", OVERVIEW_VIEWS, ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()) or "default"
+)
 def test_overview_needs_as_many_queries_for_10000_sites_as_for_40(client, big_portfolio, alice, params):
     # Enough sites that every filter matches some (an empty page skips its per-page queries), in a portfolio
     # like the big user's, so the two pages differ only in size.

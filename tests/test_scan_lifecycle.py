@@ -51,8 +51,9 @@ def _scan(site, **fields) -> Scan:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_running_scan_whose_heartbeat_stopped_is_queued_again_and_sent(site, queue, settings):
-    scan = _scan(site, status=Scan.Status.RUNNING, attempts=1, started_at=ago(90), heartbeat_at=ago(80),
-                 worker="elsewhere:1")
+    scan = _scan(
+        site, status=Scan.Status.RUNNING, attempts=1, started_at=ago(90), heartbeat_at=ago(80), worker="elsewhere:1"
+    )
 
     counts = services.reap_stale_scans()
 
@@ -64,8 +65,9 @@ def test_a_running_scan_whose_heartbeat_stopped_is_queued_again_and_sent(site, q
 
 @pytest.mark.django_db(transaction=True)
 def test_a_running_scan_with_a_fresh_heartbeat_is_left_alone(site, queue):
-    scan = _scan(site, status=Scan.Status.RUNNING, attempts=1, started_at=ago(90), heartbeat_at=ago(1),
-                 worker="elsewhere:1")
+    scan = _scan(
+        site, status=Scan.Status.RUNNING, attempts=1, started_at=ago(90), heartbeat_at=ago(1), worker="elsewhere:1"
+    )
 
     assert services.reap_stale_scans() == {"resent": 0, "requeued": 0, "failed": 0}
     scan.refresh_from_db()
@@ -76,8 +78,13 @@ def test_a_running_scan_with_a_fresh_heartbeat_is_left_alone(site, queue):
 @pytest.mark.django_db(transaction=True)
 def test_a_scan_silent_after_its_soft_limit_is_failed_as_over_the_time_limit(site, queue, settings):
     started = ago(settings.SCANNER_TASK_SOFT_TIME_LIMIT + 100)
-    scan = _scan(site, status=Scan.Status.RUNNING, attempts=1, started_at=started,
-                 heartbeat_at=started + timedelta(seconds=settings.SCANNER_TASK_SOFT_TIME_LIMIT + 5))
+    scan = _scan(
+        site,
+        status=Scan.Status.RUNNING,
+        attempts=1,
+        started_at=started,
+        heartbeat_at=started + timedelta(seconds=settings.SCANNER_TASK_SOFT_TIME_LIMIT + 5),
+    )
 
     services.reap_stale_scans()
 
@@ -114,8 +121,9 @@ def node_heartbeats(monkeypatch, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_queued_scan_held_by_a_node_that_stopped_beating_is_sent_again_at_once(site, queue, settings,
-                                                                                 node_heartbeats):
+def test_a_queued_scan_held_by_a_node_that_stopped_beating_is_sent_again_at_once(
+    site, queue, settings, node_heartbeats
+):
     node_heartbeats("scans@gone", settings.SCANNER_WORKER_HEARTBEAT_MAX_AGE + 5)
     scan = _scan(site, status=Scan.Status.QUEUED, enqueued_at=ago(60))  # far from the 300 s resend
     services.scan_reserved(scan.pk, "scans@gone")
@@ -167,8 +175,14 @@ def test_a_scan_queued_longer_than_the_limit_is_failed_with_the_reason(site, que
 
 @pytest.mark.django_db(transaction=True)
 def test_a_new_request_never_gets_a_dead_scan_back(site, queue, settings):
-    dead = _scan(site, status=Scan.Status.RUNNING, attempts=services.MAX_ATTEMPTS, started_at=ago(120),
-                 heartbeat_at=ago(100), worker="elsewhere:1")
+    dead = _scan(
+        site,
+        status=Scan.Status.RUNNING,
+        attempts=services.MAX_ATTEMPTS,
+        started_at=ago(120),
+        heartbeat_at=ago(100),
+        worker="elsewhere:1",
+    )
 
     scan, created = services.submit_scan(site.owner, site.hostname, port=site.https_port, http_port=site.http_port)
 
@@ -198,8 +212,12 @@ def test_rescan_batches_are_held_back_and_released_when_due(site, queue, lab):
     for name in ("good", "expired", "legacy", "nohsts", "shorthsts"):
         case = lab.case(name)
         portfolio.sites.add(
-            Site.objects.get_or_create(owner=site.owner, hostname=case.hostname, https_port=case.https_port,
-                                       defaults={"http_port": case.http_port})[0]
+            Site.objects.get_or_create(
+                owner=site.owner,
+                hostname=case.hostname,
+                https_port=case.https_port,
+                defaults={"http_port": case.http_port},
+            )[0]
         )
 
     services.submit_portfolio_scans(portfolio, batch_size=2, batch_interval=60)

@@ -33,11 +33,11 @@ def handshake_message_types(sent: bytes) -> list[int]:
         if sent[0] != HANDSHAKE_RECORD:
             types.append(-1)
         else:
-            messages += sent[5:5 + length]
-        sent = sent[5 + length:]
+            messages += sent[5 : 5 + length]
+        sent = sent[5 + length :]
     while len(messages) >= 4:
         types.append(messages[0])
-        messages = messages[4 + int.from_bytes(messages[1:4], "big"):]
+        messages = messages[4 + int.from_bytes(messages[1:4], "big") :]
     return types
 
 
@@ -76,8 +76,9 @@ def test_a_full_scan_never_opens_more_tls_connections_than_its_setting_plus_the_
 def scan_request(case, port: int, commands: set[ScanCommand]) -> ServerScanRequest:
     return ServerScanRequest(
         server_location=ServerNetworkLocation(hostname=case.hostname, port=port, ip_address=case.ip),
-        network_configuration=ServerNetworkConfiguration(tls_server_name_indication=case.hostname,
-                                                         network_timeout=2, network_max_retries=1),
+        network_configuration=ServerNetworkConfiguration(
+            tls_server_name_indication=case.hostname, network_timeout=2, network_max_retries=1
+        ),
         scan_commands=commands,
     )
 
@@ -86,8 +87,10 @@ def test_secure_renegotiation_and_compression_are_read_from_one_handshake(lab):
     case = lab.case("good")
     counts = {}
     with DelayProxy(case.ip, case.ip, case.https_port) as proxy:
-        for commands in ({ScanCommand.SESSION_RENEGOTIATION}, {ScanCommand.SESSION_RENEGOTIATION,
-                                                              ScanCommand.TLS_COMPRESSION}):
+        for commands in (
+            {ScanCommand.SESSION_RENEGOTIATION},
+            {ScanCommand.SESSION_RENEGOTIATION, ScanCommand.TLS_COMPRESSION},
+        ):
             proxy.reset()
             result, _, _ = _scan_here(scan_request(case, proxy.port, commands), 4, None, 60, False)
             counts[len(commands)] = proxy.connections

@@ -99,8 +99,13 @@ def test_tls13_only_server_still_serves_modern_clients(scan_case):
 def test_silent_server_ends_the_simulation_as_a_probe_error_not_a_failed_scan(scan_case, lab):
     tarpit = lab.case("tarpit")
     measured = scan_case("good").tls
-    result = with_simulation(replace(measured, probes={}), host="good.lab.test", ip=tarpit.ip,
-                             port=tarpit.https_port, timeout=LAB_SCAN_SETTINGS.network_timeout)
+    result = with_simulation(
+        replace(measured, probes={}),
+        host="good.lab.test",
+        ip=tarpit.ip,
+        port=tarpit.https_port,
+        timeout=LAB_SCAN_SETTINGS.network_timeout,
+    )
     assert result.probes[PROBE_NAME].status == PROBE_ERROR
     assert "stopped answering" in result.probes[PROBE_NAME].reason
     assert result.cipher_suites == measured.cipher_suites and not result.simulations
@@ -108,7 +113,12 @@ def test_silent_server_ends_the_simulation_as_a_probe_error_not_a_failed_scan(sc
 
 def test_closed_port_ends_the_simulation_as_a_probe_error(scan_case, lab):
     closed = lab.case("closed")
-    result = with_simulation(scan_case("good").tls, host="good.lab.test", ip=closed.ip, port=closed.https_port,
-                             timeout=LAB_SCAN_SETTINGS.network_timeout)
+    result = with_simulation(
+        scan_case("good").tls,
+        host="good.lab.test",
+        ip=closed.ip,
+        port=closed.https_port,
+        timeout=LAB_SCAN_SETTINGS.network_timeout,
+    )
     assert result.probes[PROBE_NAME].status == PROBE_ERROR
     assert "refused" in result.probes[PROBE_NAME].reason

@@ -17,8 +17,9 @@ def stored_lab_scan(owner, lab, scan_case, name: str) -> Scan:
     case = lab.case(name)
     result = scan_case(name)
     grades = grade(result)
-    site, _ = Site.objects.get_or_create(owner=owner, hostname=case.hostname, https_port=case.https_port,
-                                         defaults={"http_port": case.http_port})
+    site, _ = Site.objects.get_or_create(
+        owner=owner, hostname=case.hostname, https_port=case.https_port, defaults={"http_port": case.http_port}
+    )
     scan = Scan.objects.create(site=site, status=Scan.Status.RUNNING)
     return services.store_outcome(scan, result, grades, build_report(result, grades))
 

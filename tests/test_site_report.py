@@ -40,15 +40,39 @@ def certificate(**overrides) -> dict:
         "validation_error": None,
         "sha256_fingerprint": "ab" * 32,
         "chain": [
-            {"subject": "CN=shop.example", "issuer": "CN=Lab Intermediate", "key_type": "RSA", "key_bits": 2048,
-             "signature_algorithm": "sha256WithRSAEncryption", "signature_hash": "sha256", "is_ca": False,
-             "self_signed": False, "source": "sent"},
-            {"subject": "CN=Lab Intermediate", "issuer": "CN=Lab Root", "key_type": "RSA", "key_bits": 2048,
-             "signature_algorithm": "sha256WithRSAEncryption", "signature_hash": "sha256", "is_ca": True,
-             "self_signed": False, "source": "aia"},
-            {"subject": "CN=Lab Root", "issuer": "CN=Lab Root", "key_type": "RSA", "key_bits": 4096,
-             "signature_algorithm": "sha256WithRSAEncryption", "signature_hash": "sha256", "is_ca": True,
-             "self_signed": True, "source": "trust_store"},
+            {
+                "subject": "CN=shop.example",
+                "issuer": "CN=Lab Intermediate",
+                "key_type": "RSA",
+                "key_bits": 2048,
+                "signature_algorithm": "sha256WithRSAEncryption",
+                "signature_hash": "sha256",
+                "is_ca": False,
+                "self_signed": False,
+                "source": "sent",
+            },
+            {
+                "subject": "CN=Lab Intermediate",
+                "issuer": "CN=Lab Root",
+                "key_type": "RSA",
+                "key_bits": 2048,
+                "signature_algorithm": "sha256WithRSAEncryption",
+                "signature_hash": "sha256",
+                "is_ca": True,
+                "self_signed": False,
+                "source": "aia",
+            },
+            {
+                "subject": "CN=Lab Root",
+                "issuer": "CN=Lab Root",
+                "key_type": "RSA",
+                "key_bits": 4096,
+                "signature_algorithm": "sha256WithRSAEncryption",
+                "signature_hash": "sha256",
+                "is_ca": True,
+                "self_signed": True,
+                "source": "trust_store",
+            },
         ],
     }
     cert.update(overrides)
@@ -56,8 +80,15 @@ def certificate(**overrides) -> dict:
 
 
 def suite(name: str, protocol: str, bits: int = 128, fs: bool = True) -> dict:
-    return {"name": name, "protocol": protocol, "key_bits": bits, "forward_secrecy": fs, "aead": True,
-            "kex_bits": 253, "kex_type": "X25519"}
+    return {
+        "name": name,
+        "protocol": protocol,
+        "key_bits": bits,
+        "forward_secrecy": fs,
+        "aead": True,
+        "kex_bits": 253,
+        "kex_type": "X25519",
+    }
 
 
 def document(grade="A", **overrides) -> dict:
@@ -65,17 +96,43 @@ def document(grade="A", **overrides) -> dict:
         "status": "done",
         "grade": {"security": grade, "score": 90, "seo_score": 85, "seo_grade": "B", "caps": [], "warnings": []},
         "certificate": certificate(),
-        "protocols": {"SSLv2": False, "SSLv3": False, "TLSv1.0": False, "TLSv1.1": False, "TLSv1.2": True, "TLSv1.3": True},
-        "cipher_suites": [suite(f"TLS_SUITE_{n}", "TLSv1.2") for n in range(12)] + [suite("TLS_AES_128_GCM_SHA256", "TLSv1.3")],
-        "vulnerabilities": {"heartbleed": False, "robot": False, "robot_detail": None, "ccs_injection": False,
-                            "insecure_renegotiation": False, "client_renegotiation_dos": None, "compression": False,
-                            "fallback_scsv": True},
+        "protocols": {
+            "SSLv2": False,
+            "SSLv3": False,
+            "TLSv1.0": False,
+            "TLSv1.1": False,
+            "TLSv1.2": True,
+            "TLSv1.3": True,
+        },
+        "cipher_suites": [suite(f"TLS_SUITE_{n}", "TLSv1.2") for n in range(12)]
+        + [suite("TLS_AES_128_GCM_SHA256", "TLSv1.3")],
+        "vulnerabilities": {
+            "heartbleed": False,
+            "robot": False,
+            "robot_detail": None,
+            "ccs_injection": False,
+            "insecure_renegotiation": False,
+            "client_renegotiation_dos": None,
+            "compression": False,
+            "fallback_scsv": True,
+        },
         "curves": ["X448", "secp521r1"],
-        "redirects": {"http_listener": True, "chain": [{"url": "http://shop.example/", "status": 301,
-                      "location": "https://shop.example/"}], "final_url": "https://shop.example/", "loop": False,
-                      "too_many": False, "error": None},
-        "hsts": {"present": True, "raw": "max-age=31536000", "max_age": 31536000, "include_subdomains": False,
-                 "preload": False, "error": None},
+        "redirects": {
+            "http_listener": True,
+            "chain": [{"url": "http://shop.example/", "status": 301, "location": "https://shop.example/"}],
+            "final_url": "https://shop.example/",
+            "loop": False,
+            "too_many": False,
+            "error": None,
+        },
+        "hsts": {
+            "present": True,
+            "raw": "max-age=31536000",
+            "max_age": 31536000,
+            "include_subdomains": False,
+            "preload": False,
+            "error": None,
+        },
         "findings": [],
     }
     doc.update(overrides)
@@ -84,8 +141,15 @@ def document(grade="A", **overrides) -> dict:
 
 def site_with(owner, doc: dict, grade: str | None = None) -> Site:
     site = Site.objects.create(owner=owner, hostname="shop.example")
-    scan = Scan.objects.create(site=site, status=Scan.Status.DONE, security_grade=grade or doc["grade"]["security"],
-                               score=90, seo_score=85, finished_at=timezone.now(), result=doc)
+    scan = Scan.objects.create(
+        site=site,
+        status=Scan.Status.DONE,
+        security_grade=grade or doc["grade"]["security"],
+        score=90,
+        seo_score=85,
+        finished_at=timezone.now(),
+        result=doc,
+    )
     Site.objects.filter(pk=site.pk).update(last_scan=scan, last_scan_at=scan.requested_at)
     services.site_took_result(scan)
     site.refresh_from_db()
@@ -123,7 +187,7 @@ def test_a_not_yet_valid_certificate_never_reads_as_days_left(as_alice, alice):
 def test_a_site_that_does_not_answer_has_no_seo_score(as_alice, alice):
     doc = document(findings=[{"id": "http.unreachable", "area": "http", "severity": "high", "title": "No answer"}])
     html = report_html(as_alice, site_with(alice, doc))
-    summary = html[html.index('class="summary"'):html.index("</section>", html.index('class="summary"'))]
+    summary = html[html.index('class="summary"') : html.index("</section>", html.index('class="summary"'))]
     assert 'data-testid="seo-not-measured"' in summary
     assert ">85<" not in summary
 
@@ -133,7 +197,7 @@ def test_a_redirect_loop_is_shown_next_to_the_grade(as_alice, alice):
     doc["redirects"]["loop"] = True
     html = report_html(as_alice, site_with(alice, doc))
     attention = html.index('data-testid="attention"')
-    assert "The redirects loop" in html[attention:attention + 600]
+    assert "The redirects loop" in html[attention : attention + 600]
     assert html.index('data-testid="security-grade"') < attention
 
 
@@ -150,9 +214,18 @@ def test_every_cipher_suite_is_listed_per_protocol_with_fs_marks(as_alice, alice
 
 
 def test_no_raw_python_values_appear_in_the_report(as_alice, alice):
-    doc = document(findings=[{"id": "tls.mozilla.intermediate", "area": "protocol", "severity": "info",
-                              "title": "Not compliant", "detail": "tls_curves: TLS curves {'secp521r1', 'X448'} are "
-                              "supported, but should be rejected.", "remediation": "Use the intermediate profile."}])
+    doc = document(
+        findings=[
+            {
+                "id": "tls.mozilla.intermediate",
+                "area": "protocol",
+                "severity": "info",
+                "title": "Not compliant",
+                "detail": "tls_curves: TLS curves {'secp521r1', 'X448'} are supported, but should be rejected.",
+                "remediation": "Use the intermediate profile.",
+            }
+        ]
+    )
     doc["vulnerabilities"]["robot_detail"] = "NOT_VULNERABLE_RSA_NOT_SUPPORTED"
     html = report_html(as_alice, site_with(alice, doc))
     text = re.sub(r"<[^>]+>", " ", html)
@@ -164,7 +237,7 @@ def test_no_raw_python_values_appear_in_the_report(as_alice, alice):
 
 def test_both_chains_vulnerabilities_and_score_breakdown_are_shown(as_alice, alice):
     html = report_html(as_alice, site_with(alice, document()))
-    served = html[html.index('data-testid="chain-served"'):html.index('data-testid="chain-built"')]
+    served = html[html.index('data-testid="chain-served"') : html.index('data-testid="chain-built"')]
     assert "CN=shop.example" in served and "CN=Lab Root" not in served
     assert "fetched via AIA" in html and "from the trust store" in html
     assert "Heartbleed" in html and "not vulnerable" in html
@@ -173,16 +246,48 @@ def test_both_chains_vulnerabilities_and_score_breakdown_are_shown(as_alice, ali
 
 def test_simulations_endpoints_and_mixed_content_show_when_present(as_alice, alice):
     doc = document(
-        simulations=[{"client": "Chrome 131 / Windows 11", "protocol": "TLSv1.3", "suite": "TLS_AES_128_GCM_SHA256",
-                      "forward_secrecy": True, "error": None},
-                     {"client": "Java 8", "protocol": None, "suite": None, "forward_secrecy": None,
-                      "error": "no common protocol"}],
-        endpoints=[{"ip": "192.0.2.1", "status": "done", "error": None, "grade": {"security": "A", "score": 90},
-                    "protocols": {"TLSv1.3": True}, "certificate_fingerprint": "ab" * 32, "findings": []},
-                   {"ip": "192.0.2.2", "status": "failed", "error": "timed out", "grade": {"security": None},
-                    "protocols": None, "certificate_fingerprint": None, "findings": []}],
-        content={"page_fetched": True, "url": "https://shop.example/", "canonical_url": None,
-                 "mixed_content": [{"url": "http://cdn.example/app.js", "kind": "active", "element": "script src"}]},
+        simulations=[
+            {
+                "client": "Chrome 131 / Windows 11",
+                "protocol": "TLSv1.3",
+                "suite": "TLS_AES_128_GCM_SHA256",
+                "forward_secrecy": True,
+                "error": None,
+            },
+            {
+                "client": "Java 8",
+                "protocol": None,
+                "suite": None,
+                "forward_secrecy": None,
+                "error": "no common protocol",
+            },
+        ],
+        endpoints=[
+            {
+                "ip": "192.0.2.1",
+                "status": "done",
+                "error": None,
+                "grade": {"security": "A", "score": 90},
+                "protocols": {"TLSv1.3": True},
+                "certificate_fingerprint": "ab" * 32,
+                "findings": [],
+            },
+            {
+                "ip": "192.0.2.2",
+                "status": "failed",
+                "error": "timed out",
+                "grade": {"security": None},
+                "protocols": None,
+                "certificate_fingerprint": None,
+                "findings": [],
+            },
+        ],
+        content={
+            "page_fetched": True,
+            "url": "https://shop.example/",
+            "canonical_url": None,
+            "mixed_content": [{"url": "http://cdn.example/app.js", "kind": "active", "element": "script src"}],
+        },
     )
     html = report_html(as_alice, site_with(alice, doc))
     assert "Chrome 131 / Windows 11" in html and "no common protocol" in html
@@ -194,10 +299,17 @@ def test_simulations_endpoints_and_mixed_content_show_when_present(as_alice, ali
 def test_the_history_chart_is_an_inline_svg_with_one_point_per_scan(as_alice, alice):
     site = site_with(alice, document())
     for grade, score in (("B", 70), ("A", 90)):
-        Scan.objects.create(site=site, status=Scan.Status.DONE, security_grade=grade, score=score, seo_score=60,
-                            finished_at=timezone.now(), result=document(grade=grade))
+        Scan.objects.create(
+            site=site,
+            status=Scan.Status.DONE,
+            security_grade=grade,
+            score=score,
+            seo_score=60,
+            finished_at=timezone.now(),
+            result=document(grade=grade),
+        )
     html = report_html(as_alice, site)
-    svg = html[html.index('<svg class="history-svg"'):]
+    svg = html[html.index('<svg class="history-svg"') :]
     svg = svg[: svg.index("</svg>")]
     assert svg.count('class="line-score-dot"') == 3
     assert "<script" not in svg
@@ -232,8 +344,17 @@ def test_the_badge_snippet_links_to_the_shared_report(as_alice, alice):
 
 
 def test_a_finding_that_shortens_a_list_links_to_the_full_list(as_alice, alice):
-    doc = document(findings=[{"id": "tls.cipher.no_forward_secrecy", "area": "protocol", "severity": "medium",
-                              "title": "No FS", "detail": "A, B, C, D, E and 1 more do not offer FS."}])
+    doc = document(
+        findings=[
+            {
+                "id": "tls.cipher.no_forward_secrecy",
+                "area": "protocol",
+                "severity": "medium",
+                "title": "No FS",
+                "detail": "A, B, C, D, E and 1 more do not offer FS.",
+            }
+        ]
+    )
     html = report_html(as_alice, site_with(alice, doc))
     assert '<a href="#suites-heading">See the full list</a>' in html
     assert 'id="suites-heading"' in html
@@ -249,5 +370,7 @@ def test_findings_are_listed_worst_first_whatever_their_area(as_alice, alice):
     )
     html = report_html(as_alice, site_with(alice, doc))
     findings = html[html.index('id="findings-heading"') :]
-    assert findings.index("TLS 1.0 is on") < findings.index("HSTS max-age is short") < findings.index("Chain out of order")
+    assert (
+        findings.index("TLS 1.0 is on") < findings.index("HSTS max-age is short") < findings.index("Chain out of order")
+    )
     assert '<span class="finding-area muted">Redirects and HSTS</span>' in findings

@@ -77,7 +77,7 @@ def test_suites_are_listed_in_the_servers_order_with_weak_marks(viewer, alice):
     )
     html = report_html(viewer, site_with(alice, doc))
     assert "in the server&#x27;s order" in html or "in the server's order" in html
-    suites = html[html.index('<table class="suites">'):]  # other sections (compliance) may name suites too
+    suites = html[html.index('<table class="suites">') :]  # other sections (compliance) may name suites too
     suites = suites[: suites.index("</table>")]
     assert suites.index(gcm["name"]) < suites.index(cbc["name"])
     rows = re.findall(r"<tr><th scope=\"row\"><code class=\"wrap\">(\w+)</code>(.*?)</th>", suites)

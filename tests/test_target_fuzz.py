@@ -66,8 +66,11 @@ def test_non_text_input_raises_invalid_target(value):
 
 
 @FUZZ
-@given(st.integers(min_value=0, max_value=2**32 - 1), st.sampled_from(["", "https://", "http://"]),
-       st.sampled_from(["", ".", ":443", ":8443"]))
+@given(
+    st.integers(min_value=0, max_value=2**32 - 1),
+    st.sampled_from(["", "https://", "http://"]),
+    st.sampled_from(["", ".", ":443", ":8443"]),
+)
 def test_no_spelling_of_an_ipv4_address_is_accepted(value, prefix, suffix):
     a, b, c, d = ipaddress.IPv4Address(value).packed
     spellings = [

@@ -120,7 +120,11 @@ def test_changing_the_password_in_the_dashboard_revokes_every_token(client, alic
     client.force_login(alice)
     response = client.post(
         reverse("password_change"),
-        {"old_password": "alice-pass-123", "new_password1": "another-pass-phrase-9", "new_password2": "another-pass-phrase-9"},
+        {
+            "old_password": "alice-pass-123",
+            "new_password1": "another-pass-phrase-9",
+            "new_password2": "another-pass-phrase-9",
+        },
     )
     assert response.status_code == 302
     assert with_token(secret).get("/api/v1/sites").status_code == 401
@@ -189,7 +193,9 @@ def test_old_plain_text_tokens_are_carried_over_hashed_and_their_table_dropped(a
     migration = importlib.import_module("webui.api.migrations.0002_hash_drf_authtokens")
     old_key = "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, user_id bigint, created timestamptz)")
+        cursor.execute(
+            "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, user_id bigint, created timestamptz)"
+        )
         cursor.execute("INSERT INTO authtoken_token VALUES (%s, %s, now())", [old_key, alice.pk])
     historical = MigrationExecutor(connection).loader.project_state(("api", "0001_initial")).apps
     with connection.schema_editor() as editor:

@@ -37,10 +37,25 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def start_node(name: str, queue: str, env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "webui", "worker", "--pool=prefork", "--concurrency=2",
-         f"--queues={queue}",
-         f"--hostname={name}@%h", "--without-gossip", "--without-mingle", "--loglevel=WARNING"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "webui",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=2",
+            f"--queues={queue}",
+            f"--hostname={name}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: killing the node kills any child it started too
     )
 
@@ -174,5 +189,7 @@ def test_two_worker_nodes_share_a_portfolio_and_survive_losing_one(lab_portfolio
         .filter(n__gt=1)
     )
     assert not duplicates.exists()
-    print(f"two nodes: {SITES} sites in {elapsed:.1f} s; done before the kill {killed_at_done}, in all {dict(done_by)}; "
-          f"{resent} resent from node A's prefetch")
+    print(
+        f"two nodes: {SITES} sites in {elapsed:.1f} s; done before the kill {killed_at_done}, in all {dict(done_by)}; "
+        f"{resent} resent from node A's prefetch"
+    )

@@ -63,7 +63,11 @@ def test_check_deploy_is_clean_behind_a_tls_proxy(tmp_path):
     result = run_python(
         "",
         {"SCANNER_VAR_DIR": str(tmp_path), "DJANGO_BEHIND_TLS_PROXY": "1"},
-        "manage.py", "check", "--deploy", "--fail-level", "WARNING",
+        "manage.py",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -145,13 +149,20 @@ def test_gunicorn_serves_the_app_with_styles_and_debug_off(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env.update(SCANNER_VAR_DIR=str(tmp_path), PORT=str(port), WEB_CONCURRENCY="1", WEB_THREADS="2")
     subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=env, check=True,
-        capture_output=True, timeout=120,
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
         [str(gunicorn), "webui.wsgi:application", "--config", "deploy/gunicorn.conf.py"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -185,10 +196,16 @@ def test_swagger_ui_redoc_and_dashboard_render_in_chromium_without_csp_violation
             page.set_default_timeout(60_000)
             expect.set_options(timeout=30_000)  # 2 shared cores: a page may take seconds under load
             violations: list[str] = []
-            page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+            page.on(
+                "console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None
+            )
             external: list[str] = []
-            page.on("requestfinished", lambda req: external.append(req.url) if not req.url.startswith(
-                (live_server.url, "data:", "blob:")) else None)
+            page.on(
+                "requestfinished",
+                lambda req: (
+                    external.append(req.url) if not req.url.startswith((live_server.url, "data:", "blob:")) else None
+                ),
+            )
             page.goto(live_server.url + "/api/docs/")
             expect(page.locator(".swagger-ui .info .title")).to_contain_text("HTTPS compliance scanner API")
             page.goto(live_server.url + "/accounts/login/")

@@ -73,8 +73,13 @@ def healthz(request):
         worker = "error: no worker heartbeat" + (f" for {newest:.0f} s" if newest is not None else " yet")
     healthy = database == broker == worker == "ok"
     return JsonResponse(
-        {"status": "ok" if healthy else "error", "database": database, "broker": broker, "worker": worker,
-         "workers": fresh},
+        {
+            "status": "ok" if healthy else "error",
+            "database": database,
+            "broker": broker,
+            "worker": worker,
+            "workers": fresh,
+        },
         status=200 if healthy else 503,
     )
 
@@ -104,11 +109,15 @@ class ScannerCollector:
         yield started
 
         finished = CounterMetricFamily(
-            "scanner_scans_finished", "Scans that ended, by status and (for failures) reason.", labels=["status", "reason"]
+            "scanner_scans_finished",
+            "Scans that ended, by status and (for failures) reason.",
+            labels=["status", "reason"],
         )
         finished.add_metric(["done", ""], scans.filter(status=Scan.Status.DONE).count())
         for row in (
-            scans.filter(status=Scan.Status.FAILED).annotate(reason=_failure_reason()).values("reason")
+            scans.filter(status=Scan.Status.FAILED)
+            .annotate(reason=_failure_reason())
+            .values("reason")
             .annotate(n=Count("id"))
         ):
             finished.add_metric(["failed", row["reason"]], row["n"])
@@ -141,8 +150,10 @@ class ScannerCollector:
     def _durations(scans):
         """Done scans' run time (started to finished), bucketed by the database in one pass."""
         duration = F("finished_at") - F("started_at")
-        sums = {f"le_{b}": Sum(Case(When(finished_at__lte=F("started_at") + timedelta(seconds=b), then=1),
-                                    default=0)) for b in DURATION_BUCKETS}
+        sums = {
+            f"le_{b}": Sum(Case(When(finished_at__lte=F("started_at") + timedelta(seconds=b), then=1), default=0))
+            for b in DURATION_BUCKETS
+        }
         row = scans.filter(status=Scan.Status.DONE, started_at__isnull=False, finished_at__isnull=False).aggregate(
             count=Count("id"), total=Sum(duration), **sums
         )
@@ -181,10 +192,16 @@ class ScannerCollector:
 
 
 def metric_queues() -> list[str]:
-    return list(dict.fromkeys([
-        config.scan_queue_name(), config.rescan_queue_name(), config.alert_queue_name(),
-        config.default_queue_name(),
-    ]))
+    return list(
+        dict.fromkeys(
+            [
+                config.scan_queue_name(),
+                config.rescan_queue_name(),
+                config.alert_queue_name(),
+                config.default_queue_name(),
+            ]
+        )
+    )
 
 
 @require_GET

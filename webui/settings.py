@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -328,7 +327,9 @@ CELERY_BEAT_SCHEDULE["scanner-prune-old-reports"] = {
 # without a collectstatic.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": os.environ.get("DJANGO_STATIC_STORAGE", "whitenoise.storage.CompressedManifestStaticFilesStorage")},
+    "staticfiles": {
+        "BACKEND": os.environ.get("DJANGO_STATIC_STORAGE", "whitenoise.storage.CompressedManifestStaticFilesStorage")
+    },
 }
 # Behind a TLS-terminating proxy (deploy/README.md): the proxy says the original scheme in X-Forwarded-Proto,
 # plain HTTP is redirected, cookies never travel in clear and browsers remember to use HTTPS.
@@ -372,28 +373,3 @@ CACHES = {
         "KEY_PREFIX": "scanner",
     }
 }
-
-# API tokens: django-rest-knox, hashed (SHA-512) at rest, named and listable (webui.api.models.ApiToken).
-KNOX_TOKEN_MODEL = "api.ApiToken"
-# knox's own migrations would create its unused (swapped-out) table; without them nothing is created for it.
-MIGRATION_MODULES = {"knox": None}
-REST_KNOX = {
-    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
-    "TOKEN_TTL": None,  # expiry is chosen per token; none by default, as the documented scripts expect
-    "AUTH_HEADER_PREFIX": "Token",  # the header scripts already send
-    "TOKEN_PREFIX": "hsc_",  # recognisable in leaked-secret scans
-}
-
-# Failed logins (dashboard, admin, POST /api/v1/token): django-axes locks the account and, separately, the
-# client address after SCANNER_LOGIN_FAILURE_LIMIT failures within the cool-off, for the cool-off.
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
-AXES_FAILURE_LIMIT = int(os.environ.get("SCANNER_LOGIN_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SCANNER_LOGIN_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "webui.api.errors.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "webui.api.throttling.client_address"
-AXES_VERBOSE = False

@@ -4,6 +4,7 @@ Imported into webui/settings.py; every value comes from the environment (docs/se
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 from webui.env import env_bool
 
@@ -38,3 +39,28 @@ SCANNER_TRUSTED_PROXIES = int(os.environ.get("SCANNER_TRUSTED_PROXIES", "0"))
 # AGPL-3.0 section 13: users of a hosted instance get a link to its source in every page's footer: this URL
 # (the repository the instance is deployed from), or when unset /source.tar.gz, the files the instance runs.
 SCANNER_SOURCE_URL = os.environ.get("SCANNER_SOURCE_URL", "")
+
+# API tokens: django-rest-knox, hashed (SHA-512) at rest, named and listable (webui.api.models.ApiToken).
+KNOX_TOKEN_MODEL = "api.ApiToken"
+# knox's own migrations would create its unused (swapped-out) table; without them nothing is created for it.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
+    "TOKEN_TTL": None,  # expiry is chosen per token; none by default, as the documented scripts expect
+    "AUTH_HEADER_PREFIX": "Token",  # the header scripts already send
+    "TOKEN_PREFIX": "hsc_",  # recognisable in leaked-secret scans
+}
+
+# Failed logins (dashboard, admin, POST /api/v1/token): django-axes locks the account and, separately, the
+# client address after SCANNER_LOGIN_FAILURE_LIMIT failures within the cool-off, for the cool-off.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("SCANNER_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SCANNER_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "webui.api.errors.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "webui.api.throttling.client_address"
+AXES_VERBOSE = False

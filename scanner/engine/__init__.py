@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 __all__ = ["ScanResult", "ScanSettings", "scan"]
 
 
-def scan(target: Target, *, policy: NetworkPolicy, settings: ScanSettings | None = None, ca_file: str | None = None) -> ScanResult:
+def scan(
+    target: Target, *, policy: NetworkPolicy, settings: ScanSettings | None = None, ca_file: str | None = None
+) -> ScanResult:
     """Scan one site at every address behind its name. Network problems never raise: they come back as a failed
     ScanResult (or a failed endpoint) with a reason."""
     settings = settings or ScanSettings()
@@ -38,9 +40,14 @@ def scan(target: Target, *, policy: NetworkPolicy, settings: ScanSettings | None
 
     def finish(**fields: Any) -> ScanResult:
         return ScanResult(
-            host=target.host, https_port=target.https_port, http_port=target.http_port,
-            started_at=started_at, duration_s=round(time.monotonic() - clock, 3),
-            outbound_skipped=budget.skipped, outbound_budget=budget.limit, **fields,
+            host=target.host,
+            https_port=target.https_port,
+            http_port=target.http_port,
+            started_at=started_at,
+            duration_s=round(time.monotonic() - clock, 3),
+            outbound_skipped=budget.skipped,
+            outbound_budget=budget.limit,
+            **fields,
         )
 
     try:
@@ -55,17 +62,33 @@ def scan(target: Target, *, policy: NetworkPolicy, settings: ScanSettings | None
     first = addresses[0]
     # The HTTP side runs once, at the first address, alongside that address's TLS scan (it needs nothing
     # from it); it starts once the server has answered TLS, so a dead host costs no HTTPS timeout.
-    alongside = _Alongside(lambda: probe_http(target.host, target.https_port, target.http_port,
-                                              _resolver(target, first, policy), settings, ca_file=ca_file,
-                                              outbound_budget=budget))
+    alongside = _Alongside(
+        lambda: probe_http(
+            target.host,
+            target.https_port,
+            target.http_port,
+            _resolver(target, first, policy),
+            settings,
+            ca_file=ca_file,
+            outbound_budget=budget,
+        )
+    )
     endpoints_scanned = []
     tls_started = time.monotonic()
     for index, ip in enumerate(addresses):
         if index:
             alongside.wait()  # no thread of ours may run across the next address's fork
-        endpoints_scanned.append(_scan_endpoint(target, ip, _endpoint_share(settings, tls_started, len(addresses) - index),
-                                                ca_file, fetch_aia, check_revocation,
-                                                while_running=alongside.start if index == 0 else None))
+        endpoints_scanned.append(
+            _scan_endpoint(
+                target,
+                ip,
+                _endpoint_share(settings, tls_started, len(addresses) - index),
+                ca_file,
+                fetch_aia,
+                check_revocation,
+                while_running=alongside.start if index == 0 else None,
+            )
+        )
     endpoints = tuple(endpoints_scanned)
     measured = [endpoint for endpoint in endpoints if endpoint.error is None]
     primary = measured[0] if measured else endpoints[0]
@@ -77,12 +100,28 @@ def scan(target: Target, *, policy: NetworkPolicy, settings: ScanSettings | None
     else:
         alongside.wait()
         # Still worth knowing what plain http does; HSTS needs working TLS, so skip it when TLS is unreachable.
-        http = probe_http(target.host, target.https_port, target.http_port, _resolver(target, primary.ip, policy),
-                          settings, with_hsts=tls_answered, ca_file=ca_file, outbound_budget=budget)
+        http = probe_http(
+            target.host,
+            target.https_port,
+            target.http_port,
+            _resolver(target, primary.ip, policy),
+            settings,
+            with_hsts=tls_answered,
+            ca_file=ca_file,
+            outbound_budget=budget,
+        )
     if not measured:
-        return finish(ip=primary.ip, error=primary.error, tls=primary.tls, http=http, endpoints=endpoints, probes=probes)
-    return finish(ip=primary.ip, tls=primary.tls, http=http, endpoints=endpoints, probes=probes,
-                  caa=lookup_caa(target.host, servers=settings.dns_servers, timeout=settings.connect_timeout))
+        return finish(
+            ip=primary.ip, error=primary.error, tls=primary.tls, http=http, endpoints=endpoints, probes=probes
+        )
+    return finish(
+        ip=primary.ip,
+        tls=primary.tls,
+        http=http,
+        endpoints=endpoints,
+        probes=probes,
+        caa=lookup_caa(target.host, servers=settings.dns_servers, timeout=settings.connect_timeout),
+    )
 
 
 # However little of the TLS budget earlier addresses left, the next one still gets this long (or a quarter of
@@ -95,7 +134,9 @@ def _endpoint_share(settings: ScanSettings, started: float, addresses_left: int)
     address gets all of it), so a name with several slow addresses still ends inside the task's time limit
     with every address measured or failed with a reason, instead of the whole scan being stopped."""
     left = settings.tls_deadline - (time.monotonic() - started)
-    return replace(settings, tls_deadline=round(max(left / addresses_left, min(MIN_ENDPOINT_TLS_S, settings.tls_deadline / 4)), 1))
+    return replace(
+        settings, tls_deadline=round(max(left / addresses_left, min(MIN_ENDPOINT_TLS_S, settings.tls_deadline / 4)), 1)
+    )
 
 
 def _resolver(target: Target, ip: str, policy: NetworkPolicy) -> Callable[[str], str]:
@@ -135,11 +176,26 @@ class _Alongside:
         return self._future.result()
 
 
-def _scan_endpoint(target: Target, ip: str, settings: ScanSettings, ca_file: str | None, fetch_aia: AiaFetcher,
-                   check_revocation: Checker | None = None, while_running: Callable[[], None] | None = None) -> EndpointResult:
+def _scan_endpoint(
+    target: Target,
+    ip: str,
+    settings: ScanSettings,
+    ca_file: str | None,
+    fetch_aia: AiaFetcher,
+    check_revocation: Checker | None = None,
+    while_running: Callable[[], None] | None = None,
+) -> EndpointResult:
     try:
-        tls: TlsResult = probe_tls(target.host, ip, target.https_port, settings, ca_file, fetch_aia=fetch_aia,
-                                   check_revocation=check_revocation, while_running=while_running)
+        tls: TlsResult = probe_tls(
+            target.host,
+            ip,
+            target.https_port,
+            settings,
+            ca_file,
+            fetch_aia=fetch_aia,
+            check_revocation=check_revocation,
+            while_running=while_running,
+        )
     except TlsUnreachable as exc:
         return EndpointResult(ip=ip, error=str(exc))
     if tls.incomplete_reason:
@@ -154,8 +210,9 @@ def _aia_fetcher(policy: NetworkPolicy, settings: ScanSettings, budget: Outbound
 
     # AIA downloads go through the same policy and pins as the target; one short deadline each, and each takes
     # one fetch from the scan's outbound budget.
-    return make_fetcher(policy, deadline=min(settings.http_timeout, 10.0), connect_timeout=settings.connect_timeout,
-                        budget=budget)
+    return make_fetcher(
+        policy, deadline=min(settings.http_timeout, 10.0), connect_timeout=settings.connect_timeout, budget=budget
+    )
 
 
 def _revocation_checker(policy: NetworkPolicy, settings: ScanSettings, budget: OutboundBudget) -> Checker:
@@ -163,5 +220,6 @@ def _revocation_checker(policy: NetworkPolicy, settings: ScanSettings, budget: O
 
     # OCSP and CRL requests go through the same policy and pins as the target; one short deadline each, and
     # each download takes one fetch from the scan's outbound budget.
-    return make_checker(policy, deadline=min(settings.http_timeout, 10.0), connect_timeout=settings.connect_timeout,
-                        budget=budget)
+    return make_checker(
+        policy, deadline=min(settings.http_timeout, 10.0), connect_timeout=settings.connect_timeout, budget=budget
+    )

@@ -116,15 +116,29 @@ def _is_rsa_key_exchange(name: str) -> bool:
 
 
 def enumerate_all(
-    info: ServerConnectivityInfo, versions: Iterable[TlsVersionEnum] = VERSIONS, *, workers: int = 4,
-    budget: Budget | None = None, with_curves: bool = False, with_robot: bool = False,
-    on_fallback: Callable[[TlsVersionEnum, str], None] | None = None, learned: Learned | None = None,
-) -> dict[TlsVersionEnum | str, CipherSuitesScanResult | SupportedEllipticCurvesScanResult | RobotScanResult
-          | Exception]:
+    info: ServerConnectivityInfo,
+    versions: Iterable[TlsVersionEnum] = VERSIONS,
+    *,
+    workers: int = 4,
+    budget: Budget | None = None,
+    with_curves: bool = False,
+    with_robot: bool = False,
+    on_fallback: Callable[[TlsVersionEnum, str], None] | None = None,
+    learned: Learned | None = None,
+) -> dict[
+    TlsVersionEnum | str, CipherSuitesScanResult | SupportedEllipticCurvesScanResult | RobotScanResult | Exception
+]:
     """Every protocol (and the curves, and ROBOT), `workers` handshakes at a time. See `Enumeration`."""
     with PriorityPool(workers) as pool:
-        enumeration = Enumeration(info, versions, budget=budget, with_curves=with_curves, with_robot=with_robot,
-                                  on_fallback=on_fallback, learned=learned)
+        enumeration = Enumeration(
+            info,
+            versions,
+            budget=budget,
+            with_curves=with_curves,
+            with_robot=with_robot,
+            on_fallback=on_fallback,
+            learned=learned,
+        )
         enumeration.start(pool)
         return enumeration.finish()
 
@@ -140,9 +154,15 @@ class Enumeration:
     """
 
     def __init__(
-        self, info: ServerConnectivityInfo, versions: Iterable[TlsVersionEnum] = VERSIONS, *,
-        budget: Budget | None = None, with_curves: bool = False, with_robot: bool = False,
-        on_fallback: Callable[[TlsVersionEnum, str], None] | None = None, learned: Learned | None = None,
+        self,
+        info: ServerConnectivityInfo,
+        versions: Iterable[TlsVersionEnum] = VERSIONS,
+        *,
+        budget: Budget | None = None,
+        with_curves: bool = False,
+        with_robot: bool = False,
+        on_fallback: Callable[[TlsVersionEnum, str], None] | None = None,
+        learned: Learned | None = None,
         list_unchosen: bool = True,
     ) -> None:
         """`list_unchosen=False` leaves the suites no handshake picked out of `rejected_cipher_suites` (a few
@@ -153,8 +173,12 @@ class Enumeration:
         self.versions = list(versions)
         self.with_curves, self.with_robot = with_curves, with_robot
         self.on_fallback, self.learned = on_fallback, learned
-        self.chains = [(version, legacy, candidates) for version in self.versions
-                       for legacy, candidates in _groups(version) if candidates]
+        self.chains = [
+            (version, legacy, candidates)
+            for version in self.versions
+            for legacy, candidates in _groups(version)
+            if candidates
+        ]
         # TLS 1.2 chains are the longest on real servers: start them first so they do not finish last.
         self.chains.sort(key=lambda chain: chain[0] != TlsVersionEnum.TLS_1_2)
         highest = info.tls_probing_result.highest_tls_version_supported
@@ -181,8 +205,11 @@ class Enumeration:
     def _start_robot(self) -> None:
         with self._robot_lock:
             if not self._robot_job:
-                self._robot_job.append(self._pool.submit_at(
-                    URGENT, _robot_or_error, self.info, self.robot_version, self.budget, self._run_all))
+                self._robot_job.append(
+                    self._pool.submit_at(
+                        URGENT, _robot_or_error, self.info, self.robot_version, self.budget, self._run_all
+                    )
+                )
 
     def _run_all(self, function: Callable, items: list) -> list:
         """ROBOT's payloads side by side on the pool; one after the other when the pool has a single thread
@@ -198,7 +225,9 @@ class Enumeration:
         if self.with_robot and _is_rsa_key_exchange(suite.name):
             self._start_robot()
 
-    def _run_chain(self, chain: tuple[TlsVersionEnum, bool, list[CipherSuite]]) -> list[CipherSuiteAcceptedByServer] | Exception:
+    def _run_chain(
+        self, chain: tuple[TlsVersionEnum, bool, list[CipherSuite]]
+    ) -> list[CipherSuiteAcceptedByServer] | Exception:
         try:
             return _enumerate_group(self.info, *chain, self.budget, self._on_pick)
         except (Inconsistent, BudgetExhausted, ServerRejectedConnection, OSError) as exc:
@@ -238,8 +267,12 @@ class Enumeration:
                 errors = [confirmation]
             inconsistent = next((e for e in errors if isinstance(e, Inconsistent)), None)
             if inconsistent is not None:
-                logger.info("%s: adaptive enumeration of %s fell back to one suite per handshake: %s",
-                            info.server_location.hostname, version.name, inconsistent)
+                logger.info(
+                    "%s: adaptive enumeration of %s fell back to one suite per handshake: %s",
+                    info.server_location.hostname,
+                    version.name,
+                    inconsistent,
+                )
                 if self.on_fallback is not None:
                     self.on_fallback(version, str(inconsistent))
                 try:
@@ -249,12 +282,14 @@ class Enumeration:
             elif errors:
                 outcomes[version] = errors[0]
             else:
-                outcomes[version] = _result(version, [item for _, outcome in results for item in outcome],
-                                            self.list_unchosen)
+                outcomes[version] = _result(
+                    version, [item for _, outcome in results for item in outcome], self.list_unchosen
+                )
                 if self.learned is not None:
                     self.learned.chains[PROTOCOL_NAMES[version]] = [
-                        ChainOrder(legacy, tuple(s.name for s in candidates),
-                                   tuple(item.cipher_suite.name for item in outcome))
+                        ChainOrder(
+                            legacy, tuple(s.name for s in candidates), tuple(item.cipher_suite.name for item in outcome)
+                        )
                         for (_, legacy, candidates), outcome in results
                     ]
         return outcomes
@@ -292,7 +327,9 @@ def attempts_for(outcomes: dict) -> dict[str, object]:
     attempts: dict[str, object] = {}
     for key, outcome in outcomes.items():
         if key == "curves":
-            attempts[ScanCommand.ELLIPTIC_CURVES.value] = _attempt(SupportedEllipticCurvesScanAttempt, outcome, "curves")
+            attempts[ScanCommand.ELLIPTIC_CURVES.value] = _attempt(
+                SupportedEllipticCurvesScanAttempt, outcome, "curves"
+            )
         elif key == "robot":
             attempts[ScanCommand.ROBOT.value] = _attempt(RobotScanAttempt, outcome, "ROBOT")
         else:
@@ -305,7 +342,8 @@ def accepted_suites(outcomes: dict) -> dict[str, list[str]]:
     return {
         PROTOCOL_NAMES[version]: [item.cipher_suite.name for item in outcome.accepted_cipher_suites]
         for version, outcome in outcomes.items()
-        if isinstance(version, TlsVersionEnum) and isinstance(outcome, CipherSuitesScanResult)
+        if isinstance(version, TlsVersionEnum)
+        and isinstance(outcome, CipherSuitesScanResult)
         and outcome.accepted_cipher_suites
     }
 
@@ -317,11 +355,14 @@ def _attempt(attempt_class: type[_Attempt], outcome: object, what: str) -> _Atte
     if isinstance(outcome, Exception):
         logger.warning("adaptive enumeration of %s failed: %s", what, outcome)
         return attempt_class(
-            status=ScanCommandAttemptStatusEnum.ERROR, error_reason=_error_reason(outcome),
-            error_trace=TracebackException.from_exception(outcome), result=None,
+            status=ScanCommandAttemptStatusEnum.ERROR,
+            error_reason=_error_reason(outcome),
+            error_trace=TracebackException.from_exception(outcome),
+            result=None,
         )
-    return attempt_class(status=ScanCommandAttemptStatusEnum.COMPLETED, error_reason=None, error_trace=None,
-                         result=outcome)
+    return attempt_class(
+        status=ScanCommandAttemptStatusEnum.COMPLETED, error_reason=None, error_trace=None, result=outcome
+    )
 
 
 def _error_reason(exc: Exception) -> ScanCommandErrorReasonEnum:
@@ -329,14 +370,28 @@ def _error_reason(exc: Exception) -> ScanCommandErrorReasonEnum:
     # mean "not measured"; the engine reports it as such.
     if isinstance(exc, ClientCertificateRequested):
         return ScanCommandErrorReasonEnum.CLIENT_CERTIFICATE_NEEDED
-    if isinstance(exc, (BudgetExhausted, Inconsistent, ConnectionToServerTimedOut, TlsHandshakeTimedOut,
-                        ServerRejectedTlsHandshake, ServerRejectedConnection, OSError)):
+    if isinstance(
+        exc,
+        (
+            BudgetExhausted,
+            Inconsistent,
+            ConnectionToServerTimedOut,
+            TlsHandshakeTimedOut,
+            ServerRejectedTlsHandshake,
+            ServerRejectedConnection,
+            OSError,
+        ),
+    ):
         return ScanCommandErrorReasonEnum.CONNECTIVITY_ISSUE
     return ScanCommandErrorReasonEnum.BUG_IN_SSLYZE
 
 
 def enumerate_version(
-    info: ServerConnectivityInfo, version: TlsVersionEnum, *, budget: Budget | None = None, workers: int = 4,
+    info: ServerConnectivityInfo,
+    version: TlsVersionEnum,
+    *,
+    budget: Budget | None = None,
+    workers: int = 4,
     on_fallback: Callable[[TlsVersionEnum, str], None] | None = None,
 ) -> CipherSuitesScanResult:
     outcome = enumerate_all(info, [version], budget=budget, workers=workers, on_fallback=on_fallback)[version]

@@ -179,8 +179,10 @@ def explain_untrusted(
     for cert in path:
         digest = _hash_name(cert)
         if digest in _WEAK_HASHES and not (is_self_signed(cert) and cert is not leaf):
-            return (f"the certificate of {describe_name(cert.subject)} is signed with {digest.upper().replace('SHA1', 'SHA-1')}, "
-                    "which browsers no longer accept")
+            return (
+                f"the certificate of {describe_name(cert.subject)} is signed with {digest.upper().replace('SHA1', 'SHA-1')}, "
+                "which browsers no longer accept"
+            )
     if len(path) == 1:
         missing = f"the issuer of the certificate ({describe_name(leaf.issuer)}) is neither sent by the server"
         if aia_error:
@@ -191,14 +193,18 @@ def explain_untrusted(
     if "basicconstraints" in raw:
         return "a certificate in the chain has basic constraints browsers refuse (a CA flag where none belongs, or none where one must be)"
     if "extension" in raw:
-        return ("a certificate in the chain lacks an extension browsers require or marks one wrongly "
-                "(for example Key Usage, Subject/Authority Key Identifier or Basic Constraints)")
+        return (
+            "a certificate in the chain lacks an extension browsers require or marks one wrongly "
+            "(for example Key Usage, Subject/Authority Key Identifier or Basic Constraints)"
+        )
     if "key" in raw and ("small" in raw or "size" in raw or "weak" in raw):
         return "a key in the chain is too small for browsers"
     if "signature" in raw or "algorithm" in raw:
         return "a signature in the chain uses an algorithm browsers do not accept"
-    return (f"the chain ends at {describe_name(path[-1].issuer if not is_self_signed(path[-1]) else path[-1].subject)}, "
-            "which is not a root certificate browsers trust")
+    return (
+        f"the chain ends at {describe_name(path[-1].issuer if not is_self_signed(path[-1]) else path[-1].subject)}, "
+        "which is not a root certificate browsers trust"
+    )
 
 
 def _hash_name(cert: x509.Certificate) -> str | None:

@@ -146,7 +146,9 @@ def _validation_moment(leaf: x509.Certificate) -> datetime:
     return start + (end - start) / 2
 
 
-def _verify(trust_stores: Iterable, leaf: x509.Certificate, others: Sequence[x509.Certificate]) -> tuple[list[x509.Certificate] | None, tuple[str, ...]]:
+def _verify(
+    trust_stores: Iterable, leaf: x509.Certificate, others: Sequence[x509.Certificate]
+) -> tuple[list[x509.Certificate] | None, tuple[str, ...]]:
     """(verified chain or None, raw errors) against every store, ignoring the scanned name and the dates."""
     subject = dns_subject_for_revalidation(leaf)
     if subject is None:

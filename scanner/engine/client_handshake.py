@@ -33,8 +33,13 @@ _NO_VERSION_FLAG = {
     "TLSv1.3": 0x20000000,
 }
 _WIRE_VERSION = {0x0300: "SSLv3", 0x0301: "TLSv1.0", 0x0302: "TLSv1.1", 0x0303: "TLSv1.2", 0x0304: "TLSv1.3"}
-_TLS13_SUITES = ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
-                 "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256")
+_TLS13_SUITES = (
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+    "TLS_AES_128_CCM_SHA256",
+    "TLS_AES_128_CCM_8_SHA256",
+)
 _GROUPS = {
     "x25519": OpenSslEcNidEnum.X25519,
     "x448": OpenSslEcNidEnum.X448,
@@ -61,6 +66,7 @@ class Negotiated:
     def forward_secrecy(self) -> bool:
         return self.protocol == "TLSv1.3" or "_DHE_" in self.suite or "_ECDHE_" in self.suite
 
+
 @cache
 def _iana_to_openssl() -> dict[str, str]:
     names: dict[str, str] = {}
@@ -73,6 +79,7 @@ def _iana_to_openssl() -> dict[str, str]:
 @cache
 def _openssl_to_iana() -> dict[str, str]:
     return {openssl: iana for iana, openssl in _iana_to_openssl().items()}
+
 
 class _RecordingSocket:
     """Passes bytes through and keeps the first server bytes: the ServerHello tells the protocol version."""
@@ -118,13 +125,23 @@ def handshake(
 ) -> Negotiated:
     """One ClientHello offering `suites` (IANA, in order) over `protocols`; returns what the server chose. A
     handshake cut by a reset is made again before "this client cannot connect" is believed (resets.retried)."""
-    return retried(lambda: _handshake_once(host, ip, port, protocols=protocols, suites=suites, groups=groups,
-                                           timeout=timeout, connections=connections))
+    return retried(
+        lambda: _handshake_once(
+            host, ip, port, protocols=protocols, suites=suites, groups=groups, timeout=timeout, connections=connections
+        )
+    )
 
 
 def _handshake_once(
-    host: str, ip: str, port: int, *, protocols: Sequence[str], suites: Sequence[str], groups: Sequence[str],
-    timeout: float, connections: Callable[[], None] | None,
+    host: str,
+    ip: str,
+    port: int,
+    *,
+    protocols: Sequence[str],
+    suites: Sequence[str],
+    groups: Sequence[str],
+    timeout: float,
+    connections: Callable[[], None] | None,
 ) -> Negotiated:
     known = _iana_to_openssl()
     tls13 = [s for s in suites if s in _TLS13_SUITES and s in known]
@@ -138,12 +155,18 @@ def _handshake_once(
 
     client: BaseSslClient
     if list(protocols) == ["SSLv3"]:
-        client = LegacySslClient(ssl_version=OpenSslVersionEnum.SSLV3, ssl_verify=OpenSslVerifyEnum.NONE,
-                                 ignore_client_authentication_requests=True)
+        client = LegacySslClient(
+            ssl_version=OpenSslVersionEnum.SSLV3,
+            ssl_verify=OpenSslVerifyEnum.NONE,
+            ignore_client_authentication_requests=True,
+        )
         client.set_cipher_list(":".join(legacy_suites))
     else:
-        client = SslClient(ssl_version=OpenSslVersionEnum.SSLV23, ssl_verify=OpenSslVerifyEnum.NONE,
-                           ignore_client_authentication_requests=True)
+        client = SslClient(
+            ssl_version=OpenSslVersionEnum.SSLV23,
+            ssl_verify=OpenSslVerifyEnum.NONE,
+            ignore_client_authentication_requests=True,
+        )
         flags = 0
         for protocol, flag in _NO_VERSION_FLAG.items():
             if protocol not in protocols:

@@ -50,7 +50,8 @@ CHROME = ClientProfile(
     name="Chrome 131 / Windows 11",
     min_protocol="TLSv1.2",
     max_protocol="TLSv1.3",
-    suites=_TLS13_BROWSER + (
+    suites=_TLS13_BROWSER
+    + (
         "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
         "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
         "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
@@ -99,7 +100,8 @@ SAFARI = ClientProfile(
     name="Safari 17 / macOS 14",
     min_protocol="TLSv1.2",
     max_protocol="TLSv1.3",
-    suites=_TLS13_BROWSER + (
+    suites=_TLS13_BROWSER
+    + (
         "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
         "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
         "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",

@@ -27,20 +27,22 @@ logger = logging.getLogger(__name__)
 from .suite_offers import Budget, BudgetExhausted, Inconsistent
 
 
-def _curves_or_error(info: ServerConnectivityInfo, budget: Budget, confirm: bool = True) -> SupportedEllipticCurvesScanResult | Exception:
+def _curves_or_error(
+    info: ServerConnectivityInfo, budget: Budget, confirm: bool = True
+) -> SupportedEllipticCurvesScanResult | Exception:
     try:
         return enumerate_curves(info, budget=budget, confirm=confirm)
     except (BudgetExhausted, ServerRejectedConnection, OSError, OpenSSLError) as exc:
         return exc
 
 
-def _curves_one_by_one_or_error(info: ServerConnectivityInfo, budget: Budget) -> SupportedEllipticCurvesScanResult | Exception:
+def _curves_one_by_one_or_error(
+    info: ServerConnectivityInfo, budget: Budget
+) -> SupportedEllipticCurvesScanResult | Exception:
     try:
         return _curves_one_by_one(info, budget)
     except (BudgetExhausted, ServerRejectedConnection, OSError, OpenSSLError) as exc:
         return exc
-
-
 
 
 def _curve(nid: OpenSslEcNidEnum) -> EllipticCurve:
@@ -48,14 +50,18 @@ def _curve(nid: OpenSslEcNidEnum) -> EllipticCurve:
     return EllipticCurve(name=name, openssl_nid=nid.value)
 
 
-def _offer_curves(info: ServerConnectivityInfo, offered: list[OpenSslEcNidEnum], budget: Budget) -> OpenSslEcNidEnum | None:
+def _offer_curves(
+    info: ServerConnectivityInfo, offered: list[OpenSslEcNidEnum], budget: Budget
+) -> OpenSslEcNidEnum | None:
     try:
         return retried(lambda: _offer_curves_once(info, offered, budget))
     except ServerRejectedTlsHandshake:  # reset on every try: the server refuses by resetting
         return None
 
 
-def _offer_curves_once(info: ServerConnectivityInfo, offered: list[OpenSslEcNidEnum], budget: Budget) -> OpenSslEcNidEnum | None:
+def _offer_curves_once(
+    info: ServerConnectivityInfo, offered: list[OpenSslEcNidEnum], budget: Budget
+) -> OpenSslEcNidEnum | None:
     budget.take()
     version = info.tls_probing_result.highest_tls_version_supported
     connection = info.get_preconfigured_tls_connection(override_tls_version=version, should_use_legacy_openssl=False)
@@ -122,8 +128,11 @@ def enumerate_curves(
         if confirm and accepted and _offer_curves(info, [accepted[0]], budget) is None:
             raise Inconsistent(f"the server refused curve {accepted[0].name} alone after using it")
     except Inconsistent as exc:
-        logger.info("%s: adaptive curve enumeration fell back to one curve per handshake: %s",
-                    info.server_location.hostname, exc)
+        logger.info(
+            "%s: adaptive curve enumeration fell back to one curve per handshake: %s",
+            info.server_location.hostname,
+            exc,
+        )
         return _curves_one_by_one(info, budget)
     return SupportedEllipticCurvesScanResult(
         supports_ecdh_key_exchange=True,

@@ -20,7 +20,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-def _deployments(host: str, result: CertificateInfoScanResult, fetch_aia: chain.AiaFetcher | None, check_revocation: Checker | None = None) -> tuple[tuple[CertificateInfo, ...], str | None]:
+
+def _deployments(
+    host: str,
+    result: CertificateInfoScanResult,
+    fetch_aia: chain.AiaFetcher | None,
+    check_revocation: Checker | None = None,
+) -> tuple[tuple[CertificateInfo, ...], str | None]:
     """Every certificate the server has (RSA, ECDSA...), each with its own path analysis."""
     infos: list[CertificateInfo] = []
     aia_problem = None
@@ -45,9 +51,11 @@ def _deployments(host: str, result: CertificateInfoScanResult, fetch_aia: chain.
             ocsp_stapled=deployment.ocsp_response is not None,
             now=now,
         )
-        info = replace(info, validation_error=_explain(outcome, info, host),
-                       **trust.facts(outcome, deployment.ocsp_response, check_revocation,
-                                     public_root=_public_root(deployment)))
+        info = replace(
+            info,
+            validation_error=_explain(outcome, info, host),
+            **trust.facts(outcome, deployment.ocsp_response, check_revocation, public_root=_public_root(deployment)),
+        )
         infos.append(info)
     return tuple(infos), aia_problem
 
@@ -57,8 +65,10 @@ _SUPPLIED_STORE = "Supplied CA file"
 
 
 def _public_root(deployment: CertificateDeploymentAnalysisResult) -> bool:
-    return any(result.was_validation_successful and result.trust_store.name != _SUPPLIED_STORE
-               for result in deployment.path_validation_results)
+    return any(
+        result.was_validation_successful and result.trust_store.name != _SUPPLIED_STORE
+        for result in deployment.path_validation_results
+    )
 
 
 def _raw_text(sslyze_errors: list[tuple[str, str]], path_errors: tuple[str, ...]) -> str | None:
@@ -76,7 +86,9 @@ def _raw_text(sslyze_errors: list[tuple[str, str]], path_errors: tuple[str, ...]
 def _explain(outcome: chain.PathOutcome, info: CertificateInfo, host: str) -> str | None:
     """The validation result in a sentence a site owner understands (None when a browser accepts it)."""
     if not outcome.chain_trusted:
-        return certificates.explain_untrusted(outcome.leaf, outcome.path_certificates, outcome.raw_errors, outcome.aia_error)
+        return certificates.explain_untrusted(
+            outcome.leaf, outcome.path_certificates, outcome.raw_errors, outcome.aia_error
+        )
     if info.expired:
         return f"the certificate expired on {info.not_after:%Y-%m-%d}"
     if info.not_yet_valid:

@@ -13,7 +13,6 @@ SoftTimeLimitExceeded included, propagates.
 from __future__ import annotations
 
 import functools
-import re
 import ssl
 import time
 from collections.abc import Callable
@@ -24,9 +23,11 @@ import httpx
 
 from .. import outbound
 from ..netpolicy import NetworkPolicy, TargetRefused
+from .hsts_header import HSTS_MAX_AGE_CAP, parse_hsts  # noqa: F401 - re-exported
 from .http_trust import fetch_hop, upgrades_insecure_requests, verified_context
 from .outbound_budget import OutboundBudget
 from .page import MAX_MIXED_ITEMS, MAX_STORED_URL, PageFacts, cap_url, is_html, read_page  # noqa: F401 - re-exported
+from .resets import was_reset
 from .results import HstsPolicy, HttpHop, HttpResult, ScanSettings
 from .web_results import WebFacts
 from .webprobe import probe_web
@@ -36,44 +37,6 @@ Resolver = Callable[[str], str]  # hostname -> approved IP; raises TargetRefused
 
 PAGE_CAP = 1024 * 1024  # bytes of the final HTTPS page read for mixed content and the canonical link
 REDIRECT_BODY_CAP = 64 * 1024  # a redirect's own body is never used
-HSTS_MAX_AGE_CAP = 10**12  # seconds (~31,700 years): larger values are clamped so they fit every consumer
-_ASCII_DIGITS = re.compile(r"[0-9]+")  # never str.isdigit(): "²" and "٣" are digits to Python, not to RFC 6797
-
-
-# --- HSTS ------------------------------------------------------------------------------------------------------
-
-
-def parse_hsts(raw: str) -> HstsPolicy:
-    """RFC 6797 section 6.1: directives split on ";", max-age is 1*DIGIT (ASCII), optionally quoted.
-
-    A missing, unparsable or repeated max-age makes the policy invalid (max_age None); a repeated directive of
-    any kind does too (RFC 6797 section 6.1, rule 2).
-    """
-    max_age: int | None = None
-    seen: dict[str, int] = {}
-    include_subdomains = preload = False
-    valid = True
-    for directive in raw.split(";"):
-        name, has_value, value = directive.strip().partition("=")
-        name = name.strip().lower()
-        if not name:
-            continue
-        seen[name] = seen.get(name, 0) + 1
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            value = value[1:-1]
-        if name == "max-age":
-            if has_value and _ASCII_DIGITS.fullmatch(value):
-                max_age = min(int(value), HSTS_MAX_AGE_CAP)
-            else:
-                valid = False
-        elif name == "includesubdomains":
-            include_subdomains = True
-        elif name == "preload":
-            preload = True
-    if not valid or seen.get("max-age") != 1 or any(count > 1 for count in seen.values()):
-        max_age = None
-    return HstsPolicy(raw=raw, max_age=max_age, include_subdomains=include_subdomains, preload=preload)
 
 
 # --- the walks ---------------------------------------------------------------------------------------------------
@@ -163,9 +126,17 @@ def _stop(walk: _Walk, url: str, reason: str) -> _Walk:
     return walk
 
 
-def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap: int,
-          fetched: dict[str, outbound.Response], scanned_host: str = "", ca_file: str | None = None,
-          outbound_budget: OutboundBudget | None = None) -> _Walk:
+def _walk(
+    start_url: str,
+    policy: _ResolverPolicy,
+    budget: _Budget,
+    *,
+    page_cap: int,
+    fetched: dict[str, outbound.Response],
+    scanned_host: str = "",
+    ca_file: str | None = None,
+    outbound_budget: OutboundBudget | None = None,
+) -> _Walk:
     """Follow redirects from `start_url`. `fetched` holds the responses both walks have read, by URL: the
     http:// walk usually ends at the very URL the https:// walk starts from, which is then read once (with the
     page's cap, since its body is the page), not twice."""
@@ -188,7 +159,9 @@ def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap:
                 verify = verified_context(ca_file) if other_host and scanned_host else None
                 cap = PAGE_CAP if _scheme(url) == "https" else page_cap
 
-                def fetch_once(limits: outbound.Limits, url: str = url, verify: ssl.SSLContext | None = verify, cap: int = cap) -> tuple[outbound.Response, str | None]:
+                def fetch_once(
+                    limits: outbound.Limits, url: str = url, verify: ssl.SSLContext | None = verify, cap: int = cap
+                ) -> tuple[outbound.Response, str | None]:
                     return fetch_hop(url, policy, limits, verify, functools.partial(budget.limits, cap))
 
                 response, certificate_error = _request_retrying_resets(fetch_once, budget, limits)
@@ -212,8 +185,14 @@ def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap:
         if _scheme(url) == "http" and response.headers.get("strict-transport-security"):
             walk.hsts_over_http = True
         location = response.headers.get("location")
-        walk.chain.append(HttpHop(url=_cap(url), status=response.status, location=_cap(location) if location else None,
-                                  certificate_error=certificate_error))
+        walk.chain.append(
+            HttpHop(
+                url=_cap(url),
+                status=response.status,
+                location=_cap(location) if location else None,
+                certificate_error=certificate_error,
+            )
+        )
         walk.final_url = _cap(url)
         if not (300 <= response.status < 400 and location):
             walk.last = response
@@ -239,8 +218,12 @@ def _walk(start_url: str, policy: _ResolverPolicy, budget: _Budget, *, page_cap:
         # Each hop the site chooses is a request to a host it picked: it takes one fetch from the scan's
         # outbound budget (a hop already read by the other walk costs nothing).
         if target not in fetched and outbound_budget is not None and not outbound_budget.take(OutboundBudget.REDIRECT):
-            return _stop(walk, url, f"the redirect to {_cap(target)} was not followed: the scan's outbound budget "
-                                    f"of {outbound_budget.limit} fetches is spent")
+            return _stop(
+                walk,
+                url,
+                f"the redirect to {_cap(target)} was not followed: the scan's outbound budget "
+                f"of {outbound_budget.limit} fetches is spent",
+            )
         url = target
 
 
@@ -257,21 +240,11 @@ def _request_retrying_resets(fetch_once: Callable[[outbound.Limits], T], budget:
             return fetch_once(limits)
         except (outbound.OutboundConnectError, outbound.BadResponse, outbound.OutboundTLSError) as exc:
             refused = isinstance(exc, outbound.OutboundConnectError) and exc.refused
-            if refused or not _was_reset(exc) or attempt == RESET_RETRIES:
+            if refused or not was_reset(exc) or attempt == RESET_RETRIES:
                 raise
             time.sleep(0.1 * 2**attempt)
             limits = budget.limits(limits.max_body) or limits
     raise AssertionError("unreachable")
-
-
-def _was_reset(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        text = str(seen).lower()
-        if isinstance(seen, ConnectionResetError) or "reset" in text or "disconnected" in text or "eof" in text:
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def _first_https_url(host: str, port: int) -> str:
@@ -295,8 +268,16 @@ def probe_http(
     http_url = f"http://{host}/" if http_port == 80 else f"http://{host}:{http_port}/"
     budget.share(0.5 if with_hsts else 1.0)
     fetched: dict[str, outbound.Response] = {}
-    plain = _walk(http_url, policy, budget, page_cap=REDIRECT_BODY_CAP, fetched=fetched, scanned_host=host,
-                  ca_file=ca_file, outbound_budget=outbound_budget)
+    plain = _walk(
+        http_url,
+        policy,
+        budget,
+        page_cap=REDIRECT_BODY_CAP,
+        fetched=fetched,
+        scanned_host=host,
+        ca_file=ca_file,
+        outbound_budget=outbound_budget,
+    )
     result = HttpResult(
         http_listener=plain.listener,
         chain=tuple(plain.chain),
@@ -312,8 +293,16 @@ def probe_http(
 
     https_url = _first_https_url(host, https_port)
     budget.share(1.0)
-    secure = _walk(https_url, policy, budget, page_cap=PAGE_CAP, fetched=fetched, scanned_host=host, ca_file=ca_file,
-                   outbound_budget=outbound_budget)
+    secure = _walk(
+        https_url,
+        policy,
+        budget,
+        page_cap=PAGE_CAP,
+        fetched=fetched,
+        scanned_host=host,
+        ca_file=ca_file,
+        outbound_budget=outbound_budget,
+    )
     hsts: HstsPolicy | None = None
     hsts_error: str | None = None
     if secure.first is None:
@@ -361,12 +350,21 @@ def probe_http(
     )
 
 
-def _probe_web(host: str, https_port: int, secure: _Walk, facts: PageFacts, policy: _ResolverPolicy,
-               budget: _Budget, ca_file: str | None) -> WebFacts:
+def _probe_web(
+    host: str,
+    https_port: int,
+    secure: _Walk,
+    facts: PageFacts,
+    policy: _ResolverPolicy,
+    budget: _Budget,
+    ca_file: str | None,
+) -> WebFacts:
     """Headers, cookies, CORS, compression, security.txt, robots.txt and ALPN of the final https page, inside
     what is left of the HTTP side's budget (scanner/engine/webprobe.py)."""
 
-    def fetch(url: str, headers: dict[str, str], max_body: int, verify: bool | ssl.SSLContext = False) -> outbound.Response:
+    def fetch(
+        url: str, headers: dict[str, str], max_body: int, verify: bool | ssl.SSLContext = False
+    ) -> outbound.Response:
         limits = budget.limits(max_body)
         if limits is None:
             raise outbound.OutboundTimeout(f"not fetched, {budget.passed()}")
@@ -383,6 +381,15 @@ def _probe_web(host: str, https_port: int, secure: _Walk, facts: PageFacts, poli
     except (TargetRefused, ValueError):
         ip = None
     # The ALPN handshakes share the budget too (webprobe skips them when it is spent).
-    return probe_web(secure.first, secure.last, facts, fetch, host=host, https_port=https_port, ip=ip,
-                     connect_timeout=budget.settings.connect_timeout, deadline=budget.end,
-                     fetch_verified=fetch_verified)
+    return probe_web(
+        secure.first,
+        secure.last,
+        facts,
+        fetch,
+        host=host,
+        https_port=https_port,
+        ip=ip,
+        connect_timeout=budget.settings.connect_timeout,
+        deadline=budget.end,
+        fetch_verified=fetch_verified,
+    )

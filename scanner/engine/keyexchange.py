@@ -22,7 +22,7 @@ def _named_prime(bits: int, constant: str, offset: int) -> int:
     with gmpy2.context(gmpy2.get_context(), precision=bits + 256):
         value = gmpy2.const_pi() if constant == "pi" else gmpy2.exp(1)
         middle = int(gmpy2.floor(gmpy2.mpfr(2) ** (bits - 130) * value))
-    return 2**bits - 2**(bits - 64) - 1 + 2**64 * (middle + offset)
+    return 2**bits - 2 ** (bits - 64) - 1 + 2**64 * (middle + offset)
 
 
 # (name, bits, constant, offset): the offsets are the published values of each RFC.
@@ -57,7 +57,9 @@ def analyse_dh_prime(prime: int) -> tuple[bool, bool, str | None]:
     return is_prime, safe, None
 
 
-def groups_from_suites(accepted: Iterable[tuple[str, object]], supported_curves: Iterable[str] = ()) -> tuple[KeyExchangeGroup, ...]:
+def groups_from_suites(
+    accepted: Iterable[tuple[str, object]], supported_curves: Iterable[str] = ()
+) -> tuple[KeyExchangeGroup, ...]:
     """Group the accepted suites by the ephemeral key they used; add the curves the curve probe found.
 
     `accepted` holds (suite name, sslyze/nassl ephemeral key info or None) pairs.
@@ -82,12 +84,20 @@ def groups_from_suites(accepted: Iterable[tuple[str, object]], supported_curves:
     groups: list[KeyExchangeGroup] = []
     for (prime, _generator), suites in dh.items():
         is_prime, safe, name = analyse_dh_prime(prime)
-        groups.append(KeyExchangeGroup(
-            kind="DH", name=name, bits=dh_bits[(prime, _generator)] or prime.bit_length(),
-            prime=is_prime, safe_prime=safe, suites=tuple(dict.fromkeys(suites)),
-        ))
+        groups.append(
+            KeyExchangeGroup(
+                kind="DH",
+                name=name,
+                bits=dh_bits[(prime, _generator)] or prime.bit_length(),
+                prime=is_prime,
+                safe_prime=safe,
+                suites=tuple(dict.fromkeys(suites)),
+            )
+        )
     for curve, suites in ecdh.items():
-        groups.append(KeyExchangeGroup(kind="ECDH", name=curve, bits=ecdh_bits[curve], suites=tuple(dict.fromkeys(suites))))
+        groups.append(
+            KeyExchangeGroup(kind="ECDH", name=curve, bits=ecdh_bits[curve], suites=tuple(dict.fromkeys(suites)))
+        )
     for curve in supported_curves:
         if curve not in ecdh:
             groups.append(KeyExchangeGroup(kind="ECDH", name=curve, bits=_curve_bits(curve)))

@@ -144,8 +144,12 @@ def queue_commands(
             queued.append(QueuedCommand(command, [], _errored(command, ScanCommandErrorReasonEnum.BUG_IN_SSLYZE, exc)))
             continue
         if shared is not None and command == ScanCommand.SESSION_RENEGOTIATION:
-            jobs = [ScanJob(shared.secure_renegotiation, job.function_arguments)
-                    if job.function_to_call is _test_secure_renegotiation else job for job in jobs]
+            jobs = [
+                ScanJob(shared.secure_renegotiation, job.function_arguments)
+                if job.function_to_call is _test_secure_renegotiation
+                else job
+                for job in jobs
+            ]
         futures = [pool.submit(_run_job, job.function_to_call, job.function_arguments) for job in jobs]
         queued.append(QueuedCommand(command, futures))
         if shared is not None and command == ScanCommand.SESSION_RENEGOTIATION:
@@ -167,7 +171,9 @@ def collect_commands(info: ServerConnectivityInfo, queued: list[QueuedCommand]) 
         try:
             result = implementation.result_for_completed_scan_jobs(server_info=info, scan_job_results=results)
         except ClientCertificateRequested as exc:
-            attempts[item.command.value] = _errored(item.command, ScanCommandErrorReasonEnum.CLIENT_CERTIFICATE_NEEDED, exc)
+            attempts[item.command.value] = _errored(
+                item.command, ScanCommandErrorReasonEnum.CLIENT_CERTIFICATE_NEEDED, exc
+            )
         except (ConnectionToServerTimedOut, TlsHandshakeTimedOut, ServerRejectedTlsHandshake) as exc:
             attempts[item.command.value] = _errored(item.command, ScanCommandErrorReasonEnum.CONNECTIVITY_ISSUE, exc)
         except Exception as exc:  # noqa: BLE001 - as sslyze sorts it: its own bug, the scan goes on
@@ -181,12 +187,16 @@ def collect_commands(info: ServerConnectivityInfo, queued: list[QueuedCommand]) 
 
 def _errored(command: ScanCommand, reason: ScanCommandErrorReasonEnum, exc: Exception) -> ScanCommandAttempt:
     return get_scan_command_attempt_cls(command)(
-        status=ScanCommandAttemptStatusEnum.ERROR, error_reason=reason,
-        error_trace=TracebackException.from_exception(exc), result=None,
+        status=ScanCommandAttemptStatusEnum.ERROR,
+        error_reason=reason,
+        error_trace=TracebackException.from_exception(exc),
+        result=None,
     )
 
 
-def completed_scan(request: ServerScanRequest, info: ServerConnectivityInfo, attempts: dict[str, object]) -> ServerScanResult:
+def completed_scan(
+    request: ServerScanRequest, info: ServerConnectivityInfo, attempts: dict[str, object]
+) -> ServerScanResult:
     """The ServerScanResult sslyze's Scanner would build; commands nobody ran are NOT_SCHEDULED."""
     every = {}
     for field in fields(AllScanCommandsAttempts):
@@ -194,17 +204,25 @@ def completed_scan(request: ServerScanRequest, info: ServerConnectivityInfo, att
             status=ScanCommandAttemptStatusEnum.NOT_SCHEDULED, error_reason=None, error_trace=None, result=None
         )
     return ServerScanResult(
-        uuid=request.uuid, server_location=request.server_location, network_configuration=request.network_configuration,
-        connectivity_status=ServerConnectivityStatusEnum.COMPLETED, connectivity_error_trace=None,
-        connectivity_result=info.tls_probing_result, scan_status=ServerScanStatusEnum.COMPLETED,
+        uuid=request.uuid,
+        server_location=request.server_location,
+        network_configuration=request.network_configuration,
+        connectivity_status=ServerConnectivityStatusEnum.COMPLETED,
+        connectivity_error_trace=None,
+        connectivity_result=info.tls_probing_result,
+        scan_status=ServerScanStatusEnum.COMPLETED,
         scan_result=AllScanCommandsAttempts(**every),
     )
 
 
 def unreachable_scan(request: ServerScanRequest, error: ConnectionToServerFailed) -> ServerScanResult:
     return ServerScanResult(
-        uuid=request.uuid, server_location=request.server_location, network_configuration=request.network_configuration,
+        uuid=request.uuid,
+        server_location=request.server_location,
+        network_configuration=request.network_configuration,
         connectivity_status=ServerConnectivityStatusEnum.ERROR,
-        connectivity_error_trace=TracebackException.from_exception(error), connectivity_result=None,
-        scan_status=ServerScanStatusEnum.ERROR_NO_CONNECTIVITY, scan_result=None,
+        connectivity_error_trace=TracebackException.from_exception(error),
+        connectivity_result=None,
+        scan_status=ServerScanStatusEnum.ERROR_NO_CONNECTIVITY,
+        scan_result=None,
     )

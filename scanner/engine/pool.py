@@ -25,8 +25,9 @@ class PriorityPool(Executor):
         self.workers = max(1, workers)
         self._queue: queue.PriorityQueue = queue.PriorityQueue()
         self._order = itertools.count()
-        self._threads = [threading.Thread(target=self._work, name=f"{name}-{n}", daemon=True)
-                         for n in range(self.workers)]
+        self._threads = [
+            threading.Thread(target=self._work, name=f"{name}-{n}", daemon=True) for n in range(self.workers)
+        ]
         for thread in self._threads:
             thread.start()
 

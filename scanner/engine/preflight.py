@@ -12,6 +12,7 @@ from ..outbound import insecure_tls_context
 
 logger = logging.getLogger(__name__)
 
+
 class TlsUnreachable(Exception):
     """The host does not speak TLS on that port (refused, silent, or not TLS at all)."""
 
@@ -60,7 +61,9 @@ def _preflight_once(host: str, ip: str, port: int, timeout: float) -> None:
         with insecure_tls_context().wrap_socket(sock, server_hostname=host):
             pass
     except TimeoutError:
-        raise TlsUnreachable(f"{ip}:{port} accepted the connection but sent no TLS answer within {timeout:g} s") from None
+        raise TlsUnreachable(
+            f"{ip}:{port} accepted the connection but sent no TLS answer within {timeout:g} s"
+        ) from None
     except ssl.SSLError as exc:
         # An old-protocol-only server can still fail here; sslyze knows more protocols, so let it try.
         text = str(exc)

@@ -129,3 +129,14 @@ def install() -> None:
             raise
 
     SslConnection.connect = connect  # type: ignore[method-assign]
+
+
+def was_reset(exc: BaseException) -> bool:
+    """Did this error (or one it came from) come from a connection the server reset or closed mid-way?"""
+    seen: BaseException | None = exc
+    while seen is not None:
+        text = str(seen).lower()
+        if isinstance(seen, ConnectionResetError) or "reset" in text or "disconnected" in text or "eof" in text:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -97,7 +97,9 @@ def ocsp_request(leaf: x509.Certificate, issuer: x509.Certificate) -> bytes:
 # --- checking answers -------------------------------------------------------------------------------------
 
 
-def _signed_by(key: CertificatePublicKeyTypes, signature: bytes, data: bytes, digest: hashes.HashAlgorithm | None) -> bool:
+def _signed_by(
+    key: CertificatePublicKeyTypes, signature: bytes, data: bytes, digest: hashes.HashAlgorithm | None
+) -> bool:
     try:
         if isinstance(key, rsa.RSAPublicKey):
             key.verify(signature, data, padding.PKCS1v15(), digest)
@@ -133,7 +135,9 @@ def _trusted_signature(response: ocsp.OCSPResponse, issuer: x509.Certificate) ->
     )
 
 
-def _matching_single(response: ocsp.OCSPResponse, leaf: x509.Certificate, issuer: x509.Certificate) -> ocsp.OCSPSingleResponse | None:
+def _matching_single(
+    response: ocsp.OCSPResponse, leaf: x509.Certificate, issuer: x509.Certificate
+) -> ocsp.OCSPSingleResponse | None:
     for single in response.responses:
         if single.serial_number != leaf.serial_number:
             continue

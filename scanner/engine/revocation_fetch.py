@@ -111,8 +111,14 @@ def _load_crl(body: bytes) -> x509.CertificateRevocationList:
 Checker = Callable[[x509.Certificate, x509.Certificate, "ocsp.OCSPResponse | None"], RevocationCheck]
 
 
-def make_checker(policy: NetworkPolicy, *, deadline: float, connect_timeout: float, total: float | None = None,
-                 budget: OutboundBudget | None = None) -> Checker:
+def make_checker(
+    policy: NetworkPolicy,
+    *,
+    deadline: float,
+    connect_timeout: float,
+    total: float | None = None,
+    budget: OutboundBudget | None = None,
+) -> Checker:
     """check(leaf, issuer, staple) -> RevocationCheck, bound to the scan's network policy. Each request gets
     `deadline`; all requests of this checker (one scan: every deployment and intermediate) share `total`
     (default: twice `deadline`), so silent responders cannot stretch a scan. Each request sent (not a cached

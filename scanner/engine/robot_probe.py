@@ -33,8 +33,12 @@ def _one_after_another(function: Callable, items: list) -> list:
     return [function(item) for item in items]
 
 
-def _robot(info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget,
-           run_all: Callable[[Callable, list], list] = _one_after_another) -> RobotScanResult:
+def _robot(
+    info: ServerConnectivityInfo,
+    version: TlsVersionEnum,
+    budget: Budget,
+    run_all: Callable[[Callable, list], list] = _one_after_another,
+) -> RobotScanResult:
     """sslyze's ROBOT test (same cipher strings, payloads and analysis), one attempt at a time.
 
     sslyze always makes three attempts and calls differing answers "inconsistent"; a first attempt whose five
@@ -61,8 +65,9 @@ def _robot(info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget
 
     for attempt in range(_ROBOT_ATTEMPTS):
         # The five payloads of one attempt are independent connections (sslyze makes them separate jobs too).
-        for payload, answer in zip(RobotPmsPaddingPayloadEnum, run_all(send, list(RobotPmsPaddingPayloadEnum)),
-                                   strict=True):
+        for payload, answer in zip(
+            RobotPmsPaddingPayloadEnum, run_all(send, list(RobotPmsPaddingPayloadEnum)), strict=True
+        ):
             responses[payload].append(answer)
         if attempt == 0:
             first = RobotServerResponsesAnalyzer(responses, 1).compute_result_enum()
@@ -71,8 +76,12 @@ def _robot(info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget
     return RobotScanResult(robot_result=RobotServerResponsesAnalyzer(responses, _ROBOT_ATTEMPTS).compute_result_enum())
 
 
-def _robot_or_error(info: ServerConnectivityInfo, version: TlsVersionEnum, budget: Budget,
-                    run_all: Callable[[Callable, list], list] = _one_after_another) -> RobotScanResult | Exception:
+def _robot_or_error(
+    info: ServerConnectivityInfo,
+    version: TlsVersionEnum,
+    budget: Budget,
+    run_all: Callable[[Callable, list], list] = _one_after_another,
+) -> RobotScanResult | Exception:
     try:
         return _robot(info, version, budget, run_all)
     except Exception as exc:  # noqa: BLE001 - becomes the command's error, sorted as sslyze sorts it

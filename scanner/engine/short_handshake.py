@@ -36,7 +36,9 @@ _MAX_RECORD = 2**14
 _MESSAGE_HEADER = 4
 
 
-def stop_at_server_key_exchange(connection: SslConnection, version: TlsVersionEnum, info: ServerConnectivityInfo) -> None:
+def stop_at_server_key_exchange(
+    connection: SslConnection, version: TlsVersionEnum, info: ServerConnectivityInfo
+) -> None:
     """Make `connection.connect()` end its handshake before the client's key exchange (TLS 1.2 and older)."""
     if version in VERSIONS:
         # As nassl does when sslyze has no client certificate: a request is ignored unless the server requires one.
@@ -61,8 +63,8 @@ def _handshake(client: BaseSslClient, certificate_required: bool) -> None:
             length = int.from_bytes(received[3:5], "big")
             if len(received) < _RECORD_HEADER + length:
                 break
-            header, payload = received[:_RECORD_HEADER], received[_RECORD_HEADER:_RECORD_HEADER + length]
-            received = received[_RECORD_HEADER + length:]
+            header, payload = received[:_RECORD_HEADER], received[_RECORD_HEADER : _RECORD_HEADER + length]
+            received = received[_RECORD_HEADER + length :]
             if header[0] != _HANDSHAKE_RECORD:
                 _feed(client, header + payload)  # an alert: OpenSSL raises it as nassl would
                 continue
@@ -80,7 +82,7 @@ def _handshake(client: BaseSslClient, certificate_required: bool) -> None:
                 if message[0] == _SERVER_HELLO:
                     client.server_hello_suite = _suite_of(message)
                 for start in range(0, len(message), _MAX_RECORD):  # a large Certificate takes several
-                    fragment = message[start:start + _MAX_RECORD]
+                    fragment = message[start : start + _MAX_RECORD]
                     _feed(client, header[:3] + len(fragment).to_bytes(2, "big") + fragment)
 
 
@@ -88,7 +90,7 @@ def _feed(client: BaseSslClient, data: bytes) -> None:
     """Hand `data` to OpenSSL in pieces its network buffer takes, letting it process each (its checks raise
     here, as in a full handshake)."""
     for start in range(0, len(data), client._DEFAULT_BUFFER_SIZE):
-        client._network_bio.write(data[start:start + client._DEFAULT_BUFFER_SIZE])
+        client._network_bio.write(data[start : start + client._DEFAULT_BUFFER_SIZE])
         _step(client)
 
 
@@ -126,4 +128,4 @@ def _suite_of(server_hello: bytes) -> int | None:
     if len(body) < 35:
         return None
     offset = 35 + body[34]
-    return int.from_bytes(body[offset:offset + 2], "big") if len(body) >= offset + 2 else None
+    return int.from_bytes(body[offset : offset + 2], "big") if len(body) >= offset + 2 else None

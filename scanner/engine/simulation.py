@@ -52,6 +52,7 @@ def warm_up() -> None:
     _openssl_to_iana()
     _modern_openssl_names()
 
+
 def offerable(suites: Iterable[str]) -> list[str]:
     """The suites (IANA names) nassl's OpenSSL can put in a ClientHello, order kept."""
     known = _iana_to_openssl()
@@ -94,7 +95,10 @@ def _server_orders(learned: Learned | None, protocol: str) -> bool:
 
 
 def predict(
-    profile: ClientProfile, accepted: dict[str, list[str]], preferred: dict[str, str], learned: Learned | None,
+    profile: ClientProfile,
+    accepted: dict[str, list[str]],
+    preferred: dict[str, str],
+    learned: Learned | None,
 ) -> Negotiated | None:
     """What `profile` negotiates, read from what the enumeration learned; None when that is not certain.
 
@@ -134,6 +138,7 @@ def predict(
             return None
     return Negotiated(protocol=protocol, suite=choice)
 
+
 def _order_key(suite: str) -> tuple:
     # The order used to offer "everything": forward secrecy, then AEAD, then the name for stability.
     fs = suite in _TLS13_SUITES or "_DHE_" in suite or "_ECDHE_" in suite
@@ -151,8 +156,16 @@ def _map(function: Callable, items: Sequence, pool: PriorityPool | None, workers
 
 
 def cipher_preference(
-    host: str, ip: str, port: int, accepted: dict[str, list[str]], *, timeout: float, connections: Callable[[], None] | None = None,
-    workers: int = 4, learned: Learned | None = None, pool: PriorityPool | None = None,
+    host: str,
+    ip: str,
+    port: int,
+    accepted: dict[str, list[str]],
+    *,
+    timeout: float,
+    connections: Callable[[], None] | None = None,
+    workers: int = 4,
+    learned: Learned | None = None,
+    pool: PriorityPool | None = None,
 ) -> tuple[bool | None, dict[str, str]]:
     """Per protocol: the suite picked when offered all accepted suites, and whether the server's order wins.
 
@@ -202,9 +215,18 @@ def cipher_preference(
 
 
 def simulate_clients(
-    host: str, ip: str, port: int, *, timeout: float, clients: Sequence[ClientProfile] = CLIENTS, connections: Callable[[], None] | None = None,
-    workers: int = 4, accepted: dict[str, list[str]] | None = None, preferred: dict[str, str] | None = None,
-    learned: Learned | None = None, pool: PriorityPool | None = None,
+    host: str,
+    ip: str,
+    port: int,
+    *,
+    timeout: float,
+    clients: Sequence[ClientProfile] = CLIENTS,
+    connections: Callable[[], None] | None = None,
+    workers: int = 4,
+    accepted: dict[str, list[str]] | None = None,
+    preferred: dict[str, str] | None = None,
+    learned: Learned | None = None,
+    pool: PriorityPool | None = None,
 ) -> tuple[tuple[ClientSimulation, ...], str | None]:
     """Every client's handshake (`workers` at a time); also why the server stopped answering, if it did.
 
@@ -215,14 +237,23 @@ def simulate_clients(
         negotiated = predict(profile, accepted or {}, preferred or {}, learned)
         if negotiated is None:
             try:
-                negotiated = handshake(host, ip, port, protocols=profile.protocols, suites=profile.suites,
-                                       groups=profile.groups, timeout=timeout, connections=connections)
+                negotiated = handshake(
+                    host,
+                    ip,
+                    port,
+                    protocols=profile.protocols,
+                    suites=profile.suites,
+                    groups=profile.groups,
+                    timeout=timeout,
+                    connections=connections,
+                )
             except ServerStalled as exc:
                 return ClientSimulation(profile.name, None, None, None, error=str(exc), modern=profile.modern), str(exc)
             except HandshakeFailed as exc:
                 return ClientSimulation(profile.name, None, None, None, error=str(exc), modern=profile.modern), None
-        return ClientSimulation(profile.name, negotiated.protocol, negotiated.suite, negotiated.forward_secrecy,
-                                modern=profile.modern), None
+        return ClientSimulation(
+            profile.name, negotiated.protocol, negotiated.suite, negotiated.forward_secrecy, modern=profile.modern
+        ), None
 
     outcomes = _map(simulate, clients, pool, workers)
     stalled = next((reason for _, reason in outcomes if reason), None)
@@ -233,37 +264,69 @@ FAILED = SimulationReport(None, {}, (), ProbeOutcome(PROBE_ERROR, "the handshake
 
 
 def run(
-    host: str, ip: str, port: int, tls: TlsResult, *, timeout: float, connections: Callable[[], None] | None = None, workers: int = 4,
+    host: str,
+    ip: str,
+    port: int,
+    tls: TlsResult,
+    *,
+    timeout: float,
+    connections: Callable[[], None] | None = None,
+    workers: int = 4,
     learned: Learned | None = None,
 ) -> SimulationReport:
     """Both halves; a failure becomes the `simulation` probe's outcome, never an exception."""
     accepted: dict[str, list[str]] = {}
     for suite in tls.cipher_suites:
         accepted.setdefault(suite.protocol, []).append(suite.name)
-    return run_for(host, ip, port, accepted, timeout=timeout, connections=connections, workers=workers,
-                   learned=learned)
+    return run_for(host, ip, port, accepted, timeout=timeout, connections=connections, workers=workers, learned=learned)
 
 
 def run_for(
-    host: str, ip: str, port: int, accepted: dict[str, list[str]], *, timeout: float, connections: Callable[[], None] | None = None,
-    workers: int = 4, learned: Learned | None = None, pool: PriorityPool | None = None,
+    host: str,
+    ip: str,
+    port: int,
+    accepted: dict[str, list[str]],
+    *,
+    timeout: float,
+    connections: Callable[[], None] | None = None,
+    workers: int = 4,
+    learned: Learned | None = None,
+    pool: PriorityPool | None = None,
 ) -> SimulationReport:
     """`run` from the accepted suites per protocol; handshakes go to `pool` when given (the TLS scan's own)."""
     if not accepted:
         return SimulationReport(None, {}, (), ProbeOutcome(PROBE_NOT_TESTED, "no cipher suite was found to simulate"))
     started = time.monotonic()
     try:
-        preference, preferred = cipher_preference(host, ip, port, accepted, timeout=timeout, connections=connections,
-                                                  workers=workers, learned=learned, pool=pool)
+        preference, preferred = cipher_preference(
+            host,
+            ip,
+            port,
+            accepted,
+            timeout=timeout,
+            connections=connections,
+            workers=workers,
+            learned=learned,
+            pool=pool,
+        )
     except ServerStalled as exc:
         return SimulationReport(None, {}, (), ProbeOutcome(PROBE_ERROR, f"the server stopped answering: {exc}"))
     except HandshakeFailed as exc:
         # A suite it accepted during enumeration is now refused: say nothing rather than guess.
         preference, preferred = None, {}
         logger.info("cipher preference of %s not determined: %s", host, exc)
-    simulations, stalled = simulate_clients(host, ip, port, timeout=timeout, connections=connections,
-                                            workers=workers, accepted=accepted, preferred=preferred,
-                                            learned=learned if preference is not None else None, pool=pool)
+    simulations, stalled = simulate_clients(
+        host,
+        ip,
+        port,
+        timeout=timeout,
+        connections=connections,
+        workers=workers,
+        accepted=accepted,
+        preferred=preferred,
+        learned=learned if preference is not None else None,
+        pool=pool,
+    )
     logger.debug("simulation of %s took %.2f s", host, time.monotonic() - started)
     if stalled:
         outcome = ProbeOutcome(PROBE_ERROR, f"the server stopped answering during the handshake simulation: {stalled}")
@@ -278,7 +341,14 @@ def run_for(
 
 
 def with_simulation(
-    tls: TlsResult, *, host: str, ip: str, port: int, timeout: float, workers: int = 4, learned: Learned | None = None,
+    tls: TlsResult,
+    *,
+    host: str,
+    ip: str,
+    port: int,
+    timeout: float,
+    workers: int = 4,
+    learned: Learned | None = None,
 ) -> TlsResult:
     """The one call the TLS probe makes: `tls` plus the preference, simulations and the `simulation` probe."""
     try:

@@ -73,7 +73,10 @@ def run_scan(
 
 
 def run_in_child(
-    function: Callable[..., T], *args: object, deadline: float | None = None, while_running: Callable[[], None] | None = None
+    function: Callable[..., T],
+    *args: object,
+    deadline: float | None = None,
+    while_running: Callable[[], None] | None = None,
 ) -> T:
     """`function(*args)` in a forked child process; its return value comes back pickled.
 
@@ -226,7 +229,9 @@ def _trust_store(path: str, name: str, version: str, ev_oids: tuple[str, ...] | 
     return TrustStore(Path(path), name, version, [x509.ObjectIdentifier(oid) for oid in ev_oids] if ev_oids else None)
 
 
-def _reduce_trust_store(store: TrustStore) -> tuple[Callable[..., TrustStore], tuple[str, str, str, tuple[str, ...] | None]]:
+def _reduce_trust_store(
+    store: TrustStore,
+) -> tuple[Callable[..., TrustStore], tuple[str, str, str, tuple[str, ...] | None]]:
     ev_oids = tuple(oid.dotted_string for oid in store.ev_oids) if store.ev_oids else None
     return _trust_store, (str(store.path), store.name, store.version, ev_oids)
 

@@ -128,7 +128,9 @@ def _offer_once(
     info: ServerConnectivityInfo, version: TlsVersionEnum, use_legacy: bool, offered: list[CipherSuite], budget: Budget
 ) -> CipherSuiteAcceptedByServer | None:
     budget.take()
-    connection = info.get_preconfigured_tls_connection(override_tls_version=version, should_use_legacy_openssl=use_legacy)
+    connection = info.get_preconfigured_tls_connection(
+        override_tls_version=version, should_use_legacy_openssl=use_legacy
+    )
     _set_cipher_suite_string(version, ":".join(suite.openssl_name for suite in offered), connection.ssl_client)
     stop_at_server_key_exchange(connection, version, info)
     ephemeral_key = None
@@ -167,8 +169,12 @@ def _offer_once(
 
 
 def _enumerate_group(
-    info: ServerConnectivityInfo, version: TlsVersionEnum, use_legacy: bool, candidates: list[CipherSuite],
-    budget: Budget, on_pick: Callable[[TlsVersionEnum, CipherSuite], None] | None = None,
+    info: ServerConnectivityInfo,
+    version: TlsVersionEnum,
+    use_legacy: bool,
+    candidates: list[CipherSuite],
+    budget: Budget,
+    on_pick: Callable[[TlsVersionEnum, CipherSuite], None] | None = None,
 ) -> list[CipherSuiteAcceptedByServer]:
     """The suites the server accepts from `candidates`, in the order it picked them."""
     remaining = list(candidates)
@@ -209,21 +215,33 @@ def _per_suite(
     )
 
 
-def _result(version: TlsVersionEnum, accepted: list[CipherSuiteAcceptedByServer],
-            list_unchosen: bool = True) -> CipherSuitesScanResult:
+def _result(
+    version: TlsVersionEnum, accepted: list[CipherSuiteAcceptedByServer], list_unchosen: bool = True
+) -> CipherSuitesScanResult:
     chosen = {item.cipher_suite.name for item in accepted}
     # Sorted as sslyze sorts them, so both enumerations produce identical reports.
     accepted = sorted(accepted, key=lambda item: item.cipher_suite.name, reverse=True)
-    rejected = [
-        CipherSuiteRejectedByServer(cipher_suite=suite, error_message=NOT_CHOSEN)
-        for _, candidates in _groups(version) for suite in candidates if suite.name not in chosen
-    ] if list_unchosen else []
-    return CipherSuitesScanResult(tls_version_used=version, accepted_cipher_suites=accepted,
-                                  rejected_cipher_suites=rejected)
+    rejected = (
+        [
+            CipherSuiteRejectedByServer(cipher_suite=suite, error_message=NOT_CHOSEN)
+            for _, candidates in _groups(version)
+            for suite in candidates
+            if suite.name not in chosen
+        ]
+        if list_unchosen
+        else []
+    )
+    return CipherSuitesScanResult(
+        tls_version_used=version, accepted_cipher_suites=accepted, rejected_cipher_suites=rejected
+    )
 
 
 # Our protocol names (results.PROTOCOLS) for what the enumeration learned.
 PROTOCOL_NAMES = {
-    TlsVersionEnum.SSL_2_0: "SSLv2", TlsVersionEnum.SSL_3_0: "SSLv3", TlsVersionEnum.TLS_1_0: "TLSv1.0",
-    TlsVersionEnum.TLS_1_1: "TLSv1.1", TlsVersionEnum.TLS_1_2: "TLSv1.2", TlsVersionEnum.TLS_1_3: "TLSv1.3",
+    TlsVersionEnum.SSL_2_0: "SSLv2",
+    TlsVersionEnum.SSL_3_0: "SSLv3",
+    TlsVersionEnum.TLS_1_0: "TLSv1.0",
+    TlsVersionEnum.TLS_1_1: "TLSv1.1",
+    TlsVersionEnum.TLS_1_2: "TLSv1.2",
+    TlsVersionEnum.TLS_1_3: "TLSv1.3",
 }

@@ -99,6 +99,7 @@ SCAN_COMMANDS = set(PROTOCOL_COMMANDS.values()) | {ScanCommand.CERTIFICATE_INFO}
 # silent false "not supported" must make the scan incomplete instead.
 _TIMEOUT_MARKER = "timed out"
 
+
 def probe_tls(
     host: str,
     ip: str,
@@ -143,13 +144,18 @@ def probe_tls(
         if adaptive:
             # The simulation runs in the scan's child, on its connections, as soon as the enumeration is done.
             server_result, report = run_adaptive_scan(
-                request, per_server_connections=settings.per_target_connections,
-                connection_budget=settings.connection_budget, deadline=settings.tls_deadline,
-                while_running=preflight_then_go_on, simulate=True, learned=learned,
+                request,
+                per_server_connections=settings.per_target_connections,
+                connection_budget=settings.connection_budget,
+                deadline=settings.tls_deadline,
+                while_running=preflight_then_go_on,
+                simulate=True,
+                learned=learned,
             )
         else:
-            server_result = run_scan(request, per_server_connections=settings.per_target_connections,
-                                     deadline=settings.tls_deadline)
+            server_result = run_scan(
+                request, per_server_connections=settings.per_target_connections, deadline=settings.tls_deadline
+            )
             if while_running is not None:
                 while_running()
     except (ScanDeadlineExceeded, ScanRunnerFailed) as exc:
@@ -160,16 +166,19 @@ def probe_tls(
     if report is not None:
         return with_report(tls, report)
     # What real clients get (issue 9 item 5); never fails the scan, see the `simulation` probe.
-    return with_simulation(tls, host=host, ip=ip, port=port, timeout=settings.network_timeout,
-                           workers=settings.per_target_connections)
+    return with_simulation(
+        tls, host=host, ip=ip, port=port, timeout=settings.network_timeout, workers=settings.per_target_connections
+    )
 
 
 def _connectivity_reason(ip: str, port: int, trace: TracebackException | None) -> str:
     """sslyze's connectivity errors, in words; its exception names never reach a report."""
     exc_type = getattr(getattr(trace, "exc_type", None), "__name__", "") or str(getattr(trace, "exc_type", ""))
     if "TlsConfigurationNotSupported" in exc_type:
-        return (f"no TLS handshake with {ip}:{port} succeeded: the scanner tried every protocol version from "
-                "SSL 2.0 to TLS 1.3 with its full cipher suite list and the server refused them all")
+        return (
+            f"no TLS handshake with {ip}:{port} succeeded: the scanner tried every protocol version from "
+            "SSL 2.0 to TLS 1.3 with its full cipher suite list and the server refused them all"
+        )
     if "RejectedConnection" in exc_type:
         return f"{ip}:{port} refused the connection during the TLS tests"
     if "TimedOut" in exc_type or "Timeout" in exc_type:
@@ -186,17 +195,26 @@ def _attempt_reason(attempt: ScanCommandAttempt) -> str:
     if reason == "CONNECTIVITY_ISSUE":
         if "timed out" in trace.lower():
             return "the server stopped answering (timeout) during this test"
-        return ("the test could not complete a handshake with the server: it needs cipher suites or protocol "
-                "features the server does not accept")
+        return (
+            "the test could not complete a handshake with the server: it needs cipher suites or protocol "
+            "features the server does not accept"
+        )
     if reason == "BUG_IN_SSLYZE":
         if "valid TlsHandshakeTypeByte" in trace or "TlsRecord" in trace:
-            return ("the test could not parse the server's handshake (its certificate message is split over "
-                    "several TLS records), so it gave no answer")
+            return (
+                "the test could not parse the server's handshake (its certificate message is split over "
+                "several TLS records), so it gave no answer"
+            )
         return "the test ended with an internal error on this server's answers, so it gave no answer"
     return "the test could not be run"
 
 
-def _tls_result(host: str, server_result: ServerScanResult, fetch_aia: chain.AiaFetcher | None, check_revocation: Checker | None = None) -> TlsResult:
+def _tls_result(
+    host: str,
+    server_result: ServerScanResult,
+    fetch_aia: chain.AiaFetcher | None,
+    check_revocation: Checker | None = None,
+) -> TlsResult:
     scan = server_result.scan_result
     core_problems: list[str] = []
     probes: dict[str, ProbeOutcome] = {}
@@ -226,7 +244,9 @@ def _tls_result(host: str, server_result: ServerScanResult, fetch_aia: chain.Aia
         for accepted in result.accepted_cipher_suites:
             suites.append(_cipher_suite(protocol, accepted))
             ephemeral_keys.append((accepted.cipher_suite.name, accepted.ephemeral_key))
-    probes["protocols"] = ProbeOutcome(PROBE_ERROR, "; ".join(core_problems)) if core_problems else ProbeOutcome(PROBE_OK)
+    probes["protocols"] = (
+        ProbeOutcome(PROBE_ERROR, "; ".join(core_problems)) if core_problems else ProbeOutcome(PROBE_OK)
+    )
 
     cert_attempt = attempt_of(ScanCommand.CERTIFICATE_INFO)
     deployments: tuple[CertificateInfo, ...] = ()
@@ -235,8 +255,11 @@ def _tls_result(host: str, server_result: ServerScanResult, fetch_aia: chain.Aia
         deployments, aia_problem = _deployments(host, cert_attempt.result, fetch_aia, check_revocation)
         probes["certificate"] = ProbeOutcome(PROBE_OK)
     else:
-        reason = (_attempt_reason(cert_attempt) if cert_attempt.status != ScanCommandAttemptStatusEnum.COMPLETED
-                  else "the server sent no certificate")
+        reason = (
+            _attempt_reason(cert_attempt)
+            if cert_attempt.status != ScanCommandAttemptStatusEnum.COMPLETED
+            else "the server sent no certificate"
+        )
         core_problems.append(f"the certificate could not be analysed: {reason}")
         probes["certificate"] = ProbeOutcome(PROBE_ERROR, reason)
     if aia_problem is not None:
@@ -273,7 +296,11 @@ def _tls_result(host: str, server_result: ServerScanResult, fetch_aia: chain.Aia
         )
 
     curves_result = results["elliptic_curves"]
-    curves = tuple(curve.name for curve in curves_result.supported_curves) if curves_result and curves_result.supported_curves else ()
+    curves = (
+        tuple(curve.name for curve in curves_result.supported_curves)
+        if curves_result and curves_result.supported_curves
+        else ()
+    )
     ems_result = results["extended_master_secret"]
     tls_probing = getattr(server_result.connectivity_result, "client_auth_requirement", None)
     return TlsResult(

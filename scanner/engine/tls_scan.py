@@ -32,8 +32,13 @@ ENUMERATED = CIPHER_COMMANDS | {ScanCommand.ELLIPTIC_CURVES, ScanCommand.ROBOT}
 
 
 def run_adaptive_scan(
-    request: ServerScanRequest, *, per_server_connections: int = 4, connection_budget: int | None = None,
-    deadline: float | None = None, learned: Learned | None = None, while_running: Callable[[], None] | None = None,
+    request: ServerScanRequest,
+    *,
+    per_server_connections: int = 4,
+    connection_budget: int | None = None,
+    deadline: float | None = None,
+    learned: Learned | None = None,
+    while_running: Callable[[], None] | None = None,
     simulate: bool = False,
 ) -> ServerScanResult | tuple[ServerScanResult, simulation.SimulationReport | None]:
     """Every command of `request`, the cipher suites, curves and ROBOT by the adaptive enumeration, in one result.
@@ -44,8 +49,16 @@ def run_adaptive_scan(
     """
     warm_up()
     simulation.warm_up()
-    result, seen, report = run_in_child(_scan_here, request, per_server_connections, connection_budget, deadline,
-                                        simulate, deadline=deadline, while_running=while_running)
+    result, seen, report = run_in_child(
+        _scan_here,
+        request,
+        per_server_connections,
+        connection_budget,
+        deadline,
+        simulate,
+        deadline=deadline,
+        while_running=while_running,
+    )
     if learned is not None:
         learned.chains.update(seen.chains)
         learned.curves = seen.curves
@@ -55,7 +68,10 @@ def run_adaptive_scan(
 
 
 def _scan_here(
-    request: ServerScanRequest, connections: int, connection_budget: int | None, deadline: float | None,
+    request: ServerScanRequest,
+    connections: int,
+    connection_budget: int | None,
+    deadline: float | None,
     simulate: bool,
 ) -> tuple[ServerScanResult, Learned, simulation.SimulationReport | None]:
     started = time.monotonic()
@@ -78,9 +94,13 @@ def _scan_here(
     report = None
     with PriorityPool(connections, name="tls") as pool:
         enumeration = Enumeration(
-            info, [version for version, command in VERSIONS.items() if command in wanted], budget=budget,
-            with_curves=ScanCommand.ELLIPTIC_CURVES in wanted, with_robot=ScanCommand.ROBOT in wanted,
-            learned=learned, list_unchosen=False,
+            info,
+            [version for version, command in VERSIONS.items() if command in wanted],
+            budget=budget,
+            with_curves=ScanCommand.ELLIPTIC_CURVES in wanted,
+            with_robot=ScanCommand.ROBOT in wanted,
+            learned=learned,
+            list_unchosen=False,
         )
         enumeration.start(pool)
         queued = plugin_jobs.queue_commands(pool, info, request, sorted(set(request.scan_commands) - ENUMERATED))
@@ -136,12 +156,18 @@ def _enumeration_seconds(request: ServerScanRequest, deadline: float | None, sta
     return max(0.0, deadline - reserve - (time.monotonic() - started))
 
 
-def _simulation(request: ServerScanRequest, outcomes: dict, learned: Learned, pool: PriorityPool) -> simulation.SimulationReport:
+def _simulation(
+    request: ServerScanRequest, outcomes: dict, learned: Learned, pool: PriorityPool
+) -> simulation.SimulationReport:
     location = request.server_location
     try:
         return simulation.run_for(
-            request.network_configuration.tls_server_name_indication, location.ip_address, location.port,
-            accepted_suites(outcomes), timeout=request.network_configuration.network_timeout, learned=learned,
+            request.network_configuration.tls_server_name_indication,
+            location.ip_address,
+            location.port,
+            accepted_suites(outcomes),
+            timeout=request.network_configuration.network_timeout,
+            learned=learned,
             pool=pool,
         )
     except Exception:  # noqa: BLE001 - the simulation is optional, the scan is not
@@ -154,15 +180,21 @@ def with_connection_notes(tls: TlsResult, learned: Learned) -> TlsResult:
     could check make the scan partial (never a confident answer built on them); a server that serves one
     connection at a time is said so (the scan used one)."""
     if learned.unretried_resets:
-        outcome = ProbeOutcome(PROBE_ERROR, (
-            f"the server reset {learned.unretried_resets} connection(s) during the scan where no retry could "
-            "check the answer; results that depended on them may be wrong, so the scan is partial"
-        ))
+        outcome = ProbeOutcome(
+            PROBE_ERROR,
+            (
+                f"the server reset {learned.unretried_resets} connection(s) during the scan where no retry could "
+                "check the answer; results that depended on them may be wrong, so the scan is partial"
+            ),
+        )
     elif learned.one_connection:
-        outcome = ProbeOutcome(PROBE_OK, (
-            "the server resets a second connection while one is open (it serves one connection at a time), "
-            "so it was scanned with one connection"
-        ))
+        outcome = ProbeOutcome(
+            PROBE_OK,
+            (
+                "the server resets a second connection while one is open (it serves one connection at a time), "
+                "so it was scanned with one connection"
+            ),
+        )
     else:
         return tls
     return replace(tls, probes={**tls.probes, "connections": outcome})

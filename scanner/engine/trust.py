@@ -59,8 +59,9 @@ def intermediate_revocations(outcome: PathOutcome, check_revocation: Callable) -
         intermediate, issuer = certs[index], certs[index + 1]
         if is_self_signed(intermediate) or not issued(issuer, intermediate):
             continue
-        checks.append(IntermediateRevocation(describe_name(intermediate.subject),
-                                             check_revocation(intermediate, issuer, None)))
+        checks.append(
+            IntermediateRevocation(describe_name(intermediate.subject), check_revocation(intermediate, issuer, None))
+        )
     return tuple(checks)
 
 
@@ -79,8 +80,13 @@ def sct_counts(leaf: x509.Certificate, staple: ocsp.OCSPResponse | None) -> SctC
     return SctCounts(embedded=embedded, ocsp=stapled)
 
 
-def facts(outcome: PathOutcome, staple: ocsp.OCSPResponse | None, check_revocation: Callable | None, *, public_root: bool | None = None,
-          ) -> dict[str, Any]:
+def facts(
+    outcome: PathOutcome,
+    staple: ocsp.OCSPResponse | None,
+    check_revocation: Callable | None,
+    *,
+    public_root: bool | None = None,
+) -> dict[str, Any]:
     """Fields for CertificateInfo (keyword arguments of dataclasses.replace)."""
     leaf = outcome.leaf
     key = leaf.public_key()

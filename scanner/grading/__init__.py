@@ -34,8 +34,11 @@ class Grades:
     @property
     def caps(self) -> list[dict]:
         """Every cap that applied, in finding order: the "why" of a capped grade."""
-        return list({(f.id, f.cap): {"finding_id": f.id, "cap": f.cap, "title": f.title}
-                     for f in self.findings if f.cap}.values())
+        return list(
+            {
+                (f.id, f.cap): {"finding_id": f.id, "cap": f.cap, "title": f.title} for f in self.findings if f.cap
+            }.values()
+        )
 
     @property
     def warnings(self) -> list[dict]:
@@ -75,8 +78,13 @@ def grade(result: ScanResult) -> Grades:
             findings.append(finding("endpoint.unreachable", f"{ip}: {error or 'not graded (incomplete scan)'}."))
             continue
         if other.security != first.security:
-            findings.append(finding("endpoint.grade_differs", f"{ip} grades {other.security} while {result.ip} "
-                                    f"grades {first.security or 'nothing'}; the site gets the worse of the two."))
+            findings.append(
+                finding(
+                    "endpoint.grade_differs",
+                    f"{ip} grades {other.security} while {result.ip} "
+                    f"grades {first.security or 'nothing'}; the site gets the worse of the two.",
+                )
+            )
         findings.extend(_on_address(ip, item) for item in other.findings if item.id not in {f.id for f in findings})
         if worst.security is None or grade_rank(other.security) > grade_rank(worst.security):
             worst = other

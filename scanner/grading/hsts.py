@@ -52,8 +52,11 @@ def hsts_presence(scan: ScanResult) -> Iterator[Finding]:
     elif http.hsts is None and http.hsts_error:
         yield finding("hsts.invalid", f"The header could not be used: {http.hsts_error}.")
     elif http.hsts is None:
-        yield finding("hsts.missing", "The HTTPS response has no Strict-Transport-Security header, so browsers "
-                      "keep trying http:// first, where the connection can be intercepted.")
+        yield finding(
+            "hsts.missing",
+            "The HTTPS response has no Strict-Transport-Security header, so browsers "
+            "keep trying http:// first, where the connection can be intercepted.",
+        )
     elif not http.hsts.valid:
         yield finding("hsts.invalid", f"The header `{http.hsts.raw}` has no valid max-age; browsers ignore it.")
 
@@ -62,8 +65,11 @@ def hsts_presence(scan: ScanResult) -> Iterator[Finding]:
 def hsts_max_age(scan: ScanResult) -> Iterator[Finding]:
     hsts = _valid_policy(scan)
     if hsts and hsts.max_age < HSTS_MIN_MAX_AGE:
-        yield finding("hsts.short_max_age", f"max-age={hsts.max_age} ({duration(hsts.max_age)}); at least "
-                      f"{HSTS_MIN_MAX_AGE} ({duration(HSTS_MIN_MAX_AGE)}) is needed for an A+.")
+        yield finding(
+            "hsts.short_max_age",
+            f"max-age={hsts.max_age} ({duration(hsts.max_age)}); at least "
+            f"{HSTS_MIN_MAX_AGE} ({duration(HSTS_MIN_MAX_AGE)}) is needed for an A+.",
+        )
     if hsts and hsts.max_age > HSTS_MAX_SENSIBLE_AGE:
         yield finding("hsts.max_age_over_10_years", f"max-age={hsts.max_age} ({duration(hsts.max_age)}).")
 
@@ -74,11 +80,15 @@ def hsts_preload(scan: ScanResult) -> Iterator[Finding]:
     if hsts is None:
         return
     if not hsts.include_subdomains:
-        yield finding("hsts.no_include_subdomains", f"`{hsts.raw}` lacks includeSubDomains, so subdomains (and "
-                      "cookies scoped to them) stay exposed.")
+        yield finding(
+            "hsts.no_include_subdomains",
+            f"`{hsts.raw}` lacks includeSubDomains, so subdomains (and cookies scoped to them) stay exposed.",
+        )
     requirements = (
-        (hsts.max_age >= HSTS_PRELOAD_MAX_AGE,
-         f"max-age >= {HSTS_PRELOAD_MAX_AGE} (is {hsts.max_age}, {duration(hsts.max_age)})"),
+        (
+            hsts.max_age >= HSTS_PRELOAD_MAX_AGE,
+            f"max-age >= {HSTS_PRELOAD_MAX_AGE} (is {hsts.max_age}, {duration(hsts.max_age)})",
+        ),
         (hsts.include_subdomains, "includeSubDomains"),
         (hsts.preload, "preload"),
     )
@@ -90,16 +100,21 @@ def hsts_preload(scan: ScanResult) -> Iterator[Finding]:
 @rule
 def hsts_over_http(scan: ScanResult) -> Iterator[Finding]:
     if scan.http and scan.http.hsts_over_http:
-        yield finding("hsts.sent_over_http", "A plain-http response carries Strict-Transport-Security; browsers "
-                      "ignore it there (RFC 6797 §8.1).")
+        yield finding(
+            "hsts.sent_over_http",
+            "A plain-http response carries Strict-Transport-Security; browsers ignore it there (RFC 6797 §8.1).",
+        )
 
 
 @rule
 def hsts_ignored_untrusted(scan: ScanResult) -> Iterator[Finding]:
     cert = scan.tls.certificate if scan.tls else None
     if cert and scan.http and scan.http.hsts and rejected_by_browsers(cert):
-        yield finding("hsts.ignored_untrusted", "HSTS is only honoured over a connection with a valid certificate; "
-                      "this certificate is not accepted, so the header has no effect (RFC 6797 §8.1).")
+        yield finding(
+            "hsts.ignored_untrusted",
+            "HSTS is only honoured over a connection with a valid certificate; "
+            "this certificate is not accepted, so the header has no effect (RFC 6797 §8.1).",
+        )
 
 
 def serves_long_hsts(scan: ScanResult) -> bool:

@@ -47,9 +47,7 @@ def _row(finding_id: str, raw: dict, hints: dict[str, str], by_server: dict[str,
         remediation=remediation,
         anchor=raw["anchor"],
         value=raw["value"],
-        remediation_by_server=tuple(
-            (by_server.get(finding_id) or by_server.get(raw.get("hint", "")) or {}).items()
-        ),
+        remediation_by_server=tuple((by_server.get(finding_id) or by_server.get(raw.get("hint", "")) or {}).items()),
     )
     # A typo in the table must fail at import, not quietly grade every site differently.
     problems = [
@@ -128,8 +126,13 @@ def markdown_table() -> str:
     ]
     for row in POLICY.values():
         cells = (
-            f"`{row.id}`", row.severity, row.cap or "–", "yes" if row.warning else "–",
-            f"-{row.seo_penalty}" if row.seo_penalty else "–", row.anchor, row.value,
+            f"`{row.id}`",
+            row.severity,
+            row.cap or "–",
+            "yes" if row.warning else "–",
+            f"-{row.seo_penalty}" if row.seo_penalty else "–",
+            row.anchor,
+            row.value,
         )
         lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     return "\n".join(lines) + "\n"

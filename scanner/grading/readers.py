@@ -15,6 +15,7 @@ BLOCK_64_BIT_MARKERS = ("_DES_", "_DES40_", "3DES", "DES_EDE", "_IDEA_", "_RC2_"
 MIN_CIPHER_BITS = 112
 FORGEABLE_HASHES = ("md5", "md2")
 
+
 def _complete_tls(scan: ScanResult) -> TlsResult | None:
     """TLS data we may draw "not supported" conclusions from: a timed-out probe reads as "not offered"."""
     if scan.tls is None or scan.tls.incomplete_reason:

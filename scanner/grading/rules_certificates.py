@@ -23,21 +23,28 @@ from scanner.grading.registry import certificate_rule, rule
 @certificate_rule
 def cert_expired(scan: ScanResult, cert: CertificateInfo) -> Iterator[Finding]:
     if cert.expired:
-        yield finding("cert.expired", f"The certificate for {cert.subject} expired on {cert.not_after:%Y-%m-%d} "
-                      f"({-cert.days_to_expiry} days ago). Browsers block the site with a full-page warning.")
+        yield finding(
+            "cert.expired",
+            f"The certificate for {cert.subject} expired on {cert.not_after:%Y-%m-%d} "
+            f"({-cert.days_to_expiry} days ago). Browsers block the site with a full-page warning.",
+        )
 
 
 @certificate_rule
 def cert_not_yet_valid(scan: ScanResult, cert: CertificateInfo) -> Iterator[Finding]:
     if cert.not_yet_valid:
-        yield finding("cert.not_yet_valid",
-                      f"The certificate for {cert.subject} is only valid from {cert.not_before:%Y-%m-%d %H:%M} UTC.")
+        yield finding(
+            "cert.not_yet_valid",
+            f"The certificate for {cert.subject} is only valid from {cert.not_before:%Y-%m-%d %H:%M} UTC.",
+        )
 
 
 @certificate_rule
 def cert_self_signed(scan: ScanResult, cert: CertificateInfo) -> Iterator[Finding]:
     if cert.self_signed:
-        yield finding("cert.self_signed", f"The certificate was issued by itself ({cert.issuer}); no browser trusts it.")
+        yield finding(
+            "cert.self_signed", f"The certificate was issued by itself ({cert.issuer}); no browser trusts it."
+        )
 
 
 @certificate_rule
@@ -60,9 +67,16 @@ def cert_hostname_mismatch(scan: ScanResult, cert: CertificateInfo) -> Iterator[
 @certificate_rule
 def cert_chain_incomplete(scan: ScanResult, cert: CertificateInfo) -> Iterator[Finding]:
     if cert.chain_incomplete or cert.chain_completed_via_aia:
-        how = " (the missing intermediate was fetched from the certificate's AIA URL)" if cert.chain_completed_via_aia else ""
-        yield finding("cert.chain_incomplete", f"The server sends {cert.chain_length} certificate(s){how}; clients "
-                      "that do not fetch missing intermediates themselves (many mobile apps, crawlers, curl) fail.")
+        how = (
+            " (the missing intermediate was fetched from the certificate's AIA URL)"
+            if cert.chain_completed_via_aia
+            else ""
+        )
+        yield finding(
+            "cert.chain_incomplete",
+            f"The server sends {cert.chain_length} certificate(s){how}; clients "
+            "that do not fetch missing intermediates themselves (many mobile apps, crawlers, curl) fail.",
+        )
 
 
 @certificate_rule
@@ -87,8 +101,10 @@ def cert_key_strength(scan: ScanResult, cert: CertificateInfo) -> Iterator[Findi
     key = scoring.certificate_key(cert)
     if key.score <= scoring.WEAK_KEX_SCORE:
         finding_id = "cert.insecure_key" if key.score <= scoring.INSECURE_KEX_SCORE else "cert.weak_key"
-        yield finding(finding_id, f"The certificate has a {cert.key_bits}-bit {cert.key_type} key "
-                      f"(key exchange score {key.score}).")
+        yield finding(
+            finding_id,
+            f"The certificate has a {cert.key_bits}-bit {cert.key_type} key (key exchange score {key.score}).",
+        )
 
 
 @certificate_rule
@@ -101,11 +117,15 @@ def cert_no_ocsp_stapling(scan: ScanResult, cert: CertificateInfo) -> Iterator[F
 def cert_chain_order_wrong(scan: ScanResult, cert: CertificateInfo) -> Iterator[Finding]:
     if cert.chain_order_wrong:
         sent = " → ".join(link.subject for link in cert.chain if link.source == "sent")
-        yield finding("cert.chain_order_wrong", f"The certificates arrive out of order; the path built from them is {sent}.")
+        yield finding(
+            "cert.chain_order_wrong", f"The certificates arrive out of order; the path built from them is {sent}."
+        )
 
 
 @rule
 def client_certificate_requested(scan: ScanResult) -> Iterator[Finding]:
     if scan.tls is not None and scan.tls.client_certificate_requested:
-        yield finding("tls.client_certificate_requested", "The server sends a CertificateRequest during the handshake; "
-                      "the scan went on without one.")
+        yield finding(
+            "tls.client_certificate_requested",
+            "The server sends a CertificateRequest during the handshake; the scan went on without one.",
+        )

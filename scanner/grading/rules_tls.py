@@ -53,8 +53,9 @@ def protocol_best(scan: ScanResult) -> Iterator[Finding]:
     if offered and not {"TLSv1.2", "TLSv1.3"} & set(offered):
         yield finding("tls.protocol.no_tls1_2", listed)
     if offered and "TLSv1.3" not in offered:
-        yield finding("tls.protocol.no_tls1_3", f"{listed} SSL Labs counts the lack of TLS 1.3 as a warning "
-                      "since May 2025.")
+        yield finding(
+            "tls.protocol.no_tls1_3", f"{listed} SSL Labs counts the lack of TLS 1.3 as a warning since May 2025."
+        )
 
 
 # --- cipher suites -------------------------------------------------------------------------------------
@@ -66,11 +67,21 @@ def _is_64_bit_block(suite: CipherSuite) -> bool:
 
 CIPHER_CLASSES: tuple[tuple[str, Callable[[CipherSuite], bool], str], ...] = (
     ("tls.cipher.null", lambda s: s.is_null, "These suites do not encrypt at all."),
-    ("tls.cipher.export", lambda s: s.is_export, "Export-grade keys (40-56 bits) are broken in minutes (FREAK, Logjam)."),
-    ("tls.cipher.anonymous", lambda s: s.is_anonymous,
-     "Without server authentication anyone on the path can impersonate the server."),
-    ("tls.cipher.under_112_bits", lambda s: 0 < s.key_bits < MIN_CIPHER_BITS and not s.is_export,
-     f"Keys under {MIN_CIPHER_BITS} bits (single DES has 56) can be brute-forced."),
+    (
+        "tls.cipher.export",
+        lambda s: s.is_export,
+        "Export-grade keys (40-56 bits) are broken in minutes (FREAK, Logjam).",
+    ),
+    (
+        "tls.cipher.anonymous",
+        lambda s: s.is_anonymous,
+        "Without server authentication anyone on the path can impersonate the server.",
+    ),
+    (
+        "tls.cipher.under_112_bits",
+        lambda s: 0 < s.key_bits < MIN_CIPHER_BITS and not s.is_export,
+        f"Keys under {MIN_CIPHER_BITS} bits (single DES has 56) can be brute-forced.",
+    ),
 )
 
 
@@ -101,8 +112,11 @@ def cipher_64_bit_block(scan: ScanResult) -> Iterator[Finding]:
     modern = [suite for suite in blocks if suite.protocol in SWEET32_PROTOCOLS]
     why = "A 64-bit block makes long connections vulnerable to SWEET32 (CVE-2016-2183)."
     if modern and _only_as_last_choice(scan.tls, modern):
-        yield finding("tls.cipher.3des_last_choice", f"Accepted with TLS 1.1/1.2: {suite_names(modern)}, but only as "
-                      f"the server's last choice (it enforces its own order). {why}")
+        yield finding(
+            "tls.cipher.3des_last_choice",
+            f"Accepted with TLS 1.1/1.2: {suite_names(modern)}, but only as "
+            f"the server's last choice (it enforces its own order). {why}",
+        )
     elif modern:
         yield finding("tls.cipher.sweet32", f"Accepted with TLS 1.1/1.2: {suite_names(modern)}. {why}")
     elif blocks:
@@ -120,7 +134,7 @@ def _only_as_last_choice(tls: TlsResult, weak: list[CipherSuite]) -> bool:
         if not order:
             return False
         flags = [name in weak_names for name in order]
-        if True in flags and False in flags[flags.index(True):]:
+        if True in flags and False in flags[flags.index(True) :]:
             return False
     return True
 
@@ -155,13 +169,18 @@ def cipher_forward_secrecy(scan: ScanResult) -> Iterator[Finding]:
     negotiators = _non_fs_negotiators(scan.tls)
     accepted = f"Accepted without forward secrecy: {suite_names(non_fs)}."
     if negotiators is None:
-        yield finding("tls.cipher.no_forward_secrecy", f"{accepted} No client simulation was available, so "
-                      "modern clients are assumed to negotiate them.")
+        yield finding(
+            "tls.cipher.no_forward_secrecy",
+            f"{accepted} No client simulation was available, so modern clients are assumed to negotiate them.",
+        )
     elif negotiators:
         yield finding("tls.cipher.no_forward_secrecy", f"{accepted} Negotiated by {', '.join(negotiators)}.")
     else:
-        yield finding("tls.cipher.non_fs_accepted", f"{accepted} Every modern client still negotiates a "
-                      "forward-secret suite; only old clients can fall back to these.")
+        yield finding(
+            "tls.cipher.non_fs_accepted",
+            f"{accepted} Every modern client still negotiates a "
+            "forward-secret suite; only old clients can fall back to these.",
+        )
 
 
 def _aead(protocol: str, name: str) -> bool:
@@ -174,14 +193,20 @@ def cipher_no_aead(scan: ScanResult) -> Iterator[Finding]:
     if not tls or not tls.cipher_suites:
         return
     if not any(suite.aead for suite in tls.cipher_suites):
-        yield finding("tls.cipher.no_aead", f"Only CBC or stream suites are accepted: {suite_names(tls.cipher_suites)}.")
+        yield finding(
+            "tls.cipher.no_aead", f"Only CBC or stream suites are accepted: {suite_names(tls.cipher_suites)}."
+        )
         return
     # AEAD on offer is not enough: what modern browsers actually negotiate decides (SSL Labs caps on what is used).
-    cbc = [f"{sim.client} ({sim.suite})" for sim in tls.simulations
-           if sim.modern and sim.protocol and sim.suite and not _aead(sim.protocol, sim.suite)]
+    cbc = [
+        f"{sim.client} ({sim.suite})"
+        for sim in tls.simulations
+        if sim.modern and sim.protocol and sim.suite and not _aead(sim.protocol, sim.suite)
+    ]
     if cbc:
-        yield finding("tls.cipher.cbc_negotiated", f"AEAD suites are accepted, but modern clients end on CBC: "
-                      f"{', '.join(cbc)}.")
+        yield finding(
+            "tls.cipher.cbc_negotiated", f"AEAD suites are accepted, but modern clients end on CBC: {', '.join(cbc)}."
+        )
 
 
 # --- key exchange --------------------------------------------------------------------------------------
@@ -193,8 +218,11 @@ def kex_group_strength(scan: ScanResult) -> Iterator[Finding]:
     if group is None or group.score > scoring.WEAK_KEX_SCORE:
         return
     finding_id = "tls.kex.insecure_group" if group.score <= scoring.INSECURE_KEX_SCORE else "tls.kex.weak_group"
-    yield finding(finding_id, f"The weakest key exchange uses {group.label}: key exchange score {group.score} "
-                  "(Logjam: DH below 1024 bits is insecure, below 2048 weak).")
+    yield finding(
+        finding_id,
+        f"The weakest key exchange uses {group.label}: key exchange score {group.score} "
+        "(Logjam: DH below 1024 bits is insecure, below 2048 weak).",
+    )
 
 
 @rule
@@ -202,8 +230,11 @@ def kex_dh_prime(scan: ScanResult) -> Iterator[Finding]:
     for group in scan.tls.key_exchange_groups if scan.tls else ():
         if group.prime is False or group.safe_prime is False:
             what = "is not prime at all" if group.prime is False else "is prime but not a safe prime"
-            yield finding("tls.kex.dh_unsafe_prime", f"The {group.bits}-bit DH modulus {group.name or ''} {what}; "
-                          "small subgroups let an attacker learn the server's exponent.")
+            yield finding(
+                "tls.kex.dh_unsafe_prime",
+                f"The {group.bits}-bit DH modulus {group.name or ''} {what}; "
+                "small subgroups let an attacker learn the server's exponent.",
+            )
 
 
 # --- known vulnerabilities -----------------------------------------------------------------------------
@@ -211,11 +242,18 @@ def kex_dh_prime(scan: ScanResult) -> Iterator[Finding]:
 # (flag on Vulnerabilities, finding id, what it means). None means "not tested": only True is a finding.
 VULNERABILITY_FLAGS = (
     ("heartbleed", "vuln.heartbleed", "The server leaks process memory, including private keys, to anyone who asks."),
-    ("ccs_injection", "vuln.ccs_injection", "An attacker on the path can force weak keys and decrypt or alter traffic."),
+    (
+        "ccs_injection",
+        "vuln.ccs_injection",
+        "An attacker on the path can force weak keys and decrypt or alter traffic.",
+    ),
     ("robot", "vuln.robot", "RSA key exchange leaks an oracle that allows decrypting recorded traffic."),
     ("compression", "vuln.compression", "Compressed TLS records let an attacker recover secrets such as cookies."),
-    ("client_renegotiation_dos", "vuln.client_renegotiation_dos",
-     "Clients may trigger renegotiations repeatedly, an easy CPU denial of service."),
+    (
+        "client_renegotiation_dos",
+        "vuln.client_renegotiation_dos",
+        "Clients may trigger renegotiations repeatedly, an easy CPU denial of service.",
+    ),
 )
 
 
@@ -235,12 +273,17 @@ def renegotiation(scan: ScanResult) -> Iterator[Finding]:
         return
     # Exploitable only when a client can start the renegotiation (CVE-2009-3555); otherwise a warning.
     if flags.client_renegotiation_dos is True:
-        yield finding("vuln.insecure_renegotiation", "The server lacks RFC 5746 secure renegotiation and accepts "
-                      "client-initiated renegotiation: requests can be injected (CVE-2009-3555).")
+        yield finding(
+            "vuln.insecure_renegotiation",
+            "The server lacks RFC 5746 secure renegotiation and accepts "
+            "client-initiated renegotiation: requests can be injected (CVE-2009-3555).",
+        )
     else:
         tested = "refuses" if flags.client_renegotiation_dos is False else "could not be tested for"
-        yield finding("tls.no_secure_renegotiation", f"The server lacks RFC 5746 secure renegotiation; it {tested} "
-                      "client-initiated renegotiation.")
+        yield finding(
+            "tls.no_secure_renegotiation",
+            f"The server lacks RFC 5746 secure renegotiation; it {tested} client-initiated renegotiation.",
+        )
 
 
 @rule

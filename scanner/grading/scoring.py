@@ -45,8 +45,11 @@ class KeySize:
 
 
 def certificate_key(cert: CertificateInfo) -> KeySize:
-    return KeySize(f"{cert.key_type} {cert.key_bits}-bit certificate key", cert.key_type.upper() in ELLIPTIC_KEY_TYPES,
-                   cert.key_bits)
+    return KeySize(
+        f"{cert.key_type} {cert.key_bits}-bit certificate key",
+        cert.key_type.upper() in ELLIPTIC_KEY_TYPES,
+        cert.key_bits,
+    )
 
 
 # Curve names as the clients' profiles spell them (engine/clients.py) and as sslyze reports them.
@@ -80,8 +83,13 @@ def ephemeral_groups(tls: TlsResult) -> list[KeySize]:
         kind = (suite.kex_type or "").upper()
         if suite.kex_bits and (kind in FINITE_FIELD_DH_TYPES or kind in ELLIPTIC_KEY_TYPES):
             elliptic = kind not in FINITE_FIELD_DH_TYPES
-            groups.append(KeySize(f"{'ECDH' if elliptic else 'DH'} {suite.kex_bits}-bit group of {suite.name}",
-                                  elliptic, suite.kex_bits))
+            groups.append(
+                KeySize(
+                    f"{'ECDH' if elliptic else 'DH'} {suite.kex_bits}-bit group of {suite.name}",
+                    elliptic,
+                    suite.kex_bits,
+                )
+            )
     return groups
 
 
@@ -111,7 +119,9 @@ def _best_plus_worst(scores: list[int]) -> float | None:
 
 
 def protocol_score(tls: TlsResult) -> float | None:
-    return _best_plus_worst([PROTOCOL_SCORES[name] for name, on in tls.protocols.items() if on and name in PROTOCOL_SCORES])
+    return _best_plus_worst(
+        [PROTOCOL_SCORES[name] for name, on in tls.protocols.items() if on and name in PROTOCOL_SCORES]
+    )
 
 
 def key_exchange_score(tls: TlsResult) -> int | None:

@@ -67,8 +67,11 @@ def http_reachability(scan: ScanResult) -> Iterator[Finding]:
     elif http is not None and http.error:
         yield finding("http.unreachable", f"The redirect walk from http://{scan.host}/ stopped: {http.error}.")
     elif http is not None and not http.http_listener:
-        yield finding("http.no_listener", f"http://{scan.host}/ is closed; visitors who type the bare name or an "
-                      "http:// link get an error, but nothing insecure is served.")
+        yield finding(
+            "http.no_listener",
+            f"http://{scan.host}/ is closed; visitors who type the bare name or an "
+            "http:// link get an error, but nothing insecure is served.",
+        )
 
 
 @rule
@@ -79,11 +82,17 @@ def http_redirect_to_https(scan: ScanResult) -> Iterator[Finding]:
     targets = _redirect_targets(http.chain)
     if not any(_scheme(target) == "https" for _, target in targets):
         landing = http.final_url or http.chain[-1].url
-        yield finding("http.redirect.missing", f"http://{scan.host}/ ends at {landing} (status "
-                      f"{http.chain[-1].status}) without reaching HTTPS, so the insecure copy can be indexed.")
+        yield finding(
+            "http.redirect.missing",
+            f"http://{scan.host}/ ends at {landing} (status "
+            f"{http.chain[-1].status}) without reaching HTTPS, so the insecure copy can be indexed.",
+        )
     elif _scheme(targets[0][1]) == "http":
-        yield finding("http.redirect.first_hop_not_https", f"{targets[0][0].url} redirects first to {targets[0][1]}; "
-                      "the first hop should go straight to https:// on the same host.")
+        yield finding(
+            "http.redirect.first_hop_not_https",
+            f"{targets[0][0].url} redirects first to {targets[0][1]}; "
+            "the first hop should go straight to https:// on the same host.",
+        )
 
 
 @rule
@@ -94,11 +103,17 @@ def http_first_redirect(scan: ScanResult) -> Iterator[Finding]:
         return
     first, target = targets[0]
     if first.status in TEMPORARY_REDIRECTS:
-        yield finding("http.redirect.temporary", f"{first.url} answers {first.status} → {first.location}; search "
-                      "engines treat a temporary redirect as a weak canonical signal and may keep the HTTP URL.")
+        yield finding(
+            "http.redirect.temporary",
+            f"{first.url} answers {first.status} → {first.location}; search "
+            "engines treat a temporary redirect as a weak canonical signal and may keep the HTTP URL.",
+        )
     if _hostname(target) != _hostname(first.url):
-        yield finding("http.redirect.off_host", f"{first.url} redirects first to {target}; HSTS for "
-                      f"{_hostname(first.url)} is never set and the hstspreload list rejects this.")
+        yield finding(
+            "http.redirect.off_host",
+            f"{first.url} redirects first to {target}; HSTS for "
+            f"{_hostname(first.url)} is never set and the hstspreload list rejects this.",
+        )
 
 
 @rule
@@ -108,14 +123,19 @@ def http_redirect_chain(scan: ScanResult) -> Iterator[Finding]:
         return
     hops = len(http.redirects)
     if http.loop:
-        yield finding("http.redirect.loop", "The chain comes back to a URL it already visited: "
-                      + " → ".join(hop.url for hop in http.chain) + ".")
+        yield finding(
+            "http.redirect.loop",
+            "The chain comes back to a URL it already visited: " + " → ".join(hop.url for hop in http.chain) + ".",
+        )
     elif http.too_many_redirects:
         # Past the limit browsers and crawlers stop: the page is never reached (issue 21 correction).
         yield finding("http.redirect.over_limit", f"The walk gave up after {hops} redirects without reaching a page.")
     elif hops > MAX_REDIRECTS_TO_HTTPS:
-        yield finding("http.redirect.too_many", f"Reaching {http.final_url} takes {hops} redirects "
-                      f"(more than {MAX_REDIRECTS_TO_HTTPS}); each hop costs a round trip and crawl budget.")
+        yield finding(
+            "http.redirect.too_many",
+            f"Reaching {http.final_url} takes {hops} redirects "
+            f"(more than {MAX_REDIRECTS_TO_HTTPS}); each hop costs a round trip and crawl budget.",
+        )
 
 
 @rule
@@ -123,8 +143,10 @@ def redirect_hop_certificate(scan: ScanResult) -> Iterator[Finding]:
     http = scan.http
     for hop in dict.fromkeys((http.chain + http.https_chain) if http else ()):
         if hop.certificate_error:
-            yield finding("http.redirect.hop_certificate_invalid", f"The redirect passes through {hop.url}, whose "
-                          f"certificate browsers refuse: {hop.certificate_error}.")
+            yield finding(
+                "http.redirect.hop_certificate_invalid",
+                f"The redirect passes through {hop.url}, whose certificate browsers refuse: {hop.certificate_error}.",
+            )
 
 
 @rule
@@ -153,8 +175,11 @@ def mixed_content(scan: ScanResult) -> Iterator[Finding]:
             listed = ", ".join(urls[:5]) + (f" and {len(urls) - 5} more" if len(urls) > 5 else "")
             if kind == "passive" and upgraded:
                 # Browsers fetch these over https:// (CSP upgrade-insecure-requests): nothing loads insecurely.
-                yield finding("content.mixed.passive_upgraded", f"The HTTPS page names: {listed}; its "
-                              "Content-Security-Policy upgrade-insecure-requests makes browsers load them over https://.")
+                yield finding(
+                    "content.mixed.passive_upgraded",
+                    f"The HTTPS page names: {listed}; its "
+                    "Content-Security-Policy upgrade-insecure-requests makes browsers load them over https://.",
+                )
             else:
                 yield finding(f"content.mixed.{kind}", f"The HTTPS page loads: {listed}.")
 

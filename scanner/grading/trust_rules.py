@@ -40,8 +40,10 @@ def max_validity_days(not_before: datetime) -> int | None:
 def cert_revoked(scan: ScanResult, cert: CertificateInfo) -> Iterator[Finding]:
     for intermediate in cert.intermediate_revocations:
         if intermediate.revocation.status == REVOCATION_REVOKED:
-            yield finding("cert.revoked", f"The intermediate CA certificate {intermediate.subject} is revoked: "
-                          f"{intermediate.revocation.detail}.")
+            yield finding(
+                "cert.revoked",
+                f"The intermediate CA certificate {intermediate.subject} is revoked: {intermediate.revocation.detail}.",
+            )
     check = cert.revocation
     if check is None:
         return
@@ -115,8 +117,11 @@ def ct_insufficient_scts(scan: ScanResult, cert: CertificateInfo) -> Iterator[Fi
     if cert.scts.embedded >= needed or delivered >= CT_DELIVERED:
         return
     unmeasured = " SCTs in the TLS extension were not measured." if cert.scts.tls_extension is None else ""
-    yield finding("ct.insufficient_scts", f"{cert.scts.embedded} embedded SCT(s) for a {lifetime_days}-day "
-                  f"certificate (Chrome asks for {needed}), {cert.scts.ocsp or 0} in the OCSP staple.{unmeasured}")
+    yield finding(
+        "ct.insufficient_scts",
+        f"{cert.scts.embedded} embedded SCT(s) for a {lifetime_days}-day "
+        f"certificate (Chrome asks for {needed}), {cert.scts.ocsp or 0} in the OCSP staple.{unmeasured}",
+    )
 
 
 # The CAA issuer domain each CA documents in its CPS (RFC 8659 §4.2), by the O= of its issuing certificates.
@@ -140,7 +145,9 @@ def caa_allows_issuer(scan: ScanResult, cert: CertificateInfo) -> bool | None:
     domains = CAA_DOMAINS_BY_ORGANISATION.get(cert.issuer_organization or "")
     if scan.caa is None or scan.caa.status != "found" or not domains:
         return None
-    issue = [record.value.split(";", 1)[0].strip().lower() for record in scan.caa.records if record.tag.lower() == "issue"]
+    issue = [
+        record.value.split(";", 1)[0].strip().lower() for record in scan.caa.records if record.tag.lower() == "issue"
+    ]
     if not issue:
         return None  # only issuewild/iodef: RFC 8659 §4.2 leaves non-wildcard issuance unrestricted
     return any(value in domains for value in issue)
@@ -150,12 +157,17 @@ def caa_allows_issuer(scan: ScanResult, cert: CertificateInfo) -> bool | None:
 def caa_issuer_not_allowed(scan: ScanResult, cert: CertificateInfo) -> Iterator[Finding]:
     if caa_allows_issuer(scan, cert) is False:
         allowed = ", ".join(record.value for record in scan.caa.records if record.tag.lower() == "issue")
-        yield finding("caa.issuer_not_allowed", f"The certificate comes from {cert.issuer_organization}, but the CAA "
-                      f"records at {scan.caa.domain} only allow: {allowed}. Its next renewal will be refused.")
+        yield finding(
+            "caa.issuer_not_allowed",
+            f"The certificate comes from {cert.issuer_organization}, but the CAA "
+            f"records at {scan.caa.domain} only allow: {allowed}. Its next renewal will be refused.",
+        )
 
 
 @rule
 def caa_missing(scan: ScanResult) -> Iterator[Finding]:
     if scan.caa is not None and scan.caa.status == CAA_NONE:
-        yield finding("caa.missing", f"Neither {scan.host} nor its parent domains publish CAA records, so any CA "
-                      "may issue certificates for it.")
+        yield finding(
+            "caa.missing",
+            f"Neither {scan.host} nor its parent domains publish CAA records, so any CA may issue certificates for it.",
+        )

@@ -171,4 +171,3 @@ def send_test(channel: Channel) -> str:
         error = exc.reason
     Channel.objects.filter(pk=channel.pk).update(last_test_at=timezone.now(), last_test_error=error[:2000])
     return error
-

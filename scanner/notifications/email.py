@@ -24,4 +24,6 @@ def send(channel: Channel, message: Message) -> None:
     except smtplib.SMTPRecipientsRefused as exc:
         raise DeliveryError(f"the mail server refused {channel.target}: {exc.recipients}", retryable=False) from None
     except (smtplib.SMTPException, OSError) as exc:
-        raise DeliveryError(f"the mail server could not be reached or refused the message: {exc}", retryable=True) from None
+        raise DeliveryError(
+            f"the mail server could not be reached or refused the message: {exc}", retryable=True
+        ) from None

@@ -59,7 +59,12 @@ def channel_create(
         confirmation_mail_counted(target, requested_from=requested_from)
     verified = None if kind == Channel.Kind.EMAIL else timezone.now()
     channel = Channel.objects.create(
-        owner=owner, kind=kind, target=target, name=name.strip(), secret=secret, verified_at=verified,
+        owner=owner,
+        kind=kind,
+        target=target,
+        name=name.strip(),
+        secret=secret,
+        verified_at=verified,
         weekly_digest=weekly_digest,
     )
     if kind == Channel.Kind.EMAIL:
@@ -125,13 +130,21 @@ def confirmation_mail_check(recipient: str, *, requested_from: str, field: str) 
     SCANNER_CONFIRMATION_MAILS_PER_RECIPIENT to one recipient (so the service cannot be used to flood a third
     party's inbox) and SCANNER_CONFIRMATION_MAILS_PER_ADDRESS asked for from one client address."""
     limit_check(
-        LimitEvent.Kind.MAIL_RECIPIENT, recipient.lower(), rate=config.confirmation_mails_per_recipient(),
-        message=f"Too many confirmation mails to {recipient} lately.", code="mail_limit", field=field,
+        LimitEvent.Kind.MAIL_RECIPIENT,
+        recipient.lower(),
+        rate=config.confirmation_mails_per_recipient(),
+        message=f"Too many confirmation mails to {recipient} lately.",
+        code="mail_limit",
+        field=field,
     )
     if requested_from:
         limit_check(
-            LimitEvent.Kind.MAIL_ADDRESS, requested_from, rate=config.confirmation_mails_per_address(),
-            message="Too many confirmation mails asked for from your address.", code="mail_limit", field=field,
+            LimitEvent.Kind.MAIL_ADDRESS,
+            requested_from,
+            rate=config.confirmation_mails_per_address(),
+            message="Too many confirmation mails asked for from your address.",
+            code="mail_limit",
+            field=field,
         )
 
 

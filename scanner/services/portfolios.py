@@ -28,7 +28,9 @@ def portfolio_create(*, owner: User, name: str) -> Portfolio:
 _UNSET = object()
 
 
-def portfolio_update(portfolio: Portfolio, *, name: str | None = None, alert_expiry_days: int | None | object = _UNSET) -> Portfolio:
+def portfolio_update(
+    portfolio: Portfolio, *, name: str | None = None, alert_expiry_days: int | None | object = _UNSET
+) -> Portfolio:
     """Change the given fields only (PATCH semantics); `alert_expiry_days=None` restores the default window."""
     if name is not None and name != portfolio.name:
         if Portfolio.objects.filter(owner=portfolio.owner, name=name).exclude(pk=portfolio.pk).exists():

@@ -144,13 +144,19 @@ def reap_stale_scans() -> dict[str, int]:
                 scan.save(update_fields=["status", "worker"])
                 release(scan)
                 counts["requeued"] += 1
-            elif scan.status == Scan.Status.QUEUED and scan.enqueued_at is not None and (
-                now - scan.enqueued_at > timedelta(seconds=config.queued_resend_after())
-                or scan.reserved_by in gone
+            elif (
+                scan.status == Scan.Status.QUEUED
+                and scan.enqueued_at is not None
+                and (
+                    now - scan.enqueued_at > timedelta(seconds=config.queued_resend_after()) or scan.reserved_by in gone
+                )
             ):
                 if scan.reserved_by in gone:
-                    logger.warning("scan %s waited in the prefetch of %s, which stopped; sending it again",
-                                   scan.pk, scan.reserved_by)
+                    logger.warning(
+                        "scan %s waited in the prefetch of %s, which stopped; sending it again",
+                        scan.pk,
+                        scan.reserved_by,
+                    )
                 release(scan)
                 counts["resent"] += 1
     return counts
@@ -161,7 +167,9 @@ def _gone_reserving_nodes() -> set[str]:
     from scanner.nodes import gone_nodes
 
     holders = set(
-        Scan.objects.filter(status=Scan.Status.QUEUED).exclude(reserved_by="").values_list("reserved_by", flat=True)
+        Scan.objects.filter(status=Scan.Status.QUEUED)
+        .exclude(reserved_by="")
+        .values_list("reserved_by", flat=True)
         .distinct()[:1000]
     )
     return gone_nodes(holders)

@@ -169,7 +169,9 @@ def _recent_scan_of_target(site: Site) -> Scan | None:
         # Requests for one target from different accounts lock different site rows; this transaction-scoped
         # lock on the target itself makes them take turns, so two cannot both start a scan.
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"scan-target:{site.hostname}:{site.https_port}"])
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"scan-target:{site.hostname}:{site.https_port}"]
+            )
     since = timezone.now() - timedelta(seconds=window)
     same_target = Scan.objects.filter(site__hostname=site.hostname, site__https_port=site.https_port)
     # Every attempt counts, failed ones included: a closed port or a tarpit is not knocked on again within the
@@ -181,7 +183,8 @@ def _recent_scan_of_target(site: Site) -> Scan | None:
     if done is not None:
         return done if done.site_id == site.pk else _copy_scan(done, site)
     running = [
-        scan for scan in same_target.filter(status__in=Scan.ACTIVE_STATUSES).exclude(site=site)
+        scan
+        for scan in same_target.filter(status__in=Scan.ACTIVE_STATUSES).exclude(site=site)
         if stale_reason(scan) is None  # a stuck scan of someone else's must not block the target for good
     ]
     if running:
@@ -197,8 +200,16 @@ def _copy_scan(source: Scan, site: Site) -> Scan:
     """A finished (done or failed) scan of the same target, recorded for another user's site as if it had been
     run for it."""
     copy_fields = (
-        "started_at", "finished_at", "security_grade", "security_ignoring_trust", "score", "seo_score",
-        "seo_grade", "error", "result", "ip",
+        "started_at",
+        "finished_at",
+        "security_grade",
+        "security_ignoring_trust",
+        "score",
+        "seo_score",
+        "seo_grade",
+        "error",
+        "result",
+        "ip",
     )
     scan = Scan.objects.create(
         site=site, status=source.status, attempts=0, **{name: getattr(source, name) for name in copy_fields}

@@ -121,7 +121,8 @@ def execute_scan(scan_id: int, *, resume_as: str = "") -> Scan | None:
         outcome = f"The scan stopped on an internal error: {type(exc).__name__}: {exc}"
     try:
         return with_reconnect(
-            lambda: _store_if_still_ours(scan, identity, outcome), budget=_budget(started),
+            lambda: _store_if_still_ours(scan, identity, outcome),
+            budget=_budget(started),
             what=f"store the outcome of scan {scan_id}",
         )
     except DatabaseUnavailable as exc:
@@ -198,8 +199,12 @@ def _store_if_still_ours(scan: Scan, identity: str, outcome: tuple[ScanResult, G
             current["status"] == Scan.Status.QUEUED
         )
         if not ours:
-            logger.warning("scan %s moved on (%s by %s) while its outcome waited; not stored again",
-                           scan.pk, current["status"], current["worker"] or "-")
+            logger.warning(
+                "scan %s moved on (%s by %s) while its outcome waited; not stored again",
+                scan.pk,
+                current["status"],
+                current["worker"] or "-",
+            )
             return Scan.objects.filter(pk=scan.pk).first()
         if isinstance(outcome, str):
             return fail_scan(scan.pk, outcome)

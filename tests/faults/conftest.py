@@ -77,8 +77,21 @@ class PrivateRedis:
 
     def start(self, *, appendonly: bool = True) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.directory),
-             "--appendonly", "yes" if appendonly else "no", "--save", "", "--logfile", str(self.directory / "log")],
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--dir",
+                str(self.directory),
+                "--appendonly",
+                "yes" if appendonly else "no",
+                "--save",
+                "",
+                "--logfile",
+                str(self.directory / "log"),
+            ],
             stdout=subprocess.DEVNULL,
         )
         client = redis.Redis.from_url(self.url)
@@ -142,12 +155,28 @@ class Processes:
         name = name or f"faults-{uuid.uuid4().hex[:8]}@%h"
         log = self.logs / f"worker-{len(self.running)}.log"
         process = subprocess.Popen(
-            [CELERY, "-A", "webui", "worker", "--pool=prefork", f"--concurrency={concurrency}", "-n", name,
-             "--queues", ",".join(FAULT_ENV[name] for name in FAULT_QUEUES) + ",celery",
-             "--without-gossip", "--without-mingle", "--loglevel=INFO", f"--logfile={log}"],
-            cwd=REPO, env={**self.env, **extra_env}, start_new_session=True,
+            [
+                CELERY,
+                "-A",
+                "webui",
+                "worker",
+                "--pool=prefork",
+                f"--concurrency={concurrency}",
+                "-n",
+                name,
+                "--queues",
+                ",".join(FAULT_ENV[name] for name in FAULT_QUEUES) + ",celery",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=INFO",
+                f"--logfile={log}",
+            ],
+            cwd=REPO,
+            env={**self.env, **extra_env},
+            start_new_session=True,
             preexec_fn=_die_with_pytest,  # noqa: PLW1509 - one libc call, no locks taken
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
         )
         process.log = log  # type: ignore[attr-defined]
         self.running.append(process)
@@ -156,11 +185,23 @@ class Processes:
 
     def beat(self) -> subprocess.Popen:
         process = subprocess.Popen(
-            [CELERY, "-A", "webui", "beat", "--loglevel=WARNING", "-S", "celery.beat:PersistentScheduler",
-             "-s", str(self.logs / "beat-schedule")],
-            cwd=REPO, env=self.env, start_new_session=True,
+            [
+                CELERY,
+                "-A",
+                "webui",
+                "beat",
+                "--loglevel=WARNING",
+                "-S",
+                "celery.beat:PersistentScheduler",
+                "-s",
+                str(self.logs / "beat-schedule"),
+            ],
+            cwd=REPO,
+            env=self.env,
+            start_new_session=True,
             preexec_fn=_die_with_pytest,  # noqa: PLW1509 - one libc call, no locks taken
-            stdout=open(self.logs / "beat.log", "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115
+            stdout=open(self.logs / "beat.log", "ab"),  # noqa: SIM115 - the child holds it; closed when it exits
+            stderr=subprocess.STDOUT,
         )
         self.running.append(process)
         return process

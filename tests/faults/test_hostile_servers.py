@@ -43,8 +43,11 @@ def test_a_hostile_server_ends_the_scan_in_time_and_the_worker_stays_small(
 
     started = time.monotonic()
     scan = queue_scan(broker, site, ip)
-    wait_for(lambda: Scan.objects.filter(pk=scan.pk).exclude(status__in=Scan.ACTIVE_STATUSES).exists(),
-             SCAN_LIMIT_S + 5, f"the {case_name} scan to end")
+    wait_for(
+        lambda: Scan.objects.filter(pk=scan.pk).exclude(status__in=Scan.ACTIVE_STATUSES).exists(),
+        SCAN_LIMIT_S + 5,
+        f"the {case_name} scan to end",
+    )
     elapsed = time.monotonic() - started
     scan.refresh_from_db()
 

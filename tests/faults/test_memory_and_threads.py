@@ -12,9 +12,28 @@ from .conftest import finished, make_site, pool_children, queue_scan, rss_mib, t
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
-SITES = ("good", "expired", "notyetvalid", "wronghost", "selfsigned", "nointermediate", "nohsts", "shorthsts",
-         "redirect302", "chain3", "longchain", "loop", "offhost", "nohttp", "downgrade", "expiring",
-         "mixedactive", "mixedpassive", "canonicalhttp", "hstsoverhttp")
+SITES = (
+    "good",
+    "expired",
+    "notyetvalid",
+    "wronghost",
+    "selfsigned",
+    "nointermediate",
+    "nohsts",
+    "shorthsts",
+    "redirect302",
+    "chain3",
+    "longchain",
+    "loop",
+    "offhost",
+    "nohttp",
+    "downgrade",
+    "expiring",
+    "mixedactive",
+    "mixedpassive",
+    "canonicalhttp",
+    "hstsoverhttp",
+)
 # 300 in the acceptance run (FAULTS_SCANS=300, about 4 minutes here); 40 keep CI fast.
 TOTAL = int(os.environ.get("FAULTS_SCANS", "40"))
 BASELINE = min(20, TOTAL // 2)
@@ -38,7 +57,9 @@ def test_rss_and_threads_of_one_pool_child_stay_flat_over_many_scans(processes, 
     assert pool_children(worker.pid) == [child]  # one process did every scan
     rss_base, threads_base = samples[BASELINE]
     rss_end, threads_end = samples[TOTAL]
-    print(f"\none pool child: after {BASELINE} scans {rss_base:.0f} MiB / {threads_base} threads, "
-          f"after {TOTAL}: {rss_end:.0f} MiB / {threads_end} threads")
+    print(
+        f"\none pool child: after {BASELINE} scans {rss_base:.0f} MiB / {threads_base} threads, "
+        f"after {TOTAL}: {rss_end:.0f} MiB / {threads_end} threads"
+    )
     assert rss_end < rss_base * 1.2
     assert threads_end == threads_base

@@ -18,16 +18,28 @@ from .conftest import finished, make_site, queue_scan, wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
-SITES = ("good", "expired", "notyetvalid", "wronghost", "selfsigned", "nointermediate", "nohsts", "shorthsts",
-         "redirect302", "chain3")
+SITES = (
+    "good",
+    "expired",
+    "notyetvalid",
+    "wronghost",
+    "selfsigned",
+    "nointermediate",
+    "nohsts",
+    "shorthsts",
+    "redirect302",
+    "chain3",
+)
 
 
 @pytest.mark.parametrize("appendonly", [True, False], ids=["aof", "no-persistence"])
 def test_a_redis_restart_loses_no_scan_and_keeps_the_worker(processes, broker, owner, lab, private_redis, appendonly):
     processes.beat()
     worker = processes.worker(concurrency=2)
-    scans = [queue_scan(broker, make_site(owner, c.hostname, c.https_port, c.http_port), c.ip)
-             for c in (lab.case(name) for name in SITES)]
+    scans = [
+        queue_scan(broker, make_site(owner, c.hostname, c.https_port, c.http_port), c.ip)
+        for c in (lab.case(name) for name in SITES)
+    ]
     ids = [scan.pk for scan in scans]
     wait_for(lambda: Scan.objects.filter(pk__in=ids, status=Scan.Status.RUNNING).exists(), 30, "a scan in flight")
     in_flight = Scan.objects.filter(pk__in=ids, status=Scan.Status.RUNNING).count()
@@ -44,5 +56,7 @@ def test_a_redis_restart_loses_no_scan_and_keeps_the_worker(processes, broker, o
 
     assert worker.poll() is None, "the worker process died during the Redis restart"
     assert set(Scan.objects.filter(pk__in=ids).values_list("status", flat=True)) == {Scan.Status.DONE}
-    print(f"\nRedis restart ({'AOF' if appendonly else 'no persistence'}) with {in_flight} scans in flight and "
-          f"{queued} queued: all {len(ids)} done {elapsed:.1f} s after Redis came back; the worker survived")
+    print(
+        f"\nRedis restart ({'AOF' if appendonly else 'no persistence'}) with {in_flight} scans in flight and "
+        f"{queued} queued: all {len(ids)} done {elapsed:.1f} s after Redis came back; the worker survived"
+    )

@@ -59,13 +59,26 @@ def test_sqlite_with_a_worker_and_a_busy_web_process_never_reports_database_is_l
         DJANGO_SETTINGS_MODULE="webui.settings",
         PYTHONPATH=str(REPO),
     )
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=REPO, env=env, check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     workers = Processes(env=env, logs=tmp_path)
     try:
         workers.worker(concurrency=1)  # bin/run's choice on SQLite
-        driver = subprocess.run([sys.executable, "-c", DRIVER, json.dumps(hosts)], check=False, cwd=REPO,
-                                env=env, capture_output=True, text=True, timeout=300)
+        driver = subprocess.run(
+            [sys.executable, "-c", DRIVER, json.dumps(hosts)],
+            check=False,
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     finally:
         workers.kill_all()
     assert driver.returncode == 0, driver.stderr[-3000:]

@@ -24,9 +24,28 @@ WORKER_KILLS = 4
 LIMIT_S = 90
 KILL_TRIES = 3
 # Quick, well-behaved lab sites: each scan takes about a second, so a kill lands mid-scan.
-SITES = ("good", "expired", "notyetvalid", "wronghost", "selfsigned", "nointermediate", "nohsts", "shorthsts",
-         "redirect302", "chain3", "longchain", "loop", "offhost", "nohttp", "downgrade", "expiring",
-         "mixedactive", "mixedpassive", "canonicalhttp", "hstsoverhttp")
+SITES = (
+    "good",
+    "expired",
+    "notyetvalid",
+    "wronghost",
+    "selfsigned",
+    "nointermediate",
+    "nohsts",
+    "shorthsts",
+    "redirect302",
+    "chain3",
+    "longchain",
+    "loop",
+    "offhost",
+    "nohttp",
+    "downgrade",
+    "expiring",
+    "mixedactive",
+    "mixedpassive",
+    "canonicalhttp",
+    "hstsoverhttp",
+)
 
 
 def child_running(worker_pid: int, scan_id: int) -> int | None:
@@ -57,8 +76,9 @@ def test_twenty_kill_9s_mid_scan_all_end_done_within_90_s(processes, broker, own
         site = make_site(owner, case.hostname, case.https_port, case.http_port)
         for _ in range(KILL_TRIES):
             scan = queue_scan(broker, site, case.ip)
-            pid = wait_for(lambda scan=scan: child_running(worker.pid, scan.pk), 30, f"scan {scan.pk} to run",
-                           interval=0.02)
+            pid = wait_for(
+                lambda scan=scan: child_running(worker.pid, scan.pk), 30, f"scan {scan.pk} to run", interval=0.02
+            )
             time.sleep(0.05)  # into the TLS probe (a lab scan can end within 0.3 s)
             os.kill(pid, signal.SIGKILL)
             killed_at[scan.pk] = ("pool child", time.time())
@@ -68,8 +88,11 @@ def test_twenty_kill_9s_mid_scan_all_end_done_within_90_s(processes, broker, own
         assert scan.pk in killed_at, f"every kill of {case.name} landed after its scan had ended"
         scans.append(scan)
         # Redelivered at once (reject_on_worker_lost); its rerun overlaps the next kill on the other child.
-        wait_for(lambda scan=scan: Scan.objects.filter(pk=scan.pk, attempts__gte=2).exists(), LIMIT_S,
-                 f"scan {scan.pk} to be redelivered")
+        wait_for(
+            lambda scan=scan: Scan.objects.filter(pk=scan.pk, attempts__gte=2).exists(),
+            LIMIT_S,
+            f"scan {scan.pk} to be redelivered",
+        )
         redelivered_after[scan.pk] = time.time() - killed_at[scan.pk][1]
 
     # 4 whole workers killed (main process and pool), each restarted at once as a service manager would.
@@ -80,8 +103,12 @@ def test_twenty_kill_9s_mid_scan_all_end_done_within_90_s(processes, broker, own
         site = make_site(owner, case.hostname, case.https_port, case.http_port)
         for _ in range(KILL_TRIES):
             scan = queue_scan(broker, site, case.ip)
-            wait_for(lambda worker=worker, scan=scan: child_running(worker.pid, scan.pk), 30, f"scan {scan.pk} to run",
-                           interval=0.02)
+            wait_for(
+                lambda worker=worker, scan=scan: child_running(worker.pid, scan.pk),
+                30,
+                f"scan {scan.pk} to run",
+                interval=0.02,
+            )
             time.sleep(0.05)
             os.killpg(worker.pid, signal.SIGKILL)
             killed_at[scan.pk] = ("whole worker", time.time())
@@ -111,8 +138,10 @@ def test_twenty_kill_9s_mid_scan_all_end_done_within_90_s(processes, broker, own
     for kind in ("pool child", "whole worker"):
         times = [done_after[pk] for pk, (k, _) in killed_at.items() if k == kind]
         print(f"\nkill -9 of a {kind}: {len(times)} scans done {min(times):.1f}-{max(times):.1f} s after the kill")
-    print(f"pool child kills: running again {min(redelivered_after.values()):.1f}-"
-          f"{max(redelivered_after.values()):.1f} s after the kill")
+    print(
+        f"pool child kills: running again {min(redelivered_after.values()):.1f}-"
+        f"{max(redelivered_after.values()):.1f} s after the kill"
+    )
 
 
 def test_a_scan_waiting_in_a_dead_nodes_prefetch_is_sent_again_once_the_nodes_heartbeat_stops(
@@ -120,8 +149,9 @@ def test_a_scan_waiting_in_a_dead_nodes_prefetch_is_sent_again_once_the_nodes_he
 ):
     # Production's resend delay, so only the node's stopped heartbeat can bring the scan back before the
     # broker's visibility timeout (30 s in this suite) does.
-    processes.env.update(SCANNER_QUEUED_RESEND_AFTER="300", SCANNER_WORKER_HEARTBEAT_INTERVAL="1",
-                         SCANNER_WORKER_HEARTBEAT_MAX_AGE="3")
+    processes.env.update(
+        SCANNER_QUEUED_RESEND_AFTER="300", SCANNER_WORKER_HEARTBEAT_INTERVAL="1", SCANNER_WORKER_HEARTBEAT_MAX_AGE="3"
+    )
     processes.beat()
     # One pool process and room for two messages: while it runs the slow scan, the next one waits in the
     # node's prefetch, taken from the broker but not started.
@@ -130,8 +160,11 @@ def test_a_scan_waiting_in_a_dead_nodes_prefetch_is_sent_again_once_the_nodes_he
     busy = queue_scan(broker, make_site(owner, slow.hostname, slow.https_port, slow.http_port), slow.ip)
     wait_for(lambda: Scan.objects.filter(pk=busy.pk, status=Scan.Status.RUNNING).exists(), 30, "the slow scan to run")
     waiting = queue_scan(broker, make_site(owner, quick.hostname, quick.https_port, quick.http_port), quick.ip)
-    wait_for(lambda: Scan.objects.filter(pk=waiting.pk, status=Scan.Status.QUEUED).exclude(reserved_by="").exists(),
-             10, "the node to take the second message")
+    wait_for(
+        lambda: Scan.objects.filter(pk=waiting.pk, status=Scan.Status.QUEUED).exclude(reserved_by="").exists(),
+        10,
+        "the node to take the second message",
+    )
 
     os.killpg(node.pid, signal.SIGKILL)
     killed_at = time.time()

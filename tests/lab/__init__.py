@@ -108,7 +108,7 @@ class Lab:
         try:
             # The CAs' download host (AIA caIssuers), plain HTTP like real CAs; the leaves name its URL.
             self._aia_ip = str(hosts[-1])
-            self._spare_hosts = hosts[len(self.specs):-1]  # second addresses of multi-address cases
+            self._spare_hosts = hosts[len(self.specs) : -1]  # second addresses of multi-address cases
             aia = self._group.add(HttpServer(self._aia_ip, 80 if privileged else 0, {}))
             self.pki = LabPKI(self.directory, aia_url=f"http://{AIA_HOST}" + ("" if aia.port == 80 else f":{aia.port}"))
             for index, spec in enumerate(self.specs):

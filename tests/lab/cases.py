@@ -78,43 +78,56 @@ def all_cases() -> list[CaseSpec]:
     return [
         _standard("good", "TLS 1.2/1.3, ECDHE AEAD, trusted ECDSA chain, preload-ready HSTS, 301 to https"),
         _standard(
-            "expired", "leaf certificate expired 10 days ago",
+            "expired",
+            "leaf certificate expired 10 days ago",
             leaf=LeafSpec(hostnames=(hostname("expired"),), not_before=days(days=-100), not_after=days(days=-10)),
         ),
         _standard(
-            "notyetvalid", "leaf certificate only valid from 10 days in the future",
+            "notyetvalid",
+            "leaf certificate only valid from 10 days in the future",
             leaf=LeafSpec(hostnames=(hostname("notyetvalid"),), not_before=days(days=10), not_after=days(days=100)),
         ),
         _standard(
-            "wronghost", "certificate issued for other.lab.test",
+            "wronghost",
+            "certificate issued for other.lab.test",
             leaf=LeafSpec(hostnames=(hostname("other"),)),
         ),
         _standard(
-            "selfsigned", "self-signed leaf certificate",
+            "selfsigned",
+            "self-signed leaf certificate",
             leaf=LeafSpec(hostnames=(hostname("selfsigned"),), self_signed=True),
         ),
         _standard(
-            "nointermediate", "server sends the leaf without its intermediate",
+            "nointermediate",
+            "server sends the leaf without its intermediate",
             leaf=LeafSpec(hostnames=(hostname("nointermediate"),), send_intermediate=False),
         ),
         _standard(
-            "legacy", "RSA certificate, TLS 1.0 to 1.2 with the full legacy cipher list",
+            "legacy",
+            "RSA certificate, TLS 1.0 to 1.2 with the full legacy cipher list",
             leaf=LeafSpec(hostnames=(hostname("legacy"),), key_type="rsa"),
-            min_version=ssl.TLSVersion.TLSv1, max_version=ssl.TLSVersion.TLSv1_2, ciphers=LEGACY_CIPHERS,
+            min_version=ssl.TLSVersion.TLSv1,
+            max_version=ssl.TLSVersion.TLSv1_2,
+            ciphers=LEGACY_CIPHERS,
         ),
         _standard(
-            "weakciphers", "TLS 1.2 only with 3DES and static-RSA CBC suites",
+            "weakciphers",
+            "TLS 1.2 only with 3DES and static-RSA CBC suites",
             leaf=LeafSpec(hostnames=(hostname("weakciphers"),), key_type="rsa"),
-            min_version=ssl.TLSVersion.TLSv1_2, max_version=ssl.TLSVersion.TLSv1_2, ciphers=WEAK_CIPHERS,
+            min_version=ssl.TLSVersion.TLSv1_2,
+            max_version=ssl.TLSVersion.TLSv1_2,
+            ciphers=WEAK_CIPHERS,
         ),
         _standard("nohsts", "no Strict-Transport-Security header", hsts=None),
         _standard("shorthsts", "HSTS max-age of one day", hsts="max-age=86400"),
         _standard(
-            "redirect302", "http answers with a temporary 302 redirect",
+            "redirect302",
+            "http answers with a temporary 302 redirect",
             http_routes={ANY_PATH: redirect(f"https://{hostname('redirect302')}/", 302)},
         ),
         _standard(
-            "chain3", "three hops (two http redirects, then https): within hstspreload's limit",
+            "chain3",
+            "three hops (two http redirects, then https): within hstspreload's limit",
             http_routes={
                 "/": redirect(f"http://{hostname('chain3')}/step1"),
                 "/step1": redirect(f"http://{hostname('chain3')}/step2"),
@@ -122,7 +135,8 @@ def all_cases() -> list[CaseSpec]:
             },
         ),
         _standard(
-            "longchain", "four redirects before reaching https (hstspreload allows three)",
+            "longchain",
+            "four redirects before reaching https (hstspreload allows three)",
             http_routes={
                 "/": redirect(f"http://{hostname('longchain')}/step1"),
                 "/step1": redirect(f"http://{hostname('longchain')}/step2"),
@@ -131,52 +145,67 @@ def all_cases() -> list[CaseSpec]:
             },
         ),
         _standard(
-            "loop", "http redirects in a loop",
+            "loop",
+            "http redirects in a loop",
             http_routes={
                 "/": redirect(f"http://{hostname('loop')}/a"),
                 "/a": redirect(f"http://{hostname('loop')}/"),
             },
         ),
         _standard(
-            "offhost", "http redirects straight to another host's https",
+            "offhost",
+            "http redirects straight to another host's https",
             http_routes={ANY_PATH: redirect(f"https://{hostname('good')}/")},
         ),
         _standard(
-            "hopbadcert", "http redirects to another host's https whose certificate has expired",
+            "hopbadcert",
+            "http redirects to another host's https whose certificate has expired",
             http_routes={ANY_PATH: redirect(f"https://{hostname('expired')}/")},
         ),
         _standard("nohttp", "nothing listens on port 80", http_routes=None),
         _standard(
-            "downgrade", "http goes to https which sends the visitor back to plain http",
+            "downgrade",
+            "http goes to https which sends the visitor back to plain http",
             https_routes={"/": redirect(f"http://{hostname('downgrade')}/plain"), ANY_PATH: page()},
             http_routes={"/": redirect(f"https://{hostname('downgrade')}/"), "/plain": page()},
         ),
         _standard(
-            "expiring", "valid certificate that expires in 10 days",
+            "expiring",
+            "valid certificate that expires in 10 days",
             leaf=LeafSpec(hostnames=(hostname("expiring"),), not_after=days(days=10)),
         ),
         # --- handshake simulation (issue 9 item 5, `handshake` helper) ---
         _standard(
-            "ecdhepref", "TLS 1.2 only, RSA: prefers ECDHE (AES-256 first) but also accepts a static-RSA suite",
+            "ecdhepref",
+            "TLS 1.2 only, RSA: prefers ECDHE (AES-256 first) but also accepts a static-RSA suite",
             leaf=LeafSpec(hostnames=(hostname("ecdhepref"),), key_type="rsa"),
-            min_version=ssl.TLSVersion.TLSv1_2, max_version=ssl.TLSVersion.TLSv1_2, ciphers=ECDHE_THEN_RSA_CIPHERS,
+            min_version=ssl.TLSVersion.TLSv1_2,
+            max_version=ssl.TLSVersion.TLSv1_2,
+            ciphers=ECDHE_THEN_RSA_CIPHERS,
         ),
         _standard(
-            "clientorder", "as ecdhepref, but the server follows the client's suite order",
+            "clientorder",
+            "as ecdhepref, but the server follows the client's suite order",
             leaf=LeafSpec(hostnames=(hostname("clientorder"),), key_type="rsa"),
-            min_version=ssl.TLSVersion.TLSv1_2, max_version=ssl.TLSVersion.TLSv1_2, ciphers=ECDHE_THEN_RSA_CIPHERS,
+            min_version=ssl.TLSVersion.TLSv1_2,
+            max_version=ssl.TLSVersion.TLSv1_2,
+            ciphers=ECDHE_THEN_RSA_CIPHERS,
             server_preference=False,
         ),
         _standard(
-            "tls13only", "TLS 1.3 only: clients without TLS 1.3 cannot connect",
-            min_version=ssl.TLSVersion.TLSv1_3, max_version=ssl.TLSVersion.TLSv1_3,
+            "tls13only",
+            "TLS 1.3 only: clients without TLS 1.3 cannot connect",
+            min_version=ssl.TLSVersion.TLSv1_3,
+            max_version=ssl.TLSVersion.TLSv1_3,
         ),
         # --- end handshake simulation ---
         # --- grading (issue 11) ---
         _standard("nohstsnohttp", "no HSTS header and nothing on port 80", hsts=None, http_routes=None),
         _standard(
-            "cbcfirst", "TLS 1.2 only; the server prefers ECDHE with AES-CBC over the AES-GCM suite it also accepts",
-            max_version=ssl.TLSVersion.TLSv1_2, ciphers="ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256",
+            "cbcfirst",
+            "TLS 1.2 only; the server prefers ECDHE with AES-CBC over the AES-GCM suite it also accepts",
+            max_version=ssl.TLSVersion.TLSv1_2,
+            ciphers="ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256",
         ),
         # --- end grading ---
         # --- the HTTP side (`http` helper; cases defined at the end of this file) ---
@@ -194,63 +223,80 @@ RSA_DHE_CIPHERS = "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384"
 def engine_cases() -> list[CaseSpec]:
     return [
         _standard(
-            "aiabroken", "leaf only, and its AIA caIssuers URL answers 404",
+            "aiabroken",
+            "leaf only, and its AIA caIssuers URL answers 404",
             leaf=LeafSpec(hostnames=(hostname("aiabroken"),), send_intermediate=False, aia_path="/missing.der"),
         ),
         _standard(
-            "reversedchain", "two intermediates sent top-down (root's child first) instead of bottom-up",
+            "reversedchain",
+            "two intermediates sent top-down (root's child first) instead of bottom-up",
             leaf=LeafSpec(hostnames=(hostname("reversedchain"),), issuer="two-level", reverse_chain=True),
         ),
         _standard(
-            "sha1intermediate", "the intermediate CA certificate is signed with SHA-1",
+            "sha1intermediate",
+            "the intermediate CA certificate is signed with SHA-1",
             leaf=LeafSpec(hostnames=(hostname("sha1intermediate"),), issuer="sha1"),
             ciphers=MODERN_CIPHERS + ":@SECLEVEL=0",
         ),
         _standard(
-            "md5leaf", "RSA leaf signed with MD5 by an RSA intermediate",
+            "md5leaf",
+            "RSA leaf signed with MD5 by an RSA intermediate",
             leaf=LeafSpec(hostnames=(hostname("md5leaf"),), key_type="rsa", issuer="rsa", signature_hash="md5"),
             ciphers=MODERN_CIPHERS + ":@SECLEVEL=0",
         ),
         _standard(
-            "dualcert", "two certificates: ECDSA P-256 and a 1024-bit RSA one",
+            "dualcert",
+            "two certificates: ECDSA P-256 and a 1024-bit RSA one",
             extra_leaves=(LeafSpec(hostnames=(hostname("dualcert"),), key_type="rsa", key_bits=1024),),
             ciphers=MODERN_CIPHERS + ":@SECLEVEL=0",
         ),
         _standard(
-            "dhcomposite", "DHE only (TLS 1.2), with a composite 2048-bit modulus",
-            leaf=LeafSpec(hostnames=(hostname("dhcomposite"),), key_type="rsa"), ciphers=RSA_DHE_CIPHERS,
+            "dhcomposite",
+            "DHE only (TLS 1.2), with a composite 2048-bit modulus",
+            leaf=LeafSpec(hostnames=(hostname("dhcomposite"),), key_type="rsa"),
+            ciphers=RSA_DHE_CIPHERS,
             dh_prime="composite",
         ),
         _standard(
-            "dhnonsafe", "DHE only (TLS 1.2), with a 2048-bit prime that is not a safe prime",
-            leaf=LeafSpec(hostnames=(hostname("dhnonsafe"),), key_type="rsa"), ciphers=RSA_DHE_CIPHERS,
+            "dhnonsafe",
+            "DHE only (TLS 1.2), with a 2048-bit prime that is not a safe prime",
+            leaf=LeafSpec(hostnames=(hostname("dhnonsafe"),), key_type="rsa"),
+            ciphers=RSA_DHE_CIPHERS,
             dh_prime="nonsafe",
         ),
         _standard("clientcert", "asks every client for an (optional) client certificate", client_auth=True),
         _standard(
-            "nullcipher", "TLS 1.3, and TLS 1.2 with NULL (unencrypted) cipher suites only",
+            "nullcipher",
+            "TLS 1.3, and TLS 1.2 with NULL (unencrypted) cipher suites only",
             leaf=LeafSpec(hostnames=(hostname("nullcipher"),), key_type="rsa"),
             ciphers="NULL-SHA256:ECDHE-RSA-NULL-SHA:@SECLEVEL=0",
         ),
         _standard(
-            "manynames", "RSA certificate with 1000 names (its Certificate message spans several TLS records)",
+            "manynames",
+            "RSA certificate with 1000 names (its Certificate message spans several TLS records)",
             leaf=LeafSpec(hostnames=(hostname("manynames"),), key_type="rsa", extra_names=999),
             ciphers="ECDHE+AESGCM:AES128-GCM-SHA256",
         ),
         _standard(
-            "twoaddr", "one name, two addresses: the first modern, the second also accepting TLS 1.0/1.1",
+            "twoaddr",
+            "one name, two addresses: the first modern, the second also accepting TLS 1.0/1.1",
             second_address=_standard(
-                "twoaddr", "the second address: legacy protocols",
+                "twoaddr",
+                "the second address: legacy protocols",
                 leaf=LeafSpec(hostnames=(hostname("twoaddr"),), key_type="rsa"),
-                min_version=ssl.TLSVersion.TLSv1, max_version=ssl.TLSVersion.TLSv1_2, ciphers=LEGACY_CIPHERS,
+                min_version=ssl.TLSVersion.TLSv1,
+                max_version=ssl.TLSVersion.TLSv1_2,
+                ciphers=LEGACY_CIPHERS,
             ),
         ),
         _standard(
-            "twoaddrdown", "one name, two addresses: the second has nothing listening",
+            "twoaddrdown",
+            "one name, two addresses: the second has nothing listening",
             second_address=CaseSpec("twoaddrdown", "nothing listens at the second address", kind="closed"),
         ),
         _standard(
-            "hugecert", "certificate with 10,000 names (about 280 KB, more than OpenSSL clients accept)",
+            "hugecert",
+            "certificate with 10,000 names (about 280 KB, more than OpenSSL clients accept)",
             leaf=LeafSpec(hostnames=(hostname("hugecert"),), extra_names=9999),
         ),
     ]
@@ -259,7 +305,9 @@ def engine_cases() -> list[CaseSpec]:
 # --- The HTTP side: HTTPS walk, mixed content, canonical, HSTS edge cases, hostile HTTP (the `http` helper's block) ---
 
 
-def html_page(body: str, headers: tuple[tuple[str, str], ...] = (("Strict-Transport-Security", GOOD_HSTS),)) -> Response:
+def html_page(
+    body: str, headers: tuple[tuple[str, str], ...] = (("Strict-Transport-Security", GOOD_HSTS),)
+) -> Response:
     return Response(200, headers, f"<!doctype html><html><head><title>lab</title>{body}</body></html>\n".encode())
 
 
@@ -281,35 +329,55 @@ MIXED_PASSIVE_HTML = (
 def http_side_cases() -> list[CaseSpec]:
     return [
         _standard(
-            "mixedactive", "HTTPS page loading http:// scripts, a stylesheet, an iframe and a form action",
+            "mixedactive",
+            "HTTPS page loading http:// scripts, a stylesheet, an iframe and a form action",
             https_routes={ANY_PATH: html_page(MIXED_ACTIVE_HTML)},
         ),
         _standard(
-            "mixedpassive", "HTTPS page loading http:// images and video (passive mixed content only)",
+            "mixedpassive",
+            "HTTPS page loading http:// images and video (passive mixed content only)",
             https_routes={ANY_PATH: html_page(MIXED_PASSIVE_HTML)},
         ),
         _standard(
-            "mixedupgraded", "passive mixed content, with Content-Security-Policy: upgrade-insecure-requests",
-            https_routes={ANY_PATH: html_page(MIXED_PASSIVE_HTML, headers=(
-                ("Strict-Transport-Security", GOOD_HSTS), ("Content-Security-Policy", "upgrade-insecure-requests"),
-            ))},
+            "mixedupgraded",
+            "passive mixed content, with Content-Security-Policy: upgrade-insecure-requests",
+            https_routes={
+                ANY_PATH: html_page(
+                    MIXED_PASSIVE_HTML,
+                    headers=(
+                        ("Strict-Transport-Security", GOOD_HSTS),
+                        ("Content-Security-Policy", "upgrade-insecure-requests"),
+                    ),
+                )
+            },
         ),
         _standard(
-            "canonicalhttp", "HTTPS page whose <link rel=canonical> points to http://",
-            https_routes={ANY_PATH: html_page(f'<link rel="canonical" href="http://{hostname("canonicalhttp")}/"></head><body>')},
+            "canonicalhttp",
+            "HTTPS page whose <link rel=canonical> points to http://",
+            https_routes={
+                ANY_PATH: html_page(f'<link rel="canonical" href="http://{hostname("canonicalhttp")}/"></head><body>')
+            },
         ),
         _standard(
-            "canonicalother", "HTTPS page whose <link rel=canonical> names another host",
-            https_routes={ANY_PATH: html_page(f'<link rel="canonical" href="https://{hostname("good")}/"></head><body>')},
+            "canonicalother",
+            "HTTPS page whose <link rel=canonical> names another host",
+            https_routes={
+                ANY_PATH: html_page(f'<link rel="canonical" href="https://{hostname("good")}/"></head><body>')
+            },
         ),
         _standard(
-            "hstsoverhttp", "the port-80 redirect also sends Strict-Transport-Security (ignored over http)",
-            http_routes={ANY_PATH: Response(
-                301, (("Location", f"https://{hostname('hstsoverhttp')}/"), ("Strict-Transport-Security", GOOD_HSTS))
-            )},
+            "hstsoverhttp",
+            "the port-80 redirect also sends Strict-Transport-Security (ignored over http)",
+            http_routes={
+                ANY_PATH: Response(
+                    301,
+                    (("Location", f"https://{hostname('hstsoverhttp')}/"), ("Strict-Transport-Security", GOOD_HSTS)),
+                )
+            },
         ),
         _standard(
-            "hstsonredirect", "https://host/ sends HSTS on its 301 to /home; the page itself sends none",
+            "hstsonredirect",
+            "https://host/ sends HSTS on its 301 to /home; the page itself sends none",
             https_routes={
                 "/": Response(301, (("Location", "/home"), ("Strict-Transport-Security", "max-age=31536000"))),
                 "/home": html_page("</head><body>", headers=()),
@@ -317,25 +385,35 @@ def http_side_cases() -> list[CaseSpec]:
         ),
         _standard("unicodehsts", "HSTS max-age written with a superscript digit (max-age=²)", hsts="max-age=²"),
         _standard("driphttp", "port 80 answers one byte per second", hostile_http="drip"),
-        _standard("driphttps", "HTTPS answers HTTP one byte per second (TLS itself is fine)", hostile_https="drip_head"),
+        _standard(
+            "driphttps", "HTTPS answers HTTP one byte per second (TLS itself is fine)", hostile_https="drip_head"
+        ),
         _standard("longlocation", "port 80 redirects with a 60 KB Location header", hostile_http="long_location"),
         _standard("garbagehttp", "port 80 answers with something that is not HTTP", hostile_http="garbage"),
         _standard("hugepage", "the HTTPS page is a 1 GiB body", hostile_https="huge"),
         # --- issue 23: web posture on the lab's own servers (nginx cases: tests/test_web_posture_nginx.py) ---
         _standard(
-            "cspreportonly", "CSP only as Report-Only, an anti-CSRF cookie without SameSite, no other headers",
-            https_routes={ANY_PATH: page((
-                ("Strict-Transport-Security", GOOD_HSTS),
-                ("Content-Security-Policy-Report-Only", "default-src 'self'"),
-                ("Set-Cookie", "csrftoken=abc; Secure; Path=/"),
-            ))},
+            "cspreportonly",
+            "CSP only as Report-Only, an anti-CSRF cookie without SameSite, no other headers",
+            https_routes={
+                ANY_PATH: page(
+                    (
+                        ("Strict-Transport-Security", GOOD_HSTS),
+                        ("Content-Security-Policy-Report-Only", "default-src 'self'"),
+                        ("Set-Cookie", "csrftoken=abc; Secure; Path=/"),
+                    )
+                )
+            },
         ),
         _standard(
-            "twocanonicals", "HTTPS page with two different canonical links and an http:// script from another site",
-            https_routes={ANY_PATH: html_page(
-                f'<link rel="canonical" href="https://{hostname("twocanonicals")}/">'
-                f'<link rel="canonical" href="https://{hostname("twocanonicals")}/home">'
-                '<script src="http://cdn.example.net/app.js"></script></head><body>'
-            )},
+            "twocanonicals",
+            "HTTPS page with two different canonical links and an http:// script from another site",
+            https_routes={
+                ANY_PATH: html_page(
+                    f'<link rel="canonical" href="https://{hostname("twocanonicals")}/">'
+                    f'<link rel="canonical" href="https://{hostname("twocanonicals")}/home">'
+                    '<script src="http://cdn.example.net/app.js"></script></head><body>'
+                )
+            },
         ),
     ]

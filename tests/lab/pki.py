@@ -213,12 +213,17 @@ class LabPKI:
         if crl_url is not None:  # re-sign with a CRL distribution point: the root's CRL can then revoke this CA
             point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
             builder = x509.CertificateBuilder(
-                issuer_name=certificate.issuer, subject_name=certificate.subject, public_key=certificate.public_key(),
-                serial_number=certificate.serial_number, not_valid_before=certificate.not_valid_before_utc,
-                not_valid_after=certificate.not_valid_after_utc, extensions=list(certificate.extensions),
+                issuer_name=certificate.issuer,
+                subject_name=certificate.subject,
+                public_key=certificate.public_key(),
+                serial_number=certificate.serial_number,
+                not_valid_before=certificate.not_valid_before_utc,
+                not_valid_after=certificate.not_valid_after_utc,
+                extensions=list(certificate.extensions),
             )
             certificate = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False).sign(
-                parent.key, hashes.SHA256())
+                parent.key, hashes.SHA256()
+            )
         if digest is not None:
             certificate = _resign_rsa(certificate, parent.key, digest)
         return _Authority(certificate, key)
@@ -230,7 +235,9 @@ class LabPKI:
         path.chmod(0o600)
         return path
 
-    def intermediate_crl(self, revoked: list[x509.Certificate], next_update: dt.timedelta = dt.timedelta(days=7)) -> bytes:
+    def intermediate_crl(
+        self, revoked: list[x509.Certificate], next_update: dt.timedelta = dt.timedelta(days=7)
+    ) -> bytes:
         """A DER CRL signed by the intermediate CA listing `revoked` (RFC 5280 §5)."""
         builder = (
             x509.CertificateRevocationListBuilder()
@@ -239,8 +246,12 @@ class LabPKI:
             .next_update(self.now + next_update)
         )
         for cert in revoked:
-            entry = (x509.RevokedCertificateBuilder().serial_number(cert.serial_number)
-                     .revocation_date(self.now - dt.timedelta(hours=1)).build())
+            entry = (
+                x509.RevokedCertificateBuilder()
+                .serial_number(cert.serial_number)
+                .revocation_date(self.now - dt.timedelta(hours=1))
+                .build()
+            )
             builder = builder.add_revoked_certificate(entry)
         return builder.sign(self._intermediate.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
@@ -253,8 +264,12 @@ class LabPKI:
             .next_update(self.now + dt.timedelta(days=7))
         )
         if "revoked" in self._extra:
-            entry = (x509.RevokedCertificateBuilder().serial_number(self._extra["revoked"].certificate.serial_number)
-                     .revocation_date(self.now - dt.timedelta(hours=1)).build())
+            entry = (
+                x509.RevokedCertificateBuilder()
+                .serial_number(self._extra["revoked"].certificate.serial_number)
+                .revocation_date(self.now - dt.timedelta(hours=1))
+                .build()
+            )
             builder = builder.add_revoked_certificate(entry)
         return builder.sign(self._root.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
@@ -278,12 +293,15 @@ class LabPKI:
             return [self._extra["rsa"]]
         if kind == "two-level":
             if "issuing" not in self._extra:
-                self._extra["issuing"] = self._make_intermediate("HTTPS Scanner Lab Issuing CA", parent=self._extra["rsa"])
+                self._extra["issuing"] = self._make_intermediate(
+                    "HTTPS Scanner Lab Issuing CA", parent=self._extra["rsa"]
+                )
             return [self._extra["issuing"], self._extra["rsa"]]
         if kind == "revoked":  # an issuing CA its root has revoked (listed on the root's CRL, ROOT_CRL_PATH)
             if "revoked" not in self._extra:
                 self._extra["revoked"] = self._make_intermediate(
-                    "HTTPS Scanner Lab Revoked CA", crl_url=f"{self.aia_url}{ROOT_CRL_PATH}")
+                    "HTTPS Scanner Lab Revoked CA", crl_url=f"{self.aia_url}{ROOT_CRL_PATH}"
+                )
             return [self._extra["revoked"]]
         if kind == "sha1":
             if "sha1" not in self._extra:
@@ -293,8 +311,11 @@ class LabPKI:
 
     def issue(self, name: str, spec: LeafSpec) -> ServerCredentials:
         """Create a leaf per `spec` and write ``<name>.key.pem`` / ``<name>.chain.pem``."""
-        key = (rsa.generate_private_key(spec.rsa_exponent, spec.key_bits) if spec.key_type == "rsa"
-               else _new_key(spec.key_type))
+        key = (
+            rsa.generate_private_key(spec.rsa_exponent, spec.key_bits)
+            if spec.key_type == "rsa"
+            else _new_key(spec.key_type)
+        )
         subject = _name(spec.hostnames[0])
         cas = [] if spec.self_signed else self._authority(spec.issuer)
         if spec.self_signed:
@@ -327,9 +348,15 @@ class LabPKI:
         if self.aia_url and not spec.self_signed:
             # Every real CA names where its certificate can be downloaded; browsers use it to complete chains.
             url = self.aia_url + (spec.aia_path or f"/{spec.issuer}.der")
-            access.append(x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(url)))
+            access.append(
+                x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(url))
+            )
         if spec.ocsp_url:
-            access.append(x509.AccessDescription(AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(spec.ocsp_url)))
+            access.append(
+                x509.AccessDescription(
+                    AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(spec.ocsp_url)
+                )
+            )
         if access:
             builder = builder.add_extension(x509.AuthorityInformationAccess(access), critical=False)
         if spec.crl_url:

@@ -303,10 +303,7 @@ class ServerGroup:
 
     def stop(self, timeout: float = 5.0) -> None:
         # Stop everything in parallel so the total time stays ~one server's worth.
-        threads = [
-            threading.Thread(target=server.stop, args=(timeout,), daemon=True)
-            for server in self.servers
-        ]
+        threads = [threading.Thread(target=server.stop, args=(timeout,), daemon=True) for server in self.servers]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -342,8 +339,15 @@ class HostileHttpServer(_Server):
 
     kind = "hostile"
     BEHAVIOURS = ("drip", "drip_head", "endless", "huge", "long_location", "many_headers", "garbage")
-    _DEFAULT_SIZE: ClassVar[dict[str, int]] = {"drip": 1_000_000, "drip_head": 0, "endless": 0, "huge": 1 << 30, "long_location": 60_000,
-                                               "many_headers": 10_000, "garbage": 0}
+    _DEFAULT_SIZE: ClassVar[dict[str, int]] = {
+        "drip": 1_000_000,
+        "drip_head": 0,
+        "endless": 0,
+        "huge": 1 << 30,
+        "long_location": 60_000,
+        "many_headers": 10_000,
+        "garbage": 0,
+    }
 
     def __init__(
         self,

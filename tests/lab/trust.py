@@ -85,8 +85,11 @@ def trust_cases() -> list[TrustCaseSpec]:
             "leaf valid for 400 days, issued now (after 2026-03-15: at most 200 allowed)",
             leaf={"not_after": dt.timedelta(days=399)},
         ),
-        TrustCaseSpec("intermediaterevoked", "leaf issued by an intermediate CA that the root's CRL revokes",
-                      leaf={"issuer": "revoked"}),
+        TrustCaseSpec(
+            "intermediaterevoked",
+            "leaf issued by an intermediate CA that the root's CRL revokes",
+            leaf={"issuer": "revoked"},
+        ),
         TrustCaseSpec("rsaexp3", "RSA leaf with public exponent 3", leaf={"key_type": "rsa", "rsa_exponent": 3}),
     ]
 

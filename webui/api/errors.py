@@ -70,9 +70,7 @@ def api_exception_handler(exc, context):
     if isinstance(exc, exceptions.Throttled):
         wait = int(exc.wait) if exc.wait is not None else None
         message = str(exc.detail)
-        response.data = {
-            "error": {"code": "throttled", "message": message, "fields": {}, "retry_after": wait}
-        }
+        response.data = {"error": {"code": "throttled", "message": message, "fields": {}, "retry_after": wait}}
         if wait is not None:
             response["Retry-After"] = str(wait)
         return response
@@ -114,9 +112,7 @@ def lockout_response(request, original_response=None, credentials=None):
     from django.shortcuts import render
 
     wait = int(settings.AXES_COOLOFF_TIME.total_seconds())
-    message = (
-        f"Too many failed logins for this account or from this address. Try again in {wait // 60} minutes."
-    )
+    message = f"Too many failed logins for this account or from this address. Try again in {wait // 60} minutes."
     if request.path.startswith("/api/"):
         body = {"error": {"code": "locked_out", "message": message, "fields": {}, "retry_after": wait}}
         response = JsonResponse(body, status=429)

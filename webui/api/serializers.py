@@ -3,7 +3,6 @@ shape what they read. Neither holds business logic: that lives in scanner.servic
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 
 from django.urls import reverse
@@ -11,7 +10,7 @@ from rest_framework import serializers
 
 from scanner.grading.compliance import PROFILE_IDS
 from scanner.grading.scale import GRADE_ORDER
-from scanner.models import ComplianceEvidence, Finding, Portfolio, Scan, Site
+from scanner.models import Finding, Portfolio, Scan, Site
 from scanner.report import with_compliance
 from scanner.services.schedules import SCHEDULE_KINDS, describe_schedule
 
@@ -99,12 +98,17 @@ class PortfolioInput(StrictInputSerializer):
 class PortfolioUpdateInput(StrictInputSerializer):
     name = serializers.CharField(max_length=100, required=False)
     alert_expiry_days = serializers.IntegerField(
-        min_value=1, max_value=365, required=False, allow_null=True,
+        min_value=1,
+        max_value=365,
+        required=False,
+        allow_null=True,
         help_text="Alert when a certificate expires within this many days; null = the service default.",
     )
     compliance_profiles = serializers.ListField(
-        child=serializers.ChoiceField(choices=PROFILE_IDS), required=False, max_length=len(PROFILE_IDS),
-        help_text="Compliance profiles shown and counted for this portfolio, e.g. [\"pci-dss-4.0.1\"].",
+        child=serializers.ChoiceField(choices=PROFILE_IDS),
+        required=False,
+        max_length=len(PROFILE_IDS),
+        help_text='Compliance profiles shown and counted for this portfolio, e.g. ["pci-dss-4.0.1"].',
     )
 
 
@@ -272,7 +276,9 @@ class SiteOutput(serializers.ModelSerializer):
         help_text="unreachable (the last attempt failed: `latest_scan` is the last good result), scanning, graded "
         "or never_scanned."
     )
-    last_error = serializers.SerializerMethodField(help_text="Why the last attempt failed, when `state` is unreachable.")
+    last_error = serializers.SerializerMethodField(
+        help_text="Why the last attempt failed, when `state` is unreachable."
+    )
     last_attempt = LastAttemptOutput(source="last_scan", allow_null=True, read_only=True)
 
     class Meta:
@@ -377,55 +383,3 @@ class ImportReportOutput(serializers.Serializer):
 
     def get_errors(self, report) -> list[dict]:
         return [{"line_no": line_no, "line": line, "reason": reason} for line_no, line, reason in report.errors]
-
-
-@functools.cache
-def page_of(item_serializer: type[serializers.Serializer]) -> type[serializers.Serializer]:
-    """The schema of one page of a list as ApiView.paginated answers it (DRF's PageNumberPagination): the
-    total count, links to the next and previous pages, and the items."""
-    return type(
-        f"Paginated{item_serializer.__name__}List",
-        (serializers.Serializer,),
-        {
-            "__module__": __name__,
-            "count": serializers.IntegerField(),
-            "next": serializers.URLField(allow_null=True),
-            "previous": serializers.URLField(allow_null=True),
-            "results": item_serializer(many=True),
-        },
-    )
-
-
-class ComplianceEvidenceOutput(serializers.ModelSerializer):
-    """A compliance report (PDF) a worker builds for a large portfolio: poll `url` until `status` is done,
-    then download `file_url`."""
-
-    url = serializers.SerializerMethodField()
-    file_url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = ComplianceEvidence
-        fields = (
-            "id",
-            "url",
-            "status",
-            "progress",
-            "sites_done",
-            "sites_total",
-            "error",
-            "created_at",
-            "finished_at",
-            "file_url",
-        )
-
-    def _link(self, evidence: ComplianceEvidence, name: str) -> str:
-        path = reverse(name, kwargs={"pk": evidence.portfolio_id, "evidence_id": evidence.pk})
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request is not None else path
-
-    def get_url(self, evidence: ComplianceEvidence) -> str:
-        return self._link(evidence, "api:portfolio-evidence")
-
-    def get_file_url(self, evidence: ComplianceEvidence) -> str | None:
-        done = evidence.status == ComplianceEvidence.Status.DONE
-        return self._link(evidence, "api:portfolio-evidence-file") if done else None

@@ -15,7 +15,11 @@ def revoke_tokens_on_password_change(sender, instance, raw=False, update_fields=
         return
     # Django re-hashes a password in place at login when its hasher settings change (check_password's setter
     # saves only "password", with no new raw password set): same password, so the tokens stay.
-    if getattr(instance, "_password", None) is None and update_fields is not None and set(update_fields) == {"password"}:
+    if (
+        getattr(instance, "_password", None) is None
+        and update_fields is not None
+        and set(update_fields) == {"password"}
+    ):
         return
     stored = sender.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
     if stored is not None and stored != instance.password:

@@ -17,9 +17,11 @@ from rest_framework.response import Response
 
 from webui.api import tokens
 from webui.api.models import ApiToken
-from webui.api.serializers import StrictInputSerializer, page_of
+from webui.api.pagination import page_of
+from webui.api.parsers import LimitedJSONParser
+from webui.api.serializers import StrictInputSerializer
 from webui.api.throttling import AnonRequestRateThrottle, TokenCreateRateThrottle
-from webui.api.views import ApiView, LimitedJSONParser
+from webui.api.views import ApiView
 
 
 class TokenOutput(serializers.ModelSerializer):
@@ -48,7 +50,10 @@ class NewTokenOutput(TokenOutput):
 
 def _expiry_field() -> serializers.IntegerField:
     return serializers.IntegerField(
-        min_value=1, max_value=tokens.MAX_EXPIRY_DAYS, required=False, allow_null=True,
+        min_value=1,
+        max_value=tokens.MAX_EXPIRY_DAYS,
+        required=False,
+        allow_null=True,
         help_text="Days until the token stops working; omit or null for no expiry.",
     )
 

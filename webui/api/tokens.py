@@ -26,9 +26,7 @@ def token_create(
     if not name:
         raise ScanRequestError("Give the token a name, e.g. the script or machine that will use it.", field="name")
     if expires_in_days is not None and not 1 <= expires_in_days <= MAX_EXPIRY_DAYS:
-        raise ScanRequestError(
-            f"A token expires after 1 to {MAX_EXPIRY_DAYS} days, or never.", field="expires_in_days"
-        )
+        raise ScanRequestError(f"A token expires after 1 to {MAX_EXPIRY_DAYS} days, or never.", field="expires_in_days")
     limit = config.max_tokens_per_user()
     if limit and token_list(user=user).count() >= limit:
         raise ScanRequestError(

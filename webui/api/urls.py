@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
-from webui.api import token_views, views
+from webui.api import export_views, token_views, views
 
 
 class ExportFormatConverter:
@@ -46,22 +46,22 @@ urlpatterns = [
     path("portfolios/<int:pk>/import", views.PortfolioImportApi.as_view(), name="portfolio-import"),
     path(
         "portfolios/<int:pk>/export.<export_format:fmt>",
-        views.PortfolioExportApi.as_view(),
+        export_views.PortfolioExportApi.as_view(),
         name="portfolio-export",
     ),
     path(
         "portfolios/<int:pk>/compliance.<evidence_format:fmt>",
-        views.PortfolioComplianceEvidenceApi.as_view(),
+        export_views.PortfolioComplianceEvidenceApi.as_view(),
         name="portfolio-compliance-evidence",
     ),
     path(
         "portfolios/<int:pk>/evidence/<int:evidence_id>",
-        views.PortfolioEvidenceStatusApi.as_view(),
+        export_views.PortfolioEvidenceStatusApi.as_view(),
         name="portfolio-evidence",
     ),
     path(
         "portfolios/<int:pk>/evidence/<int:evidence_id>.pdf",
-        views.PortfolioEvidenceFileApi.as_view(),
+        export_views.PortfolioEvidenceFileApi.as_view(),
         name="portfolio-evidence-file",
     ),
 ]

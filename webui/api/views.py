@@ -5,87 +5,19 @@ Every lookup goes through scanner.selectors with request.user, so other users' o
 
 from __future__ import annotations
 
-import json
-from typing import ClassVar
-
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import AuthenticationFailed, ParseError, Throttled, ValidationError
+from rest_framework.exceptions import AuthenticationFailed, Throttled, ValidationError
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from scanner import exports, imports, selectors, services
+from scanner import imports, selectors, services
 from scanner.services import schedules
 from webui.api import serializers as s
-from webui.api.errors import EvidenceNotReady, PayloadTooLarge
-
-# Scan requests are a few dozen bytes; nothing legitimate comes close to this.
-MAX_BODY_BYTES = 64 * 1024
-MAX_IMPORT_BYTES = imports.MAX_IMPORT_BYTES
-
-
-class LimitedJSONParser(JSONParser):
-    """JSON only, and at most max_bytes: the body is never read past the limit."""
-
-    max_bytes = MAX_BODY_BYTES
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        request = (parser_context or {}).get("request")
-        declared = request.META.get("CONTENT_LENGTH") if request is not None else None
-        if declared and declared.isdigit() and int(declared) > self.max_bytes:
-            raise PayloadTooLarge(f"The request body is larger than {self.max_bytes // 1024} KiB.")
-        raw = stream.read(self.max_bytes + 1)
-        if len(raw) > self.max_bytes:
-            raise PayloadTooLarge(f"The request body is larger than {self.max_bytes // 1024} KiB.")
-        try:
-            data = json.loads(raw.decode((parser_context or {}).get("encoding") or "utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ParseError(f"The request body is not valid JSON: {exc}") from None
-        except RecursionError:  # "[[[[…" thousands deep: the parser's own recursion gives out
-            raise ParseError(f"The request body nests deeper than {MAX_JSON_DEPTH} levels.") from None
-        if _depth_exceeds(data, MAX_JSON_DEPTH):
-            # Shallower nesting still parses, but every later step that walks it (validation, error messages)
-            # would recurse as deep: nothing the API takes nests more than a few levels.
-            raise ParseError(f"The request body nests deeper than {MAX_JSON_DEPTH} levels.")
-        return data
-
-
-MAX_JSON_DEPTH = 32
-
-
-def _depth_exceeds(data, limit: int) -> bool:
-    """True when `data` (parsed JSON) nests lists/objects more than `limit` deep; iterative, so never recursing."""
-    pending = [(data, 1)]
-    while pending:
-        value, depth = pending.pop()
-        if isinstance(value, dict | list):
-            if depth > limit:
-                return True
-            children = value.values() if isinstance(value, dict) else value
-            pending.extend((child, depth + 1) for child in children)
-    return False
-
-
-class LimitedTextParser(BaseParser):
-    """text/plain bodies (bulk imports), read up to MAX_IMPORT_BYTES and returned as {"text": ...}."""
-
-    media_type = "text/plain"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        raw = stream.read(MAX_IMPORT_BYTES + 1)
-        if len(raw) > MAX_IMPORT_BYTES:
-            raise PayloadTooLarge(f"The import is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MiB.")
-        try:
-            return {"text": raw.decode((parser_context or {}).get("encoding") or "utf-8")}
-        except UnicodeDecodeError as exc:
-            raise ParseError(f"The import is not valid UTF-8 text: {exc}") from None
-
-
-class ImportJSONParser(LimitedJSONParser):
-    max_bytes = MAX_IMPORT_BYTES
+from webui.api.pagination import page_of
+from webui.api.parsers import ImportJSONParser, LimitedJSONParser, LimitedTextParser
 
 
 class ApiView(APIView):
@@ -154,7 +86,7 @@ def _user_portfolio_or_field_error(user, portfolio_id: int | None):
 
 
 class ScanListCreateApi(ApiView):
-    @extend_schema(parameters=[s.ScanFilter], responses=s.page_of(s.ScanSummaryOutput), operation_id="scans_list")
+    @extend_schema(parameters=[s.ScanFilter], responses=page_of(s.ScanSummaryOutput), operation_id="scans_list")
     def get(self, request):
         filters = s.ScanFilter(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -199,7 +131,7 @@ class ScanDetailApi(ApiView):
 
 
 class SiteListApi(ApiView):
-    @extend_schema(parameters=[s.SiteFilter], responses=s.page_of(s.SiteOutput), operation_id="sites_list")
+    @extend_schema(parameters=[s.SiteFilter], responses=page_of(s.SiteOutput), operation_id="sites_list")
     def get(self, request):
         filters = s.SiteFilter(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -216,14 +148,16 @@ class SiteDetailApi(ApiView):
     def get(self, request, pk: int):
         return self.output(s.SiteOutput, _found(selectors.site_get(user=request.user, site_id=pk)))
 
-    @extend_schema(responses={204: None}, description="Delete the site with its whole history (scans, findings, alerts).")
+    @extend_schema(
+        responses={204: None}, description="Delete the site with its whole history (scans, findings, alerts)."
+    )
     def delete(self, request, pk: int):
         services.site_delete(_found(selectors.site_get(user=request.user, site_id=pk)))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class SiteScanListApi(ApiView):
-    @extend_schema(responses=s.page_of(s.ScanSummaryOutput), operation_id="sites_scans_list")
+    @extend_schema(responses=page_of(s.ScanSummaryOutput), operation_id="sites_scans_list")
     def get(self, request, pk: int):
         site = _found(selectors.site_get(user=request.user, site_id=pk))
         return self.paginated(selectors.scan_list(user=request.user, site=site), s.ScanSummaryOutput)
@@ -233,7 +167,7 @@ class SiteScanListApi(ApiView):
 
 
 class PortfolioListCreateApi(ApiView):
-    @extend_schema(responses=s.page_of(s.PortfolioSummaryOutput), operation_id="portfolios_list")
+    @extend_schema(responses=page_of(s.PortfolioSummaryOutput), operation_id="portfolios_list")
     def get(self, request):
         # Sites are linked (sites_url, paginated), not inlined: one portfolio may hold 10,000 of them.
         return self.paginated(selectors.portfolio_summaries(user=request.user), s.PortfolioSummaryOutput)
@@ -339,74 +273,3 @@ class PortfolioImportApi(ApiView):
         data = self.validated(s.PortfolioImportInput, request.data)
         report = imports.import_sites(request.user, portfolio, data["text"])
         return self.output(s.ImportReportOutput, report)
-
-
-class PortfolioExportApi(ApiView):
-    FORMATS: ClassVar[dict] = {
-        "csv": (exports.csv_lines, "text/csv; charset=utf-8"),
-        "json": (exports.json_chunks, "application/json"),
-    }
-
-    @extend_schema(responses={(200, "text/csv"): str, (200, "application/json"): str})
-    def get(self, request, pk: int, fmt: str):
-        portfolio = _found(selectors.portfolio_get(user=request.user, portfolio_id=pk))
-        stream, content_type = self.FORMATS[fmt]
-        response = StreamingHttpResponse(stream(portfolio), content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="portfolio-{portfolio.pk}.{fmt}"'
-        return response
-
-
-class PortfolioComplianceEvidenceApi(ApiView):
-    """The auditor's evidence: per site and chosen profile the verdict, the scan it rests on and each failed
-    requirement with its source (CSV, streamed), or the PDF report with the pass-rate and grade-mix charts."""
-
-    @extend_schema(
-        responses={(200, "text/csv"): str, (200, "application/pdf"): bytes, 202: s.ComplianceEvidenceOutput}
-    )
-    def get(self, request, pk: int, fmt: str):
-        from scanner import compliance_evidence
-        from scanner.compliance_pdf import portfolio_pdf
-
-        portfolio = _found(selectors.portfolio_get(user=request.user, portfolio_id=pk))
-        if fmt == "pdf" and services.evidence_is_built_by_worker(portfolio):
-            # Above SCANNER_EVIDENCE_INLINE_LIMIT sites a worker builds the PDF: 202 with the report's status URL
-            # (asking again while it is being built returns the same report).
-            evidence = services.evidence_request(portfolio)
-            response = self.output(s.ComplianceEvidenceOutput, evidence, http_status=status.HTTP_202_ACCEPTED)
-            response["Location"] = response.data["url"]
-            return response
-        if fmt == "csv":
-            response = StreamingHttpResponse(
-                compliance_evidence.csv_lines(portfolio), content_type="text/csv; charset=utf-8"
-            )
-        else:
-            response = HttpResponse(portfolio_pdf(portfolio), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="compliance-portfolio-{portfolio.pk}.{fmt}"'
-        return response
-
-
-class PortfolioEvidenceStatusApi(ApiView):
-    """A worker-built compliance report: its status and progress, and once done the URL of its file."""
-
-    @extend_schema(responses=s.ComplianceEvidenceOutput)
-    def get(self, request, pk: int, evidence_id: int):
-        from scanner.compliance_selectors import evidence_get
-
-        portfolio = _found(selectors.portfolio_get(user=request.user, portfolio_id=pk))
-        return self.output(s.ComplianceEvidenceOutput, _found(evidence_get(portfolio, evidence_id)))
-
-
-class PortfolioEvidenceFileApi(ApiView):
-    """The PDF of a worker-built compliance report; 409 while it is not built (yet)."""
-
-    @extend_schema(responses={(200, "application/pdf"): bytes})
-    def get(self, request, pk: int, evidence_id: int):
-        from scanner.compliance_selectors import evidence_get
-
-        portfolio = _found(selectors.portfolio_get(user=request.user, portfolio_id=pk))
-        evidence = _found(evidence_get(portfolio, evidence_id, with_content=True))
-        if evidence.status != evidence.Status.DONE or evidence.content is None:
-            raise EvidenceNotReady(f"The report is {evidence.status}; its status URL says when it is done.")
-        response = HttpResponse(bytes(evidence.content), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="compliance-portfolio-{portfolio.pk}.pdf"'
-        return response

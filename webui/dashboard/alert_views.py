@@ -58,7 +58,9 @@ def local_next(request, *, default: str) -> str:
     if (
         wanted.startswith("/")
         and not wanted.startswith(("//", "/\\"))
-        and url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+        and url_has_allowed_host_and_scheme(
+            wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return wanted
     return reverse(default)
@@ -208,7 +210,4 @@ def account_settings(request):
                 messages.success(request, "Nothing changed.")
             return redirect("dashboard:settings")
     status = 400 if request.method == "POST" else 200
-    return render(
-        request, "dashboard/settings.html", {"form": form, "account_channel": account_channel}, status=status
-    )
-
+    return render(request, "dashboard/settings.html", {"form": form, "account_channel": account_channel}, status=status)

@@ -118,12 +118,14 @@ def grade_mix_chart(snapshots: list[dict], label: str) -> SafeString | str:
         total = sum(row["count"] for row in snapshot["rows"]) or 1
         x = PAD_L + step * index + (step - width) / 2
         y = PAD_T + inner_h
-        for row in sorted(snapshot["rows"], key=lambda r: GRADE_ORDER.index(r["grade"]) if r["grade"] in GRADE_ORDER else 99):
+        for row in sorted(
+            snapshot["rows"], key=lambda r: GRADE_ORDER.index(r["grade"]) if r["grade"] in GRADE_ORDER else 99
+        ):
             height = inner_h * row["count"] / total
             y -= height
             parts.append(
                 f'<rect class="{escape(row["css"])}" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}">'
-                f'<title>{snapshot["day"]:%Y-%m-%d} {escape(row["grade"] or "not graded")}: {row["count"]}</title></rect>'
+                f"<title>{snapshot['day']:%Y-%m-%d} {escape(row['grade'] or 'not graded')}: {row['count']}</title></rect>"
             )
     for index in sorted({0, len(snapshots) - 1}):
         x = PAD_L + step * index + step / 2

@@ -179,7 +179,9 @@ class ChannelForm(forms.Form):
         label="E-mail address or webhook URL",
         max_length=500,
         help_text="An address for e-mail; the incoming-webhook URL Slack or Teams gave you; any URL for a webhook.",
-        widget=forms.TextInput(attrs={"aria-describedby": "id_target_help", "spellcheck": "false", "autocomplete": "off"}),
+        widget=forms.TextInput(
+            attrs={"aria-describedby": "id_target_help", "spellcheck": "false", "autocomplete": "off"}
+        ),
     )
     secret = forms.CharField(
         label="Signing secret (webhooks only)",

@@ -69,7 +69,9 @@ def strength(bits: int | None) -> tuple[str, str]:
     return "strong", "good"
 
 
-def cipher_suites_by_protocol(suites: list[dict] | None, preferred: dict | None, order: dict | None = None) -> list[dict]:
+def cipher_suites_by_protocol(
+    suites: list[dict] | None, preferred: dict | None, order: dict | None = None
+) -> list[dict]:
     """Suites grouped per protocol, newest protocol first, each with strength, FS and AEAD marks; in the server's
     own order where the scan saw it (`order`: protocol -> names), with SSL Labs' WEAK mark on suites without
     forward secrecy or without AEAD (CBC)."""
@@ -177,9 +179,17 @@ def vulnerabilities(document: dict) -> list[dict]:
         if value is None:
             rows.append({"name": name, "verdict": "not tested", "css": "muted"})
         elif inverted:
-            rows.append({"name": name, "verdict": "supported" if value else "not supported", "css": "good" if value else "warn"})
+            rows.append(
+                {"name": name, "verdict": "supported" if value else "not supported", "css": "good" if value else "warn"}
+            )
         else:
-            rows.append({"name": name, "verdict": "vulnerable" if value else "not vulnerable", "css": "bad" if value else "good"})
+            rows.append(
+                {
+                    "name": name,
+                    "verdict": "vulnerable" if value else "not vulnerable",
+                    "css": "bad" if value else "good",
+                }
+            )
     detail = found.get("robot_detail")
     if detail:
         rows.append({"name": "ROBOT detail", "verdict": str(detail), "css": "muted"})
@@ -205,7 +215,10 @@ def key_exchange_groups(document: dict) -> list[dict]:
             }
         )
     if not rows:
-        rows = [{"kind": "ECDH", "name": name, "bits": None, "notes": "", "suites": []} for name in document.get("curves") or []]
+        rows = [
+            {"kind": "ECDH", "name": name, "bits": None, "notes": "", "suites": []}
+            for name in document.get("curves") or []
+        ]
     return rows
 
 
@@ -357,8 +370,10 @@ def protocol_details(document: dict) -> list[dict]:
     """SSL Labs' "Protocol details" rows we measure: resumption by session ID and by ticket, and ALPN."""
     resumption = document.get("session_resumption")
     rows = []
-    for label, key in (("Session resumption (caching, session IDs)", "session_ids"),
-                       ("Session resumption (tickets, RFC 5077)", "tickets")):
+    for label, key in (
+        ("Session resumption (caching, session IDs)", "session_ids"),
+        ("Session resumption (tickets, RFC 5077)", "tickets"),
+    ):
         if not resumption:
             rows.append({"label": label, "value": "Not tested", "css": "muted"})
             continue
@@ -368,9 +383,11 @@ def protocol_details(document: dict) -> list[dict]:
             value += f" ({resumption.get(f'{key}_resumed') or 0} of {attempted} attempts resumed)"
         rows.append({"label": label, "value": value, "css": css})
     alpn = document.get("alpn")
-    rows.append({
-        "label": "ALPN",
-        "value": "Not tested" if alpn is None else (", ".join(alpn) if alpn else "No (no protocol accepted)"),
-        "css": "muted" if not alpn else "",
-    })
+    rows.append(
+        {
+            "label": "ALPN",
+            "value": "Not tested" if alpn is None else (", ".join(alpn) if alpn else "No (no protocol accepted)"),
+            "css": "muted" if not alpn else "",
+        }
+    )
     return rows

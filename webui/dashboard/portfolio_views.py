@@ -70,12 +70,18 @@ def _detail_page(
         "page": page,
         # The compliance columns (one per chosen profile) follow the checks.
         "rows": [
-            (row, [cells[row.site.pk][key] for key, _ in matrix.columns()] + compliance["compliance_cells"][row.site.pk])
+            (
+                row,
+                [cells[row.site.pk][key] for key, _ in matrix.columns()] + compliance["compliance_cells"][row.site.pk],
+            )
             for row in site_rows
         ],
         "columns": matrix.columns() + compliance["compliance_columns"],
         **summary_context(
-            user=request.user, portfolio=portfolio, profiles=[p for p, _ in compliance["compliance_columns"]], counts=counts
+            user=request.user,
+            portfolio=portfolio,
+            profiles=[p for p, _ in compliance["compliance_columns"]],
+            counts=counts,
         ),
         "active_scans": active,
         "active_on_page": on_page,

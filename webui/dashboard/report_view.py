@@ -180,7 +180,8 @@ def site_report_context(site: Site, history: list[Scan]) -> dict:
         "chains": full_report.chains(certificate),
         "protocols": protocol_matrix(report.get("protocols")),
         "suites": full_report.cipher_suites_by_protocol(
-            report.get("cipher_suites"), (report.get("cipher_preference") or {}).get("preferred_suites"),
+            report.get("cipher_suites"),
+            (report.get("cipher_preference") or {}).get("preferred_suites"),
             (report.get("cipher_preference") or {}).get("suite_order"),
         ),
         "server_preference": (report.get("cipher_preference") or {}).get("server_enforced"),
@@ -200,9 +201,7 @@ def site_report_context(site: Site, history: list[Scan]) -> dict:
         "security_txt": report.get("security_txt"),
         "www_apex": report.get("www_apex"),
         "words": full_report.words,
-        "history": [
-            (item, grade_css(item.security_grade), compliance_moves.get(item.pk)) for item in history
-        ],
+        "history": [(item, grade_css(item.security_grade), compliance_moves.get(item.pk)) for item in history],
         "recorded_changes": scan.changes if scan and scan.changes and not scan.changes.get("first_scan") else None,
         "recorded_compliance_changes": change_lines(
             (scan.changes or {}).get("compliance_failed", []), (scan.changes or {}).get("compliance_met", [])

@@ -17,9 +17,7 @@ EXPIRY_CHOICES = [("", "Never"), ("30", "30 days"), ("90", "90 days"), ("365", "
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(
-        label="Name", max_length=100, help_text="What will use it, e.g. “nightly report script”."
-    )
+    name = forms.CharField(label="Name", max_length=100, help_text="What will use it, e.g. “nightly report script”.")
     expires_in_days = forms.TypedChoiceField(
         label="Expires", choices=EXPIRY_CHOICES, coerce=int, empty_value=None, required=False
     )

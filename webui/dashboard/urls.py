@@ -33,9 +33,7 @@ urlpatterns = [
         compliance_views.portfolio_evidence,
         name="portfolio_evidence",
     ),
-    path(
-        "portfolios/<int:portfolio_id>/evidence/", compliance_views.evidence_generate, name="evidence_generate"
-    ),
+    path("portfolios/<int:portfolio_id>/evidence/", compliance_views.evidence_generate, name="evidence_generate"),
     path(
         "portfolios/<int:portfolio_id>/evidence/<int:evidence_id>.json",
         compliance_views.evidence_status,

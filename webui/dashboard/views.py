@@ -147,7 +147,9 @@ def site_report(request, site_id: int):
     context["site_tags"] = [tag.name for tag in site.tags.all()]
     context["badge_url"] = request.build_absolute_uri(reverse("grade-badge", args=[site.pk]))
     context["share_url"] = (
-        request.build_absolute_uri(reverse("dashboard:shared_report", args=[site.share_token])) if site.share_token else ""
+        request.build_absolute_uri(reverse("dashboard:shared_report", args=[site.share_token]))
+        if site.share_token
+        else ""
     )
     return render(request, "dashboard/site.html", context)
 
@@ -317,7 +319,8 @@ def toggle_share(request, site_id: int):
     site = _owned_site(request, site_id)
     services.site_share(site, enabled=not site.share_token)
     messages.success(
-        request, "Anyone with the link can now read this report." if site.share_token else "The share link no longer works."
+        request,
+        "Anyone with the link can now read this report." if site.share_token else "The share link no longer works.",
     )
     return redirect("dashboard:site", site_id=site.pk)
 
@@ -327,5 +330,7 @@ def toggle_share(request, site_id: int):
 def toggle_mute(request, site_id: int):
     site = _owned_site(request, site_id)
     services.site_set_muted(site, muted=not site.alerts_muted)
-    messages.success(request, "Alerts for this site are muted." if site.alerts_muted else "Alerts for this site are on.")
+    messages.success(
+        request, "Alerts for this site are muted." if site.alerts_muted else "Alerts for this site are on."
+    )
     return redirect("dashboard:site", site_id=site.pk)

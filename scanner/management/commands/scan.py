@@ -24,15 +24,28 @@ class Command(BaseCommand):
         parser.add_argument("host", help="example.com, example.com:8443 or https://example.com/")
         parser.add_argument("--http-port", type=int, default=None, help="port of the plain-http listener (default 80)")
         parser.add_argument(
-            "--resolve", action="append", default=[], metavar="HOST:IP[,IP]",
+            "--resolve",
+            action="append",
+            default=[],
+            metavar="HOST:IP[,IP]",
             help="pin a hostname to one or more addresses, like curl --resolve HOST:IP1,IP2 (repeatable); "
             "adds to SCANNER_RESOLVE. Pinned addresses are scanned even when private or loopback",
         )
-        parser.add_argument("--allow-network", action="append", default=[], metavar="CIDR",
-                            help="also allow scanning this private/loopback network")
+        parser.add_argument(
+            "--allow-network",
+            action="append",
+            default=[],
+            metavar="CIDR",
+            help="also allow scanning this private/loopback network",
+        )
         parser.add_argument("--ca-file", default=None, help="extra trusted CA bundle (PEM)")
-        parser.add_argument("--dns-server", action="append", default=[], metavar="IP[:PORT]",
-                            help="DNS server for the CAA lookup (repeatable); replaces SCANNER_DNS_SERVERS")
+        parser.add_argument(
+            "--dns-server",
+            action="append",
+            default=[],
+            metavar="IP[:PORT]",
+            help="DNS server for the CAA lookup (repeatable); replaces SCANNER_DNS_SERVERS",
+        )
         parser.add_argument("--json", action="store_true", help="print the full JSON report")
         parser.add_argument("--owner", default="cli", help="user the stored scan belongs to (created if missing)")
         parser.add_argument("--no-store", action="store_true", help="do not save the scan in the database")
@@ -88,15 +101,20 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"  SEO readiness:  {grades['seo_score']} ({grades['seo_grade'] or '-'})")
         web = report.get("web_security")
-        self.stdout.write(f"  web security:   {web['score']} ({web['grade']}, Mozilla Observatory method)" if web
-                          else "  web security:   - (the https page was not read)")
+        self.stdout.write(
+            f"  web security:   {web['score']} ({web['grade']}, Mozilla Observatory method)"
+            if web
+            else "  web security:   - (the https page was not read)"
+        )
         if report.get("partial"):
             for name, probe in report["probes"].items():
                 if probe["status"] != "ok":
                     self.stdout.write(f"  not tested: {name}: {probe['reason']}")
         for endpoint in report.get("endpoints") or []:
             if len(report["endpoints"]) > 1:
-                self.stdout.write(f"  address {endpoint['ip']}: {endpoint['status']}, grade {endpoint['grade']['security'] or '-'}")
+                self.stdout.write(
+                    f"  address {endpoint['ip']}: {endpoint['status']}, grade {endpoint['grade']['security'] or '-'}"
+                )
         for finding in report["findings"]:
             self.stdout.write(f"  [{finding['severity']:8}] {finding['id']}: {finding['title']}")
             self.stdout.write(f"             fix: {finding['remediation']}")
