@@ -25,9 +25,9 @@ EXPORT_COLUMNS = (
     "finding_ids",
     "last_scan_at",
     "compliance_fails",  # the compliance profiles the latest scan fails, space-separated
-    "web_security_score",  # issue 23: the third score (Mozilla HTTP Observatory's method)
+    "web_security_score",  # the third score (Mozilla HTTP Observatory's method)
     "web_security_grade",
-    "revocation",  # good | revoked | unknown (issue 21); empty when not checked
+    "revocation",  # good | revoked | unknown; empty when not checked
     "caa",  # found | none | unknown
 )
 CHUNK_SIZE = 2000

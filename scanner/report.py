@@ -91,7 +91,7 @@ def _content(result: ScanResult) -> dict | None:
 
 
 def _web_posture(result: ScanResult, grades: Grades) -> dict[str, Any]:
-    """Issue 23: headers, cookies, security.txt, robots.txt, ALPN and the web security score (all null when the
+    """headers, cookies, security.txt, robots.txt, ALPN and the web security score (all null when the
     final https page was never read)."""
     facts = result.http.web if result.http else None
     web = getattr(grades, "web_security", None)

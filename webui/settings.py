@@ -91,7 +91,7 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-# --- Database outages (issue 26; docs/reliability.md) -------------------------------------------------
+# --- Database outages (docs/reliability.md) -------------------------------------------------
 # A worker that cannot store a scan's result reconnects and retries for up to this long (backoff 0.25 s
 # doubling to 5 s) before handing the scan back to its task for a later retry; never a failed scan.
 SCANNER_DATABASE_OUTAGE_BUDGET = float(os.environ.get("SCANNER_DATABASE_OUTAGE_BUDGET", "60"))
@@ -225,7 +225,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 SCANNER_ALLOWED_NETWORKS = env_list("SCANNER_ALLOWED_NETWORKS")
 # Fixed name -> address pins for every scan, like curl's --resolve: "host:ip,host2:ip2".
 SCANNER_RESOLVE = env_list("SCANNER_RESOLVE")
-# DNS servers for the CAA lookup, "IP" or "IP:PORT" comma-separated; empty: the system resolver (issue 21).
+# DNS servers for the CAA lookup, "IP" or "IP:PORT" comma-separated; empty: the system resolver.
 SCANNER_DNS_SERVERS = env_list("SCANNER_DNS_SERVERS")
 # An extra CA bundle trusted in addition to the public trust stores (e.g. a private or test CA).
 SCANNER_CA_FILE = os.environ.get("SCANNER_CA_FILE") or None

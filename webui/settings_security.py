@@ -22,7 +22,7 @@ SCANNER_TARGET_MIN_INTERVAL = int(os.environ.get("SCANNER_TARGET_MIN_INTERVAL", 
 # Scheduled rescans may not fire more often than this (seconds), in the API, the dashboard and the admin.
 SCANNER_MIN_SCHEDULE_INTERVAL = int(os.environ.get("SCANNER_MIN_SCHEDULE_INTERVAL", "3600"))
 SCANNER_SIGNUP_OPEN = env_bool("SCANNER_SIGNUP_OPEN", True)
-# Open sign-up (issue 19): accounts created through /signup/ scan only once their e-mail is confirmed (on by
+# Open sign-up: accounts created through /signup/ scan only once their e-mail is confirmed (on by
 # default while sign-up is open); sign-ups per client address and in total, confirmation mails per client
 # address and per recipient ("N/period"; empty or 0 = no limit). Counted in the database (scanner.LimitEvent).
 SCANNER_SCANS_NEED_CONFIRMED_EMAIL = env_bool("SCANNER_SCANS_NEED_CONFIRMED_EMAIL", SCANNER_SIGNUP_OPEN)

@@ -1,4 +1,4 @@
-"""What the HTTP probe checks about trust on the way (issue 21): an https:// redirect hop on another host is
+"""What the HTTP probe checks about trust on the way: an https:// redirect hop on another host is
 fetched as a browser would, with certificate verification, and a refused certificate is noted; and whether the
 page's Content-Security-Policy upgrades its http:// subresources (so passive mixed content never loads)."""
 

@@ -1,5 +1,5 @@
 """The final HTTPS page's HTML, read once: mixed content, canonical links and the scripts it loads (for
-Subresource Integrity). Split out of http.py (issue 23), which fetches the page and calls `read_page`.
+Subresource Integrity). Split out of http.py, which fetches the page and calls `read_page`.
 """
 
 from __future__ import annotations

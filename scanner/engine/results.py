@@ -32,13 +32,13 @@ class ScanSettings:
     # with a clear finding and the scan still finishes with everything else it measured.
     tls_deadline: float = 150.0  # the whole TLS scan of a site, shared by its addresses (one address gets all of it)
     http_deadline: float = 30.0  # the whole HTTP side: both redirect walks, HSTS and the page read
-    # Cipher-suite enumeration (issue 15): "adaptive" (default) offers every suite and removes the one the server
+    # Cipher-suite enumeration: "adaptive" (default) offers every suite and removes the one the server
     # picks (about one handshake per accepted suite; ROBOT and the client simulation reuse what it learned);
     # "sslyze" tries every suite it knows, one handshake each.
     cipher_enumeration: str = "adaptive"
     per_target_connections: int = 4  # concurrent connections to one scanned address (sslyze and adaptive)
     connection_budget: int = 400  # adaptive only: most handshakes its enumeration may open for one endpoint
-    # DNS servers for the CAA lookup ("IP" or "IP:PORT"); empty: the system resolver (issue 21)
+    # DNS servers for the CAA lookup ("IP" or "IP:PORT"); empty: the system resolver
     dns_servers: tuple[str, ...] = ()
     # Fetches to hosts the scanned site names (AIA, OCSP/CRL, redirect hops), counted together (0: no limit).
     outbound_budget: int = 20
@@ -68,13 +68,13 @@ class CertificateInfo:
     sha1_in_chain: bool
     ocsp_stapled: bool
     validation_error: str | None  # the verifier's reason when not trusted, rewritten for people
-    # --- chain analysis (engine issue 9); defaults keep older producers and stored reports readable ---
+    # --- chain analysis; defaults keep older producers and stored reports readable ---
     chain_trusted: bool | None = None  # the path reaches a trusted root, ignoring name and dates (None: unknown)
     chain_order_wrong: bool = False  # the server sent its certificates out of order
     chain_completed_via_aia: bool = False  # a missing intermediate was fetched from the leaf's AIA caIssuers URL
     chain: tuple[ChainCertificate, ...] = ()  # the path as built, leaf first (sent, AIA-fetched and root)
     detail_raw: str | None = None  # the verifier's own text, for support; never shown as a title or remediation
-    # --- trust beyond the handshake (issue 21); defaults keep older producers and stored reports readable ---
+    # --- trust beyond the handshake; defaults keep older producers and stored reports readable ---
     revocation: RevocationCheck | None = None  # None: not checked (no issuer to check against)
     must_staple: bool = False  # the TLS feature extension asks for status_request (RFC 7633)
     rsa_public_exponent: int | None = None  # RSA keys only
@@ -226,7 +226,7 @@ class TlsResult:
     extended_master_secret: bool | None
     mozilla_intermediate_issues: dict[str, str] | None  # {} = compliant, None = not checked
     incomplete_reason: str | None = None  # set when a *core* probe timed out or errored: never grade on it
-    # --- engine issue 9; all optional so hand-built results in tests stay short ---
+    # --- all optional so hand-built results in tests stay short ---
     certificate_deployments: tuple[CertificateInfo, ...] = ()  # every deployment (RSA, ECDSA...); [0] is `certificate`
     key_exchange_groups: tuple[KeyExchangeGroup, ...] = ()
     server_cipher_preference: bool | None = None  # the server enforces its own suite order
@@ -234,7 +234,7 @@ class TlsResult:
     simulations: tuple[ClientSimulation, ...] = ()
     client_certificate_requested: bool = False
     probes: dict[str, ProbeOutcome] = field(default_factory=dict)  # per sslyze-backed probe
-    # protocol -> accepted suites in the server's order, when it enforces one and the enumeration saw it (issue 21)
+    # protocol -> accepted suites in the server's order, when it enforces one and the enumeration saw it
     server_suite_order: dict[str, tuple[str, ...]] = field(default_factory=dict)
     session_resumption: SessionResumption | None = None  # None: not tested or the test failed (see probes)
 
@@ -244,7 +244,7 @@ class HttpHop:
     url: str
     status: int
     location: str | None = None
-    # An https:// hop on another host whose certificate a browser refuses: why (issue 21). The walk goes on
+    # An https:// hop on another host whose certificate a browser refuses: why. The walk goes on
     # without verification so the chain is still known; the scanned host's own certificate is the TLS probe's.
     certificate_error: str | None = None
 
@@ -281,7 +281,7 @@ class HttpResult:
     oversized_redirect: bool = False
     hsts: HstsPolicy | None = None
     hsts_error: str | None = None  # the HTTPS fetch failed ("could not fetch..."), or the header was unparsable
-    # --- the HTTPS side (engine issue 9) ---
+    # --- the HTTPS side ---
     https_chain: tuple[HttpHop, ...] = ()  # the walk from https://host/
     https_final_url: str | None = None
     https_downgrade: bool = False  # an https:// response redirects to http://
@@ -292,7 +292,7 @@ class HttpResult:
     page_fetched: bool = False  # the final https page's HTML was read (mixed content checked)
     # The final page's Content-Security-Policy header asks browsers to fetch http:// subresources over https://
     upgrade_insecure_requests: bool = False
-    # --- issue 23: headers, cookies, security.txt, robots.txt, ALPN of the final https page (None: not read) ---
+    # --- headers, cookies, security.txt, robots.txt, ALPN of the final https page (None: not read) ---
     web: WebFacts | None = None
 
     @property
@@ -341,10 +341,10 @@ class ScanResult:
     tls: TlsResult | None = None
     http: HttpResult | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
-    # Every address scanned (engine issue 9). `ip`/`tls` above are the first endpoint's, for compatibility.
+    # Every address scanned. `ip`/`tls` above are the first endpoint's, for compatibility.
     endpoints: tuple[EndpointResult, ...] = ()
     probes: dict[str, ProbeOutcome] = field(default_factory=dict)  # every probe, TLS and HTTP, by name
-    caa: CaaResult | None = None  # None: not looked up (issue 21)
+    caa: CaaResult | None = None  # None: not looked up
     # Fetches skipped because the scan's outbound budget was spent: (kind, count) pairs (engine.outbound_budget).
     outbound_skipped: tuple[tuple[str, int], ...] = ()
     outbound_budget: int | None = None

@@ -43,7 +43,7 @@ class SimulationReport:
     simulations: tuple[ClientSimulation, ...]
     outcome: ProbeOutcome
     # Per protocol, every accepted suite in the server's own order, where it enforces one and the adaptive
-    # enumeration saw it whole (issue 21: "3DES only as the server's last choice").
+    # enumeration saw it whole ("3DES only as the server's last choice").
     suite_orders: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 

@@ -165,7 +165,7 @@ def probe_tls(
     tls = with_connection_notes(_tls_result(host, server_result, fetch_aia, check_revocation), learned)
     if report is not None:
         return with_report(tls, report)
-    # What real clients get (issue 9 item 5); never fails the scan, see the `simulation` probe.
+    # What real clients get; never fails the scan, see the `simulation` probe.
     return with_simulation(
         tls, host=host, ip=ip, port=port, timeout=settings.network_timeout, workers=settings.per_target_connections
     )

@@ -1,4 +1,4 @@
-"""Trust facts beyond the handshake for one certificate deployment (issue 21): revocation, must-staple, the RSA
+"""Trust facts beyond the handshake for one certificate deployment: revocation, must-staple, the RSA
 public exponent, and the root the path ends at. Facts only; grading decides what they cost."""
 
 from __future__ import annotations

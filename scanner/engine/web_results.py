@@ -1,4 +1,4 @@
-"""Typed, immutable results of the web-posture probe (issue 23): what the HTTPS site tells a browser beyond TLS.
+"""Typed, immutable results of the web-posture probe: what the HTTPS site tells a browser beyond TLS.
 
 The engine fills these from responses it already read (the first HTTPS response and the final page) and a few
 small extra requests (security.txt, robots.txt, one request with an Origin and Accept-Encoding, ALPN

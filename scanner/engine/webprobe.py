@@ -1,4 +1,4 @@
-"""The web-posture probe (issue 23): headers, cookies and scripts of the responses the HTTP walk already read,
+"""The web-posture probe: headers, cookies and scripts of the responses the HTTP walk already read,
 plus a few small requests of its own, all through the HTTP side's pinned client and inside its deadline:
 
 - the final page once more, with a foreign `Origin` (does CORS let any site read it with credentials?) and

@@ -28,7 +28,7 @@ class Grades:
     seo_score: int | None
     seo_grade: str | None  # None for a failed scan: a letter would grade our failure, not the site
     findings: tuple[Finding, ...]
-    # The third score (issue 23): Mozilla HTTP Observatory's method; None when the https page was not read.
+    # The third score: Mozilla HTTP Observatory's method; None when the https page was not read.
     web_security: websecurity.WebSecurity | None = None
 
     @property

@@ -128,7 +128,7 @@ def http_redirect_chain(scan: ScanResult) -> Iterator[Finding]:
             "The chain comes back to a URL it already visited: " + " → ".join(hop.url for hop in http.chain) + ".",
         )
     elif http.too_many_redirects:
-        # Past the limit browsers and crawlers stop: the page is never reached (issue 21 correction).
+        # Past the limit browsers and crawlers stop: the page is never reached (SSL Labs and testssl.sh do not grade it).
         yield finding("http.redirect.over_limit", f"The walk gave up after {hops} redirects without reaching a page.")
     elif hops > MAX_REDIRECTS_TO_HTTPS:
         yield finding(

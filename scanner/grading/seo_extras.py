@@ -1,4 +1,4 @@
-"""SEO readiness extras (issue 23): HTTP/2 through ALPN, robots.txt over HTTPS, the canonical links' count and
+"""SEO readiness extras: HTTP/2 through ALPN, robots.txt over HTTPS, the canonical links' count and
 form, and the www./apex counterpart (Google and hstspreload look at both). Rules like seo.py's; they read the web probe's facts, so a result without them (not measured) adds nothing.
 """
 

@@ -1,4 +1,4 @@
-"""Certificate trust beyond the handshake (issue 21): revocation, must-staple, lifetimes, RSA exponent, distrusted
+"""Certificate trust beyond the handshake: revocation, must-staple, lifetimes, RSA exponent, distrusted
 roots. Each rule states what the engine observed; policy.toml decides what it costs."""
 
 from __future__ import annotations

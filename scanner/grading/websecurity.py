@@ -1,4 +1,4 @@
-"""The web security score (issue 23), the way Mozilla's HTTP Observatory scores a site.
+"""The web security score, the way Mozilla's HTTP Observatory scores a site.
 
 Each test below reads the engine's WebFacts (and, for HSTS, redirection and cookies, the HTTP walk and the
 certificate the security grade already uses) and names Observatory's result for it; web_security.toml says

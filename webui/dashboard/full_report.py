@@ -325,7 +325,7 @@ def score_breakdown(document: dict) -> list[dict] | None:
         ),
         certificate=deployments[0],
         certificate_deployments=deployments,
-        # The key exchange score ignores curves no simulated client offers when a simulation ran (issue 21).
+        # The key exchange score ignores curves no simulated client offers when a simulation ran.
         simulations=tuple(ns(**simulation) for simulation in document.get("simulations") or []),
     )
     try:

@@ -62,7 +62,7 @@ def annotated_sites(*, user, portfolio=None) -> QuerySet[Site]:
         mixed_checked=ExpressionWrapper(
             Q(latest_scan__result__content__page_fetched=True), output_field=BooleanField()
         ),
-        # Whether the latest scan has a web security score (issue 23), i.e. checked headers and cookies.
+        # Whether the latest scan has a web security score, i.e. checked headers and cookies.
         web_checked=ExpressionWrapper(
             Q(latest_scan__result__web_security__score__isnull=False), output_field=BooleanField()
         ),
@@ -100,7 +100,7 @@ def overview_sites(
     if tag or search:
         sites = sites.distinct()
     # A page of rows needs a few columns of each scan, not the stored report documents: only the web security
-    # letter (issue 23) is read out of the latest one, by the database.
+    # letter is read out of the latest one, by the database.
     sites = sites.defer("latest_scan__result", "latest_scan__changes", "last_scan__result", "last_scan__changes")
     sites = sites.annotate(
         web_security_grade=KeyTextTransform("grade", KeyTransform("web_security", "latest_scan__result"))

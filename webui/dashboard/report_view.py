@@ -65,7 +65,7 @@ class OverviewRow:
     grade: str
     grade_css: str
     seo_score: int | None
-    web_security_grade: str | None  # issue 23; None when not measured (or stored before it existed)
+    web_security_grade: str | None  # None when not measured (or stored before it existed)
     days_to_expiry: int | None
     last_status: str | None
     last_requested_at: datetime | None
