@@ -16,29 +16,9 @@ from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from scanner import config
+from scanner.services.limits import parse_rate
 
 logger = logging.getLogger(__name__)
-
-_PERIODS = {
-    "s": 1,
-    "sec": 1,
-    "second": 1,
-    "m": 60,
-    "min": 60,
-    "minute": 60,
-    "h": 3600,
-    "hour": 3600,
-    "d": 86400,
-    "day": 86400,
-}
-
-
-def parse_rate(rate: str | None) -> tuple[int | None, int | None]:
-    """'120/min' -> (120, 60). None or '' means no limit."""
-    if not rate:
-        return None, None
-    count, _, period = str(rate).partition("/")
-    return int(count), _PERIODS[period.strip().lower()]
 
 
 def client_address(request) -> str:
