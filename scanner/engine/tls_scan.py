@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from sslyze import ScanCommand, ServerScanRequest, ServerScanResult
+from sslyze.connection_helpers.tls_connection import SslConnection
 from sslyze.errors import ConnectionToServerFailed, ConnectionToServerTimedOut, TlsHandshakeTimedOut
 from sslyze.server_connectivity import ServerConnectivityInfo, check_connectivity_to_server
 
@@ -119,11 +120,8 @@ def _one_connection_only(info: ServerConnectivityInfo) -> bool:
     """True when the server resets (or leaves unanswered) a second handshake while a first connection is open,
     and answers again once it is closed: a server, or a middlebox, that serves one connection at a time."""
     with resets.watching():  # these resets are the question asked, not a measurement gone wrong
-        first = info.get_preconfigured_tls_connection()
-        try:
-            first.connect(should_retry_connection=False)
-        except Exception:  # noqa: BLE001 - cannot tell; the scan finds out the usual way
-            first.close()
+        first = _first_connection(info)
+        if first is None:  # cannot tell; the scan finds out the usual way
             return False
         try:
             second = info.get_preconfigured_tls_connection()
@@ -137,14 +135,29 @@ def _one_connection_only(info: ServerConnectivityInfo) -> bool:
                 second.close()
         finally:
             first.close()
-        third = info.get_preconfigured_tls_connection()
-        try:
-            third.connect(should_retry_connection=False)
-        except Exception:  # noqa: BLE001 - not answering alone either: not a concurrency limit
+        # Alone again (the server may take a moment to notice the first connection closed): it answers.
+        third = _first_connection(info)
+        if third is None:  # not answering alone either: not a concurrency limit
             return False
-        finally:
-            third.close()
+        third.close()
     return True
+
+
+def _first_connection(info: ServerConnectivityInfo, tries: int = 3) -> SslConnection | None:
+    """A connection made alone, for the one-connection check. The HTTP probe runs beside the TLS scan and may hold
+    the server's only connection at that moment, and a server takes a moment to notice a closed one: a reset is
+    tried again after a pause, a few times."""
+    for attempt in range(tries):
+        connection = info.get_preconfigured_tls_connection()
+        try:
+            connection.connect(should_retry_connection=False)
+            return connection
+        except Exception as exc:  # noqa: BLE001 - only a reset is worth another try
+            connection.close()
+            if not resets.is_reset(exc) or attempt == tries - 1:
+                return None
+            time.sleep(0.2 * (attempt + 1))
+    return None
 
 
 def _enumeration_seconds(request: ServerScanRequest, deadline: float | None, started: float) -> float | None:
