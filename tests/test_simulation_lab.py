@@ -56,12 +56,12 @@ def test_modern_clients_get_the_servers_ecdhe_suite_when_it_enforces_its_order(s
 
 
 def test_ie11_on_windows7_falls_back_to_static_rsa_where_only_ecdhe_gcm_is_offered(scan_case):
-    ie = simulation(scan_case, "ecdhepref", "IE 11")
+    ie = simulation(scan_case, "ecdhepref", "IE 11 / Windows 7")
     assert (ie.suite, ie.forward_secrecy, ie.modern) == ("TLS_RSA_WITH_AES_128_GCM_SHA256", False, False)
 
 
 def test_clients_get_their_own_first_choice_when_the_server_follows_their_order(scan_case):
-    assert simulation(scan_case, "clientorder", "Chrome").suite == ECDHE_AES128
+    assert simulation(scan_case, "clientorder", "Chrome 131 / Windows").suite == ECDHE_AES128
     assert simulation(scan_case, "clientorder", "Java 11").suite == ECDHE_AES256
 
 
@@ -71,7 +71,7 @@ def test_modern_clients_negotiate_tls13_on_the_good_site(scan_case):
 
 
 def test_clients_without_tls13_negotiate_forward_secret_tls12_on_the_good_site(scan_case):
-    for prefix in ("Android 7", "IE 11"):
+    for prefix in ("Android 7", "IE 11 / Windows 7"):
         sim = simulation(scan_case, "good", prefix)
         assert (sim.protocol, sim.forward_secrecy, sim.error) == ("TLSv1.2", True, None)
 
@@ -82,18 +82,18 @@ def test_every_client_negotiates_forward_secret_tls12_on_the_legacy_site(scan_ca
 
 
 def test_static_rsa_only_server_gives_modern_clients_no_forward_secrecy(scan_case):
-    chrome = simulation(scan_case, "weakciphers", "Chrome")
+    chrome = simulation(scan_case, "weakciphers", "Chrome 131 / Windows")
     assert (chrome.protocol, chrome.forward_secrecy) == ("TLSv1.2", False)
 
 
 def test_client_without_a_common_protocol_fails_with_a_reason_in_words(scan_case):
-    ie = simulation(scan_case, "tls13only", "IE 11")
+    ie = simulation(scan_case, "tls13only", "IE 11 / Windows 7")
     assert (ie.protocol, ie.suite, ie.forward_secrecy) == (None, None, None)
     assert ie.error == "no protocol version in common"
 
 
 def test_tls13_only_server_still_serves_modern_clients(scan_case):
-    assert simulation(scan_case, "tls13only", "Firefox").protocol == "TLSv1.3"
+    assert simulation(scan_case, "tls13only", "Firefox 133").protocol == "TLSv1.3"
 
 
 def test_silent_server_ends_the_simulation_as_a_probe_error_not_a_failed_scan(scan_case, lab):
@@ -122,3 +122,15 @@ def test_closed_port_ends_the_simulation_as_a_probe_error(scan_case, lab):
     )
     assert result.probes[PROBE_NAME].status == PROBE_ERROR
     assert "refused" in result.probes[PROBE_NAME].reason
+
+
+def test_the_simulation_covers_at_least_twenty_clients_with_unique_names():
+    assert len(CLIENTS) >= 20
+    assert len({profile.name for profile in CLIENTS}) == len(CLIENTS)
+
+
+def test_every_modern_client_gets_a_forward_secret_aead_suite_from_the_good_server(scan_case):
+    modern = {profile.name for profile in CLIENTS if profile.modern}
+    for sim in scan_case("good").tls.simulations:
+        if sim.client in modern:
+            assert sim.protocol and sim.forward_secrecy, sim

@@ -18,249 +18,55 @@ Where the data comes from (public facts about those clients, transcribed by hand
   groups; security level 1 there refuses TLS 1.0/1.1 handshakes, so the effective minimum is TLS 1.2.
 - IE 11 on Windows 7: Microsoft's "TLS Cipher Suites in Windows 7" (Schannel priority order after
   KB3042058) and SSL Labs' "IE 11 / Win 7" client: no TLS 1.3, no X25519, no ECDHE_RSA with AES-GCM.
+- More clients (clients_more.py): Edge and Googlebot send Chromium's ClientHello; iOS Safari Apple's; Android 10
+  and 4.4 the `SSLSocket` defaults of API levels 29 and 19; Java 8u291+ and 17 the JDK's default suites; OpenSSL
+  1.1.1 its DEFAULT list; Go 1.22 crypto/tls's defaults (ECDHE only); Node.js 20 `crypto.constants.defaultCipherList`;
+  IE 11 on Windows 10 the Schannel order of Windows 10.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from .results import PROTOCOLS
-
-
-@dataclass(frozen=True)
-class ClientProfile:
-    name: str  # shown in the report, e.g. "Chrome 131 / Windows 11"
-    min_protocol: str  # one of results.PROTOCOLS
-    max_protocol: str
-    suites: tuple[str, ...]  # IANA names, in the client's preference order (TLS 1.3 suites first when offered)
-    groups: tuple[str, ...]  # key exchange groups in the client's order: x25519, secp256r1, ...
-    # A client still in common use today. Grading reads ClientSimulation.modern: a non-forward-secret or RC4
-    # suite negotiated by a *modern* client is what matters; an old client's fallback is only informative.
-    modern: bool = True
-
-    @property
-    def protocols(self) -> tuple[str, ...]:
-        low, high = PROTOCOLS.index(self.min_protocol), PROTOCOLS.index(self.max_protocol)
-        return PROTOCOLS[low : high + 1]
-
-
-_TLS13_BROWSER = ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256")
-
-CHROME = ClientProfile(
-    name="Chrome 131 / Windows 11",
-    min_protocol="TLSv1.2",
-    max_protocol="TLSv1.3",
-    suites=_TLS13_BROWSER
-    + (
-        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
-        "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
-        "TLS_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_RSA_WITH_AES_128_CBC_SHA",
-        "TLS_RSA_WITH_AES_256_CBC_SHA",
-    ),
-    # Chrome also offers the X25519MLKEM768 hybrid first; nassl's OpenSSL cannot, and a server that picks it
-    # would still pick X25519 from the rest.
-    groups=("x25519", "secp256r1", "secp384r1"),
+from .client_profile import ClientProfile
+from .clients_first import ANDROID_7, CHROME, CURL_OPENSSL_3, FIREFOX, IE11_WIN7, JAVA_11, SAFARI
+from .clients_more import (
+    ANDROID_4_4,
+    ANDROID_10,
+    CHROME_ANDROID,
+    EDGE,
+    FIREFOX_ESR,
+    GO_1_22,
+    GOOGLEBOT,
+    IE11_WIN10,
+    JAVA_8,
+    JAVA_17,
+    NODE_20,
+    OPENSSL_1_1_1,
+    SAFARI_IOS,
 )
 
-FIREFOX = ClientProfile(
-    name="Firefox 133 / Windows 11",
-    min_protocol="TLSv1.2",
-    max_protocol="TLSv1.3",
-    suites=(
-        "TLS_AES_128_GCM_SHA256",
-        "TLS_CHACHA20_POLY1305_SHA256",
-        "TLS_AES_256_GCM_SHA384",
-        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
-        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
-        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
-        "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
-        "TLS_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_RSA_WITH_AES_128_CBC_SHA",
-        "TLS_RSA_WITH_AES_256_CBC_SHA",
-    ),
-    groups=("x25519", "secp256r1", "secp384r1", "secp521r1"),
-)
+__all__ = ["CLIENTS", "ClientProfile"]
 
-SAFARI = ClientProfile(
-    name="Safari 17 / macOS 14",
-    min_protocol="TLSv1.2",
-    max_protocol="TLSv1.3",
-    suites=_TLS13_BROWSER
-    + (
-        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
-        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
-        "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
-        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
-        "TLS_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_RSA_WITH_AES_256_CBC_SHA",
-        "TLS_RSA_WITH_AES_128_CBC_SHA",
-        "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA",
-        "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA",
-        "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
-    ),
-    groups=("x25519", "secp256r1", "secp384r1", "secp521r1"),
+#: Every simulated client, in the order the report shows them: browsers, mobile platforms, crawlers, libraries,
+#: then the old clients kept for what they tell about a server's fallback.
+CLIENTS: tuple[ClientProfile, ...] = (
+    CHROME,
+    EDGE,
+    FIREFOX,
+    FIREFOX_ESR,
+    SAFARI,
+    SAFARI_IOS,
+    CHROME_ANDROID,
+    ANDROID_10,
+    GOOGLEBOT,
+    JAVA_17,
+    JAVA_11,
+    CURL_OPENSSL_3,
+    OPENSSL_1_1_1,
+    GO_1_22,
+    NODE_20,
+    ANDROID_7,
+    JAVA_8,
+    ANDROID_4_4,
+    IE11_WIN10,
+    IE11_WIN7,
 )
-
-ANDROID_7 = ClientProfile(
-    name="Android 7.0",
-    min_protocol="TLSv1.0",
-    max_protocol="TLSv1.2",
-    suites=(
-        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
-        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
-        "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
-        "TLS_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_RSA_WITH_AES_128_CBC_SHA",
-        "TLS_RSA_WITH_AES_256_CBC_SHA",
-    ),
-    groups=("x25519", "secp256r1", "secp384r1"),
-    modern=False,
-)
-
-JAVA_11 = ClientProfile(
-    name="Java 11.0.11+",
-    min_protocol="TLSv1.2",
-    max_protocol="TLSv1.3",
-    suites=(
-        "TLS_AES_128_GCM_SHA256",
-        "TLS_AES_256_GCM_SHA384",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_DHE_DSS_WITH_AES_256_GCM_SHA384",
-        "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_DHE_DSS_WITH_AES_128_GCM_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384",
-        "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
-        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
-        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
-        "TLS_DHE_RSA_WITH_AES_256_CBC_SHA256",
-        "TLS_DHE_DSS_WITH_AES_256_CBC_SHA256",
-        "TLS_DHE_RSA_WITH_AES_128_CBC_SHA256",
-        "TLS_DHE_DSS_WITH_AES_128_CBC_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
-        "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
-        "TLS_DHE_RSA_WITH_AES_256_CBC_SHA",
-        "TLS_DHE_DSS_WITH_AES_256_CBC_SHA",
-        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
-        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
-        "TLS_DHE_RSA_WITH_AES_128_CBC_SHA",
-        "TLS_DHE_DSS_WITH_AES_128_CBC_SHA",
-        "TLS_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_RSA_WITH_AES_256_CBC_SHA256",
-        "TLS_RSA_WITH_AES_128_CBC_SHA256",
-        "TLS_RSA_WITH_AES_256_CBC_SHA",
-        "TLS_RSA_WITH_AES_128_CBC_SHA",
-    ),
-    # JDK 11 also offers ffdhe2048..8192; nassl's OpenSSL 1.1.1 cannot offer finite-field groups.
-    groups=("x25519", "secp256r1", "secp384r1", "secp521r1", "x448"),
-)
-
-CURL_OPENSSL_3 = ClientProfile(
-    name="curl / OpenSSL 3.0 (Debian 12)",
-    min_protocol="TLSv1.2",
-    max_protocol="TLSv1.3",
-    suites=(
-        "TLS_AES_256_GCM_SHA384",
-        "TLS_CHACHA20_POLY1305_SHA256",
-        "TLS_AES_128_GCM_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-        "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384",
-        "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
-        "TLS_DHE_RSA_WITH_AES_256_CBC_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
-        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
-        "TLS_DHE_RSA_WITH_AES_128_CBC_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
-        "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
-        "TLS_DHE_RSA_WITH_AES_256_CBC_SHA",
-        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
-        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
-        "TLS_DHE_RSA_WITH_AES_128_CBC_SHA",
-        "TLS_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_RSA_WITH_AES_256_CBC_SHA256",
-        "TLS_RSA_WITH_AES_128_CBC_SHA256",
-        "TLS_RSA_WITH_AES_256_CBC_SHA",
-        "TLS_RSA_WITH_AES_128_CBC_SHA",
-    ),
-    groups=("x25519", "secp256r1", "x448", "secp521r1", "secp384r1"),
-)
-
-IE11_WIN7 = ClientProfile(
-    name="IE 11 / Windows 7",
-    min_protocol="TLSv1.0",
-    max_protocol="TLSv1.2",
-    suites=(
-        "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
-        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
-        "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
-        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
-        "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_RSA_WITH_AES_256_GCM_SHA384",
-        "TLS_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_RSA_WITH_AES_256_CBC_SHA256",
-        "TLS_RSA_WITH_AES_128_CBC_SHA256",
-        "TLS_RSA_WITH_AES_256_CBC_SHA",
-        "TLS_RSA_WITH_AES_128_CBC_SHA",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384",
-        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
-        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
-        "TLS_DHE_DSS_WITH_AES_256_CBC_SHA256",
-        "TLS_DHE_DSS_WITH_AES_128_CBC_SHA256",
-        "TLS_DHE_DSS_WITH_AES_256_CBC_SHA",
-        "TLS_DHE_DSS_WITH_AES_128_CBC_SHA",
-        "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
-        "TLS_DHE_DSS_WITH_3DES_EDE_CBC_SHA",
-    ),
-    groups=("secp256r1", "secp384r1"),
-    modern=False,
-)
-
-#: Every simulated client, in the order the report shows them.
-CLIENTS: tuple[ClientProfile, ...] = (CHROME, FIREFOX, SAFARI, ANDROID_7, JAVA_11, CURL_OPENSSL_3, IE11_WIN7)
