@@ -103,3 +103,9 @@ def test_the_summary_fragment_is_the_owners_alone(client, alice, bob):
     client.force_login(alice)
     assert "graded F/T/M" in page(client, f"/summary/?portfolio={portfolio.pk}")
     assert "graded F/T/M" in page(client, "/summary/")
+
+
+def test_the_summary_fragment_of_a_portfolio_id_that_is_not_an_id_is_a_404_not_a_500(client, alice):
+    client.force_login(alice)
+    for bad in ("²", "9" * 30, "-1", "abc"):
+        assert client.get("/summary/", {"portfolio": bad}).status_code == 404, bad

@@ -8,10 +8,10 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from scanner import selectors
 from scanner.compliance_selectors import portfolio_profiles
 
 from . import charts, history, queries
+from .access import owned_portfolio, url_id
 
 
 def summary_context(*, user, portfolio=None, profiles: list[str] | None = None, counts: dict | None = None) -> dict:
@@ -35,11 +35,10 @@ def summary(request):
     portfolio_id = request.GET.get("portfolio", "")
     if not portfolio_id:
         return render(request, "dashboard/_overview_summary.html", summary_context(user=request.user))
-    portfolio = (
-        selectors.portfolio_get(user=request.user, portfolio_id=int(portfolio_id)) if portfolio_id.isdigit() else None
-    )
-    if portfolio is None:
-        raise Http404("No such portfolio.")
+    try:
+        portfolio = owned_portfolio(request, url_id(portfolio_id))
+    except ValueError:  # not an id at all ('²' passes str.isdigit())
+        raise Http404("No such portfolio.") from None
     return render(
         request,
         "dashboard/_portfolio_summary.html",

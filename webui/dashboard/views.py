@@ -22,6 +22,7 @@ from webui.api.throttling import client_address
 
 from . import history as site_history
 from . import queries, report_view
+from .access import owned_site, url_id
 from .forms import OverviewFilterForm, SignupForm, SubmitForm
 from .top_issue import top_issues
 
@@ -125,17 +126,10 @@ def _queued_message(count: int) -> str:
     return f"{count} domain{'s' if count != 1 else ''} queued for scanning."
 
 
-def _owned_site(request, site_id: int):
-    site = selectors.site_get(user=request.user, site_id=site_id)
-    if site is None:  # someone else's site and a missing one look the same
-        raise Http404("No such site.")
-    return site
-
-
 @login_required
 @require_GET
 def site_report(request, site_id: int):
-    site = _owned_site(request, site_id)
+    site = owned_site(request, site_id)
     scans = selectors.scan_list(user=request.user, site=site)
     total = scans.count()
     show_all = request.GET.get("history") == "all"
@@ -184,7 +178,7 @@ def _rescan_not_yet(recent: Scan) -> str:
 @login_required
 @require_POST
 def rescan(request, site_id: int):
-    site = _owned_site(request, site_id)
+    site = owned_site(request, site_id)
     try:
         # max_age=0: the user asked for a fresh scan, so a recent result must not answer it.
         scan, created = services.submit_scan(
@@ -205,7 +199,7 @@ def rescan(request, site_id: int):
 @login_required
 @require_POST
 def toggle_badge(request, site_id: int):
-    site = _owned_site(request, site_id)
+    site = owned_site(request, site_id)
     services.site_set_badge_public(site, public=not site.badge_public)
     messages.success(request, "The badge is now public." if site.badge_public else "The badge is now private.")
     return redirect("dashboard:site", site_id=site.pk)
@@ -224,7 +218,7 @@ def scan_status(request):
     try:
         site_id, portfolio_id = _id_param(request, "site"), _id_param(request, "portfolio")
         sites_param = request.GET.get("sites", "")
-        wanted = [_id(part) for part in sites_param.split(",")][:MAX_STATUS_SITES] if sites_param else []
+        wanted = [url_id(part) for part in sites_param.split(",")][:MAX_STATUS_SITES] if sites_param else []
     except ValueError as exc:
         return JsonResponse({"error": {"code": "invalid", "message": str(exc), "fields": {}}}, status=400)
     if site_id is not None:
@@ -247,19 +241,9 @@ def scan_status(request):
     return JsonResponse({"active": active, "count": len(active), "sites": rows})
 
 
-MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints; a larger number is no id, not a database error
-
-
-def _id(text: str) -> int:
-    """An id typed in a URL: ASCII digits only (str.isdigit() accepts '²', which int() then refuses)."""
-    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
-        raise ValueError(f"'{text[:20]}' is not an id.")
-    return int(text)
-
-
 def _id_param(request, name: str) -> int | None:
     value = request.GET.get(name, "")
-    return _id(value) if value else None
+    return url_id(value) if value else None
 
 
 def signup(request):
@@ -303,7 +287,7 @@ def signup(request):
 @login_required
 def delete_site(request, site_id: int):
     """GET asks for confirmation; POST deletes the site with its whole history."""
-    site = _owned_site(request, site_id)
+    site = owned_site(request, site_id)
     if request.method == "POST":
         name = str(site)
         services.site_delete(site)
@@ -316,7 +300,7 @@ def delete_site(request, site_id: int):
 @login_required
 @require_POST
 def toggle_share(request, site_id: int):
-    site = _owned_site(request, site_id)
+    site = owned_site(request, site_id)
     services.site_share(site, enabled=not site.share_token)
     messages.success(
         request,
@@ -328,7 +312,7 @@ def toggle_share(request, site_id: int):
 @login_required
 @require_POST
 def toggle_mute(request, site_id: int):
-    site = _owned_site(request, site_id)
+    site = owned_site(request, site_id)
     services.site_set_muted(site, muted=not site.alerts_muted)
     messages.success(
         request, "Alerts for this site are muted." if site.alerts_muted else "Alerts for this site are on."
