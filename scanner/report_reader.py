@@ -1,0 +1,281 @@
+"""The one way to read a stored scan report (scanner/report.py's document) back: a typed, read-only view.
+
+`ReportView.from_document(scan.result)` wraps the stored document without copying or changing it, so the
+document the API serves and the CLI prints stays byte-for-byte what was stored. Documents stored before a
+field existed lack it: every accessor then answers None (not known) or an empty tuple (nothing listed), never
+raises, and the fields that moved are still found in their old places (key exchange groups and simulations
+once under `tls`, the https walk once in `https_redirects`, mixed content once at the top level).
+No module outside this one and scanner/report_sections.py indexes the document by key
+(tests/test_architecture.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from scanner.report_sections import (
+    EMPTY,
+    CertificateView,
+    EndpointView,
+    FindingView,
+    GradeView,
+    HstsView,
+    RedirectsView,
+    first_of,
+    items_of,
+    mapping,
+    optional_mapping,
+)
+
+__all__ = [
+    "CertificateView",
+    "EndpointView",
+    "FindingView",
+    "GradeView",
+    "HstsView",
+    "RedirectsView",
+    "ReportView",
+]
+
+
+@dataclass(frozen=True)
+class ReportView:
+    document: Mapping[str, Any]
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any] | ReportView | None) -> ReportView:
+        """A view of `document`; None (a scan without a result) reads as an empty report."""
+        if isinstance(document, ReportView):
+            return document
+        return cls(document if isinstance(document, Mapping) else EMPTY)
+
+    def _get(self, key: str) -> Any:
+        return self.document.get(key)
+
+    def __bool__(self) -> bool:
+        """False for a scan without a stored document."""
+        return bool(self.document)
+
+    # --- the scan -------------------------------------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int | None:
+        """None for a document that is not a scan report (pruned, or from elsewhere)."""
+        return self._get("schema_version")
+
+    @property
+    def status(self) -> str | None:
+        return self._get("status")
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == "done"
+
+    @property
+    def error(self) -> str | None:
+        return self._get("error")
+
+    @property
+    def partial(self) -> bool:
+        return bool(self._get("partial"))
+
+    @property
+    def probes(self) -> Mapping[str, Mapping[str, Any]]:
+        return mapping(self._get("probes"))
+
+    @property
+    def target(self) -> Mapping[str, Any]:
+        return mapping(self._get("target"))
+
+    @property
+    def duration_s(self) -> float | None:
+        return self._get("duration_s")
+
+    # --- grades and findings --------------------------------------------------------------------------
+
+    @property
+    def grade(self) -> GradeView:
+        return GradeView(mapping(self._get("grade")))
+
+    @property
+    def findings(self) -> tuple[FindingView, ...]:
+        return tuple(FindingView(mapping(item)) for item in items_of(self._get("findings")))
+
+    @property
+    def finding_ids(self) -> frozenset[str]:
+        return frozenset(finding.id for finding in self.findings if finding.id)
+
+    def findings_by_id(self) -> dict[str, FindingView]:
+        return {finding.id: finding for finding in self.findings if finding.id}
+
+    def _reasons(self, stored: tuple[Mapping[str, Any], ...] | None, flag: str) -> list[Mapping[str, Any]]:
+        if stored is not None:
+            return list(stored)
+        # Reports stored before the grade listed them: the flagged findings say the same.
+        return [
+            {"finding_id": finding.id, "cap": finding.cap, "title": finding.title}
+            for finding in self.findings
+            if finding.data.get(flag)
+        ]
+
+    @property
+    def caps(self) -> list[Mapping[str, Any]]:
+        """What keeps the grade down: [{finding_id, cap, title}]."""
+        return self._reasons(self.grade.caps, "cap")
+
+    @property
+    def warnings(self) -> list[Mapping[str, Any]]:
+        return self._reasons(self.grade.warnings, "warning")
+
+    @property
+    def web_security(self) -> Mapping[str, Any] | None:
+        """{score, grade, modifiers}; None when the https page was not read."""
+        return optional_mapping(self._get("web_security"))
+
+    @property
+    def compliance(self) -> tuple[Mapping[str, Any], ...]:
+        return items_of(self._get("compliance"))
+
+    # --- addresses, certificate, protocols -------------------------------------------------------------
+
+    @property
+    def endpoints(self) -> tuple[EndpointView, ...]:
+        return tuple(EndpointView(mapping(item)) for item in items_of(self._get("endpoints")))
+
+    @property
+    def certificate(self) -> CertificateView | None:
+        """The leaf the first address served; None without TLS (a failed scan)."""
+        certificate = self._get("certificate")
+        return CertificateView(certificate) if isinstance(certificate, Mapping) and certificate else None
+
+    @property
+    def certificate_deployments(self) -> tuple[CertificateView, ...]:
+        """Every certificate the server has; reports stored before deployments existed list the leaf alone."""
+        deployments = items_of(self._get("certificate_deployments"))
+        if deployments:
+            return tuple(CertificateView(mapping(item)) for item in deployments)
+        return (self.certificate,) if self.certificate else ()
+
+    @property
+    def protocols(self) -> Mapping[str, bool] | None:
+        return optional_mapping(self._get("protocols"))
+
+    @property
+    def enabled_protocols(self) -> frozenset[str]:
+        return frozenset(name for name, enabled in (self.protocols or EMPTY).items() if enabled)
+
+    @property
+    def protocol_tables(self) -> tuple[Mapping[str, bool], ...]:
+        """Each address's protocol table; the site's own for reports with no per-address tables."""
+        tables = tuple(endpoint.protocols for endpoint in self.endpoints if endpoint.protocols)
+        return tables or ((self.protocols,) if self.protocols else ())
+
+    @property
+    def cipher_suites(self) -> tuple[Mapping[str, Any], ...] | None:
+        """None when suites were not measured; () when none was accepted."""
+        suites = self._get("cipher_suites")
+        return None if suites is None else items_of(suites)
+
+    @property
+    def key_exchange_groups(self) -> tuple[Mapping[str, Any], ...] | None:
+        found = first_of(self.document, "key_exchange_groups", "tls.key_exchange_groups")
+        if found is not None:
+            return items_of(found)
+        return () if isinstance(self._get("key_exchange_groups"), list) else None
+
+    @property
+    def curves(self) -> tuple[str, ...] | None:
+        curves = self._get("curves")
+        return None if curves is None else items_of(curves)
+
+    @property
+    def simulations(self) -> tuple[Mapping[str, Any], ...]:
+        return items_of(first_of(self.document, "simulations", "handshake_simulation", "tls.simulations"))
+
+    @property
+    def cipher_preference(self) -> Mapping[str, Any]:
+        """{server_enforced, preferred_suites, suite_order}; empty when not measured."""
+        return mapping(self._get("cipher_preference"))
+
+    @property
+    def vulnerabilities(self) -> Mapping[str, Any]:
+        """Each known vulnerability's state: True, False or None (not determined); empty when not tested."""
+        return mapping(self._get("vulnerabilities"))
+
+    @property
+    def extended_master_secret(self) -> bool | None:
+        return self._get("extended_master_secret")
+
+    @property
+    def session_resumption(self) -> Mapping[str, Any] | None:
+        return optional_mapping(self._get("session_resumption"))
+
+    @property
+    def alpn(self) -> tuple[str, ...] | None:
+        """Protocols accepted in ALPN; () none; None not tested."""
+        alpn = self._get("alpn")
+        return None if alpn is None else items_of(alpn)
+
+    # --- the HTTP side ---------------------------------------------------------------------------------
+
+    @property
+    def redirects(self) -> RedirectsView | None:
+        """None when the HTTP side was not scanned."""
+        redirects = self._get("redirects")
+        return RedirectsView(redirects) if isinstance(redirects, Mapping) else None
+
+    @property
+    def has_https_walk(self) -> bool:
+        """Whether the walk from https://host/ was recorded (reports stored before it existed lack it)."""
+        return "https_chain" in (self.redirects.data if self.redirects else EMPTY) or bool(self._get("https_redirects"))
+
+    @property
+    def https_chain(self) -> tuple[Mapping[str, Any], ...]:
+        return items_of(first_of(self.document, "redirects.https_chain", "https_redirects.chain"))
+
+    @property
+    def https_final_url(self) -> str | None:
+        return first_of(self.document, "redirects.https_final_url", "https_redirects.final_url")
+
+    @property
+    def https_error(self) -> str | None:
+        return first_of(self.document, "redirects.https_error", "https_redirects.error")
+
+    @property
+    def https_downgrade(self) -> bool:
+        return bool(first_of(self.document, "redirects.https_downgrade", "https_redirects.downgrade"))
+
+    @property
+    def hsts(self) -> HstsView | None:
+        """None when the HTTP side was not scanned."""
+        hsts = self._get("hsts")
+        return HstsView(hsts) if isinstance(hsts, Mapping) else None
+
+    @property
+    def content(self) -> Mapping[str, Any]:
+        """{page_fetched, url, mixed_content, canonical_url}; empty when the page was not read."""
+        return mapping(self._get("content"))
+
+    @property
+    def mixed_content(self) -> tuple[Mapping[str, Any], ...] | None:
+        """The page's http:// resources; None when the document does not say."""
+        items = self.content.get("mixed_content") if self.content else self._get("mixed_content")
+        return None if items is None else items_of(items)
+
+    @property
+    def headers(self) -> Mapping[str, Mapping[str, Any]]:
+        return mapping(self._get("headers"))
+
+    @property
+    def cookies(self) -> tuple[Mapping[str, Any], ...]:
+        return items_of(self._get("cookies"))
+
+    @property
+    def security_txt(self) -> Mapping[str, Any] | None:
+        return optional_mapping(self._get("security_txt"))
+
+    @property
+    def www_apex(self) -> Mapping[str, Any] | None:
+        return optional_mapping(self._get("www_apex"))
