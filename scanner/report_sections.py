@@ -46,6 +46,10 @@ class _Section:
     def _get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
 
+    def __bool__(self) -> bool:
+        """An empty section reads as absent, as an empty dict did."""
+        return bool(self.data)
+
 
 @dataclass(frozen=True)
 class FindingView(_Section):
@@ -175,6 +179,11 @@ class CertificateView(_Section):
     @property
     def hostname_match(self) -> bool | None:
         return self._get("hostname_match")
+
+    @property
+    def name_mismatch(self) -> bool:
+        """Whether the name was checked and did not match (reports stored before the check say nothing)."""
+        return "hostname_match" in self.data and not self.data["hostname_match"]
 
     @property
     def self_signed(self) -> bool:
