@@ -30,6 +30,7 @@ from scanner.report_sections import (
 )
 
 __all__ = [
+    "SECTIONS",
     "CertificateView",
     "EndpointView",
     "FindingView",
@@ -37,7 +38,31 @@ __all__ = [
     "HstsView",
     "RedirectsView",
     "ReportView",
+    "report_path",
 ]
+
+# The document's top-level keys as scanner/report.py writes them (a test compares the two).
+SECTIONS = frozenset(
+    {
+        *("schema_version", "target", "status", "error", "partial", "probes", "started_at", "duration_s"),
+        *("grade", "endpoints", "outbound", "certificate", "protocols", "cipher_suites", "vulnerabilities"),
+        *("curves", "certificate_deployments", "key_exchange_groups", "client_certificate_requested"),
+        *("cipher_preference", "simulations", "mozilla_intermediate", "redirects", "hsts", "content"),
+        *("web_security", "headers", "cookies", "security_txt", "robots_txt", "alpn", "www_apex", "web_page"),
+        *("findings", "extended_master_secret", "session_resumption", "compliance"),
+    }
+)
+# Where documents stored by older versions kept some of them (read as fallbacks below).
+FORMER_SECTIONS = frozenset({"tls", "https_redirects", "mixed_content", "handshake_simulation"})
+
+
+def report_path(*keys: str, column: str = "result") -> str:
+    """The ORM lookup of a value inside stored documents (`result__grade__caps`), for queries that let the
+    database pick a few values out instead of loading whole documents. A section the document does not have
+    is a mistake in the caller, so it raises rather than quietly selecting nothing."""
+    if not keys or keys[0] not in SECTIONS:
+        raise ValueError(f"not a section of the report: {keys[:1]}")
+    return "__".join((column, *keys))
 
 
 @dataclass(frozen=True)

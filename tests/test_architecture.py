@@ -6,6 +6,8 @@ import ast
 import re
 from pathlib import Path
 
+from scanner.report_reader import FORMER_SECTIONS, SECTIONS
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("scanner", "webui")
 MAX_MODULE_LINES = 400
@@ -172,15 +174,11 @@ def test_no_module_is_over_400_lines():
     assert long == {}
 
 
-# The stored report's top-level keys (scanner/report.py builds them) and the places older documents had some.
-REPORT_KEYS = {
-    *("schema_version", "target", "status", "error", "partial", "probes", "started_at", "duration_s", "grade"),
-    *("endpoints", "outbound", "certificate", "protocols", "cipher_suites", "vulnerabilities", "curves"),
-    *("certificate_deployments", "key_exchange_groups", "client_certificate_requested", "cipher_preference"),
-    *("simulations", "mozilla_intermediate", "redirects", "hsts", "content", "web_security", "headers", "cookies"),
-    *("security_txt", "robots_txt", "alpn", "www_apex", "web_page", "findings", "extended_master_secret"),
-    *("session_resumption", "compliance", "https_redirects", "mixed_content", "tls", "handshake_simulation"),
-}
+# The stored report's top-level keys (tests/test_report_reader.py checks them against scanner/report.py's
+# document) and the places older documents had some.
+REPORT_KEYS = SECTIONS | FORMER_SECTIONS
+# A database lookup into stored documents spelled by hand: `"latest_scan__result__web_security__score"`.
+REPORT_LOOKUP = re.compile(rf"(^|__)result__({'|'.join(sorted(REPORT_KEYS))})(__|$)")
 # What a stored document is called where it is read: `report`, `document`, `doc`, `scan.result`,
 # `(scan.result or {})`, `previous.result`...
 REPORT_RECEIVER = re.compile(r"^\(?(report|document|doc|[\w.]*\.result)( or \{\})?\)?$")
@@ -204,6 +202,10 @@ def _report_key_reads(path: Path, root: Path = ROOT) -> list[str]:
             receiver, key = node.func.value, node.args[0].value
         if receiver is not None and key in REPORT_KEYS and REPORT_RECEIVER.match(ast.unparse(receiver)):
             reads.append(f"{path.relative_to(root).as_posix()}:{node.lineno} {ast.unparse(receiver)}[{key!r}]")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and REPORT_LOOKUP.search(node.value):
+            reads.append(f"{path.relative_to(root).as_posix()}:{node.lineno} {node.value}")
+        elif isinstance(node, ast.keyword) and node.arg and REPORT_LOOKUP.search(node.arg):
+            reads.append(f"{path.relative_to(root).as_posix()}:{node.lineno} {node.arg}")
     return reads
 
 
@@ -222,6 +224,13 @@ def test_the_report_reader_rule_catches_a_read_by_key(tmp_path):
     module = tmp_path / "reads.py"
     module.write_text(
         'a = report["grade"]\nb = (scan.result or {}).get("certificate")\nc = document.get("findings", [])\n'
+        'd = Scan.objects.values_list("result__grade__caps")\ne = Q(latest_scan__result__hsts__present=True)\n'
     )
     reads = {read.split(" ", 1)[1] for read in _report_key_reads(module, tmp_path)}
-    assert reads == {"report['grade']", "scan.result or {}['certificate']", "document['findings']"}
+    assert reads == {
+        "report['grade']",
+        "scan.result or {}['certificate']",
+        "document['findings']",
+        "result__grade__caps",
+        "latest_scan__result__hsts__present",
+    }

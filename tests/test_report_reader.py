@@ -11,7 +11,7 @@ import pytest
 
 from scanner.grading import grade
 from scanner.report import SCHEMA_VERSION, build_report
-from scanner.report_reader import ReportView
+from scanner.report_reader import SECTIONS, ReportView, report_path
 
 
 @pytest.fixture(scope="module")
@@ -219,3 +219,14 @@ def test_without_per_address_tables_the_sites_protocol_table_is_read():
 def test_revocation_reads_as_not_checked_when_a_report_has_none():
     certificate = ReportView.from_document({"certificate": {"subject": "CN=a"}}).certificate
     assert (certificate.revocation, certificate.revocation_status) == (None, None)
+
+
+def test_the_readers_sections_are_the_documents_top_level_keys(scanned):
+    assert set(scanned("good")[2]) == SECTIONS
+
+
+def test_a_database_lookup_names_a_section_the_document_has():
+    assert report_path("grade", "caps") == "result__grade__caps"
+    assert report_path("hsts", "present", column="latest_scan__result") == "latest_scan__result__hsts__present"
+    with pytest.raises(ValueError):
+        report_path("grades", "caps")
