@@ -26,6 +26,7 @@ from scanner.report_sections import (
     first_of,
     items_of,
     mapping,
+    once,
     optional_mapping,
 )
 
@@ -74,7 +75,7 @@ class ReportView:
         """A view of `document`; None (a scan without a result) reads as an empty report."""
         if isinstance(document, ReportView):
             return document
-        return cls(document if isinstance(document, Mapping) else EMPTY)
+        return cls(document if isinstance(document, (dict, Mapping)) else EMPTY)
 
     def _get(self, key: str) -> Any:
         return self.document.get(key)
@@ -88,11 +89,11 @@ class ReportView:
     @property
     def schema_version(self) -> int | None:
         """None for a document that is not a scan report (pruned, or from elsewhere)."""
-        return self._get("schema_version")
+        return self.document.get("schema_version")
 
     @property
     def status(self) -> str | None:
-        return self._get("status")
+        return self.document.get("status")
 
     @property
     def is_done(self) -> bool:
@@ -100,35 +101,35 @@ class ReportView:
 
     @property
     def error(self) -> str | None:
-        return self._get("error")
+        return self.document.get("error")
 
     @property
     def partial(self) -> bool:
-        return bool(self._get("partial"))
+        return bool(self.document.get("partial"))
 
     @property
     def probes(self) -> Mapping[str, Mapping[str, Any]]:
-        return mapping(self._get("probes"))
+        return mapping(self.document.get("probes"))
 
     @property
     def target(self) -> Mapping[str, Any]:
-        return mapping(self._get("target"))
+        return mapping(self.document.get("target"))
 
     @property
     def duration_s(self) -> float | None:
-        return self._get("duration_s")
+        return self.document.get("duration_s")
 
     # --- grades and findings --------------------------------------------------------------------------
 
-    @property
+    @once
     def grade(self) -> GradeView:
-        return GradeView(mapping(self._get("grade")))
+        return GradeView(mapping(self.document.get("grade")))
 
-    @property
+    @once
     def findings(self) -> tuple[FindingView, ...]:
-        return tuple(FindingView(mapping(item)) for item in items_of(self._get("findings")))
+        return tuple(FindingView(mapping(item)) for item in items_of(self.document.get("findings")))
 
-    @property
+    @once
     def finding_ids(self) -> frozenset[str]:
         return frozenset(finding.id for finding in self.findings if finding.id)
 
@@ -157,104 +158,106 @@ class ReportView:
     @property
     def web_security(self) -> Mapping[str, Any] | None:
         """{score, grade, modifiers}; None when the https page was not read."""
-        return optional_mapping(self._get("web_security"))
+        return optional_mapping(self.document.get("web_security"))
 
     @property
     def compliance(self) -> tuple[Mapping[str, Any], ...]:
-        return items_of(self._get("compliance"))
+        return items_of(self.document.get("compliance"))
 
     # --- addresses, certificate, protocols -------------------------------------------------------------
 
-    @property
+    @once
     def endpoints(self) -> tuple[EndpointView, ...]:
-        return tuple(EndpointView(mapping(item)) for item in items_of(self._get("endpoints")))
+        return tuple(EndpointView(mapping(item)) for item in items_of(self.document.get("endpoints")))
 
-    @property
+    @once
     def certificate(self) -> CertificateView | None:
         """The leaf the first address served; None without TLS (a failed scan)."""
-        certificate = self._get("certificate")
-        return CertificateView(certificate) if isinstance(certificate, Mapping) and certificate else None
+        certificate = self.document.get("certificate")
+        return CertificateView(certificate) if isinstance(certificate, (dict, Mapping)) and certificate else None
 
-    @property
+    @once
     def certificate_deployments(self) -> tuple[CertificateView, ...]:
         """Every certificate the server has; reports stored before deployments existed list the leaf alone."""
-        deployments = items_of(self._get("certificate_deployments"))
+        deployments = items_of(self.document.get("certificate_deployments"))
         if deployments:
             return tuple(CertificateView(mapping(item)) for item in deployments)
         return (self.certificate,) if self.certificate else ()
 
-    @property
+    @once
     def protocols(self) -> Mapping[str, bool] | None:
-        return optional_mapping(self._get("protocols"))
+        return optional_mapping(self.document.get("protocols"))
 
-    @property
+    @once
     def enabled_protocols(self) -> frozenset[str]:
         return frozenset(name for name, enabled in (self.protocols or EMPTY).items() if enabled)
 
-    @property
+    @once
     def protocol_tables(self) -> tuple[Mapping[str, bool], ...]:
         """Each address's protocol table; the site's own for reports with no per-address tables."""
         tables = tuple(endpoint.protocols for endpoint in self.endpoints if endpoint.protocols)
         return tables or ((self.protocols,) if self.protocols else ())
 
-    @property
+    @once
     def cipher_suites(self) -> tuple[Mapping[str, Any], ...] | None:
         """None when suites were not measured; () when none was accepted."""
-        suites = self._get("cipher_suites")
+        suites = self.document.get("cipher_suites")
         return None if suites is None else items_of(suites)
 
-    @property
+    @once
     def key_exchange_groups(self) -> tuple[Mapping[str, Any], ...] | None:
         found = first_of(self.document, "key_exchange_groups", "tls.key_exchange_groups")
         if found is not None:
             return items_of(found)
-        return () if isinstance(self._get("key_exchange_groups"), list) else None
+        return () if isinstance(self.document.get("key_exchange_groups"), list) else None
 
-    @property
+    @once
     def curves(self) -> tuple[str, ...] | None:
-        curves = self._get("curves")
+        curves = self.document.get("curves")
         return None if curves is None else items_of(curves)
 
-    @property
+    @once
     def simulations(self) -> tuple[Mapping[str, Any], ...]:
         return items_of(first_of(self.document, "simulations", "handshake_simulation", "tls.simulations"))
 
     @property
     def cipher_preference(self) -> Mapping[str, Any]:
         """{server_enforced, preferred_suites, suite_order}; empty when not measured."""
-        return mapping(self._get("cipher_preference"))
+        return mapping(self.document.get("cipher_preference"))
 
-    @property
+    @once
     def vulnerabilities(self) -> Mapping[str, Any]:
         """Each known vulnerability's state: True, False or None (not determined); empty when not tested."""
-        return mapping(self._get("vulnerabilities"))
+        return mapping(self.document.get("vulnerabilities"))
 
     @property
     def extended_master_secret(self) -> bool | None:
-        return self._get("extended_master_secret")
+        return self.document.get("extended_master_secret")
 
     @property
     def session_resumption(self) -> Mapping[str, Any] | None:
-        return optional_mapping(self._get("session_resumption"))
+        return optional_mapping(self.document.get("session_resumption"))
 
     @property
     def alpn(self) -> tuple[str, ...] | None:
         """Protocols accepted in ALPN; () none; None not tested."""
-        alpn = self._get("alpn")
+        alpn = self.document.get("alpn")
         return None if alpn is None else items_of(alpn)
 
     # --- the HTTP side ---------------------------------------------------------------------------------
 
-    @property
+    @once
     def redirects(self) -> RedirectsView | None:
         """None when the HTTP side was not scanned."""
-        redirects = self._get("redirects")
-        return RedirectsView(redirects) if isinstance(redirects, Mapping) else None
+        redirects = self.document.get("redirects")
+        return RedirectsView(redirects) if isinstance(redirects, (dict, Mapping)) else None
 
     @property
     def has_https_walk(self) -> bool:
         """Whether the walk from https://host/ was recorded (reports stored before it existed lack it)."""
-        return "https_chain" in (self.redirects.data if self.redirects else EMPTY) or bool(self._get("https_redirects"))
+        return "https_chain" in (self.redirects.data if self.redirects else EMPTY) or bool(
+            self.document.get("https_redirects")
+        )
 
     @property
     def https_chain(self) -> tuple[Mapping[str, Any], ...]:
@@ -272,35 +275,35 @@ class ReportView:
     def https_downgrade(self) -> bool:
         return bool(first_of(self.document, "redirects.https_downgrade", "https_redirects.downgrade"))
 
-    @property
+    @once
     def hsts(self) -> HstsView | None:
         """None when the HTTP side was not scanned."""
-        hsts = self._get("hsts")
-        return HstsView(hsts) if isinstance(hsts, Mapping) else None
+        hsts = self.document.get("hsts")
+        return HstsView(hsts) if isinstance(hsts, (dict, Mapping)) else None
 
     @property
     def content(self) -> Mapping[str, Any]:
         """{page_fetched, url, mixed_content, canonical_url}; empty when the page was not read."""
-        return mapping(self._get("content"))
+        return mapping(self.document.get("content"))
 
     @property
     def mixed_content(self) -> tuple[Mapping[str, Any], ...] | None:
         """The page's http:// resources; None when the document does not say."""
-        items = self.content.get("mixed_content") if self.content else self._get("mixed_content")
+        items = self.content.get("mixed_content") if self.content else self.document.get("mixed_content")
         return None if items is None else items_of(items)
 
     @property
     def headers(self) -> Mapping[str, Mapping[str, Any]]:
-        return mapping(self._get("headers"))
+        return mapping(self.document.get("headers"))
 
     @property
     def cookies(self) -> tuple[Mapping[str, Any], ...]:
-        return items_of(self._get("cookies"))
+        return items_of(self.document.get("cookies"))
 
     @property
     def security_txt(self) -> Mapping[str, Any] | None:
-        return optional_mapping(self._get("security_txt"))
+        return optional_mapping(self.document.get("security_txt"))
 
     @property
     def www_apex(self) -> Mapping[str, Any] | None:
-        return optional_mapping(self._get("www_apex"))
+        return optional_mapping(self.document.get("www_apex"))
