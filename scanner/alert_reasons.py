@@ -8,29 +8,26 @@ the certificate's dates, the error of a failed scan.
 from __future__ import annotations
 
 from scanner.models import Scan
+from scanner.report_reader import FindingView, ReportView
 
 # Sent in the webhook payload as "version": receivers can tell which fields to expect (docs/alerts.md).
 DETAILS_VERSION = 2
 
 
-def _findings_by_id(report: dict | None) -> dict[str, dict]:
-    return {finding["id"]: finding for finding in (report or {}).get("findings") or () if finding.get("id")}
+def _finding_summary(finding: FindingView) -> dict:
+    return {"id": finding.id, "severity": finding.severity or "", "title": finding.title or ""}
 
 
-def _finding_summary(finding: dict) -> dict:
-    return {"id": finding["id"], "severity": finding.get("severity") or "", "title": finding.get("title") or ""}
-
-
-def _certificate_dates(report: dict | None) -> dict | None:
-    certificate = (report or {}).get("certificate")
-    if not certificate:
+def _certificate_dates(report: ReportView) -> dict | None:
+    certificate = report.certificate
+    if certificate is None:
         return None
     return {
-        "subject": certificate.get("subject"),
-        "issuer": certificate.get("issuer"),
-        "not_before": certificate.get("not_before"),
-        "not_after": certificate.get("not_after"),
-        "days_to_expiry": certificate.get("days_to_expiry"),
+        "subject": certificate.subject,
+        "issuer": certificate.issuer,
+        "not_before": certificate.not_before,
+        "not_after": certificate.not_after,
+        "days_to_expiry": certificate.days_to_expiry,
     }
 
 
@@ -38,8 +35,9 @@ def scan_details(scan: Scan, previous: Scan | None) -> dict:
     """What `scan` shows against `previous` (the site's previous scan with a result, or None)."""
     changes = scan.changes or {}
     current = scan.result if scan.status == Scan.Status.DONE else None
-    before = _findings_by_id(previous.result if previous else None)
-    after = _findings_by_id(current)
+    previous_report = ReportView.from_document(previous.result if previous else None)
+    before = previous_report.findings_by_id()
+    after = ReportView.from_document(current).findings_by_id()
     new_ids = changes.get("findings_new", sorted(set(after) - set(before))) if current else []
     fixed_ids = changes.get("findings_fixed", sorted(set(before) - set(after))) if current else []
     return {
@@ -49,7 +47,9 @@ def scan_details(scan: Scan, previous: Scan | None) -> dict:
         },
         "findings_new": [_finding_summary(after[i]) for i in new_ids if i in after],
         "findings_fixed": [_finding_summary(before[i]) for i in fixed_ids if i in before],
-        "certificate": _certificate_dates(current if current is not None else (previous.result if previous else None)),
+        "certificate": _certificate_dates(
+            ReportView.from_document(current) if current is not None else previous_report
+        ),
         "certificate_change": changes.get("certificate") if current is not None else None,
         "scan": {
             "id": scan.pk,

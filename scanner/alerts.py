@@ -16,6 +16,7 @@ from scanner.alert_reasons import message_text, scan_details
 from scanner.compliance_alerts import compliance_change
 from scanner.models import Alert, Scan, Site
 from scanner.queueing import DELIVER_ALERT, send_task
+from scanner.report_reader import CertificateView, ReportView
 
 logger = logging.getLogger(__name__)
 
@@ -46,30 +47,30 @@ def expiry_window_days(site: Site) -> int:
     return max(windows, default=config.alert_expiry_days())
 
 
-def _certificate_within_window(scan: Scan) -> dict | None:
-    certificate = (scan.result or {}).get("certificate") if scan.status == Scan.Status.DONE else None
-    if not certificate or certificate.get("days_to_expiry") is None:
+def _certificate_within_window(scan: Scan) -> CertificateView | None:
+    certificate = ReportView.from_document(scan.result).certificate if scan.status == Scan.Status.DONE else None
+    if certificate is None or certificate.days_to_expiry is None:
         return None
-    if certificate["days_to_expiry"] > expiry_window_days(scan.site):
+    if certificate.days_to_expiry > expiry_window_days(scan.site):
         return None
     return certificate
 
 
 def _expiring_certificate(scan: Scan) -> tuple[str, str] | None:
     certificate = _certificate_within_window(scan)
-    if certificate is None or certificate["days_to_expiry"] < 0:
+    if certificate is None or certificate.days_to_expiry < 0:
         return None
-    days = certificate["days_to_expiry"]
+    days = certificate.days_to_expiry
     when = f"expires in {days} day{'s' if days != 1 else ''}"
-    return certificate["sha256_fingerprint"], f"The certificate of {scan.site} {when}."
+    return certificate.sha256_fingerprint, f"The certificate of {scan.site} {when}."
 
 
 def _expired_certificate(scan: Scan) -> tuple[str, str] | None:
     """Its own kind, so the title says "expired", and a certificate that was expiring alerts again on expiry."""
     certificate = _certificate_within_window(scan)
-    if certificate is None or certificate["days_to_expiry"] >= 0:
+    if certificate is None or certificate.days_to_expiry >= 0:
         return None
-    return certificate["sha256_fingerprint"], f"The certificate of {scan.site} has expired."
+    return certificate.sha256_fingerprint, f"The certificate of {scan.site} has expired."
 
 
 def _grade_drop(scan: Scan) -> tuple[str, str] | None:

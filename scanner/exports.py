@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from scanner.expiry import whole_days_until
 from scanner.models import Finding, Portfolio, Scan, Site, SiteTag
+from scanner.report_reader import report_path
 
 # host, port and tags first: the CSV re-imports as it is (scanner.imports reads those three by name).
 EXPORT_COLUMNS = (
@@ -45,10 +46,10 @@ SITE_FIELDS = (
     "last_scan__error",
     "latest_scan__compliance_failing",
     # Keys of the latest report, read by the database's JSON operators (the rest of the document is not sent).
-    "latest_scan__result__web_security__score",
-    "latest_scan__result__web_security__grade",
-    "latest_scan__result__certificate__revocation__status",
-    "latest_scan__result__certificate__caa__status",
+    report_path("web_security", "score", column="latest_scan__result"),
+    report_path("web_security", "grade", column="latest_scan__result"),
+    report_path("certificate", "revocation", "status", column="latest_scan__result"),
+    report_path("certificate", "caa", "status", column="latest_scan__result"),
 )
 
 

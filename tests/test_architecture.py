@@ -6,6 +6,8 @@ import ast
 import re
 from pathlib import Path
 
+from scanner.report_reader import FORMER_SECTIONS, SECTIONS
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("scanner", "webui")
 MAX_MODULE_LINES = 400
@@ -170,3 +172,65 @@ def test_no_module_is_over_400_lines():
         if (length := len(path.read_text().splitlines())) > MAX_MODULE_LINES
     }
     assert long == {}
+
+
+# The stored report's top-level keys (tests/test_report_reader.py checks them against scanner/report.py's
+# document) and the places older documents had some.
+REPORT_KEYS = SECTIONS | FORMER_SECTIONS
+# A database lookup into stored documents spelled by hand: `"latest_scan__result__web_security__score"`.
+REPORT_LOOKUP = re.compile(rf"(^|__)result__({'|'.join(sorted(REPORT_KEYS))})(__|$)")
+# What a stored document is called where it is read: `report`, `document`, `doc`, `scan.result`,
+# `(scan.result or {})`, `previous.result`...
+REPORT_RECEIVER = re.compile(r"^\(?(report|document|doc|[\w.]*\.result)( or \{\})?\)?$")
+REPORT_MODULES = {"scanner/report.py", "scanner/report_reader.py", "scanner/report_sections.py"}
+
+
+def _report_key_reads(path: Path, root: Path = ROOT) -> list[str]:
+    """`report["grade"]`, `document.get("certificate")`, `(scan.result or {}).get("findings")` and the like."""
+    reads = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        receiver = key = None
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and isinstance(node.slice, ast.Constant):
+            receiver, key = node.value, node.slice.value
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            receiver, key = node.func.value, node.args[0].value
+        if receiver is not None and key in REPORT_KEYS and REPORT_RECEIVER.match(ast.unparse(receiver)):
+            reads.append(f"{path.relative_to(root).as_posix()}:{node.lineno} {ast.unparse(receiver)}[{key!r}]")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and REPORT_LOOKUP.search(node.value):
+            reads.append(f"{path.relative_to(root).as_posix()}:{node.lineno} {node.value}")
+        elif isinstance(node, ast.keyword) and node.arg and REPORT_LOOKUP.search(node.arg):
+            reads.append(f"{path.relative_to(root).as_posix()}:{node.lineno} {node.arg}")
+    return reads
+
+
+def test_the_stored_report_is_read_only_through_the_report_reader():
+    reads = [
+        read
+        for path in _modules().values()
+        if path.relative_to(ROOT).as_posix() not in REPORT_MODULES
+        for read in _report_key_reads(path)
+    ]
+    assert reads == []
+
+
+def test_the_report_reader_rule_catches_a_read_by_key(tmp_path):
+    # The rule above must not pass because it matches nothing: each of these is a read it exists to forbid.
+    module = tmp_path / "reads.py"
+    module.write_text(
+        'a = report["grade"]\nb = (scan.result or {}).get("certificate")\nc = document.get("findings", [])\n'
+        'd = Scan.objects.values_list("result__grade__caps")\ne = Q(latest_scan__result__hsts__present=True)\n'
+    )
+    reads = {read.split(" ", 1)[1] for read in _report_key_reads(module, tmp_path)}
+    assert reads == {
+        "report['grade']",
+        "scan.result or {}['certificate']",
+        "document['findings']",
+        "result__grade__caps",
+        "latest_scan__result__hsts__present",
+    }

@@ -13,6 +13,7 @@ from scanner.alerts import evaluate_alerts
 from scanner.changes import compare_reports
 from scanner.grading.scale import GRADE_ORDER
 from scanner.models import Finding, Scan, Site
+from scanner.report_reader import ReportView
 from scanner.services.compliance import record_scan_compliance
 
 if TYPE_CHECKING:
@@ -28,7 +29,8 @@ def site_attempted(scan: Scan) -> None:
 def site_took_result(scan: Scan) -> None:
     """A done scan is the site's current state: its grade and certificate expiry, copied onto the site so the
     overview filters and sorts on indexed columns."""
-    not_after = ((scan.result or {}).get("certificate") or {}).get("not_after")
+    certificate = ReportView.from_document(scan.result).certificate
+    not_after = certificate.not_after if certificate else None
     try:
         expiry = datetime.fromisoformat(str(not_after)) if not_after else None
     except ValueError:

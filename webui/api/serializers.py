@@ -12,6 +12,7 @@ from scanner.grading.compliance import PROFILE_IDS
 from scanner.grading.scale import GRADE_ORDER
 from scanner.models import Finding, Portfolio, Scan, Site
 from scanner.report import with_compliance
+from scanner.report_reader import ReportView
 from scanner.services.schedules import SCHEDULE_KINDS, describe_schedule
 
 # Ids are PostgreSQL bigints: a larger number cannot name a row, and would make the database raise.
@@ -217,12 +218,13 @@ class ScanDetailOutput(ScanSummaryOutput):
         fields = (*ScanSummaryOutput.Meta.fields, "web_security", "findings", "result", "changes")
 
     def get_web_security(self, scan: Scan) -> dict | None:
-        return (scan.result or {}).get("web_security")
+        web_security = ReportView.from_document(scan.result).web_security
+        return dict(web_security) if web_security is not None else None
 
     def to_representation(self, scan):
         data = super().to_representation(scan)
         # Compliance is evaluated at read time from the stored report, so profile updates apply to old scans.
-        if (data.get("result") or {}).get("schema_version"):  # a report document, not a pruned or foreign one
+        if ReportView.from_document(data.get("result")).schema_version:  # a report, not a pruned or foreign one
             data["result"] = with_compliance(data["result"])
         return data
 

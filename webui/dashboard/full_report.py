@@ -8,10 +8,15 @@ or numbers here: no Python repr (sets, None, True) ever reaches a template.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
 from scanner.engine.results import PROTOCOLS
+from scanner.report_reader import CertificateView, ReportView
+
+# A stored report document, or a view already made of one.
+Report = Mapping[str, Any] | ReportView
 
 PROTOCOL_LABELS = {
     "SSLv2": "SSL 2.0",
@@ -47,17 +52,6 @@ def words(value: Any) -> str:
     return str(value)
 
 
-def _first(document: dict, *paths: str) -> Any:
-    """The first present value among dotted paths (the document gained fields over time)."""
-    for path in paths:
-        node: Any = document
-        for part in path.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        if node not in (None, [], {}):
-            return node
-    return None
-
-
 def strength(bits: int | None) -> tuple[str, str]:
     """(word, css) for a symmetric key size."""
     if not bits:
@@ -70,7 +64,9 @@ def strength(bits: int | None) -> tuple[str, str]:
 
 
 def cipher_suites_by_protocol(
-    suites: list[dict] | None, preferred: dict | None, order: dict | None = None
+    suites: tuple[Mapping[str, Any], ...] | list[dict] | None,
+    preferred: Mapping[str, str] | None,
+    order: Mapping[str, list[str]] | None = None,
 ) -> list[dict]:
     """Suites grouped per protocol, newest protocol first, each with strength, FS and AEAD marks; in the server's
     own order where the scan saw it (`order`: protocol -> names), with SSL Labs' WEAK mark on suites without
@@ -103,11 +99,11 @@ def cipher_suites_by_protocol(
     ]
 
 
-def chains(certificate: dict | None) -> dict | None:
+def chains(certificate: CertificateView | None) -> dict | None:
     """The chain as the server sent it and as the validator built it (leaf first)."""
     if not certificate:
         return None
-    built = certificate.get("chain") or []
+    built = certificate.chain
     if not built:
         return None
     rows = [
@@ -126,42 +122,42 @@ def chains(certificate: dict | None) -> dict | None:
     return {
         "served": [row for row in rows if row["sent"]],
         "built": rows,
-        "order_wrong": bool(certificate.get("chain_order_wrong")),
-        "completed_via_aia": bool(certificate.get("chain_completed_via_aia")),
+        "order_wrong": certificate.chain_order_wrong,
+        "completed_via_aia": certificate.chain_completed_via_aia,
     }
 
 
-def trust_verdict(certificate: dict | None, security_grade: str | None) -> dict | None:
+def trust_verdict(certificate: CertificateView | None, security_grade: str | None) -> dict | None:
     """Whether browsers trust the certificate, with every reason why not: the same facts the grade used,
     so "Trusted: yes" never stands next to a T."""
     if not certificate:
         return None
     reasons = []
-    if certificate.get("expired"):
+    if certificate.expired:
         reasons.append("the certificate has expired")
-    if certificate.get("not_yet_valid"):
+    if certificate.not_yet_valid:
         reasons.append("the certificate is not valid yet")
-    if certificate.get("self_signed"):
+    if certificate.self_signed:
         reasons.append("the certificate is self-signed")
-    chain_ok = certificate.get("chain_trusted")
+    chain_ok = certificate.chain_trusted
     if chain_ok is None:
-        chain_ok = certificate.get("trusted")
+        chain_ok = certificate.trusted
     if not chain_ok:
-        reasons.append(certificate.get("validation_error") or "the chain does not lead to a trusted root")
-    if not certificate.get("hostname_match", True):
+        reasons.append(certificate.validation_error or "the chain does not lead to a trusted root")
+    if certificate.name_mismatch:
         reasons.append("the name on the certificate does not match the site")
-    if (certificate.get("revocation") or {}).get("status") == "revoked":
+    if certificate.revocation_status == "revoked":
         reasons.append("the certificate is revoked")
     if not reasons and security_grade in ("T", "M"):
         reasons.append("the grade is " + security_grade + ": see the findings below")
     return {"trusted": not reasons, "reasons": list(dict.fromkeys(reasons))}
 
 
-def validity(certificate: dict | None, days_to_expiry: int | None) -> str | None:
+def validity(certificate: CertificateView | None, days_to_expiry: int | None) -> str | None:
     if not certificate:
         return None
-    if certificate.get("not_yet_valid"):
-        return f"not valid until {str(certificate.get('not_before'))[:10]}"
+    if certificate.not_yet_valid:
+        return f"not valid until {str(certificate.not_before)[:10]}"
     if days_to_expiry is None:
         return None
     if days_to_expiry < 0:
@@ -169,8 +165,8 @@ def validity(certificate: dict | None, days_to_expiry: int | None) -> str | None
     return f"{days_to_expiry} day{'s' if days_to_expiry != 1 else ''} left"
 
 
-def vulnerabilities(document: dict) -> list[dict]:
-    found = document.get("vulnerabilities") or {}
+def vulnerabilities(report: Report) -> list[dict]:
+    found = ReportView.from_document(report).vulnerabilities
     rows = []
     for key, name, inverted in VULNERABILITIES:
         if key not in found:
@@ -196,8 +192,9 @@ def vulnerabilities(document: dict) -> list[dict]:
     return rows
 
 
-def key_exchange_groups(document: dict) -> list[dict]:
-    groups = _first(document, "key_exchange_groups", "tls.key_exchange_groups") or []
+def key_exchange_groups(report: Report) -> list[dict]:
+    report = ReportView.from_document(report)
+    groups = report.key_exchange_groups or ()
     rows = []
     for group in groups:
         notes = []
@@ -215,15 +212,12 @@ def key_exchange_groups(document: dict) -> list[dict]:
             }
         )
     if not rows:
-        rows = [
-            {"kind": "ECDH", "name": name, "bits": None, "notes": "", "suites": []}
-            for name in document.get("curves") or []
-        ]
+        rows = [{"kind": "ECDH", "name": name, "bits": None, "notes": "", "suites": []} for name in report.curves or ()]
     return rows
 
 
-def simulations(document: dict) -> list[dict]:
-    items = _first(document, "simulations", "handshake_simulation", "tls.simulations") or []
+def simulations(report: Report) -> list[dict]:
+    items = ReportView.from_document(report).simulations
     rows = []
     for item in items:
         ok = bool(item.get("protocol"))
@@ -241,62 +235,63 @@ def simulations(document: dict) -> list[dict]:
     return rows
 
 
-def endpoints(document: dict) -> list[dict]:
+def endpoints(report: Report) -> list[dict]:
     """Every address behind the name (report `endpoints`), each graded on its own."""
     rows = []
-    for endpoint in _first(document, "endpoints") or []:
-        protocols_seen = endpoint.get("protocols") or (endpoint.get("tls") or {}).get("protocols") or {}
+    for endpoint in ReportView.from_document(report).endpoints:
+        protocols_seen = endpoint.protocols or {}
         protocols = [PROTOCOL_LABELS.get(name, name) for name in PROTOCOLS if protocols_seen.get(name)]
-        grade = endpoint.get("grade")
         rows.append(
             {
-                "ip": endpoint.get("ip") or "?",
-                "grade": (grade.get("security") if isinstance(grade, dict) else grade) or "",
-                "score": grade.get("score") if isinstance(grade, dict) else None,
-                "error": endpoint.get("error") or "",
+                "ip": endpoint.ip or "?",
+                "grade": endpoint.grade.security or "",
+                "score": endpoint.grade.score,
+                "error": endpoint.error or "",
                 "protocols": ", ".join(protocols) if protocols else "–",
-                "fingerprint": endpoint.get("certificate_fingerprint") or "",
+                "fingerprint": endpoint.certificate_fingerprint or "",
             }
         )
     return rows
 
 
-def redirect_chains(document: dict) -> list[dict]:
+def redirect_chains(report: Report) -> list[dict]:
     """Both walks: from http:// (the plain-HTTP redirect) and from https://."""
-    redirects = document.get("redirects") or {}
+    report = ReportView.from_document(report)
+    redirects = report.redirects
     walks = []
     if redirects:
         walks.append(
             {
                 "title": "From http://",
-                "hops": redirects.get("chain") or [],
-                "final": redirects.get("final_url"),
-                "error": redirects.get("error"),
-                "loop": redirects.get("loop"),
-                "too_many": redirects.get("too_many"),
-                "no_listener": redirects.get("http_listener") is False,
+                "hops": list(redirects.chain),
+                "final": redirects.final_url,
+                "error": redirects.error,
+                "loop": redirects.loop,
+                "too_many": redirects.too_many,
+                "no_listener": redirects.http_listener is False,
             }
         )
-    if "https_chain" in redirects or document.get("https_redirects"):
+    if report.has_https_walk:
         walks.append(
             {
                 "title": "From https://",
-                "hops": _first(document, "redirects.https_chain", "https_redirects.chain") or [],
-                "final": _first(document, "redirects.https_final_url", "https_redirects.final_url"),
-                "error": _first(document, "redirects.https_error", "https_redirects.error"),
+                "hops": list(report.https_chain),
+                "final": report.https_final_url,
+                "error": report.https_error,
                 "loop": False,
                 "too_many": False,
                 "no_listener": False,
-                "downgrade": bool(_first(document, "redirects.https_downgrade", "https_redirects.downgrade")),
+                "downgrade": report.https_downgrade,
             }
         )
     return walks
 
 
-def mixed_content(document: dict) -> dict | None:
+def mixed_content(report: Report) -> dict | None:
     """The http:// resources the final HTTPS page loads; None when the page was not read (nothing to say)."""
-    content = document.get("content") or {}
-    items = content.get("mixed_content") if content else document.get("mixed_content")
+    report = ReportView.from_document(report)
+    content = report.content
+    items = report.mixed_content
     if not content.get("page_fetched") and items is None:
         return None
     rows = [
@@ -306,27 +301,25 @@ def mixed_content(document: dict) -> dict | None:
     return {"items": rows, "active": sum(1 for row in rows if row["kind"] == "active"), "page": content.get("url")}
 
 
-def score_breakdown(document: dict) -> list[dict] | None:
+def score_breakdown(report: Report) -> list[dict] | None:
     """Protocol / key exchange / cipher strength, each 0-100 with its weight, computed by the grading's own
     scoring functions from the stored data (so the numbers match the score)."""
     from scanner.grading import scoring
 
-    protocols = document.get("protocols")
-    certificate = document.get("certificate")
-    if not protocols or not certificate:
+    report = ReportView.from_document(report)
+    protocols = report.protocols
+    if not protocols or not report.certificate:
         return None
     ns = SimpleNamespace
-    deployments = tuple(ns(**cert) for cert in (document.get("certificate_deployments") or [certificate]))
+    deployments = tuple(ns(**cert.data) for cert in report.certificate_deployments)
     tls = ns(
         protocols=protocols,
-        cipher_suites=tuple(ns(**suite) for suite in document.get("cipher_suites") or []),
-        key_exchange_groups=tuple(
-            ns(**group) for group in _first(document, "key_exchange_groups", "tls.key_exchange_groups") or []
-        ),
+        cipher_suites=tuple(ns(**suite) for suite in report.cipher_suites or ()),
+        key_exchange_groups=tuple(ns(**group) for group in report.key_exchange_groups or ()),
         certificate=deployments[0],
         certificate_deployments=deployments,
         # The key exchange score ignores curves no simulated client offers when a simulation ran.
-        simulations=tuple(ns(**simulation) for simulation in document.get("simulations") or []),
+        simulations=tuple(ns(**simulation) for simulation in report.simulations),
     )
     try:
         parts = [
@@ -342,19 +335,20 @@ def score_breakdown(document: dict) -> list[dict] | None:
     ]
 
 
-def attention(document: dict, findings: list[dict]) -> list[str]:
+def attention(report: Report) -> list[str]:
     """Problems a visitor would hit, shown next to the grade so a big letter never hides them."""
+    report = ReportView.from_document(report)
     notes = []
-    redirects = document.get("redirects") or {}
-    if redirects.get("loop"):
+    redirects = report.redirects
+    if redirects and redirects.loop:
         notes.append("The redirects loop: visitors never reach a page.")
-    if redirects.get("too_many"):
+    if redirects and redirects.too_many:
         notes.append("Too many redirects: browsers give up before reaching a page.")
-    if _first(document, "redirects.https_downgrade", "https_redirects.downgrade"):
+    if report.https_downgrade:
         notes.append("The https:// site redirects to plain http://.")
-    for finding in findings:
-        if str(finding.get("severity")).lower() == "critical" and finding.get("title") not in notes:
-            notes.append(str(finding.get("title")))
+    for finding in report.findings:
+        if str(finding.severity).lower() == "critical" and finding.title not in notes:
+            notes.append(str(finding.title))
     return notes
 
 
@@ -366,9 +360,10 @@ _RESUMPTION_WORDS = {
 }
 
 
-def protocol_details(document: dict) -> list[dict]:
+def protocol_details(report: Report) -> list[dict]:
     """SSL Labs' "Protocol details" rows we measure: resumption by session ID and by ticket, and ALPN."""
-    resumption = document.get("session_resumption")
+    report = ReportView.from_document(report)
+    resumption = report.session_resumption
     rows = []
     for label, key in (
         ("Session resumption (caching, session IDs)", "session_ids"),
@@ -382,7 +377,7 @@ def protocol_details(document: dict) -> list[dict]:
         if attempted:
             value += f" ({resumption.get(f'{key}_resumed') or 0} of {attempted} attempts resumed)"
         rows.append({"label": label, "value": value, "css": css})
-    alpn = document.get("alpn")
+    alpn = report.alpn
     rows.append(
         {
             "label": "ALPN",

@@ -16,6 +16,7 @@ from django.utils import timezone
 from scanner import selectors
 from scanner.grading.scale import GRADE_ORDER, grades_below
 from scanner.models import Scan, Site
+from scanner.report_reader import report_path
 
 from . import charts
 from .report_view import grade_css
@@ -60,11 +61,13 @@ def annotated_sites(*, user, portfolio=None) -> QuerySet[Site]:
         dead=Case(When(UNREACHABLE, then=Value(1)), default=Value(0), output_field=IntegerField()),
         # Whether the latest scan read the HTTPS page, i.e. checked it for mixed content.
         mixed_checked=ExpressionWrapper(
-            Q(latest_scan__result__content__page_fetched=True), output_field=BooleanField()
+            Q(**{report_path("content", "page_fetched", column="latest_scan__result"): True}),
+            output_field=BooleanField(),
         ),
         # Whether the latest scan has a web security score, i.e. checked headers and cookies.
         web_checked=ExpressionWrapper(
-            Q(latest_scan__result__web_security__score__isnull=False), output_field=BooleanField()
+            Q(**{report_path("web_security", "score", column="latest_scan__result") + "__isnull": False}),
+            output_field=BooleanField(),
         ),
     )
 

@@ -5,6 +5,7 @@ Templates stay free of logic: every grouping, ordering and date calculation happ
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +17,7 @@ from scanner.grading.compliance import evaluate as evaluate_compliance
 from scanner.grading.policy import SERVER_FAMILIES
 from scanner.grading.scale import severity_rank
 from scanner.models import Scan, Site
+from scanner.report_reader import FindingView, ReportView
 
 from .compliance_history import change_lines, history_changes
 
@@ -99,43 +101,32 @@ def overview_row(site: Site, tags: list[str] | None = None) -> OverviewRow:
     )
 
 
-def findings_by_severity(findings: list[dict]) -> list[dict]:
+def findings_by_severity(findings: tuple[FindingView, ...]) -> list[dict]:
     """Worst first (critical ... info), as SSL Labs reads: a MEDIUM problem never follows an INFO note because
     of its area. Each finding keeps its area's title as a label; equal severities keep the grading's order."""
     return [
         {
-            **finding,
-            "area_title": AREA_TITLES.get(finding.get("area") or "", (finding.get("area") or "Other").capitalize()),
+            **finding.data,
+            "area_title": AREA_TITLES.get(finding.area or "", (finding.area or "Other").capitalize()),
             "server_fixes": server_fixes(finding),
         }
         for finding in sorted(findings, key=_severity_rank)
     ]
 
 
-def server_fixes(finding: dict) -> list[dict]:
+def server_fixes(finding: FindingView) -> list[dict]:
     """The finding's fix per server family, named as readers know them (reports stored before it existed: none)."""
-    by_server = finding.get("remediation_by_server") or {}
-    return [{"server": SERVER_FAMILIES.get(family, family), "how": how} for family, how in by_server.items()]
-
-
-def _severity_rank(finding: dict) -> int:
-    return severity_rank(str(finding.get("severity") or "").lower())
-
-
-def grade_reasons(report: dict, key: str) -> list[dict]:
-    """`grade.caps` / `grade.warnings` of the report; reports stored before they existed derive them from findings."""
-    grade = report.get("grade") or {}
-    if key in grade:
-        return grade[key]
-    flag = "cap" if key == "caps" else "warning"
     return [
-        {"finding_id": finding.get("id"), "cap": finding.get("cap"), "title": finding.get("title")}
-        for finding in report.get("findings") or ()
-        if finding.get(flag)
+        {"server": SERVER_FAMILIES.get(family, family), "how": how}
+        for family, how in finding.remediation_by_server.items()
     ]
 
 
-def protocol_matrix(protocols: dict | None) -> list[dict]:
+def _severity_rank(finding: FindingView) -> int:
+    return severity_rank(str(finding.severity or "").lower())
+
+
+def protocol_matrix(protocols: Mapping[str, bool] | None) -> list[dict]:
     if not protocols:
         return []
     rows = []
@@ -152,10 +143,9 @@ def site_report_context(site: Site, history: list[Scan]) -> dict:
 
     latest_attempt = history[0] if history else None
     scan = site.latest_scan
-    report = (scan.result or {}) if scan else {}
-    findings = report.get("findings") or []
-    certificate = report.get("certificate")
-    days_to_expiry = days_until(certificate.get("not_after")) if certificate else None
+    report = ReportView.from_document(scan.result if scan else None)
+    certificate = report.certificate
+    days_to_expiry = days_until(certificate.not_after) if certificate else None
     security = scan.security_grade if scan else None
     down_now = bool(latest_attempt and latest_attempt.status == Scan.Status.FAILED and scan)
     compliance_moves = history_changes(history)
@@ -165,41 +155,41 @@ def site_report_context(site: Site, history: list[Scan]) -> dict:
         "latest_attempt": latest_attempt,
         "in_progress": bool(latest_attempt and latest_attempt.is_active),
         "down_now": down_now,
-        "report": report,
-        "grade": report.get("grade") or {},
+        "report": report.document,
+        "grade": report.grade.data,
         "grade_css": grade_css(security),
-        "caps": grade_reasons(report, "caps"),
-        "warnings": grade_reasons(report, "warnings"),
-        "attention": full_report.attention(report, findings),
-        "seo_not_measured": _seo_not_measured(report, findings),
-        "findings_ordered": findings_by_severity(findings),
-        "certificate": certificate,
+        "caps": report.caps,
+        "warnings": report.warnings,
+        "attention": full_report.attention(report),
+        "seo_not_measured": _seo_not_measured(report),
+        "findings_ordered": findings_by_severity(report.findings),
+        "certificate": certificate.data if certificate else None,
         "days_to_expiry": days_to_expiry,
         "validity": full_report.validity(certificate, days_to_expiry),
         "trust": full_report.trust_verdict(certificate, security),
         "chains": full_report.chains(certificate),
-        "protocols": protocol_matrix(report.get("protocols")),
+        "protocols": protocol_matrix(report.protocols),
         "suites": full_report.cipher_suites_by_protocol(
-            report.get("cipher_suites"),
-            (report.get("cipher_preference") or {}).get("preferred_suites"),
-            (report.get("cipher_preference") or {}).get("suite_order"),
+            report.cipher_suites,
+            report.cipher_preference.get("preferred_suites"),
+            report.cipher_preference.get("suite_order"),
         ),
-        "server_preference": (report.get("cipher_preference") or {}).get("server_enforced"),
+        "server_preference": report.cipher_preference.get("server_enforced"),
         "key_exchange_groups": full_report.key_exchange_groups(report),
         "simulations": full_report.simulations(report),
         "vulnerabilities": full_report.vulnerabilities(report),
         "endpoints": full_report.endpoints(report),
         "score_breakdown": full_report.score_breakdown(report),
         "redirect_walks": full_report.redirect_chains(report),
-        "hsts": report.get("hsts"),
+        "hsts": report.hsts.data if report.hsts is not None else None,
         "mixed": full_report.mixed_content(report),
-        "web_security": report.get("web_security"),
-        "web_headers": sorted((report.get("headers") or {}).items()),
-        "cookies": report.get("cookies") or [],
-        "alpn": report.get("alpn"),
+        "web_security": report.web_security,
+        "web_headers": sorted(report.headers.items()),
+        "cookies": list(report.cookies),
+        "alpn": list(report.alpn) if report.alpn is not None else None,
         "protocol_details": full_report.protocol_details(report),
-        "security_txt": report.get("security_txt"),
-        "www_apex": report.get("www_apex"),
+        "security_txt": report.security_txt,
+        "www_apex": report.www_apex,
         "words": full_report.words,
         "history": [(item, grade_css(item.security_grade), compliance_moves.get(item.pk)) for item in history],
         "recorded_changes": scan.changes if scan and scan.changes and not scan.changes.get("first_scan") else None,
@@ -213,11 +203,10 @@ def site_report_context(site: Site, history: list[Scan]) -> dict:
     }
 
 
-def _seo_not_measured(report: dict, findings: list[dict]) -> str:
+def _seo_not_measured(report: ReportView) -> str:
     """Why an SEO score would mislead: a site that did not answer over HTTP(S) has nothing to measure."""
-    ids = {finding.get("id") for finding in findings}
-    if "http.unreachable" in ids:
+    if "http.unreachable" in report.finding_ids:
         return "the site did not answer over HTTP or HTTPS"
-    if report.get("status") == "failed" or report.get("error"):
+    if report.status == "failed" or report.error:
         return "the scan failed"
     return ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from scanner.grading.scale import grade_rank
 from scanner.models import Scan, Site
+from scanner.report_reader import report_path
 
 
 def top_issue(caps: list[dict] | None, warnings: list[dict] | None) -> dict | None:
@@ -20,7 +21,9 @@ def top_issue(caps: list[dict] | None, warnings: list[dict] | None) -> dict | No
 def top_issues(sites: list[Site]) -> dict[int, dict]:
     """Top issue per site id, from one query that reads only the reports' caps and warnings."""
     scan_ids = {site.latest_scan_id: site.pk for site in sites if site.latest_scan_id}
-    rows = Scan.objects.filter(pk__in=scan_ids).values_list("pk", "result__grade__caps", "result__grade__warnings")
+    rows = Scan.objects.filter(pk__in=scan_ids).values_list(
+        "pk", report_path("grade", "caps"), report_path("grade", "warnings")
+    )
     issues = {}
     for scan_id, caps, warnings in rows:
         issue = top_issue(caps if isinstance(caps, list) else None, warnings if isinstance(warnings, list) else None)

@@ -8,10 +8,16 @@ scan is re-evaluated against the current profiles without rescanning. Plain Pyth
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scanner.grading.compliance.checks import CHECKS, NotMeasured
+from scanner.report_reader import ReportView
+
+# A stored report document, or a view already made of one.
+Report = Mapping[str, Any] | ReportView
 
 PROFILES_FILE = Path(__file__).with_name("profiles.toml")
 FAILING_LEVELS = ("must", "must not")
@@ -82,7 +88,7 @@ def _item(requirement: Requirement, seen: str) -> dict:
     }
 
 
-def evaluate_profile(report: dict, profile_id: str) -> dict:
+def evaluate_profile(report: Report, profile_id: str) -> dict:
     """One profile's verdict on one stored report: pass | fail | not_applicable, with every failed requirement."""
     profile = PROFILES[profile_id]
     entry = {
@@ -94,7 +100,8 @@ def evaluate_profile(report: dict, profile_id: str) -> dict:
         "warnings": [],
         "not_checked": [],
     }
-    if report.get("status") != "done" or not report.get("protocols"):
+    report = ReportView.from_document(report)
+    if not report.is_done or not report.protocols:
         return entry  # a failed scan says nothing about the site's configuration
     for requirement in REQUIREMENTS:
         if requirement.profile != profile_id:
@@ -112,11 +119,12 @@ def evaluate_profile(report: dict, profile_id: str) -> dict:
     return entry
 
 
-def evaluate(report: dict, profiles: tuple[str, ...] | list[str] | None = None) -> list[dict]:
+def evaluate(report: Report, profiles: tuple[str, ...] | list[str] | None = None) -> list[dict]:
     """The report's `compliance` list: one entry per profile, in the order of profiles.toml."""
     wanted = PROFILE_IDS if profiles is None else tuple(p for p in PROFILE_IDS if p in profiles)
-    return [evaluate_profile(report, profile_id) for profile_id in wanted]
+    view = ReportView.from_document(report)
+    return [evaluate_profile(view, profile_id) for profile_id in wanted]
 
 
-def failing_profiles(report: dict) -> list[str]:
+def failing_profiles(report: Report) -> list[str]:
     return [entry["profile"] for entry in evaluate(report) if entry["status"] == "fail"]

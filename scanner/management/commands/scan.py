@@ -14,6 +14,7 @@ from scanner.engine.caa import parse_server
 from scanner.grading import grade
 from scanner.netpolicy import NetworkPolicy, parse_networks, parse_pins
 from scanner.report import build_report
+from scanner.report_reader import ReportView
 from scanner.targets import InvalidTarget, parse_target
 
 
@@ -88,33 +89,33 @@ class Command(BaseCommand):
         if result.error:
             raise CommandError(f"scan failed: {result.error}")
 
-    def _print_summary(self, report: dict[str, Any]) -> None:
-        grades, target = report["grade"], report["target"]
+    def _print_summary(self, document: dict[str, Any]) -> None:
+        report = ReportView.from_document(document)
+        grades, target = report.grade, report.target
         self.stdout.write(
-            f"{target['host']}:{target['port']} ({target['ip']}) {report['status']} in {report['duration_s']} s"
+            f"{target.get('host')}:{target.get('port')} ({target.get('ip')}) {report.status} in {report.duration_s} s"
         )
-        if report["error"]:
-            self.stdout.write(f"  error: {report['error']}")
+        if report.error:
+            self.stdout.write(f"  error: {report.error}")
         self.stdout.write(
-            f"  security grade: {grades['security'] or '-'} "
-            f"(ignoring trust: {grades['security_ignoring_trust'] or '-'}, score {grades['score']})"
+            f"  security grade: {grades.security or '-'} "
+            f"(ignoring trust: {grades.security_ignoring_trust or '-'}, score {grades.score})"
         )
-        self.stdout.write(f"  SEO readiness:  {grades['seo_score']} ({grades['seo_grade'] or '-'})")
-        web = report.get("web_security")
+        self.stdout.write(f"  SEO readiness:  {grades.seo_score} ({grades.seo_grade or '-'})")
+        web = report.web_security
         self.stdout.write(
             f"  web security:   {web['score']} ({web['grade']}, Mozilla Observatory method)"
             if web
             else "  web security:   - (the https page was not read)"
         )
-        if report.get("partial"):
-            for name, probe in report["probes"].items():
+        if report.partial:
+            for name, probe in report.probes.items():
                 if probe["status"] != "ok":
                     self.stdout.write(f"  not tested: {name}: {probe['reason']}")
-        for endpoint in report.get("endpoints") or []:
-            if len(report["endpoints"]) > 1:
-                self.stdout.write(
-                    f"  address {endpoint['ip']}: {endpoint['status']}, grade {endpoint['grade']['security'] or '-'}"
-                )
-        for finding in report["findings"]:
-            self.stdout.write(f"  [{finding['severity']:8}] {finding['id']}: {finding['title']}")
-            self.stdout.write(f"             fix: {finding['remediation']}")
+        endpoints = report.endpoints
+        for endpoint in endpoints:
+            if len(endpoints) > 1:
+                self.stdout.write(f"  address {endpoint.ip}: {endpoint.status}, grade {endpoint.grade.security or '-'}")
+        for finding in report.findings:
+            self.stdout.write(f"  [{finding.severity:8}] {finding.id}: {finding.title}")
+            self.stdout.write(f"             fix: {finding.remediation}")
