@@ -93,6 +93,8 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.025)
     args = parser.parse_args()
     env = database_env()
+    # A user's checkout caches bytecode; without it every project module is compiled again on each run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     prepare_database(env)
     print(f"load average at start: {load()}")
     with tempfile.TemporaryDirectory() as directory:
