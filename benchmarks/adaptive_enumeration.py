@@ -64,7 +64,8 @@ class LabProcess:
         network = f"127.{os.getpid() % 180 + 64}.{int(time.time()) % 250}.0/24"
         self.ca_file = str(directory / "lab-ca.pem")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.lab", "--network", network, "--ca-out", self.ca_file],
+            # Unbuffered: the listing must arrive while the lab keeps running.
+            [sys.executable, "-u", "-m", "tests.lab", "--network", network, "--ca-out", self.ca_file],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -75,7 +76,7 @@ class LabProcess:
             if match:
                 host, ip, https, http = match.groups()
                 self.cases[host.split(".")[0]] = (host, ip, int(https), int(http))
-            if line.startswith("SCANNER_ALLOWED_NETWORKS"):
+            if line.startswith("export SCANNER_ALLOWED_NETWORKS="):
                 break
 
     def stop(self) -> None:

@@ -6,9 +6,10 @@ importing it keeps that a one-way import. Celery's routes (CELERY_TASK_ROUTES) s
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from celery import current_app
+if TYPE_CHECKING:
+    from celery import Celery
 
 RUN_SCAN = "scanner.tasks.run_scan"
 DELIVER_ALERT = "scanner.tasks.deliver_alert"
@@ -21,10 +22,19 @@ def send_task(name: str, *, args: list[Any], task_id: str | None = None, queue: 
     options: dict[str, Any] = {"task_id": task_id} if task_id else {}
     if queue:
         options["queue"] = queue
-    if current_app.conf.task_always_eager:
+    app = _celery_app()
+    if app.conf.task_always_eager:
         # Eager mode (demos, some browser tests) runs the task right here, so it must be registered: Celery's
         # autodiscovery imports the task modules on this signal.
-        current_app.loader.import_default_modules()
-        current_app.tasks[name].apply_async(args=args, **options)
+        app.loader.import_default_modules()
+        app.tasks[name].apply_async(args=args, **options)
         return
-    current_app.send_task(name, args=args, **options)
+    app.send_task(name, args=args, **options)
+
+
+def _celery_app() -> Celery:
+    # Loaded on the first send, not with this module: the services import it, and `manage.py scan` uses the
+    # services without ever sending a task (Celery is about a fifth of its start-up).
+    from webui.celery import app
+
+    return app

@@ -12,7 +12,12 @@ from django.db import InterfaceError, OperationalError
 
 from scanner import config, digest, nodes, notifications, queueing, services
 from scanner.dboutage import DatabaseUnavailable, drop_broken_connection, reopen_if_broken
+from scanner.engine import load_probes
 from scanner.services.scan_runs import ResultNotStored
+from webui.celery import app as _app  # noqa: F401 - the app these shared tasks belong to, wherever they are imported
+
+# In the worker's main process, before its pool forks: every child starts with the probes loaded.
+load_probes()
 
 if TYPE_CHECKING:
     from celery.worker.consumer import Consumer

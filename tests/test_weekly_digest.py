@@ -15,6 +15,7 @@ from scanner import services
 from scanner.models import Alert, Channel, Portfolio, Scan, Site
 from scanner.tasks import queue_weekly_digests, send_portfolio_digest
 from tests.test_notifications_smtp import smtp_server  # noqa: F401  (fixture)
+from webui.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
 
@@ -114,7 +115,7 @@ def test_the_weekly_beat_task_sends_one_digest_task_per_portfolio_by_name(alice,
 
 
 def test_beat_runs_the_digest_weekly():
-    entry = django_settings.CELERY_BEAT_SCHEDULE["scanner-weekly-digests"]
+    entry = celery_app.conf.beat_schedule["scanner-weekly-digests"]  # what beat reads
     assert entry["task"] == "scanner.tasks.queue_weekly_digests"
     assert isinstance(entry["schedule"], crontab) and entry["schedule"].day_of_week == {1}
     assert (

@@ -7,12 +7,22 @@ import os
 import threading
 
 from celery import Celery, bootsteps
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webui.settings")
 
 app = Celery("webui")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["scanner"])
+
+
+@app.on_after_configure.connect
+def _weekly_schedules(sender: Celery, **kwargs: object) -> None:
+    """Beat's crontab entries (settings.py holds the interval ones: it must not import Celery)."""
+    sender.conf.beat_schedule["scanner-weekly-digests"] = {
+        "task": "scanner.tasks.queue_weekly_digests",
+        "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
+    }
 
 
 class HeartbeatStep(bootsteps.StartStopStep):

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
@@ -31,7 +30,9 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin without its start-up autodiscovery: webui/urls.py loads every app's admin module with the
+    # URLs, so a process that serves no page (`manage.py scan`) does not import the API and the services.
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -311,11 +312,9 @@ SCANNER_WORKER_HEARTBEAT_MAX_AGE = float(os.environ.get("SCANNER_WORKER_HEARTBEA
 SCANNER_REPORT_RETENTION_DAYS = int(os.environ.get("SCANNER_REPORT_RETENTION_DAYS", "90"))
 SCANNER_RETENTION_BATCH_SIZE = int(os.environ.get("SCANNER_RETENTION_BATCH_SIZE", "500"))
 CELERY_BEAT_SCHEDULE["scanner-prune-limit-events"] = {"task": "scanner.tasks.prune_limit_events", "schedule": 3600.0}
-# The weekly digest per portfolio (opt-in per e-mail channel): Mondays 07:00 in CELERY_TIMEZONE.
-CELERY_BEAT_SCHEDULE["scanner-weekly-digests"] = {
-    "task": "scanner.tasks.queue_weekly_digests",
-    "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
-}
+# The weekly digest per portfolio (opt-in per e-mail channel), Mondays 07:00 in CELERY_TIMEZONE, is added to
+# this schedule in webui/celery.py: a crontab is a Celery object, and importing Celery here would load it into
+# every Django process (`manage.py scan` included).
 CELERY_BEAT_SCHEDULE["scanner-prune-old-reports"] = {
     "task": "scanner.tasks.prune_old_reports",
     "schedule": float(os.environ.get("SCANNER_RETENTION_INTERVAL", str(24 * 3600))),

@@ -8,6 +8,8 @@ from webui.badge import grade_badge
 from webui.observability import healthz, metrics
 from webui.source import source_download
 
+admin.autodiscover()  # settings.py: the admin's AppConfig is the simple one; its registry is filled here
+
 urlpatterns = [
     path("api/v1/", include("webui.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -11,11 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..netpolicy import NetworkPolicy, TargetRefused
 from ..targets import Target
-from .caa import lookup_caa
-from .http import probe_http
 from .outbound_budget import OutboundBudget
 from .results import EndpointResult, HttpResult, ProbeOutcome, ScanResult, ScanSettings, TlsResult
-from .tls import TlsUnreachable, probe_tls
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -23,7 +20,16 @@ if TYPE_CHECKING:
     from .chain import AiaFetcher
     from .revocation_fetch import Checker
 
-__all__ = ["ScanResult", "ScanSettings", "scan"]
+__all__ = ["ScanResult", "ScanSettings", "load_probes", "scan"]
+
+
+def load_probes() -> None:
+    """Import the probes (sslyze, httpx, dnspython: most of the engine's import time).
+
+    Not done with this package: the models, grading and reports import its results, and Django's set-up
+    imports the models, so every Django process (`manage.py scan --help` too) would pay for them. `scan()`
+    calls this first; a worker calls it at start so that its pool children, forked later, share them."""
+    from . import caa, http, tls  # noqa: F401
 
 
 def scan(
@@ -31,6 +37,10 @@ def scan(
 ) -> ScanResult:
     """Scan one site at every address behind its name. Network problems never raise: they come back as a failed
     ScanResult (or a failed endpoint) with a reason."""
+    load_probes()  # before the clock starts: a scan's duration is the scan's
+    from .caa import lookup_caa
+    from .http import probe_http
+
     settings = settings or ScanSettings()
     started_at = datetime.now(UTC)
     clock = time.monotonic()
@@ -185,6 +195,8 @@ def _scan_endpoint(
     check_revocation: Checker | None = None,
     while_running: Callable[[], None] | None = None,
 ) -> EndpointResult:
+    from .tls import TlsUnreachable, probe_tls
+
     try:
         tls: TlsResult = probe_tls(
             target.host,

@@ -14,7 +14,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from scanner import config
-from scanner.compliance_pdf import portfolio_pdf
 from scanner.models import ComplianceEvidence, Portfolio, Site
 from scanner.queueing import BUILD_COMPLIANCE_EVIDENCE, send_task
 
@@ -91,6 +90,8 @@ def evidence_build(evidence_id: int) -> ComplianceEvidence | None:
     total = Site.objects.filter(owner=portfolio.owner, portfolios=portfolio).count()
     evidence_progress(evidence_id, sites_done=0, sites_total=total)
     try:
+        from scanner.compliance_pdf import portfolio_pdf  # fpdf: a tenth of a second, for PDF builds only
+
         content = portfolio_pdf(
             portfolio, progress=lambda done: evidence_progress(evidence_id, sites_done=done, sites_total=total)
         )

@@ -1,0 +1,83 @@
+"""`manage.py scan` loads what a scan needs and nothing of the web service or the workers.
+
+Each test runs a real process and reads which modules it had imported when it exited: the API (DRF views and serializers,
+drf-spectacular's schema), the URLconf the system checks would load, the project's Celery app and the PDF
+builder cost most of the command's start-up and serve none of it (benchmarks/cli_startup.py times it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOT_FOR_A_SCAN = (
+    "webui.celery",  # the Celery app: the command sends no task (django-celery-beat's models still import celery)
+    "webui.urls",  # the URLconf: loaded by the system checks, which the command skips
+    "webui.api.views",
+    "rest_framework.views",
+    "rest_framework.serializers",
+    "drf_spectacular.openapi",
+    "fpdf",  # the compliance PDF builder
+)
+# Runs the code given after it as __main__ and, at exit, however it exits, writes the names in sys.modules
+# to the file named first: every module the process imported, however it was imported.
+REPORTER = """
+import atexit, json, runpy, sys
+out, sys.argv = sys.argv[1], sys.argv[2:]
+atexit.register(lambda: open(out, "w").write(json.dumps(sorted(sys.modules))))
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def _imported_by(script: Path, arguments: list[str], out: Path) -> tuple[set[str], subprocess.CompletedProcess]:
+    finished = subprocess.run(
+        [sys.executable, "-c", REPORTER, str(out), str(script), *arguments],
+        check=False,
+        cwd=ROOT,
+        env=os.environ,
+        capture_output=True,
+        text=True,
+    )
+    return set(json.loads(out.read_text())), finished
+
+
+def test_django_setup_and_the_scan_command_module_load_neither_the_engine_probes_nor_the_web_service(tmp_path):
+    # What every manage.py process pays before its command runs: the models must not pull sslyze in through
+    # grading and the engine's results, nor the admin modules the API.
+    script = tmp_path / "startup.py"
+    script.write_text(
+        "import os\n"
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'webui.settings'\n"
+        "import django\n"
+        "django.setup()\n"
+        "import scanner.management.commands.scan\n"
+    )
+    names, finished = _imported_by(script, [], tmp_path / "modules.json")
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert "scanner.models" in names  # the measurement saw the set-up
+    assert sorted(names & {*NOT_FOR_A_SCAN, "sslyze", "httpx"}) == []
+
+
+def test_a_whole_scan_from_the_command_line_never_loads_celery_the_api_or_the_urlconf(lab, tmp_path):
+    case = lab.case("good")
+    arguments = [
+        "scan",
+        f"{case.hostname}:{case.https_port}",
+        "--http-port",
+        str(case.http_port),
+        "--resolve",
+        case.pin,
+        "--ca-file",
+        lab.ca_file,
+        "--json",
+        "--no-store",
+    ]
+    names, finished = _imported_by(ROOT / "manage.py", arguments, tmp_path / "modules.json")
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert json.loads(finished.stdout)["grade"]["security"] == "A+"
+    assert "sslyze" in names  # the scan ran in this process
+    assert sorted(names & set(NOT_FOR_A_SCAN)) == []
