@@ -217,3 +217,13 @@ def test_a_site_scanned_again_after_an_outage_alert_is_reachable_again(site):
     assert recovery.message.startswith("shop.example is reachable again (graded A).")
     store(site, document("A"))
     assert Alert.objects.filter(kind=Alert.Kind.RECOVERED).count() == 1
+
+
+def test_a_recovery_to_the_same_grade_says_the_grade_is_unchanged_not_a_to_a(site):
+    store(site, document("A"))
+    store(site, None, error="connection refused")
+    store(site, None, error="connection refused")
+    store(site, document("A"))
+    recovery = Alert.objects.get(kind=Alert.Kind.RECOVERED)
+    assert "Grade: A (unchanged)" in recovery.message
+    assert "A -> A" not in recovery.message
