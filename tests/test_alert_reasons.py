@@ -175,6 +175,13 @@ def test_a_first_scan_graded_f_t_or_m_alerts(site, grade):
     assert "New finding (critical): The certificate has expired" in alert.message
 
 
+def test_a_first_scans_grade_line_says_first_scan_not_none_to_a_grade(site):
+    store(site, document("T", findings=("cert.expired",)))
+    alert = Alert.objects.get()
+    assert "Grade: T (first scan)" in alert.message
+    assert "none ->" not in alert.message
+
+
 def test_a_first_scan_that_fails_alerts(alice):
     store(Site.objects.create(owner=alice, hostname="down.example"), None, error="connection refused")
     alert = Alert.objects.get()
