@@ -96,17 +96,10 @@ def cipher_suites_by_protocol(
     for name, items in groups.items():
         if ranks := {suite: rank for rank, suite in enumerate(order.get(name) or ())}:
             items.sort(key=lambda item: ranks.get(item["name"], len(ranks)))
-        else:
-            # Only the server's first choice is known (two nassl builds shared the enumeration): it still leads,
-            # as in SSL Labs' list, instead of standing eighth among suites the server would pick after it.
+        else:  # only the server's first choice is known (e.g. two nassl builds): it leads, as in SSL Labs' list
             items.sort(key=lambda item: not item["preferred"])
     return [
-        {
-            "protocol": PROTOCOL_LABELS.get(name, name),
-            "suites": items,
-            "server_order": bool(order.get(name)),
-            "first_choice": not order.get(name) and any(item["preferred"] for item in items),
-        }
+        {"protocol": PROTOCOL_LABELS.get(name, name), "suites": items, "server_order": bool(order.get(name))}
         for name, items in groups.items()
         if items
     ]
