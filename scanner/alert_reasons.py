@@ -72,6 +72,10 @@ def reason_lines(details: dict) -> list[str]:
     failed = (details.get("scan") or {}).get("status") == "failed"
     if failed and grade.get("before"):
         lines.append(f"Last good grade: {grade['before']}")
+    elif not failed and grade.get("before") and grade.get("before") == grade.get("after"):
+        lines.append(f"Grade: {grade['after']} (unchanged)")  # a recovery after an outage: "A -> A" reads as a typo
+    elif not failed and grade.get("after") and not grade.get("before"):
+        lines.append(f"Grade: {grade['after']} (first scan)")
     elif not failed and (grade.get("before") or grade.get("after")):
         lines.append(f"Grade: {grade.get('before') or 'none'} -> {grade.get('after') or 'none'}")
     error = (details.get("scan") or {}).get("error")

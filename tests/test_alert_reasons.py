@@ -175,6 +175,13 @@ def test_a_first_scan_graded_f_t_or_m_alerts(site, grade):
     assert "New finding (critical): The certificate has expired" in alert.message
 
 
+def test_a_first_scans_grade_line_says_first_scan_not_none_to_a_grade(site):
+    store(site, document("T", findings=("cert.expired",)))
+    alert = Alert.objects.get()
+    assert "Grade: T (first scan)" in alert.message
+    assert "none ->" not in alert.message
+
+
 def test_a_first_scan_that_fails_alerts(alice):
     store(Site.objects.create(owner=alice, hostname="down.example"), None, error="connection refused")
     alert = Alert.objects.get()
@@ -217,3 +224,13 @@ def test_a_site_scanned_again_after_an_outage_alert_is_reachable_again(site):
     assert recovery.message.startswith("shop.example is reachable again (graded A).")
     store(site, document("A"))
     assert Alert.objects.filter(kind=Alert.Kind.RECOVERED).count() == 1
+
+
+def test_a_recovery_to_the_same_grade_says_the_grade_is_unchanged_not_a_to_a(site):
+    store(site, document("A"))
+    store(site, None, error="connection refused")
+    store(site, None, error="connection refused")
+    store(site, document("A"))
+    recovery = Alert.objects.get(kind=Alert.Kind.RECOVERED)
+    assert "Grade: A (unchanged)" in recovery.message
+    assert "A -> A" not in recovery.message

@@ -208,7 +208,7 @@ def test_every_cipher_suite_is_listed_per_protocol_with_fs_marks(as_alice, alice
     assert 'TLS_SUITE_3</code> <span class="tag">preferred</span>' in html
     for n in range(12):
         assert f"TLS_SUITE_{n}<" in html
-    assert "TLS 1.2 (12 suites)" in html and "TLS 1.3 (1 suite)" in html
+    assert "TLS 1.2 (12 suites, the server's first choice first)" in html and "TLS 1.3 (1 suite)" in html
     assert ">FS<" in html
     assert "and 1 more" not in html
 

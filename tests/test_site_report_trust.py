@@ -92,3 +92,24 @@ def test_the_score_breakdown_reads_a_current_report(scan_case):
     result = scan_case("good")
     parts = score_breakdown(build_report(result, grade(result)))
     assert parts is not None and all(part["score"] is not None for part in parts)
+
+
+def test_without_the_whole_server_order_the_servers_first_choice_still_leads_its_protocol(viewer, alice):
+    # Two nassl builds shared the enumeration, so only the server's first choice is known, not its whole order.
+    rsa = {
+        "name": "TLS_RSA_WITH_AES_256_GCM_SHA384",
+        "protocol": "TLSv1.2",
+        "key_bits": 256,
+        "forward_secrecy": False,
+        "aead": True,
+    }
+    ecdhe = {**rsa, "name": "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "forward_secrecy": True}
+    doc = document(
+        cipher_suites=[rsa, ecdhe],
+        cipher_preference={"server_enforced": True, "preferred_suites": {"TLSv1.2": ecdhe["name"]}},
+    )
+    html = report_html(viewer, site_with(alice, doc))
+    suites = html[html.index('<table class="suites">') :]
+    suites = suites[: suites.index("</table>")]
+    assert suites.index(ecdhe["name"]) < suites.index(rsa["name"])
+    assert "(2 suites, the server's first choice first)" in html

@@ -92,6 +92,8 @@ def cipher_suites_by_protocol(
     for name, items in groups.items():
         if ranks := {suite: rank for rank, suite in enumerate(order.get(name) or ())}:
             items.sort(key=lambda item: ranks.get(item["name"], len(ranks)))
+        else:  # only the server's first choice is known (e.g. two nassl builds): it leads, as in SSL Labs' list
+            items.sort(key=lambda item: not item["preferred"])
     return [
         {"protocol": PROTOCOL_LABELS.get(name, name), "suites": items, "server_order": bool(order.get(name))}
         for name, items in groups.items()

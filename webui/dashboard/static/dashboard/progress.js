@@ -3,6 +3,9 @@
 // rows still queued or running, so its number always matches what the table shows.
 // A page whose whole content depends on one scan (data-reload-when-done) reloads once that scan ends.
 // The summary above a list (#live-summary: triage counts, grade mix) is fetched again whenever a scan ends.
+// A row whose scan ended is then redrawn whole from the page itself (data-page-url), so its top issue, SEO,
+// web security, expiry and matrix cells come from the same templates as on a reload, never a script's copy;
+// blocks marked data-live-block (a portfolio's compliance counts) are taken from that same fetch.
 (function () {
   "use strict";
   var banner = document.getElementById("progress");
@@ -15,6 +18,43 @@
   var summary = document.getElementById("live-summary");
   // The number of active scans the page was drawn with: any change since means the summary is out of date.
   var lastCount = parseInt(banner.getAttribute("data-active"), 10);
+  var pageUrl = banner.getAttribute("data-page-url");
+  // Rows waiting for a redraw; one page fetch at a time serves every row that ended meanwhile.
+  var pendingRows = {};
+  var redrawing = false;
+
+  function redrawRows() {
+    var ids = Object.keys(pendingRows);
+    if (!pageUrl || redrawing || !ids.length || !window.DOMParser) return;
+    pendingRows = {};
+    redrawing = true;
+    fetch(pageUrl, { headers: { Accept: "text/html" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        ids.forEach(function (id) {
+          var selector = 'tr[data-site-row="' + id + '"]';
+          var row = fresh.querySelector(selector);
+          var old = document.querySelector(selector);
+          if (row && old) old.replaceWith(document.importNode(row, true));
+        });
+        document.querySelectorAll("[data-live-block]").forEach(function (block) {
+          var name = block.getAttribute("data-live-block");
+          var twin = fresh.querySelector('[data-live-block="' + name + '"]');
+          if (twin) block.replaceWith(document.importNode(twin, true));
+        });
+      })
+      .catch(function () {
+        // The grade is already shown; the other cells catch up with the next ended scan or a reload.
+      })
+      .then(function () {
+        redrawing = false;
+        redrawRows();
+      });
+  }
 
   function refreshSummary() {
     if (!summary) return;
@@ -98,6 +138,7 @@
       } else if (row && ACTIVE[was]) {
         setGrade(id, row);
         setError(cell, row.error);
+        pendingRows[id] = true;
       }
     });
     return stillActive;
@@ -113,6 +154,7 @@
       })
       .then(function (body) {
         var onPage = update(body);
+        redrawRows();
         if (body.count !== lastCount) refreshSummary();
         lastCount = body.count;
         if (body.count === 0) {
