@@ -23,7 +23,13 @@ from scanner.imports import ImportReport, content_line_count, import_batch, impo
 from scanner.models import BulkOperation, Portfolio, Site
 from scanner.queueing import RUN_BULK_OPERATION, send_task
 from scanner.services.errors import ScanRequestTooSoon
-from scanner.services.scan_requests import _request_scan, scan_permission_check, scan_quota_check
+from scanner.services.scan_requests import (
+    _request_scan,
+    scan_permission_check,
+    scan_quota_check,
+    scan_quota_left,
+    scan_quota_lock,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -135,20 +141,30 @@ def _scan_step(operation: BulkOperation) -> bool:
     if not sites:
         _finish(operation)
         return False
+    # The quota is checked as scans are made, since other requests may have used it up since this operation was
+    # accepted: once per batch against the ledger (under the account's lock, held to commit), then counted here.
+    scan_quota_lock(operation.owner)
+    left = scan_quota_left(operation.owner)
     for site in sites:
-        try:
-            with transaction.atomic():
-                # As an inline portfolio scan: no DNS here (the worker running the scan resolves under the
-                # network policy), a rescan held back is sent now; and each scan checks the quota as it is
-                # made, since other requests may have used it up since this operation was accepted.
-                _request_scan(site, address=None, portfolio=operation.portfolio, max_age=None, quota_of=operation.owner)
-        except ScanRequestTooSoon as exc:
-            if exc.code == "scan_quota":
+        if left is not None and left <= 0:
+            try:
+                scan_quota_check(operation.owner)
+            except ScanRequestTooSoon as exc:
                 operation.state = BulkOperation.State.FAILED
                 operation.error = f"Stopped after {operation.done} of {operation.total} sites: {exc.message}"
                 operation.finished_at = timezone.now()
                 return False
-            _record_error(operation, str(site), exc.message)  # the target is being scanned for another account
+            left = scan_quota_left(operation.owner)
+        try:
+            with transaction.atomic():
+                # As an inline portfolio scan: no DNS here (the worker running the scan resolves under the
+                # network policy), and a rescan held back for a later batch is sent now.
+                _, created = _request_scan(site, address=None, portfolio=operation.portfolio, max_age=None)
+        except ScanRequestTooSoon as exc:  # the target is being scanned for another account right now
+            _record_error(operation, str(site), exc.message)
+        else:
+            if created and left is not None:
+                left -= 1
         operation.cursor = site.pk
         operation.done += 1
     return True
