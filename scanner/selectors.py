@@ -150,3 +150,12 @@ def tags_by_site(*, user: User, site_ids: list[int]) -> dict[int, list[str]]:
 def bulk_operation_get(portfolio: Portfolio, operation_id: int) -> BulkOperation | None:
     """One of the portfolio's bulk operations (the portfolio was already looked up for its user), else None."""
     return BulkOperation.objects.filter(portfolio=portfolio, pk=operation_id).defer("text").first()
+
+
+def bulk_operation_active(portfolio: Portfolio) -> BulkOperation | None:
+    """The portfolio's newest bulk operation still queued or running, if any."""
+    return (
+        BulkOperation.objects.filter(portfolio=portfolio, state__in=BulkOperation.ACTIVE_STATES)
+        .defer("text", "errors")
+        .first()
+    )

@@ -230,3 +230,13 @@ def test_the_reaper_gives_up_after_deliveries_that_made_no_progress(alice, priva
     assert reap_stale_bulk_operations(now=later)["operations_failed"] == 1
     operation.refresh_from_db()
     assert operation.state == "failed" and operation.error.startswith(f"Gave up after {MAX_DELIVERIES} attempts")
+
+
+def test_the_portfolio_page_links_to_the_bulk_operation_under_way(alice, client):
+    portfolio = portfolio_of(alice, 5)
+    client.force_login(alice)
+    client.post(f"/portfolios/{portfolio.pk}/scan/")
+    operation = BulkOperation.objects.get()
+    page = client.get(f"/portfolios/{portfolio.pk}/").content.decode()
+    assert "Scanning this portfolio is under way in the background: 0 of 5 done." in page
+    assert f"/portfolios/{portfolio.pk}/operations/{operation.pk}/" in page

@@ -101,6 +101,7 @@ def _detail_page(
             },
         ),
         "has_channels": selectors.channel_list(user=request.user).exists(),
+        "bulk_operation": selectors.bulk_operation_active(portfolio),
     }
     return render(request, "dashboard/portfolio.html", context, status=status)
 
