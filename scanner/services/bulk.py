@@ -109,7 +109,8 @@ def bulk_run(operation_id: int) -> BulkOperation | None:
     while True:
         with transaction.atomic():
             operation = (
-                BulkOperation.objects.select_for_update(skip_locked=True)
+                # Only the operation's row: the portfolio's and the account's stay free for other requests.
+                BulkOperation.objects.select_for_update(skip_locked=True, of=("self",))
                 .defer("text")
                 .select_related("portfolio", "owner")
                 .filter(pk=operation_id, state=BulkOperation.State.RUNNING)
