@@ -68,6 +68,16 @@ def evidence_inline_limit() -> int:
     return settings.SCANNER_EVIDENCE_INLINE_LIMIT
 
 
+def bulk_inline_limit() -> int:
+    """Most sites a portfolio scan (lines an import) does inside the web request; more go to a worker."""
+    return settings.SCANNER_BULK_INLINE_LIMIT
+
+
+def bulk_batch_size() -> int:
+    """Sites or scans a bulk operation stores per transaction (one progress step)."""
+    return max(1, settings.SCANNER_BULK_BATCH_SIZE)
+
+
 def task_soft_time_limit() -> int:
     """Seconds a scan task may run before it is asked to stop."""
     return settings.SCANNER_TASK_SOFT_TIME_LIMIT

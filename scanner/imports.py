@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from scanner.models import Portfolio
+from scanner.models import Portfolio, Site
 from scanner.services import ScanRequestError, parsed_target, site_for_target, site_set_tags
 from scanner.targets import InvalidTarget, Target, parse_port
 
@@ -42,45 +42,86 @@ class ImportLineError(ValueError):
     pass
 
 
-def import_sites(owner: User, portfolio: Portfolio, text: str) -> ImportReport:
+def import_lines(text: str) -> list[str]:
+    """The lines of an import, refused whole when there are too many."""
     lines = text.splitlines()
     if len(lines) > MAX_IMPORT_LINES:
         raise ScanRequestError(
             f"An import holds at most {MAX_IMPORT_LINES} lines; this one has {len(lines)}.", field="text"
         )
+    return lines
+
+
+def content_line_count(lines: list[str]) -> int:
+    """Lines that name a site (or fail to): neither blank, nor a comment, nor the header."""
+    count = sum(1 for line in lines if _is_content(line))
+    return count - 1 if _header(lines) is not None else count
+
+
+def import_sites(owner: User, portfolio: Portfolio, text: str) -> ImportReport:
+    lines = import_lines(text)
     report = ImportReport()
-    in_portfolio = set(portfolio.sites.values_list("pk", flat=True))
-    header: list[str] | None = None
     with transaction.atomic():
-        for line_no, line in enumerate(lines, start=1):
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            try:
-                cells = next(csv.reader([line]))
-                if header is None and report.created + report.existing + len(report.errors) == 0 and _is_header(cells):
-                    header = [cell.strip().lower() for cell in cells]
-                    continue
-                if header is not None:
-                    cells = _by_header(header, cells)
-                target, tags = _target_from_cells(cells)
-            except (ImportLineError, ScanRequestError, csv.Error) as exc:
-                report.errors.append((line_no, line, str(exc)))
-                continue
-            site = site_for_target(owner, target)
-            if tags:
-                site_set_tags(site, tags)
-            if site.pk in in_portfolio:
-                report.existing += 1
-            else:
-                portfolio.sites.add(site)
-                in_portfolio.add(site.pk)
-                report.created += 1
+        import_batch(owner, portfolio, lines, start=0, stop=len(lines), report=report)
+    refuse_empty_import(report)
+    return report
+
+
+def import_batch(
+    owner: User, portfolio: Portfolio, lines: list[str], *, start: int, stop: int, report: ImportReport
+) -> None:
+    """Import lines[start:stop] into `report` (the caller holds the transaction). Lines are numbered in the
+    whole text, and the header is found there, so an import done in batches reads as one done at once."""
+    header_at = _header(lines)
+    header = header_at[1] if header_at is not None else None
+    sites: list[tuple[Site, list[str]]] = []
+    for line_no, line in enumerate(lines[start:stop], start=start + 1):
+        if not _is_content(line) or (header_at is not None and line_no - 1 == header_at[0]):
+            continue
+        try:
+            cells = next(csv.reader([line]))
+            if header is not None:
+                cells = _by_header(header, cells)
+            target, tags = _target_from_cells(cells)
+        except (ImportLineError, ScanRequestError, csv.Error) as exc:
+            report.errors.append((line_no, line, str(exc)))
+            continue
+        site = site_for_target(owner, target)
+        if tags:
+            site_set_tags(site, tags)
+        sites.append((site, tags))
+    in_portfolio = set(portfolio.sites.filter(pk__in=[site.pk for site, _ in sites]).values_list("pk", flat=True))
+    for site, _ in sites:
+        if site.pk in in_portfolio:
+            report.existing += 1
+        else:
+            portfolio.sites.add(site)
+            in_portfolio.add(site.pk)
+            report.created += 1
+
+
+def refuse_empty_import(report: ImportReport) -> None:
     if report.errors and not (report.created or report.existing):
         # Not one usable line: that is bad input, not a partial import, and it gets the same 400 as any other.
         shown = "; ".join(f"line {line_no}: {reason}" for line_no, _, reason in report.errors[:5])
         more = f" (and {len(report.errors) - 5} more)" if len(report.errors) > 5 else ""
         raise ScanRequestError(f"Nothing was imported. {shown}{more}", field="text", code="invalid_import")
-    return report
+
+
+def _is_content(line: str) -> bool:
+    return bool(line.strip()) and not line.lstrip().startswith("#")
+
+
+def _header(lines: list[str]) -> tuple[int, list[str]] | None:
+    """(index, column names) when the first content line names the columns."""
+    for index, line in enumerate(lines):
+        if _is_content(line):
+            try:
+                cells = next(csv.reader([line]))
+            except csv.Error:
+                return None
+            return (index, [cell.strip().lower() for cell in cells]) if _is_header(cells) else None
+    return None
 
 
 def _is_header(cells: list[str]) -> bool:

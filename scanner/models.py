@@ -363,3 +363,7 @@ class ComplianceEvidence(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
+
+
+# Registered with the app through this module.
+from scanner.bulk_models import BulkOperation  # noqa: F401

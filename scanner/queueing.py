@@ -16,6 +16,7 @@ DELIVER_ALERT = "scanner.tasks.deliver_alert"
 SEND_CHANNEL_TEST = "scanner.tasks.send_channel_test"
 BUILD_COMPLIANCE_EVIDENCE = "scanner.tasks.build_compliance_evidence"
 SEND_PORTFOLIO_DIGEST = "scanner.tasks.send_portfolio_digest"
+RUN_BULK_OPERATION = "scanner.tasks.run_bulk_operation"
 
 
 def send_task(name: str, *, args: list[Any], task_id: str | None = None, queue: str | None = None) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, Q, QuerySet
 
 from scanner.grading.scale import grades_below
-from scanner.models import Alert, Channel, Portfolio, Scan, Site, SiteTag
+from scanner.models import Alert, BulkOperation, Channel, Portfolio, Scan, Site, SiteTag
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -145,3 +145,17 @@ def tags_by_site(*, user: User, site_ids: list[int]) -> dict[int, list[str]]:
     for site_id, name in rows.values_list("site_id", "name"):
         tags.setdefault(site_id, []).append(name)
     return tags
+
+
+def bulk_operation_get(portfolio: Portfolio, operation_id: int) -> BulkOperation | None:
+    """One of the portfolio's bulk operations (the portfolio was already looked up for its user), else None."""
+    return BulkOperation.objects.filter(portfolio=portfolio, pk=operation_id).defer("text").first()
+
+
+def bulk_operation_active(portfolio: Portfolio) -> BulkOperation | None:
+    """The portfolio's newest bulk operation still queued or running, if any."""
+    return (
+        BulkOperation.objects.filter(portfolio=portfolio, state__in=BulkOperation.ACTIVE_STATES)
+        .defer("text", "errors")
+        .first()
+    )

@@ -13,6 +13,7 @@ from django.db import InterfaceError, OperationalError
 from scanner import config, digest, nodes, notifications, queueing, services
 from scanner.dboutage import DatabaseUnavailable, drop_broken_connection, reopen_if_broken
 from scanner.engine import load_probes
+from scanner.services.bulk import bulk_run, reap_stale_bulk_operations
 from scanner.services.scan_runs import ResultNotStored
 from webui.celery import app as _app  # noqa: F401 - the app these shared tasks belong to, wherever they are imported
 
@@ -117,8 +118,9 @@ def release_due_scans() -> int:
 
 @shared_task(ignore_result=True, time_limit=config.task_time_limit())
 def reap_stale_scans() -> dict[str, int]:
-    """Beat, every SCANNER_REAPER_INTERVAL: requeue scans whose worker died, resend or fail stuck ones."""
-    return services.reap_stale_scans()
+    """Beat, every SCANNER_REAPER_INTERVAL: requeue scans whose worker died, resend or fail stuck ones, and
+    resend bulk operations whose worker went silent."""
+    return {**services.reap_stale_scans(), **reap_stale_bulk_operations()}
 
 
 @shared_task(bind=True, max_retries=config.notify_max_retries(), time_limit=config.task_time_limit())
@@ -185,3 +187,22 @@ def build_compliance_evidence(evidence_id: int) -> str | None:
     """A large portfolio's compliance report (PDF), asked for from the dashboard or the API."""
     evidence = services.evidence_build(evidence_id)
     return evidence.status if evidence is not None else None
+
+
+@shared_task(
+    # Acknowledged when finished and requeued if its pool child dies; a whole worker's death is the reaper's
+    # (services.bulk.reap_stale_bulk_operations). Either way the next delivery carries on from the last batch.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=config.rescan_task_time_limit(),
+    time_limit=config.rescan_task_time_limit() + 30,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=5,
+    retry_backoff_max=60,
+    max_retries=10,
+)
+def run_bulk_operation(operation_id: int) -> str | None:
+    """A portfolio scan or import too large for a web request, in batches with progress."""
+    operation = bulk_run(operation_id)
+    return operation.state if operation is not None else None

@@ -293,10 +293,17 @@ CELERY_TASK_ROUTES = {
     "scanner.tasks.send_channel_test": {"queue": SCANNER_ALERT_QUEUE},
     "scanner.tasks.build_compliance_evidence": {"queue": SCANNER_RESCAN_QUEUE},  # portfolio-wide work
     "scanner.tasks.send_portfolio_digest": {"queue": SCANNER_ALERT_QUEUE},
+    # A bulk operation is bookkeeping a person waits on (scanner.services.bulk); its scans go to the rescan queue.
+    "scanner.tasks.run_bulk_operation": {"queue": SCANNER_SCAN_QUEUE},
 }
 # A portfolio's compliance report (PDF) for more sites than this is built by a worker, with progress, and
 # downloaded when ready; smaller portfolios get it straight from the request.
 SCANNER_EVIDENCE_INLINE_LIMIT = int(os.environ.get("SCANNER_EVIDENCE_INLINE_LIMIT", "300"))
+
+# A portfolio scan or import of more sites (lines) than this runs in a worker as a bulk operation with progress;
+# smaller ones are done inside the request. The worker stores that many sites or scans per transaction.
+SCANNER_BULK_INLINE_LIMIT = int(os.environ.get("SCANNER_BULK_INLINE_LIMIT", "25"))
+SCANNER_BULK_BATCH_SIZE = int(os.environ.get("SCANNER_BULK_BATCH_SIZE", "50"))
 
 # --- Observability --------------------------------------------------------
 # /metrics answers only with `Authorization: Bearer <this token>`; unset = metrics off (404).

@@ -5,7 +5,8 @@ One module per room: sites, portfolios, scan_requests (asking for scans, with ev
 (sending messages, releasing rescans, the reaper), scan_runs (a worker running a scan), scan_results (storing
 what a scan ended with), channels, retention, accounts (sign-up), limits (the ledger every counted limit reads),
 compliance (failing profiles, chosen profiles) and evidence (the compliance PDF a worker builds). Callers import
-from here.
+from here, except from `bulk` (large portfolio scans and imports done by a worker): it builds on scanner.imports,
+which imports from here, so it is imported as scanner.services.bulk.
 """
 
 from scanner.services.accounts import account_signup

@@ -15,7 +15,7 @@ from scanner.alerts import evaluate_alerts
 from scanner.models import AccountSignup, Channel, Finding, LimitEvent, Portfolio, Scan, Site
 from scanner.services.compliance import record_scan_compliance
 from scanner.services.errors import ScanNotQueued, ScanRequestForbidden, ScanRequestTooSoon
-from scanner.services.limits import limit_record, limit_wait, minutes
+from scanner.services.limits import limit_record, limit_used, limit_wait, minutes
 from scanner.services.scan_dispatch import release, stale_reason
 from scanner.services.scan_results import changes_since_previous, finish_failed, site_attempted, site_took_result
 from scanner.services.sites import checked_target, site_for_target
@@ -134,11 +134,7 @@ def _request_scan(
         return recent, False
 
     if quota_of is not None:
-        if connection.vendor == "postgresql":
-            # One account's requests take turns from here to commit, so two in parallel cannot both take the
-            # quota's last scan (the ledger row is written below, in this transaction).
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"scan-quota:{quota_of.pk}"])
+        scan_quota_lock(quota_of)
         scan_quota_check(quota_of)  # only a scan about to be created costs anything
     scan = Scan.objects.create(
         site=site,
@@ -240,6 +236,24 @@ def scan_quota_check(user: User, *, cost: int = 1) -> None:
             retry_after=wait,
             code="scan_quota",
         )
+
+
+def scan_quota_lock(user: User) -> None:
+    """One account's requests take turns from here to commit (PostgreSQL), so two in parallel cannot both take the
+    quota's last scan (the ledger rows are written in the same transaction)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"scan-quota:{user.pk}"])
+
+
+def scan_quota_left(user: User) -> int | None:
+    """How many more scans `user` may request now; None when no quota applies."""
+    left = [
+        limit - limit_used(LimitEvent.Kind.SCANS, user.pk, window=window)
+        for limit, window in ((config.scans_per_hour(), 3600), (config.scans_per_day(), 86400))
+        if limit
+    ]
+    return max(0, min(left)) if left else None
 
 
 def scan_quota_wait(user: User, *, cost: int = 1) -> int | None:

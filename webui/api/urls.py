@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
-from webui.api import export_views, token_views, views
+from webui.api import bulk_views, export_views, token_views, views
 
 
 class ExportFormatConverter:
@@ -44,6 +44,11 @@ urlpatterns = [
     path("portfolios/<int:pk>/scan", views.PortfolioScanApi.as_view(), name="portfolio-scan"),
     path("portfolios/<int:pk>/schedule", views.PortfolioScheduleApi.as_view(), name="portfolio-schedule"),
     path("portfolios/<int:pk>/import", views.PortfolioImportApi.as_view(), name="portfolio-import"),
+    path(
+        "portfolios/<int:pk>/operations/<int:operation_id>",
+        bulk_views.PortfolioOperationApi.as_view(),
+        name="portfolio-operation",
+    ),
     path(
         "portfolios/<int:pk>/export.<export_format:fmt>",
         export_views.PortfolioExportApi.as_view(),

@@ -6,7 +6,7 @@ Every lookup goes through scanner.selectors with request.user, so other users' o
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed, Throttled, ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -14,8 +14,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from scanner import imports, selectors, services
+from scanner.models import BulkOperation
 from scanner.services import schedules
+from scanner.services.bulk import bulk_import_request, bulk_scan_request, import_is_bulk, portfolio_scan_is_bulk
 from webui.api import serializers as s
+from webui.api.bulk_serializers import BulkOperationOutput
 from webui.api.pagination import page_of
 from webui.api.parsers import ImportJSONParser, LimitedJSONParser, LimitedTextParser
 
@@ -240,11 +243,31 @@ class PortfolioSitesApi(ApiView):
         return site
 
 
+# A small portfolio's answer: each site's scan or error.
+_BulkScanItems = s.BulkScanItemOutput(many=True)
+
+
 class PortfolioScanApi(ApiView):
-    @extend_schema(request=None, responses={202: s.BulkScanItemOutput(many=True)})
+    @extend_schema(
+        request=None,
+        responses={
+            202: PolymorphicProxySerializer(
+                "PortfolioScanAccepted",
+                serializers=[_BulkScanItems, BulkOperationOutput],
+                resource_type_field_name=None,
+                many=False,
+            )
+        },
+        description="Queue a scan of every site (202). Up to SCANNER_BULK_INLINE_LIMIT sites the answer lists each "
+        "site's scan or error; a larger portfolio is scanned by a worker in batches and the answer is the bulk "
+        "operation, with its status URL in Location (GET it for the progress). 429 when the account's scan quota "
+        "cannot cover every site.",
+    )
     def post(self, request, pk: int):
         portfolio = _found(selectors.portfolio_get(user=request.user, portfolio_id=pk))
         self.validated(s.StrictInputSerializer, request.data)  # no options yet: any field is unknown
+        if portfolio_scan_is_bulk(portfolio):
+            return _operation_accepted(self, bulk_scan_request(portfolio))
         items = [
             {"site": site.pk, "host": str(site), "scan": scan, "error": error}
             for site, scan, error in services.submit_portfolio_scans(portfolio)
@@ -267,9 +290,23 @@ class PortfolioScheduleApi(ApiView):
 class PortfolioImportApi(ApiView):
     parser_classes = (ImportJSONParser, LimitedTextParser)
 
-    @extend_schema(request=s.PortfolioImportInput, responses=s.ImportReportOutput)
+    @extend_schema(
+        request=s.PortfolioImportInput,
+        responses={200: s.ImportReportOutput, 202: BulkOperationOutput},
+        description="Import sites into the portfolio. Up to SCANNER_BULK_INLINE_LIMIT lines the answer is the "
+        "report (200); a longer import is done by a worker in batches and the answer is the bulk operation (202), "
+        "with its status URL in Location.",
+    )
     def post(self, request, pk: int):
         portfolio = _found(selectors.portfolio_get(user=request.user, portfolio_id=pk))
         data = self.validated(s.PortfolioImportInput, request.data)
+        if import_is_bulk(data["text"]):
+            return _operation_accepted(self, bulk_import_request(request.user, portfolio, data["text"]))
         report = imports.import_sites(request.user, portfolio, data["text"])
         return self.output(s.ImportReportOutput, report)
+
+
+def _operation_accepted(view: ApiView, operation: BulkOperation) -> Response:
+    response = view.output(BulkOperationOutput, operation, http_status=status.HTTP_202_ACCEPTED)
+    response["Location"] = response.data["url"]
+    return response

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from scanner import exports, imports, selectors, services
 from scanner.models import Scan
 from scanner.services import ScanRequestError, schedules
+from scanner.services.bulk import bulk_import_request, bulk_scan_request, import_is_bulk, portfolio_scan_is_bulk
 
 from . import compliance_views, queries, report_view
 from .access import owned_portfolio
@@ -100,6 +101,7 @@ def _detail_page(
             },
         ),
         "has_channels": selectors.channel_list(user=request.user).exists(),
+        "bulk_operation": selectors.bulk_operation_active(portfolio),
     }
     return render(request, "dashboard/portfolio.html", context, status=status)
 
@@ -134,8 +136,12 @@ def portfolio_import(request, portfolio_id: int):
     form = ImportForm(request.POST, request.FILES)
     report = None
     if form.is_valid():
+        text = form.cleaned_data["text"]
         try:
-            report = imports.import_sites(request.user, portfolio, form.cleaned_data["text"])
+            if import_is_bulk(text):
+                operation = bulk_import_request(request.user, portfolio, text)
+                return redirect("dashboard:bulk_operation", portfolio_id=portfolio.pk, operation_id=operation.pk)
+            report = imports.import_sites(request.user, portfolio, text)
         except ScanRequestError as exc:
             form.add_error(None, exc.message)
     return _detail_page(request, portfolio, import_form=form, import_report=report, status=200 if report else 400)
@@ -159,6 +165,10 @@ def portfolio_scan(request, portfolio_id: int):
     """ "Scan portfolio now": every site is queued; sites that cannot be scanned are recorded as failed scans."""
     portfolio = owned_portfolio(request, portfolio_id)
     try:
+        if portfolio_scan_is_bulk(portfolio):
+            # A large portfolio: a worker requests the scans in batches while a progress page polls.
+            operation = bulk_scan_request(portfolio)
+            return redirect("dashboard:bulk_operation", portfolio_id=portfolio.pk, operation_id=operation.pk)
         outcomes = services.submit_portfolio_scans(portfolio)
     except services.ScanRequestError as exc:  # over the quota, or the account may not scan yet
         messages.error(request, exc.message)

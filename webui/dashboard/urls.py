@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import alert_views, compliance_views, portfolio_views, summary, token_views, views
+from . import alert_views, bulk_views, compliance_views, portfolio_views, summary, token_views, views
 
 app_name = "dashboard"
 
@@ -19,6 +19,16 @@ urlpatterns = [
     path("portfolios/<int:portfolio_id>/schedule/", portfolio_views.portfolio_schedule, name="portfolio_schedule"),
     path("portfolios/<int:portfolio_id>/import/", portfolio_views.portfolio_import, name="portfolio_import"),
     path("portfolios/<int:portfolio_id>/scan/", portfolio_views.portfolio_scan, name="portfolio_scan"),
+    path(
+        "portfolios/<int:portfolio_id>/operations/<int:operation_id>/",
+        bulk_views.operation_detail,
+        name="bulk_operation",
+    ),
+    path(
+        "portfolios/<int:portfolio_id>/operations/<int:operation_id>.json",
+        bulk_views.operation_status,
+        name="bulk_operation_status",
+    ),
     path("portfolios/<int:portfolio_id>/channels/", portfolio_views.portfolio_channels, name="portfolio_channels"),
     path(
         "portfolios/<int:portfolio_id>/export.<str:file_format>",
