@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from scanner.grading.scale import GRADE_ORDER
+from scanner.grading.scale import GRADE_ORDER, triage_rank
 from scanner.models import Finding, Portfolio, Scan, Site
 
 FINDING_IDS = ("tls.no_tls13", "hsts.missing", "cert.expiring", "cipher.cbc", "seo.no_canonical")
@@ -65,9 +65,12 @@ def seed_sites(owner, count: int, *, portfolio: Portfolio | None = None, seed: i
         site.last_scan_at = scan.finished_at  # requested_at is auto_now_add; the spread matters for sorting
         site.grade = scan.security_grade
         site.grade_rank = GRADE_ORDER.index(scan.security_grade)
+        site.triage_rank = triage_rank(scan.security_grade, unreachable=False)
         site.cert_not_after = timezone.datetime.fromisoformat(scan.result["certificate"]["not_after"])
     Site.objects.bulk_update(
-        sites, ["latest_scan", "last_scan", "last_scan_at", "grade", "grade_rank", "cert_not_after"], batch_size=2000
+        sites,
+        ["latest_scan", "last_scan", "last_scan_at", "grade", "grade_rank", "triage_rank", "cert_not_after"],
+        batch_size=2000,
     )
     if portfolio is not None:
         portfolio.sites.add(*sites)

@@ -83,7 +83,8 @@ def portfolio_summaries(*, user: User) -> QuerySet[Portfolio]:
 
 
 def portfolio_get(*, user: User, portfolio_id: int) -> Portfolio | None:
-    return portfolio_list(user=user).filter(pk=portfolio_id).first()
+    """One portfolio, without loading its sites: every page of a portfolio would otherwise build all 10,000."""
+    return Portfolio.objects.filter(owner=user, pk=portfolio_id).first()
 
 
 def site_for_host(*, user: User, hostname: str, https_port: int) -> Site | None:

@@ -43,7 +43,7 @@ def done_scan(site: Site, grade: str, *, days_left: float | None = 200, findings
 
 def attempted(scan: Scan) -> None:
     """What scanner.services records when a scan is requested: the site's latest attempt."""
-    Site.objects.filter(pk=scan.site_id).update(last_scan=scan, last_scan_at=scan.requested_at)
+    services.site_attempted(scan)
 
 
 def failed_scan(site: Site, error: str = "connection refused") -> Scan:

@@ -109,3 +109,13 @@ def test_the_summary_fragment_of_a_portfolio_id_that_is_not_an_id_is_a_404_not_a
     client.force_login(alice)
     for bad in ("²", "9" * 30, "-1", "abc"):
         assert client.get("/summary/", {"portfolio": bad}).status_code == 404, bad
+
+
+def test_the_grade_mix_read_from_the_triage_counts_is_the_grade_mix_counted_alone(alice):
+    from webui.dashboard.queries import grade_distribution, triage_counts
+
+    three_sites(alice)
+    Site.objects.create(owner=alice, hostname="new.example")  # never graded
+    counted = grade_distribution(user=alice)
+    assert [(row["grade"], row["count"]) for row in counted] == [("A", 2), ("F", 1), ("", 1)]
+    assert grade_distribution(user=alice, counts=triage_counts(user=alice)) == counted

@@ -36,6 +36,17 @@ def grades_below(grade: str) -> tuple[str, ...]:
     return GRADE_ORDER[GRADE_ORDER.index(grade) + 1 :]
 
 
+# The overview's worst-first order as one number a site stores (Site.triage_rank), so one index serves the
+# sort and the failing filters: 0 never graded, 1 + the grade's place in GRADE_ORDER (A+ 1 ... M 10), and
+# UNREACHABLE_RANK more when the last attempt failed (dead sites first, the worst last grade first among them).
+UNREACHABLE_RANK = len(GRADE_ORDER) + 1
+
+
+def triage_rank(grade: str, *, unreachable: bool) -> int:
+    graded = GRADE_ORDER.index(grade) + 1 if grade in GRADE_ORDER else 0
+    return graded + (UNREACHABLE_RANK if unreachable else 0)
+
+
 def severity_rank(severity: str | None) -> int:
     """0 for critical; unknown severities sort last."""
     return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)

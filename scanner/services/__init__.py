@@ -62,7 +62,13 @@ from scanner.services.scan_requests import (
     submit_portfolio_scans,
     submit_scan,
 )
-from scanner.services.scan_results import changes_since_previous, fail_scan, site_took_result, store_outcome
+from scanner.services.scan_results import (
+    changes_since_previous,
+    fail_scan,
+    site_attempted,
+    site_took_result,
+    store_outcome,
+)
 from scanner.services.scan_runs import execute_scan, record_cli_scan
 from scanner.services.sites import (
     checked_target,
@@ -120,6 +126,7 @@ __all__ = [
     "scan_quota_wait",
     "scan_reserved",
     "send_verification",
+    "site_attempted",
     "site_delete",
     "site_for_target",
     "site_set_badge_public",

@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from scanner.alerts import evaluate_alerts
 from scanner.changes import compare_reports
-from scanner.grading.scale import GRADE_ORDER
+from scanner.grading.scale import GRADE_ORDER, UNREACHABLE_RANK, triage_rank
 from scanner.models import Finding, Scan, Site
 from scanner.report_reader import ReportView
 from scanner.services.compliance import record_scan_compliance
@@ -21,9 +23,35 @@ if TYPE_CHECKING:
     from scanner.grading import Grades
 
 
+def _graded_rank(grade: str | F) -> Value | Coalesce:
+    """The grade's part of Site.triage_rank: a given letter's, or (F) the site's stored grade_rank's."""
+    if isinstance(grade, F):
+        return Coalesce(grade + 1, Value(0))
+    return Value(triage_rank(grade, unreachable=False))
+
+
+def _unreachable_rank(failed: bool | Exists) -> Value | Case:
+    if isinstance(failed, Exists):
+        return Case(When(failed, then=Value(UNREACHABLE_RANK)), default=Value(0))
+    return Value(UNREACHABLE_RANK if failed else 0)
+
+
 def site_attempted(scan: Scan) -> None:
-    """The site's most recent attempt is this new scan (denormalised for the overview's "last scanned")."""
-    Site.objects.filter(pk=scan.site_id).update(last_scan=scan, last_scan_at=scan.requested_at)
+    """The site's most recent attempt is this new scan (denormalised for the overview's "last scanned"); the
+    site is unreachable from now on only if that attempt is already a failure (a copied one)."""
+    Site.objects.filter(pk=scan.site_id).update(
+        last_scan=scan,
+        last_scan_at=scan.requested_at,
+        triage_rank=_graded_rank(F("grade_rank")) + _unreachable_rank(scan.status == Scan.Status.FAILED),
+    )
+
+
+def site_attempt_failed(scan: Scan) -> None:
+    """A failed scan that is still the site's last attempt makes the site unreachable (a newer attempt, already
+    asked for, decides that instead)."""
+    Site.objects.filter(pk=scan.site_id, last_scan=scan).update(
+        triage_rank=_graded_rank(F("grade_rank")) + _unreachable_rank(True)
+    )
 
 
 def site_took_result(scan: Scan) -> None:
@@ -38,11 +66,14 @@ def site_took_result(scan: Scan) -> None:
     if expiry is not None and expiry.tzinfo is None:
         expiry = expiry.replace(tzinfo=UTC)
     grade = scan.security_grade or ""
+    # A result may land after a newer attempt already failed: the site stays unreachable until one succeeds.
+    last_failed = Exists(Scan.objects.filter(pk=OuterRef("last_scan_id"), status=Scan.Status.FAILED))
     Site.objects.filter(pk=scan.site_id).update(
         latest_scan=scan,
         grade=grade,
         grade_rank=GRADE_ORDER.index(grade) if grade in GRADE_ORDER else None,
         cert_not_after=expiry,
+        triage_rank=_graded_rank(grade) + _unreachable_rank(last_failed),
     )
 
 
@@ -76,6 +107,8 @@ def store_outcome(scan: Scan, result: ScanResult, grades: Grades, document: dict
         )
         if scan.status == Scan.Status.DONE:
             site_took_result(scan)
+        else:
+            site_attempt_failed(scan)
         record_scan_compliance(scan)  # before the alerts: a profile newly failed is one of them
         evaluate_alerts(scan)
     return scan
@@ -108,6 +141,7 @@ def finish_failed(scan: Scan, reason: str) -> Scan:
     scan.error = reason
     scan.finished_at = timezone.now()
     scan.save(update_fields=["status", "error", "finished_at"])
+    site_attempt_failed(scan)
     # Crashes, time limits and given-up redeliveries never reach store_outcome, yet count as outages too.
     evaluate_alerts(scan)
     return scan

@@ -15,11 +15,10 @@ from .access import owned_portfolio, url_id
 
 
 def summary_context(*, user, portfolio=None, profiles: list[str] | None = None, counts: dict | None = None) -> dict:
-    distribution = queries.grade_distribution(user=user, portfolio=portfolio)
-    context = {
-        "counts": counts if counts is not None else queries.triage_counts(user=user, portfolio=portfolio),
-        "distribution": distribution,
-    }
+    if counts is None:
+        counts = queries.triage_counts(user=user, portfolio=portfolio)
+    distribution = queries.grade_distribution(user=user, portfolio=portfolio, counts=counts)
+    context = {"counts": counts, "distribution": distribution}
     if portfolio is not None:
         context["mix_bar"] = charts.stacked_mix(distribution, f"Grade mix of {portfolio.name}")
         # The grade mix and each chosen profile's pass rate per day, from one query (history.portfolio_charts).

@@ -69,6 +69,7 @@ def overview(request):
         row.top_issue = issues.get(row.site.pk)
     active = selectors.scan_list(user=request.user).filter(status__in=Scan.ACTIVE_STATUSES).count()
     on_page = sum(1 for row in rows if row.last_status in Scan.ACTIVE_STATUSES)
+    counts = queries.triage_counts(user=request.user)
     return render(
         request,
         "dashboard/overview.html",
@@ -79,8 +80,8 @@ def overview(request):
             "active_scans": active,
             "active_on_page": on_page,
             "active_elsewhere": max(active - on_page, 0),
-            "distribution": queries.grade_distribution(user=request.user),
-            "counts": queries.triage_counts(user=request.user),
+            "distribution": queries.grade_distribution(user=request.user, counts=counts),
+            "counts": counts,
             "has_any_site": bool(page.paginator.count) or selectors.site_list(user=request.user).exists(),
             "query_without_page": query_without_page(request),
         },

@@ -1,0 +1,85 @@
+"""The first page of every overview and portfolio sort and filter is read off one of Site's indexes: PostgreSQL's
+own EXPLAIN shows no sequential scan of the sites table and no sort of all of them (timings:
+benchmarks/dashboard_10k.py). PostgreSQL only: its planner is the one deployments run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection
+
+from benchmarks.seed import seed_sites
+from scanner.models import Portfolio
+from webui.dashboard.queries import overview_sites
+
+pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="EXPLAIN plans are PostgreSQL's")
+
+SITES = 3_000  # with fresh statistics, enough that walking all sites costs the planner more than an index
+PAGE = 50
+SORTS = ["", "site", "grade", "expiry", "scanned"]
+FILTERS = [
+    {},
+    {"grade": "B"},
+    {"grade": "none"},
+    {"failing": "on"},
+    {"failing": "graded"},
+    {"failing": "unreachable"},
+    {"expiring_within": 30},
+]
+VIEWS = [{**chosen, "sort": sort} for chosen in FILTERS for sort in SORTS]
+
+
+def view_id(view: dict) -> str:
+    return "&".join(f"{key}={value}" for key, value in view.items() if value != "") or "default"
+
+
+@pytest.fixture(scope="module")
+def many_sites(django_db_setup, django_db_blocker):
+    """One user with SITES scanned sites, all in one portfolio; seed_sites ANALYZEs the tables."""
+    from django.contrib.auth import get_user_model
+
+    with django_db_blocker.unblock():
+        owner = get_user_model().objects.create_user("planner", password="planner-pass-123")
+        portfolio = Portfolio.objects.create(owner=owner, name="All of them")
+        seed_sites(owner, SITES, portfolio=portfolio)
+        yield portfolio
+        owner.delete()
+
+
+def plan_nodes(sites) -> list[dict]:
+    """Every node of the plan PostgreSQL chooses for the first page of `sites`."""
+    sql, params = sites[:PAGE].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        document = cursor.fetchone()[0]
+    plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
+    nodes, pending = [], [plan]
+    while pending:
+        node = pending.pop()
+        nodes.append(node)
+        pending.extend(node.get("Plans", []))
+    return nodes
+
+
+def assert_read_off_an_index(nodes: list[dict]) -> None:
+    described = [
+        (node["Node Type"], node.get("Relation Name"), node.get("Index Name"), node["Plan Rows"]) for node in nodes
+    ]
+    assert not any(kind == "Seq Scan" and table == "scanner_site" for kind, table, _, _ in described), described
+    # A Sort node sorts every row reaching it; an index in the ORDER BY's order needs none. Only a filter the
+    # planner expects to match less than a page (grade "none" when every site is graded) may sort its few rows.
+    assert not any(kind == "Sort" and rows > PAGE for kind, _, _, rows in described), described
+    assert any(table == "scanner_site" and index for _, table, index, _ in described), described
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("view", VIEWS, ids=view_id)
+def test_the_overviews_first_page_is_read_off_a_site_index(many_sites, view):
+    assert_read_off_an_index(plan_nodes(overview_sites(user=many_sites.owner, **view)))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("view", VIEWS, ids=view_id)
+def test_a_portfolios_first_page_is_read_off_a_site_index(many_sites, view):
+    assert_read_off_an_index(plan_nodes(overview_sites(user=many_sites.owner, portfolio=many_sites, **view)))
