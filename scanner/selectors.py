@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q, QuerySet
@@ -51,6 +52,12 @@ def fails_profile(profile: str) -> Q:
     return Q(latest_scan__compliance_failing__contains=f" {profile} ")
 
 
+def site_rows(sites: QuerySet[Site], fields: tuple[str, ...]) -> QuerySet[Site]:
+    """A list of sites as plain rows of `fields` (the site's own and its latest and last scans' columns): no
+    model instances, and no datetime column read that is not shown."""
+    return sites.values(*fields)
+
+
 def site_get(*, user: User, site_id: int) -> Site | None:
     return site_list(user=user).filter(pk=site_id).first()
 
@@ -66,6 +73,33 @@ def scan_list(*, user: User, site: Site | None = None, status: str | None = None
 
 def scan_get(*, user: User, scan_id: int) -> Scan | None:
     return scan_list(user=user).prefetch_related("findings").filter(pk=scan_id).first()
+
+
+@dataclass(frozen=True)
+class StoredScanDocument:
+    """What serving a scan's stored document needs: the scan's status and portfolio now, and the stored
+    document (None when there is none) with the version and portfolio it was rendered with."""
+
+    status: str
+    portfolio_id: int | None
+    version: str | None
+    rendered_portfolio_id: int | None
+    body: bytes | None
+
+
+def scan_document_get(*, user: User, scan_id: int) -> StoredScanDocument | None:
+    """One of the user's scans with its stored API document, in one query; None when the user has no such scan."""
+    row = (
+        Scan.objects.filter(pk=scan_id, site__owner=user)
+        .values_list("status", "portfolio_id", "document__version", "document__scan_portfolio_id", "document__body")
+        .first()
+    )
+    if row is None:
+        return None
+    status, portfolio_id, version, rendered_portfolio_id, body = row
+    return StoredScanDocument(
+        status, portfolio_id, version, rendered_portfolio_id, bytes(body) if body is not None else None
+    )
 
 
 def portfolio_list(*, user: User) -> QuerySet[Portfolio]:

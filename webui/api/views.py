@@ -15,9 +15,12 @@ from rest_framework.views import APIView
 
 from scanner import imports, selectors, services
 from scanner.services import schedules
+from webui.api import documents
 from webui.api import serializers as s
+from webui.api.links import Links
 from webui.api.pagination import page_of
 from webui.api.parsers import ImportJSONParser, LimitedJSONParser, LimitedTextParser
+from webui.api.site_rows import SITE_ROW_FIELDS, site_rows_output
 
 
 class ApiView(APIView):
@@ -121,10 +124,15 @@ class ScanListCreateApi(ApiView):
 
 
 class ScanDetailApi(ApiView):
-    @extend_schema(responses=s.ScanDetailOutput)
+    @extend_schema(
+        responses=s.ScanDetailOutput,
+        description="A finished scan's answer carries a strong ETag; send it back in If-None-Match to get a 304 "
+        "without the body when nothing changed.",
+    )
     def get(self, request, pk: int):
-        scan = _found(selectors.scan_get(user=request.user, scan_id=pk))
-        return self.output(s.ScanDetailOutput, scan)
+        if documents.sends_plain_json(request):
+            return documents.scan_detail_response(request, pk)
+        return self.output(s.ScanDetailOutput, _found(selectors.scan_get(user=request.user, scan_id=pk)))
 
 
 # --- Sites -------------------------------------------------------------------
@@ -135,12 +143,11 @@ class SiteListApi(ApiView):
     def get(self, request):
         filters = s.SiteFilter(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        sites = selectors.site_list(user=request.user, **filters.validated_data).prefetch_related("tags")
-        # A page of sites shows each latest scan's summary: its report document (KBs each) is never read here.
-        sites = sites.select_related("last_scan").defer(
-            "latest_scan__result", "latest_scan__changes", "last_scan__result", "last_scan__changes"
-        )
-        return self.paginated(sites, s.SiteOutput)
+        sites = selectors.site_list(user=request.user, **filters.validated_data)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(selectors.site_rows(sites, SITE_ROW_FIELDS), request, view=self)
+        tags = selectors.tags_by_site(user=request.user, site_ids=[row["id"] for row in page])
+        return paginator.get_paginated_response(site_rows_output(page, tags=tags, links=Links(request)))
 
 
 class SiteDetailApi(ApiView):
