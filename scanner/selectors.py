@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import CharField, Count, Func, OuterRef, Q, QuerySet
 
 from scanner.grading.scale import grades_below
 from scanner.models import Alert, Channel, Portfolio, Scan, Site, SiteTag
@@ -52,10 +53,32 @@ def fails_profile(profile: str) -> Q:
     return Q(latest_scan__compliance_failing__contains=f" {profile} ")
 
 
-def site_rows(sites: QuerySet[Site], fields: tuple[str, ...]) -> QuerySet[Site]:
+class _UtcText(Func):
+    """A timestamp as ISO 8601 text in UTC with microseconds, formatted by PostgreSQL."""
+
+    template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
+    output_field = CharField()
+
+
+def utc_text_key(field: str) -> str:
+    """Where site_rows puts a datetime field it read as text."""
+    return field.replace("__", "_") + "_utc"
+
+
+def site_rows(sites: QuerySet[Site], fields: tuple[str, ...], *, as_text: tuple[str, ...] = ()) -> QuerySet[Site]:
     """A list of sites as plain rows of `fields` (the site's own and its latest and last scans' columns): no
-    model instances, and no datetime column read that is not shown."""
-    return sites.values(*fields)
+    model instances, and no column read that is not shown.
+
+    On PostgreSQL each row also carries its tags, sorted (`tag_names`, an array read in the same query; elsewhere
+    tags_by_site reads them), and the datetime fields named in `as_text` come as ISO 8601 text in UTC
+    (under utc_text_key(field)): formatted once by the database, never parsed into datetimes."""
+    if connection.vendor != "postgresql":
+        return sites.values(*fields)
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    names = SiteTag.objects.filter(site_id=OuterRef("pk")).order_by("name").values("name")
+    texts = {utc_text_key(field): _UtcText(field) for field in as_text}
+    return sites.values(*(field for field in fields if field not in as_text), **texts, tag_names=ArraySubquery(names))
 
 
 def site_get(*, user: User, site_id: int) -> Site | None:

@@ -3,7 +3,7 @@ in every state a site can be in, and its links must open that site and its scans
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -56,3 +56,18 @@ def test_a_row_shows_its_tags_sorted_and_its_latest_grade(alice, sites_in_every_
     assert [(row["hostname"], row["tags"], row["latest_scan"]["security_grade"]) for row in rows] == [
         ("graded.example", ["client-a", "client-b"], "A+")
     ]
+
+
+def test_times_read_as_text_are_written_as_drf_writes_them(alice):
+    """Whole seconds have no fraction, and a fraction keeps its trailing zeros (DRF writes isoformat())."""
+    whole = Site.objects.create(owner=alice, hostname="whole.example")
+    tenths = Site.objects.create(owner=alice, hostname="tenths.example")
+    Site.objects.filter(pk=whole.pk).update(created_at=datetime(2026, 5, 4, 3, 2, 1, tzinfo=UTC))
+    Site.objects.filter(pk=tenths.pk).update(created_at=datetime(2026, 5, 4, 3, 2, 1, 120000, tzinfo=UTC))
+    finished_scan(tenths, grade="A")
+    api = client_for(alice)
+    rows = {row["hostname"]: row for row in api.get("/api/v1/sites").json()["results"]}
+    assert rows["whole.example"]["created_at"] == "2026-05-04T03:02:01Z"
+    assert rows["tenths.example"]["created_at"] == "2026-05-04T03:02:01.120000Z"
+    for row in rows.values():
+        assert row == api.get(f"/api/v1/sites/{row['id']}").json()

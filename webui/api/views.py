@@ -20,7 +20,7 @@ from webui.api import serializers as s
 from webui.api.links import Links
 from webui.api.pagination import page_of
 from webui.api.parsers import ImportJSONParser, LimitedJSONParser, LimitedTextParser
-from webui.api.site_rows import SITE_ROW_FIELDS, site_rows_output
+from webui.api.site_rows import SITE_ROW_FIELDS, datetimes_as_text, site_rows_output
 
 
 class ApiView(APIView):
@@ -141,12 +141,19 @@ class ScanDetailApi(ApiView):
 class SiteListApi(ApiView):
     @extend_schema(parameters=[s.SiteFilter], responses=page_of(s.SiteOutput), operation_id="sites_list")
     def get(self, request):
-        filters = s.SiteFilter(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        sites = selectors.site_list(user=request.user, **filters.validated_data)
+        filters = {}
+        if request.query_params:
+            serializer = s.SiteFilter(data=request.query_params)
+            serializer.is_valid(raise_exception=True)
+            filters = serializer.validated_data
+        sites = selectors.site_list(user=request.user, **filters)
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(selectors.site_rows(sites, SITE_ROW_FIELDS), request, view=self)
-        tags = selectors.tags_by_site(user=request.user, site_ids=[row["id"] for row in page])
+        rows = selectors.site_rows(sites, SITE_ROW_FIELDS, as_text=datetimes_as_text())
+        page = paginator.paginate_queryset(rows, request, view=self)
+        if page and "tag_names" in page[0]:
+            tags = {row["id"]: row["tag_names"] for row in page}
+        else:
+            tags = selectors.tags_by_site(user=request.user, site_ids=[row["id"] for row in page])
         return paginator.get_paginated_response(site_rows_output(page, tags=tags, links=Links(request)))
 
 
