@@ -21,6 +21,7 @@ from webui.api.links import Links
 from webui.api.pagination import page_of
 from webui.api.parsers import ImportJSONParser, LimitedJSONParser, LimitedTextParser
 from webui.api.site_rows import SITE_ROW_FIELDS, datetimes_as_text, site_rows_output
+from webui.api.throttling import throttle_refusals
 
 
 class ApiView(APIView):
@@ -41,12 +42,9 @@ class ApiView(APIView):
         self.check_permissions(request)
 
     def check_throttles(self, request):
-        """Like DRF's, but the refusal names the limit that was hit (each throttle's `message`)."""
-        refusals = []
-        for throttle in self.get_throttles():
-            if not throttle.allow_request(request, self):
-                wait = throttle.wait()
-                refusals.append((wait if wait is not None else 60, getattr(throttle, "message", "Too many requests.")))
+        """Like DRF's, but the refusal names the limit that was hit (each throttle's `message`), and all the
+        throttles are counted in one cache read and one write."""
+        refusals = throttle_refusals(self.get_throttles(), request, self)
         if refusals:
             wait, message = max(refusals)
             raise Throttled(wait=wait, detail=message)
