@@ -216,6 +216,10 @@ def max_tokens_per_user() -> int:
     return settings.SCANNER_MAX_TOKENS_PER_USER
 
 
+def api_token_cache_seconds() -> float:
+    return settings.SCANNER_API_TOKEN_CACHE_SECONDS
+
+
 def trusted_proxies() -> int:
     return settings.SCANNER_TRUSTED_PROXIES
 

@@ -162,6 +162,18 @@ class Scan(models.Model):
         return self.status in self.ACTIVE_STATUSES
 
 
+class ScanDocument(models.Model):
+    """A finished scan's API document as it is sent (JSON bytes, its links relative to the service), rendered on
+    its first read and served as stored after that: a finished scan does not change. `version` names the code
+    that rendered it, so a deploy that changes the document (or the compliance profiles) renders it again;
+    `scan_portfolio_id` is the scan's portfolio when rendered (deleting the portfolio clears the scan's)."""
+
+    scan = models.OneToOneField(Scan, on_delete=models.CASCADE, primary_key=True, related_name="document")
+    version = models.CharField(max_length=64)
+    scan_portfolio_id = models.BigIntegerField(null=True)
+    body = models.BinaryField()
+
+
 class Finding(models.Model):
     scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="findings")
     # Denormalised from scan.site so "every site with finding X" needs no join through scans.

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import CharField, Count, Func, OuterRef, Q, QuerySet
 
 from scanner.grading.scale import grades_below
 from scanner.models import Alert, BulkOperation, Channel, Portfolio, Scan, Site, SiteTag
@@ -51,6 +53,34 @@ def fails_profile(profile: str) -> Q:
     return Q(latest_scan__compliance_failing__contains=f" {profile} ")
 
 
+class _UtcText(Func):
+    """A timestamp as ISO 8601 text in UTC with microseconds, formatted by PostgreSQL."""
+
+    template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
+    output_field = CharField()
+
+
+def utc_text_key(field: str) -> str:
+    """Where site_rows puts a datetime field it read as text."""
+    return field.replace("__", "_") + "_utc"
+
+
+def site_rows(sites: QuerySet[Site], fields: tuple[str, ...], *, as_text: tuple[str, ...] = ()) -> QuerySet[Site]:
+    """A list of sites as plain rows of `fields` (the site's own and its latest and last scans' columns): no
+    model instances, and no column read that is not shown.
+
+    On PostgreSQL each row also carries its tags, sorted (`tag_names`, an array read in the same query; elsewhere
+    tags_by_site reads them), and the datetime fields named in `as_text` come as ISO 8601 text in UTC
+    (under utc_text_key(field)): formatted once by the database, never parsed into datetimes."""
+    if connection.vendor != "postgresql":
+        return sites.values(*fields)
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    names = SiteTag.objects.filter(site_id=OuterRef("pk")).order_by("name").values("name")
+    texts = {utc_text_key(field): _UtcText(field) for field in as_text}
+    return sites.values(*(field for field in fields if field not in as_text), **texts, tag_names=ArraySubquery(names))
+
+
 def site_get(*, user: User, site_id: int) -> Site | None:
     return site_list(user=user).filter(pk=site_id).first()
 
@@ -66,6 +96,33 @@ def scan_list(*, user: User, site: Site | None = None, status: str | None = None
 
 def scan_get(*, user: User, scan_id: int) -> Scan | None:
     return scan_list(user=user).prefetch_related("findings").filter(pk=scan_id).first()
+
+
+@dataclass(frozen=True)
+class StoredScanDocument:
+    """What serving a scan's stored document needs: the scan's status and portfolio now, and the stored
+    document (None when there is none) with the version and portfolio it was rendered with."""
+
+    status: str
+    portfolio_id: int | None
+    version: str | None
+    rendered_portfolio_id: int | None
+    body: bytes | None
+
+
+def scan_document_get(*, user: User, scan_id: int) -> StoredScanDocument | None:
+    """One of the user's scans with its stored API document, in one query; None when the user has no such scan."""
+    row = (
+        Scan.objects.filter(pk=scan_id, site__owner=user)
+        .values_list("status", "portfolio_id", "document__version", "document__scan_portfolio_id", "document__body")
+        .first()
+    )
+    if row is None:
+        return None
+    status, portfolio_id, version, rendered_portfolio_id, body = row
+    return StoredScanDocument(
+        status, portfolio_id, version, rendered_portfolio_id, bytes(body) if body is not None else None
+    )
 
 
 def portfolio_list(*, user: User) -> QuerySet[Portfolio]:

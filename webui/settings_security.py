@@ -34,6 +34,9 @@ SCANNER_CONFIRMATION_MAILS_PER_RECIPIENT = os.environ.get("SCANNER_CONFIRMATION_
 # redirect hops, counted together; over it the rest are skipped with an info finding (0 = no limit).
 SCANNER_OUTBOUND_BUDGET = int(os.environ.get("SCANNER_OUTBOUND_BUDGET", "20"))
 SCANNER_MAX_TOKENS_PER_USER = int(os.environ.get("SCANNER_MAX_TOKENS_PER_USER", "50"))
+# Seconds a web process reuses a token it has checked (0 = check the database on every request); revoking a
+# token still takes effect on the very next request (webui/api/tokens.py, tokens_changed).
+SCANNER_API_TOKEN_CACHE_SECONDS = float(os.environ.get("SCANNER_API_TOKEN_CACHE_SECONDS", "5"))
 # How many reverse proxies in front of the service append to X-Forwarded-For (0: use the socket's address).
 SCANNER_TRUSTED_PROXIES = int(os.environ.get("SCANNER_TRUSTED_PROXIES", "0"))
 # AGPL-3.0 section 13: users of a hosted instance get a link to its source in every page's footer: this URL

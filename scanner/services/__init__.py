@@ -3,7 +3,7 @@ and tasks all call these, so every rule and limit holds whichever way a request 
 
 One module per room: sites, portfolios, scan_requests (asking for scans, with every scan limit), scan_dispatch
 (sending messages, releasing rescans, the reaper), scan_runs (a worker running a scan), scan_results (storing
-what a scan ended with), channels, retention, accounts (sign-up), limits (the ledger every counted limit reads),
+what a scan ended with), scan_documents (finished scans' API documents as sent), channels, retention, accounts (sign-up), limits (the ledger every counted limit reads),
 compliance (failing profiles, chosen profiles) and evidence (the compliance PDF a worker builds). Callers import
 from here, except from `bulk` (large portfolio scans and imports done by a worker): it builds on scanner.imports,
 which imports from here, so it is imported as scanner.services.bulk.
@@ -55,6 +55,7 @@ from scanner.services.scan_dispatch import (
     scan_reserved,
     stale_reason,
 )
+from scanner.services.scan_documents import scan_document_store, scan_documents_forget
 from scanner.services.scan_requests import (
     scan_permission_check,
     scan_quota_check,
@@ -120,6 +121,8 @@ __all__ = [
     "record_scan_compliance",
     "refresh_compliance",
     "release_due_scans",
+    "scan_document_store",
+    "scan_documents_forget",
     "scan_permission_check",
     "scan_queue",
     "scan_quota_check",

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from scanner import config
 from scanner.models import Scan, Site
+from scanner.services.scan_documents import scan_documents_forget
 
 
 def prune_old_reports(*, older_than_days: int | None = None, batch_size: int = 500, now: datetime | None = None) -> int:
@@ -34,3 +35,4 @@ def prune_old_reports(*, older_than_days: int | None = None, batch_size: int = 5
             if not batch:
                 return dropped
             dropped += Scan.objects.filter(pk__in=batch).update(result=None)
+            scan_documents_forget(batch)

@@ -17,6 +17,7 @@ from scanner.grading.scale import GRADE_ORDER, UNREACHABLE_RANK, triage_rank
 from scanner.models import Finding, Scan, Site
 from scanner.report_reader import ReportView
 from scanner.services.compliance import record_scan_compliance
+from scanner.services.scan_documents import scan_documents_forget
 
 if TYPE_CHECKING:
     from scanner.engine.results import ScanResult
@@ -94,6 +95,7 @@ def store_outcome(scan: Scan, result: ScanResult, grades: Grades, document: dict
         scan.changes = None if result.error else changes_since_previous(scan)
         scan.save()
         scan.findings.all().delete()  # a redelivered scan may have stored some before its worker died
+        scan_documents_forget([scan.pk])  # ...and been read, its document stored, in between
         Finding.objects.bulk_create(
             Finding(
                 scan=scan,

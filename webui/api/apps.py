@@ -11,4 +11,4 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from webui.api import signals  # noqa: F401 - connects the token revocation on password change
+        from webui.api import signals  # noqa: F401 - connects token revocation to password and account changes

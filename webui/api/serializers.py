@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from django.urls import reverse
 from rest_framework import serializers
 
 from scanner.grading.compliance import PROFILE_IDS
@@ -14,6 +13,7 @@ from scanner.models import Finding, Portfolio, Scan, Site
 from scanner.report import with_compliance
 from scanner.report_reader import ReportView
 from scanner.services.schedules import SCHEDULE_KINDS, describe_schedule
+from webui.api.links import links_for
 
 # Ids are PostgreSQL bigints: a larger number cannot name a row, and would make the database raise.
 MAX_ID = 2**63 - 1
@@ -143,9 +143,16 @@ class PortfolioImportInput(StrictInputSerializer):
 
 
 def _absolute(context, name: str, pk: int) -> str:
-    path = reverse(name, kwargs={"pk": pk})
-    request = context.get("request")
-    return request.build_absolute_uri(path) if request is not None else path
+    return links_for(context).to(name, pk)
+
+
+def site_state(last_status: str | None, latest_scan_id: int | None) -> str:
+    """A site's state from its last attempt's status (None: never attempted) and whether it has a result."""
+    if last_status == Scan.Status.FAILED:
+        return "unreachable"
+    if last_status in Scan.ACTIVE_STATUSES:
+        return "scanning"
+    return "graded" if latest_scan_id else "never_scanned"
 
 
 class FindingOutput(serializers.ModelSerializer):
@@ -301,12 +308,7 @@ class SiteOutput(serializers.ModelSerializer):
         )
 
     def get_state(self, site: Site) -> str:
-        last = site.last_scan
-        if last is not None and last.status == Scan.Status.FAILED:
-            return "unreachable"
-        if last is not None and last.is_active:
-            return "scanning"
-        return "graded" if site.latest_scan_id else "never_scanned"
+        return site_state(site.last_scan.status if site.last_scan is not None else None, site.latest_scan_id)
 
     def get_last_error(self, site: Site) -> str | None:
         return (site.last_scan.error or None) if self.get_state(site) == "unreachable" else None
@@ -360,9 +362,7 @@ class PortfolioSummaryOutput(serializers.ModelSerializer):
         return _absolute(self.context, "api:portfolio-detail", portfolio.pk)
 
     def get_sites_url(self, portfolio: Portfolio) -> str:
-        path = f"{reverse('api:site-list')}?portfolio={portfolio.pk}"
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request is not None else path
+        return f"{links_for(self.context).plain('api:site-list')}?portfolio={portfolio.pk}"
 
 
 class BulkScanItemOutput(serializers.Serializer):

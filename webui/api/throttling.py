@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 
 from django.conf import settings
-from rest_framework.throttling import SimpleRateThrottle
+from django.core.cache import cache
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from scanner import config
 from scanner.services.limits import parse_rate
@@ -105,3 +107,44 @@ class TokenCreateRateThrottle(SettingRateThrottle):
 
     def get_cache_key(self, request, view) -> str | None:
         return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
+
+
+def throttle_refusals(throttles: list[BaseThrottle], request, view) -> list[tuple[float, str]]:
+    """Every throttle's verdict, as DRF's throttles give it, with one read and one write to the cache for all of
+    them (DRF's make two round trips each). Returns the refusals as (seconds to wait, message). As in DRF, a
+    throttle that allows the request counts it even when another one refuses it."""
+    refusals: list[tuple[float, str]] = []
+    keyed: list[tuple[SettingRateThrottle, str]] = []
+    for throttle in throttles:
+        if not isinstance(throttle, SettingRateThrottle):
+            if not throttle.allow_request(request, view):
+                refusals.append(_refusal(throttle))
+            continue
+        key = throttle.get_cache_key(request, view) if throttle.num_requests is not None else None
+        if key is not None:
+            keyed.append((throttle, key))
+    if not keyed:
+        return refusals
+    try:
+        histories = cache.get_many([key for _, key in keyed])
+        now = time.time()
+        writes: dict[int, dict[str, list[float]]] = {}
+        for throttle, key in keyed:
+            throttle.key, throttle.now = key, now
+            # Newest first; only requests inside the window still count (SimpleRateThrottle's history).
+            throttle.history = [stamp for stamp in histories.get(key, []) if stamp > now - throttle.duration]
+            if len(throttle.history) >= throttle.num_requests:
+                refusals.append(_refusal(throttle))
+            else:
+                throttle.history.insert(0, now)
+                writes.setdefault(throttle.duration, {})[key] = throttle.history
+        for duration, values in writes.items():
+            cache.set_many(values, duration)
+    except Exception as exc:  # noqa: BLE001 - any cache failure: fail open, loudly (SettingRateThrottle)
+        logger.warning("rate limits %s not checked, cache unavailable: %s", [t.scope for t, _ in keyed], exc)
+    return refusals
+
+
+def _refusal(throttle: BaseThrottle) -> tuple[float, str]:
+    wait = throttle.wait()
+    return (wait if wait is not None else 60, getattr(throttle, "message", "Too many requests."))

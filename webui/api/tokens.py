@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from datetime import timedelta
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -11,7 +15,13 @@ from scanner import config
 from scanner.services import ScanRequestError
 from webui.api.models import ApiToken
 
+logger = logging.getLogger(__name__)
+
 MAX_EXPIRY_DAYS = 3650
+# Web processes reuse a checked token for a few seconds (webui.api.auth); this value in the shared cache says
+# whether what they remember is still good. Any change of it (a revocation, or Redis losing the key) makes
+# every process check its tokens in the database again.
+GENERATION_KEY = "api-token-generation"
 
 
 def token_create(
@@ -72,3 +82,33 @@ def token_revoke(*, user, uid) -> bool:
     """Revoke one of the user's tokens; False when the user has no such token (someone else's is not theirs)."""
     deleted, _ = ApiToken.objects.filter(user=user, uid=uid).delete()
     return bool(deleted)
+
+
+def token_generation() -> str | None:
+    """The current generation of the API tokens (see GENERATION_KEY); None when the shared cache cannot say,
+    and then nothing remembered may be trusted."""
+    try:
+        generation = cache.get(GENERATION_KEY)
+        if generation is None:
+            cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+            generation = cache.get(GENERATION_KEY)
+    except Exception as exc:  # noqa: BLE001 - any cache failure: remember nothing, check every token
+        logger.warning("API token generation unavailable, tokens checked on every request: %s", exc)
+        return None
+    return generation
+
+
+def tokens_changed() -> None:
+    """A token was revoked or its account changed: every web process checks its tokens again on their next use.
+
+    Now, and once more when the transaction commits: a request that read the still-visible row in between
+    must not keep it either."""
+    _new_generation()
+    transaction.on_commit(_new_generation)
+
+
+def _new_generation() -> None:
+    try:
+        cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    except Exception as exc:  # noqa: BLE001 - readers see the same outage and stop trusting what they remember
+        logger.warning("API token generation not advanced: %s", exc)

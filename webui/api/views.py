@@ -17,10 +17,14 @@ from scanner import imports, selectors, services
 from scanner.models import BulkOperation
 from scanner.services import schedules
 from scanner.services.bulk import bulk_import_request, bulk_scan_request, import_is_bulk, portfolio_scan_is_bulk
+from webui.api import documents
 from webui.api import serializers as s
 from webui.api.bulk_serializers import BulkOperationOutput
+from webui.api.links import Links
 from webui.api.pagination import page_of
 from webui.api.parsers import ImportJSONParser, LimitedJSONParser, LimitedTextParser
+from webui.api.site_rows import SITE_ROW_FIELDS, datetimes_as_text, site_rows_output
+from webui.api.throttling import throttle_refusals
 
 
 class ApiView(APIView):
@@ -41,12 +45,9 @@ class ApiView(APIView):
         self.check_permissions(request)
 
     def check_throttles(self, request):
-        """Like DRF's, but the refusal names the limit that was hit (each throttle's `message`)."""
-        refusals = []
-        for throttle in self.get_throttles():
-            if not throttle.allow_request(request, self):
-                wait = throttle.wait()
-                refusals.append((wait if wait is not None else 60, getattr(throttle, "message", "Too many requests.")))
+        """Like DRF's, but the refusal names the limit that was hit (each throttle's `message`), and all the
+        throttles are counted in one cache read and one write."""
+        refusals = throttle_refusals(self.get_throttles(), request, self)
         if refusals:
             wait, message = max(refusals)
             raise Throttled(wait=wait, detail=message)
@@ -124,10 +125,15 @@ class ScanListCreateApi(ApiView):
 
 
 class ScanDetailApi(ApiView):
-    @extend_schema(responses=s.ScanDetailOutput)
+    @extend_schema(
+        responses=s.ScanDetailOutput,
+        description="A finished scan's answer carries a strong ETag; send it back in If-None-Match to get a 304 "
+        "without the body when nothing changed.",
+    )
     def get(self, request, pk: int):
-        scan = _found(selectors.scan_get(user=request.user, scan_id=pk))
-        return self.output(s.ScanDetailOutput, scan)
+        if documents.sends_plain_json(request):
+            return documents.scan_detail_response(request, pk)
+        return self.output(s.ScanDetailOutput, _found(selectors.scan_get(user=request.user, scan_id=pk)))
 
 
 # --- Sites -------------------------------------------------------------------
@@ -136,14 +142,20 @@ class ScanDetailApi(ApiView):
 class SiteListApi(ApiView):
     @extend_schema(parameters=[s.SiteFilter], responses=page_of(s.SiteOutput), operation_id="sites_list")
     def get(self, request):
-        filters = s.SiteFilter(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        sites = selectors.site_list(user=request.user, **filters.validated_data).prefetch_related("tags")
-        # A page of sites shows each latest scan's summary: its report document (KBs each) is never read here.
-        sites = sites.select_related("last_scan").defer(
-            "latest_scan__result", "latest_scan__changes", "last_scan__result", "last_scan__changes"
-        )
-        return self.paginated(sites, s.SiteOutput)
+        filters = {}
+        if request.query_params:
+            serializer = s.SiteFilter(data=request.query_params)
+            serializer.is_valid(raise_exception=True)
+            filters = serializer.validated_data
+        sites = selectors.site_list(user=request.user, **filters)
+        paginator = PageNumberPagination()
+        rows = selectors.site_rows(sites, SITE_ROW_FIELDS, as_text=datetimes_as_text())
+        page = paginator.paginate_queryset(rows, request, view=self)
+        if page and "tag_names" in page[0]:
+            tags = {row["id"]: row["tag_names"] for row in page}
+        else:
+            tags = selectors.tags_by_site(user=request.user, site_ids=[row["id"] for row in page])
+        return paginator.get_paginated_response(site_rows_output(page, tags=tags, links=Links(request)))
 
 
 class SiteDetailApi(ApiView):

@@ -1,0 +1,73 @@
+"""The site list reads plain rows; each row must be exactly what the site's own detail answers (SiteOutput),
+in every state a site can be in, and its links must open that site and its scans."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from scanner import services
+from scanner.models import Scan, Site
+from scanner.services.scan_results import site_attempted
+from tests.test_api import client_for, finished_scan
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sites_in_every_state(alice) -> dict[str, Site]:
+    never = Site.objects.create(owner=alice, hostname="never.example")
+    graded = Site.objects.create(owner=alice, hostname="graded.example", https_port=8443, http_port=8080)
+    finished_scan(graded, grade="A+", findings=("hsts.missing",))
+    services.site_set_tags(graded, ["client-b", "client-a"])
+    scanning = Site.objects.create(owner=alice, hostname="scanning.example")
+    finished_scan(scanning, grade="B", age=timedelta(days=1))
+    site_attempted(Scan.objects.create(site=scanning, status=Scan.Status.QUEUED))
+    unreachable = Site.objects.create(owner=alice, hostname="unreachable.example")
+    finished_scan(unreachable, grade="C", age=timedelta(days=2))
+    failed = Scan.objects.create(site=unreachable, status=Scan.Status.FAILED, error="connection refused")
+    Scan.objects.filter(pk=failed.pk).update(finished_at=timezone.now())
+    site_attempted(failed)
+    return {"never_scanned": never, "graded": graded, "scanning": scanning, "unreachable": unreachable}
+
+
+def test_every_row_of_the_list_is_the_sites_own_detail(alice, sites_in_every_state):
+    api = client_for(alice)
+    rows = api.get("/api/v1/sites").json()["results"]
+    assert {row["state"] for row in rows} == set(sites_in_every_state)
+    for row in rows:
+        assert row == api.get(f"/api/v1/sites/{row['id']}").json()
+
+
+def test_the_links_in_a_row_open_the_site_and_its_scans(alice, sites_in_every_state):
+    api = client_for(alice)
+    graded = sites_in_every_state["graded"]
+    row = next(row for row in api.get("/api/v1/sites").json()["results"] if row["id"] == graded.pk)
+    assert row["url"] == f"http://testserver/api/v1/sites/{graded.pk}"
+    assert row["scans_url"] == f"http://testserver/api/v1/sites/{graded.pk}/scans"
+    assert api.get(row["url"]).json()["hostname"] == "graded.example"
+    assert [scan["site"] for scan in api.get(row["scans_url"]).json()["results"]] == [graded.pk]
+
+
+def test_a_row_shows_its_tags_sorted_and_its_latest_grade(alice, sites_in_every_state):
+    rows = client_for(alice).get("/api/v1/sites?grade=A%2B").json()["results"]
+    assert [(row["hostname"], row["tags"], row["latest_scan"]["security_grade"]) for row in rows] == [
+        ("graded.example", ["client-a", "client-b"], "A+")
+    ]
+
+
+def test_times_read_as_text_are_written_as_drf_writes_them(alice):
+    """Whole seconds have no fraction, and a fraction keeps its trailing zeros (DRF writes isoformat())."""
+    whole = Site.objects.create(owner=alice, hostname="whole.example")
+    tenths = Site.objects.create(owner=alice, hostname="tenths.example")
+    Site.objects.filter(pk=whole.pk).update(created_at=datetime(2026, 5, 4, 3, 2, 1, tzinfo=UTC))
+    Site.objects.filter(pk=tenths.pk).update(created_at=datetime(2026, 5, 4, 3, 2, 1, 120000, tzinfo=UTC))
+    finished_scan(tenths, grade="A")
+    api = client_for(alice)
+    rows = {row["hostname"]: row for row in api.get("/api/v1/sites").json()["results"]}
+    assert rows["whole.example"]["created_at"] == "2026-05-04T03:02:01Z"
+    assert rows["tenths.example"]["created_at"] == "2026-05-04T03:02:01.120000Z"
+    for row in rows.values():
+        assert row == api.get(f"/api/v1/sites/{row['id']}").json()
