@@ -258,6 +258,19 @@ def test_rescan_batches_are_held_back_and_released_when_due(site, queue, lab):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_beats_release_sends_at_most_the_release_limit_per_tick(site, queue, settings):
+    from scanner import tasks
+
+    settings.SCANNER_RELEASE_LIMIT = 2
+    for n in range(3):
+        other = Site.objects.create(owner=site.owner, hostname=f"held{n}.test", https_port=443, http_port=80)
+        _scan(other, status=Scan.Status.QUEUED, release_at=ago(1))
+
+    assert tasks.release_due_scans() == 2
+    assert queue() == 2
+
+
+@pytest.mark.django_db(transaction=True)
 def test_asking_now_for_a_site_held_in_a_later_batch_sends_it_now(site, queue):
     held = _scan(site, status=Scan.Status.QUEUED, release_at=timezone.now() + timedelta(minutes=5))
 
