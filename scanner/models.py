@@ -48,6 +48,8 @@ class Site(models.Model):
             models.Index(F("owner"), F("grade_rank").desc(), F("hostname"), name="site_owner_grade"),
             models.Index(F("owner"), F("cert_not_after").asc(), F("hostname"), name="site_owner_expiry"),
             models.Index(F("owner"), F("last_scan_at").desc(), F("hostname"), name="site_owner_scanned"),
+            # The per-target limit asks, for every scan requested, about the same host and port across accounts.
+            models.Index(fields=["hostname", "https_port"], name="site_target"),
         )
 
     def __str__(self) -> str:

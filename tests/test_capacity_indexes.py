@@ -1,6 +1,6 @@
-"""Beat's two every-15-seconds queries stay cheap when a day's rescans hold a million rows back: the release reads
-the held rows in release order and the reaper reads the sent ones, each through an index of its own, never every
-queued or every scan row (benchmarks/capacity_day.py measures them at scale; docs/capacity.md)."""
+"""The queries a day of rescans runs per tick or per site stay cheap at a million rows: the release reads the held
+rows in release order, the reaper the sent ones, each through an index of its own, and the per-target limit finds
+the target's sites by host and port, never reading every queued or finished scan (benchmarks/capacity_day.py measures them at scale; docs/capacity.md)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from scanner import services
+from scanner.models import Portfolio, Site
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="query plans are PostgreSQL's")
 
@@ -44,14 +45,15 @@ def rescan_day(django_user_model):
         cursor.execute("ANALYZE scanner_scan")
 
 
-def scan_query_plans(call) -> list[str]:
-    """The plan of every query on scanner_scan that `call` makes."""
+def scan_query_plans(call, *, sql_with: str = "") -> list[str]:
+    """The plan of every query on scanner_scan that `call` makes (and whose SQL holds `sql_with`)."""
     with CaptureQueriesContext(connection) as queries:
         call()
     plans = []
     with connection.cursor() as cursor:
         for query in queries.captured_queries:
-            if 'FROM "scanner_scan"' in query["sql"] and query["sql"].startswith("SELECT"):
+            sql = query["sql"]
+            if 'FROM "scanner_scan"' in sql and sql.startswith("SELECT") and sql_with in sql:
                 cursor.execute(f"EXPLAIN {query['sql']}")
                 plans.append("\n".join(row[0] for row in cursor.fetchall()))
     return plans
@@ -73,3 +75,19 @@ def test_the_reaper_reads_the_sent_and_running_scans_not_the_held_ones(rescan_da
     # Which nodes hold queued messages, then which scans are stale: both through the sent scans' index.
     assert all("scan_sent_waiting" in plan for plan in plans[:2])
     assert not [plan for plan in plans if "Seq Scan on scanner_scan" in plan]
+
+
+@pytest.mark.django_db
+def test_the_per_target_limit_finds_the_target_by_its_index_not_by_reading_the_days_scans(rescan_day, settings):
+    settings.SCANNER_TARGET_MIN_INTERVAL = 3600
+    owner = Site.objects.first().owner
+    portfolio = Portfolio.objects.create(owner=owner, name="new clients")
+    portfolio.sites.add(Site.objects.create(owner=owner, hostname="new.capacity.test", https_port=443, http_port=80))
+
+    plans = scan_query_plans(
+        lambda: services.submit_portfolio_scans(portfolio, scheduled=True), sql_with='"scanner_site"."hostname" ='
+    )
+
+    assert plans
+    assert all("site_target" in plan for plan in plans)
+    assert not [plan for plan in plans if "Seq Scan" in plan]
