@@ -447,7 +447,7 @@ def run(args: argparse.Namespace) -> dict:
         tick_planner_s = 0.0
         while planner_queue and planner_debt < args.planners * tick:
             portfolio = planner_queue.popleft()
-            if real_plans < args.plan_real:
+            if real_plans < args.plan_real and n % args.plan_every == 0:
                 before = len(planner.wall)
                 planned = measured(planner, lambda n: n, tasks.rescan_portfolio.run, portfolio)
                 per_site_estimate = planner.per_unit(planner.wall) if planner.units else per_site_estimate
@@ -587,6 +587,7 @@ def parse(argv: list[str] | None = None, *, sites: int = 10_000) -> argparse.Nam
     parser.add_argument("--slots", type=int, default=64, help="worker slots (pool processes) across all machines")
     parser.add_argument("--planners", type=int, default=4, help="rescans-queue processes running fan-outs")
     parser.add_argument("--plan-real", type=int, default=2, help="fan-outs per tick through the real task")
+    parser.add_argument("--plan-every", type=int, default=1, help="ticks between ticks that run real fan-outs")
     parser.add_argument("--release-real", type=int, default=100, help="scans per tick released by the real code")
     parser.add_argument("--store-real", type=int, default=5, help="scans per tick run through execute_scan")
     parser.add_argument("--progress", action="store_true", help="print each queue-depth sample as it is taken")
