@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import statistics
 import sys
 import time
@@ -204,6 +205,36 @@ def seed(sites: int, portfolio_size: int) -> dict[int, str]:
     return expressions
 
 
+def reseeded() -> dict[int, str]:
+    """--reuse: the seeded sites and schedules of an earlier run, with its scans and their traces removed."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")
+        cursor.execute(
+            "SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c "
+            "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey) "
+            "WHERE c.contype = 'f' AND c.confrelid = 'scanner_scan'::regclass"
+        )
+        for table, column in cursor.fetchall():
+            if table == "scanner_site":
+                cursor.execute(f"UPDATE scanner_site SET {column} = NULL WHERE {column} IS NOT NULL")
+            else:
+                cursor.execute(f"DELETE FROM {table}")
+        cursor.execute("UPDATE scanner_site SET last_scan_at = NULL, grade = '', grade_rank = NULL")
+        cursor.execute("DELETE FROM scanner_scan")
+        cursor.execute("DELETE FROM scanner_limitevent")
+        cursor.execute("VACUUM ANALYZE")
+        cursor.execute(
+            "SELECT p.id, concat_ws(' ', c.minute, c.hour, c.day_of_month, c.month_of_year, c.day_of_week) "
+            "FROM scanner_portfolio p JOIN django_celery_beat_periodictask t ON t.id = p.schedule_task_id "
+            "JOIN django_celery_beat_crontabschedule c ON c.id = t.crontab_id"
+        )
+        expressions = dict(cursor.fetchall())
+        cursor.execute("RESET statement_timeout")
+    return expressions
+
+
 def firings(expressions: dict[int, str], start: datetime, ticks: int, tick: float) -> dict[int, list[int]]:
     """Which portfolios beat starts in which tick: each entry's crontab, parsed by celery as beat parses it."""
     from celery.schedules import crontab
@@ -379,7 +410,8 @@ def run(args: argparse.Namespace) -> dict:
     env["SCANNER_SCAN_QUEUE"] = env["SCANNER_RESCAN_QUEUE"] = queue
     # The sites are invented names: the per-target limit's advisory lock still runs, with nothing to find.
     env.setdefault("SCANNER_TARGET_MIN_INTERVAL", "3600")
-    fresh_database(env["DATABASE_URL"])
+    if not args.reuse:
+        fresh_database(env["DATABASE_URL"])
     prepare_database(env)
     django_setup(env)
 
@@ -394,15 +426,15 @@ def run(args: argparse.Namespace) -> dict:
     load = os.getloadavg()
     print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores")
     start = time.perf_counter()
-    expressions = seed(args.sites, args.portfolio_size)
+    expressions = reseeded() if args.reuse else seed(args.sites, args.portfolio_size)
     seeding = time.perf_counter() - start
     sites = len(expressions) * args.portfolio_size
     kinds = {kind: 0 for kind, _ in SCHEDULE_MIX}
     for expression in expressions.values():
         kinds[next((k for k, e in (("daily", "0 3 * * *"), ("weekly", "0 3 * * 1")) if e == expression), "cron")] += 1
     print(
-        f"seeded {sites:,} sites in {len(expressions):,} portfolios of {args.portfolio_size} in {seeding:.0f} s "
-        f"(COPY); beat entries: {kinds['daily']:,} daily (03:00), {kinds['weekly']:,} weekly (Monday 03:00), "
+        f"{'reused' if args.reuse else 'seeded'} {sites:,} sites in {len(expressions):,} portfolios of "
+        f"{args.portfolio_size} in {seeding:.0f} s{'' if args.reuse else ' (COPY)'}; beat entries: {kinds['daily']:,} daily (03:00), {kinds['weekly']:,} weekly (Monday 03:00), "
         f"{kinds['cron']:,} custom cron spread over the day"
     )
 
@@ -438,68 +470,74 @@ def run(args: argparse.Namespace) -> dict:
     wall_start = time.perf_counter()
     due_ticks = sorted(due)
     n = 0
-    while n < ticks:
-        clock.now = begin + timedelta(seconds=n * tick)
-        planner_queue.extend(due.get(n, ()))
-        # The rescans workers: --planners processes, each fan-out costing what the real ones cost per site.
-        planner_debt = max(0.0, planner_debt - args.planners * tick)
-        real_plans = 0
-        tick_planner_s = 0.0
-        while planner_queue and planner_debt < args.planners * tick:
-            portfolio = planner_queue.popleft()
-            if real_plans < args.plan_real and n % args.plan_every == 0:
-                before = len(planner.wall)
-                planned = measured(planner, lambda n: n, tasks.rescan_portfolio.run, portfolio)
-                per_site_estimate = planner.per_unit(planner.wall) if planner.units else per_site_estimate
-                tick_planner_s += planner.wall[before]
-                real_plans += 1
-            else:
-                planned = sql(PLAN_SQL, portfolio=portfolio, now=clock.now, size=size, interval=interval)
-                totals["messages"] += min(planned, size)  # the first batch goes at once
-            totals["planned"] += planned
-            totals["fanouts"] += 1
-            planner_debt += planned * per_site_estimate
-        # Beat's release: the real one, then (at scale) the rest of the tick's 500 by the same query in bulk.
-        sent = measured(release, lambda n: n, services.release_due_scans, limit=min(500, args.release_real))
-        if sent >= args.release_real and args.release_real < 500:
-            bulk = sql(RELEASE_SQL, now=clock.now, limit=500 - sent)
-            totals["messages"] += bulk
-            sent += bulk
-        totals["released"] += sent
-        # The workers: as many scans as --slots finish in a tick, oldest message first.
-        take = int(per_tick_scans)
-        real = list(
-            Scan.objects.filter(status=Scan.Status.QUEUED, enqueued_at__isnull=False)
-            .order_by("enqueued_at", "id")
-            .values_list("pk", flat=True)[: min(take, args.store_real)]
-        )
-        for scan_id in real:
-            measured(store, lambda _: 1, services.execute_scan, scan_id)
-        stored_ids.extend(real)
-        finished = len(real)
-        if take > finished:
-            finished += sql(FINISH_SQL, now=clock.now, limit=take - finished, grade=grades.security, score=grades.score)
-        totals["stored"] += finished
-        # Beat's reaper, every tick.
-        for key, value in measured(reaper, lambda _: 1, services.reap_stale_scans).items():
-            reaped[key] += value
-        messages = broker.llen(queue)
-        if messages:
-            totals["messages"] += messages
-            totals["sent_here"] += messages
-            totals["message_bytes"] += sum(len(m) for m in broker.lrange(queue, 0, -1))
-            broker.delete(queue)
-        if n % int(args.sample_every / tick) == 0:
-            timeline.append((clock.now.strftime("%H:%M"), counts(), len(planner_queue), tick_planner_s))
-            if args.progress:
-                print("  progress", timeline[-1], reaped, f"{time.perf_counter() - wall_start:.0f} s", flush=True)
-        n += 1
-        if not planner_queue and planner_debt <= 0 and not counts_active():
-            # Nothing queued or running: on to beat's next firing.
-            later = [m for m in due_ticks if m >= n]
-            if not later:
-                break
-            n = later[0]
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # kill <pid>: report the day so far
+    try:
+        while n < ticks:
+            clock.now = begin + timedelta(seconds=n * tick)
+            planner_queue.extend(due.get(n, ()))
+            # The rescans workers: --planners processes, each fan-out costing what the real ones cost per site.
+            planner_debt = max(0.0, planner_debt - args.planners * tick)
+            real_plans = 0
+            tick_planner_s = 0.0
+            while planner_queue and planner_debt < args.planners * tick:
+                portfolio = planner_queue.popleft()
+                if real_plans < args.plan_real and n % args.plan_every == 0:
+                    before = len(planner.wall)
+                    planned = measured(planner, lambda n: n, tasks.rescan_portfolio.run, portfolio)
+                    per_site_estimate = planner.per_unit(planner.wall) if planner.units else per_site_estimate
+                    tick_planner_s += planner.wall[before]
+                    real_plans += 1
+                else:
+                    planned = sql(PLAN_SQL, portfolio=portfolio, now=clock.now, size=size, interval=interval)
+                    totals["messages"] += min(planned, size)  # the first batch goes at once
+                totals["planned"] += planned
+                totals["fanouts"] += 1
+                planner_debt += planned * per_site_estimate
+            # Beat's release: the real one, then (at scale) the rest of the tick's 500 by the same query in bulk.
+            sent = measured(release, lambda n: n, services.release_due_scans, limit=min(500, args.release_real))
+            if sent >= args.release_real and args.release_real < 500:
+                bulk = sql(RELEASE_SQL, now=clock.now, limit=500 - sent)
+                totals["messages"] += bulk
+                sent += bulk
+            totals["released"] += sent
+            # The workers: as many scans as --slots finish in a tick, oldest message first.
+            take = int(per_tick_scans)
+            real = list(
+                Scan.objects.filter(status=Scan.Status.QUEUED, enqueued_at__isnull=False)
+                .order_by("enqueued_at", "id")
+                .values_list("pk", flat=True)[: min(take, args.store_real)]
+            )
+            for scan_id in real:
+                measured(store, lambda _: 1, services.execute_scan, scan_id)
+            stored_ids.extend(real)
+            finished = len(real)
+            if take > finished:
+                finished += sql(
+                    FINISH_SQL, now=clock.now, limit=take - finished, grade=grades.security, score=grades.score
+                )
+            totals["stored"] += finished
+            # Beat's reaper, every tick.
+            for key, value in measured(reaper, lambda _: 1, services.reap_stale_scans).items():
+                reaped[key] += value
+            messages = broker.llen(queue)
+            if messages:
+                totals["messages"] += messages
+                totals["sent_here"] += messages
+                totals["message_bytes"] += sum(len(m) for m in broker.lrange(queue, 0, -1))
+                broker.delete(queue)
+            if n % int(args.sample_every / tick) == 0:
+                timeline.append((clock.now.strftime("%H:%M"), counts(), len(planner_queue), tick_planner_s))
+                if args.progress:
+                    print("  progress", timeline[-1], reaped, f"{time.perf_counter() - wall_start:.0f} s", flush=True)
+            n += 1
+            if not planner_queue and planner_debt <= 0 and not counts_active():
+                # Nothing queued or running: on to beat's next firing.
+                later = [m for m in due_ticks if m >= n]
+                if not later:
+                    break
+                n = later[0]
+    except KeyboardInterrupt:
+        print(f"  interrupted at {clock.now:%H:%M}: the day so far", flush=True)
     simulated = (clock.now - begin).total_seconds()
     bytes_after = table_bytes()
     wall = time.perf_counter() - wall_start
@@ -590,6 +628,7 @@ def parse(argv: list[str] | None = None, *, sites: int = 10_000) -> argparse.Nam
     parser.add_argument("--plan-every", type=int, default=1, help="ticks between ticks that run real fan-outs")
     parser.add_argument("--release-real", type=int, default=100, help="scans per tick released by the real code")
     parser.add_argument("--store-real", type=int, default=5, help="scans per tick run through execute_scan")
+    parser.add_argument("--reuse", action="store_true", help="keep the sites and schedules an earlier run seeded")
     parser.add_argument("--progress", action="store_true", help="print each queue-depth sample as it is taken")
     parser.add_argument("--sample-every", type=float, default=300, help="seconds between queue-depth samples")
     return parser.parse_args(argv)
