@@ -221,7 +221,10 @@ def reseeded() -> dict[int, str]:
                 cursor.execute(f"UPDATE scanner_site SET {column} = NULL WHERE {column} IS NOT NULL")
             else:
                 cursor.execute(f"DELETE FROM {table}")
-        cursor.execute("UPDATE scanner_site SET last_scan_at = NULL, grade = '', grade_rank = NULL")
+        cursor.execute(
+            "UPDATE scanner_site SET last_scan_at = NULL, grade = '', grade_rank = NULL "
+            "WHERE last_scan_at IS NOT NULL OR grade <> ''"
+        )
         cursor.execute("DELETE FROM scanner_scan")
         cursor.execute("DELETE FROM scanner_limitevent")
         cursor.execute("VACUUM ANALYZE")
