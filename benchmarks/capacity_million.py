@@ -14,6 +14,10 @@ from benchmarks.capacity_day import main
 MILLION = [
     "--sites",
     "1000000",
+    "--start-hour",
+    "2.95",
+    "--hours",
+    "3",
     "--plan-real",
     "1",
     "--plan-every",
