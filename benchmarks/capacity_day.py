@@ -1,154 +1,409 @@
-"""A million sites a day, planned and simulated: the real rescan planner, release and storage code on a PostgreSQL
-database seeded with every site, with a stub engine standing in for the network.
+"""A day of scheduled rescans, simulated on a seeded PostgreSQL database: beat's entries, the real rescan planner
+(scanner.tasks.rescan_portfolio), the real release (release_due_scans) and reaper (reap_stale_scans), and workers
+that run the real execute_scan with a stub engine (one canned ScanResult of the lab's good case, graded and stored
+for every scan it answers), on a fake clock that advances one beat tick (SCANNER_REAPER_INTERVAL) at a time.
 
-    .venv/bin/python -m benchmarks.capacity_day [--sites 1000000] [--portfolios 1000] [--sample-portfolios 20]
+    .venv/bin/python -m benchmarks.capacity_day [--sites 10000] [--hours 24] [--slots 64] ...
 
-What it does, each step timed against the real database (the sizes are the whole population, not a sample):
-1. seeds --sites sites in --portfolios daily-scheduled portfolios (COPY, one owner per 10 portfolios);
-2. fans out --sample-portfolios portfolios as beat's rescan task does (submit_portfolio_scans, scheduled, in the
-   shipped batches): planner cost per site;
-3. release ticks (release_due_scans, the shipped limit of 500) and reaper ticks over the queued population;
-4. stores --stored scans with a stub engine result (one real ScanResult of the lab's good case, graded once and
-   reused): rows, bytes and database time per scan, as a worker's store_outcome writes them;
-5. runs the day as a discrete simulation from those measured costs and the settings: queue depth, release rate,
-   worker slots and memory, PostgreSQL write rate and storage; prints what breaks first and the machine counts
-   for 1 M and 10 M sites a day.
+At a million sites this machine cannot run every fan-out, release and store through the product's per-row code in
+an evening, so each tick runs a bounded number of them for real (--plan-real portfolios, --release-real scans,
+--store-real scans) and writes the rest with one SQL statement each that leaves the same rows behind (the same
+columns, the same release times, the same site bookkeeping). The per-row costs come from the real calls; the
+population every query runs against is the whole day's. The default (10,000 sites) runs everything for real
+except most stores. benchmarks/capacity_million.py runs it at 1,000,000 sites; docs/capacity.md records runs.
 
-Uses its own database (BENCH_CAPACITY_DATABASE_URL, default .../scanner_capacity) and a Redis database of its own
-for the messages it sends (purged at the end). docs/capacity.md records a run.
+Uses a database of its own, dropped and created afresh (BENCH_CAPACITY_DATABASE_URL, default .../scanner_capacity),
+and a Redis database of its own for the messages the real release sends (BENCH_CAPACITY_BROKER_URL; counted and
+purged every tick).
 """
 
 from __future__ import annotations
 
 import argparse
-import io
+import json
 import os
+import random
+import signal
 import statistics
+import sys
 import time
 import uuid
-from datetime import timedelta
+from collections import deque
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from benchmarks._setup import database_env, django_setup, prepare_database
 
-# Measured elsewhere (docs/benchmarks.md, issue 25's figures): what one scan costs a worker at real latency.
-SLOT_SECONDS_PER_SCAN = 1.5  # a slot is held 1.2-1.7 s per scan at 25 ms one-way latency
+# Measured by the engine benchmarks (docs/benchmarks.md): what one scan costs a worker at real latency.
+SLOT_SECONDS_PER_SCAN = 1.5
 WORKER_CPU_SECONDS_PER_SCAN = 0.09
-CHILD_MIB_PER_SLOT = 140  # a scan child's resident size, flat over hundreds of scans
+CHILD_MIB_PER_SLOT = 140
 WEB_CPU_SECONDS_PER_SCAN = 0.005
+# A Monday, so the weekly preset fires as well as the daily one.
+DAY = datetime(2026, 12, 7, tzinfo=UTC)
+# How the product's schedules are spread: the two presets fire at 03:00; a custom cron at any minute.
+SCHEDULE_MIX = (("daily", 0.6), ("weekly", 0.1), ("cron", 0.3))
+
+
+class Clock:
+    """django.utils.timezone.now for everything the product runs here: the simulated time."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Cost:
+    """Wall time, this process's CPU, the PostgreSQL backend's CPU and the queries of the real calls of one kind."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+        self.db_cpu: list[float] = []
+        self.queries: list[int] = []
+        self.units = 0
+
+    def add(self, wall: float, cpu: float, db_cpu: float, queries: int, units: int) -> None:
+        self.wall.append(wall)
+        self.cpu.append(cpu)
+        self.db_cpu.append(db_cpu)
+        self.queries.append(queries)
+        self.units += units
+
+    def per_unit(self, values: list[float]) -> float:
+        return sum(values) / max(1, self.units)
+
+    def line(self, unit: str) -> str:
+        if not self.wall:
+            return "not run"
+        return (
+            f"{len(self.wall)} calls, {self.units:,} {unit}: per {unit} {self.per_unit(self.wall) * 1000:.2f} ms wall, "
+            f"{self.per_unit(self.cpu) * 1000:.2f} ms CPU, {self.per_unit(self.db_cpu) * 1000:.2f} ms PostgreSQL CPU, "
+            f"{sum(self.queries) / max(1, self.units):.1f} queries; per call median "
+            f"{statistics.median(self.wall) * 1000:.0f} ms, max {max(self.wall) * 1000:.0f} ms"
+        )
+
+
+def backend_cpu(pid: int) -> float:
+    """CPU seconds the PostgreSQL backend serving this process has used (it runs on this machine)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(cost: Cost, units: int, function, *args, **kwargs):
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    pid = connection.cursor().connection.info.backend_pid
+    reset_queries()  # the capture counts within a log capped at 9,000 queries: start each from empty
+    db_before, cpu_before, start = backend_cpu(pid), time.process_time(), time.perf_counter()
+    with CaptureQueriesContext(connection) as queries:
+        value = function(*args, **kwargs)
+    wall = time.perf_counter() - start
+    cost.add(wall, time.process_time() - cpu_before, backend_cpu(pid) - db_before, len(queries), units(value))
+    return value
 
 
 def _copy(cursor, table: str, columns: tuple[str, ...], rows) -> None:
-    buffer = io.StringIO("".join("\t".join(map(str, row)) + "\n" for row in rows))
+    buffer = "".join("\t".join(map(str, row)) + "\n" for row in rows)
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        copy.write(buffer.getvalue())
+        copy.write(buffer)
 
 
-def seed(sites: int, portfolios: int) -> float:
-    """Users, portfolios and sites by COPY; returns the seconds it took (0 when already seeded)."""
+def schedule_for(index: int, rng: random.Random) -> tuple[str, str]:
+    """(kind, cron expression) for the index-th portfolio, following SCHEDULE_MIX."""
+    from scanner.services.schedules import PRESET_CRONS
+
+    point, total = rng.random(), 0.0
+    for kind, share in SCHEDULE_MIX:
+        total += share
+        if point < total:
+            break
+    if kind == "cron":
+        return kind, f"{rng.randrange(60)} {rng.randrange(24)} * * *"
+    return kind, PRESET_CRONS[kind]
+
+
+def seed(sites: int, portfolio_size: int) -> dict[int, str]:
+    """Owners, portfolios with their beat entries (as set_portfolio_schedule stores them) and sites, in bulk.
+    Returns each portfolio's cron expression."""
     from django.contrib.auth import get_user_model
     from django.db import connection
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask, PeriodicTasks
 
-    from scanner.models import Site
+    from scanner import config
+    from scanner.models import Portfolio, Site
+    from scanner.services.schedules import CRON_FIELDS, RESCAN_TASK
 
-    if Site.objects.count() >= sites:
-        return 0.0
-    start = time.perf_counter()
-    per_portfolio = sites // portfolios
+    portfolios = max(1, sites // portfolio_size)
+    rng = random.Random(25)
     user_model = get_user_model()
-    owners = [
-        user_model.objects.create_user(f"agency-{n}-{uuid.uuid4().hex[:6]}") for n in range(max(1, portfolios // 10))
-    ]
-    from scanner.models import Portfolio
-
-    created = Portfolio.objects.bulk_create(
-        Portfolio(owner=owners[n % len(owners)], name=f"clients {n}") for n in range(portfolios)
+    owners = user_model.objects.bulk_create(
+        user_model(username=f"agency-{n}", password="!") for n in range(max(1, portfolios // 10))
     )
-    now = "2026-12-06 00:00:00+00"
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # psycopg's own cursor, for COPY
-        site_rows = (
-            (
-                created[n // per_portfolio].owner_id,
-                f"s{n}.p{n // per_portfolio}.capacity.test",
-                443,
-                80,
-                now,
-                "f",
-                "",
-                "f",
-                "",
+    created = Portfolio.objects.bulk_create(
+        (Portfolio(owner=owners[n % len(owners)], name=f"clients {n}") for n in range(portfolios)), batch_size=5000
+    )
+    expressions = {portfolio.pk: schedule_for(n, rng)[1] for n, portfolio in enumerate(created)}
+    crontabs = {
+        expression: CrontabSchedule.objects.get_or_create(
+            **dict(zip(CRON_FIELDS, expression.split())), timezone=config.celery_timezone()
+        )[0]
+        for expression in set(expressions.values())
+    }
+    PeriodicTask.objects.bulk_create(
+        (
+            PeriodicTask(
+                name=f"rescan portfolio {pk}",
+                task=RESCAN_TASK,
+                crontab=crontabs[expression],
+                kwargs=json.dumps({"portfolio_id": pk}),
+                enabled=True,
             )
-            for n in range(per_portfolio * portfolios)
+            for pk, expression in expressions.items()
+        ),
+        batch_size=5000,
+    )
+    PeriodicTasks.update_changed()
+    now = DAY - timedelta(days=30)
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")  # the service's 30 s limit is for requests, not a 1 M-row COPY
+        cursor.execute(
+            "UPDATE scanner_portfolio p SET schedule_task_id = t.id FROM django_celery_beat_periodictask t "
+            "WHERE t.name = 'rescan portfolio ' || p.id"
         )
+        raw = cursor.cursor
         _copy(
             raw,
             "scanner_site",
+            ("owner_id", "hostname", "https_port", "http_port", "created_at", "badge_public", "share_token")
+            + ("alerts_muted", "grade"),
             (
-                "owner_id",
-                "hostname",
-                "https_port",
-                "http_port",
-                "created_at",
-                "badge_public",
-                "share_token",
-                "alerts_muted",
-                "grade",
+                (created[n // portfolio_size].owner_id, f"s{n}.p{n // portfolio_size}.capacity.test", 443, 80, now)
+                + ("f", "", "f", "")
+                for n in range(portfolio_size * portfolios)
             ),
-            site_rows,
         )
         first_site = Site.objects.order_by("id").values_list("id", flat=True).first()
-        link_rows = (
-            (portfolio.pk, first_site + index * per_portfolio + offset)
-            for index, portfolio in enumerate(created)
-            for offset in range(per_portfolio)
+        _copy(
+            raw,
+            "scanner_portfolio_sites",
+            ("portfolio_id", "site_id"),
+            (
+                (portfolio.pk, first_site + index * portfolio_size + offset)
+                for index, portfolio in enumerate(created)
+                for offset in range(portfolio_size)
+            ),
         )
-        _copy(raw, "scanner_portfolio_sites", ("portfolio_id", "site_id"), link_rows)
-    return time.perf_counter() - start
+        cursor.execute("ANALYZE")
+        cursor.execute("RESET statement_timeout")
+    return expressions
+
+
+def reseeded() -> dict[int, str]:
+    """--reuse: the seeded sites and schedules of an earlier run, with its scans and their traces removed."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")
+        cursor.execute(
+            "SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c "
+            "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey) "
+            "WHERE c.contype = 'f' AND c.confrelid = 'scanner_scan'::regclass"
+        )
+        for table, column in cursor.fetchall():
+            if table == "scanner_site":
+                cursor.execute(f"UPDATE scanner_site SET {column} = NULL WHERE {column} IS NOT NULL")
+            else:
+                cursor.execute(f"DELETE FROM {table}")
+        cursor.execute(
+            "UPDATE scanner_site SET last_scan_at = NULL, grade = '', grade_rank = NULL "
+            "WHERE last_scan_at IS NOT NULL OR grade <> ''"
+        )
+        cursor.execute("DELETE FROM scanner_scan")
+        cursor.execute("DELETE FROM scanner_limitevent")
+        cursor.execute("VACUUM ANALYZE")
+        cursor.execute(
+            "SELECT p.id, concat_ws(' ', c.minute, c.hour, c.day_of_month, c.month_of_year, c.day_of_week) "
+            "FROM scanner_portfolio p JOIN django_celery_beat_periodictask t ON t.id = p.schedule_task_id "
+            "JOIN django_celery_beat_crontabschedule c ON c.id = t.crontab_id"
+        )
+        expressions = dict(cursor.fetchall())
+        cursor.execute("RESET statement_timeout")
+    return expressions
+
+
+def firings(expressions: dict[int, str], start: datetime, ticks: int, tick: float) -> dict[int, list[int]]:
+    """Which portfolios beat starts in which tick: each entry's crontab, parsed by celery as beat parses it."""
+    from celery.schedules import crontab
+
+    parsed: dict[str, tuple[set, set, set]] = {}
+    due: dict[int, list[int]] = {}
+    end = start + timedelta(seconds=ticks * tick)
+    for pk, expression in expressions.items():
+        if expression not in parsed:
+            minute, hour, day_of_month, month, day_of_week = expression.split()
+            schedule = crontab(minute, hour, day_of_week, day_of_month, month)
+            parsed[expression] = (schedule.minute, schedule.hour, schedule.day_of_week)
+        minutes, hours, weekdays = parsed[expression]
+        moment = start.replace(second=0, microsecond=0)
+        while moment < end:
+            weekday = moment.isoweekday() % 7  # celery counts from Sunday = 0
+            if moment >= start and moment.minute in minutes and moment.hour in hours and weekday in weekdays:
+                due.setdefault(int((moment - start).total_seconds() // tick), []).append(pk)
+            moment += timedelta(minutes=1)
+    return due
+
+
+def beat_cost(cost: Cost) -> int:
+    """What beat's DatabaseScheduler does with every entry: load them all (at start and after any schedule change),
+    then ask each whether it is due."""
+    from django_celery_beat.schedulers import DatabaseScheduler
+
+    from webui.celery import app
+
+    def load_and_check() -> int:
+        scheduler = DatabaseScheduler(app=app, lazy=True)
+        entries = scheduler.all_as_schedule()
+        for entry in entries.values():
+            entry.is_due()
+        return len(entries)
+
+    return measured(cost, lambda n: n, load_and_check)
 
 
 def canned_outcome():
-    """One real scan of the lab's good case, graded and reported once: the stub engine's answer for every site."""
+    """One real scan of the lab's good case: the stub engine's answer for every site."""
     from scanner.engine import scan
-    from scanner.grading import grade
     from scanner.netpolicy import NetworkPolicy, parse_networks, parse_pins
-    from scanner.report import build_report
     from scanner.targets import parse_target
     from tests.lab import Lab
 
     with Lab() as lab:
         case = lab.case("good")
         policy = NetworkPolicy(parse_networks([lab.allowed_network]), parse_pins(lab.resolve_map()))
-        result = scan(
+        return scan(
             parse_target(case.hostname, https_port=case.https_port, http_port=case.http_port),
             policy=policy,
             ca_file=lab.ca_file,
         )
-    grades = grade(result)
-    return result, grades, build_report(result, grades)
 
 
-def timed(function, *args, **kwargs):
-    start = time.perf_counter()
-    value = function(*args, **kwargs)
-    return value, time.perf_counter() - start
+PLAN_SQL = """
+WITH ordered AS (
+    SELECT s.id AS site_id, row_number() OVER (ORDER BY s.hostname, s.https_port) - 1 AS n
+    FROM scanner_site s JOIN scanner_portfolio_sites ps ON ps.site_id = s.id
+    WHERE ps.portfolio_id = %(portfolio)s
+      AND NOT EXISTS (SELECT 1 FROM scanner_scan a WHERE a.site_id = s.id AND a.status IN ('queued', 'running'))
+), inserted AS (
+    INSERT INTO scanner_scan (site_id, portfolio_id, status, requested_at, security_grade, security_ignoring_trust,
+        seo_grade, error, attempts, celery_task_id, worker, reserved_by, compliance_failing, release_at, enqueued_at)
+    SELECT site_id, %(portfolio)s, 'queued', %(now)s, '', '', '', '', 0, gen_random_uuid()::text, '', '', '',
+        %(now)s + (n / %(size)s * %(interval)s) * interval '1 second',
+        CASE WHEN n / %(size)s = 0 THEN %(now)s::timestamptz ELSE NULL END
+    FROM ordered
+    RETURNING id, site_id
+), ledger AS (
+    INSERT INTO scanner_limitevent (kind, key, cost, at)
+    SELECT 'scans', (SELECT owner_id FROM scanner_portfolio WHERE id = %(portfolio)s)::text, 1, %(now)s FROM inserted
+)
+UPDATE scanner_site SET last_scan_id = inserted.id, last_scan_at = %(now)s
+FROM inserted WHERE scanner_site.id = inserted.site_id
+"""
+
+RELEASE_SQL = """
+UPDATE scanner_scan SET enqueued_at = %(now)s, release_at = %(now)s, reserved_by = ''
+WHERE id IN (
+    SELECT id FROM scanner_scan
+    WHERE status = 'queued' AND enqueued_at IS NULL AND (release_at <= %(now)s OR release_at IS NULL)
+    ORDER BY release_at, id LIMIT %(limit)s
+)
+"""
+
+FINISH_SQL = """
+WITH taken AS (
+    UPDATE scanner_scan SET status = 'done', started_at = %(now)s, heartbeat_at = %(now)s, finished_at = %(now)s,
+        attempts = attempts + 1, worker = 'capacity-sim', security_grade = %(grade)s, score = %(score)s
+    WHERE id IN (SELECT id FROM scanner_scan WHERE status = 'queued' AND enqueued_at IS NOT NULL
+                 ORDER BY enqueued_at, id LIMIT %(limit)s)
+    RETURNING id, site_id
+)
+UPDATE scanner_site SET latest_scan_id = taken.id, grade = %(grade)s FROM taken WHERE scanner_site.id = taken.site_id
+"""
 
 
-def database_bytes() -> int:
+def sql(statement: str, **params: object) -> int:
     from django.db import connection
 
     with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.rowcount
+
+
+def counts() -> dict[str, int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE enqueued_at IS NULL), count(*) FILTER (WHERE enqueued_at IS NOT NULL) "
+            "FROM scanner_scan WHERE status = 'queued'"
+        )
+        held, sent = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM scanner_scan WHERE status = 'running'")
+        (running,) = cursor.fetchone()
+    return {"held": held, "sent": sent, "running": running}
+
+
+def table_bytes() -> dict[str, int]:
+    from django.db import connection
+
+    tables = ("scanner_scan", "scanner_finding", "scanner_site", "scanner_limitevent", "scanner_alert")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, pg_total_relation_size(oid) FROM pg_class WHERE relname = ANY(%s)", [list(tables)]
+        )
+        sizes = dict(cursor.fetchall())
         cursor.execute("SELECT pg_database_size(current_database())")
-        return cursor.fetchone()[0]
+        sizes["database"] = cursor.fetchone()[0]
+    return sizes
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sites", type=int, default=1_000_000)
-    parser.add_argument("--portfolios", type=int, default=1000)
-    parser.add_argument("--sample-portfolios", type=int, default=20)
-    parser.add_argument("--stored", type=int, default=2000)
-    args = parser.parse_args()
+def stored_row_bytes(scan_ids: list[int]) -> dict[str, float]:
+    """Per really stored scan: the rows and bytes (pg_column_size of each row, before indexes) it wrote."""
+    from django.db import connection
 
+    if not scan_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), coalesce(sum(pg_column_size(s.*)), 0), coalesce(sum(pg_column_size(s.result)), 0) "
+            "FROM scanner_scan s WHERE id = ANY(%s)",
+            [scan_ids],
+        )
+        scans, scan_bytes, document_bytes = cursor.fetchone()
+        cursor.execute(
+            "SELECT count(*), coalesce(sum(pg_column_size(f.*)), 0) FROM scanner_finding f WHERE scan_id = ANY(%s)",
+            [scan_ids],
+        )
+        findings, finding_bytes = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM scanner_alert WHERE scan_id = ANY(%s)", [scan_ids])
+        (alerts,) = cursor.fetchone()
+    n = max(1, scans)
+    return {
+        "scan_bytes": scan_bytes / n,
+        "document_bytes": document_bytes / n,
+        "findings": findings / n,
+        "finding_bytes": finding_bytes / n,
+        "alerts": alerts / n,
+    }
+
+
+def run(args: argparse.Namespace) -> dict:
     env = database_env()
     env["DATABASE_URL"] = os.environ.get(
         "BENCH_CAPACITY_DATABASE_URL", env["DATABASE_URL"].rpartition("/")[0] + "/scanner_capacity"
@@ -156,154 +411,238 @@ def main() -> None:
     env["CELERY_BROKER_URL"] = os.environ.get("BENCH_CAPACITY_BROKER_URL", "redis://127.0.0.1:6379/15")
     queue = f"capacity-{uuid.uuid4().hex[:8]}"
     env["SCANNER_SCAN_QUEUE"] = env["SCANNER_RESCAN_QUEUE"] = queue
-    env["SCANNER_TARGET_MIN_INTERVAL"] = "0"
+    # The sites are invented names: the per-target limit's advisory lock still runs, with nothing to find.
+    env.setdefault("SCANNER_TARGET_MIN_INTERVAL", "3600")
+    if not args.reuse:
+        fresh_database(env["DATABASE_URL"])
     prepare_database(env)
     django_setup(env)
 
     import redis
     from django.conf import settings
-    from django.db.models import Count
     from django.utils import timezone
 
-    from scanner import services
-    from scanner.models import Finding, Portfolio, Scan, Site
+    from scanner import config, services, tasks
+    from scanner.grading import grade
+    from scanner.models import Scan
 
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    seconds = seed(args.sites, args.portfolios)
-    total_sites = Site.objects.count()
+    load = os.getloadavg()
+    print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores")
+    start = time.perf_counter()
+    expressions = reseeded() if args.reuse else seed(args.sites, args.portfolio_size)
+    seeding = time.perf_counter() - start
+    sites = len(expressions) * args.portfolio_size
+    kinds = {kind: 0 for kind, _ in SCHEDULE_MIX}
+    for expression in expressions.values():
+        kinds[next((k for k, e in (("daily", "0 3 * * *"), ("weekly", "0 3 * * 1")) if e == expression), "cron")] += 1
     print(
-        f"seeded: {total_sites:,} sites in {Portfolio.objects.count():,} portfolios"
-        + (f" ({seconds:.0f} s, {total_sites / seconds:,.0f} rows/s)" if seconds else " (already there)")
+        f"{'reused' if args.reuse else 'seeded'} {sites:,} sites in {len(expressions):,} portfolios of "
+        f"{args.portfolio_size} in {seeding:.0f} s{'' if args.reuse else ' (COPY)'}; beat entries: {kinds['daily']:,} daily (03:00), {kinds['weekly']:,} weekly (Monday 03:00), "
+        f"{kinds['cron']:,} custom cron spread over the day"
     )
 
-    # --- 2. the planner: beat's daily fan-out of a portfolio -----------------------------------------------
-    Scan.objects.all().delete()
-    sample = list(Portfolio.objects.annotate(n=Count("sites")).order_by("id")[: args.sample_portfolios])
-    per_site = []
-    for portfolio in sample:
-        outcomes, elapsed = timed(
-            services.submit_portfolio_scans,
-            portfolio,
-            batch_size=settings.SCANNER_RESCAN_BATCH_SIZE,
-            batch_interval=settings.SCANNER_RESCAN_BATCH_INTERVAL,
-            scheduled=True,
-        )
-        per_site.append(elapsed / max(1, len(outcomes)))
-    planner_ms = statistics.median(per_site) * 1000
-    sampled_sites = sum(p.n for p in sample)
-    print(
-        f"planner (submit_portfolio_scans, scheduled): {planner_ms:.2f} ms per site (median over "
-        f"{len(sample)} portfolios, {sampled_sites:,} sites); a {total_sites:,}-site day costs "
-        f"{planner_ms * total_sites / 1000 / 60:.1f} min of one process"
-    )
+    result = canned_outcome()
+    grades = grade(result)
+    import scanner.engine
 
-    # --- 3. release and reaper ticks --------------------------------------------------------------------
-    Scan.objects.filter(status=Scan.Status.QUEUED, enqueued_at__isnull=True).update(
-        release_at=timezone.now() - timedelta(seconds=1)
-    )
-    releases = [timed(services.release_due_scans, limit=500) for _ in range(5)]
-    release_s = statistics.median(elapsed for _, elapsed in releases)
-    _, reaper_s = timed(services.reap_stale_scans)
-    print(
-        f"release tick (limit 500): {release_s * 1000:.0f} ms for {releases[0][0]} scans; "
-        f"reaper tick: {reaper_s * 1000:.0f} ms over {Scan.objects.filter(status__in=Scan.ACTIVE_STATUSES).count():,} "
-        "active scans"
-    )
+    scanner.engine.scan = lambda target, **_: result  # the stub engine: the network scan's place, nothing else
 
-    # --- 4. storing outcomes (stub engine) -------------------------------------------------------------------
-    result, grades, document = canned_outcome()
-    to_store = list(Scan.objects.filter(status=Scan.Status.QUEUED).select_related("site")[: args.stored])
-    before_bytes, before_findings = database_bytes(), Finding.objects.count()
-    store_times = []
-    for scan in to_store:
-        scan.status = Scan.Status.RUNNING
-        _, elapsed = timed(services.store_outcome, scan, result, grades, document)
-        store_times.append(elapsed)
-    stored = len(to_store)
-    bytes_per_scan = (database_bytes() - before_bytes) / max(1, stored)
-    findings_per_scan = (Finding.objects.count() - before_findings) / max(1, stored)
-    store_ms = statistics.median(store_times) * 1000
-    print(
-        f"store_outcome: {store_ms:.1f} ms median, p90 {sorted(store_times)[int(stored * 0.9)] * 1000:.1f} ms; "
-        f"{findings_per_scan:.1f} findings and ~{bytes_per_scan / 1024:.1f} KiB of database per scan"
-    )
-
+    tick = settings.SCANNER_REAPER_INTERVAL
+    ticks = int(args.hours * 3600 // tick)
+    begin = DAY + timedelta(hours=args.start_hour)
+    clock = Clock(begin)
+    timezone.now = clock
+    due = firings(expressions, begin, ticks, tick)
+    beat = Cost()
+    clock.now = DAY + timedelta(hours=3)  # the busiest hour: beat loads the entries of the hour around now
+    beat_cost(beat)
+    clock.now = begin
+    print(f"beat at 03:00 (DatabaseScheduler: load the hour's entries, ask each if due): {beat.line('entry')}")
+    per_tick_scans = args.slots * tick / SLOT_SECONDS_PER_SCAN
     broker = redis.Redis.from_url(env["CELERY_BROKER_URL"])
-    messages = broker.llen(queue)
-    broker.delete(queue)
+    size, interval = config.rescan_batch_size(), config.rescan_batch_interval()
+    planner, release, reaper, store = Cost(), Cost(), Cost(), Cost()
+    planner_queue: deque[int] = deque()
+    planner_debt = 0.0  # seconds of rescans-worker time owed by fan-outs already started
+    totals = {"planned": 0, "released": 0, "stored": 0, "messages": 0, "message_bytes": 0, "fanouts": 0, "sent_here": 0}
+    reaped = {"resent": 0, "requeued": 0, "failed": 0}
+    stored_ids: list[int] = []
+    timeline: list[tuple[str, dict[str, int], int, float]] = []
+    bytes_before = table_bytes()
+    per_site_estimate = 0.01
+    wall_start = time.perf_counter()
+    due_ticks = sorted(due)
+    n = 0
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # kill <pid>: report the day so far
+    try:
+        while n < ticks:
+            clock.now = begin + timedelta(seconds=n * tick)
+            planner_queue.extend(due.get(n, ()))
+            # The rescans workers: --planners processes, each fan-out costing what the real ones cost per site.
+            planner_debt = max(0.0, planner_debt - args.planners * tick)
+            real_plans = 0
+            tick_planner_s = 0.0
+            while planner_queue and planner_debt < args.planners * tick:
+                portfolio = planner_queue.popleft()
+                if real_plans < args.plan_real and n % args.plan_every == 0:
+                    before = len(planner.wall)
+                    planned = measured(planner, lambda n: n, tasks.rescan_portfolio.run, portfolio)
+                    per_site_estimate = planner.per_unit(planner.wall) if planner.units else per_site_estimate
+                    tick_planner_s += planner.wall[before]
+                    real_plans += 1
+                else:
+                    planned = sql(PLAN_SQL, portfolio=portfolio, now=clock.now, size=size, interval=interval)
+                    totals["messages"] += min(planned, size)  # the first batch goes at once
+                totals["planned"] += planned
+                totals["fanouts"] += 1
+                planner_debt += planned * per_site_estimate
+            # Beat's release: the real one, then (at scale) the rest of the tick's 500 by the same query in bulk.
+            sent = measured(release, lambda n: n, services.release_due_scans, limit=min(500, args.release_real))
+            if sent >= args.release_real and args.release_real < 500:
+                bulk = sql(RELEASE_SQL, now=clock.now, limit=500 - sent)
+                totals["messages"] += bulk
+                sent += bulk
+            totals["released"] += sent
+            # The workers: as many scans as --slots finish in a tick, oldest message first.
+            take = int(per_tick_scans)
+            real = list(
+                Scan.objects.filter(status=Scan.Status.QUEUED, enqueued_at__isnull=False)
+                .order_by("enqueued_at", "id")
+                .values_list("pk", flat=True)[: min(take, args.store_real)]
+            )
+            for scan_id in real:
+                measured(store, lambda _: 1, services.execute_scan, scan_id)
+            stored_ids.extend(real)
+            finished = len(real)
+            if take > finished:
+                finished += sql(
+                    FINISH_SQL, now=clock.now, limit=take - finished, grade=grades.security, score=grades.score
+                )
+            totals["stored"] += finished
+            # Beat's reaper, every tick.
+            for key, value in measured(reaper, lambda _: 1, services.reap_stale_scans).items():
+                reaped[key] += value
+            messages = broker.llen(queue)
+            if messages:
+                totals["messages"] += messages
+                totals["sent_here"] += messages
+                totals["message_bytes"] += sum(len(m) for m in broker.lrange(queue, 0, -1))
+                broker.delete(queue)
+            if n % int(args.sample_every / tick) == 0:
+                timeline.append((clock.now.strftime("%H:%M"), counts(), len(planner_queue), tick_planner_s))
+                if args.progress:
+                    print("  progress", timeline[-1], reaped, f"{time.perf_counter() - wall_start:.0f} s", flush=True)
+            n += 1
+            if not planner_queue and planner_debt <= 0 and not counts_active():
+                # Nothing queued or running: on to beat's next firing.
+                later = [m for m in due_ticks if m >= n]
+                if not later:
+                    break
+                n = later[0]
+    except KeyboardInterrupt:
+        print(f"  interrupted at {clock.now:%H:%M}: the day so far", flush=True)
+    simulated = (clock.now - begin).total_seconds()
+    bytes_after = table_bytes()
+    wall = time.perf_counter() - wall_start
+    return {
+        "args": args,
+        "sites": sites,
+        "load": load,
+        "seeding": seeding,
+        "beat": beat,
+        "planner": planner,
+        "release": release,
+        "reaper": reaper,
+        "store": store,
+        "totals": totals,
+        "reaped": reaped,
+        "timeline": timeline,
+        "simulated": simulated,
+        "wall": wall,
+        "bytes_before": bytes_before,
+        "bytes_after": bytes_after,
+        "row_bytes": stored_row_bytes(stored_ids),
+        "tick": tick,
+        "begin": begin,
+    }
 
-    simulate_day(
-        sites=args.sites,
-        planner_ms=planner_ms,
-        release_s=release_s,
-        store_ms=store_ms,
-        bytes_per_scan=bytes_per_scan,
-        batch_size=settings.SCANNER_RESCAN_BATCH_SIZE,
-        batch_interval=settings.SCANNER_RESCAN_BATCH_INTERVAL,
-        tick=settings.SCANNER_REAPER_INTERVAL,
-        retention_days=settings.SCANNER_REPORT_RETENTION_DAYS,
-        portfolios=args.portfolios,
-    )
-    print(f"(broker: {messages:,} messages sent during the run, purged)")
+
+def counts_active() -> bool:
+    from scanner.models import Scan
+
+    return Scan.objects.filter(status__in=Scan.ACTIVE_STATUSES).exists()
 
 
-def simulate_day(
-    *,
-    sites: int,
-    planner_ms: float,
-    release_s: float,
-    store_ms: float,
-    bytes_per_scan: float,
-    batch_size: int,
-    batch_interval: int,
-    tick: float,
-    retention_days: int,
-    portfolios: int,
-) -> None:
-    """The day minute by minute from the measured costs: every portfolio fires at 03:00 (the 'daily' preset)."""
-    per_portfolio = sites // portfolios
-    release_per_tick = 500
-    release_capacity_per_min = release_per_tick * 60 / tick
-    # Batches of every portfolio come due together: batch k of every portfolio at 03:00 + k * interval.
-    due_per_min = portfolios * batch_size * 60 / batch_interval
-    fanout_min = sites * planner_ms / 1000 / 60
-    released_per_min = min(due_per_min, release_capacity_per_min)
-    release_window_h = sites / released_per_min / 60
-    slots_for_window = sites * SLOT_SECONDS_PER_SCAN / (release_window_h * 3600)
-    print("\nthe day, simulated from those costs (every portfolio on the 'daily' preset, 03:00):")
+def fresh_database(url: str) -> None:
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def report(outcome: dict) -> None:
+    args, totals = outcome["args"], outcome["totals"]
+    load = outcome["load"]
     print(
-        f"  fan-out at 03:00: {fanout_min:.1f} min of the rescan task for {sites:,} queued rows "
-        f"({per_portfolio:,} per portfolio; the task's limit is 1800 s per portfolio)"
+        f"\n-- the day: {outcome['begin']:%a %H:%M} + {outcome['simulated'] / 3600:.1f} h simulated in "
+        f"{outcome['wall']:.0f} s, tick {outcome['tick']:g} s, {args.slots} worker slots, {args.planners} planners"
     )
+    print(f"  planner (rescan_portfolio, real): {outcome['planner'].line('site')}")
+    print(f"  release tick (release_due_scans, real): {outcome['release'].line('scan')}")
+    print(f"  reaper tick (reap_stale_scans, real): {outcome['reaper'].line('tick')}")
+    print(f"  worker (execute_scan with the stub engine, real): {outcome['store'].line('scan')}")
     print(
-        f"  batches come due at {due_per_min:,.0f}/min; release_due_scans sends at most {release_capacity_per_min:,.0f}/min "
-        f"(500 per {tick:g} s tick, {release_s * 1000:.0f} ms each)"
+        f"  fan-outs {totals['fanouts']:,}; scans planned {totals['planned']:,}, released {totals['released']:,}, "
+        f"finished {totals['stored']:,}; reaper: {outcome['reaped']}"
     )
-    print(
-        f"  => all {sites:,} released after {release_window_h:.1f} h; queue depth peaks at {sites:,} stored rows "
-        f"right after the fan-out, 0 messages waiting in Redis beyond one batch"
-    )
-    print(
-        f"  worker slots to keep pace with release: {slots_for_window:.0f} "
-        f"({slots_for_window * CHILD_MIB_PER_SLOT / 1024:.1f} GiB of scan children, "
-        f"{sites * WORKER_CPU_SECONDS_PER_SCAN / (release_window_h * 3600):.1f} cores)"
-    )
-    writes_per_s = sites / (release_window_h * 3600)
-    print(
-        f"  PostgreSQL: {writes_per_s:.0f} stored scans/s ({writes_per_s * store_ms / 1000:.2f} s of database time per s), "
-        f"{sites * bytes_per_scan / 2**30:.1f} GiB a day; {retention_days} days kept = "
-        f"{sites * bytes_per_scan * retention_days / 2**40:.2f} TiB before retention drops report documents"
-    )
-    for target in (1_000_000, 10_000_000):
-        slots = target * SLOT_SECONDS_PER_SCAN / 86400
+    print("  time   held(PG)  sent(broker)  running  planner-queue  real-planner-s")
+    for moment, depth, waiting, planner_s in outcome["timeline"]:
+        if depth["held"] or depth["sent"] or depth["running"] or waiting:
+            print(
+                f"  {moment}  {depth['held']:>8,}  {depth['sent']:>12,}  {depth['running']:>7,}  {waiting:>13,}  "
+                f"{planner_s:>14.2f}"
+            )
+    rows = outcome["row_bytes"]
+    if rows:
         print(
-            f"  {target:,} sites spread over 24 h: {slots:.0f} busy slots on average, "
-            f"{target * WORKER_CPU_SECONDS_PER_SCAN / 86400:.1f} worker cores, "
-            f"{target * WEB_CPU_SECONDS_PER_SCAN / 86400:.2f} web cores, "
-            f"{target / 86400:.0f} stores/s; release needs {target / 86400 * tick:.0f} per tick "
-            f"({'fits' if target / 86400 * tick <= release_per_tick else 'exceeds'} the limit of 500)"
+            f"  per stored scan: scan row {rows['scan_bytes'] / 1024:.1f} KiB (report document "
+            f"{rows['document_bytes'] / 1024:.1f} KiB), {rows['findings']:.1f} findings ({rows['finding_bytes']:.0f} B), "
+            f"{rows['alerts']:.2f} alerts; plus 1 limit-ledger row and 1-2 site updates"
         )
+    before, after = outcome["bytes_before"], outcome["bytes_after"]
+    for name in after:
+        print(f"  {name}: {before.get(name, 0) / 2**20:,.1f} MiB -> {after[name] / 2**20:,.1f} MiB")
+    messages = totals["messages"]
+    average = totals["message_bytes"] / max(1, totals["sent_here"])
+    print(f"  broker: {messages:,} run_scan messages, {average:,.0f} B each (measured on the real ones)")
+    print(f"  (load average at start {load[0]:.1f}; now {os.getloadavg()[0]:.1f})")
+
+
+def parse(argv: list[str] | None = None, *, sites: int = 10_000) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sites", type=int, default=sites)
+    parser.add_argument("--portfolio-size", type=int, default=100)
+    parser.add_argument("--start-hour", type=float, default=0)
+    parser.add_argument("--hours", type=float, default=24)
+    parser.add_argument("--slots", type=int, default=64, help="worker slots (pool processes) across all machines")
+    parser.add_argument("--planners", type=int, default=4, help="rescans-queue processes running fan-outs")
+    parser.add_argument("--plan-real", type=int, default=2, help="fan-outs per tick through the real task")
+    parser.add_argument("--plan-every", type=int, default=1, help="ticks between ticks that run real fan-outs")
+    parser.add_argument("--release-real", type=int, default=100, help="scans per tick released by the real code")
+    parser.add_argument("--store-real", type=int, default=5, help="scans per tick run through execute_scan")
+    parser.add_argument("--reuse", action="store_true", help="keep the sites and schedules an earlier run seeded")
+    parser.add_argument("--progress", action="store_true", help="print each queue-depth sample as it is taken")
+    parser.add_argument("--sample-every", type=float, default=300, help="seconds between queue-depth samples")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None, *, sites: int = 10_000) -> None:
+    args = parse(argv, sites=sites)
+    if args.sites < 1_000_000:
+        print(f"scale: {args.sites:,} sites, not the million (that is bin/bench capacity_million)")
+    report(run(args))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

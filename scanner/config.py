@@ -139,6 +139,10 @@ def rescan_batch_interval() -> int:
     return settings.SCANNER_RESCAN_BATCH_INTERVAL
 
 
+def release_limit() -> int:
+    return settings.SCANNER_RELEASE_LIMIT
+
+
 # --- Limits on what may be scanned -------------------------------------------------------------------------
 
 

@@ -45,8 +45,7 @@ class Site(models.Model):
         constraints = (
             models.UniqueConstraint(fields=["owner", "hostname", "https_port"], name="site_unique_per_owner"),
         )
-        # One per overview sort and filter, each led by owner (every overview query is one user's sites) and in
-        # the exact order of its ORDER BY, so the first page is read off the index instead of sorting every site.
+        # One per overview sort/filter, led by owner, in its ORDER BY's order: the first page comes off the index.
         indexes = (
             models.Index(F("owner"), F("triage_rank").desc(), F("hostname"), name="site_owner_triage"),
             models.Index(
@@ -56,6 +55,8 @@ class Site(models.Model):
             NullsOrderIndex(
                 F("owner"), F("last_scan_at").desc(nulls_last=True), F("hostname"), name="site_owner_scanned_last"
             ),
+            # The per-target limit asks, for every scan requested, about the same host and port across accounts.
+            models.Index(fields=["hostname", "https_port"], name="site_target"),
         )
 
     def __str__(self) -> str:
@@ -146,6 +147,17 @@ class Scan(models.Model):
         indexes = (
             models.Index(fields=["site", "-requested_at"], name="scan_site_history"),
             models.Index(fields=["status", "requested_at"], name="scan_status_age"),
+            # Beat's 15 s release (held rows) and reaper (sent, waiting) must not read a day's held-back rescans.
+            models.Index(
+                fields=["release_at", "id"],
+                name="scan_held_release",
+                condition=Q(status="queued", enqueued_at__isnull=True),
+            ),
+            models.Index(
+                fields=["enqueued_at"],
+                name="scan_sent_waiting",
+                condition=Q(status="queued", enqueued_at__isnull=False),
+            ),
         )
         constraints = (
             # The database, not a race-prone check in Python, guarantees one queued/running scan per site.
@@ -385,5 +397,4 @@ class ComplianceEvidence(models.Model):
         return self.status in self.ACTIVE_STATUSES
 
 
-# Registered with the app through this module.
-from scanner.bulk_models import BulkOperation  # noqa: F401
+from scanner.bulk_models import BulkOperation  # noqa: F401 - registered with the app through this module

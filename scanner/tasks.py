@@ -113,7 +113,7 @@ def rescan_portfolio(portfolio_id: int) -> int:
 @shared_task(ignore_result=True, time_limit=config.task_time_limit())
 def release_due_scans() -> int:
     """Beat, every SCANNER_REAPER_INTERVAL: send the rescan batches whose time has come."""
-    return services.release_due_scans()
+    return services.release_due_scans(limit=config.release_limit())
 
 
 @shared_task(ignore_result=True, time_limit=config.task_time_limit())

@@ -174,6 +174,32 @@ def test_a_scan_queued_longer_than_the_limit_is_failed_with_the_reason(site, que
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_rescan_held_back_past_the_queued_limit_is_left_for_release_not_failed(site, queue, settings):
+    # A day's rescans can outrun release_due_scans' 500 per tick by hours: the rows wait in the database, not
+    # in the broker, and are the release's to send.
+    held = _scan(site, status=Scan.Status.QUEUED, release_at=ago(settings.SCANNER_QUEUED_LIMIT + 60))
+    Scan.objects.filter(pk=held.pk).update(requested_at=ago(settings.SCANNER_QUEUED_LIMIT + 120))
+
+    assert services.reap_stale_scans() == {"resent": 0, "requeued": 0, "failed": 0}
+
+    held.refresh_from_db()
+    assert (held.status, held.enqueued_at) == (Scan.Status.QUEUED, None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_queued_limit_counts_from_when_a_held_rescan_was_sent(site, queue, settings):
+    held = _scan(site, status=Scan.Status.QUEUED, release_at=ago(settings.SCANNER_QUEUED_LIMIT + 60))
+    Scan.objects.filter(pk=held.pk).update(requested_at=ago(settings.SCANNER_QUEUED_LIMIT + 120))
+    assert services.release_due_scans() == 1
+
+    services.reap_stale_scans()
+
+    held.refresh_from_db()
+    assert held.status == Scan.Status.QUEUED
+    assert queue() == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_new_request_never_gets_a_dead_scan_back(site, queue, settings):
     dead = _scan(
         site,
@@ -229,6 +255,19 @@ def test_rescan_batches_are_held_back_and_released_when_due(site, queue, lab):
     Scan.objects.filter(pk__in=held.values("pk")).update(release_at=ago(1))
     assert services.release_due_scans() == 3
     assert queue() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_beats_release_sends_at_most_the_release_limit_per_tick(site, queue, settings):
+    from scanner import tasks
+
+    settings.SCANNER_RELEASE_LIMIT = 2
+    for n in range(3):
+        other = Site.objects.create(owner=site.owner, hostname=f"held{n}.test", https_port=443, http_port=80)
+        _scan(other, status=Scan.Status.QUEUED, release_at=ago(1))
+
+    assert tasks.release_due_scans() == 2
+    assert queue() == 2
 
 
 @pytest.mark.django_db(transaction=True)

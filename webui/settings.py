@@ -256,6 +256,9 @@ LOGGING = {
 # Scheduled portfolio rescans are released to the workers in batches: this many scans every this many seconds.
 SCANNER_RESCAN_BATCH_SIZE = int(os.environ.get("SCANNER_RESCAN_BATCH_SIZE", "50"))
 SCANNER_RESCAN_BATCH_INTERVAL = int(os.environ.get("SCANNER_RESCAN_BATCH_INTERVAL", "60"))
+# Beat's release sends at most this many held-back rescans per SCANNER_REAPER_INTERVAL tick: the ceiling on how
+# fast a day's rescans reach the workers (500 per 15 s is 2.9 million a day; docs/capacity.md).
+SCANNER_RELEASE_LIMIT = int(os.environ.get("SCANNER_RELEASE_LIMIT", "500"))
 # An alert is raised when a site's certificate expires within this many days.
 SCANNER_ALERT_EXPIRY_DAYS = int(os.environ.get("SCANNER_ALERT_EXPIRY_DAYS", "21"))
 

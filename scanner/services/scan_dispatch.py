@@ -22,10 +22,14 @@ MAX_ATTEMPTS = 3
 
 def release(scan: Scan) -> None:
     """Mark the scan sent and send its message once the surrounding transaction commits."""
-    scan.enqueued_at = timezone.now()
-    scan.release_at = None
+    now = timezone.now()
+    if scan.enqueued_at is None or scan.release_at is None:
+        # From its first message on, release_at says when the scan was sent: the queued limit counts from there,
+        # not from the request, which for a late batch of a large rescan can be hours earlier.
+        scan.release_at = now
+    scan.enqueued_at = now
     scan.reserved_by = ""
-    Scan.objects.filter(pk=scan.pk).update(enqueued_at=scan.enqueued_at, release_at=None, reserved_by="")
+    Scan.objects.filter(pk=scan.pk).update(enqueued_at=now, release_at=scan.release_at, reserved_by="")
     # After commit, so a worker never picks up a scan id whose row it cannot see yet.
     queue = scan_queue(scan)
     transaction.on_commit(lambda: enqueue_scan(scan.pk, scan.celery_task_id, queue=queue))
@@ -51,6 +55,8 @@ def stale_reason(scan: Scan, *, now: datetime | None = None) -> str | None:
     """Why an active scan can no longer be trusted to finish on its own, or None while it is healthy."""
     now = now or timezone.now()
     if scan.status == Scan.Status.QUEUED:
+        if scan.enqueued_at is None:
+            return None  # held back for a later batch: release_due_scans sends it, however far behind it runs
         waiting_since = scan.release_at or scan.requested_at
         if now - waiting_since > timedelta(seconds=config.queued_limit()):
             return f"The scan was never started: it waited in the queue for more than {config.queued_limit():g} s."
@@ -113,7 +119,7 @@ def reap_stale_scans() -> dict[str, int]:
     - queued, never sent: left to release_due_scans; queued and sent long ago: sent again (a Redis restart
       without persistence loses messages); queued and taken by a node whose heartbeat stopped: sent again
       at once (the message waited in that node's prefetch and would only come back after the broker's
-      visibility timeout); queued past SCANNER_QUEUED_LIMIT: failed with the reason.
+      visibility timeout); queued past SCANNER_QUEUED_LIMIT after its first message: failed with the reason.
     - running without a heartbeat for SCANNER_HEARTBEAT_TIMEOUT: its worker died, so it is queued again
       (failed after MAX_ATTEMPTS); running past the hard time limit: failed.
     A second message for a scan is harmless: execute_scan runs a scan only once at a time.
@@ -121,12 +127,19 @@ def reap_stale_scans() -> dict[str, int]:
     now = timezone.now()
     counts = {"resent": 0, "requeued": 0, "failed": 0}
     gone = _gone_reserving_nodes()
+    queued_limit = timedelta(seconds=config.queued_limit())
     candidates = Scan.objects.filter(status__in=Scan.ACTIVE_STATUSES).filter(
         Q(status=Scan.Status.RUNNING, heartbeat_at__lt=now - timedelta(seconds=config.heartbeat_timeout()))
         | Q(status=Scan.Status.RUNNING, heartbeat_at__isnull=True)
         | Q(status=Scan.Status.QUEUED, enqueued_at__lt=now - timedelta(seconds=config.queued_resend_after()))
-        | Q(status=Scan.Status.QUEUED, requested_at__lt=now - timedelta(seconds=config.queued_limit()))
-        | Q(status=Scan.Status.QUEUED, reserved_by__in=gone)
+        | Q(status=Scan.Status.QUEUED, enqueued_at__isnull=False, release_at__lt=now - queued_limit)
+        | Q(
+            status=Scan.Status.QUEUED,
+            enqueued_at__isnull=False,
+            release_at__isnull=True,
+            requested_at__lt=now - queued_limit,
+        )
+        | Q(status=Scan.Status.QUEUED, enqueued_at__isnull=False, reserved_by__in=gone)
     )
     for scan_id in candidates.values_list("pk", flat=True)[:1000]:
         with transaction.atomic():
@@ -167,7 +180,9 @@ def _gone_reserving_nodes() -> set[str]:
     from scanner.nodes import gone_nodes
 
     holders = set(
-        Scan.objects.filter(status=Scan.Status.QUEUED)
+        # Only a sent scan is ever reserved; saying so lets the query read the sent scans' index, not every
+        # held-back row of a large rescan.
+        Scan.objects.filter(status=Scan.Status.QUEUED, enqueued_at__isnull=False)
         .exclude(reserved_by="")
         .values_list("reserved_by", flat=True)
         .distinct()[:1000]
