@@ -182,10 +182,10 @@ def seed(sites: int, portfolio_size: int) -> dict[int, str]:
             raw,
             "scanner_site",
             ("owner_id", "hostname", "https_port", "http_port", "created_at", "badge_public", "share_token")
-            + ("alerts_muted", "grade"),
+            + ("alerts_muted", "grade", "triage_rank"),
             (
                 (created[n // portfolio_size].owner_id, f"s{n}.p{n // portfolio_size}.capacity.test", 443, 80, now)
-                + ("f", "", "f", "")
+                + ("f", "", "f", "", 0)
                 for n in range(portfolio_size * portfolios)
             ),
         )
@@ -222,7 +222,7 @@ def reseeded() -> dict[int, str]:
             else:
                 cursor.execute(f"DELETE FROM {table}")
         cursor.execute(
-            "UPDATE scanner_site SET last_scan_at = NULL, grade = '', grade_rank = NULL "
+            "UPDATE scanner_site SET last_scan_at = NULL, grade = '', grade_rank = NULL, triage_rank = 0 "
             "WHERE last_scan_at IS NOT NULL OR grade <> ''"
         )
         cursor.execute("DELETE FROM scanner_scan")
