@@ -11,17 +11,17 @@ from typing import TYPE_CHECKING, Any
 
 from ..netpolicy import NetworkPolicy, TargetRefused
 from ..targets import Target
-from .caa import lookup_caa
-from .http import probe_http
-from .outbound_budget import OutboundBudget
+from .certificates.caa import lookup_caa
+from .http.redirects import probe_http
 from .results import EndpointResult, HttpResult, ProbeOutcome, ScanResult, ScanSettings, TlsResult
+from .runtime.outbound_budget import OutboundBudget
 from .tls import TlsUnreachable, probe_tls
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .chain import AiaFetcher
-    from .revocation_fetch import Checker
+    from .certificates.chain import AiaFetcher
+    from .certificates.revocation_fetch import Checker
 
 __all__ = ["ScanResult", "ScanSettings", "scan"]
 
@@ -206,7 +206,7 @@ def _scan_endpoint(
 
 
 def _aia_fetcher(policy: NetworkPolicy, settings: ScanSettings, budget: OutboundBudget) -> AiaFetcher:
-    from .aia import make_fetcher
+    from .certificates.aia import make_fetcher
 
     # AIA downloads go through the same policy and pins as the target; one short deadline each, and each takes
     # one fetch from the scan's outbound budget.
@@ -216,7 +216,7 @@ def _aia_fetcher(policy: NetworkPolicy, settings: ScanSettings, budget: Outbound
 
 
 def _revocation_checker(policy: NetworkPolicy, settings: ScanSettings, budget: OutboundBudget) -> Checker:
-    from .revocation_fetch import make_checker
+    from .certificates.revocation_fetch import make_checker
 
     # OCSP and CRL requests go through the same policy and pins as the target; one short deadline each, and
     # each download takes one fetch from the scan's outbound budget.

@@ -28,9 +28,10 @@ from sslyze.mozilla_tls_profile.tls_config_checker import (
 )
 from sslyze.server_connectivity import ClientAuthRequirementEnum
 
-from . import chain, keyexchange
-from .adaptive import Learned
-from .results import (
+from scanner.engine.certificates import chain
+from scanner.engine.protocols import keyexchange
+from scanner.engine.protocols.adaptive import Learned
+from scanner.engine.results import (
     PROBE_ERROR,
     PROBE_NOT_TESTED,
     PROBE_OK,
@@ -41,21 +42,21 @@ from .results import (
     TlsResult,
     Vulnerabilities,
 )
-from .resumption import RESUMPTION_ATTEMPTS, session_resumption
-from .simulation import with_report, with_simulation
-from .sslyze_runner import ScanDeadlineExceeded, ScanRunnerFailed, run_scan
-from .tls_scan import run_adaptive_scan, with_connection_notes
+from scanner.engine.runtime.sslyze_runner import ScanDeadlineExceeded, ScanRunnerFailed, run_scan
+from scanner.engine.runtime.tls_scan import run_adaptive_scan, with_connection_notes
+from scanner.engine.simulation.simulate import with_report, with_simulation
+from scanner.engine.vulnerabilities.resumption import RESUMPTION_ATTEMPTS, session_resumption
 
 if TYPE_CHECKING:
     from traceback import TracebackException
 
     from sslyze import CipherSuiteAcceptedByServer, ScanCommandAttempt, ServerScanResult
 
-    from .revocation_fetch import Checker
+    from scanner.engine.certificates.revocation_fetch import Checker
 
 logger = logging.getLogger(__name__)
-from .deployments import _deployments
-from .preflight import TlsUnreachable, preflight
+from scanner.engine.certificates.deployments import _deployments
+from scanner.engine.runtime.preflight import TlsUnreachable, preflight
 
 PROTOCOL_COMMANDS = {
     "SSLv2": ScanCommand.SSL_2_0_CIPHER_SUITES,

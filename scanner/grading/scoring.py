@@ -57,7 +57,7 @@ _CURVE_ALIASES = {"prime256v1": "secp256r1", "secp256r1": "secp256r1"}
 
 
 def _simulated_curves() -> set[str]:
-    from scanner.engine.clients import CLIENTS  # data only: each reference client's key exchange groups
+    from scanner.engine.simulation.clients import CLIENTS  # data only: each reference client's key exchange groups
 
     return {_CURVE_ALIASES.get(name.lower(), name.lower()) for client in CLIENTS for name in client.groups}
 
