@@ -7,13 +7,13 @@ from dataclasses import replace
 
 import pytest
 from sslyze import (
+    RobotScanResultEnum,
     ScanCommand,
     ScanCommandAttemptStatusEnum,
     ServerNetworkConfiguration,
     ServerNetworkLocation,
     ServerScanRequest,
 )
-from sslyze.plugins.robot._robot_tester import RobotScanResultEnum
 from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum, check_connectivity_to_server
 
 from benchmarks.delay_proxy import DelayProxy

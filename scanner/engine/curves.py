@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from nassl._nassl import OpenSSLError
-from nassl.ephemeral_key_info import _OPENSSL_NID_TO_SECG_ANSI_X9_62, EcDhEphemeralKeyInfo, OpenSslEcNidEnum
+from nassl.ephemeral_key_info import EcDhEphemeralKeyInfo, OpenSslEcNidEnum
 from nassl.ssl_client import ClientCertificateRequested
 from sslyze.errors import (
     ConnectionToServerTimedOut,
@@ -13,7 +12,7 @@ from sslyze.errors import (
     ServerRejectedTlsHandshake,
     TlsHandshakeTimedOut,
 )
-from sslyze.plugins.elliptic_curves_plugin import EllipticCurve, SupportedEllipticCurvesScanResult, _test_curve
+from sslyze.plugins.elliptic_curves_plugin import EllipticCurve, SupportedEllipticCurvesScanResult
 from sslyze.server_connectivity import (
     ServerConnectivityInfo,
     enable_ecdh_cipher_suites,
@@ -21,6 +20,7 @@ from sslyze.server_connectivity import (
 
 from scanner.engine.runtime.resets import is_reset, retried
 from scanner.engine.runtime.short_handshake import stop_at_server_key_exchange
+from scanner.engine.runtime.sslyze_compat import OPENSSL_NID_TO_CURVE_NAME, OpenSSLError, probe_curve
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def _curves_one_by_one_or_error(
 
 
 def _curve(nid: OpenSslEcNidEnum) -> EllipticCurve:
-    name = _OPENSSL_NID_TO_SECG_ANSI_X9_62.get(nid, f"unknown-curve-with-openssl-id-{nid.value}")
+    name = OPENSSL_NID_TO_CURVE_NAME.get(nid, f"unknown-curve-with-openssl-id-{nid.value}")
     return EllipticCurve(name=name, openssl_nid=nid.value)
 
 
@@ -98,7 +98,7 @@ def _curves_one_by_one(info: ServerConnectivityInfo, budget: Budget) -> Supporte
     results = []
     for nid in OpenSslEcNidEnum.get_supported_by_ssl_client():
         budget.take()
-        results.append(retried(lambda nid=nid: _test_curve(info, nid)))
+        results.append(retried(lambda nid=nid: probe_curve(info, nid)))
     return SupportedEllipticCurvesScanResult(
         supports_ecdh_key_exchange=True,
         supported_curves=[r.curve for r in results if r.was_accepted_by_server],

@@ -29,9 +29,9 @@ from traceback import TracebackException
 from typing import TypeVar
 
 from cryptography.hazmat.backends import default_backend
-from nassl._nassl import OpenSSLError
 from nassl.ssl_client import ClientCertificateRequested
 from sslyze import (
+    RobotScanResultEnum,
     ScanCommand,
     ScanCommandAttemptStatusEnum,
     ScanCommandErrorReasonEnum,
@@ -46,9 +46,6 @@ from sslyze.plugins.certificate_info.trust_stores.trust_store_repository import 
 from sslyze.plugins.elliptic_curves_plugin import SupportedEllipticCurvesScanResult
 from sslyze.plugins.openssl_cipher_suites.cipher_suites import CipherSuite
 from sslyze.plugins.openssl_cipher_suites.implementation import CipherSuiteAcceptedByServer, CipherSuitesScanResult
-from sslyze.plugins.robot._robot_tester import (
-    RobotScanResultEnum,
-)
 from sslyze.plugins.robot.implementation import RobotScanResult
 from sslyze.scanner.models import (
     CipherSuitesScanAttempt,
@@ -62,6 +59,7 @@ from sslyze.server_connectivity import (
 )
 
 from scanner.engine.runtime.pool import URGENT, PriorityPool
+from scanner.engine.runtime.sslyze_compat import OpenSSLError
 
 logger = logging.getLogger(__name__)
 

@@ -15,10 +15,11 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import cache
 
-from nassl._nassl import OpenSSLError
 from nassl.legacy_ssl_client import LegacySslClient
 from nassl.ssl_client import ClientCertificateRequested, OpenSslVerifyEnum, OpenSslVersionEnum
 from sslyze import (
+    CipherSuiteAcceptedByServer,
+    CipherSuiteRejectedByServer,
     ScanCommand,
 )
 from sslyze.connection_helpers.tls_connection import NoCiphersAvailableBugInSSlyze
@@ -27,12 +28,6 @@ from sslyze.errors import (
     ServerRejectedTlsHandshake,
     ServerTlsConfigurationNotSupported,
     TlsHandshakeTimedOut,
-)
-from sslyze.plugins.openssl_cipher_suites._test_cipher_suite import (
-    CipherSuiteAcceptedByServer,
-    CipherSuiteRejectedByServer,
-    _set_cipher_suite_string,
-    connect_with_cipher_suite,
 )
 from sslyze.plugins.openssl_cipher_suites.cipher_suites import CipherSuite, CipherSuitesRepository
 from sslyze.plugins.openssl_cipher_suites.implementation import CipherSuitesScanResult
@@ -43,6 +38,7 @@ from sslyze.server_connectivity import (
 
 from scanner.engine.runtime.resets import is_reset, retried
 from scanner.engine.runtime.short_handshake import chosen_suite, stop_at_server_key_exchange
+from scanner.engine.runtime.sslyze_compat import OpenSSLError, connect_with_cipher_suite, set_cipher_suite_string
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +127,7 @@ def _offer_once(
     connection = info.get_preconfigured_tls_connection(
         override_tls_version=version, should_use_legacy_openssl=use_legacy
     )
-    _set_cipher_suite_string(version, ":".join(suite.openssl_name for suite in offered), connection.ssl_client)
+    set_cipher_suite_string(version, ":".join(suite.openssl_name for suite in offered), connection.ssl_client)
     stop_at_server_key_exchange(connection, version, info)
     ephemeral_key = None
     try:

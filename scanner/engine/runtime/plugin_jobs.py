@@ -34,8 +34,6 @@ from sslyze.errors import (
 )
 from sslyze.plugins.plugin_base import ScanCommandWrongUsageError, ScanJob, ScanJobResult
 from sslyze.plugins.scan_commands import ScanCommandsRepository
-from sslyze.plugins.session_renegotiation_plugin import _ScanJobResultEnum as _RenegotiationJob
-from sslyze.plugins.session_renegotiation_plugin import _test_secure_renegotiation
 from sslyze.scanner.models import (
     AllScanCommandsAttempts,
     ScanCommandAttempt,
@@ -45,6 +43,7 @@ from sslyze.scanner.models import (
 from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum
 
 from scanner.engine.runtime.resets import retried
+from scanner.engine.runtime.sslyze_compat import RenegotiationJobResult, secure_renegotiation_job
 
 
 @dataclass
@@ -69,7 +68,7 @@ class SharedLegacyHandshake:
     def __init__(self) -> None:
         self.compression: ScanJobResult | None = None
 
-    def secure_renegotiation(self, info: ServerConnectivityInfo) -> tuple[_RenegotiationJob, bool]:
+    def secure_renegotiation(self, info: ServerConnectivityInfo) -> tuple[RenegotiationJobResult, bool]:
         """The secure-renegotiation job's answer, as sslyze's `_test_secure_renegotiation` gives it; the
         compression test's answer from the same handshake goes to `self.compression`."""
         highest = info.tls_probing_result.highest_tls_version_supported
@@ -87,11 +86,11 @@ class SharedLegacyHandshake:
         except Exception as exc:
             self.compression = _compression_after_failure(client, exc, downgraded)
             if isinstance(exc, ServerRejectedTlsHandshake) and downgraded:
-                return _RenegotiationJob.SUPPORTS_SECURE_RENEG, True
+                return RenegotiationJobResult.SUPPORTS_SECURE_RENEG, True
             raise
         else:
             self.compression = _compression_of(client)
-            return _RenegotiationJob.SUPPORTS_SECURE_RENEG, client.get_secure_renegotiation_support()
+            return RenegotiationJobResult.SUPPORTS_SECURE_RENEG, client.get_secure_renegotiation_support()
         finally:
             connection.close()
 
@@ -146,7 +145,7 @@ def queue_commands(
         if shared is not None and command == ScanCommand.SESSION_RENEGOTIATION:
             jobs = [
                 ScanJob(shared.secure_renegotiation, job.function_arguments)
-                if job.function_to_call is _test_secure_renegotiation
+                if job.function_to_call is secure_renegotiation_job
                 else job
                 for job in jobs
             ]

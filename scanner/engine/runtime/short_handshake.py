@@ -19,10 +19,11 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
-from nassl._nassl import OpenSSLError, WantReadError, WantX509LookupError
 from nassl.ssl_client import BaseSslClient, ClientCertificateRequested
 from sslyze.server_connectivity import ClientAuthRequirementEnum, ServerConnectivityInfo, TlsVersionEnum
 from tls_parser.cipher_suites import CipherSuites
+
+from scanner.engine.runtime.sslyze_compat import OpenSSLError, WantReadError, WantX509LookupError
 
 if TYPE_CHECKING:
     from sslyze.connection_helpers.tls_connection import SslConnection

@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from nassl._nassl import OpenSSLError
 from nassl.ephemeral_key_info import OpenSslEcNidEnum
 from nassl.legacy_ssl_client import LegacySslClient
 from nassl.ssl_client import BaseSslClient, ClientCertificateRequested, OpenSslVerifyEnum, OpenSslVersionEnum, SslClient
@@ -20,6 +19,7 @@ from sslyze.plugins.openssl_cipher_suites.cipher_suites import CipherSuitesRepos
 from sslyze.server_connectivity import TlsVersionEnum
 
 from scanner.engine.runtime.resets import note_reset, retried
+from scanner.engine.runtime.sslyze_compat import OpenSSLError
 
 logger = logging.getLogger(__name__)
 

@@ -6,13 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from sslyze.plugins.robot._robot_tester import (
-    RobotPmsPaddingPayloadEnum,
-    RobotScanResultEnum,
-    RobotServerResponsesAnalyzer,
-    _get_rsa_parameters,
-    _send_robot_payload,
-)
+from sslyze import RobotScanResultEnum
 from sslyze.plugins.robot.implementation import RobotScanResult
 from sslyze.server_connectivity import (
     ServerConnectivityInfo,
@@ -20,6 +14,12 @@ from sslyze.server_connectivity import (
 )
 
 from scanner.engine.runtime.resets import retried
+from scanner.engine.runtime.sslyze_compat import (
+    RobotPmsPaddingPayloadEnum,
+    RobotServerResponsesAnalyzer,
+    get_rsa_parameters,
+    send_robot_payload,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -49,19 +49,19 @@ def _robot(
     cipher_string = "RSA"
     if version == TlsVersionEnum.TLS_1_2:
         budget.take()
-        rsa = retried(lambda: _get_rsa_parameters(info, version, _ROBOT_GCM))
+        rsa = retried(lambda: get_rsa_parameters(info, version, _ROBOT_GCM))
         cipher_string = _ROBOT_GCM
     if rsa is None:
         cipher_string = "RSA"
         budget.take()
-        rsa = retried(lambda: _get_rsa_parameters(info, version, cipher_string))
+        rsa = retried(lambda: get_rsa_parameters(info, version, cipher_string))
     if rsa is None:
         return RobotScanResult(robot_result=RobotScanResultEnum.NOT_VULNERABLE_RSA_NOT_SUPPORTED)
     responses: dict[RobotPmsPaddingPayloadEnum, list[str]] = {payload: [] for payload in RobotPmsPaddingPayloadEnum}
 
     def send(payload: RobotPmsPaddingPayloadEnum) -> str:
         budget.take()
-        return _send_robot_payload(info, version, cipher_string, payload, True, rsa.n, rsa.e)
+        return send_robot_payload(info, version, cipher_string, payload, True, rsa.n, rsa.e)
 
     for attempt in range(_ROBOT_ATTEMPTS):
         # The five payloads of one attempt are independent connections (sslyze makes them separate jobs too).
