@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from scanner.engine.protocols.table import PROTOCOLS  # noqa: F401 - re-exported: our protocol names, oldest first
 from scanner.engine.web_results import WebFacts
-
-PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 
 # Probe outcome statuses: measured, skipped for a stated reason, or failed while measuring.
 PROBE_OK, PROBE_NOT_TESTED, PROBE_ERROR = "ok", "not_tested", "error"

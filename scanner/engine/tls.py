@@ -31,6 +31,7 @@ from sslyze.server_connectivity import ClientAuthRequirementEnum
 from scanner.engine.certificates import chain
 from scanner.engine.protocols import keyexchange
 from scanner.engine.protocols.adaptive import Learned
+from scanner.engine.protocols.versions import PROTOCOL_COMMANDS
 from scanner.engine.results import (
     PROBE_ERROR,
     PROBE_NOT_TESTED,
@@ -58,14 +59,6 @@ logger = logging.getLogger(__name__)
 from scanner.engine.certificates.deployments import _deployments
 from scanner.engine.runtime.preflight import TlsUnreachable, preflight
 
-PROTOCOL_COMMANDS = {
-    "SSLv2": ScanCommand.SSL_2_0_CIPHER_SUITES,
-    "SSLv3": ScanCommand.SSL_3_0_CIPHER_SUITES,
-    "TLSv1.0": ScanCommand.TLS_1_0_CIPHER_SUITES,
-    "TLSv1.1": ScanCommand.TLS_1_1_CIPHER_SUITES,
-    "TLSv1.2": ScanCommand.TLS_1_2_CIPHER_SUITES,
-    "TLSv1.3": ScanCommand.TLS_1_3_CIPHER_SUITES,
-}
 # Probes the grade cannot do without: without them the scan fails. Every other probe is optional: when it
 # fails the scan is still graded from what was measured, marked partial, and the probe says why.
 CORE_PROBES = {"protocols": tuple(PROTOCOL_COMMANDS.values()), "certificate": (ScanCommand.CERTIFICATE_INFO,)}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from scanner.engine.results import CertificateInfo, KeyExchangeGroup, TlsResult
 
+# Policy data, one score per name of the engine's protocol table (results.PROTOCOLS; tests/test_protocol_table.py).
 PROTOCOL_SCORES = {"SSLv2": 0, "SSLv3": 80, "TLSv1.0": 90, "TLSv1.1": 95, "TLSv1.2": 100, "TLSv1.3": 100}
 
 WEIGHT_PROTOCOL = 0.3

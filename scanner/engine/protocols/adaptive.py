@@ -58,6 +58,7 @@ from sslyze.server_connectivity import (
     TlsVersionEnum,
 )
 
+from scanner.engine.protocols.versions import PROTOCOL_NAMES, VERSIONS
 from scanner.engine.runtime.pool import URGENT, PriorityPool
 from scanner.engine.runtime.sslyze_compat import OpenSSLError
 
@@ -65,8 +66,6 @@ logger = logging.getLogger(__name__)
 
 from scanner.engine.curves import _curves_one_by_one_or_error, _curves_or_error
 from scanner.engine.protocols.suite_offers import (
-    PROTOCOL_NAMES,
-    VERSIONS,
     Budget,
     BudgetExhausted,
     Inconsistent,

@@ -20,7 +20,6 @@ from nassl.ssl_client import ClientCertificateRequested, OpenSslVerifyEnum, Open
 from sslyze import (
     CipherSuiteAcceptedByServer,
     CipherSuiteRejectedByServer,
-    ScanCommand,
 )
 from sslyze.connection_helpers.tls_connection import NoCiphersAvailableBugInSSlyze
 from sslyze.errors import (
@@ -42,16 +41,6 @@ from scanner.engine.runtime.sslyze_compat import OpenSSLError, connect_with_ciph
 
 logger = logging.getLogger(__name__)
 
-# Our protocol names -> sslyze's version enum and scan command (the attribute of AllScanCommandsAttempts).
-VERSIONS: dict[TlsVersionEnum, ScanCommand] = {
-    TlsVersionEnum.SSL_2_0: ScanCommand.SSL_2_0_CIPHER_SUITES,
-    TlsVersionEnum.SSL_3_0: ScanCommand.SSL_3_0_CIPHER_SUITES,
-    TlsVersionEnum.TLS_1_0: ScanCommand.TLS_1_0_CIPHER_SUITES,
-    TlsVersionEnum.TLS_1_1: ScanCommand.TLS_1_1_CIPHER_SUITES,
-    TlsVersionEnum.TLS_1_2: ScanCommand.TLS_1_2_CIPHER_SUITES,
-    TlsVersionEnum.TLS_1_3: ScanCommand.TLS_1_3_CIPHER_SUITES,
-}
-CIPHER_COMMANDS = frozenset(VERSIONS.values())
 NOT_CHOSEN = "not chosen by the server when offered together with the remaining suites"
 
 
@@ -230,14 +219,3 @@ def _result(
     return CipherSuitesScanResult(
         tls_version_used=version, accepted_cipher_suites=accepted, rejected_cipher_suites=rejected
     )
-
-
-# Our protocol names (results.PROTOCOLS) for what the enumeration learned.
-PROTOCOL_NAMES = {
-    TlsVersionEnum.SSL_2_0: "SSLv2",
-    TlsVersionEnum.SSL_3_0: "SSLv3",
-    TlsVersionEnum.TLS_1_0: "TLSv1.0",
-    TlsVersionEnum.TLS_1_1: "TLSv1.1",
-    TlsVersionEnum.TLS_1_2: "TLSv1.2",
-    TlsVersionEnum.TLS_1_3: "TLSv1.3",
-}

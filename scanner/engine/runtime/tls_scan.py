@@ -23,7 +23,8 @@ from sslyze.errors import ConnectionToServerFailed, ConnectionToServerTimedOut, 
 from sslyze.server_connectivity import ServerConnectivityInfo, check_connectivity_to_server
 
 from scanner.engine.protocols.adaptive import Enumeration, Learned, accepted_suites, attempts_for, warm_up
-from scanner.engine.protocols.suite_offers import CIPHER_COMMANDS, VERSIONS, Budget
+from scanner.engine.protocols.suite_offers import Budget
+from scanner.engine.protocols.versions import CIPHER_COMMANDS, VERSIONS
 from scanner.engine.results import PROBE_ERROR, PROBE_OK, ProbeOutcome, TlsResult
 from scanner.engine.runtime import plugin_jobs, resets
 from scanner.engine.runtime.pool import PriorityPool

@@ -18,21 +18,13 @@ from nassl.ssl_client import BaseSslClient, ClientCertificateRequested, OpenSslV
 from sslyze.plugins.openssl_cipher_suites.cipher_suites import CipherSuitesRepository
 from sslyze.server_connectivity import TlsVersionEnum
 
+from scanner.engine.protocols.table import BY_WIRE_VERSION, PROTOCOL_TABLE
+from scanner.engine.protocols.versions import OPENSSL_VERSIONS
 from scanner.engine.runtime.resets import note_reset, retried
 from scanner.engine.runtime.sslyze_compat import OpenSSLError
 
 logger = logging.getLogger(__name__)
 
-# OpenSSL 1.1.1 SSL_OP_NO_* flags: a client speaking a range of versions is an SSLv23 client with the
-# versions outside the range switched off, exactly how an application configures OpenSSL.
-_NO_VERSION_FLAG = {
-    "SSLv3": 0x02000000,
-    "TLSv1.0": 0x04000000,
-    "TLSv1.2": 0x08000000,
-    "TLSv1.1": 0x10000000,
-    "TLSv1.3": 0x20000000,
-}
-_WIRE_VERSION = {0x0300: "SSLv3", 0x0301: "TLSv1.0", 0x0302: "TLSv1.1", 0x0303: "TLSv1.2", 0x0304: "TLSv1.3"}
 _TLS13_SUITES = (
     "TLS_AES_128_GCM_SHA256",
     "TLS_AES_256_GCM_SHA384",
@@ -108,7 +100,7 @@ class _RecordingSocket:
 def _server_hello_version(received: bytes) -> str | None:
     # record: type(1)=0x16 version(2) length(2); handshake: type(1)=0x02 length(3) server_version(2)
     if len(received) >= 11 and received[0] == 0x16 and received[5] == 0x02:
-        return _WIRE_VERSION.get(int.from_bytes(received[9:11], "big"))
+        return BY_WIRE_VERSION.get(int.from_bytes(received[9:11], "big"))
     return None
 
 
@@ -156,7 +148,7 @@ def _handshake_once(
     client: BaseSslClient
     if list(protocols) == ["SSLv3"]:
         client = LegacySslClient(
-            ssl_version=OpenSslVersionEnum.SSLV3,
+            ssl_version=OPENSSL_VERSIONS["SSLv3"],
             ssl_verify=OpenSslVerifyEnum.NONE,
             ignore_client_authentication_requests=True,
         )
@@ -167,10 +159,12 @@ def _handshake_once(
             ssl_verify=OpenSslVerifyEnum.NONE,
             ignore_client_authentication_requests=True,
         )
+        # A client speaking a range of versions is an SSLv23 client with the versions outside the range switched
+        # off (OpenSSL's SSL_OP_NO_* options), exactly how an application configures OpenSSL.
         flags = 0
-        for protocol, flag in _NO_VERSION_FLAG.items():
-            if protocol not in protocols:
-                flags |= flag
+        for protocol in PROTOCOL_TABLE:
+            if protocol.name not in protocols:
+                flags |= protocol.openssl_no_flag
         client._ssl.set_options(flags)  # nassl exposes SSL_set_options only on the SSL object
         # SECLEVEL 0: an old client accepted what this OpenSSL would refuse by default (small DH, SHA-1).
         client.set_cipher_list(":".join(legacy_suites) + ":@SECLEVEL=0" if legacy_suites else "ALL:@SECLEVEL=0")
