@@ -18,6 +18,7 @@ from sslyze.server_connectivity import (
     enable_ecdh_cipher_suites,
 )
 
+from scanner.engine.runtime.error_reasons import UNEXPECTED_MESSAGE, WRONG_CURVE, openssl_error_kinds
 from scanner.engine.runtime.resets import is_reset, retried
 from scanner.engine.runtime.short_handshake import stop_at_server_key_exchange
 from scanner.engine.runtime.sslyze_compat import OPENSSL_NID_TO_CURVE_NAME, OpenSSLError, probe_curve
@@ -82,7 +83,7 @@ def _offer_curves_once(
         raise Inconsistent(f"a handshake timed out ({exc.error_message})") from None
     except OpenSSLError as exc:
         # What sslyze's own curve test counts as "this curve is refused" (servers answering oddly).
-        if any(mark in exc.args[0] for mark in ("unexpected message", "wrong curve")):
+        if {UNEXPECTED_MESSAGE, WRONG_CURVE} & set(openssl_error_kinds(exc.args[0])):
             return None
         raise
     finally:

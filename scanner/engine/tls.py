@@ -43,14 +43,13 @@ from scanner.engine.results import (
     TlsResult,
     Vulnerabilities,
 )
+from scanner.engine.runtime.error_reasons import attempt_reason, connectivity_reason
 from scanner.engine.runtime.sslyze_runner import ScanDeadlineExceeded, ScanRunnerFailed, run_scan
 from scanner.engine.runtime.tls_scan import run_adaptive_scan, with_connection_notes
 from scanner.engine.simulation.simulate import with_report, with_simulation
 from scanner.engine.vulnerabilities.resumption import RESUMPTION_ATTEMPTS, session_resumption
 
 if TYPE_CHECKING:
-    from traceback import TracebackException
-
     from sslyze import CipherSuiteAcceptedByServer, ScanCommandAttempt, ServerScanResult
 
     from scanner.engine.certificates.revocation_fetch import Checker
@@ -155,7 +154,7 @@ def probe_tls(
     except (ScanDeadlineExceeded, ScanRunnerFailed) as exc:
         raise TlsUnreachable(f"TLS scan stopped: {exc}") from None
     if server_result.scan_status != ServerScanStatusEnum.COMPLETED:
-        raise TlsUnreachable(_connectivity_reason(ip, port, server_result.connectivity_error_trace))
+        raise TlsUnreachable(connectivity_reason(ip, port, server_result.connectivity_error_trace))
     tls = with_connection_notes(_tls_result(host, server_result, fetch_aia, check_revocation), learned)
     if report is not None:
         return with_report(tls, report)
@@ -163,44 +162,6 @@ def probe_tls(
     return with_simulation(
         tls, host=host, ip=ip, port=port, timeout=settings.network_timeout, workers=settings.per_target_connections
     )
-
-
-def _connectivity_reason(ip: str, port: int, trace: TracebackException | None) -> str:
-    """sslyze's connectivity errors, in words; its exception names never reach a report."""
-    exc_type = getattr(getattr(trace, "exc_type", None), "__name__", "") or str(getattr(trace, "exc_type", ""))
-    if "TlsConfigurationNotSupported" in exc_type:
-        return (
-            f"no TLS handshake with {ip}:{port} succeeded: the scanner tried every protocol version from "
-            "SSL 2.0 to TLS 1.3 with its full cipher suite list and the server refused them all"
-        )
-    if "RejectedConnection" in exc_type:
-        return f"{ip}:{port} refused the connection during the TLS tests"
-    if "TimedOut" in exc_type or "Timeout" in exc_type:
-        return f"{ip}:{port} stopped answering during the TLS connectivity test (timeout)"
-    return f"the TLS connectivity test against {ip}:{port} failed"
-
-
-def _attempt_reason(attempt: ScanCommandAttempt) -> str:
-    """Why an sslyze command did not complete, for a site owner (never the enum name)."""
-    reason = getattr(attempt.error_reason, "value", attempt.error_reason)
-    trace = str(getattr(attempt, "error_trace", "") or "")
-    if reason == "CLIENT_CERTIFICATE_NEEDED":
-        return "the server asked for a client certificate during this test, and the scanner has none to send"
-    if reason == "CONNECTIVITY_ISSUE":
-        if "timed out" in trace.lower():
-            return "the server stopped answering (timeout) during this test"
-        return (
-            "the test could not complete a handshake with the server: it needs cipher suites or protocol "
-            "features the server does not accept"
-        )
-    if reason == "BUG_IN_SSLYZE":
-        if "valid TlsHandshakeTypeByte" in trace or "TlsRecord" in trace:
-            return (
-                "the test could not parse the server's handshake (its certificate message is split over "
-                "several TLS records), so it gave no answer"
-            )
-        return "the test ended with an internal error on this server's answers, so it gave no answer"
-    return "the test could not be run"
 
 
 def _tls_result(
@@ -223,7 +184,7 @@ def _tls_result(
     for protocol, command in PROTOCOL_COMMANDS.items():
         attempt = attempt_of(command)
         if attempt.status != ScanCommandAttemptStatusEnum.COMPLETED:
-            core_problems.append(f"the {protocol} cipher suite test failed: {_attempt_reason(attempt)}")
+            core_problems.append(f"the {protocol} cipher suite test failed: {attempt_reason(attempt)}")
             protocols[protocol] = False
             continue
         result = attempt.result
@@ -250,7 +211,7 @@ def _tls_result(
         probes["certificate"] = ProbeOutcome(PROBE_OK)
     else:
         reason = (
-            _attempt_reason(cert_attempt)
+            attempt_reason(cert_attempt)
             if cert_attempt.status != ScanCommandAttemptStatusEnum.COMPLETED
             else "the server sent no certificate"
         )
@@ -271,7 +232,7 @@ def _tls_result(
             probes[name] = ProbeOutcome(PROBE_NOT_TESTED, "this test was not scheduled")
         else:
             results[name] = None
-            probes[name] = ProbeOutcome(PROBE_ERROR, _attempt_reason(attempt))
+            probes[name] = ProbeOutcome(PROBE_ERROR, attempt_reason(attempt))
 
     mozilla_issues: dict[str, str] | None
     try:

@@ -29,18 +29,13 @@ from traceback import TracebackException
 from typing import TypeVar
 
 from cryptography.hazmat.backends import default_backend
-from nassl.ssl_client import ClientCertificateRequested
 from sslyze import (
     RobotScanResultEnum,
     ScanCommand,
     ScanCommandAttemptStatusEnum,
-    ScanCommandErrorReasonEnum,
 )
 from sslyze.errors import (
-    ConnectionToServerTimedOut,
     ServerRejectedConnection,
-    ServerRejectedTlsHandshake,
-    TlsHandshakeTimedOut,
 )
 from sslyze.plugins.certificate_info.trust_stores.trust_store_repository import TrustStoresRepository
 from sslyze.plugins.elliptic_curves_plugin import SupportedEllipticCurvesScanResult
@@ -59,6 +54,7 @@ from sslyze.server_connectivity import (
 )
 
 from scanner.engine.protocols.versions import PROTOCOL_NAMES, VERSIONS
+from scanner.engine.runtime.error_reasons import command_error_reason
 from scanner.engine.runtime.pool import URGENT, PriorityPool
 from scanner.engine.runtime.sslyze_compat import OpenSSLError
 
@@ -353,7 +349,7 @@ def _attempt(attempt_class: type[_Attempt], outcome: object, what: str) -> _Atte
         logger.warning("adaptive enumeration of %s failed: %s", what, outcome)
         return attempt_class(
             status=ScanCommandAttemptStatusEnum.ERROR,
-            error_reason=_error_reason(outcome),
+            error_reason=command_error_reason(outcome, _NOT_MEASURED),
             error_trace=TracebackException.from_exception(outcome),
             result=None,
         )
@@ -362,25 +358,9 @@ def _attempt(attempt_class: type[_Attempt], outcome: object, what: str) -> _Atte
     )
 
 
-def _error_reason(exc: Exception) -> ScanCommandErrorReasonEnum:
-    # Sorted as sslyze's scanner sorts a command's exception. A used-up budget and a refused connection both
-    # mean "not measured"; the engine reports it as such.
-    if isinstance(exc, ClientCertificateRequested):
-        return ScanCommandErrorReasonEnum.CLIENT_CERTIFICATE_NEEDED
-    if isinstance(
-        exc,
-        (
-            BudgetExhausted,
-            Inconsistent,
-            ConnectionToServerTimedOut,
-            TlsHandshakeTimedOut,
-            ServerRejectedTlsHandshake,
-            ServerRejectedConnection,
-            OSError,
-        ),
-    ):
-        return ScanCommandErrorReasonEnum.CONNECTIVITY_ISSUE
-    return ScanCommandErrorReasonEnum.BUG_IN_SSLYZE
+# Besides sslyze's own: a used-up budget, an inconsistent server and a refused connection all mean "not
+# measured"; the engine reports it as such.
+_NOT_MEASURED = (BudgetExhausted, Inconsistent, ServerRejectedConnection, OSError)
 
 
 def enumerate_version(

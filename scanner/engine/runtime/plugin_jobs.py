@@ -28,9 +28,7 @@ from sslyze import (
 )
 from sslyze.errors import (
     ConnectionToServerFailed,
-    ConnectionToServerTimedOut,
     ServerRejectedTlsHandshake,
-    TlsHandshakeTimedOut,
 )
 from sslyze.plugins.plugin_base import ScanCommandWrongUsageError, ScanJob, ScanJobResult
 from sslyze.plugins.scan_commands import ScanCommandsRepository
@@ -42,6 +40,7 @@ from sslyze.scanner.models import (
 )
 from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum
 
+from scanner.engine.runtime.error_reasons import command_error_reason
 from scanner.engine.runtime.resets import retried
 from scanner.engine.runtime.sslyze_compat import RenegotiationJobResult, secure_renegotiation_job
 
@@ -169,14 +168,8 @@ def collect_commands(info: ServerConnectivityInfo, queued: list[QueuedCommand]) 
         implementation = ScanCommandsRepository.get_implementation_cls(item.command)
         try:
             result = implementation.result_for_completed_scan_jobs(server_info=info, scan_job_results=results)
-        except ClientCertificateRequested as exc:
-            attempts[item.command.value] = _errored(
-                item.command, ScanCommandErrorReasonEnum.CLIENT_CERTIFICATE_NEEDED, exc
-            )
-        except (ConnectionToServerTimedOut, TlsHandshakeTimedOut, ServerRejectedTlsHandshake) as exc:
-            attempts[item.command.value] = _errored(item.command, ScanCommandErrorReasonEnum.CONNECTIVITY_ISSUE, exc)
-        except Exception as exc:  # noqa: BLE001 - as sslyze sorts it: its own bug, the scan goes on
-            attempts[item.command.value] = _errored(item.command, ScanCommandErrorReasonEnum.BUG_IN_SSLYZE, exc)
+        except Exception as exc:  # noqa: BLE001 - sorted as sslyze sorts it; the scan goes on
+            attempts[item.command.value] = _errored(item.command, command_error_reason(exc), exc)
         else:
             attempts[item.command.value] = get_scan_command_attempt_cls(item.command)(
                 status=ScanCommandAttemptStatusEnum.COMPLETED, error_reason=None, error_trace=None, result=result

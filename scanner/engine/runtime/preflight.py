@@ -8,6 +8,12 @@ import socket
 import ssl
 import time
 
+from scanner.engine.runtime.error_reasons import (
+    CERTIFICATE_TOO_LARGE,
+    RECORD_LAYER_FAILURE,
+    WRONG_VERSION_NUMBER,
+    openssl_error_kinds,
+)
 from scanner.outbound import insecure_tls_context
 
 logger = logging.getLogger(__name__)
@@ -66,10 +72,10 @@ def _preflight_once(host: str, ip: str, port: int, timeout: float) -> None:
         ) from None
     except ssl.SSLError as exc:
         # An old-protocol-only server can still fail here; sslyze knows more protocols, so let it try.
-        text = str(exc)
-        if "wrong version number" in text or "record layer failure" in text:
+        kinds = openssl_error_kinds(exc)
+        if WRONG_VERSION_NUMBER in kinds or RECORD_LAYER_FAILURE in kinds:
             raise TlsUnreachable(f"{ip}:{port} does not speak TLS (is it plain HTTP?)") from None
-        if "excessive message size" in text:
+        if CERTIFICATE_TOO_LARGE in kinds:
             raise TlsUnreachable(
                 f"the TLS handshake with {ip}:{port} failed: the server's certificate is too large for OpenSSL "
                 f"(its certificate message exceeds the {OPENSSL_MAX_CERT_LIST_KIB} KiB OpenSSL accepts), so "

@@ -23,6 +23,7 @@ from nassl.ssl_client import BaseSslClient, ClientCertificateRequested
 from sslyze.server_connectivity import ClientAuthRequirementEnum, ServerConnectivityInfo, TlsVersionEnum
 from tls_parser.cipher_suites import CipherSuites
 
+from scanner.engine.runtime.error_reasons import CLIENT_CERTIFICATE_ALERT, openssl_error_kinds
 from scanner.engine.runtime.sslyze_compat import OpenSSLError, WantReadError, WantX509LookupError
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def _step(client: BaseSslClient) -> None:
     except WantX509LookupError:
         raise ClientCertificateRequested(client.get_client_CA_list()) from None
     except OpenSSLError as exc:
-        if "alert bad certificate" in exc.args[0] or "sslv3 alert certificate unknown" in exc.args[0]:
+        if CLIENT_CERTIFICATE_ALERT in openssl_error_kinds(exc.args[0]):
             raise ClientCertificateRequested(client.get_client_CA_list()) from None
         raise
 

@@ -20,6 +20,7 @@ from sslyze.server_connectivity import TlsVersionEnum
 
 from scanner.engine.protocols.table import BY_WIRE_VERSION, PROTOCOL_TABLE
 from scanner.engine.protocols.versions import OPENSSL_VERSIONS
+from scanner.engine.runtime.error_reasons import refusal_reason
 from scanner.engine.runtime.resets import note_reset, retried
 from scanner.engine.runtime.sslyze_compat import OpenSSLError
 
@@ -201,7 +202,7 @@ def _handshake_once(
             note_reset()
         raise HandshakeFailed(_connection_reason(exc)) from None
     except OpenSSLError as exc:
-        raise HandshakeFailed(_openssl_reason(str(exc))) from None
+        raise HandshakeFailed(refusal_reason(exc)) from None
     finally:
         sock.close()
 
@@ -216,18 +217,3 @@ def _connection_reason(exc: OSError) -> str:
     if isinstance(exc, ConnectionResetError) or "peer did not send" in str(exc):
         return "the server closed the connection during the handshake"
     return f"the connection failed during the handshake: {exc.strerror or exc}"
-
-
-def _openssl_reason(message: str) -> str:
-    text = message.lower()
-    if "protocol version" in text or "unsupported protocol" in text or "wrong version" in text:
-        return "no protocol version in common"
-    if "dh key too small" in text:
-        return "the server's Diffie-Hellman key is too small for this client"
-    if "handshake failure" in text or "no shared cipher" in text or "insufficient security" in text:
-        return "no cipher suite (or key exchange group) in common"
-    if "no ciphers available" in text:
-        return "none of this client's cipher suites can be used with the protocol versions it offers"
-    if "illegal parameter" in text or "bad ecpoint" in text or "wrong curve" in text:
-        return "the server chose key exchange parameters this client did not offer"
-    return "the server refused the handshake (TLS alert or protocol error)"
