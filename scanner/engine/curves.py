@@ -140,3 +140,8 @@ def enumerate_curves(
         supported_curves=[_curve(nid) for nid in accepted],
         rejected_curves=[_curve(nid) for nid in candidates if nid not in accepted],
     )
+
+
+def supported_curve_names(result: SupportedEllipticCurvesScanResult | None) -> tuple[str, ...]:
+    """The curves the server accepts, by name; () when the test did not run or found none."""
+    return tuple(curve.name for curve in result.supported_curves) if result and result.supported_curves else ()

@@ -1,13 +1,15 @@
-"""TLS probing: a quick pre-flight handshake (preflight.py), then one sslyze scan of the pinned address.
+"""TLS probing: a quick pre-flight handshake (runtime/preflight.py), then one sslyze scan of the pinned address.
 
-sslyze's results become our TlsResult here; certificate deployments are read in deployments.py."""
+Each probe family reads its own part of sslyze's result into our types (protocols/support.py, curves.py,
+certificates/deployments.py, vulnerabilities/findings.py and resumption.py); this module runs the scan and
+puts those parts together into one TlsResult."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sslyze import (
     CertificateInfoExtraArgument,
@@ -29,34 +31,34 @@ from sslyze.mozilla_tls_profile.tls_config_checker import (
 from sslyze.server_connectivity import ClientAuthRequirementEnum
 
 from scanner.engine.certificates import chain
+from scanner.engine.certificates.deployments import certificate_findings
+from scanner.engine.curves import supported_curve_names
 from scanner.engine.protocols import keyexchange
 from scanner.engine.protocols.adaptive import Learned
+from scanner.engine.protocols.support import protocol_support
 from scanner.engine.protocols.versions import PROTOCOL_COMMANDS
 from scanner.engine.results import (
     PROBE_ERROR,
     PROBE_NOT_TESTED,
     PROBE_OK,
-    CertificateInfo,
-    CipherSuite,
     ProbeOutcome,
     ScanSettings,
     TlsResult,
-    Vulnerabilities,
 )
 from scanner.engine.runtime.error_reasons import attempt_reason, connectivity_reason
+from scanner.engine.runtime.preflight import TlsUnreachable, preflight
 from scanner.engine.runtime.sslyze_runner import ScanDeadlineExceeded, ScanRunnerFailed, run_scan
 from scanner.engine.runtime.tls_scan import run_adaptive_scan, with_connection_notes
 from scanner.engine.simulation.simulate import with_report, with_simulation
+from scanner.engine.vulnerabilities.findings import extended_master_secret, vulnerabilities
 from scanner.engine.vulnerabilities.resumption import RESUMPTION_ATTEMPTS, session_resumption
 
 if TYPE_CHECKING:
-    from sslyze import CipherSuiteAcceptedByServer, ScanCommandAttempt, ServerScanResult
+    from sslyze import AllScanCommandsAttempts, ServerScanResult
 
     from scanner.engine.certificates.revocation_fetch import Checker
 
 logger = logging.getLogger(__name__)
-from scanner.engine.certificates.deployments import _deployments
-from scanner.engine.runtime.preflight import TlsUnreachable, preflight
 
 # Probes the grade cannot do without: without them the scan fails. Every other probe is optional: when it
 # fails the scan is still graded from what was measured, marked partial, and the probe says why.
@@ -88,9 +90,6 @@ PROBE_TITLES = {
     "chain_completion": "download of missing intermediate certificates (AIA)",
 }
 SCAN_COMMANDS = set(PROTOCOL_COMMANDS.values()) | {ScanCommand.CERTIFICATE_INFO} | set(OPTIONAL_PROBES.values())
-# sslyze reports a stalled handshake as a *rejected* suite with this text; a
-# silent false "not supported" must make the scan incomplete instead.
-_TIMEOUT_MARKER = "timed out"
 
 
 def probe_tls(
@@ -170,60 +169,46 @@ def _tls_result(
     fetch_aia: chain.AiaFetcher | None,
     check_revocation: Checker | None = None,
 ) -> TlsResult:
+    """Our TlsResult from sslyze's scan result: each probe family reads its own part."""
     scan = server_result.scan_result
-    core_problems: list[str] = []
-    probes: dict[str, ProbeOutcome] = {}
-
-    def attempt_of(command: ScanCommand) -> ScanCommandAttempt:
-        return getattr(scan, command.value)
-
-    # --- core: every protocol's cipher suites, and the certificate ---------------------------------------
-    protocols: dict[str, bool] = {}
-    suites: list[CipherSuite] = []
-    ephemeral_keys: list[tuple[str, object]] = []
-    for protocol, command in PROTOCOL_COMMANDS.items():
-        attempt = attempt_of(command)
-        if attempt.status != ScanCommandAttemptStatusEnum.COMPLETED:
-            core_problems.append(f"the {protocol} cipher suite test failed: {attempt_reason(attempt)}")
-            protocols[protocol] = False
-            continue
-        result = attempt.result
-        timed_out = [r for r in result.rejected_cipher_suites if _TIMEOUT_MARKER in (r.error_message or "")]
-        if timed_out:
-            # A stalled handshake reads as "suite not accepted": never grade that as a cleaner server.
-            core_problems.append(
-                f"{len(timed_out)} {protocol} cipher suite handshakes timed out, so the server's {protocol} "
-                "support cannot be told"
-            )
-        protocols[protocol] = bool(result.accepted_cipher_suites)
-        for accepted in result.accepted_cipher_suites:
-            suites.append(_cipher_suite(protocol, accepted))
-            ephemeral_keys.append((accepted.cipher_suite.name, accepted.ephemeral_key))
-    probes["protocols"] = (
-        ProbeOutcome(PROBE_ERROR, "; ".join(core_problems)) if core_problems else ProbeOutcome(PROBE_OK)
+    support = protocol_support(scan)
+    probes: dict[str, ProbeOutcome] = {
+        "protocols": ProbeOutcome(PROBE_ERROR, "; ".join(support.problems))
+        if support.problems
+        else ProbeOutcome(PROBE_OK)
+    }
+    core_problems = list(support.problems)
+    certificate = certificate_findings(host, scan.certificate_info, fetch_aia, check_revocation)
+    probes.update(certificate.probes)
+    if certificate.problem is not None:
+        core_problems.append(certificate.problem)
+    results = _optional_results(scan, probes)
+    mozilla_issues = _mozilla_intermediate(server_result, probes)
+    curves = supported_curve_names(results["elliptic_curves"])
+    deployments = certificate.deployments
+    tls_probing = getattr(server_result.connectivity_result, "client_auth_requirement", None)
+    return TlsResult(
+        protocols=support.protocols,
+        cipher_suites=tuple(support.suites),
+        certificate=deployments[0] if deployments else None,
+        vulnerabilities=vulnerabilities(results),
+        curves=curves,
+        extended_master_secret=extended_master_secret(results),
+        session_resumption=session_resumption(results["session_resumption"]),
+        mozilla_intermediate_issues=mozilla_issues,
+        incomplete_reason="; ".join(core_problems) or None,
+        certificate_deployments=deployments,
+        key_exchange_groups=keyexchange.groups_from_suites(support.ephemeral_keys, curves),
+        client_certificate_requested=tls_probing not in (None, ClientAuthRequirementEnum.DISABLED),
+        probes=probes,
     )
 
-    cert_attempt = attempt_of(ScanCommand.CERTIFICATE_INFO)
-    deployments: tuple[CertificateInfo, ...] = ()
-    aia_problem = None
-    if cert_attempt.status == ScanCommandAttemptStatusEnum.COMPLETED and cert_attempt.result.certificate_deployments:
-        deployments, aia_problem = _deployments(host, cert_attempt.result, fetch_aia, check_revocation)
-        probes["certificate"] = ProbeOutcome(PROBE_OK)
-    else:
-        reason = (
-            attempt_reason(cert_attempt)
-            if cert_attempt.status != ScanCommandAttemptStatusEnum.COMPLETED
-            else "the server sent no certificate"
-        )
-        core_problems.append(f"the certificate could not be analysed: {reason}")
-        probes["certificate"] = ProbeOutcome(PROBE_ERROR, reason)
-    if aia_problem is not None:
-        probes["chain_completion"] = ProbeOutcome(PROBE_ERROR, aia_problem)
 
-    # --- optional probes ---------------------------------------------------------------------------------
-    results = {}
+def _optional_results(scan: AllScanCommandsAttempts, probes: dict[str, ProbeOutcome]) -> dict[str, Any]:
+    """Each optional probe's sslyze result by probe name (None unless it completed); its outcome into `probes`."""
+    results: dict[str, Any] = {}
     for name, command in OPTIONAL_PROBES.items():
-        attempt = attempt_of(command)
+        attempt = getattr(scan, command.value)
         if attempt.status == ScanCommandAttemptStatusEnum.COMPLETED:
             results[name] = attempt.result
             probes[name] = ProbeOutcome(PROBE_OK)
@@ -233,91 +218,22 @@ def _tls_result(
         else:
             results[name] = None
             probes[name] = ProbeOutcome(PROBE_ERROR, attempt_reason(attempt))
+    return results
 
-    mozilla_issues: dict[str, str] | None
+
+def _mozilla_intermediate(server_result: ServerScanResult, probes: dict[str, ProbeOutcome]) -> dict[str, str] | None:
+    """Where the server departs from Mozilla's intermediate configuration ({} when nowhere, None: not checked)."""
     try:
         check_server_against_tls_configuration(
             server_result, MozillaTlsConfiguration.get(TlsConfigurationEnum.MOZILLA_INTERMEDIATE)
         )
-        mozilla_issues = {}
-        probes["mozilla_intermediate"] = ProbeOutcome(PROBE_OK)
     except ServerNotCompliantWithTlsConfiguration as exc:
-        mozilla_issues = {key: str(value) for key, value in exc.issues.items()}
         probes["mozilla_intermediate"] = ProbeOutcome(PROBE_OK)
+        return {key: str(value) for key, value in exc.issues.items()}
     except ServerScanResultIncomplete:
-        mozilla_issues = None
         probes["mozilla_intermediate"] = ProbeOutcome(
             PROBE_NOT_TESTED, "the check needs every TLS test to have completed, and at least one did not"
         )
-
-    curves_result = results["elliptic_curves"]
-    curves = (
-        tuple(curve.name for curve in curves_result.supported_curves)
-        if curves_result and curves_result.supported_curves
-        else ()
-    )
-    ems_result = results["extended_master_secret"]
-    tls_probing = getattr(server_result.connectivity_result, "client_auth_requirement", None)
-    return TlsResult(
-        protocols=protocols,
-        cipher_suites=tuple(suites),
-        certificate=deployments[0] if deployments else None,
-        vulnerabilities=_vulnerabilities(results),
-        curves=curves,
-        extended_master_secret=ems_result.supports_ems_extension if ems_result else None,
-        session_resumption=session_resumption(results["session_resumption"]),
-        mozilla_intermediate_issues=mozilla_issues,
-        incomplete_reason="; ".join(core_problems) or None,
-        certificate_deployments=deployments,
-        key_exchange_groups=keyexchange.groups_from_suites(ephemeral_keys, curves),
-        client_certificate_requested=tls_probing not in (None, ClientAuthRequirementEnum.DISABLED),
-        probes=probes,
-    )
-
-
-def _cipher_suite(protocol: str, accepted: CipherSuiteAcceptedByServer) -> CipherSuite:
-    suite = accepted.cipher_suite
-    ephemeral = accepted.ephemeral_key
-    name = suite.name
-    # TLS 1.3 suites always use an ephemeral key exchange.
-    forward_secrecy = protocol == "TLSv1.3" or "_DHE_" in name or "_ECDHE_" in name
-    aead = protocol == "TLSv1.3" or any(mode in name for mode in ("_GCM_", "CHACHA20", "_CCM"))
-    return CipherSuite(
-        name=name,
-        protocol=protocol,
-        key_bits=suite.key_size,
-        forward_secrecy=forward_secrecy,
-        aead=aead,
-        kex_bits=ephemeral.size if ephemeral else None,
-        kex_type=getattr(ephemeral, "type_name", None) if ephemeral else None,
-    )
-
-
-def _vulnerabilities(results: dict) -> Vulnerabilities:
-    heartbleed = results["heartbleed"]
-    robot = results["robot"]
-    ccs = results["ccs_injection"]
-    reneg = results["renegotiation"]
-    compression = results["compression"]
-    fallback = results["fallback_scsv"]
-    robot_name = robot.robot_result.name if robot else None
-    return Vulnerabilities(
-        heartbleed=heartbleed.is_vulnerable_to_heartbleed if heartbleed else None,
-        robot=robot_name.startswith("VULNERABLE") if robot_name else None,
-        robot_detail=_ROBOT_WORDS.get(robot_name, "see the ROBOT test result") if robot_name else None,
-        ccs_injection=ccs.is_vulnerable_to_ccs_injection if ccs else None,
-        insecure_renegotiation=(not reneg.supports_secure_renegotiation) if reneg else None,
-        client_renegotiation_dos=reneg.is_vulnerable_to_client_renegotiation_dos if reneg else None,
-        compression=compression.supports_compression if compression else None,
-        fallback_scsv=fallback.supports_fallback_scsv if fallback else None,
-    )
-
-
-# sslyze's RobotScanResultEnum values, in words (the enum names never reach a report).
-_ROBOT_WORDS = {
-    "VULNERABLE_WEAK_ORACLE": "a weak oracle: exploitable, but it needs many connections",
-    "VULNERABLE_STRONG_ORACLE": "a strong oracle: quickly exploitable",
-    "NOT_VULNERABLE_NO_ORACLE": "no oracle found",
-    "NOT_VULNERABLE_RSA_NOT_SUPPORTED": "the server accepts no RSA key exchange",
-    "UNKNOWN_INCONSISTENT_RESULTS": "the server's answers were inconsistent, so the result is unknown",
-}
+        return None
+    probes["mozilla_intermediate"] = ProbeOutcome(PROBE_OK)
+    return {}

@@ -4,22 +4,54 @@ facts, and the words that explain why a chain is not trusted."""
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from sslyze import ScanCommandAttemptStatusEnum
+
 from scanner.engine.certificates import certificate as certificates
 from scanner.engine.certificates import chain, trust
-from scanner.engine.results import (
-    CertificateInfo,
-)
+from scanner.engine.results import PROBE_ERROR, PROBE_OK, CertificateInfo, ProbeOutcome
+from scanner.engine.runtime.error_reasons import attempt_reason
 
 if TYPE_CHECKING:
     from sslyze import CertificateDeploymentAnalysisResult, CertificateInfoScanResult
+    from sslyze.scanner.models import CertificateInfoScanAttempt
 
     from scanner.engine.certificates.revocation_fetch import Checker
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CertificateFindings:
+    deployments: tuple[CertificateInfo, ...]
+    probes: dict[str, ProbeOutcome]  # "certificate", and "chain_completion" when an AIA download failed
+    problem: str | None  # why the certificate could not be analysed (the scan is then incomplete)
+
+
+def certificate_findings(
+    host: str,
+    attempt: CertificateInfoScanAttempt,
+    fetch_aia: chain.AiaFetcher | None,
+    check_revocation: Checker | None = None,
+) -> CertificateFindings:
+    """sslyze's certificate test, read into our certificate facts per deployment."""
+    if attempt.status == ScanCommandAttemptStatusEnum.COMPLETED and attempt.result.certificate_deployments:
+        deployments, aia_problem = _deployments(host, attempt.result, fetch_aia, check_revocation)
+        probes = {"certificate": ProbeOutcome(PROBE_OK)}
+        if aia_problem is not None:
+            probes["chain_completion"] = ProbeOutcome(PROBE_ERROR, aia_problem)
+        return CertificateFindings(deployments, probes, None)
+    reason = (
+        attempt_reason(attempt)
+        if attempt.status != ScanCommandAttemptStatusEnum.COMPLETED
+        else "the server sent no certificate"
+    )
+    return CertificateFindings(
+        (), {"certificate": ProbeOutcome(PROBE_ERROR, reason)}, f"the certificate could not be analysed: {reason}"
+    )
 
 
 def _deployments(

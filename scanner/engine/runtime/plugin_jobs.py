@@ -16,8 +16,6 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, fields
 from traceback import TracebackException
 
-from nassl.legacy_ssl_client import LegacySslClient
-from nassl.ssl_client import ClientCertificateRequested
 from sslyze import (
     ScanCommand,
     ScanCommandAttemptStatusEnum,
@@ -28,7 +26,6 @@ from sslyze import (
 )
 from sslyze.errors import (
     ConnectionToServerFailed,
-    ServerRejectedTlsHandshake,
 )
 from sslyze.plugins.plugin_base import ScanCommandWrongUsageError, ScanJob, ScanJobResult
 from sslyze.plugins.scan_commands import ScanCommandsRepository
@@ -38,11 +35,12 @@ from sslyze.scanner.models import (
     ServerConnectivityStatusEnum,
     get_scan_command_attempt_cls,
 )
-from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum
+from sslyze.server_connectivity import ServerConnectivityInfo
 
 from scanner.engine.runtime.error_reasons import command_error_reason
 from scanner.engine.runtime.resets import retried
-from scanner.engine.runtime.sslyze_compat import RenegotiationJobResult, secure_renegotiation_job
+from scanner.engine.runtime.sslyze_compat import secure_renegotiation_job
+from scanner.engine.vulnerabilities.renegotiation import SharedLegacyHandshake
 
 
 @dataclass
@@ -54,63 +52,6 @@ class QueuedCommand:
     queuing_error: object | None = None  # a finished ScanCommandAttempt when the plugin refused to make jobs
     # For a command answered by another command's handshake: its job results, once `futures` have ended.
     results_from: Callable[[], list[ScanJobResult]] | None = None
-
-
-class SharedLegacyHandshake:
-    """One handshake for sslyze's secure-renegotiation and compression tests.
-
-    Both make the same connection (the legacy OpenSSL build, TLS 1.2 when the server speaks TLS 1.3 and its
-    highest version otherwise, the default cipher list) and read one flag of it each. This job makes it once
-    and answers both, each with its own test's rules for a refused handshake or a client certificate request.
-    """
-
-    def __init__(self) -> None:
-        self.compression: ScanJobResult | None = None
-
-    def secure_renegotiation(self, info: ServerConnectivityInfo) -> tuple[RenegotiationJobResult, bool]:
-        """The secure-renegotiation job's answer, as sslyze's `_test_secure_renegotiation` gives it; the
-        compression test's answer from the same handshake goes to `self.compression`."""
-        highest = info.tls_probing_result.highest_tls_version_supported
-        downgraded = highest.value >= TlsVersionEnum.TLS_1_3.value  # no renegotiation or compression in TLS 1.3
-        connection = info.get_preconfigured_tls_connection(
-            override_tls_version=TlsVersionEnum.TLS_1_2 if downgraded else highest, should_use_legacy_openssl=True
-        )
-        client = connection.ssl_client
-        if not isinstance(client, LegacySslClient):
-            error = RuntimeError("sslyze's legacy OpenSSL client was expected")
-            self.compression = ScanJobResult(None, error)
-            raise error
-        try:
-            connection.connect()
-        except Exception as exc:
-            self.compression = _compression_after_failure(client, exc, downgraded)
-            if isinstance(exc, ServerRejectedTlsHandshake) and downgraded:
-                return RenegotiationJobResult.SUPPORTS_SECURE_RENEG, True
-            raise
-        else:
-            self.compression = _compression_of(client)
-            return RenegotiationJobResult.SUPPORTS_SECURE_RENEG, client.get_secure_renegotiation_support()
-        finally:
-            connection.close()
-
-    def compression_results(self) -> list[ScanJobResult]:
-        return [self.compression]
-
-
-def _compression_of(client: LegacySslClient) -> ScanJobResult:
-    # sslyze refuses to answer "no compression" from a build that could not have offered it.
-    if "zlib compression" not in client.get_available_compression_methods():
-        return ScanJobResult(None, RuntimeError("the legacy OpenSSL build cannot offer compression"))
-    return ScanJobResult(bool(client.get_current_compression_method()), None)
-
-
-def _compression_after_failure(client: LegacySslClient, exc: Exception, downgraded: bool) -> ScanJobResult:
-    """What sslyze's compression test answers when its handshake ends this way."""
-    if isinstance(exc, ClientCertificateRequested):
-        return _compression_of(client)  # past the ServerHello: the method is known
-    if isinstance(exc, ServerRejectedTlsHandshake) and downgraded:
-        return ScanJobResult(False, None)  # TLS 1.3 only
-    return ScanJobResult(None, exc)
 
 
 def _run_job(function: Callable[..., object], arguments: Iterable[object]) -> ScanJobResult:
