@@ -196,7 +196,7 @@ class ClientSimulation:
     suite: str | None
     forward_secrecy: bool | None
     error: str | None = None  # why the handshake failed, in words
-    # A client in common use today (engine/clients.py). Old clients (IE 11 / Windows 7, Android 7) are shown
+    # A client in common use today (engine/simulation/clients.py). Old clients (IE 11 / Windows 7, Android 7) are shown
     # for compatibility; only a modern client negotiating a weak suite says something about today's visitors.
     modern: bool = True
 

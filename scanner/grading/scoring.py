@@ -53,7 +53,7 @@ def certificate_key(cert: CertificateInfo) -> KeySize:
     )
 
 
-# Curve names as the clients' profiles spell them (engine/clients.py) and as sslyze reports them.
+# Curve names as the clients' profiles spell them (engine/simulation/clients.py) and as sslyze reports them.
 _CURVE_ALIASES = {"prime256v1": "secp256r1", "secp256r1": "secp256r1"}
 
 

@@ -360,7 +360,7 @@ def _probe_web(
     ca_file: str | None,
 ) -> WebFacts:
     """Headers, cookies, CORS, compression, security.txt, robots.txt and ALPN of the final https page, inside
-    what is left of the HTTP side's budget (scanner/engine/webprobe.py)."""
+    what is left of the HTTP side's budget (scanner/engine/http/webprobe.py)."""
 
     def fetch(
         url: str, headers: dict[str, str], max_body: int, verify: bool | ssl.SSLContext = False
