@@ -7,22 +7,23 @@ from dataclasses import replace
 
 import pytest
 from sslyze import (
+    RobotScanResultEnum,
     ScanCommand,
     ScanCommandAttemptStatusEnum,
     ServerNetworkConfiguration,
     ServerNetworkLocation,
     ServerScanRequest,
 )
-from sslyze.plugins.robot._robot_tester import RobotScanResultEnum
 from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum, check_connectivity_to_server
 
 from benchmarks.delay_proxy import DelayProxy
-from scanner.engine import scan, simulation
-from scanner.engine.adaptive import Learned, enumerate_all, enumerate_version
-from scanner.engine.clients import CLIENTS
-from scanner.engine.suite_offers import NOT_CHOSEN, Budget, BudgetExhausted
+from scanner.engine import scan
+from scanner.engine.protocols.adaptive import Learned, enumerate_all, enumerate_version
+from scanner.engine.protocols.suite_offers import NOT_CHOSEN, Budget, BudgetExhausted
+from scanner.engine.runtime.tls_scan import run_adaptive_scan
+from scanner.engine.simulation import simulate as simulation
+from scanner.engine.simulation.clients import CLIENTS
 from scanner.engine.tls import PROTOCOL_COMMANDS, _tls_result
-from scanner.engine.tls_scan import run_adaptive_scan
 from scanner.grading import grade
 from scanner.targets import parse_target
 from tests.conftest import LAB_SCAN_SETTINGS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from scanner.engine.aia import _Cache
+from scanner.engine.certificates.aia import _Cache
 
 
 def test_cached_download_is_returned_until_it_ages_out():

@@ -234,3 +234,53 @@ def test_the_report_reader_rule_catches_a_read_by_key(tmp_path):
         "result__grade__caps",
         "latest_scan__result__hsts__present",
     }
+
+
+# sslyze's and nassl's underscore names are not a promised API: one module imports them all, so that an upgrade
+# that moves one breaks in a single, known place.
+SSLYZE_COMPAT_MODULE = "scanner/engine/runtime/sslyze_compat.py"
+PRIVATE_SOURCES = ("sslyze", "nassl", "tls_parser")
+
+
+def _private_sslyze_imports(source: str) -> list[str]:
+    """Imports in `source` that reach a private sslyze/nassl module or name (a part starting with "_")."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and not node.level:
+            module = node.module or ""
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.Import):
+            module, names = "", [alias.name for alias in node.names]
+        else:
+            continue
+        for name in names:
+            dotted = f"{module}.{name}" if module else name
+            parts = dotted.split(".")
+            if parts[0] in PRIVATE_SOURCES and any(part.startswith("_") for part in parts):
+                found.append(dotted)
+    return found
+
+
+def test_private_sslyze_import_detector_sees_private_modules_and_names():
+    source = (
+        "from nassl._nassl import OpenSSLError\n"
+        "from sslyze.plugins.elliptic_curves_plugin import _test_curve\n"
+        "import sslyze.plugins.robot._robot_tester\n"
+        "from sslyze import ScanCommand\n"
+    )
+    assert _private_sslyze_imports(source) == [
+        "nassl._nassl.OpenSSLError",
+        "sslyze.plugins.elliptic_curves_plugin._test_curve",
+        "sslyze.plugins.robot._robot_tester",
+    ]
+
+
+def test_only_the_compat_module_imports_private_sslyze_or_nassl_names():
+    offenders = []
+    for package in (*PACKAGES, "tests", "benchmarks", "tools"):
+        for path in (ROOT / package).rglob("*.py"):
+            relative = path.relative_to(ROOT).as_posix()
+            if relative == SSLYZE_COMPAT_MODULE or "migrations" in path.parts:
+                continue
+            offenders += [f"{relative}: {name}" for name in _private_sslyze_imports(path.read_text())]
+    assert offenders == []

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from scanner.engine import scan
-from scanner.engine.caa import lookup_caa, parse_server
+from scanner.engine.certificates.caa import lookup_caa, parse_server
 from scanner.engine.results import CaaRecord, CaaResult, SctCounts
 from scanner.grading import grade
 from scanner.report import build_report

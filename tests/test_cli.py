@@ -93,7 +93,7 @@ def test_aia_download_goes_through_the_network_policy(lab, settings, capsys):
     # loopback network is not allowed, so the intermediate cannot be fetched and the chain stays untrusted.
     settings.SCANNER_ALLOWED_NETWORKS = []
     settings.SCANNER_RESOLVE = [pin for pin in lab.resolve_map() if pin.startswith("aia.")]
-    from scanner.engine import aia
+    from scanner.engine.certificates import aia
 
     aia.CACHE.clear()
     try:

@@ -9,7 +9,7 @@ import time
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 
-from scanner.engine.http import MAX_STORED_URL, probe_http
+from scanner.engine.http.redirects import MAX_STORED_URL, probe_http
 from scanner.grading import grade
 from scanner.report import build_report
 from tests.conftest import LAB_SCAN_SETTINGS

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from scanner.engine.keyexchange import analyse_dh_prime, known_groups
+from scanner.engine.protocols.keyexchange import analyse_dh_prime, known_groups
 from scanner.grading import grade
 
 # sslyze's enum names, exception names and the web-PKI verifier's debug text must never reach a reader.

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from scanner.engine.http import HSTS_MAX_AGE_CAP, MAX_MIXED_ITEMS, parse_hsts, read_page
+from scanner.engine.http.redirects import HSTS_MAX_AGE_CAP, MAX_MIXED_ITEMS, parse_hsts, read_page
 
 PAGE = "https://shop.example/catalogue/"
 

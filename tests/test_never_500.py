@@ -13,7 +13,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from scanner import notifications, services
-from scanner.engine.http import probe_http
+from scanner.engine.http.redirects import probe_http
 from scanner.engine.results import ScanSettings
 from scanner.models import Alert, Channel, Site
 from scanner.netpolicy import NetworkPolicy, TargetRefused

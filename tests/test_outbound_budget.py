@@ -14,11 +14,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
-from scanner.engine import chain
-from scanner.engine.aia import CACHE, make_fetcher
-from scanner.engine.http import probe_http
-from scanner.engine.outbound_budget import OutboundBudget
+from scanner.engine.certificates import chain
+from scanner.engine.certificates.aia import CACHE, make_fetcher
+from scanner.engine.http.redirects import probe_http
 from scanner.engine.results import ScanResult, ScanSettings
+from scanner.engine.runtime.outbound_budget import OutboundBudget
 from scanner.grading import grade
 from scanner.netpolicy import NetworkPolicy, parse_networks, parse_pins
 

@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.x509 import ocsp
 
 from scanner.engine import scan
-from scanner.engine.revocation_fetch import clear_caches, make_checker
+from scanner.engine.certificates.revocation_fetch import clear_caches, make_checker
 from scanner.grading import grade
 from scanner.netpolicy import NetworkPolicy, parse_networks, parse_pins
 from scanner.report import build_report

@@ -13,10 +13,10 @@ from sslyze.server_connectivity import TlsVersionEnum
 from benchmarks.delay_proxy import DelayProxy
 from scanner import outbound
 from scanner.engine import scan
-from scanner.engine.adaptive import enumerate_version
-from scanner.engine.http import probe_http
-from scanner.engine.pool import NORMAL, URGENT, PriorityPool
-from scanner.engine.tls_scan import _scan_here
+from scanner.engine.http.redirects import probe_http
+from scanner.engine.protocols.adaptive import enumerate_version
+from scanner.engine.runtime.pool import NORMAL, URGENT, PriorityPool
+from scanner.engine.runtime.tls_scan import _scan_here
 from scanner.netpolicy import NetworkPolicy, parse_networks, parse_pins
 from scanner.targets import parse_target
 from tests.conftest import LAB_SCAN_SETTINGS

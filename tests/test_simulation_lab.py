@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from scanner.engine.clients import CLIENTS
 from scanner.engine.results import PROBE_ERROR, PROBE_OK
-from scanner.engine.simulation import PROBE_NAME, offerable, with_simulation
+from scanner.engine.simulation.clients import CLIENTS
+from scanner.engine.simulation.simulate import PROBE_NAME, offerable, with_simulation
 from tests.conftest import LAB_SCAN_SETTINGS
 
 ECDHE_AES256 = "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"

@@ -20,7 +20,7 @@ from sslyze import (
     ServerScanStatusEnum,
 )
 
-from scanner.engine.sslyze_runner import ScanDeadlineExceeded, run_scan
+from scanner.engine.runtime.sslyze_runner import ScanDeadlineExceeded, run_scan
 from scanner.engine.tls import SCAN_COMMANDS
 
 

@@ -3,7 +3,7 @@ and CSP upgrade-insecure-requests turns passive mixed content into information."
 
 from __future__ import annotations
 
-from scanner.engine.http_trust import upgrades_insecure_requests
+from scanner.engine.http.http_trust import upgrades_insecure_requests
 from scanner.grading import grade
 from tests.test_grades_lab import LAB_FULL_SEO
 

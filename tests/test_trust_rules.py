@@ -9,8 +9,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
-from scanner.engine import chain, trust
-from scanner.engine.revocation import assess
+from scanner.engine.certificates import chain, trust
+from scanner.engine.certificates.revocation import assess
 from tests.grading_factories import grade, ids, with_cert
 from tests.lab.pki import LabPKI, LeafSpec
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from scanner.engine.headers import parse_csp, parse_set_cookie, robots_disallows_all, security_txt_fields
+from scanner.engine.http.headers import parse_csp, parse_set_cookie, robots_disallows_all, security_txt_fields
 from scanner.engine.web_results import WebFacts
 from scanner.grading import grade
 from scanner.grading.websecurity import MODIFIERS, grade_for, total, web_security

@@ -235,7 +235,7 @@ SCANNER_NETWORK_TIMEOUT = float(os.environ.get("SCANNER_NETWORK_TIMEOUT", "5"))
 SCANNER_NETWORK_RETRIES = int(os.environ.get("SCANNER_NETWORK_RETRIES", "2"))
 SCANNER_HTTP_TIMEOUT = float(os.environ.get("SCANNER_HTTP_TIMEOUT", "10"))
 
-# --- Cipher-suite enumeration (scanner/engine/adaptive.py) ---
+# --- Cipher-suite enumeration (scanner/engine/protocols/adaptive.py) ---
 # "adaptive" (default): offer all, remove the suite the server picks, repeat (about one handshake per
 # accepted suite), proven equal to sslyze's on every lab case; "sslyze": one handshake per known suite.
 SCANNER_CIPHER_ENUMERATION = os.environ.get("SCANNER_CIPHER_ENUMERATION", "adaptive")

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..netpolicy import NetworkPolicy, TargetRefused
 from ..targets import Target
-from .outbound_budget import OutboundBudget
 from .results import EndpointResult, HttpResult, ProbeOutcome, ScanResult, ScanSettings, TlsResult
+from .runtime.outbound_budget import OutboundBudget
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .chain import AiaFetcher
-    from .revocation_fetch import Checker
+    from .certificates.chain import AiaFetcher
+    from .certificates.revocation_fetch import Checker
 
 __all__ = ["ScanResult", "ScanSettings", "load_probes", "scan"]
 
@@ -29,7 +29,9 @@ def load_probes() -> None:
     Not done with this package: the models, grading and reports import its results, and Django's set-up
     imports the models, so every Django process (`manage.py scan --help` too) would pay for them. `scan()`
     calls this first; a worker calls it at start so that its pool children, forked later, share them."""
-    from . import caa, http, tls  # noqa: F401
+    from . import tls  # noqa: F401
+    from .certificates import caa  # noqa: F401
+    from .http import redirects  # noqa: F401
 
 
 def scan(
@@ -38,8 +40,8 @@ def scan(
     """Scan one site at every address behind its name. Network problems never raise: they come back as a failed
     ScanResult (or a failed endpoint) with a reason."""
     load_probes()  # before the clock starts: a scan's duration is the scan's
-    from .caa import lookup_caa
-    from .http import probe_http
+    from .certificates.caa import lookup_caa
+    from .http.redirects import probe_http
 
     settings = settings or ScanSettings()
     started_at = datetime.now(UTC)
@@ -218,7 +220,7 @@ def _scan_endpoint(
 
 
 def _aia_fetcher(policy: NetworkPolicy, settings: ScanSettings, budget: OutboundBudget) -> AiaFetcher:
-    from .aia import make_fetcher
+    from .certificates.aia import make_fetcher
 
     # AIA downloads go through the same policy and pins as the target; one short deadline each, and each takes
     # one fetch from the scan's outbound budget.
@@ -228,7 +230,7 @@ def _aia_fetcher(policy: NetworkPolicy, settings: ScanSettings, budget: Outbound
 
 
 def _revocation_checker(policy: NetworkPolicy, settings: ScanSettings, budget: OutboundBudget) -> Checker:
-    from .revocation_fetch import make_checker
+    from .certificates.revocation_fetch import make_checker
 
     # OCSP and CRL requests go through the same policy and pins as the target; one short deadline each, and
     # each download takes one fetch from the scan's outbound budget.

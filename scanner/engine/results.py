@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .web_results import WebFacts
-
-PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+from scanner.engine.protocols.table import PROTOCOLS  # noqa: F401 - re-exported: our protocol names, oldest first
+from scanner.engine.web_results import WebFacts
 
 # Probe outcome statuses: measured, skipped for a stated reason, or failed while measuring.
 PROBE_OK, PROBE_NOT_TESTED, PROBE_ERROR = "ok", "not_tested", "error"
@@ -197,7 +196,7 @@ class ClientSimulation:
     suite: str | None
     forward_secrecy: bool | None
     error: str | None = None  # why the handshake failed, in words
-    # A client in common use today (engine/clients.py). Old clients (IE 11 / Windows 7, Android 7) are shown
+    # A client in common use today (engine/simulation/clients.py). Old clients (IE 11 / Windows 7, Android 7) are shown
     # for compatibility; only a modern client negotiating a weak suite says something about today's visitors.
     modern: bool = True
 

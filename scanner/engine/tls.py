@@ -1,13 +1,15 @@
-"""TLS probing: a quick pre-flight handshake (preflight.py), then one sslyze scan of the pinned address.
+"""TLS probing: a quick pre-flight handshake (runtime/preflight.py), then one sslyze scan of the pinned address.
 
-sslyze's results become our TlsResult here; certificate deployments are read in deployments.py."""
+Each probe family reads its own part of sslyze's result into our types (protocols/support.py, curves.py,
+certificates/deployments.py, vulnerabilities/findings.py and resumption.py); this module runs the scan and
+puts those parts together into one TlsResult."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sslyze import (
     CertificateInfoExtraArgument,
@@ -28,43 +30,36 @@ from sslyze.mozilla_tls_profile.tls_config_checker import (
 )
 from sslyze.server_connectivity import ClientAuthRequirementEnum
 
-from . import chain, keyexchange
-from .adaptive import Learned
-from .results import (
+from scanner.engine.certificates import chain
+from scanner.engine.certificates.deployments import certificate_findings
+from scanner.engine.curves import supported_curve_names
+from scanner.engine.protocols import keyexchange
+from scanner.engine.protocols.adaptive import Learned
+from scanner.engine.protocols.support import protocol_support
+from scanner.engine.protocols.versions import PROTOCOL_COMMANDS
+from scanner.engine.results import (
     PROBE_ERROR,
     PROBE_NOT_TESTED,
     PROBE_OK,
-    CertificateInfo,
-    CipherSuite,
     ProbeOutcome,
     ScanSettings,
     TlsResult,
-    Vulnerabilities,
 )
-from .resumption import RESUMPTION_ATTEMPTS, session_resumption
-from .simulation import with_report, with_simulation
-from .sslyze_runner import ScanDeadlineExceeded, ScanRunnerFailed, run_scan
-from .tls_scan import run_adaptive_scan, with_connection_notes
+from scanner.engine.runtime.error_reasons import attempt_reason, connectivity_reason
+from scanner.engine.runtime.preflight import TlsUnreachable, preflight
+from scanner.engine.runtime.sslyze_runner import ScanDeadlineExceeded, ScanRunnerFailed, run_scan
+from scanner.engine.runtime.tls_scan import run_adaptive_scan, with_connection_notes
+from scanner.engine.simulation.simulate import with_report, with_simulation
+from scanner.engine.vulnerabilities.findings import extended_master_secret, vulnerabilities
+from scanner.engine.vulnerabilities.resumption import RESUMPTION_ATTEMPTS, session_resumption
 
 if TYPE_CHECKING:
-    from traceback import TracebackException
+    from sslyze import AllScanCommandsAttempts, ServerScanResult
 
-    from sslyze import CipherSuiteAcceptedByServer, ScanCommandAttempt, ServerScanResult
-
-    from .revocation_fetch import Checker
+    from scanner.engine.certificates.revocation_fetch import Checker
 
 logger = logging.getLogger(__name__)
-from .deployments import _deployments
-from .preflight import TlsUnreachable, preflight
 
-PROTOCOL_COMMANDS = {
-    "SSLv2": ScanCommand.SSL_2_0_CIPHER_SUITES,
-    "SSLv3": ScanCommand.SSL_3_0_CIPHER_SUITES,
-    "TLSv1.0": ScanCommand.TLS_1_0_CIPHER_SUITES,
-    "TLSv1.1": ScanCommand.TLS_1_1_CIPHER_SUITES,
-    "TLSv1.2": ScanCommand.TLS_1_2_CIPHER_SUITES,
-    "TLSv1.3": ScanCommand.TLS_1_3_CIPHER_SUITES,
-}
 # Probes the grade cannot do without: without them the scan fails. Every other probe is optional: when it
 # fails the scan is still graded from what was measured, marked partial, and the probe says why.
 CORE_PROBES = {"protocols": tuple(PROTOCOL_COMMANDS.values()), "certificate": (ScanCommand.CERTIFICATE_INFO,)}
@@ -95,9 +90,6 @@ PROBE_TITLES = {
     "chain_completion": "download of missing intermediate certificates (AIA)",
 }
 SCAN_COMMANDS = set(PROTOCOL_COMMANDS.values()) | {ScanCommand.CERTIFICATE_INFO} | set(OPTIONAL_PROBES.values())
-# sslyze reports a stalled handshake as a *rejected* suite with this text; a
-# silent false "not supported" must make the scan incomplete instead.
-_TIMEOUT_MARKER = "timed out"
 
 
 def probe_tls(
@@ -161,7 +153,7 @@ def probe_tls(
     except (ScanDeadlineExceeded, ScanRunnerFailed) as exc:
         raise TlsUnreachable(f"TLS scan stopped: {exc}") from None
     if server_result.scan_status != ServerScanStatusEnum.COMPLETED:
-        raise TlsUnreachable(_connectivity_reason(ip, port, server_result.connectivity_error_trace))
+        raise TlsUnreachable(connectivity_reason(ip, port, server_result.connectivity_error_trace))
     tls = with_connection_notes(_tls_result(host, server_result, fetch_aia, check_revocation), learned)
     if report is not None:
         return with_report(tls, report)
@@ -171,104 +163,52 @@ def probe_tls(
     )
 
 
-def _connectivity_reason(ip: str, port: int, trace: TracebackException | None) -> str:
-    """sslyze's connectivity errors, in words; its exception names never reach a report."""
-    exc_type = getattr(getattr(trace, "exc_type", None), "__name__", "") or str(getattr(trace, "exc_type", ""))
-    if "TlsConfigurationNotSupported" in exc_type:
-        return (
-            f"no TLS handshake with {ip}:{port} succeeded: the scanner tried every protocol version from "
-            "SSL 2.0 to TLS 1.3 with its full cipher suite list and the server refused them all"
-        )
-    if "RejectedConnection" in exc_type:
-        return f"{ip}:{port} refused the connection during the TLS tests"
-    if "TimedOut" in exc_type or "Timeout" in exc_type:
-        return f"{ip}:{port} stopped answering during the TLS connectivity test (timeout)"
-    return f"the TLS connectivity test against {ip}:{port} failed"
-
-
-def _attempt_reason(attempt: ScanCommandAttempt) -> str:
-    """Why an sslyze command did not complete, for a site owner (never the enum name)."""
-    reason = getattr(attempt.error_reason, "value", attempt.error_reason)
-    trace = str(getattr(attempt, "error_trace", "") or "")
-    if reason == "CLIENT_CERTIFICATE_NEEDED":
-        return "the server asked for a client certificate during this test, and the scanner has none to send"
-    if reason == "CONNECTIVITY_ISSUE":
-        if "timed out" in trace.lower():
-            return "the server stopped answering (timeout) during this test"
-        return (
-            "the test could not complete a handshake with the server: it needs cipher suites or protocol "
-            "features the server does not accept"
-        )
-    if reason == "BUG_IN_SSLYZE":
-        if "valid TlsHandshakeTypeByte" in trace or "TlsRecord" in trace:
-            return (
-                "the test could not parse the server's handshake (its certificate message is split over "
-                "several TLS records), so it gave no answer"
-            )
-        return "the test ended with an internal error on this server's answers, so it gave no answer"
-    return "the test could not be run"
-
-
 def _tls_result(
     host: str,
     server_result: ServerScanResult,
     fetch_aia: chain.AiaFetcher | None,
     check_revocation: Checker | None = None,
 ) -> TlsResult:
+    """Our TlsResult from sslyze's scan result: each probe family reads its own part."""
     scan = server_result.scan_result
-    core_problems: list[str] = []
-    probes: dict[str, ProbeOutcome] = {}
-
-    def attempt_of(command: ScanCommand) -> ScanCommandAttempt:
-        return getattr(scan, command.value)
-
-    # --- core: every protocol's cipher suites, and the certificate ---------------------------------------
-    protocols: dict[str, bool] = {}
-    suites: list[CipherSuite] = []
-    ephemeral_keys: list[tuple[str, object]] = []
-    for protocol, command in PROTOCOL_COMMANDS.items():
-        attempt = attempt_of(command)
-        if attempt.status != ScanCommandAttemptStatusEnum.COMPLETED:
-            core_problems.append(f"the {protocol} cipher suite test failed: {_attempt_reason(attempt)}")
-            protocols[protocol] = False
-            continue
-        result = attempt.result
-        timed_out = [r for r in result.rejected_cipher_suites if _TIMEOUT_MARKER in (r.error_message or "")]
-        if timed_out:
-            # A stalled handshake reads as "suite not accepted": never grade that as a cleaner server.
-            core_problems.append(
-                f"{len(timed_out)} {protocol} cipher suite handshakes timed out, so the server's {protocol} "
-                "support cannot be told"
-            )
-        protocols[protocol] = bool(result.accepted_cipher_suites)
-        for accepted in result.accepted_cipher_suites:
-            suites.append(_cipher_suite(protocol, accepted))
-            ephemeral_keys.append((accepted.cipher_suite.name, accepted.ephemeral_key))
-    probes["protocols"] = (
-        ProbeOutcome(PROBE_ERROR, "; ".join(core_problems)) if core_problems else ProbeOutcome(PROBE_OK)
+    support = protocol_support(scan)
+    probes: dict[str, ProbeOutcome] = {
+        "protocols": ProbeOutcome(PROBE_ERROR, "; ".join(support.problems))
+        if support.problems
+        else ProbeOutcome(PROBE_OK)
+    }
+    core_problems = list(support.problems)
+    certificate = certificate_findings(host, scan.certificate_info, fetch_aia, check_revocation)
+    probes.update(certificate.probes)
+    if certificate.problem is not None:
+        core_problems.append(certificate.problem)
+    results = _optional_results(scan, probes)
+    mozilla_issues = _mozilla_intermediate(server_result, probes)
+    curves = supported_curve_names(results["elliptic_curves"])
+    deployments = certificate.deployments
+    tls_probing = getattr(server_result.connectivity_result, "client_auth_requirement", None)
+    return TlsResult(
+        protocols=support.protocols,
+        cipher_suites=tuple(support.suites),
+        certificate=deployments[0] if deployments else None,
+        vulnerabilities=vulnerabilities(results),
+        curves=curves,
+        extended_master_secret=extended_master_secret(results),
+        session_resumption=session_resumption(results["session_resumption"]),
+        mozilla_intermediate_issues=mozilla_issues,
+        incomplete_reason="; ".join(core_problems) or None,
+        certificate_deployments=deployments,
+        key_exchange_groups=keyexchange.groups_from_suites(support.ephemeral_keys, curves),
+        client_certificate_requested=tls_probing not in (None, ClientAuthRequirementEnum.DISABLED),
+        probes=probes,
     )
 
-    cert_attempt = attempt_of(ScanCommand.CERTIFICATE_INFO)
-    deployments: tuple[CertificateInfo, ...] = ()
-    aia_problem = None
-    if cert_attempt.status == ScanCommandAttemptStatusEnum.COMPLETED and cert_attempt.result.certificate_deployments:
-        deployments, aia_problem = _deployments(host, cert_attempt.result, fetch_aia, check_revocation)
-        probes["certificate"] = ProbeOutcome(PROBE_OK)
-    else:
-        reason = (
-            _attempt_reason(cert_attempt)
-            if cert_attempt.status != ScanCommandAttemptStatusEnum.COMPLETED
-            else "the server sent no certificate"
-        )
-        core_problems.append(f"the certificate could not be analysed: {reason}")
-        probes["certificate"] = ProbeOutcome(PROBE_ERROR, reason)
-    if aia_problem is not None:
-        probes["chain_completion"] = ProbeOutcome(PROBE_ERROR, aia_problem)
 
-    # --- optional probes ---------------------------------------------------------------------------------
-    results = {}
+def _optional_results(scan: AllScanCommandsAttempts, probes: dict[str, ProbeOutcome]) -> dict[str, Any]:
+    """Each optional probe's sslyze result by probe name (None unless it completed); its outcome into `probes`."""
+    results: dict[str, Any] = {}
     for name, command in OPTIONAL_PROBES.items():
-        attempt = attempt_of(command)
+        attempt = getattr(scan, command.value)
         if attempt.status == ScanCommandAttemptStatusEnum.COMPLETED:
             results[name] = attempt.result
             probes[name] = ProbeOutcome(PROBE_OK)
@@ -277,92 +217,23 @@ def _tls_result(
             probes[name] = ProbeOutcome(PROBE_NOT_TESTED, "this test was not scheduled")
         else:
             results[name] = None
-            probes[name] = ProbeOutcome(PROBE_ERROR, _attempt_reason(attempt))
+            probes[name] = ProbeOutcome(PROBE_ERROR, attempt_reason(attempt))
+    return results
 
-    mozilla_issues: dict[str, str] | None
+
+def _mozilla_intermediate(server_result: ServerScanResult, probes: dict[str, ProbeOutcome]) -> dict[str, str] | None:
+    """Where the server departs from Mozilla's intermediate configuration ({} when nowhere, None: not checked)."""
     try:
         check_server_against_tls_configuration(
             server_result, MozillaTlsConfiguration.get(TlsConfigurationEnum.MOZILLA_INTERMEDIATE)
         )
-        mozilla_issues = {}
-        probes["mozilla_intermediate"] = ProbeOutcome(PROBE_OK)
     except ServerNotCompliantWithTlsConfiguration as exc:
-        mozilla_issues = {key: str(value) for key, value in exc.issues.items()}
         probes["mozilla_intermediate"] = ProbeOutcome(PROBE_OK)
+        return {key: str(value) for key, value in exc.issues.items()}
     except ServerScanResultIncomplete:
-        mozilla_issues = None
         probes["mozilla_intermediate"] = ProbeOutcome(
             PROBE_NOT_TESTED, "the check needs every TLS test to have completed, and at least one did not"
         )
-
-    curves_result = results["elliptic_curves"]
-    curves = (
-        tuple(curve.name for curve in curves_result.supported_curves)
-        if curves_result and curves_result.supported_curves
-        else ()
-    )
-    ems_result = results["extended_master_secret"]
-    tls_probing = getattr(server_result.connectivity_result, "client_auth_requirement", None)
-    return TlsResult(
-        protocols=protocols,
-        cipher_suites=tuple(suites),
-        certificate=deployments[0] if deployments else None,
-        vulnerabilities=_vulnerabilities(results),
-        curves=curves,
-        extended_master_secret=ems_result.supports_ems_extension if ems_result else None,
-        session_resumption=session_resumption(results["session_resumption"]),
-        mozilla_intermediate_issues=mozilla_issues,
-        incomplete_reason="; ".join(core_problems) or None,
-        certificate_deployments=deployments,
-        key_exchange_groups=keyexchange.groups_from_suites(ephemeral_keys, curves),
-        client_certificate_requested=tls_probing not in (None, ClientAuthRequirementEnum.DISABLED),
-        probes=probes,
-    )
-
-
-def _cipher_suite(protocol: str, accepted: CipherSuiteAcceptedByServer) -> CipherSuite:
-    suite = accepted.cipher_suite
-    ephemeral = accepted.ephemeral_key
-    name = suite.name
-    # TLS 1.3 suites always use an ephemeral key exchange.
-    forward_secrecy = protocol == "TLSv1.3" or "_DHE_" in name or "_ECDHE_" in name
-    aead = protocol == "TLSv1.3" or any(mode in name for mode in ("_GCM_", "CHACHA20", "_CCM"))
-    return CipherSuite(
-        name=name,
-        protocol=protocol,
-        key_bits=suite.key_size,
-        forward_secrecy=forward_secrecy,
-        aead=aead,
-        kex_bits=ephemeral.size if ephemeral else None,
-        kex_type=getattr(ephemeral, "type_name", None) if ephemeral else None,
-    )
-
-
-def _vulnerabilities(results: dict) -> Vulnerabilities:
-    heartbleed = results["heartbleed"]
-    robot = results["robot"]
-    ccs = results["ccs_injection"]
-    reneg = results["renegotiation"]
-    compression = results["compression"]
-    fallback = results["fallback_scsv"]
-    robot_name = robot.robot_result.name if robot else None
-    return Vulnerabilities(
-        heartbleed=heartbleed.is_vulnerable_to_heartbleed if heartbleed else None,
-        robot=robot_name.startswith("VULNERABLE") if robot_name else None,
-        robot_detail=_ROBOT_WORDS.get(robot_name, "see the ROBOT test result") if robot_name else None,
-        ccs_injection=ccs.is_vulnerable_to_ccs_injection if ccs else None,
-        insecure_renegotiation=(not reneg.supports_secure_renegotiation) if reneg else None,
-        client_renegotiation_dos=reneg.is_vulnerable_to_client_renegotiation_dos if reneg else None,
-        compression=compression.supports_compression if compression else None,
-        fallback_scsv=fallback.supports_fallback_scsv if fallback else None,
-    )
-
-
-# sslyze's RobotScanResultEnum values, in words (the enum names never reach a report).
-_ROBOT_WORDS = {
-    "VULNERABLE_WEAK_ORACLE": "a weak oracle: exploitable, but it needs many connections",
-    "VULNERABLE_STRONG_ORACLE": "a strong oracle: quickly exploitable",
-    "NOT_VULNERABLE_NO_ORACLE": "no oracle found",
-    "NOT_VULNERABLE_RSA_NOT_SUPPORTED": "the server accepts no RSA key exchange",
-    "UNKNOWN_INCONSISTENT_RESULTS": "the server's answers were inconsistent, so the result is unknown",
-}
+        return None
+    probes["mozilla_intermediate"] = ProbeOutcome(PROBE_OK)
+    return {}

@@ -1,4 +1,4 @@
-"""The scan's outbound budget (scanner.engine.outbound_budget): what it skipped is reported, never graded."""
+"""The scan's outbound budget (scanner.engine.runtime.outbound_budget): what it skipped is reported, never graded."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from scanner.engine.results import CertificateInfo, KeyExchangeGroup, TlsResult
 
+# Policy data, one score per name of the engine's protocol table (results.PROTOCOLS; tests/test_protocol_table.py).
 PROTOCOL_SCORES = {"SSLv2": 0, "SSLv3": 80, "TLSv1.0": 90, "TLSv1.1": 95, "TLSv1.2": 100, "TLSv1.3": 100}
 
 WEIGHT_PROTOCOL = 0.3
@@ -52,12 +53,12 @@ def certificate_key(cert: CertificateInfo) -> KeySize:
     )
 
 
-# Curve names as the clients' profiles spell them (engine/clients.py) and as sslyze reports them.
+# Curve names as the clients' profiles spell them (engine/simulation/clients.py) and as sslyze reports them.
 _CURVE_ALIASES = {"prime256v1": "secp256r1", "secp256r1": "secp256r1"}
 
 
 def _simulated_curves() -> set[str]:
-    from scanner.engine.clients import CLIENTS  # data only: each reference client's key exchange groups
+    from scanner.engine.simulation.clients import CLIENTS  # data only: each reference client's key exchange groups
 
     return {_CURVE_ALIASES.get(name.lower(), name.lower()) for client in CLIENTS for name in client.groups}
 

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from scanner import config
 from scanner.engine import scan
-from scanner.engine.caa import parse_server
+from scanner.engine.certificates.caa import parse_server
 from scanner.grading import grade
 from scanner.netpolicy import NetworkPolicy, parse_networks, parse_pins
 from scanner.report import build_report

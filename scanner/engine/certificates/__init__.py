@@ -1,0 +1,1 @@
+"""The certificate family: the leaf's facts, chain building, AIA, trust signals, revocation and CAA."""

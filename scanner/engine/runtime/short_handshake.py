@@ -1,0 +1,133 @@
+"""Handshakes that end once the server has shown its choice: the ServerHello and its key exchange.
+
+The enumeration only needs to know which suite (or curve) the server picks and its ephemeral key. In TLS 1.2
+and older both are in the server's first flight (ServerHello, Certificate, ServerKeyExchange,
+CertificateRequest, ServerHelloDone). A full handshake then costs the client its key exchange (an ECDH key
+pair on the server's curve, or an RSA encryption), the server a decryption or ECDH of its own, and one more
+round trip for the Finished messages. Here the client's OpenSSL is given the first flight without its
+ServerHelloDone: it parses and checks everything the server sent, exactly as in a full handshake (the suite
+against the offer, the certificate message's size, the DH group's size, the key exchange signature), then
+waits for the message that would make it compute its own key exchange, and the connection is closed.
+
+Handshake messages are not bound to records before encryption starts, so the flight is fed one message per
+record; that is how the ServerHelloDone can be held back when a server packs the whole flight in one record.
+TLS 1.3 is one round trip already and SSL 2.0 negotiates differently: both keep the full handshake.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+from nassl.ssl_client import BaseSslClient, ClientCertificateRequested
+from sslyze.server_connectivity import ClientAuthRequirementEnum, ServerConnectivityInfo, TlsVersionEnum
+from tls_parser.cipher_suites import CipherSuites
+
+from scanner.engine.runtime.error_reasons import CLIENT_CERTIFICATE_ALERT, openssl_error_kinds
+from scanner.engine.runtime.sslyze_compat import OpenSSLError, WantReadError, WantX509LookupError
+
+if TYPE_CHECKING:
+    from sslyze.connection_helpers.tls_connection import SslConnection
+
+VERSIONS = frozenset({TlsVersionEnum.SSL_3_0, TlsVersionEnum.TLS_1_0, TlsVersionEnum.TLS_1_1, TlsVersionEnum.TLS_1_2})
+
+_HANDSHAKE_RECORD = 22
+_SERVER_HELLO, _CERTIFICATE_REQUEST, _SERVER_HELLO_DONE = 2, 13, 14
+_RECORD_HEADER = 5
+_MAX_RECORD = 2**14
+_MESSAGE_HEADER = 4
+
+
+def stop_at_server_key_exchange(
+    connection: SslConnection, version: TlsVersionEnum, info: ServerConnectivityInfo
+) -> None:
+    """Make `connection.connect()` end its handshake before the client's key exchange (TLS 1.2 and older)."""
+    if version in VERSIONS:
+        # As nassl does when sslyze has no client certificate: a request is ignored unless the server requires one.
+        required = info.tls_probing_result.client_auth_requirement == ClientAuthRequirementEnum.REQUIRED
+        connection.ssl_client.do_handshake = functools.partial(_handshake, connection.ssl_client, required)
+
+
+def _handshake(client: BaseSslClient, certificate_required: bool) -> None:
+    """nassl's `do_handshake` loop with the ServerHelloDone held back; raises what nassl's would (sslyze's
+    `connect()` sorts those exceptions), including ClientCertificateRequested where nassl would raise it."""
+    _step(client)  # writes the ClientHello
+    client._flush_ssl_engine()
+    received = b""  # bytes not yet split into records
+    messages = b""  # handshake bytes not yet split into messages
+    request_seen = False
+    while True:
+        data = client._sock.recv(client._DEFAULT_BUFFER_SIZE)
+        if not data:
+            raise OSError("Nassl SSL handshake failed: peer did not send data back.")
+        received += data
+        while len(received) >= _RECORD_HEADER:
+            length = int.from_bytes(received[3:5], "big")
+            if len(received) < _RECORD_HEADER + length:
+                break
+            header, payload = received[:_RECORD_HEADER], received[_RECORD_HEADER : _RECORD_HEADER + length]
+            received = received[_RECORD_HEADER + length :]
+            if header[0] != _HANDSHAKE_RECORD:
+                _feed(client, header + payload)  # an alert: OpenSSL raises it as nassl would
+                continue
+            messages += payload
+            while len(messages) >= _MESSAGE_HEADER:
+                size = _MESSAGE_HEADER + int.from_bytes(messages[1:4], "big")
+                if len(messages) < size:
+                    break
+                message, messages = messages[:size], messages[size:]
+                if message[0] == _SERVER_HELLO_DONE:
+                    if request_seen and certificate_required:
+                        raise ClientCertificateRequested(client.get_client_CA_list())
+                    return
+                request_seen = request_seen or message[0] == _CERTIFICATE_REQUEST
+                if message[0] == _SERVER_HELLO:
+                    client.server_hello_suite = _suite_of(message)
+                for start in range(0, len(message), _MAX_RECORD):  # a large Certificate takes several
+                    fragment = message[start : start + _MAX_RECORD]
+                    _feed(client, header[:3] + len(fragment).to_bytes(2, "big") + fragment)
+
+
+def _feed(client: BaseSslClient, data: bytes) -> None:
+    """Hand `data` to OpenSSL in pieces its network buffer takes, letting it process each (its checks raise
+    here, as in a full handshake)."""
+    for start in range(0, len(data), client._DEFAULT_BUFFER_SIZE):
+        client._network_bio.write(data[start : start + client._DEFAULT_BUFFER_SIZE])
+        _step(client)
+
+
+def _step(client: BaseSslClient) -> None:
+    try:
+        client._ssl.do_handshake()
+    except WantReadError:
+        return
+    except WantX509LookupError:
+        raise ClientCertificateRequested(client.get_client_CA_list()) from None
+    except OpenSSLError as exc:
+        if CLIENT_CERTIFICATE_ALERT in openssl_error_kinds(exc.args[0]):
+            raise ClientCertificateRequested(client.get_client_CA_list()) from None
+        raise
+
+
+def chosen_suite(client: BaseSslClient) -> str | None:
+    """The IANA name of the suite in the ServerHello of a short handshake (None for a full one).
+
+    OpenSSL 1.1.1 only records the negotiated suite in the session once the client has sent its key
+    exchange, so `get_current_cipher_name()` is empty after a short handshake; the ServerHello says it.
+    """
+    suite = getattr(client, "server_hello_suite", None)
+    if suite is None:
+        return None
+    try:
+        return CipherSuites(suite).name
+    except ValueError:
+        return None
+
+
+def _suite_of(server_hello: bytes) -> int | None:
+    # type (1), length (3), version (2), random (32), session id (1 + n), then the cipher suite (2)
+    body = server_hello[_MESSAGE_HEADER:]
+    if len(body) < 35:
+        return None
+    offset = 35 + body[34]
+    return int.from_bytes(body[offset : offset + 2], "big") if len(body) >= offset + 2 else None

@@ -1,0 +1,56 @@
+"""Every private sslyze and nassl name the engine uses, imported here and only here.
+
+sslyze's plugins keep the single handshakes we reuse (one suite, one curve, one ROBOT payload, the
+secure-renegotiation test) in underscore modules and functions, and nassl raises its OpenSSL errors from its
+C extension `nassl._nassl`. None of that is a promised API: an upgrade of either may move or rename it. Keeping
+every such import in this one module means an upgrade breaks here, at import time, with one list to read, and
+the rest of the engine uses our names for them. tests/test_architecture.py fails on a private sslyze/nassl
+import anywhere else.
+"""
+
+from __future__ import annotations
+
+# nassl's errors, raised by its C extension: a failed OpenSSL call, and the two "call again" signals of a
+# non-blocking handshake.
+from nassl._nassl import OpenSSLError, WantReadError, WantX509LookupError
+
+# nassl's table from OpenSSL curve ids to the curve names sslyze reports.
+from nassl.ephemeral_key_info import _OPENSSL_NID_TO_SECG_ANSI_X9_62 as OPENSSL_NID_TO_CURVE_NAME
+
+# One handshake offering one elliptic curve (sslyze's curve enumeration, one step).
+from sslyze.plugins.elliptic_curves_plugin import _test_curve as probe_curve
+
+# One handshake offering one cipher suite, and the cipher string setter it uses for a list of suites.
+from sslyze.plugins.openssl_cipher_suites._test_cipher_suite import (
+    _set_cipher_suite_string as set_cipher_suite_string,
+)
+from sslyze.plugins.openssl_cipher_suites._test_cipher_suite import connect_with_cipher_suite
+
+# ROBOT: the server's RSA parameters, one padding-oracle payload, and the analysis of the answers.
+from sslyze.plugins.robot._robot_tester import (
+    RobotPmsPaddingPayloadEnum,
+    RobotServerResponsesAnalyzer,
+)
+from sslyze.plugins.robot._robot_tester import _get_rsa_parameters as get_rsa_parameters
+from sslyze.plugins.robot._robot_tester import _send_robot_payload as send_robot_payload
+
+# The secure-renegotiation job (recognised in a plugin's job list and answered by our shared handshake) and
+# the kind of answer it returns.
+from sslyze.plugins.session_renegotiation_plugin import _ScanJobResultEnum as RenegotiationJobResult
+from sslyze.plugins.session_renegotiation_plugin import _test_secure_renegotiation as secure_renegotiation_job
+
+__all__ = [
+    "OPENSSL_NID_TO_CURVE_NAME",
+    "OpenSSLError",
+    "RenegotiationJobResult",
+    "RobotPmsPaddingPayloadEnum",
+    "RobotServerResponsesAnalyzer",
+    "WantReadError",
+    "WantX509LookupError",
+    "connect_with_cipher_suite",
+    "get_rsa_parameters",
+    "probe_curve",
+    "secure_renegotiation_job",
+    "send_robot_payload",
+    "set_cipher_suite_string",
+]

@@ -1,0 +1,378 @@
+"""What real clients get: the server's own cipher order, and a handshake per reference client.
+
+Handshakes use nassl (the OpenSSL builds sslyze ships), pinned to the scanned address with SNI = hostname.
+The modern nassl client speaks TLS 1.0 to 1.3 and still knows the weak suites old clients offered; the
+legacy nassl client is used for SSLv3 only. Nothing here decides a grade: it fills `TlsResult`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from functools import cache
+
+from nassl.ssl_client import OpenSslVerifyEnum, OpenSslVersionEnum, SslClient
+
+from scanner.engine.protocols.adaptive import Learned
+from scanner.engine.results import (
+    PROBE_ERROR,
+    PROBE_NOT_TESTED,
+    PROBE_OK,
+    PROTOCOLS,
+    ClientSimulation,
+    ProbeOutcome,
+    TlsResult,
+)
+from scanner.engine.runtime.pool import URGENT, PriorityPool
+from scanner.engine.simulation.clients import CLIENTS, ClientProfile
+
+logger = logging.getLogger(__name__)
+
+PROBE_NAME = "simulation"
+from scanner.engine.simulation.client_handshake import (
+    _GROUPS,
+    _TLS13_SUITES,
+    HandshakeFailed,
+    Negotiated,
+    ServerStalled,
+    _iana_to_openssl,
+    _openssl_to_iana,
+    handshake,
+)
+
+
+@dataclass(frozen=True)
+class SimulationReport:
+    server_cipher_preference: bool | None
+    preferred_suites: dict[str, str]
+    simulations: tuple[ClientSimulation, ...]
+    outcome: ProbeOutcome
+    # Per protocol, every accepted suite in the server's own order, where it enforces one and the adaptive
+    # enumeration saw it whole ("3DES only as the server's last choice").
+    suite_orders: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def warm_up() -> None:
+    """Fill this module's tables in the parent process, so each scan's child inherits them."""
+    _openssl_to_iana()
+    _modern_openssl_names()
+
+
+def offerable(suites: Iterable[str]) -> list[str]:
+    """The suites (IANA names) nassl's OpenSSL can put in a ClientHello, order kept."""
+    known = _iana_to_openssl()
+    return [suite for suite in suites if suite in known]
+
+
+@cache
+def _modern_openssl_names() -> frozenset[str]:
+    """The TLS 1.2-and-older suites the simulation's (modern nassl) client can put in a ClientHello."""
+    client = SslClient(ssl_version=OpenSslVersionEnum.SSLV23, ssl_verify=OpenSslVerifyEnum.NONE)
+    client.set_cipher_list("ALL:COMPLEMENTOFALL:@SECLEVEL=0")
+    return frozenset(client.get_cipher_list())
+
+
+def _sendable(suites: Iterable[str], protocol: str) -> list[str]:
+    """Of `suites` (IANA), those a handshake() ClientHello really carries for `protocol`, order kept."""
+    if protocol == "TLSv1.3":
+        return [suite for suite in suites if suite in _TLS13_SUITES]
+    known, modern = _iana_to_openssl(), _modern_openssl_names()
+    return [suite for suite in suites if suite not in _TLS13_SUITES and known.get(suite) in modern]
+
+
+def _known_order(learned: Learned | None, protocol: str) -> list[str] | None:
+    """The server's whole suite order for `protocol`, when the adaptive enumeration showed it.
+
+    The enumeration offered every remaining suite in one fixed order and noted each pick: when the picks do not
+    follow that order, the server chose by its own, and the picks *are* its order. Only when one nassl build's
+    chain accepted everything (with two, the order between them is not known).
+    """
+    if learned is None:
+        return None
+    chains = [chain for chain in learned.chains.get(protocol, ()) if chain.picked]
+    if len(chains) == 1 and (len(chains[0].picked) == 1 or chains[0].server_order):
+        return list(chains[0].picked)
+    return None
+
+
+def _server_orders(learned: Learned | None, protocol: str) -> bool:
+    return learned is not None and any(chain.server_order for chain in learned.chains.get(protocol, ()))
+
+
+def predict(
+    profile: ClientProfile,
+    accepted: dict[str, list[str]],
+    preferred: dict[str, str],
+    learned: Learned | None,
+) -> Negotiated | None:
+    """What `profile` negotiates, read from what the enumeration learned; None when that is not certain.
+
+    The server takes the highest protocol both sides speak; with its own order enforced it then takes the
+    first suite of that order the client offers. Uncertain (None, so a real handshake is made): no learned
+    order for that protocol, SSLv3, no suite in common, and an (EC)DHE-group question: an ECDHE or TLS 1.3
+    choice needs a key exchange group both sides have, which is only known when the client's groups and the
+    server's curves are.
+    """
+    if learned is None:
+        return None
+    protocols = [p for p in profile.protocols if p in accepted]
+    if not _sendable(profile.suites, "TLSv1.3"):
+        protocols = [p for p in protocols if p != "TLSv1.3"]
+    if not protocols:
+        return None
+    protocol = max(protocols, key=PROTOCOLS.index)
+    if protocol in ("SSLv2", "SSLv3"):
+        return None
+    offered = _sendable(profile.suites, protocol)
+    if protocol != "TLSv1.3" and not offered:
+        return None
+    order = _known_order(learned, protocol)
+    if order is not None:
+        choice = next((suite for suite in order if suite in offered), None)
+    elif _server_orders(learned, protocol) and preferred.get(protocol) in offered:
+        # Two chains: their relative order is unknown, but the server's first choice of all is known.
+        choice = preferred[protocol]
+    else:
+        return None
+    if choice is None:
+        return None
+    if protocol == "TLSv1.3" or "_ECDHE_" in choice:
+        if learned.curves is None or not profile.groups or any(group not in _GROUPS for group in profile.groups):
+            return None
+        if not {_GROUPS[group].value for group in profile.groups} & learned.curves:
+            return None
+    return Negotiated(protocol=protocol, suite=choice)
+
+
+def _order_key(suite: str) -> tuple:
+    # The order used to offer "everything": forward secrecy, then AEAD, then the name for stability.
+    fs = suite in _TLS13_SUITES or "_DHE_" in suite or "_ECDHE_" in suite
+    aead = any(mark in suite for mark in ("_GCM_", "CHACHA20", "_CCM"))
+    return (not fs, not aead, suite)
+
+
+def _map(function: Callable, items: Sequence, pool: PriorityPool | None, workers: int) -> list:
+    """`function` over `items`, on the scan's pool when there is one (ahead of its other queued jobs), else on
+    `workers` threads of our own."""
+    if pool is None:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as own:
+            return list(own.map(function, items))
+    return [job.result() for job in [pool.submit_at(URGENT, function, item) for item in items]]
+
+
+def cipher_preference(
+    host: str,
+    ip: str,
+    port: int,
+    accepted: dict[str, list[str]],
+    *,
+    timeout: float,
+    connections: Callable[[], None] | None = None,
+    workers: int = 4,
+    learned: Learned | None = None,
+    pool: PriorityPool | None = None,
+) -> tuple[bool | None, dict[str, str]]:
+    """Per protocol: the suite picked when offered all accepted suites, and whether the server's order wins.
+
+    The server enforces its own order when it picks the same suite again after the offer is reversed; that is
+    asked on one protocol, the highest below TLS 1.3 with two or more suites (where a non-forward-secret
+    choice is possible), else TLS 1.3. Handshakes run `workers` at a time. With what the adaptive enumeration
+    `learned`, a protocol whose whole order it saw needs no handshake (its first suite our client can offer is
+    the pick), and the order question is already answered where its picks did not follow our offer.
+    """
+    preferred: dict[str, str] = {}
+    offers: dict[str, list[str]] = {}
+    for protocol, suites in accepted.items():
+        offer = sorted(offerable(suites), key=_order_key)
+        if len(offer) == 1:
+            preferred[protocol] = offer[0]  # the only suite it accepts is what it picks
+        elif offer:
+            offers[protocol] = offer
+
+    def pick(job: tuple[str, list[str]]) -> Negotiated:
+        protocol, offer = job
+        return handshake(host, ip, port, protocols=[protocol], suites=offer, timeout=timeout, connections=connections)
+
+    # The order question is asked once, on the protocol that decides it: the highest below TLS 1.3 with two
+    # or more suites (where a client could end up without forward secrecy), else TLS 1.3.
+    below_13 = [protocol for protocol in offers if protocol != "TLSv1.3"]
+    deciding = max(below_13, key=PROTOCOLS.index) if below_13 else ("TLSv1.3" if "TLSv1.3" in offers else None)
+    jobs: list[tuple[str, list[str]]] = []
+    for protocol, offer in offers.items():
+        order = _known_order(learned, protocol)
+        known = next((suite for suite in order or () if suite in _sendable(offer, protocol)), None)
+        if known is not None:
+            preferred[protocol] = known
+        else:
+            jobs.append((protocol, offer))
+    # A chain whose picks did not follow our offer order shows the server choosing by its own order.
+    answered = deciding is not None and _server_orders(learned, deciding)
+    if deciding is not None and not answered:
+        jobs.append((deciding, offers[deciding][::-1]))
+    picks = _map(pick, jobs, pool, workers)
+    for (protocol, _), negotiated in zip(jobs, picks, strict=True):
+        preferred.setdefault(protocol, negotiated.suite)
+    if deciding is None:
+        return None, preferred
+    if answered:
+        return True, preferred
+    return picks[-1].suite == preferred[deciding], preferred
+
+
+def simulate_clients(
+    host: str,
+    ip: str,
+    port: int,
+    *,
+    timeout: float,
+    clients: Sequence[ClientProfile] = CLIENTS,
+    connections: Callable[[], None] | None = None,
+    workers: int = 4,
+    accepted: dict[str, list[str]] | None = None,
+    preferred: dict[str, str] | None = None,
+    learned: Learned | None = None,
+    pool: PriorityPool | None = None,
+) -> tuple[tuple[ClientSimulation, ...], str | None]:
+    """Every client's handshake (`workers` at a time); also why the server stopped answering, if it did.
+
+    A client whose result `predict` can read from what the enumeration learned needs no handshake.
+    """
+
+    def simulate(profile: ClientProfile) -> tuple[ClientSimulation, str | None]:
+        negotiated = predict(profile, accepted or {}, preferred or {}, learned)
+        if negotiated is None:
+            try:
+                negotiated = handshake(
+                    host,
+                    ip,
+                    port,
+                    protocols=profile.protocols,
+                    suites=profile.suites,
+                    groups=profile.groups,
+                    timeout=timeout,
+                    connections=connections,
+                )
+            except ServerStalled as exc:
+                return ClientSimulation(profile.name, None, None, None, error=str(exc), modern=profile.modern), str(exc)
+            except HandshakeFailed as exc:
+                return ClientSimulation(profile.name, None, None, None, error=str(exc), modern=profile.modern), None
+        return ClientSimulation(
+            profile.name, negotiated.protocol, negotiated.suite, negotiated.forward_secrecy, modern=profile.modern
+        ), None
+
+    outcomes = _map(simulate, clients, pool, workers)
+    stalled = next((reason for _, reason in outcomes if reason), None)
+    return tuple(simulation for simulation, _ in outcomes), stalled
+
+
+FAILED = SimulationReport(None, {}, (), ProbeOutcome(PROBE_ERROR, "the handshake simulation failed unexpectedly"))
+
+
+def run(
+    host: str,
+    ip: str,
+    port: int,
+    tls: TlsResult,
+    *,
+    timeout: float,
+    connections: Callable[[], None] | None = None,
+    workers: int = 4,
+    learned: Learned | None = None,
+) -> SimulationReport:
+    """Both halves; a failure becomes the `simulation` probe's outcome, never an exception."""
+    accepted: dict[str, list[str]] = {}
+    for suite in tls.cipher_suites:
+        accepted.setdefault(suite.protocol, []).append(suite.name)
+    return run_for(host, ip, port, accepted, timeout=timeout, connections=connections, workers=workers, learned=learned)
+
+
+def run_for(
+    host: str,
+    ip: str,
+    port: int,
+    accepted: dict[str, list[str]],
+    *,
+    timeout: float,
+    connections: Callable[[], None] | None = None,
+    workers: int = 4,
+    learned: Learned | None = None,
+    pool: PriorityPool | None = None,
+) -> SimulationReport:
+    """`run` from the accepted suites per protocol; handshakes go to `pool` when given (the TLS scan's own)."""
+    if not accepted:
+        return SimulationReport(None, {}, (), ProbeOutcome(PROBE_NOT_TESTED, "no cipher suite was found to simulate"))
+    started = time.monotonic()
+    try:
+        preference, preferred = cipher_preference(
+            host,
+            ip,
+            port,
+            accepted,
+            timeout=timeout,
+            connections=connections,
+            workers=workers,
+            learned=learned,
+            pool=pool,
+        )
+    except ServerStalled as exc:
+        return SimulationReport(None, {}, (), ProbeOutcome(PROBE_ERROR, f"the server stopped answering: {exc}"))
+    except HandshakeFailed as exc:
+        # A suite it accepted during enumeration is now refused: say nothing rather than guess.
+        preference, preferred = None, {}
+        logger.info("cipher preference of %s not determined: %s", host, exc)
+    simulations, stalled = simulate_clients(
+        host,
+        ip,
+        port,
+        timeout=timeout,
+        connections=connections,
+        workers=workers,
+        accepted=accepted,
+        preferred=preferred,
+        learned=learned if preference is not None else None,
+        pool=pool,
+    )
+    logger.debug("simulation of %s took %.2f s", host, time.monotonic() - started)
+    if stalled:
+        outcome = ProbeOutcome(PROBE_ERROR, f"the server stopped answering during the handshake simulation: {stalled}")
+    else:
+        outcome = ProbeOutcome(PROBE_OK)
+    orders = {}
+    for protocol, suites in accepted.items() if preference else ():
+        order = _known_order(learned, protocol)
+        if order and set(order) == set(suites):
+            orders[protocol] = tuple(order)
+    return SimulationReport(preference, preferred, simulations, outcome, orders)
+
+
+def with_simulation(
+    tls: TlsResult,
+    *,
+    host: str,
+    ip: str,
+    port: int,
+    timeout: float,
+    workers: int = 4,
+    learned: Learned | None = None,
+) -> TlsResult:
+    """The one call the TLS probe makes: `tls` plus the preference, simulations and the `simulation` probe."""
+    try:
+        report = run(host, ip, port, tls, timeout=timeout, workers=workers, learned=learned)
+    except Exception:  # belt and braces: the simulation is optional, the scan is not
+        logger.exception("handshake simulation against %s failed", host)
+        report = FAILED
+    return with_report(tls, report)
+
+
+def with_report(tls: TlsResult, report: SimulationReport) -> TlsResult:
+    return replace(
+        tls,
+        server_cipher_preference=report.server_cipher_preference,
+        preferred_suites=report.preferred_suites,
+        simulations=report.simulations,
+        server_suite_order=report.suite_orders,
+        probes={**tls.probes, PROBE_NAME: report.outcome},
+    )

@@ -1,0 +1,1 @@
+"""Vulnerability probes: ROBOT, secure renegotiation and compression, Heartbleed, CCS, fallback, resumption."""
