@@ -39,6 +39,7 @@ NOT_PAGES = {
     "channel_digest": "POST",
     "token_revoke": "POST",
     "scan_status": "JSON",
+    "bulk_operation_status": "JSON polled by the operation's page",
     "summary": "a fragment of the overview and portfolio pages, measured there",
 }
 # The widest a user can make a name: a 63-character DNS label, a 32-character tag, a 100-character name.
@@ -77,7 +78,7 @@ def test_every_dashboard_page_fits_a_375_px_phone(live_server, lab, lab_settings
 
     from scanner import services
     from scanner.imports import import_sites
-    from scanner.models import Alert, Channel, Scan, Site
+    from scanner.models import Alert, BulkOperation, Channel, Scan, Site
     from webui.api.tokens import token_create
     from webui.dashboard import urls as dashboard_urls
 
@@ -109,6 +110,17 @@ def test_every_dashboard_page_fits_a_375_px_phone(live_server, lab, lab_settings
     token_create(user=user, name=LONG_NAME[:50])
     services.site_share(sites["legacy"], enabled=True)
     assert Alert.objects.filter(site__owner=user).exists()  # the expired site's first scan alerted
+    # A finished import with long failed lines, as the worker leaves one (its page lists the failures).
+    operation = BulkOperation.objects.create(
+        kind=BulkOperation.Kind.IMPORT,
+        portfolio=portfolio,
+        owner=user,
+        state=BulkOperation.State.DONE,
+        total=40,
+        done=40,
+        failed=1,
+        errors=[{"item": "line 3", "reason": f"{LONG_HOST}{LONG_HOST}: not a valid host name"}],
+    )
 
     context = browser.new_context(viewport=PHONE)
     page = context.new_page()
@@ -130,6 +142,7 @@ def test_every_dashboard_page_fits_a_375_px_phone(live_server, lab, lab_settings
             f"{base}/submit/",
             f"{base}/portfolios/",
             f"{base}/portfolios/{portfolio.pk}/",
+            f"{base}/portfolios/{portfolio.pk}/operations/{operation.pk}/",
             f"{base}/alerts/",
             f"{base}/channels/",
             f"{base}/settings/",
