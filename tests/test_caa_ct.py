@@ -60,21 +60,7 @@ def test_an_unanswering_dns_server_makes_caa_unknown_without_failing_the_scan(la
 @pytest.mark.django_db
 def test_cli_dns_server_option_is_used_for_caa(lab, lab_settings, capsys):
     lab_settings.SCANNER_DNS_SERVERS = []
-    case = lab.case("good")
-    call_command(
-        "scan",
-        f"{case.hostname}:{case.https_port}",
-        "--http-port",
-        str(case.http_port),
-        "--resolve",
-        case.pin,
-        "--ca-file",
-        lab.ca_file,
-        "--dns-server",
-        LAB_DNS_SERVER,
-        "--json",
-        "--no-store",
-    )
+    call_command(*lab.scan_command("good", "--dns-server", LAB_DNS_SERVER, "--json", "--no-store"))
     assert json.loads(capsys.readouterr().out)["certificate"]["caa"]["status"] == "found"
 
 

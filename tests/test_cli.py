@@ -11,18 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def run_scan(lab, name, *extra):
-    case = lab.case(name)
-    return (
-        "scan",
-        f"{case.hostname}:{case.https_port}",
-        "--http-port",
-        str(case.http_port),
-        "--resolve",
-        case.pin,
-        "--ca-file",
-        lab.ca_file,
-        *extra,
-    )
+    return lab.scan_command(name, *extra)
 
 
 def test_json_report_has_the_documented_shape(lab, lab_settings, capsys):

@@ -11,20 +11,8 @@ pytestmark = pytest.mark.django_db
 
 
 def scan_json(lab, name, capsys) -> dict:
-    case = lab.case(name)
     try:
-        call_command(
-            "scan",
-            f"{case.hostname}:{case.https_port}",
-            "--http-port",
-            str(case.http_port),
-            "--resolve",
-            case.pin,
-            "--ca-file",
-            lab.ca_file,
-            "--json",
-            "--no-store",
-        )
+        call_command(*lab.scan_command(name, "--json", "--no-store"))
     except CommandError:
         pass  # a failed scan exits non-zero after printing its report
     return json.loads(capsys.readouterr().out)

@@ -63,19 +63,7 @@ def test_django_setup_and_the_scan_command_module_load_neither_the_engine_probes
 
 
 def test_a_whole_scan_from_the_command_line_never_loads_celery_the_api_or_the_urlconf(lab, tmp_path):
-    case = lab.case("good")
-    arguments = [
-        "scan",
-        f"{case.hostname}:{case.https_port}",
-        "--http-port",
-        str(case.http_port),
-        "--resolve",
-        case.pin,
-        "--ca-file",
-        lab.ca_file,
-        "--json",
-        "--no-store",
-    ]
+    arguments = list(lab.scan_command("good", "--json", "--no-store"))
     names, finished = _imported_by(ROOT / "manage.py", arguments, tmp_path / "modules.json")
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert json.loads(finished.stdout)["grade"]["security"] == "A+"

@@ -166,17 +166,7 @@ def test_cli_json_report_carries_the_compliance_list(lab, lab_settings, capsys):
     from scanner.models import Scan
 
     case = lab.case("legacy")
-    call_command(
-        "scan",
-        f"{case.hostname}:{case.https_port}",
-        "--http-port",
-        str(case.http_port),
-        "--resolve",
-        case.pin,
-        "--ca-file",
-        lab.ca_file,
-        "--json",
-    )
+    call_command(*lab.scan_command("legacy", "--json"))
     report = json.loads(capsys.readouterr().out)
     assert statuses(report)["pci-dss-4.0.1"] == "fail"
     # The CLI's stored scan carries the same verdict for ?fails=.

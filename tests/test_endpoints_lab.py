@@ -40,18 +40,7 @@ def test_single_address_name_has_one_endpoint(scan_case):
 @pytest.mark.django_db
 def test_report_lists_each_endpoint_with_its_own_grade(lab, lab_settings, capsys):
     case = lab.case("twoaddr")
-    call_command(
-        "scan",
-        f"{case.hostname}:{case.https_port}",
-        "--http-port",
-        str(case.http_port),
-        "--resolve",
-        case.pin,
-        "--ca-file",
-        lab.ca_file,
-        "--json",
-        "--no-store",
-    )
+    call_command(*lab.scan_command("twoaddr", "--json", "--no-store"))
     report = json.loads(capsys.readouterr().out)
     grades = {endpoint["ip"]: endpoint["grade"]["security"] for endpoint in report["endpoints"]}
     assert grades == {case.ips[0]: "A+", case.ips[1]: "B"}

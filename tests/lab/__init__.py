@@ -99,6 +99,12 @@ class Lab:
                 return case
         raise KeyError(name)
 
+    def scan_command(self, name: str, *extra: str) -> tuple[str, ...]:
+        """`manage.py scan` arguments that check case `name` at its pinned address against the lab's CA."""
+        case = self.case(name)
+        pinned = (f"{case.hostname}:{case.https_port}", "--http-port", str(case.http_port), "--resolve", case.pin)
+        return ("scan", *pinned, "--ca-file", self.ca_file, *extra)
+
     def resolve_map(self) -> list[str]:
         return [case.pin for case in self.cases] + [f"{AIA_HOST}:{self._aia_ip}"]
 

@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   var holder = document.querySelector("[data-bulk-status-url]");
-  if (!holder || !holder.getAttribute("data-bulk-active") || !window.fetch) return;
+  if (!holder || !window.pollJson || !holder.getAttribute("data-bulk-active") || !window.fetch) return;
   var url = holder.getAttribute("data-bulk-status-url");
   var POLL_MS = 1000;
 
@@ -27,20 +27,5 @@
     return true;
   }
 
-  function poll() {
-    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (response) {
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        return response.json();
-      })
-      .then(function (body) {
-        if (update(body)) window.setTimeout(poll, POLL_MS);
-      })
-      .catch(function () {
-        // A blip (server restart, network) should not stop the updates; try again a bit later.
-        window.setTimeout(poll, POLL_MS * 3);
-      });
-  }
-
-  window.setTimeout(poll, POLL_MS);
+  window.pollJson(url, POLL_MS, update);
 })();

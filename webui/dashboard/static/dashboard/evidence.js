@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   var holder = document.querySelector("[data-evidence-status-url]");
-  if (!holder || !holder.getAttribute("data-evidence-active") || !window.fetch) return;
+  if (!holder || !window.pollJson || !holder.getAttribute("data-evidence-active") || !window.fetch) return;
   var url = holder.getAttribute("data-evidence-status-url");
   var button = document.querySelector("[data-evidence-button]");
   var POLL_MS = 1500;
@@ -47,20 +47,5 @@
     return true;
   }
 
-  function poll() {
-    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (response) {
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        return response.json();
-      })
-      .then(function (body) {
-        if (update(body)) window.setTimeout(poll, POLL_MS);
-      })
-      .catch(function () {
-        // A blip (server restart, network) should not stop the updates; try again a bit later.
-        window.setTimeout(poll, POLL_MS * 3);
-      });
-  }
-
-  window.setTimeout(poll, POLL_MS);
+  window.pollJson(url, POLL_MS, update);
 })();
