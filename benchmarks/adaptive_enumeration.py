@@ -28,6 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.delay_proxy import DelayProxy
+from benchmarks.engine_vs_sslyze_cli import SSLYZE_CLI_COMMANDS
 from scanner.engine import ScanSettings, scan
 from scanner.grading import grade
 from scanner.netpolicy import NetworkPolicy, parse_networks, parse_pins
@@ -38,23 +39,6 @@ SSLYZE = ScanSettings(
     connect_timeout=5, network_timeout=5, network_retries=2, http_timeout=10, cipher_enumeration="sslyze"
 )
 ADAPTIVE = replace(SSLYZE, cipher_enumeration="adaptive")
-CLI_COMMANDS = (
-    "--certinfo",
-    "--sslv2",
-    "--sslv3",
-    "--tlsv1",
-    "--tlsv1_1",
-    "--tlsv1_2",
-    "--tlsv1_3",
-    "--heartbleed",
-    "--robot",
-    "--openssl_ccs",
-    "--reneg",
-    "--compression",
-    "--fallback",
-    "--elliptic_curves",
-    "--ems",
-)
 
 
 class LabProcess:
@@ -105,7 +89,7 @@ def cli_scan(lab: LabProcess, name: str, https_port: int) -> None:
         "--mozilla_config=disable",
         "--certinfo_ca_file",
         lab.ca_file,
-        *CLI_COMMANDS,
+        *SSLYZE_CLI_COMMANDS,
         f"{host}:{https_port}{{{ip}}}",
     ]
     subprocess.run(command, check=False, capture_output=True)

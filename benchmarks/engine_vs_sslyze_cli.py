@@ -19,6 +19,25 @@ from scanner.netpolicy import NetworkPolicy, parse_networks, parse_pins
 from scanner.targets import parse_target
 from tests.lab import Lab
 
+# The sslyze CLI options for the checks our scan makes: every benchmark that runs sslyze beside it uses these.
+SSLYZE_CLI_COMMANDS = (
+    "--certinfo",
+    "--sslv2",
+    "--sslv3",
+    "--tlsv1",
+    "--tlsv1_1",
+    "--tlsv1_2",
+    "--tlsv1_3",
+    "--heartbleed",
+    "--robot",
+    "--openssl_ccs",
+    "--reneg",
+    "--compression",
+    "--fallback",
+    "--elliptic_curves",
+    "--ems",
+)
+
 CASES = ("good", "legacy", "expired", "nohsts")
 SETTINGS = ScanSettings(connect_timeout=5, network_timeout=5, network_retries=2, http_timeout=10)
 
@@ -41,21 +60,7 @@ def time_cli(lab: Lab, name: str) -> float:
         "--mozilla_config=disable",
         "--certinfo_ca_file",
         lab.ca_file,
-        "--certinfo",
-        "--sslv2",
-        "--sslv3",
-        "--tlsv1",
-        "--tlsv1_1",
-        "--tlsv1_2",
-        "--tlsv1_3",
-        "--heartbleed",
-        "--robot",
-        "--openssl_ccs",
-        "--reneg",
-        "--compression",
-        "--fallback",
-        "--elliptic_curves",
-        "--ems",
+        *SSLYZE_CLI_COMMANDS,
         f"{case.hostname}:{case.https_port}{{{case.ip}}}",
     ]
     start = time.perf_counter()

@@ -19,25 +19,8 @@ import uuid
 from collections import Counter
 
 from benchmarks._setup import ROOT, database_env, django_setup, prepare_database
+from benchmarks.engine_vs_sslyze_cli import SSLYZE_CLI_COMMANDS
 from tests.lab import Lab
-
-SSLYZE_COMMANDS = [
-    "--certinfo",
-    "--sslv2",
-    "--sslv3",
-    "--tlsv1",
-    "--tlsv1_1",
-    "--tlsv1_2",
-    "--tlsv1_3",
-    "--heartbleed",
-    "--robot",
-    "--openssl_ccs",
-    "--reneg",
-    "--compression",
-    "--fallback",
-    "--elliptic_curves",
-    "--ems",
-]
 
 
 def main() -> None:
@@ -121,7 +104,7 @@ def main() -> None:
             "--mozilla_config=disable",
             "--certinfo_ca_file",
             lab.ca_file,
-            *SSLYZE_COMMANDS,
+            *SSLYZE_CLI_COMMANDS,
             *(f"{pin.partition(':')[0]}:{good.https_port}{{{good.ip}}}" for pin in pins),
         ]
         start = time.perf_counter()

@@ -60,6 +60,29 @@ FAULT_ENV = {
 }
 
 
+# Quick, well-behaved lab sites: each scan takes about a second, so a kill lands mid-scan.
+QUICK_SITES = (
+    "good",
+    "expired",
+    "notyetvalid",
+    "wronghost",
+    "selfsigned",
+    "nointermediate",
+    "nohsts",
+    "shorthsts",
+    "redirect302",
+    "chain3",
+    "longchain",
+    "loop",
+    "offhost",
+    "nohttp",
+    "downgrade",
+    "expiring",
+    "mixedactive",
+    "mixedpassive",
+    "canonicalhttp",
+    "hstsoverhttp",
+)
 FAULT_QUEUES = ("SCANNER_SCAN_QUEUE", "SCANNER_RESCAN_QUEUE", "SCANNER_ALERT_QUEUE")
 
 

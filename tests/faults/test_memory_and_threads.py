@@ -8,32 +8,10 @@ import pytest
 
 from scanner.models import Scan
 
-from .conftest import finished, make_site, pool_children, queue_scan, rss_mib, thread_count, wait_for
+from .conftest import QUICK_SITES, finished, make_site, pool_children, queue_scan, rss_mib, thread_count, wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
-SITES = (
-    "good",
-    "expired",
-    "notyetvalid",
-    "wronghost",
-    "selfsigned",
-    "nointermediate",
-    "nohsts",
-    "shorthsts",
-    "redirect302",
-    "chain3",
-    "longchain",
-    "loop",
-    "offhost",
-    "nohttp",
-    "downgrade",
-    "expiring",
-    "mixedactive",
-    "mixedpassive",
-    "canonicalhttp",
-    "hstsoverhttp",
-)
 # 300 in the acceptance run (FAULTS_SCANS=300, about 4 minutes here); 40 keep CI fast.
 TOTAL = int(os.environ.get("FAULTS_SCANS", "40"))
 BASELINE = min(20, TOTAL // 2)
@@ -42,7 +20,7 @@ BASELINE = min(20, TOTAL // 2)
 def test_rss_and_threads_of_one_pool_child_stay_flat_over_many_scans(processes, broker, owner, lab):
     worker = processes.worker(concurrency=1)
     child = pool_children(worker.pid)[0]
-    cases = [lab.case(name) for name in SITES]
+    cases = [lab.case(name) for name in QUICK_SITES]
     sites = [(make_site(owner, c.hostname, c.https_port, c.http_port), c.ip) for c in cases]
     samples: dict[int, tuple[float, int]] = {}
     done = 0

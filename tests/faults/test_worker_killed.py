@@ -15,7 +15,7 @@ import pytest
 
 from scanner.models import Scan
 
-from .conftest import finished, make_site, pool_children, queue_scan, wait_for
+from .conftest import QUICK_SITES, finished, make_site, pool_children, queue_scan, wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
@@ -23,29 +23,6 @@ CHILD_KILLS = 16
 WORKER_KILLS = 4
 LIMIT_S = 90
 KILL_TRIES = 3
-# Quick, well-behaved lab sites: each scan takes about a second, so a kill lands mid-scan.
-SITES = (
-    "good",
-    "expired",
-    "notyetvalid",
-    "wronghost",
-    "selfsigned",
-    "nointermediate",
-    "nohsts",
-    "shorthsts",
-    "redirect302",
-    "chain3",
-    "longchain",
-    "loop",
-    "offhost",
-    "nohttp",
-    "downgrade",
-    "expiring",
-    "mixedactive",
-    "mixedpassive",
-    "canonicalhttp",
-    "hstsoverhttp",
-)
 
 
 def child_running(worker_pid: int, scan_id: int) -> int | None:
@@ -65,7 +42,7 @@ def finished_before_the_kill(scan: Scan, killed_at: float) -> bool:
 
 def test_twenty_kill_9s_mid_scan_all_end_done_within_90_s(processes, broker, owner, lab):
     processes.beat()  # sends the reaper every second, as in production (every 15 s)
-    cases = [lab.case(name) for name in SITES]
+    cases = [lab.case(name) for name in QUICK_SITES]
     killed_at: dict[int, tuple[str, float]] = {}
     redelivered_after: dict[int, float] = {}
 
