@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -26,7 +27,8 @@ def run_from_command_line(argv: list[str]) -> None:
 
     Same parser, help, messages and exit codes as through Django's ManagementUtility, which would run
     django.setup() before the command: here the scan starts at once, and Django is set up in the process
-    that stores the scan, beside it (scanner/storage_process.py); `--no-store` never sets Django up."""
+    that stores the scan, beside it (scanner/storage_process.py); `--no-store` never sets Django up.
+    manage.py turns the garbage collector off for the start-up; `handle` turns it on once the probes are in."""
     command = Command()
     command.sets_up_django_beside_the_scan = True
     command.run_from_argv(argv)
@@ -98,10 +100,17 @@ class Command(BaseCommand):
         target, policy, scan_settings = self._scan_inputs(options)
         storage = None if options["no_store"] else self._storage()
         try:
-            from scanner.engine import scan
+            from scanner.engine import load_probes, scan
             from scanner.grading import grade
             from scanner.report import build_report
             from scanner.storage_process import StorageFailed
+
+            load_probes()
+            if self.sets_up_django_beside_the_scan:
+                # What the start-up imported lives until exit: frozen, collections during the scan skip it
+                # (https://docs.python.org/3/library/gc.html#gc.freeze).
+                gc.freeze()
+                gc.enable()
 
             ca_file = options["ca_file"] or config.ca_file()
             result = scan(target, policy=policy, settings=scan_settings, ca_file=ca_file)
