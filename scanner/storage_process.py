@@ -129,11 +129,13 @@ def _set_up() -> str | None:  # pragma: no cover - runs in the forked child
 def _store(
     owner: str, target: Target, result: ScanResult, grades: Grades, report: dict
 ) -> tuple[str, str]:  # pragma: no cover
-    from django.db import DatabaseError, connections
+    from django.db import DatabaseError, close_old_connections, connections
 
     from scanner.services import record_cli_scan
 
     try:
+        # Opened before the scan, which may have lasted minutes: checked (CONN_HEALTH_CHECKS) before its first use.
+        close_old_connections()
         record_cli_scan(owner, target, result, grades, report)
     except DatabaseError as exc:
         return "failed", f"{type(exc).__name__}: {str(exc).strip()}"

@@ -46,6 +46,14 @@ def test_the_scan_stored_beside_the_scan_is_the_report_it_printed(lab):
     assert stored.result == printed
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_scan_is_stored_as_failed_and_the_command_exits_1(lab):
+    finished = manage(*lab.scan_command("closed", "--json"), DATABASE_URL=subprocess_database_url())
+    assert finished.returncode == 1 and "CommandError: scan failed" in finished.stderr
+    assert json.loads(finished.stdout)["status"] == "failed"
+    assert Scan.objects.get(site__hostname="closed.lab.test").status == "failed"
+
+
 def test_a_database_that_does_not_answer_fails_the_command_after_printing_the_scan(lab):
     finished = manage(
         *lab.scan_command("good", "--json"),
