@@ -69,3 +69,11 @@ def test_a_whole_scan_from_the_command_line_never_loads_celery_the_api_or_the_ur
     assert json.loads(finished.stdout)["grade"]["security"] == "A+"
     assert "sslyze" in names  # the scan ran in this process
     assert sorted(names & set(NOT_FOR_A_SCAN)) == []
+
+
+def test_a_scan_that_is_not_stored_never_sets_django_up(lab, tmp_path):
+    arguments = list(lab.scan_command("good", "--json", "--no-store"))
+    names, finished = _imported_by(ROOT / "manage.py", arguments, tmp_path / "modules.json")
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert "sslyze" in names  # the scan ran in this process
+    assert sorted(names & {"scanner.models", "django_celery_beat", "django.contrib.auth.models", "psycopg"}) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from concurrent.futures import Future, wait
@@ -29,6 +30,11 @@ def load_probes() -> None:
     Not done with this package: the models, grading and reports import its results, and Django's set-up
     imports the models, so every Django process (`manage.py scan --help` too) would pay for them. `scan()`
     calls this first; a worker calls it at start so that its pool children, forked later, share them."""
+    # httpx's package imports its command-line client when click and rich are installed (celery requires
+    # click; schemathesis, a test tool, rich), and goes without it when that import fails: a None entry in
+    # sys.modules makes it fail (https://docs.python.org/3/reference/import.html#the-module-cache).
+    # Rich's console and click's core were a tenth of the probes' import, for a client no probe uses.
+    sys.modules.setdefault("httpx._main", None)
     from . import tls  # noqa: F401
     from .certificates import caa  # noqa: F401
     from .http import redirects  # noqa: F401

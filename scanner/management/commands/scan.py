@@ -3,19 +3,59 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from scanner import config
-from scanner.engine import scan
-from scanner.engine.certificates.caa import parse_server
-from scanner.grading import grade
 from scanner.netpolicy import NetworkPolicy, parse_networks, parse_pins
-from scanner.report import build_report
-from scanner.report_reader import ReportView
 from scanner.targets import InvalidTarget, parse_target
+
+if TYPE_CHECKING:
+    from scanner.engine.results import ScanResult, ScanSettings
+    from scanner.grading import Grades
+    from scanner.targets import Target
+
+# The engine, grading and the report are imported in `handle`, after the process that stores the scan has
+# been forked: it need not import them, and `--help` or a mistyped argument need none of them.
+
+
+def run_from_command_line(argv: list[str]) -> None:
+    """`manage.py scan ...` without setting Django up first (manage.py sends the command here).
+
+    Same parser, help, messages and exit codes as through Django's ManagementUtility, which would run
+    django.setup() before the command: here the scan starts at once, and Django is set up in the process
+    that stores the scan, beside it (scanner/storage_process.py); `--no-store` never sets Django up.
+    manage.py turns the garbage collector off for the start-up; `handle` turns it on once the probes are in."""
+    command = Command()
+    command.sets_up_django_beside_the_scan = True
+    command.run_from_argv(argv)
+
+
+class _Storage(Protocol):
+    def store(self, owner: str, target: Target, result: ScanResult, grades: Grades, report: dict) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _StorageInThisProcess:
+    """Storing where Django is already set up (`call_command`, tests)."""
+
+    def store(self, owner: str, target: Target, result: ScanResult, grades: Grades, report: dict) -> None:
+        from django.db import DatabaseError
+
+        from scanner.services import record_cli_scan
+        from scanner.storage_process import StorageFailed
+
+        try:
+            record_cli_scan(owner, target, result, grades, report)
+        except DatabaseError as exc:
+            raise StorageFailed(f"{type(exc).__name__}: {str(exc).strip()}") from exc
+
+    def close(self) -> None:
+        pass
 
 
 class Command(BaseCommand):
@@ -23,6 +63,8 @@ class Command(BaseCommand):
     # The system checks load the URLconf, and with it the API, DRF and drf-spectacular: a fifth of this
     # command's start-up for pages it never serves. `manage.py check` and every server still run them.
     requires_system_checks = ()
+    # True when run by `run_from_command_line`: Django is not set up yet, and is set up beside the scan.
+    sets_up_django_beside_the_scan = False
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("host", help="example.com, example.com:8443 or https://example.com/")
@@ -55,6 +97,45 @@ class Command(BaseCommand):
         parser.add_argument("--no-store", action="store_true", help="do not save the scan in the database")
 
     def handle(self, *args: object, **options: Any) -> None:
+        target, policy, scan_settings = self._scan_inputs(options)
+        storage = None if options["no_store"] else self._storage()
+        try:
+            from scanner.engine import load_probes, scan
+            from scanner.grading import grade
+            from scanner.report import build_report
+            from scanner.storage_process import StorageFailed
+
+            load_probes()
+            if self.sets_up_django_beside_the_scan:
+                # What the start-up imported lives until exit: frozen, collections during the scan skip it
+                # (https://docs.python.org/3/library/gc.html#gc.freeze).
+                gc.freeze()
+                gc.enable()
+
+            ca_file = options["ca_file"] or config.ca_file()
+            result = scan(target, policy=policy, settings=scan_settings, ca_file=ca_file)
+            grades = grade(result)
+            report = build_report(result, grades)
+            not_stored = None
+            if storage is not None:
+                try:
+                    storage.store(options["owner"], target, result, grades, report)
+                except StorageFailed as exc:
+                    not_stored = str(exc)
+        finally:
+            if storage is not None:
+                storage.close()
+        if options["json"]:
+            self.stdout.write(json.dumps(report, indent=2))
+        else:
+            self._print_summary(report)
+        if not_stored:
+            raise CommandError(f"the scan was not stored: {not_stored}")
+        if result.error:
+            raise CommandError(f"scan failed: {result.error}")
+
+    def _scan_inputs(self, options: dict[str, Any]) -> tuple[Target, NetworkPolicy, ScanSettings]:
+        """The target, network policy and scan settings from the options, or a CommandError saying what is wrong."""
         try:
             target = parse_target(options["host"], http_port=options["http_port"])
         except InvalidTarget as exc:
@@ -72,27 +153,26 @@ class Command(BaseCommand):
             raise CommandError(f"--resolve / --allow-network: {exc}") from None
         scan_settings = config.scan_settings()
         if options["dns_server"]:
+            from scanner.engine.certificates.caa import parse_server
+
             try:
                 for server in options["dns_server"]:
                     parse_server(server)
             except ValueError as exc:
                 raise CommandError(f"--dns-server: {exc}") from None
             scan_settings = dataclasses.replace(scan_settings, dns_servers=tuple(options["dns_server"]))
-        result = scan(target, policy=policy, settings=scan_settings, ca_file=options["ca_file"] or config.ca_file())
-        grades = grade(result)
-        report = build_report(result, grades)
-        if not options["no_store"]:
-            from scanner.services import record_cli_scan
+        return target, policy, scan_settings
 
-            record_cli_scan(options["owner"], target, result, grades, report)
-        if options["json"]:
-            self.stdout.write(json.dumps(report, indent=2))
-        else:
-            self._print_summary(report)
-        if result.error:
-            raise CommandError(f"scan failed: {result.error}")
+    def _storage(self) -> _Storage:
+        if self.sets_up_django_beside_the_scan:
+            from scanner.storage_process import StorageProcess
+
+            return StorageProcess()
+        return _StorageInThisProcess()
 
     def _print_summary(self, document: dict[str, Any]) -> None:
+        from scanner.report_reader import ReportView
+
         report = ReportView.from_document(document)
         grades, target = report.grade, report.target
         self.stdout.write(

@@ -1,0 +1,161 @@
+"""Set Django up in a forked process while this one scans, and store the scan there (`manage.py scan`).
+
+The scan, its grades and its report are plain Python; only storing them needs the ORM, and Django's set-up
+(the apps' models, the database driver) costs a command-line scan about as long as the scan's own imports.
+Forked before the scan starts, a second process sets Django up on the other core (or while this one waits on
+the network), connects to the database, and waits for the finished scan; `store` hands it over and waits for
+the answer. A process and not a thread: the scan forks its TLS child, and no thread of ours may run across
+that fork (a thread halfway through an import would leave the child a module lock nobody releases).
+
+The storing process never outlives the command: it exits once it has answered, when this process closes the
+pipe (the scan was not to be stored after all, or this process died), or when this process dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import pickle
+import signal
+import traceback
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scanner.engine.results import ScanResult
+    from scanner.grading import Grades
+    from scanner.targets import Target
+
+__all__ = ["StorageFailed", "StorageProcess"]
+
+_PR_SET_PDEATHSIG = 1
+
+
+class StorageFailed(RuntimeError):
+    """The scan could not be stored; the message says why (the database's own error, or the set-up's)."""
+
+
+class StorageProcess:
+    """A forked process that sets Django up now and stores one CLI scan when `store` hands it over."""
+
+    def __init__(self) -> None:
+        to_child, self._to_child = os.pipe()
+        self._from_child, from_parent = os.pipe()
+        self._pid = os.fork()
+        if self._pid == 0:  # pragma: no cover - runs in the child, which never returns into the caller
+            code = 1
+            try:
+                os.close(self._to_child)
+                os.close(self._from_child)
+                _child_main(to_child, from_parent)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(to_child)
+        os.close(from_parent)
+
+    def store(self, owner: str, target: Target, result: ScanResult, grades: Grades, report: dict) -> None:
+        """Store the scan as `record_cli_scan` does; raises StorageFailed with the reason when it could not."""
+        try:
+            _write_all(self._to_child, pickle.dumps((owner, target, result, grades, report)))
+            self._close_to_child()  # end of the scan: the child reads to EOF
+            answer = _read_all(self._from_child)
+        except OSError as exc:  # the child died before reading (EPIPE)
+            raise StorageFailed(f"the process storing the scan ended early ({exc})") from None
+        finally:
+            self.close()
+        if not answer:
+            raise StorageFailed("the process storing the scan ended without an answer")
+        kind, message = pickle.loads(answer)
+        if kind != "stored":
+            raise StorageFailed(message)
+
+    def close(self) -> None:
+        """End the child and reap it; safe to call twice. Before `store` the child has nothing to finish (the
+        scan is not to be stored: an error, Ctrl-C), so it is stopped rather than left to finish its set-up."""
+        if self._to_child >= 0 and self._pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
+        self._close_to_child()
+        if self._from_child >= 0:
+            os.close(self._from_child)
+            self._from_child = -1
+        if self._pid:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self._pid, 0)
+            self._pid = 0
+
+    def _close_to_child(self) -> None:
+        if self._to_child >= 0:
+            os.close(self._to_child)
+            self._to_child = -1
+
+
+def _child_main(from_parent: int, to_parent: int) -> None:  # pragma: no cover - runs in the forked child
+    # Ctrl-C reaches the whole process group; the parent decides what happens, and closing its pipe ends us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    set_up_error = _set_up()
+    payload = _read_all(from_parent)
+    if not payload:
+        return  # nothing to store: --no-store after all, a failed argument, or the parent is gone
+    if set_up_error:
+        answer = ("failed", set_up_error)
+    else:
+        answer = _store(*pickle.loads(payload))
+    with contextlib.suppress(OSError):
+        _write_all(to_parent, pickle.dumps(answer))
+    os.close(to_parent)
+
+
+def _set_up() -> str | None:  # pragma: no cover - runs in the forked child
+    """django.setup() and a first database connection, ready before the scan ends; the set-up's error, if any."""
+    try:
+        import django
+
+        django.setup()
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which prints it beside the scan
+        traceback.print_exc()
+        return f"Django could not be set up: {type(exc).__name__}: {exc}"
+    from django.db import DatabaseError, connection
+
+    # Connecting is most of a small write's time; if it fails here, storing tries again and reports that error.
+    with contextlib.suppress(DatabaseError):
+        connection.ensure_connection()
+    return None
+
+
+def _store(
+    owner: str, target: Target, result: ScanResult, grades: Grades, report: dict
+) -> tuple[str, str]:  # pragma: no cover
+    from django.db import DatabaseError, close_old_connections, connections
+
+    from scanner.services import record_cli_scan
+
+    try:
+        # Opened before the scan, which may have lasted minutes: checked (CONN_HEALTH_CHECKS) before its first use.
+        close_old_connections()
+        record_cli_scan(owner, target, result, grades, report)
+    except DatabaseError as exc:
+        return "failed", f"{type(exc).__name__}: {str(exc).strip()}"
+    except Exception as exc:  # noqa: BLE001 - any other failure, with its traceback on stderr
+        traceback.print_exc()
+        return "failed", f"{type(exc).__name__}: {exc}"
+    finally:
+        connections.close_all()
+    return "stored", ""
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_all(fd: int) -> bytes:
+    """Everything written to `fd` until the other end closes it."""
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)

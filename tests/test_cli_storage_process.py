@@ -1,0 +1,77 @@
+"""`manage.py scan` as a user runs it: the scan starts before Django is set up, and is stored by a process that
+sets Django up beside it (scanner/storage_process.py). Each test runs the real command in a process."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scanner.models import Scan
+from tests.conftest import subprocess_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def manage(*arguments: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *arguments],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.django_db(transaction=True)  # the command's own process writes: this test must see its commit
+def test_the_scan_stored_beside_the_scan_is_the_report_it_printed(lab):
+    finished = manage(*lab.scan_command("nohsts", "--json"), DATABASE_URL=subprocess_database_url())
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    printed = json.loads(finished.stdout)
+    stored = Scan.objects.get(site__hostname="nohsts.lab.test")
+    assert (stored.status, stored.security_grade) == ("done", "A-")
+    assert stored.result == printed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_scan_is_stored_as_failed_and_the_command_exits_1(lab):
+    finished = manage(*lab.scan_command("closed", "--json"), DATABASE_URL=subprocess_database_url())
+    assert finished.returncode == 1 and "CommandError: scan failed" in finished.stderr
+    assert json.loads(finished.stdout)["status"] == "failed"
+    assert Scan.objects.get(site__hostname="closed.lab.test").status == "failed"
+
+
+def test_a_database_that_does_not_answer_fails_the_command_after_printing_the_scan(lab):
+    finished = manage(
+        *lab.scan_command("good", "--json"),
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{_closed_port()}/nothing",
+        DATABASE_CONNECT_TIMEOUT="2",
+    )
+    assert finished.returncode == 1
+    assert json.loads(finished.stdout)["grade"]["security"] == "A+"
+    assert "CommandError: the scan was not stored: OperationalError" in finished.stderr
+
+
+def test_the_command_line_scan_has_the_help_django_gives_it():
+    direct, through_django = manage("scan", "--help"), manage("help", "scan")
+    assert direct.returncode == through_django.returncode == 0
+    assert direct.stdout == through_django.stdout and "--no-store" in direct.stdout
+
+
+def test_a_mistyped_option_exits_2_with_argparses_message():
+    finished = manage("scan", "example.com", "--jsn")
+    assert finished.returncode == 2
+    assert "manage.py scan: error: unrecognized arguments: --jsn" in finished.stderr
