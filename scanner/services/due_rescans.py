@@ -51,11 +51,16 @@ def _queue_batch(limit: int) -> int:
             .only("pk", "rescan_cron", "next_rescan_at")[:limit]
         )
         slots: dict[int, tuple[datetime, datetime | None]] = {}
+        # One `now` per batch, so one next run and one UPDATE per distinct schedule (the presets are most of them).
+        by_schedule: dict[str, list[int]] = {}
+        next_runs: dict[str, datetime | None] = {}
         for portfolio in due:
-            slot = portfolio.next_rescan_at
-            portfolio.next_rescan_at = _advanced(portfolio, now)
-            slots[portfolio.pk] = (slot, portfolio.next_rescan_at)
-        Portfolio.objects.bulk_update(due, ["next_rescan_at"])
+            if portfolio.rescan_cron not in next_runs:
+                next_runs[portfolio.rescan_cron] = _advanced(portfolio, now)
+            by_schedule.setdefault(portfolio.rescan_cron, []).append(portfolio.pk)
+            slots[portfolio.pk] = (portfolio.next_rescan_at, next_runs[portfolio.rescan_cron])
+        for expression, ids in by_schedule.items():
+            Portfolio.objects.filter(pk__in=ids).update(next_rescan_at=next_runs[expression])
         transaction.on_commit(lambda: _send(slots))
     return len(due)
 
