@@ -18,6 +18,7 @@ import redis
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from scanner.models import Portfolio
 from scanner.services.due_rescans import queue_due_rescans
@@ -258,3 +259,24 @@ def test_the_tick_reads_the_due_portfolios_in_index_order_without_sorting_a_shar
 
     assert "Index Scan using scanner_portfolio_next_rescan_at" in plan
     assert "Sort" not in plan
+
+
+@pytest.mark.django_db
+def test_a_rescan_that_cannot_be_sent_stays_due_for_the_next_tick(
+    portfolio, clock, rescans_sent, monkeypatch, django_capture_on_commit_callbacks
+):
+    clock.at(MONDAY + timedelta(hours=1))
+    set_portfolio_schedule(portfolio, "daily")
+    clock.at(MONDAY + timedelta(hours=3, seconds=5))
+    with monkeypatch.context() as broker_down:  # publishing fails as kombu fails when nothing listens
+        broker_down.setattr(celery_app, "send_task", refused)
+        tick(django_capture_on_commit_callbacks)
+    assert Portfolio.objects.get(pk=portfolio.pk).next_rescan_at == MONDAY + timedelta(hours=3)
+
+    clock.at(MONDAY + timedelta(hours=3, minutes=1, seconds=5))
+    assert tick(django_capture_on_commit_callbacks) == 1
+    assert rescans_sent() == [portfolio.pk]
+
+
+def refused(*args, **kwargs):
+    raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
