@@ -153,6 +153,7 @@ def test_the_schedule_is_read_in_the_configured_timezone_across_daylight_saving(
     settings.CELERY_TIMEZONE = "Europe/Berlin"
     clock.at(datetime(2026, 3, 28, 12, tzinfo=UTC))  # Saturday: 03:00 in Berlin is 02:00 UTC (CET)
     assert set_portfolio_schedule(portfolio, "daily") == datetime(2026, 3, 29, 1, tzinfo=UTC)  # 03:00 CEST
+    set_portfolio_schedule(portfolio, "off")
     clock.at(datetime(2026, 10, 24, 12, tzinfo=UTC))
     assert set_portfolio_schedule(portfolio, "daily") == datetime(2026, 10, 25, 2, tzinfo=UTC)  # 03:00 CET
 
@@ -280,3 +281,16 @@ def test_a_rescan_that_cannot_be_sent_stays_due_for_the_next_tick(
 
 def refused(*args, **kwargs):
     raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+
+@pytest.mark.django_db
+def test_saving_the_same_schedule_again_keeps_a_due_slot(
+    portfolio, clock, rescans_sent, django_capture_on_commit_callbacks
+):
+    clock.at(MONDAY + timedelta(hours=1))
+    set_portfolio_schedule(portfolio, "daily")
+    clock.at(MONDAY + timedelta(hours=3, seconds=20))  # due, the tick not yet run
+    set_portfolio_schedule(Portfolio.objects.get(pk=portfolio.pk), "daily")
+
+    assert tick(django_capture_on_commit_callbacks) == 1
+    assert rescans_sent() == [portfolio.pk]

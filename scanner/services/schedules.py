@@ -36,6 +36,8 @@ def set_portfolio_schedule(portfolio: Portfolio, kind: str, cron: str | None = N
     if kind != "cron" and cron:
         raise ScanRequestError(f"A '{kind}' schedule takes no cron expression.", field="cron")
     expression = _checked_expression(cron if kind == "cron" else PRESET_CRONS[kind])
+    if expression == portfolio.rescan_cron and portfolio.next_rescan_at is not None:
+        return portfolio.next_rescan_at  # saved again unchanged: a slot that is due but not yet queued stays due
     portfolio.rescan_cron = expression
     portfolio.next_rescan_at = next_rescan(expression)
     # By primary key only: a portfolio deleted meanwhile stays deleted instead of coming back through save().
