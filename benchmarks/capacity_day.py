@@ -1,4 +1,4 @@
-"""A day of scheduled rescans, simulated on a seeded PostgreSQL database: beat's entries, the real rescan planner
+"""A day of scheduled rescans, simulated on a seeded PostgreSQL database: the portfolios' schedules, the real rescan planner
 (scanner.tasks.rescan_portfolio), the real release (release_due_scans) and reaper (reap_stale_scans), and workers
 that run the real execute_scan with a stub engine (one canned ScanResult of the lab's good case, graded and stored
 for every scan it answers), on a fake clock that advances one beat tick (SCANNER_REAPER_INTERVAL) at a time.
@@ -20,7 +20,6 @@ purged every tick).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import signal
@@ -130,15 +129,13 @@ def schedule_for(index: int, rng: random.Random) -> tuple[str, str]:
 
 
 def seed(sites: int, portfolio_size: int) -> dict[int, str]:
-    """Owners, portfolios with their beat entries (as set_portfolio_schedule stores them) and sites, in bulk.
-    Returns each portfolio's cron expression."""
+    """Owners, portfolios with their schedules (as set_portfolio_schedule stores them: the cron and the first
+    slot of the simulated day) and sites, in bulk. Returns each portfolio's cron expression."""
     from django.contrib.auth import get_user_model
     from django.db import connection
-    from django_celery_beat.models import CrontabSchedule, PeriodicTask, PeriodicTasks
 
-    from scanner import config
     from scanner.models import Portfolio, Site
-    from scanner.services.schedules import CRON_FIELDS, RESCAN_TASK
+    from scanner.services.schedules import next_rescan
 
     portfolios = max(1, sites // portfolio_size)
     rng = random.Random(25)
@@ -146,37 +143,24 @@ def seed(sites: int, portfolio_size: int) -> dict[int, str]:
     owners = user_model.objects.bulk_create(
         user_model(username=f"agency-{n}", password="!") for n in range(max(1, portfolios // 10))
     )
+    schedules = [schedule_for(n, rng)[1] for n in range(portfolios)]
+    first_slots = {expression: next_rescan(expression, after=DAY) for expression in set(schedules)}
     created = Portfolio.objects.bulk_create(
-        (Portfolio(owner=owners[n % len(owners)], name=f"clients {n}") for n in range(portfolios)), batch_size=5000
-    )
-    expressions = {portfolio.pk: schedule_for(n, rng)[1] for n, portfolio in enumerate(created)}
-    crontabs = {
-        expression: CrontabSchedule.objects.get_or_create(
-            **dict(zip(CRON_FIELDS, expression.split())), timezone=config.celery_timezone()
-        )[0]
-        for expression in set(expressions.values())
-    }
-    PeriodicTask.objects.bulk_create(
         (
-            PeriodicTask(
-                name=f"rescan portfolio {pk}",
-                task=RESCAN_TASK,
-                crontab=crontabs[expression],
-                kwargs=json.dumps({"portfolio_id": pk}),
-                enabled=True,
+            Portfolio(
+                owner=owners[n % len(owners)],
+                name=f"clients {n}",
+                rescan_cron=schedules[n],
+                next_rescan_at=first_slots[schedules[n]],
             )
-            for pk, expression in expressions.items()
+            for n in range(portfolios)
         ),
         batch_size=5000,
     )
-    PeriodicTasks.update_changed()
+    expressions = {portfolio.pk: portfolio.rescan_cron for portfolio in created}
     now = DAY - timedelta(days=30)
     with connection.cursor() as cursor:
         cursor.execute("SET statement_timeout = 0")  # the service's 30 s limit is for requests, not a 1 M-row COPY
-        cursor.execute(
-            "UPDATE scanner_portfolio p SET schedule_task_id = t.id FROM django_celery_beat_periodictask t "
-            "WHERE t.name = 'rescan portfolio ' || p.id"
-        )
         raw = cursor.cursor
         _copy(
             raw,
@@ -228,18 +212,15 @@ def reseeded() -> dict[int, str]:
         cursor.execute("DELETE FROM scanner_scan")
         cursor.execute("DELETE FROM scanner_limitevent")
         cursor.execute("VACUUM ANALYZE")
-        cursor.execute(
-            "SELECT p.id, concat_ws(' ', c.minute, c.hour, c.day_of_month, c.month_of_year, c.day_of_week) "
-            "FROM scanner_portfolio p JOIN django_celery_beat_periodictask t ON t.id = p.schedule_task_id "
-            "JOIN django_celery_beat_crontabschedule c ON c.id = t.crontab_id"
-        )
+        cursor.execute("SELECT id, rescan_cron FROM scanner_portfolio WHERE rescan_cron <> ''")
         expressions = dict(cursor.fetchall())
         cursor.execute("RESET statement_timeout")
     return expressions
 
 
 def firings(expressions: dict[int, str], start: datetime, ticks: int, tick: float) -> dict[int, list[int]]:
-    """Which portfolios beat starts in which tick: each entry's crontab, parsed by celery as beat parses it."""
+    """Which portfolios are due in which tick: each portfolio's cron, parsed by celery as the due-rescans tick parses
+    it (beat's tick itself is timed by benchmarks/due_rescans.py)."""
     from celery.schedules import crontab
 
     parsed: dict[str, tuple[set, set, set]] = {}
@@ -258,23 +239,6 @@ def firings(expressions: dict[int, str], start: datetime, ticks: int, tick: floa
                 due.setdefault(int((moment - start).total_seconds() // tick), []).append(pk)
             moment += timedelta(minutes=1)
     return due
-
-
-def beat_cost(cost: Cost) -> int:
-    """What beat's DatabaseScheduler does with every entry: load them all (at start and after any schedule change),
-    then ask each whether it is due."""
-    from django_celery_beat.schedulers import DatabaseScheduler
-
-    from webui.celery import app
-
-    def load_and_check() -> int:
-        scheduler = DatabaseScheduler(app=app, lazy=True)
-        entries = scheduler.all_as_schedule()
-        for entry in entries.values():
-            entry.is_due()
-        return len(entries)
-
-    return measured(cost, lambda n: n, load_and_check)
 
 
 def canned_outcome():
@@ -437,7 +401,7 @@ def run(args: argparse.Namespace) -> dict:
         kinds[next((k for k, e in (("daily", "0 3 * * *"), ("weekly", "0 3 * * 1")) if e == expression), "cron")] += 1
     print(
         f"{'reused' if args.reuse else 'seeded'} {sites:,} sites in {len(expressions):,} portfolios of "
-        f"{args.portfolio_size} in {seeding:.0f} s{'' if args.reuse else ' (COPY)'}; beat entries: {kinds['daily']:,} daily (03:00), {kinds['weekly']:,} weekly (Monday 03:00), "
+        f"{args.portfolio_size} in {seeding:.0f} s{'' if args.reuse else ' (COPY)'}; schedules: {kinds['daily']:,} daily (03:00), {kinds['weekly']:,} weekly (Monday 03:00), "
         f"{kinds['cron']:,} custom cron spread over the day"
     )
 
@@ -453,11 +417,6 @@ def run(args: argparse.Namespace) -> dict:
     clock = Clock(begin)
     timezone.now = clock
     due = firings(expressions, begin, ticks, tick)
-    beat = Cost()
-    clock.now = DAY + timedelta(hours=3)  # the busiest hour: beat loads the entries of the hour around now
-    beat_cost(beat)
-    clock.now = begin
-    print(f"beat at 03:00 (DatabaseScheduler: load the hour's entries, ask each if due): {beat.line('entry')}")
     per_tick_scans = args.slots * tick / SLOT_SECONDS_PER_SCAN
     broker = redis.Redis.from_url(env["CELERY_BROKER_URL"])
     size, interval = config.rescan_batch_size(), config.rescan_batch_interval()
@@ -549,7 +508,6 @@ def run(args: argparse.Namespace) -> dict:
         "sites": sites,
         "load": load,
         "seeding": seeding,
-        "beat": beat,
         "planner": planner,
         "release": release,
         "reaper": reaper,

@@ -24,6 +24,8 @@ class PortfolioAdmin(admin.ModelAdmin):
     list_display = ("name", "owner", "created_at")
     search_fields = ("name", "owner__username")
     filter_horizontal = ("sites",)
+    # Set through the dashboard or the API, which check the cron and the minimum interval and compute the next run.
+    readonly_fields = ("rescan_cron", "next_rescan_at")
 
 
 class FindingInline(admin.TabularInline):
@@ -51,7 +53,8 @@ class FindingAdmin(admin.ModelAdmin):
     raw_id_fields = ("scan", "site")
 
 
-# --- Rescan schedules edited in the admin obey the same minimum interval as the API and the dashboard -------
+# --- A beat entry calling the rescan task, made or edited in the admin, obeys the same minimum interval as the
+# API and the dashboard (the product's own schedules are on the portfolios, read by one minute tick) ---------
 
 
 def _check_rescan_schedule(**schedule: CrontabSchedule | IntervalSchedule | None) -> None:

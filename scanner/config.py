@@ -143,6 +143,14 @@ def release_limit() -> int:
     return settings.SCANNER_RELEASE_LIMIT
 
 
+def due_rescans_interval() -> float:
+    return settings.SCANNER_DUE_RESCANS_INTERVAL
+
+
+def due_rescans_batch_size() -> int:
+    return settings.SCANNER_DUE_RESCANS_BATCH_SIZE
+
+
 # --- Limits on what may be scanned -------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from django.db.models import F, Q
 # The one grade scale (best first; T and M below F) lives in scanner.grading.scale; re-exported for old imports.
 from scanner.grading.scale import GRADE_ORDER  # noqa: F401
 from scanner.indexes import NullsOrderIndex
+from scanner.schedule_models import RescanSchedule
 
 
 class Site(models.Model):
@@ -77,17 +78,13 @@ class SiteTag(models.Model):
         return self.name
 
 
-class Portfolio(models.Model):
+class Portfolio(RescanSchedule):  # rescan_cron, next_rescan_at: when beat's minute tick rescans it
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portfolios")
     name = models.CharField(max_length=100)
     sites = models.ManyToManyField(Site, blank=True, related_name="portfolios")
     # Days before expiry at which this portfolio's sites raise a certificate alert; None = SCANNER_ALERT_EXPIRY_DAYS.
     alert_expiry_days = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # The celery-beat entry that rescans this portfolio; managed by scanner.schedules, null when unscheduled.
-    schedule_task = models.OneToOneField(
-        "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL, related_name="portfolio"
-    )
     # Which channels hear about this portfolio's sites: every channel of the owner, or only `channels`.
     notify_all_channels = models.BooleanField(default=True)
     channels = models.ManyToManyField("Channel", blank=True, related_name="portfolios")

@@ -132,10 +132,7 @@ def portfolio_list(*, user: User) -> QuerySet[Portfolio]:
 def portfolio_summaries(*, user: User) -> QuerySet[Portfolio]:
     """The user's portfolios with their size, without loading their sites (a portfolio may hold 10,000)."""
     return (
-        Portfolio.objects.filter(owner=user)
-        .select_related("schedule_task__crontab")
-        .annotate(site_count=Count("sites", distinct=True))
-        .order_by("name", "pk")
+        Portfolio.objects.filter(owner=user).annotate(site_count=Count("sites", distinct=True)).order_by("name", "pk")
     )
 
 

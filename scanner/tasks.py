@@ -95,12 +95,12 @@ def note_reservation(sender: Consumer | None = None, request: Request | None = N
     time_limit=config.rescan_task_time_limit() + 30,
 )
 def rescan_portfolio(portfolio_id: int) -> int:
-    """Scheduled by celery beat (scanner.schedules): queue a scan of every site in the portfolio, in batches."""
+    """Queued by beat's minute tick (queue_due_rescans): queue a scan of every site in the portfolio, in batches."""
     from scanner.models import Portfolio
 
     portfolio = Portfolio.objects.filter(pk=portfolio_id).first()
     if portfolio is None:
-        return 0  # deleted since beat read its schedule
+        return 0  # deleted since the tick queued it
     outcomes = services.submit_portfolio_scans(
         portfolio,
         batch_size=config.rescan_batch_size(),
@@ -108,6 +108,15 @@ def rescan_portfolio(portfolio_id: int) -> int:
         scheduled=True,
     )
     return sum(1 for _, scan, _ in outcomes if scan is not None)
+
+
+@shared_task(ignore_result=True, time_limit=config.task_time_limit())
+def queue_due_rescans() -> int:
+    """Beat, every SCANNER_DUE_RESCANS_INTERVAL (a minute): queue rescan_portfolio for the portfolios whose next
+    scheduled run has come (scanner.services.due_rescans)."""
+    return services.queue_due_rescans(
+        batch_size=config.due_rescans_batch_size(), time_budget=config.due_rescans_interval()
+    )
 
 
 @shared_task(ignore_result=True, time_limit=config.task_time_limit())

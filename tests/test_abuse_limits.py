@@ -14,7 +14,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from rest_framework.test import APIClient
 
 from scanner.models import Finding, LimitEvent, Portfolio, Scan, Site
-from scanner.services.schedules import set_portfolio_schedule
+from scanner.services.schedules import RESCAN_TASK, describe_schedule, set_portfolio_schedule
 from webui.api.tokens import token_create
 
 pytestmark = pytest.mark.django_db
@@ -316,7 +316,7 @@ def test_a_schedule_more_often_than_hourly_is_refused_in_the_api(alice, cron):
     )
     assert response.status_code == 400
     assert response.json()["error"]["fields"]["cron"]
-    assert not PeriodicTask.objects.exists()
+    assert describe_schedule(Portfolio.objects.get(pk=portfolio.pk)) is None
 
 
 @pytest.mark.parametrize("cron", ["0 * * * *", "15 */2 * * *", "59 23 * * 1"])
@@ -333,15 +333,19 @@ def test_a_schedule_more_often_than_hourly_is_refused_in_the_dashboard(client, a
     )
     assert response.status_code == 400
     assert "at most once every hour" in response.content.decode()
-    assert not PeriodicTask.objects.exists()
+    assert describe_schedule(Portfolio.objects.get(pk=portfolio.pk)) is None
 
 
-def test_a_rescan_schedule_edited_in_the_admin_obeys_the_minimum(client, alice, django_user_model):
+def test_a_rescan_beat_entry_edited_in_the_admin_obeys_the_minimum(client, alice, django_user_model):
+    # Schedules live on the portfolios now (read-only in the admin), but a superuser can still make a beat entry
+    # that calls the rescan task.
     portfolio = Portfolio.objects.create(owner=alice, name="p")
-    task = set_portfolio_schedule(portfolio, "daily")
+    crontab = CrontabSchedule.objects.create(minute="0", hour="3", timezone="UTC")
+    PeriodicTask.objects.create(
+        name="by hand", task=RESCAN_TASK, crontab=crontab, kwargs=json.dumps({"portfolio_id": portfolio.pk})
+    )
     root = django_user_model.objects.create_superuser("root", password="root-pass-12345")
     client.force_login(root)
-    crontab = task.crontab
     response = client.post(
         reverse("admin:django_celery_beat_crontabschedule_change", args=[crontab.pk]),
         {

@@ -1,7 +1,9 @@
-"""End to end: a portfolio schedule -> real celery beat (DatabaseScheduler) -> Redis -> a real worker -> scans.
+"""End to end: a portfolio schedule -> real celery beat (DatabaseScheduler) and its due-rescans tick -> Redis -> a
+real worker -> scans.
 
 Beat runs as a subprocess against the test database; the worker runs in-process on a queue of its own
-(as in test_tasks_e2e, whose fixture also skips on SQLite), and the beat entry is routed to that queue so a development worker never takes it.
+(as in test_tasks_e2e, whose fixture also skips on SQLite), and beat's entries are routed to that queue
+(CELERY_TASK_DEFAULT_QUEUE) so a development worker never takes them.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import sys
 import time
 
 import pytest
-from django_celery_beat.models import IntervalSchedule
+from django.utils import timezone
 
 from scanner import services
-from scanner.models import Scan, Site
+from scanner.models import Portfolio, Scan, Site
 from scanner.services.schedules import set_portfolio_schedule
 from tests.conftest import subprocess_database_url
 from tests.test_tasks_e2e import service_settings, worker  # noqa: F401 - fixtures shared with the worker tests
@@ -25,7 +27,7 @@ SCHEDULED_SCANS_DEADLINE_S = 30
 
 
 @contextlib.contextmanager
-def running_beat():
+def running_beat(queue: str):
     process = subprocess.Popen(
         [
             sys.executable,
@@ -39,7 +41,13 @@ def running_beat():
             "--scheduler",
             "django_celery_beat.schedulers:DatabaseScheduler",
         ],
-        env={**os.environ, "DATABASE_URL": subprocess_database_url()},
+        # The tick every second: a minute is too slow for a test.
+        env={
+            **os.environ,
+            "DATABASE_URL": subprocess_database_url(),
+            "CELERY_TASK_DEFAULT_QUEUE": queue,
+            "SCANNER_DUE_RESCANS_INTERVAL": "1",
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -73,15 +81,11 @@ def test_a_scheduled_portfolio_is_rescanned_by_beat_and_only_its_sites(
         owner=owner, hostname=outsider.hostname, https_port=outsider.https_port, http_port=outsider.http_port
     )
 
-    entry = set_portfolio_schedule(portfolio, "cron", "0 * * * *")  # the most often allowed (hourly)
-    # A minute is too slow for a test: keep the entry set_portfolio_schedule made (task, kwargs) but fire it
-    # every second, on this test's queue so a development worker on the same Redis never takes it.
-    entry.crontab = None
-    entry.interval, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.SECONDS)
-    entry.queue = service_settings.SCANNER_SCAN_QUEUE
-    entry.save()
-
-    with running_beat():
+    with running_beat(service_settings.SCANNER_SCAN_QUEUE):
+        # Scheduled while beat runs: no beat entry of its own, nothing for beat to reload.
+        set_portfolio_schedule(portfolio, "cron", "0 * * * *")  # the most often allowed (hourly)
+        # An hour is too long for a test: the slot comes now, as if the clock had reached the next full hour.
+        Portfolio.objects.filter(pk=portfolio.pk).update(next_rescan_at=timezone.now())
         deadline = time.monotonic() + SCHEDULED_SCANS_DEADLINE_S
         while time.monotonic() < deadline:
             scanned = set(Scan.objects.values_list("site_id", flat=True))
@@ -92,3 +96,5 @@ def test_a_scheduled_portfolio_is_rescanned_by_beat_and_only_its_sites(
     assert scanned == members, f"scans for sites {scanned}, expected exactly the portfolio's {members}"
     assert not Scan.objects.filter(site=outsider_site).exists()
     assert set(Scan.objects.values_list("portfolio_id", flat=True)) == {portfolio.pk}
+    portfolio.refresh_from_db()
+    assert portfolio.next_rescan_at > timezone.now()  # advanced to the next hour: queued once for this slot

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django_celery_beat.models import PeriodicTask
 
 from scanner.models import Alert, Portfolio, Site
 
@@ -37,7 +36,8 @@ def test_another_users_portfolio_is_not_found(as_bob, alice_portfolio):
     assert as_bob.post(reverse("dashboard:portfolio_schedule", args=[pk]), {"kind": "daily"}).status_code == 404
     assert as_bob.post(reverse("dashboard:portfolio_import", args=[pk]), {"text": "a.example"}).status_code == 404
     assert as_bob.get(reverse("dashboard:portfolio_export", args=[pk, "csv"])).status_code == 404
-    assert not PeriodicTask.objects.exists()
+    alice_portfolio.refresh_from_db()
+    assert alice_portfolio.next_rescan_at is None
     assert not alice_portfolio.sites.exists()
 
 
@@ -46,14 +46,16 @@ def test_bad_cron_shows_error_and_stores_nothing(as_alice, alice_portfolio):
     response = as_alice.post(url, {"kind": "cron", "cron": "61 * * *"})
     assert response.status_code == 400
     assert "A cron expression has 5 fields" in response.content.decode()
-    assert not PeriodicTask.objects.exists()
+    alice_portfolio.refresh_from_db()
+    assert alice_portfolio.next_rescan_at is None
 
 
 def test_good_schedule_is_saved(as_alice, alice_portfolio):
     url = reverse("dashboard:portfolio_schedule", args=[alice_portfolio.pk])
     assert as_alice.post(url, {"kind": "weekly", "cron": ""}).status_code == 302
     alice_portfolio.refresh_from_db()
-    assert alice_portfolio.schedule_task is not None
+    assert alice_portfolio.rescan_cron == "0 3 * * 1"
+    assert alice_portfolio.next_rescan_at is not None
 
 
 def test_import_reports_numbered_errors_and_is_idempotent(as_alice, alice_portfolio):

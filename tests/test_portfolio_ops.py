@@ -100,30 +100,24 @@ def test_export_csv_has_headers_and_only_the_owners_sites(owner, portfolio, djan
     assert client_for(stranger).get(f"/api/v1/portfolios/{portfolio.pk}/export.csv").status_code == 404
 
 
-def test_schedule_creates_a_periodic_task_calling_rescan_with_the_portfolio(owner, portfolio):
+def test_schedule_sets_the_portfolios_cron_and_next_run_without_a_beat_entry_of_its_own(owner, portfolio):
     response = client_for(owner).put(
         f"/api/v1/portfolios/{portfolio.pk}/schedule", {"kind": "cron", "cron": "15 2 * * 1-5"}, format="json"
     )
     assert response.status_code == 200, response.content
-    assert response.json()["schedule"]["cron"] == "15 2 * * 1-5"
-    task = PeriodicTask.objects.get()
-    assert task.task == "scanner.tasks.rescan_portfolio"
-    assert json.loads(task.kwargs) == {"portfolio_id": portfolio.pk}
-    assert (task.crontab.minute, task.crontab.hour, task.crontab.day_of_week) == ("15", "2", "1-5")
+    assert response.json()["schedule"] == {"kind": "cron", "cron": "15 2 * * 1-5", "enabled": True}
+    portfolio.refresh_from_db()
+    assert portfolio.rescan_cron == "15 2 * * 1-5"
+    assert (portfolio.next_rescan_at.hour, portfolio.next_rescan_at.minute) == (2, 15)
+    assert portfolio.next_rescan_at.isoweekday() <= 5
+    assert not PeriodicTask.objects.filter(task="scanner.tasks.rescan_portfolio").exists()
 
     set_portfolio_schedule(portfolio, "weekly")
-    assert PeriodicTask.objects.get().crontab.day_of_week == "1"
+    portfolio.refresh_from_db()
+    assert (portfolio.rescan_cron, portfolio.next_rescan_at.isoweekday()) == ("0 3 * * 1", 1)
     set_portfolio_schedule(portfolio, "off")
-    assert not PeriodicTask.objects.exists()
-
-
-def test_deleting_a_portfolio_removes_its_rescan_schedule(owner, portfolio):
-    set_portfolio_schedule(portfolio, "daily")
-    assert PeriodicTask.objects.filter(task="scanner.tasks.rescan_portfolio").exists()
-    response = client_for(owner).delete(f"/api/v1/portfolios/{portfolio.pk}")
-    assert response.status_code == 204, response.content
-    assert not Portfolio.objects.exists()
-    assert not PeriodicTask.objects.filter(task="scanner.tasks.rescan_portfolio").exists()
+    portfolio.refresh_from_db()
+    assert (portfolio.rescan_cron, portfolio.next_rescan_at) == ("", None)
 
 
 @pytest.mark.parametrize("cron", ["61 * * * *", "0 3 * *", "0 3 * * xyz"])
@@ -133,7 +127,8 @@ def test_an_invalid_cron_is_a_400_naming_the_problem(owner, portfolio, cron):
     )
     assert response.status_code == 400
     assert "cron" in json.dumps(response.json()).lower()
-    assert not PeriodicTask.objects.exists()
+    portfolio.refresh_from_db()
+    assert portfolio.next_rescan_at is None
 
 
 def test_rescan_queues_scans_for_exactly_the_portfolios_sites(owner, portfolio):

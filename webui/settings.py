@@ -204,9 +204,14 @@ SCANNER_QUEUED_LIMIT = float(os.environ.get("SCANNER_QUEUED_LIMIT", "3600"))
 SCANNER_RESCAN_TASK_TIME_LIMIT = int(os.environ.get("SCANNER_RESCAN_TASK_TIME_LIMIT", "1800"))
 # How often beat runs the reaper and releases due rescan batches.
 SCANNER_REAPER_INTERVAL = float(os.environ.get("SCANNER_REAPER_INTERVAL", "15"))
+# How often beat's one entry for all portfolio schedules queues the portfolios due (scanner.services.due_rescans),
+# and how many it claims per transaction. A schedule's minute fires within this interval after it.
+SCANNER_DUE_RESCANS_INTERVAL = float(os.environ.get("SCANNER_DUE_RESCANS_INTERVAL", "60"))
+SCANNER_DUE_RESCANS_BATCH_SIZE = int(os.environ.get("SCANNER_DUE_RESCANS_BATCH_SIZE", "500"))
 CELERY_BEAT_SCHEDULE = {
     "scanner-reap-stale-scans": {"task": "scanner.tasks.reap_stale_scans", "schedule": SCANNER_REAPER_INTERVAL},
     "scanner-release-due-scans": {"task": "scanner.tasks.release_due_scans", "schedule": SCANNER_REAPER_INTERVAL},
+    "scanner-queue-due-rescans": {"task": "scanner.tasks.queue_due_rescans", "schedule": SCANNER_DUE_RESCANS_INTERVAL},
 }
 # The embedded SQLite default: WAL lets readers run beside the writer, IMMEDIATE transactions take the
 # write lock up front (a deferred one that upgrades later fails at once with "database is locked", busy
@@ -288,7 +293,8 @@ SCANNER_EMAIL_VERIFY_MAX_AGE = int(os.environ.get("SCANNER_EMAIL_VERIFY_MAX_AGE"
 SCANNER_SCAN_QUEUE = os.environ.get("SCANNER_SCAN_QUEUE", "scans")
 SCANNER_RESCAN_QUEUE = os.environ.get("SCANNER_RESCAN_QUEUE", "rescans")
 SCANNER_ALERT_QUEUE = os.environ.get("SCANNER_ALERT_QUEUE", "alerts")
-CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Beat's housekeeping (reaper, release, the due-rescans tick) goes here.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_ROUTES = {
     "scanner.tasks.run_scan": {"queue": SCANNER_SCAN_QUEUE},  # scanner.services.scan_queue picks per scan
     "scanner.tasks.rescan_portfolio": {"queue": SCANNER_RESCAN_QUEUE},

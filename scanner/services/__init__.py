@@ -29,6 +29,7 @@ from scanner.services.compliance import (
     record_scan_compliance,
     refresh_compliance,
 )
+from scanner.services.due_rescans import queue_due_rescans
 from scanner.services.errors import ScanNotQueued, ScanRequestError, ScanRequestForbidden, ScanRequestTooSoon
 from scanner.services.evidence import (
     evidence_abandoned,
@@ -116,6 +117,7 @@ __all__ = [
     "portfolio_update",
     "prune_limit_events",
     "prune_old_reports",
+    "queue_due_rescans",
     "reap_stale_scans",
     "record_cli_scan",
     "record_scan_compliance",

@@ -8,7 +8,6 @@ from django.db import IntegrityError, transaction
 
 from scanner.models import Channel, Portfolio, Site
 from scanner.services.errors import ScanRequestError
-from scanner.services.schedules import remove_portfolio_schedule
 from scanner.services.sites import checked_target, site_for_target
 
 if TYPE_CHECKING:
@@ -59,11 +58,9 @@ def portfolio_add_site(
 
 
 def portfolio_delete(portfolio: Portfolio) -> None:
-    """Delete a portfolio and its rescan schedule (a beat entry left behind would fire for ever). Its sites stay:
-    a site belongs to its owner, and may be in other portfolios."""
-    with transaction.atomic():
-        remove_portfolio_schedule(portfolio)
-        portfolio.delete()
+    """Delete a portfolio, and with it its rescan schedule (a column of the row). Its sites stay: a site belongs to
+    its owner, and may be in other portfolios."""
+    portfolio.delete()
 
 
 def portfolio_remove_site(portfolio: Portfolio, *, site: Site) -> None:

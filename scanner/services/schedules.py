@@ -1,35 +1,33 @@
-"""When each portfolio is rescanned: one django-celery-beat PeriodicTask per scheduled portfolio.
+"""When each portfolio is rescanned: a cron expression and the next run it gives, on the portfolio.
 
-The beat entry calls scanner.tasks.rescan_portfolio with the portfolio id; beat's DatabaseScheduler
-picks up changes made here without a restart.
+Beat's minute tick (scanner.services.due_rescans) queues scanner.tasks.rescan_portfolio for every portfolio whose
+next run has come; a change made here takes effect at the next tick, without touching beat.
 """
 
 from __future__ import annotations
 
-import json
+from datetime import datetime
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from celery.schedules import ParseException
-from django.db import transaction
-from django_celery_beat.models import CrontabSchedule, PeriodicTask
+from django.utils import timezone
 
-from scanner import config
+from scanner import config, crons
 from scanner.models import Portfolio
 from scanner.services.errors import ScanRequestError
 
 if TYPE_CHECKING:
-    from django_celery_beat.models import IntervalSchedule
+    from django_celery_beat.models import CrontabSchedule, IntervalSchedule
 
 RESCAN_TASK = "scanner.tasks.rescan_portfolio"
 SCHEDULE_KINDS = ("daily", "weekly", "cron", "off")
 # Fixed, quiet times for the presets: 03:00 every day, 03:00 every Monday.
 PRESET_CRONS = {"daily": "0 3 * * *", "weekly": "0 3 * * 1"}
-CRON_FIELDS = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
+CRON_FIELDS = crons.FIELDS
 
 
-def set_portfolio_schedule(portfolio: Portfolio, kind: str, cron: str | None = None) -> PeriodicTask | None:
-    """Create, change or (kind 'off') remove the portfolio's rescan schedule. Returns the beat entry, if any."""
+def set_portfolio_schedule(portfolio: Portfolio, kind: str, cron: str | None = None) -> datetime | None:
+    """Set, change or (kind 'off') remove the portfolio's rescan schedule. Returns its next run, if any."""
     if kind not in SCHEDULE_KINDS:
         raise ScanRequestError(f"Schedule kind must be one of {', '.join(SCHEDULE_KINDS)}.", field="kind")
     if kind == "off":
@@ -37,28 +35,32 @@ def set_portfolio_schedule(portfolio: Portfolio, kind: str, cron: str | None = N
         return None
     if kind != "cron" and cron:
         raise ScanRequestError(f"A '{kind}' schedule takes no cron expression.", field="cron")
-    crontab = _crontab_for(cron if kind == "cron" else PRESET_CRONS[kind])
-    with transaction.atomic():
-        task = PeriodicTask.objects.filter(name=_task_name(portfolio)).first() or PeriodicTask(task=RESCAN_TASK)
-        task.name = _task_name(portfolio)
-        task.crontab = crontab
-        task.kwargs = json.dumps({"portfolio_id": portfolio.pk})
-        task.enabled = True
-        task.save()
-        if portfolio.schedule_task_id != task.pk:
-            portfolio.schedule_task = task
-            portfolio.save(update_fields=["schedule_task"])
-    return task
+    expression = _checked_expression(cron if kind == "cron" else PRESET_CRONS[kind])
+    if expression == portfolio.rescan_cron and portfolio.next_rescan_at is not None:
+        return portfolio.next_rescan_at  # saved again unchanged: a slot that is due but not yet queued stays due
+    portfolio.rescan_cron = expression
+    portfolio.next_rescan_at = next_rescan(expression)
+    # By primary key only: a portfolio deleted meanwhile stays deleted instead of coming back through save().
+    Portfolio.objects.filter(pk=portfolio.pk).update(
+        rescan_cron=portfolio.rescan_cron, next_rescan_at=portfolio.next_rescan_at
+    )
+    return portfolio.next_rescan_at
+
+
+def next_rescan(expression: str, *, after: datetime | None = None) -> datetime:
+    """The schedule's first slot after `after` (now), read in CELERY_TIMEZONE as its beat entry was."""
+    return crons.next_run(expression, after or timezone.now(), config.celery_timezone())
 
 
 def describe_schedule(portfolio: Portfolio) -> dict | None:
     """{"kind": ..., "cron": "m h dom mon dow"} for display, or None when the portfolio is not scheduled."""
-    task = portfolio.schedule_task
-    if task is None or task.crontab is None:
+    if not portfolio.rescan_cron or portfolio.next_rescan_at is None:
         return None
-    expression = " ".join(str(getattr(task.crontab, name)) for name in CRON_FIELDS)
+    expression = portfolio.rescan_cron
     kind = next((name for name, preset in PRESET_CRONS.items() if preset == expression), "cron")
-    return {"kind": kind, "cron": expression, "enabled": task.enabled}
+    # "enabled" stays for the API's clients: a beat entry could be switched off in the admin; a schedule is
+    # now either set (enabled) or off (no schedule at all).
+    return {"kind": kind, "cron": expression, "enabled": True}
 
 
 def shortest_gap_minutes(minute: str, hour: str) -> int:
@@ -123,30 +125,17 @@ def _duration(seconds: int) -> str:
     return "minute" if minutes == 1 else f"{minutes} minutes"
 
 
-def _task_name(portfolio: Portfolio) -> str:
-    return f"rescan portfolio {portfolio.pk}"
-
-
 def remove_portfolio_schedule(portfolio: Portfolio) -> None:
-    # Looked up by name, so a stale in-memory portfolio still removes the right entry.
-    PeriodicTask.objects.filter(name=_task_name(portfolio)).delete()  # SET_NULL clears schedule_task
-    portfolio.schedule_task = None
+    portfolio.rescan_cron = ""
+    portfolio.next_rescan_at = None
+    Portfolio.objects.filter(pk=portfolio.pk).update(rescan_cron="", next_rescan_at=None)
 
 
-def _crontab_for(expression: str | None) -> CrontabSchedule:
-    parts = (expression or "").split()
-    if len(parts) != len(CRON_FIELDS):
-        raise ScanRequestError(
-            "A cron expression has 5 fields: minute hour day-of-month month day-of-week, e.g. '0 3 * * 1'.",
-            field="cron",
-            code="invalid_cron",
-        )
-    fields = dict(zip(CRON_FIELDS, parts))
+def _checked_expression(expression: str | None) -> str:
     try:
-        # celery's crontab parser rejects out-of-range or malformed fields ("61", "*/0", "mon-xyz").
-        CrontabSchedule(**fields, timezone=config.celery_timezone()).schedule  # noqa: B018 - parsing is the check
-    except (ValueError, ParseException) as exc:  # ParseException is not a ValueError: '0 3 * * *,' was a 500
-        raise ScanRequestError(f"Invalid cron expression '{expression}': {exc}", field="cron", code="invalid_cron")
-    check_schedule_interval(fields["minute"], fields["hour"], expression=expression or "")
-    crontab, _ = CrontabSchedule.objects.get_or_create(**fields, timezone=config.celery_timezone())
-    return crontab
+        crons.parse(expression or "", config.celery_timezone())
+    except crons.InvalidCron as exc:
+        raise ScanRequestError(str(exc), field="cron", code="invalid_cron") from None
+    minute, hour, *_ = parts = (expression or "").split()
+    check_schedule_interval(minute, hour, expression=expression or "")
+    return " ".join(parts)
