@@ -14,7 +14,7 @@ from django_celery_beat.models import PeriodicTask
 from scanner.models import Portfolio
 
 BEFORE = [("scanner", "0018_capacity_indexes")]
-AFTER = [("scanner", "0019_beat_portfolio_next_rescan")]
+AFTER = [("scanner", "0019_portfolio_next_rescan")]
 RESCAN_TASK = "scanner.tasks.rescan_portfolio"
 
 
