@@ -294,3 +294,40 @@ def test_saving_the_same_schedule_again_keeps_a_due_slot(
 
     assert tick(django_capture_on_commit_callbacks) == 1
     assert rescans_sent() == [portfolio.pk]
+
+
+class TickKilled(BaseException):
+    """What a kill between the tick's sends and its commit looks like from the database: no commit."""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tick_killed_after_sending_leaves_the_slot_due_and_the_second_send_adds_no_scans(
+    portfolio, clock, rescans_sent, monkeypatch
+):
+    from scanner.models import Scan, Site
+    from scanner.services import due_rescans
+    from scanner.tasks import rescan_portfolio
+
+    for host in ("shop.example", "blog.example"):
+        portfolio.sites.add(Site.objects.create(owner=portfolio.owner, hostname=host))
+    clock.at(MONDAY + timedelta(hours=1))
+    set_portfolio_schedule(portfolio, "daily")
+    clock.at(MONDAY + timedelta(hours=3, seconds=5))
+    sent_then_killed = due_rescans._send
+
+    def send_and_die(portfolio_ids):
+        sent_then_killed(portfolio_ids)
+        raise TickKilled
+
+    with monkeypatch.context() as killed:
+        killed.setattr(due_rescans, "_send", send_and_die)
+        with pytest.raises(TickKilled):
+            queue_due_rescans()
+    assert rescans_sent() == [portfolio.pk]  # the message left before the kill
+    assert Portfolio.objects.get(pk=portfolio.pk).next_rescan_at == MONDAY + timedelta(hours=3)
+
+    assert queue_due_rescans() == 1  # the next tick sends it again: at least once, never lost
+    assert rescans_sent() == [portfolio.pk, portfolio.pk]
+    for _ in rescans_sent():
+        rescan_portfolio(portfolio.pk)
+    assert Scan.objects.filter(portfolio=portfolio).count() == 2  # one per site, not one per message

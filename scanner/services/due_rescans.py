@@ -8,9 +8,10 @@ transaction, so a tick that dies part-way leaves every portfolio either queued a
   and neither waits for the other;
 - advanced to the schedule's first slot after now: a portfolio whose slots passed during a beat outage is
   rescanned once when beat is back, not once per missed slot;
-- its rescan_portfolio message sent when the transaction commits (as scan_dispatch sends scans): a claim that
-  rolls back sends nothing; a message that cannot be sent (broker down) puts the portfolio back on its slot,
-  so the next tick tries again.
+- its rescan_portfolio message sent before the transaction commits: a tick killed between sending and committing
+  leaves the portfolio on its slot and the next tick sends it again (at least once, never lost: a second
+  rescan_portfolio finds the first one's scans active and adds none); a message that cannot be sent (broker
+  down) rolls the batch back onto its slots, so the next tick tries again.
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ def _queue_batch(limit: int) -> int:
             .order_by("next_rescan_at")  # the index order: no sort of a slot shared by 70,000 portfolios
             .only("pk", "rescan_cron", "next_rescan_at")[:limit]
         )
-        slots: dict[int, tuple[datetime, datetime | None]] = {}
         # One `now` per batch, so one next run and one UPDATE per distinct schedule (the presets are most of them).
         by_schedule: dict[str, list[int]] = {}
         next_runs: dict[str, datetime | None] = {}
@@ -58,10 +58,11 @@ def _queue_batch(limit: int) -> int:
             if portfolio.rescan_cron not in next_runs:
                 next_runs[portfolio.rescan_cron] = _advanced(portfolio, now)
             by_schedule.setdefault(portfolio.rescan_cron, []).append(portfolio.pk)
-            slots[portfolio.pk] = (portfolio.next_rescan_at, next_runs[portfolio.rescan_cron])
         for expression, ids in by_schedule.items():
             Portfolio.objects.filter(pk__in=ids).update(next_rescan_at=next_runs[expression])
-        transaction.on_commit(lambda: _send(slots))
+        if not _send([portfolio.pk for portfolio in due]):
+            transaction.set_rollback(True)
+            return 0
     return len(due)
 
 
@@ -75,16 +76,12 @@ def _advanced(portfolio: Portfolio, now: datetime) -> datetime | None:
         return None
 
 
-def _send(slots: dict[int, tuple[datetime, datetime | None]]) -> None:
+def _send(portfolio_ids: list[int]) -> bool:
     queue = config.rescan_queue_name()
-    pending = list(slots)
-    for index, portfolio_id in enumerate(pending):
+    for portfolio_id in portfolio_ids:
         try:
             send_task(RESCAN_TASK, args=[portfolio_id], queue=queue)
         except Exception:
-            logger.exception("could not queue the rescan of portfolio %s: back on its slot", portfolio_id)
-            for unsent in pending[index:]:
-                slot, advanced = slots[unsent]
-                # Only if nothing moved it since (a schedule change wins over the missed slot).
-                Portfolio.objects.filter(pk=unsent, next_rescan_at=advanced).update(next_rescan_at=slot)
-            return
+            logger.exception("could not queue the rescan of portfolio %s: the batch stays on its slots", portfolio_id)
+            return False
+    return True
