@@ -59,9 +59,11 @@ def lost_scan(site: Site, *, sent_seconds_ago: float) -> Scan:
     )
 
 
-def waiting_scan(site: Site, *, sent_seconds_ago: float) -> Scan:
+def waiting_scan(site: Site, *, sent_seconds_ago: float, portfolio: Portfolio | None = None) -> Scan:
     """A queued scan whose message really waits in the broker's queue, sent that long ago."""
-    scan = Scan.objects.create(site=site, status=Scan.Status.QUEUED, celery_task_id=str(uuid.uuid4()))
+    scan = Scan.objects.create(
+        site=site, portfolio=portfolio, status=Scan.Status.QUEUED, celery_task_id=str(uuid.uuid4())
+    )
     assert services.enqueue_scan(scan.pk, scan.celery_task_id, queue=scan_dispatch.scan_queue(scan))
     Scan.objects.filter(pk=scan.pk).update(enqueued_at=ago(sent_seconds_ago))
     return scan
@@ -127,3 +129,33 @@ def test_a_reaper_tick_resends_at_most_its_limit_in_batches_and_the_next_tick_th
     assert services.reap_stale_scans()["resent"] == 3
     assert services.reap_stale_scans()["resent"] == 2
     assert queue() == 5
+
+
+def test_a_queue_whose_oldest_messages_are_not_scans_does_not_hold_back_a_lost_scans_resend(owner, queue, settings):
+    from scanner.queueing import SEND_CHANNEL_TEST, send_task
+
+    [site] = portfolio_of(owner, "other-task", 1).sites.all()
+    send_task(SEND_CHANNEL_TEST, args=[0], queue=settings.SCANNER_SCAN_QUEUE)
+    lost_scan(site, sent_seconds_ago=settings.SCANNER_QUEUED_RESEND_AFTER + 5)
+
+    assert services.reap_stale_scans()["resent"] == 1
+    assert queue() == 2
+
+
+def test_a_backlog_in_the_rescans_queue_does_not_hold_back_a_lost_interactive_scan(owner, queue, settings):
+    settings.SCANNER_SCAN_QUEUE = f"{settings.SCANNER_RESCAN_QUEUE}-interactive"
+    portfolio = portfolio_of(owner, "two-queues", 2)
+    first, second = portfolio.sites.order_by("pk")
+    waiting_scan(second, sent_seconds_ago=settings.SCANNER_QUEUED_RESEND_AFTER + 60, portfolio=portfolio)
+    lost = lost_scan(first, sent_seconds_ago=settings.SCANNER_QUEUED_RESEND_AFTER + 5)  # no portfolio: scans queue
+
+    client = redis.Redis.from_url(celery_app.conf.broker_url)
+    try:
+        assert services.reap_stale_scans()["resent"] == 1
+        assert client.llen(settings.SCANNER_SCAN_QUEUE) == 1
+    finally:
+        client.delete(settings.SCANNER_SCAN_QUEUE, f"_kombu.binding.{settings.SCANNER_SCAN_QUEUE}")
+        client.close()
+    lost.refresh_from_db()
+    assert lost.enqueued_at > ago(5)
+    assert queue() == 1
