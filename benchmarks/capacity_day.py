@@ -558,12 +558,14 @@ def run(args: argparse.Namespace) -> dict:
                 totals["planned"] += planned
                 totals["fanouts"] += 1
                 planner_debt += planned * per_site_estimate
-            # Beat's release: the real one, then (at scale) the rest of the tick's limit by the same query in bulk,
-            # with a message pushed for each as the real one sends it.
-            limit = config.release_limit()
-            sent = measured(release, lambda n: n, services.release_due_scans, limit=min(limit, args.release_real))
-            if sent >= args.release_real and args.release_real < limit:
-                rows = sorted(sql_rows(RELEASE_SQL, now=clock.now, limit=limit - sent))
+            # Beat's release tops the queue up to its limit: the real one sends up to --release-real of that room,
+            # then (at scale) the same query in bulk the rest, with a message pushed for each as the real one sends it.
+            waiting = broker.depth()
+            room = config.release_limit() - waiting
+            real_share = max(0, min(room, args.release_real))
+            sent = measured(release, lambda n: n, services.release_due_scans, limit=waiting + real_share)
+            if sent >= real_share and room > sent:
+                rows = sorted(sql_rows(RELEASE_SQL, now=clock.now, limit=room - sent))
                 broker.push(rows)
                 sent += len(rows)
             totals["released"] += sent

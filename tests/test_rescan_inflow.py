@@ -86,8 +86,19 @@ def test_the_release_limit_bounds_the_first_batches_of_every_portfolio_due_at_on
 
     assert tasks.release_due_scans() == 3
     assert queue() == 3
-    assert tasks.release_due_scans() == 1
-    assert queue() == 4
+    assert tasks.release_due_scans() == 0  # the three still wait in the broker: nothing is added to them
+    assert queue() == 3
+
+
+def test_the_release_tops_the_queue_up_to_its_limit_as_the_workers_take_messages(owner, queue, settings):
+    settings.SCANNER_RELEASE_LIMIT = 3
+    tasks.rescan_portfolio(portfolio_of(owner, "nightly", 5).pk)
+    assert tasks.release_due_scans() == 3
+
+    redis.Redis.from_url(celery_app.conf.broker_url).rpop(settings.SCANNER_RESCAN_QUEUE, 2)  # workers take two
+
+    assert tasks.release_due_scans() == 2
+    assert queue() == 3
 
 
 def test_a_persons_portfolio_scan_is_sent_at_once_without_waiting_for_the_release(owner, queue):

@@ -89,7 +89,12 @@ def heartbeat_lost(scan: Scan, now: datetime) -> bool:
 
 
 def release_due_scans(*, limit: int = 500) -> int:
-    """Send the held-back rescans whose release time has come (beat calls this every few seconds)."""
+    """Send the held-back rescans whose release time has come (beat calls this every few seconds), topping the
+    rescans queue up to `limit` waiting messages rather than adding `limit` each tick: however far the workers
+    fall behind, the broker holds at most one tick's worth and the rest waits here, in release order."""
+    limit -= _messages_waiting(config.rescan_queue_name())
+    if limit <= 0:
+        return 0
     due = list(
         # release_at null and never sent: rows queued before this bookkeeping existed.
         Scan.objects.filter(status=Scan.Status.QUEUED, enqueued_at__isnull=True)
@@ -110,6 +115,20 @@ def release_due_scans(*, limit: int = 500) -> int:
             release(scan)
         sent += 1
     return sent
+
+
+def _messages_waiting(queue: str) -> int:
+    """Messages waiting in the broker's queue; 0 when it cannot be read (the release then sends its full limit,
+    as it would have before looking)."""
+    from scanner.nodes import broker_client
+
+    client = broker_client()
+    try:
+        return client.llen(queue)
+    except (redis.RedisError, OSError):
+        return 0
+    finally:
+        client.close()
 
 
 def scan_reserved(scan_id: int, node: str) -> None:
