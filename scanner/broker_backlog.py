@@ -5,9 +5,9 @@ Celery's Redis transport (kombu) keeps a queue as one Redis list: a message is p
 worker takes the oldest from the right (BRPOP), so the list is first in, first out, and nothing leaves it from the
 middle. Whatever was sent after the oldest message still waiting is therefore waiting too; a message sent before
 it has left the list: a worker took it, or the broker lost it (a Redis restart without persistence empties the list).
-A message kombu restores from a consumer that died (RPUSH, back at the taking end) is an old one at the tail: it
-makes the bound earlier, so the reaper sends a copy too many, never one too few. (kombu 5.x `Channel._put`,
-`_brpop_start`, `_do_restore_message`.)
+A message kombu restores from a consumer that went away (RPUSH, back at the taking end) is an old one at the
+tail: until a worker takes it, which is next, a lost scan sent after it waits for its resend a little longer;
+none is skipped for good. (kombu 5.x `Channel._put`, `_brpop_start`, `_do_restore_message`.)
 
 Documented at https://docs.celeryq.dev/projects/kombu/en/stable/reference/kombu.transport.redis.html (the transport)
 and https://redis.io/docs/latest/develop/data-types/lists/ (LPUSH/BRPOP as a queue).
