@@ -13,13 +13,16 @@ population every query runs against is the whole day's. The default (10,000 site
 except most stores. benchmarks/capacity_million.py runs it at 1,000,000 sites; docs/capacity.md records runs.
 
 Uses a database of its own, dropped and created afresh (BENCH_CAPACITY_DATABASE_URL, default .../scanner_capacity),
-and a Redis database of its own for the messages the real release sends (BENCH_CAPACITY_BROKER_URL; counted and
-purged every tick).
+and a Redis database of its own (BENCH_CAPACITY_BROKER_URL) for the run_scan messages: the real code sends them, the
+bulk share of the release gets copies of a real one, and the simulated workers take the oldest first, so the queue
+the reaper reads holds what a deployment's broker would hold.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import json
 import os
 import random
 import signal
@@ -268,8 +271,7 @@ WITH ordered AS (
     INSERT INTO scanner_scan (site_id, portfolio_id, status, requested_at, security_grade, security_ignoring_trust,
         seo_grade, error, attempts, celery_task_id, worker, reserved_by, compliance_failing, release_at, enqueued_at)
     SELECT site_id, %(portfolio)s, 'queued', %(now)s, '', '', '', '', 0, gen_random_uuid()::text, '', '', '',
-        %(now)s + (n / %(size)s * %(interval)s) * interval '1 second',
-        CASE WHEN n / %(size)s = 0 THEN %(now)s::timestamptz ELSE NULL END
+        %(now)s + (n / %(size)s * %(interval)s) * interval '1 second', NULL
     FROM ordered
     RETURNING id, site_id
 ), ledger AS (
@@ -287,14 +289,14 @@ WHERE id IN (
     WHERE status = 'queued' AND enqueued_at IS NULL AND (release_at <= %(now)s OR release_at IS NULL)
     ORDER BY release_at, id LIMIT %(limit)s
 )
+RETURNING id, celery_task_id
 """
 
 FINISH_SQL = """
 WITH taken AS (
     UPDATE scanner_scan SET status = 'done', started_at = %(now)s, heartbeat_at = %(now)s, finished_at = %(now)s,
         attempts = attempts + 1, worker = 'capacity-sim', security_grade = %(grade)s, score = %(score)s
-    WHERE id IN (SELECT id FROM scanner_scan WHERE status = 'queued' AND enqueued_at IS NOT NULL
-                 ORDER BY enqueued_at, id LIMIT %(limit)s)
+    WHERE id = ANY(%(ids)s) AND status = 'queued'
     RETURNING id, site_id
 )
 UPDATE scanner_site SET latest_scan_id = taken.id, grade = %(grade)s FROM taken WHERE scanner_site.id = taken.site_id
@@ -307,6 +309,67 @@ def sql(statement: str, **params: object) -> int:
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return cursor.rowcount
+
+
+def sql_rows(statement: str, **params: object) -> list[tuple]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall()
+
+
+class Broker:
+    """The Redis queue the product sends its run_scan messages to, kept as a deployment's broker keeps it: the
+    scans released in bulk (not by the real release) get copies of a real message pushed the same way, and the
+    workers take the oldest messages first. So the reaper reads the queue a real one would read."""
+
+    def __init__(self, client, queue: str) -> None:
+        from scanner.queueing import RUN_SCAN, send_task
+
+        self.client, self.queue = client, queue
+        send_task(RUN_SCAN, args=[0], task_id=str(uuid.uuid4()), queue=queue)
+        self.template = json.loads(client.rpop(queue))
+        self.embed = json.loads(base64.b64decode(self.template["body"]))[2]
+        self.pushed = self.taken = self.taken_bytes = 0
+
+    def push(self, rows: list[tuple[int, str]]) -> None:
+        """A message per (scan id, task id), in that order, as the release would send them."""
+        pipe = self.client.pipeline(transaction=False)
+        for scan_id, task_id in rows:
+            body = base64.b64encode(json.dumps([[scan_id], {}, self.embed]).encode()).decode()
+            headers = {**self.template["headers"], "id": task_id, "root_id": task_id, "argsrepr": f"[{scan_id}]"}
+            properties = {**self.template["properties"], "correlation_id": task_id, "delivery_tag": str(uuid.uuid4())}
+            pipe.lpush(
+                self.queue, json.dumps({**self.template, "body": body, "headers": headers, "properties": properties})
+            )
+        pipe.execute()
+        self.pushed += len(rows)
+
+    def take(self, count: int) -> list[int]:
+        """The scan ids of the `count` oldest messages, taken off the queue as workers take them."""
+        from scanner.broker_backlog import run_scan_id
+
+        messages = self.client.rpop(self.queue, count) or []
+        self.taken += len(messages)
+        self.taken_bytes += sum(len(m) for m in messages)
+        return [scan_id for m in messages if (scan_id := run_scan_id(m)) is not None]
+
+    def depth(self) -> int:
+        return self.client.llen(self.queue)
+
+
+def oldest_wait(now: datetime) -> float:
+    """Seconds the oldest scan sent and not started has waited since it was (last) sent."""
+    from scanner.models import Scan
+
+    oldest = (
+        Scan.objects.filter(status=Scan.Status.QUEUED, enqueued_at__isnull=False)
+        .order_by("enqueued_at")
+        .values_list("enqueued_at", flat=True)
+        .first()
+    )
+    return (now - oldest).total_seconds() if oldest else 0.0
 
 
 def counts() -> dict[str, int]:
@@ -418,12 +481,12 @@ def run(args: argparse.Namespace) -> dict:
     timezone.now = clock
     due = firings(expressions, begin, ticks, tick)
     per_tick_scans = args.slots * tick / SLOT_SECONDS_PER_SCAN
-    broker = redis.Redis.from_url(env["CELERY_BROKER_URL"])
+    broker = Broker(redis.Redis.from_url(env["CELERY_BROKER_URL"]), queue)
     size, interval = config.rescan_batch_size(), config.rescan_batch_interval()
     planner, release, reaper, store = Cost(), Cost(), Cost(), Cost()
     planner_queue: deque[int] = deque()
     planner_debt = 0.0  # seconds of rescans-worker time owed by fan-outs already started
-    totals = {"planned": 0, "released": 0, "stored": 0, "messages": 0, "message_bytes": 0, "fanouts": 0, "sent_here": 0}
+    totals = {"planned": 0, "released": 0, "stored": 0, "fanouts": 0, "duplicates": 0}
     reaped = {"resent": 0, "requeued": 0, "failed": 0}
     stored_ids: list[int] = []
     timeline: list[tuple[str, dict[str, int], int, float]] = []
@@ -450,45 +513,54 @@ def run(args: argparse.Namespace) -> dict:
                     tick_planner_s += planner.wall[before]
                     real_plans += 1
                 else:
+                    # Every batch held, the first included: the release sends them (scan_requests).
                     planned = sql(PLAN_SQL, portfolio=portfolio, now=clock.now, size=size, interval=interval)
-                    totals["messages"] += min(planned, size)  # the first batch goes at once
                 totals["planned"] += planned
                 totals["fanouts"] += 1
                 planner_debt += planned * per_site_estimate
-            # Beat's release: the real one, then (at scale) the rest of the tick's 500 by the same query in bulk.
-            sent = measured(release, lambda n: n, services.release_due_scans, limit=min(500, args.release_real))
-            if sent >= args.release_real and args.release_real < 500:
-                bulk = sql(RELEASE_SQL, now=clock.now, limit=500 - sent)
-                totals["messages"] += bulk
-                sent += bulk
+            # Beat's release tops the queue up to its limit: the real one sends up to --release-real of that room,
+            # then (at scale) the same query in bulk the rest, with a message pushed for each as the real one sends it.
+            waiting = broker.depth()
+            room = config.release_limit() - waiting
+            real_share = max(0, min(room, args.release_real))
+            sent = measured(release, lambda n: n, services.release_due_scans, limit=waiting + real_share)
+            if sent >= real_share and room > sent:
+                rows = sorted(sql_rows(RELEASE_SQL, now=clock.now, limit=room - sent))
+                broker.push(rows)
+                sent += len(rows)
             totals["released"] += sent
-            # The workers: as many scans as --slots finish in a tick, oldest message first.
+            # The workers: as many scans as --slots finish in a tick, taking the oldest messages from the broker. A
+            # message for a scan no longer queued (a second copy) costs a worker next to nothing: it is skipped.
             take = int(per_tick_scans)
-            real = list(
-                Scan.objects.filter(status=Scan.Status.QUEUED, enqueued_at__isnull=False)
-                .order_by("enqueued_at", "id")
-                .values_list("pk", flat=True)[: min(take, args.store_real)]
-            )
+            started: list[int] = []
+            for _ in range(10):
+                taken = broker.take(take - len(started))
+                if not taken:
+                    break
+                queued = set(Scan.objects.filter(pk__in=taken, status=Scan.Status.QUEUED).values_list("pk", flat=True))
+                for scan_id in taken:
+                    if scan_id in queued and scan_id not in started:
+                        started.append(scan_id)
+                    else:
+                        totals["duplicates"] += 1
+                if len(started) >= take:
+                    break
+            real = started[: args.store_real]
             for scan_id in real:
                 measured(store, lambda _: 1, services.execute_scan, scan_id)
             stored_ids.extend(real)
             finished = len(real)
-            if take > finished:
+            if started[len(real) :]:
                 finished += sql(
-                    FINISH_SQL, now=clock.now, limit=take - finished, grade=grades.security, score=grades.score
+                    FINISH_SQL, now=clock.now, ids=started[len(real) :], grade=grades.security, score=grades.score
                 )
             totals["stored"] += finished
             # Beat's reaper, every tick.
             for key, value in measured(reaper, lambda _: 1, services.reap_stale_scans).items():
                 reaped[key] += value
-            messages = broker.llen(queue)
-            if messages:
-                totals["messages"] += messages
-                totals["sent_here"] += messages
-                totals["message_bytes"] += sum(len(m) for m in broker.lrange(queue, 0, -1))
-                broker.delete(queue)
             if n % int(args.sample_every / tick) == 0:
-                timeline.append((clock.now.strftime("%H:%M"), counts(), len(planner_queue), tick_planner_s))
+                depth = {**counts(), "broker": broker.depth(), "oldest_wait": oldest_wait(clock.now)}
+                timeline.append((clock.now.strftime("%H:%M"), depth, len(planner_queue), tick_planner_s))
                 if args.progress:
                     print("  progress", timeline[-1], reaped, f"{time.perf_counter() - wall_start:.0f} s", flush=True)
             n += 1
@@ -522,6 +594,7 @@ def run(args: argparse.Namespace) -> dict:
         "row_bytes": stored_row_bytes(stored_ids),
         "tick": tick,
         "begin": begin,
+        "broker": broker,
     }
 
 
@@ -554,12 +627,12 @@ def report(outcome: dict) -> None:
         f"  fan-outs {totals['fanouts']:,}; scans planned {totals['planned']:,}, released {totals['released']:,}, "
         f"finished {totals['stored']:,}; reaper: {outcome['reaped']}"
     )
-    print("  time   held(PG)  sent(broker)  running  planner-queue  real-planner-s")
+    print("  time   held(PG)  sent(PG)  in-broker  oldest-wait-s  running  planner-queue  real-planner-s")
     for moment, depth, waiting, planner_s in outcome["timeline"]:
         if depth["held"] or depth["sent"] or depth["running"] or waiting:
             print(
-                f"  {moment}  {depth['held']:>8,}  {depth['sent']:>12,}  {depth['running']:>7,}  {waiting:>13,}  "
-                f"{planner_s:>14.2f}"
+                f"  {moment}  {depth['held']:>8,}  {depth['sent']:>8,}  {depth['broker']:>9,}  "
+                f"{depth['oldest_wait']:>13,.0f}  {depth['running']:>7,}  {waiting:>13,}  {planner_s:>14.2f}"
             )
     rows = outcome["row_bytes"]
     if rows:
@@ -571,9 +644,13 @@ def report(outcome: dict) -> None:
     before, after = outcome["bytes_before"], outcome["bytes_after"]
     for name in after:
         print(f"  {name}: {before.get(name, 0) / 2**20:,.1f} MiB -> {after[name] / 2**20:,.1f} MiB")
-    messages = totals["messages"]
-    average = totals["message_bytes"] / max(1, totals["sent_here"])
-    print(f"  broker: {messages:,} run_scan messages, {average:,.0f} B each (measured on the real ones)")
+    broker = outcome["broker"]
+    messages = broker.taken + broker.depth()
+    average = broker.taken_bytes / max(1, broker.taken)
+    print(
+        f"  broker: {messages:,} run_scan messages ({broker.depth():,} still waiting), {average:,.0f} B each; "
+        f"{totals['duplicates']:,} taken for a scan no longer queued (a second copy)"
+    )
     print(f"  (load average at start {load[0]:.1f}; now {os.getloadavg()[0]:.1f})")
 
 

@@ -95,7 +95,8 @@ def note_reservation(sender: Consumer | None = None, request: Request | None = N
     time_limit=config.rescan_task_time_limit() + 30,
 )
 def rescan_portfolio(portfolio_id: int) -> int:
-    """Queued by beat's minute tick (queue_due_rescans): queue a scan of every site in the portfolio, in batches."""
+    """Queued by beat's minute tick (queue_due_rescans): queue a scan of every site in the portfolio, in batches
+    that beat's release_due_scans sends when due (the first one too), within SCANNER_RELEASE_LIMIT a tick."""
     from scanner.models import Portfolio
 
     portfolio = Portfolio.objects.filter(pk=portfolio_id).first()

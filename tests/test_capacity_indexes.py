@@ -4,18 +4,34 @@ the target's sites by host and port, never reading every queued or finished scan
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
+import redis
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from scanner import services
 from scanner.models import Portfolio, Site
+from webui.celery import app as celery_app
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="query plans are PostgreSQL's")
 
 
 @pytest.fixture
-def rescan_day(django_user_model):
+def empty_queues(settings):
+    """Queues of this test's own: the release sends only while fewer than its limit wait in the rescans queue,
+    and the broker is shared with every other test."""
+    name = f"scanner-capacity-{uuid.uuid4().hex[:12]}"
+    settings.SCANNER_SCAN_QUEUE = settings.SCANNER_RESCAN_QUEUE = name
+    client = redis.Redis.from_url(celery_app.conf.broker_url)
+    yield
+    client.delete(name, f"_kombu.binding.{name}")
+    client.close()
+
+
+@pytest.fixture
+def rescan_day(django_user_model, empty_queues):
     """A table shaped like a busy day: many finished scans, a large held-back rescan, a few sent scans waiting."""
     owner = django_user_model.objects.create_user("agency")
     with connection.cursor() as cursor:

@@ -246,10 +246,12 @@ def test_rescan_batches_are_held_back_and_released_when_due(site, queue, lab):
             )[0]
         )
 
-    services.submit_portfolio_scans(portfolio, batch_size=2, batch_interval=60)
+    services.submit_portfolio_scans(portfolio, batch_size=2, batch_interval=60, scheduled=True)
 
+    assert queue() == 0  # the release sends every batch, the first included; no message carries a countdown
+    assert services.release_due_scans() == 2  # the first batch is due at once
     held = Scan.objects.filter(enqueued_at__isnull=True)
-    assert queue() == 2  # the first batch at once; no message carries a countdown
+    assert queue() == 2
     assert held.count() == 3
     assert services.release_due_scans() == 0
     Scan.objects.filter(pk__in=held.values("pk")).update(release_at=ago(1))

@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+import redis
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from scanner import config
@@ -18,6 +19,10 @@ from scanner.services.scan_results import fail_scan, finish_failed
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# A reaper tick handles at most REAP_LIMIT scans, REAP_BATCH to a transaction (one row lock and commit per batch,
+# not per scan); what is left over waits for the next tick.
+REAP_LIMIT = 1000
+REAP_BATCH = 100
 
 
 def release(scan: Scan) -> None:
@@ -84,7 +89,12 @@ def heartbeat_lost(scan: Scan, now: datetime) -> bool:
 
 
 def release_due_scans(*, limit: int = 500) -> int:
-    """Send the held-back rescans whose release time has come (beat calls this every few seconds)."""
+    """Send the held-back rescans whose release time has come (beat calls this every few seconds), topping the
+    rescans queue up to `limit` waiting messages rather than adding `limit` each tick: however far the workers
+    fall behind, the broker holds at most one tick's worth and the rest waits here, in release order."""
+    limit -= _messages_waiting(config.rescan_queue_name())
+    if limit <= 0:
+        return 0
     due = list(
         # release_at null and never sent: rows queued before this bookkeeping existed.
         Scan.objects.filter(status=Scan.Status.QUEUED, enqueued_at__isnull=True)
@@ -107,6 +117,20 @@ def release_due_scans(*, limit: int = 500) -> int:
     return sent
 
 
+def _messages_waiting(queue: str) -> int:
+    """Messages waiting in the broker's queue; 0 when it cannot be read (the release then sends its full limit,
+    as it would have before looking)."""
+    from scanner.nodes import broker_client
+
+    client = broker_client()
+    try:
+        return client.llen(queue)
+    except (redis.RedisError, OSError):
+        return 0
+    finally:
+        client.close()
+
+
 def scan_reserved(scan_id: int, node: str) -> None:
     """A worker node took the queued scan's message from the broker (Celery's task_received, in that node's
     main process): remembered, so the reaper can tell when the message died with the node."""
@@ -117,21 +141,30 @@ def reap_stale_scans() -> dict[str, int]:
     """Unstick scans whose message or worker was lost. Returns how many were resent, requeued and failed.
 
     - queued, never sent: left to release_due_scans; queued and sent long ago: sent again (a Redis restart
-      without persistence loses messages); queued and taken by a node whose heartbeat stopped: sent again
-      at once (the message waited in that node's prefetch and would only come back after the broker's
-      visibility timeout); queued past SCANNER_QUEUED_LIMIT after its first message: failed with the reason.
+      without persistence loses messages), unless its message is still waiting in the broker's queue (a
+      backlog, not a loss: a second copy would only lengthen it); queued and taken by a node whose heartbeat
+      stopped: sent again at once (the message waited in that node's prefetch and would only come back after
+      the broker's visibility timeout); queued past SCANNER_QUEUED_LIMIT after its first message: failed with
+      the reason.
     - running without a heartbeat for SCANNER_HEARTBEAT_TIMEOUT: its worker died, so it is queued again
       (failed after MAX_ATTEMPTS); running past the hard time limit: failed.
-    A second message for a scan is harmless: execute_scan runs a scan only once at a time.
+    A second message for a scan is harmless: execute_scan runs a scan only once at a time. At most REAP_LIMIT
+    scans a tick, REAP_BATCH to a transaction, so a tick stays short of beat's interval whatever piled up.
     """
     now = timezone.now()
     counts = {"resent": 0, "requeued": 0, "failed": 0}
     gone = _gone_reserving_nodes()
+    resend_before = _resend_cutoffs(now)
     queued_limit = timedelta(seconds=config.queued_limit())
     candidates = Scan.objects.filter(status__in=Scan.ACTIVE_STATUSES).filter(
         Q(status=Scan.Status.RUNNING, heartbeat_at__lt=now - timedelta(seconds=config.heartbeat_timeout()))
         | Q(status=Scan.Status.RUNNING, heartbeat_at__isnull=True)
-        | Q(status=Scan.Status.QUEUED, enqueued_at__lt=now - timedelta(seconds=config.queued_resend_after()))
+        | Q(status=Scan.Status.QUEUED, portfolio__isnull=True, enqueued_at__lt=resend_before[config.scan_queue_name()])
+        | Q(
+            status=Scan.Status.QUEUED,
+            portfolio__isnull=False,
+            enqueued_at__lt=resend_before[config.rescan_queue_name()],
+        )
         | Q(status=Scan.Status.QUEUED, enqueued_at__isnull=False, release_at__lt=now - queued_limit)
         | Q(
             status=Scan.Status.QUEUED,
@@ -141,38 +174,84 @@ def reap_stale_scans() -> dict[str, int]:
         )
         | Q(status=Scan.Status.QUEUED, enqueued_at__isnull=False, reserved_by__in=gone)
     )
-    for scan_id in candidates.values_list("pk", flat=True)[:1000]:
+    scan_ids = list(candidates.values_list("pk", flat=True)[:REAP_LIMIT])
+    for start in range(0, len(scan_ids), REAP_BATCH):
         with transaction.atomic():
-            scan = Scan.objects.select_for_update(skip_locked=True).filter(pk=scan_id).first()
-            if scan is None or not scan.is_active:
-                continue
-            reason = stale_reason(scan, now=now)
-            if reason is not None:
-                finish_failed(scan, reason)
-                counts["failed"] += 1
-            elif scan.status == Scan.Status.RUNNING and heartbeat_lost(scan, now):
-                logger.warning("scan %s lost its worker %s; queueing it again", scan.pk, scan.worker or "?")
-                scan.status = Scan.Status.QUEUED
-                scan.worker = ""
-                scan.save(update_fields=["status", "worker"])
-                release(scan)
-                counts["requeued"] += 1
-            elif (
-                scan.status == Scan.Status.QUEUED
-                and scan.enqueued_at is not None
-                and (
-                    now - scan.enqueued_at > timedelta(seconds=config.queued_resend_after()) or scan.reserved_by in gone
-                )
-            ):
-                if scan.reserved_by in gone:
-                    logger.warning(
-                        "scan %s waited in the prefetch of %s, which stopped; sending it again",
-                        scan.pk,
-                        scan.reserved_by,
-                    )
-                release(scan)
-                counts["resent"] += 1
+            batch = (
+                Scan.objects.select_for_update(skip_locked=True)
+                .filter(pk__in=scan_ids[start : start + REAP_BATCH], status__in=Scan.ACTIVE_STATUSES)
+                .order_by("pk")
+            )
+            for scan in batch:
+                outcome = _reap(scan, now, gone=gone, resend_before=resend_before[scan_queue(scan)])
+                if outcome is not None:
+                    counts[outcome] += 1
     return counts
+
+
+def _reap(scan: Scan, now: datetime, *, gone: set[str], resend_before: datetime) -> str | None:
+    """Fail, requeue or resend one stale scan (its row locked): which of them, or None when it is healthy."""
+    reason = stale_reason(scan, now=now)
+    if reason is not None:
+        finish_failed(scan, reason)
+        return "failed"
+    if scan.status == Scan.Status.RUNNING and heartbeat_lost(scan, now):
+        logger.warning("scan %s lost its worker %s; queueing it again", scan.pk, scan.worker or "?")
+        scan.status = Scan.Status.QUEUED
+        scan.worker = ""
+        scan.save(update_fields=["status", "worker"])
+        release(scan)
+        return "requeued"
+    if scan.status != Scan.Status.QUEUED or scan.enqueued_at is None:
+        return None
+    if scan.reserved_by in gone:
+        logger.warning(
+            "scan %s waited in the prefetch of %s, which stopped; sending it again", scan.pk, scan.reserved_by
+        )
+        release(scan)
+        return "resent"
+    if scan.enqueued_at < resend_before:
+        release(scan)
+        return "resent"
+    return None
+
+
+def _resend_cutoffs(now: datetime) -> dict[str, datetime]:
+    """Per queue, the send time before which a queued scan's message may be lost: SCANNER_QUEUED_RESEND_AFTER
+    ago, or earlier while older messages still wait in that queue (a backlog, not a loss). A queue whose oldest
+    messages cannot be read (the broker does not answer) gets the plain delay: a copy too many rather than a
+    scan lost."""
+    delay = now - timedelta(seconds=config.queued_resend_after())
+    cutoffs = {}
+    for queue in {config.scan_queue_name(), config.rescan_queue_name()}:
+        waiting_since = _oldest_waiting_send(queue)
+        cutoffs[queue] = min(delay, waiting_since) if waiting_since is not None else delay
+    return cutoffs
+
+
+def _oldest_waiting_send(queue: str) -> datetime | None:
+    """No later than when the oldest scan message still waiting in `queue` was sent: every scan sent since is
+    still in the queue behind it (scanner.broker_backlog). Each waiting scan's enqueued_at (its last send) is at
+    or after its message's, and so after the oldest's: the earliest of them is a safe bound. None when nothing
+    waits, or nothing can be said."""
+    from scanner.broker_backlog import oldest_waiting_scan_ids
+    from scanner.nodes import broker_client
+
+    client = broker_client()
+    try:
+        scan_ids = oldest_waiting_scan_ids(client, queue)
+    except (redis.RedisError, OSError):
+        logger.warning("could not read the broker's queue %s; resending by age alone", queue, exc_info=True)
+        return None
+    finally:
+        client.close()
+    if not scan_ids:
+        return None
+    return (
+        Scan.objects.filter(pk__in=scan_ids, enqueued_at__isnull=False)
+        .aggregate(earliest=Min("enqueued_at"))
+        .get("earliest")
+    )
 
 
 def _gone_reserving_nodes() -> set[str]:

@@ -64,6 +64,12 @@ def submit_portfolio_scans(
     release time and sent by release_due_scans (beat) when due; no message waits in the broker with a
     countdown, which Redis would hand out a second time once it outlived the visibility timeout.
 
+    Who waits for the release: every scheduled rescan (`scheduled=True`), its first batch included, so
+    SCANNER_RELEASE_LIMIT bounds the whole inflow of beat's rescans however many portfolios fall due at once.
+    A person's request (this without `scheduled`, a single site, a bulk operation) is sent at once: nobody waits
+    for beat's next tick, or behind the day's scheduled backlog, for a scan they asked for; the account's scan
+    quota bounds that inflow instead.
+
     A person's request costs one scan per site against the owner's quota, checked for the whole portfolio
     first (all or nothing: raises ScanRequestTooSoon). Scheduled rescans (`scheduled=True`, from beat) are
     bounded by the schedule's minimum interval instead (schedules.check_schedule_interval).
@@ -75,6 +81,7 @@ def submit_portfolio_scans(
     now = timezone.now()
     for index, site in enumerate(portfolio.sites.order_by("hostname", "https_port")):
         delay = index // batch_size * batch_interval if batch_size else 0
+        release_at = now + timedelta(seconds=delay) if delay or scheduled else None
         # No DNS here: the worker resolves each site under the network policy when it runs the scan (the
         # engine pins what it resolved), so a 10,000-site request does not wait for 10,000 lookups, and a
         # refused site ends as a failed scan with the policy's reason.
@@ -85,7 +92,7 @@ def submit_portfolio_scans(
                     address=None,
                     portfolio=portfolio,
                     max_age=None,
-                    release_at=now + timedelta(seconds=delay) if delay else None,
+                    release_at=release_at,
                 )
         except ScanRequestTooSoon as exc:  # the target is being scanned for another account right now
             outcomes.append((site, None, exc.message))
