@@ -9,6 +9,11 @@ p99 under 400 ms), with the load average before and after each run: the ratios h
 better than the raw figures, but only a quiet run is a measurement. A Celery worker node is started beside
 it (on a queue no task is sent to) so /healthz answers 200, as in service.
 
+wrk keeps every connection busy in a closed loop, so the mean latency follows from the throughput (Little's
+law: connections / requests per second); each run prints that mean beside the p99, whose multiple of it shows
+how unevenly the server shares its time among connections. Each run also prints the server's CPU per request
+and the CPU wrk used: wrk runs on the same cores, and what it takes is reported, not hidden.
+
     .venv/bin/python -m benchmarks.web_tier [--seconds 30] [--rounds 3] [--connections 100] [--runserver]
                                             [--counted-limits]
 
@@ -22,12 +27,15 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
+import runpy
 import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
@@ -111,7 +119,26 @@ def load_average() -> str:
     return "load average " + " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by a server process and its worker processes (Linux's /proc)."""
+    total = 0
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    for each in [pid, *children]:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # a worker that has just exited
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def wrk(binary: str, url: str, token: str, seconds: int, connections: int) -> dict:
+    cpu_before = children_cpu_seconds()
     out = subprocess.run(
         [
             binary,
@@ -143,6 +170,7 @@ def wrk(binary: str, url: str, token: str, seconds: int, connections: int) -> di
         "p99": latency("99"),
         "requests": total,
         "errors": errors + (int(non2xx.group(1)) if non2xx else 0),
+        "wrk_cpu": children_cpu_seconds() - cpu_before,
     }
 
 
@@ -174,14 +202,20 @@ def measure(server: str, command: list[str], env: dict, port: int, paths: dict, 
         for round_number in range(1, args.rounds + 1):
             for label, path in paths.items():
                 before = load_average()
+                server_cpu = process_tree_cpu_seconds(process.pid)
                 result = wrk(binary, f"http://127.0.0.1:{port}{path}", token, seconds, args.connections)
+                server_cpu = process_tree_cpu_seconds(process.pid) - server_cpu
                 result["db_connections"] = db_connections(env)
+                result["little_mean"] = 1000 * args.connections / result["rps"]
                 runs[label].append(result)
                 print(
                     f"{server:20} {label:12} round {round_number}  {result['rps']:8.1f} req/s  "
-                    f"p50 {result['p50']:7.1f} ms  p99 {result['p99']:7.1f} ms  "
+                    f"p50 {result['p50']:7.1f} ms  p99 {result['p99']:7.1f} ms "
+                    f"(mean by Little's law {result['little_mean']:.0f} ms, p99 {result['p99'] / result['little_mean']:.1f}x)  "
                     f"errors {result['errors']} of {result['requests']}  "
-                    f"db connections after {result['db_connections']}  ({before}; after: {load_average()})",
+                    f"db connections after {result['db_connections']}  "
+                    f"CPU: server {1000 * server_cpu / max(1, result['requests']):.1f} ms a request, "
+                    f"wrk {result['wrk_cpu']:.1f} s in {seconds} s  ({before}; after: {load_average()})",
                     flush=True,
                 )
     finally:
@@ -192,6 +226,7 @@ def measure(server: str, command: list[str], env: dict, port: int, paths: dict, 
             "rps": statistics.fmean(run["rps"] for run in results),
             "p50": statistics.median(run["p50"] for run in results),
             "p99": statistics.median(run["p99"] for run in results),
+            "wrk_cpu": statistics.fmean(run["wrk_cpu"] for run in results) / seconds,
         }
         for label, results in runs.items()
     }
@@ -230,6 +265,12 @@ def main() -> None:
         "--config",
         "deploy/gunicorn.conf.py",
     ]
+    config = runpy.run_path(str(ROOT / "deploy/gunicorn.conf.py"))  # as the server reads it, from this environment
+    print(
+        f"gunicorn: {config['workers']} processes x {config['threads']} threads on {config['usable_cores']()} cores, "
+        f"keep-alive {config['keepalive']} s, recycled after {config['max_requests'] or 'no'} requests",
+        flush=True,
+    )
     worker = start_worker(env)
     try:
         fast = measure("gunicorn (bin/run)", gunicorn_command, env, free_port(), paths, args, binary, token)
@@ -239,6 +280,11 @@ def main() -> None:
     print(
         "gunicorn (bin/run): "
         + ", ".join(f"{label} {result['rps']:.1f} req/s (p99 {result['p99']:.0f} ms)" for label, result in fast.items())
+    )
+    print(
+        "wrk used "
+        + ", ".join(f"{100 * result['wrk_cpu']:.0f}% ({label})" for label, result in fast.items())
+        + " of one core while measuring them (on the same cores as the server and PostgreSQL)"
     )
     for label, target in RATIO_TARGETS:
         result = fast[label]

@@ -3,6 +3,7 @@ Content-Security-Policy, locally served API docs, collected static files and gun
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -141,6 +142,58 @@ def test_collected_static_files_are_served_hashed_and_compressed(tmp_path):
         css = client.get(css_url, HTTP_ACCEPT_ENCODING="gzip")
         assert css.status_code == 200 and css["Content-Encoding"] == "gzip"
         assert "immutable" in css["Cache-Control"]
+
+
+def gunicorn_settings(env: dict[str, str], cores: set[int] | None = None) -> dict:
+    """deploy/gunicorn.conf.py as gunicorn reads it, in a fresh process limited to `cores` (as taskset would)."""
+    code = (
+        "import json, os, runpy, sys\n"
+        "if sys.argv[1]: os.sched_setaffinity(0, {int(c) for c in sys.argv[1].split(',')})\n"
+        "config = runpy.run_path('deploy/gunicorn.conf.py')\n"
+        "print(json.dumps({k: config[k] for k in ('workers', 'threads', 'max_requests', 'max_requests_jitter')}))"
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith("WEB_")}
+    result = subprocess.run(
+        [sys.executable, "-c", code, ",".join(map(str, sorted(cores or ())))],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_gunicorn_runs_one_process_per_two_usable_cores_with_eight_threads():
+    """More processes than that made kept-alive connections wait unequally (deploy/README.md); the cores are
+    those the service may run on, so a taskset or cpuset narrows them."""
+    usable = os.sched_getaffinity(0)
+    one_core = gunicorn_settings({}, cores={min(usable)})
+    assert (one_core["workers"], one_core["threads"]) == (1, 8)
+    every_core = gunicorn_settings({})
+    assert (every_core["workers"], every_core["threads"]) == (max(1, len(usable) // 2), 8)
+
+
+def test_gunicorn_processes_are_recycled_only_when_web_max_requests_asks():
+    assert gunicorn_settings({})["max_requests"] == 0
+    asked = gunicorn_settings({"WEB_MAX_REQUESTS": "50000", "WEB_CONCURRENCY": "3", "WEB_THREADS": "5"})
+    assert asked == {"workers": 3, "threads": 5, "max_requests": 50000, "max_requests_jitter": 5000}
+
+
+FREEZE_AFTER_START = """
+import gc, runpy, sys
+import webui.wsgi
+tracked = len(gc.get_objects())
+runpy.run_path("deploy/gunicorn.conf.py")["post_worker_init"](None)
+print(gc.get_freeze_count() >= tracked, "webui.api.views" in sys.modules, len(gc.get_objects()) < tracked / 10)
+"""
+
+
+def test_a_gunicorn_process_imports_the_views_and_freezes_them_out_of_garbage_collection(tmp_path):
+    """What start-up built is never walked again by a full collection, which holds the GIL: tracked objects
+    drop to a tenth or less, the frozen ones include everything loaded before the hook."""
+    result = run_python(FREEZE_AFTER_START, {"SCANNER_VAR_DIR": str(tmp_path)})
+    assert result.stdout.split() == ["True", "True", "True"], result.stderr[-2000:]
 
 
 @pytest.mark.django_db(transaction=True)
