@@ -8,6 +8,7 @@ from datetime import date, datetime
 from django.db.models import Count, Exists, OuterRef, Subquery
 
 from scanner.models import Portfolio, PortfolioDay, Scan, Site
+from scanner.selectors import fails_profile
 
 # (site id, finished at, security grade, failing profile ids as stored): one done scan as the history counts it.
 ScanMark = tuple[int, datetime, str, str]
@@ -44,13 +45,16 @@ def portfolio_scans_before(portfolio: Portfolio, *, before: datetime, rescanned_
     )
 
 
-def portfolio_standing_now(portfolio: Portfolio) -> list[tuple[str, str, int]]:
-    """Where the portfolio's sites stand now, from each one's latest done scan: (grade, failing profile ids as
-    stored, sites), one row per distinct pair."""
-    return list(
-        Site.objects.filter(portfolios=portfolio, latest_scan__isnull=False)
-        .values("latest_scan__security_grade", "latest_scan__compliance_failing")
-        .annotate(sites=Count("pk"))
-        .values_list("latest_scan__security_grade", "latest_scan__compliance_failing", "sites")
-        .order_by()
-    )
+def portfolio_standing_now(portfolio: Portfolio, profiles: list[str]) -> list[dict]:
+    """Where the portfolio's sites stand now, by each one's latest done scan: per grade (Site.grade, that scan's
+    grade as scanner.services keeps it), how many sites hold it and how many of them fail each of `profiles`.
+    Only the profiles' counts read the scans: {"grade", "sites", profile: failing, ...} per grade."""
+    counts = {"sites": Count("pk")} | {
+        f"fails_{index}": Count("pk", filter=fails_profile(profile)) for index, profile in enumerate(profiles)
+    }
+    rows = Site.objects.filter(portfolios=portfolio, latest_scan__isnull=False).order_by().values("grade")
+    return [
+        {"grade": row["grade"], "sites": row["sites"]}
+        | {profile: row[f"fails_{index}"] for index, profile in enumerate(profiles)}
+        for row in rows.annotate(**counts)
+    ]

@@ -66,7 +66,7 @@ def portfolio_days(portfolio: Portfolio, profiles: list[str], *, days: int = MIX
     settled = today if now - _midnight(today) >= SETTLED_AFTER else today - timedelta(days=1)
     if to_keep := [snapshot for snapshot in counted if snapshot["day"] < settled]:
         services.portfolio_days_keep(portfolio, to_keep)
-    snapshots = [_kept_snapshot(row) for row in kept] + counted + [_standing_now(portfolio, today)]
+    snapshots = [_kept_snapshot(row) for row in kept] + counted + [_standing_now(portfolio, profiles, today)]
     return [
         {**snapshot, "failing": {profile: snapshot["failing"].get(profile, 0) for profile in profiles}}
         for snapshot in snapshots
@@ -143,18 +143,13 @@ def _replayed_days(portfolio: Portfolio, base: PortfolioDay | None, *, start: da
     return snapshots
 
 
-def _standing_now(portfolio: Portfolio, today: date) -> dict:
-    grades: Counter[str] = Counter()
-    failing: Counter[str] = Counter()
-    for grade, failing_ids, sites in history_selectors.portfolio_standing_now(portfolio):
-        grades[grade] += sites
-        for profile in set(failing_ids.split()) & set(PROFILE_IDS):
-            failing[profile] += sites
+def _standing_now(portfolio: Portfolio, profiles: list[str], today: date) -> dict:
+    standing = history_selectors.portfolio_standing_now(portfolio, profiles)
     return {
         "day": today,
-        "grades": +grades,
-        "evaluated": grades.total(),
-        "failing": {profile: failing[profile] for profile in PROFILE_IDS},
+        "grades": +Counter({row["grade"]: row["sites"] for row in standing}),
+        "evaluated": sum(row["sites"] for row in standing),
+        "failing": {profile: sum(row[profile] for row in standing) for profile in profiles},
     }
 
 
