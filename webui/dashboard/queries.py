@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.core.paginator import Paginator
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from scanner import selectors
 from scanner.grading.scale import GRADE_ORDER, UNREACHABLE_RANK, grades_below, triage_rank
@@ -62,8 +64,13 @@ def annotated_sites(*, user, portfolio=None) -> QuerySet[Site]:
     sites = selectors.site_list(user=user).select_related("last_scan")
     if portfolio is not None:
         sites = sites.filter(portfolios=portfolio)
+    return with_checks(sites.annotate(dead=ExpressionWrapper(UNREACHABLE, output_field=BooleanField())))
+
+
+def with_checks(sites: QuerySet[Site]) -> QuerySet[Site]:
+    """Whether each site's latest scan checked its page for mixed content and its headers and cookies (the
+    portfolio matrix's cells), read out of the stored reports by the database."""
     return sites.annotate(
-        dead=ExpressionWrapper(UNREACHABLE, output_field=BooleanField()),
         # Whether the latest scan read the HTTPS page, i.e. checked it for mixed content.
         mixed_checked=ExpressionWrapper(
             Q(**{report_path("content", "page_fetched", column="latest_scan__result"): True}),
@@ -77,19 +84,22 @@ def annotated_sites(*, user, portfolio=None) -> QuerySet[Site]:
     )
 
 
-def overview_sites(
+def matching_sites(
     *,
     user,
     grade: str = "",
     failing: bool | str = False,
     expiring_within: int | None = None,
-    sort: str = "",
     portfolio=None,
     tag: str = "",
     search: str = "",
     fails: str = "",
 ) -> QuerySet[Site]:
-    sites = annotated_sites(user=user, portfolio=portfolio)
+    """The user's sites that pass the overview's filters, on Site's own columns (and the joins a filter needs):
+    what the number of matching sites counts, without the page's joins and annotations."""
+    sites = selectors.site_list(user=user)
+    if portfolio is not None:
+        sites = sites.filter(portfolios=portfolio)
     if fails:
         sites = sites.filter(selectors.fails_profile(fails))
     if grade == NOT_GRADED:
@@ -107,6 +117,15 @@ def overview_sites(
     # A search or tag filter can match one site twice (two tags); distinct keeps one row per site.
     if tag or search:
         sites = sites.distinct()
+    return sites
+
+
+def overview_sites(*, sort: str = "", checks: bool = False, **filters) -> QuerySet[Site]:
+    """A page's sites (matching_sites' filters) in the chosen order, each with its latest result and latest
+    attempt joined in; `checks` adds what the portfolio matrix reads out of the latest report."""
+    sites = matching_sites(**filters).select_related("last_scan")
+    if checks:
+        sites = with_checks(sites)
     # A page of rows needs a few columns of each scan, not the stored report documents: only the web security
     # letter is read out of the latest one, by the database.
     sites = sites.defer("latest_scan__result", "latest_scan__changes", "last_scan__result", "last_scan__changes")
@@ -114,6 +133,19 @@ def overview_sites(
         web_security_grade=KeyTextTransform("grade", KeyTransform("web_security", "latest_scan__result"))
     )
     return sites.order_by(*SORTS.get(sort or DEFAULT_SORT, SORTS[DEFAULT_SORT]))
+
+
+class SitePaginator(Paginator):
+    """Pages of overview_sites counted on matching_sites: the count needs none of the page's joins (each site's
+    latest scan and attempt), which would make the database read 10,000 scan rows to count 10,000 sites."""
+
+    def __init__(self, sites: QuerySet[Site], per_page: int, *, matching: QuerySet[Site]) -> None:
+        super().__init__(sites, per_page)
+        self.matching = matching
+
+    @cached_property
+    def count(self) -> int:
+        return self.matching.count()
 
 
 def triage_counts(*, user, portfolio=None) -> dict:
