@@ -52,7 +52,7 @@ def _detail_page(
     filters, paginator = filtered_sites(request, portfolio=portfolio, per_page=PORTFOLIO_ROWS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     tags = selectors.tags_by_site(user=request.user, site_ids=[site.pk for site in page.object_list])
-    site_rows = [report_view.overview_row(site, tags.get(site.pk)) for site in page.object_list]
+    site_rows = report_view.overview_rows(page.object_list, tags)
     cells = matrix.matrix_cells(list(page.object_list))
     active = (
         selectors.scan_list(user=request.user)

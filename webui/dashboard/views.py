@@ -64,7 +64,7 @@ def overview(request):
     filters, paginator = filtered_sites(request)
     page = paginator.get_page(request.GET.get("page"))
     tags = selectors.tags_by_site(user=request.user, site_ids=[site.pk for site in page.object_list])
-    rows = [report_view.overview_row(site, tags.get(site.pk)) for site in page.object_list]
+    rows = report_view.overview_rows(page.object_list, tags)
     issues = top_issues(list(page.object_list))
     for row in rows:
         row.top_issue = issues.get(row.site.pk)
