@@ -76,6 +76,7 @@ class OverviewRow:
     tags: list[str]
     top_issue: dict | None = None  # webui/dashboard/top_issue.py: the finding that caps the grade
     url: str = ""  # the site's page
+    id: str = ""  # the site id as text: a number a template prints is localized, a costly lookup per value
 
     @property
     def unreachable(self) -> bool:
@@ -92,7 +93,8 @@ def overview_rows(sites: list[Site], tags: dict[int, list[str]]) -> list[Overvie
     head, tail = reverse("dashboard:site", args=[int(marker)]).split(marker)
     rows = [overview_row(site, tags.get(site.pk)) for site in sites]
     for row in rows:
-        row.url = f"{head}{row.site.pk}{tail}"
+        row.id = str(row.site.pk)
+        row.url = f"{head}{row.id}{tail}"
     return rows
 
 
