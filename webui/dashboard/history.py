@@ -80,7 +80,7 @@ def _midnight(day: date) -> datetime:
 
 def _usable_kept_days(rows: list[PortfolioDay], start: date) -> list[PortfolioDay]:
     """Of the kept days (newest first), those to use as they are, oldest first: the newest, and before it every
-    day back to `start` without a gap. None when there is a gap, or a profile was added since they were kept."""
+    day back to `start` without a gap; none when there is a gap, or a profile was added since they were kept."""
     run: list[PortfolioDay] = []
     for row in rows:
         if run and (run[-1].day <= start or row.day != run[-1].day - timedelta(days=1)):
