@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from scanner import services
+from scanner import imports, services
 from scanner.grading.compliance import PROFILE_IDS
 from scanner.models import Portfolio, PortfolioDay, Scan
 from tests.grading_factories import http, scan
@@ -145,6 +145,13 @@ def test_a_site_joining_the_portfolio_counts_on_every_past_day(alice, shops):
     history.portfolio_days(shops, PROFILES)
     newcomer = scanned(alice, "new.example", OLD, 18).site
     services.portfolio_add_site(shops, site=newcomer)
+    assert history.portfolio_days(shops, PROFILES) == every_scan_replayed(shops, PROFILES)
+
+
+def test_a_site_imported_into_the_portfolio_counts_on_every_past_day(alice, shops):
+    history.portfolio_days(shops, PROFILES)
+    scanned(alice, "imported.example", NO_HSTS, 8)
+    assert imports.import_sites(alice, shops, "imported.example\n").created == 1
     assert history.portfolio_days(shops, PROFILES) == every_scan_replayed(shops, PROFILES)
 
 
