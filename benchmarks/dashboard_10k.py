@@ -40,7 +40,7 @@ FILTERS = [
     ("expiring <= 30 d, by expiry", {"expiring": "30", "sort": "expiry"}),
     ("failing, last scanned", {"failing": "on", "sort": "scanned"}),
 ]
-# Every row of a site list shows its last attempt once (dashboard/_last_scan.html): the rows on the page.
+# Every row of a site list shows its last attempt once (the last_scan_cell tag): the rows on the page.
 ROW_MARK = b"data-site-status="
 DEEP_PAGES = [
     ("last page", {"page": "last"}),

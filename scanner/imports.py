@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from scanner.models import Portfolio, Site
-from scanner.services import ScanRequestError, parsed_target, site_for_target, site_set_tags
+from scanner.services import ScanRequestError, parsed_target, portfolio_days_forget, site_for_target, site_set_tags
 from scanner.targets import InvalidTarget, Target, parse_port
 
 if TYPE_CHECKING:
@@ -98,6 +98,8 @@ def import_batch(
             portfolio.sites.add(site)
             in_portfolio.add(site.pk)
             report.created += 1
+    if report.created:
+        portfolio_days_forget(portfolio_ids=[portfolio.pk])
 
 
 def refuse_empty_import(report: ImportReport) -> None:

@@ -10,8 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-# The one grade scale (best first; T and M below F) lives in scanner.grading.scale; re-exported for old imports.
-from scanner.grading.scale import GRADE_ORDER  # noqa: F401
+from scanner.grading.scale import GRADE_ORDER  # noqa: F401 - the one grade scale lives there; kept for old imports
 from scanner.indexes import NullsOrderIndex
 from scanner.schedule_models import RescanSchedule
 
@@ -395,3 +394,4 @@ class ComplianceEvidence(models.Model):
 
 
 from scanner.bulk_models import BulkOperation  # noqa: F401 - registered with the app through this module
+from scanner.history_models import PortfolioDay  # noqa: F401 - likewise

@@ -3,10 +3,11 @@ and tasks all call these, so every rule and limit holds whichever way a request 
 
 One module per room: sites, portfolios, scan_requests (asking for scans, with every scan limit), scan_dispatch
 (sending messages, releasing rescans, the reaper), scan_runs (a worker running a scan), scan_results (storing
-what a scan ended with), scan_documents (finished scans' API documents as sent), channels, retention, accounts (sign-up), limits (the ledger every counted limit reads),
-compliance (failing profiles, chosen profiles) and evidence (the compliance PDF a worker builds). Callers import
-from here, except from `bulk` (large portfolio scans and imports done by a worker): it builds on scanner.imports,
-which imports from here, so it is imported as scanner.services.bulk.
+what a scan ended with), scan_documents (finished scans' API documents as sent), portfolio_days (portfolios'
+standings kept per day for their history), channels, retention, accounts (sign-up), limits (the ledger every
+counted limit reads), compliance (failing profiles, chosen profiles) and evidence (the compliance PDF a worker
+builds). Callers import from here, except from `bulk` (large portfolio scans and imports done by a worker): it
+builds on scanner.imports, which imports from here, so it is imported as scanner.services.bulk.
 """
 
 from scanner.services.accounts import account_signup
@@ -38,6 +39,7 @@ from scanner.services.evidence import (
     evidence_request,
 )
 from scanner.services.limits import prune_limit_events
+from scanner.services.portfolio_days import portfolio_days_forget, portfolio_days_keep
 from scanner.services.portfolios import (
     portfolio_add_site,
     portfolio_create,
@@ -110,6 +112,8 @@ __all__ = [
     "parsed_target",
     "portfolio_add_site",
     "portfolio_create",
+    "portfolio_days_forget",
+    "portfolio_days_keep",
     "portfolio_delete",
     "portfolio_remove_site",
     "portfolio_set_channels",

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from scanner.grading.compliance import PROFILE_IDS, failing_profiles
 from scanner.models import Portfolio, Scan
 from scanner.services.errors import ScanRequestError
+from scanner.services.portfolio_days import portfolio_days_forget
 
 
 class InvalidProfiles(ScanRequestError):
@@ -41,6 +42,8 @@ def refresh_compliance(scans: Iterable[Scan]) -> int:
         before = scan.compliance_failing
         record_scan_compliance(scan)
         changed += scan.compliance_failing != before
+    if changed:
+        portfolio_days_forget()  # the kept daily pass rates counted the old verdicts
     return changed
 
 

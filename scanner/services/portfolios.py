@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from scanner.models import Channel, Portfolio, Site
 from scanner.services.errors import ScanRequestError
+from scanner.services.portfolio_days import portfolio_days_forget
 from scanner.services.sites import checked_target, site_for_target
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ def portfolio_add_site(
         target, _ = checked_target(host or "", port=port, http_port=http_port)
         site = site_for_target(portfolio.owner, target, http_port_given=http_port is not None)
     portfolio.sites.add(site)
+    portfolio_days_forget(portfolio_ids=[portfolio.pk])  # its history counts its sites of now, on every day
     return site
 
 
@@ -65,6 +67,7 @@ def portfolio_delete(portfolio: Portfolio) -> None:
 
 def portfolio_remove_site(portfolio: Portfolio, *, site: Site) -> None:
     portfolio.sites.remove(site)
+    portfolio_days_forget(portfolio_ids=[portfolio.pk])
 
 
 def portfolio_set_channels(portfolio: Portfolio, *, notify_all: bool, channels: list[Channel]) -> Portfolio:

@@ -16,6 +16,7 @@ from scanner.models import AccountSignup, Channel, Finding, LimitEvent, Portfoli
 from scanner.services.compliance import record_scan_compliance
 from scanner.services.errors import ScanNotQueued, ScanRequestForbidden, ScanRequestTooSoon
 from scanner.services.limits import limit_record, limit_used, limit_wait, minutes
+from scanner.services.portfolio_days import portfolio_days_forget
 from scanner.services.scan_dispatch import release, stale_reason
 from scanner.services.scan_results import changes_since_previous, finish_failed, site_attempted, site_took_result
 from scanner.services.sites import checked_target, site_for_target
@@ -42,8 +43,9 @@ def submit_scan(
     target, address = checked_target(text, port=port, http_port=http_port)
     with transaction.atomic():
         site = site_for_target(owner, target, http_port_given=http_port is not None)
-        if portfolio is not None:
+        if portfolio is not None and not portfolio.sites.filter(pk=site.pk).exists():
             portfolio.sites.add(site)
+            portfolio_days_forget(portfolio_ids=[portfolio.pk])
         scan, created = _request_scan(site, address=address, portfolio=portfolio, max_age=max_age, quota_of=owner)
     # The message is sent on commit (just now, unless an outer transaction is still open): a scan whose
     # message could not be sent has been failed with the reason, and the caller must hear it, not "queued".

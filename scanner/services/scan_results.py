@@ -17,6 +17,7 @@ from scanner.grading.scale import GRADE_ORDER, UNREACHABLE_RANK, triage_rank
 from scanner.models import Finding, Scan, Site
 from scanner.report_reader import ReportView
 from scanner.services.compliance import record_scan_compliance
+from scanner.services.portfolio_days import portfolio_days_forget
 from scanner.services.scan_documents import scan_documents_forget
 
 if TYPE_CHECKING:
@@ -76,6 +77,9 @@ def site_took_result(scan: Scan) -> None:
         cert_not_after=expiry,
         triage_rank=_graded_rank(grade) + _unreachable_rank(last_failed),
     )
+    if scan.finished_at and scan.finished_at.date() < timezone.now().date():
+        # A copied result finished on an earlier day: the portfolios' standings kept since then were without it.
+        portfolio_days_forget(site_id=scan.site_id, since=scan.finished_at.date())
 
 
 def store_outcome(scan: Scan, result: ScanResult, grades: Grades, document: dict) -> Scan:

@@ -11,6 +11,7 @@ from scanner import config
 from scanner.models import Site, SiteTag
 from scanner.netpolicy import TargetRefused
 from scanner.services.errors import ScanRequestError
+from scanner.services.portfolio_days import portfolio_days_forget
 from scanner.targets import InvalidTarget, Target, parse_target
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ def site_delete(site: Site) -> None:
     """Delete a site with its whole history: scans, findings, alerts and their delivery log go with it."""
     with transaction.atomic():
         Site.objects.filter(pk=site.pk).update(latest_scan=None, last_scan=None)
+        portfolio_days_forget(site_id=site.pk)  # its portfolios' history counted it on every day
         site.delete()
 
 

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from scanner import selectors
-from scanner.grading.compliance import PROFILES
-from scanner.models import Portfolio, Scan, Site
+from scanner import history_selectors, selectors, services
+from scanner.grading.compliance import PROFILE_IDS, PROFILES
+from scanner.models import Portfolio, PortfolioDay, Scan, Site
 
 from . import charts
 from .report_view import grade_css
 
 SITE_POINTS = 60  # the chart shows the latest this many finished scans
 MIX_DAYS = 30
+# A scan finished just before midnight may be committed just after it: a day is kept only once this has passed.
+SETTLED_AFTER = timedelta(minutes=10)
 
 
 def site_points(*, user, site: Site) -> list[dict]:
@@ -46,25 +48,76 @@ def site_chart(*, user, site: Site):
 def portfolio_days(portfolio: Portfolio, profiles: list[str], *, days: int = MIX_DAYS) -> list[dict]:
     """For each of the last `days` days, the portfolio as of the end of that day (each site's last done scan by
     then): its grade counts, how many sites had been evaluated and, per profile, how many of them failed it
-    (Scan.compliance_failing, stored per scan). One query for every chart of the portfolio page.
+    (Scan.compliance_failing, stored per scan).
+
+    Days that are over are kept (PortfolioDay, every profile counted) once counted; today is counted live from
+    each site's latest done scan. So a page reads at most `days` kept rows and one count, and replays scans only
+    for the days not kept yet (since the newest kept day; every scan the first time, or after a change that
+    forgot the kept days).
 
     [{"day": date, "grades": Counter, "evaluated": int, "failing": {profile: int}}], oldest first.
     """
-    today = timezone.now().date()
+    now = timezone.now()
+    today = now.date()
     start = today - timedelta(days=days - 1)
-    scans = list(
-        # A join through the portfolio's sites, not a list of their ids fetched first: one query, not two.
-        Scan.objects.filter(site__portfolios=portfolio, status=Scan.Status.DONE, finished_at__isnull=False)
-        .order_by("finished_at")
-        .values_list("site_id", "finished_at", "security_grade", "compliance_failing")
-    )
+    kept = _usable_kept_days(history_selectors.portfolio_days_kept(portfolio, before=today, limit=days), start)
+    base = kept[-1] if kept else None
+    counted = _replayed_days(portfolio, base, start=start, today=today)
+    settled = today if now - _midnight(today) >= SETTLED_AFTER else today - timedelta(days=1)
+    if to_keep := [snapshot for snapshot in counted if snapshot["day"] < settled]:
+        services.portfolio_days_keep(portfolio, to_keep)
+    snapshots = [_kept_snapshot(row) for row in kept] + counted + [_standing_now(portfolio, profiles, today)]
+    return [
+        {**snapshot, "failing": {profile: snapshot["failing"].get(profile, 0) for profile in profiles}}
+        for snapshot in snapshots
+        if snapshot["day"] >= start
+    ]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _usable_kept_days(rows: list[PortfolioDay], start: date) -> list[PortfolioDay]:
+    """Of the kept days (newest first), those to use as they are, oldest first: the newest, and before it every
+    day back to `start` without a gap; none when there is a gap, or a profile was added since they were kept."""
+    run: list[PortfolioDay] = []
+    for row in rows:
+        if run and (run[-1].day <= start or row.day != run[-1].day - timedelta(days=1)):
+            break
+        if not set(PROFILE_IDS) <= row.failing.keys():
+            return []
+        run.append(row)
+    if run and start <= run[0].day and run[-1].day > start:
+        return []
+    return run[::-1]
+
+
+def _kept_snapshot(row: PortfolioDay) -> dict:
+    return {"day": row.day, "grades": +Counter(row.grades), "evaluated": row.evaluated, "failing": row.failing}
+
+
+def _replayed_days(portfolio: Portfolio, base: PortfolioDay | None, *, start: date, today: date) -> list[dict]:
+    """The days after the newest kept one (from `start` when none is kept) up to yesterday, each site's scans
+    replayed in the order they finished. Only the sites scanned since the kept day need their standing then."""
+    first = base.day + timedelta(days=1) if base else start
+    if first >= today:
+        return []
+    since = _midnight(first) if base else None
+    scans = history_selectors.portfolio_done_scans(portfolio, since=since, until=_midnight(today))
     current: dict[int, tuple[str, set[str]]] = {}
-    grades: Counter[str] = Counter()
-    failing: Counter[str] = Counter()
+    grades: Counter[str] = Counter(base.grades if base else {})
+    failing: Counter[str] = Counter(base.failing if base else {})
+    evaluated = base.evaluated if base else 0
+    if base and scans:
+        for site_id, _, grade, failing_ids in history_selectors.portfolio_scans_before(
+            portfolio, before=_midnight(first), rescanned_until=_midnight(today)
+        ):
+            current[site_id] = (grade, set(failing_ids.split()) & set(PROFILE_IDS))
     snapshots = []
     index = 0
-    for offset in range(days):
-        day = start + timedelta(days=offset)
+    for offset in range((today - first).days):
+        day = first + timedelta(days=offset)
         while index < len(scans) and scans[index][1].date() <= day:
             site_id, _, grade, failing_ids = scans[index]
             # Counted incrementally: a site's new scan replaces what its previous one counted.
@@ -72,7 +125,9 @@ def portfolio_days(portfolio: Portfolio, profiles: list[str], *, days: int = MIX
                 old_grade, old_failing = current[site_id]
                 grades[old_grade] -= 1
                 failing.subtract(old_failing)
-            new_failing = set(failing_ids.split()) & set(profiles)
+            else:
+                evaluated += 1
+            new_failing = set(failing_ids.split()) & set(PROFILE_IDS)
             current[site_id] = (grade, new_failing)
             grades[grade] += 1
             failing.update(new_failing)
@@ -81,11 +136,21 @@ def portfolio_days(portfolio: Portfolio, profiles: list[str], *, days: int = MIX
             {
                 "day": day,
                 "grades": +grades,  # unary plus drops the grades no site holds any more
-                "evaluated": len(current),
-                "failing": {profile: failing[profile] for profile in profiles},
+                "evaluated": evaluated,
+                "failing": {profile: failing[profile] for profile in PROFILE_IDS},
             }
         )
     return snapshots
+
+
+def _standing_now(portfolio: Portfolio, profiles: list[str], today: date) -> dict:
+    standing = history_selectors.portfolio_standing_now(portfolio, profiles)
+    return {
+        "day": today,
+        "grades": +Counter({row["grade"]: row["sites"] for row in standing}),
+        "evaluated": sum(row["sites"] for row in standing),
+        "failing": {profile: sum(row[profile] for row in standing) for profile in profiles},
+    }
 
 
 def portfolio_mix(snapshots: list[dict]) -> list[dict]:

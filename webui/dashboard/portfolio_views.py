@@ -44,17 +44,15 @@ PORTFOLIO_ROWS_PER_PAGE = 100
 def _detail_page(
     request, portfolio, *, schedule_form=None, import_form=None, import_report=None, channels_form=None, status=200
 ):
-    from django.core.paginator import Paginator
-
     from . import matrix
     from .summary import summary_context
     from .views import filtered_sites, query_without_page
 
     schedule = schedules.describe_schedule(portfolio)
-    filters, sites = filtered_sites(request, portfolio=portfolio)
-    page = Paginator(sites, PORTFOLIO_ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    filters, paginator = filtered_sites(request, portfolio=portfolio, per_page=PORTFOLIO_ROWS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
     tags = selectors.tags_by_site(user=request.user, site_ids=[site.pk for site in page.object_list])
-    site_rows = [report_view.overview_row(site, tags.get(site.pk)) for site in page.object_list]
+    site_rows = report_view.overview_rows(page.object_list, tags)
     cells = matrix.matrix_cells(list(page.object_list))
     active = (
         selectors.scan_list(user=request.user)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.urls import reverse
 from django.utils import timezone
 
 from scanner.engine.results import PROTOCOLS
@@ -74,6 +75,8 @@ class OverviewRow:
     last_error: str
     tags: list[str]
     top_issue: dict | None = None  # webui/dashboard/top_issue.py: the finding that caps the grade
+    url: str = ""  # the site's page
+    id: str = ""  # the site id as text: a number a template prints is localized, a costly lookup per value
 
     @property
     def unreachable(self) -> bool:
@@ -82,6 +85,17 @@ class OverviewRow:
     @property
     def days_since_expiry(self) -> int | None:
         return -self.days_to_expiry if self.days_to_expiry is not None and self.days_to_expiry < 0 else None
+
+
+def overview_rows(sites: list[Site], tags: dict[int, list[str]]) -> list[OverviewRow]:
+    """A site list's rows, each with its site page's URL: reversed once for the page, not once per row."""
+    marker = "2147483647"
+    head, tail = reverse("dashboard:site", args=[int(marker)]).split(marker)
+    rows = [overview_row(site, tags.get(site.pk)) for site in sites]
+    for row in rows:
+        row.id = str(row.site.pk)
+        row.url = f"{head}{row.id}{tail}"
+    return rows
 
 
 def overview_row(site: Site, tags: list[str] | None = None) -> OverviewRow:

@@ -9,7 +9,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,25 +29,27 @@ SITES_PER_PAGE = 50
 HISTORY_LENGTH = 20
 
 
-def filtered_sites(request, *, portfolio=None):
-    """The overview's and the portfolio page's filters applied to the user's sites: (form, queryset)."""
+def filtered_sites(request, *, portfolio=None, per_page: int = SITES_PER_PAGE):
+    """The overview's and the portfolio page's filters applied to the user's sites: (form, paginator of the
+    matching sites in the chosen order; the portfolio page's with the matrix's checks)."""
     filters = OverviewFilterForm(request.GET, user=request.user, with_portfolio=portfolio is None)
     filters.is_valid()  # an invalid filter is shown as an error and ignored; the valid ones still apply
     chosen = filters.cleaned_data
+    checks = portfolio is not None
     if portfolio is None and chosen.get("portfolio"):
         portfolio = selectors.portfolio_get(user=request.user, portfolio_id=chosen["portfolio"])
-    sites = queries.overview_sites(
-        user=request.user,
-        grade=chosen.get("grade", ""),
-        failing=chosen.get("failing", False),
-        expiring_within=chosen.get("expiring"),
-        sort=chosen.get("sort", ""),
-        portfolio=portfolio,
-        tag=chosen.get("tag", ""),
-        search=chosen.get("q", ""),
-        fails=chosen.get("fails", ""),
-    )
-    return filters, sites
+    matching = {
+        "user": request.user,
+        "grade": chosen.get("grade", ""),
+        "failing": chosen.get("failing", False),
+        "expiring_within": chosen.get("expiring"),
+        "portfolio": portfolio,
+        "tag": chosen.get("tag", ""),
+        "search": chosen.get("q", ""),
+        "fails": chosen.get("fails", ""),
+    }
+    sites = queries.overview_sites(sort=chosen.get("sort", ""), checks=checks, **matching)
+    return filters, queries.SitePaginator(sites, per_page, matching=queries.matching_sites(**matching))
 
 
 def query_without_page(request) -> str:
@@ -60,10 +61,10 @@ def query_without_page(request) -> str:
 @login_required
 @require_GET
 def overview(request):
-    filters, sites = filtered_sites(request)
-    page = Paginator(sites, SITES_PER_PAGE).get_page(request.GET.get("page"))
+    filters, paginator = filtered_sites(request)
+    page = paginator.get_page(request.GET.get("page"))
     tags = selectors.tags_by_site(user=request.user, site_ids=[site.pk for site in page.object_list])
-    rows = [report_view.overview_row(site, tags.get(site.pk)) for site in page.object_list]
+    rows = report_view.overview_rows(page.object_list, tags)
     issues = top_issues(list(page.object_list))
     for row in rows:
         row.top_issue = issues.get(row.site.pk)
