@@ -75,6 +75,21 @@ def _static_files_without_collectstatic():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Production hashes passwords with PBKDF2 at a million iterations (a second or more of CPU per hash on a
+    loaded CI core); hundreds of tests create users or log in. Tests hash with MD5 first, as Django's testing
+    guide recommends (https://docs.djangoproject.com/en/5.2/topics/testing/overview/#password-hashing); the
+    production hashers stay listed, so a password hashed by them still checks. No test is about the hasher."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+    ):
+        yield
+
+
 @pytest.fixture(scope="session")
 def lab():
     ip, port = LAB_DNS_SERVER.split(":")
