@@ -90,6 +90,25 @@ def _fast_password_hashing():
         yield
 
 
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every browser test of the session: launching it took about two seconds a test
+    on a loaded machine. Each test opens contexts of its own (no cookies or storage carry over) and closes them.
+    Playwright's event loop then runs in this thread until the session ends: the browser test modules lift
+    Django's async guard (DJANGO_ALLOW_ASYNC_UNSAFE) when imported, and no other sync_playwright may start."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
 @pytest.fixture(scope="session")
 def lab():
     ip, port = LAB_DNS_SERVER.split(":")
