@@ -75,6 +75,40 @@ def _static_files_without_collectstatic():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Production hashes passwords with PBKDF2 at a million iterations (a second or more of CPU per hash on a
+    loaded CI core); hundreds of tests create users or log in. Tests hash with MD5 first, as Django's testing
+    guide recommends (https://docs.djangoproject.com/en/5.2/topics/testing/overview/#password-hashing); the
+    production hashers stay listed, so a password hashed by them still checks. No test is about the hasher."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+    ):
+        yield
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every browser test of the session: launching it took about two seconds a test
+    on a loaded machine. Each test opens contexts of its own (no cookies or storage carry over) and closes them.
+    Playwright's event loop then runs in this thread until the session ends: the browser test modules lift
+    Django's async guard (DJANGO_ALLOW_ASYNC_UNSAFE) when imported, and no other sync_playwright may start."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
 @pytest.fixture(scope="session")
 def lab():
     ip, port = LAB_DNS_SERVER.split(":")

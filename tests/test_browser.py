@@ -13,7 +13,8 @@ import pytest
 # The ORM calls below are plain test setup, so the guard is lifted for this module.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = "/usr/bin/chromium"
+from tests.conftest import CHROMIUM
+
 # Submitting runs both scans inside the request (eager Celery), so pages may take several seconds.
 PAGE_TIMEOUT_MS = 120_000
 
@@ -24,18 +25,12 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            context = browser.new_context(viewport={"width": 1100, "height": 900})
-            page = context.new_page()
-            page.set_default_timeout(PAGE_TIMEOUT_MS)
-            yield page
-        finally:
-            browser.close()
+def browser_page(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    yield page
+    context.close()
 
 
 def lab_entry(case) -> str:

@@ -9,7 +9,7 @@ import pytest
 from scanner.models import Scan
 from tests.axe import assert_accessible
 from tests.test_browser import log_in, pytestmark  # noqa: F401 - shared skip marker
-from tests.test_browser_flows import browser, page  # noqa: F401 - fixtures
+from tests.test_browser_flows import page  # noqa: F401 - fixture
 from tests.test_bulk_operations_e2e import portfolio_of, queues, run_worker  # noqa: F401 - fixture
 
 SITES = 60

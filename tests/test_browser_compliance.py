@@ -12,7 +12,7 @@ import pytest
 
 from tests.axe import assert_accessible
 from tests.test_browser import log_in, pytestmark  # noqa: F401 - shared skip marker
-from tests.test_browser_flows import browser, fits_phone, page  # noqa: F401 - fixtures
+from tests.test_browser_flows import fits_phone, page  # noqa: F401 - fixture
 from tests.test_compliance_evidence_e2e import evidence_queue, payments, pdf_text, run_worker  # noqa: F401
 
 

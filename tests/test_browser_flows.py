@@ -26,18 +26,6 @@ WIDE, PHONE = {"width": 1280, "height": 900}, {"width": 375, "height": 740}
 
 
 @pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture
 def page(browser):
     context = browser.new_context(viewport=WIDE)
     tab = context.new_page()

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.test_browser import CHROMIUM, lab_entry, log_in, pytestmark  # noqa: F401 - shared skip marker
-from tests.test_browser_flows import browser, page  # noqa: F401 - fixtures
+from tests.test_browser_flows import page  # noqa: F401 - fixture
 from tests.test_tasks_e2e import service_settings, worker  # noqa: F401 - fixtures
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -8,7 +8,7 @@ import pytest
 
 from tests.axe import assert_accessible
 from tests.test_browser import CHROMIUM, log_in, pytestmark  # noqa: F401 - shared skip marker
-from tests.test_browser_flows import browser, page  # noqa: F401 - fixtures
+from tests.test_browser_flows import page  # noqa: F401 - fixture
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

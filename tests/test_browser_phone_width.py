@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.test_browser import CHROMIUM, log_in, pytestmark  # noqa: F401 - shared skip marker
-from tests.test_browser_flows import browser  # noqa: F401 - fixture
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -73,7 +72,7 @@ def measure(page, url: str) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_every_dashboard_page_fits_a_375_px_phone(live_server, lab, lab_settings, django_user_model, browser):  # noqa: F811
+def test_every_dashboard_page_fits_a_375_px_phone(live_server, lab, lab_settings, django_user_model, browser):
     from django.urls import resolve
 
     from scanner import services

@@ -9,7 +9,7 @@ import pytest
 
 from scanner.grading.policy import finding
 from tests.test_browser import log_in, pytestmark  # noqa: F401 - shared skip marker
-from tests.test_browser_flows import browser, fits_phone, page  # noqa: F401 - fixtures and the phone check
+from tests.test_browser_flows import fits_phone, page  # noqa: F401 - fixture and the phone check
 from tests.test_site_report import document, site_with
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

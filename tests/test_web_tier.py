@@ -238,39 +238,35 @@ def test_gunicorn_serves_the_app_with_styles_and_debug_off(tmp_path):
 
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian's chromium package is not installed")
 @pytest.mark.django_db(transaction=True)
-def test_swagger_ui_redoc_and_dashboard_render_in_chromium_without_csp_violations(live_server, alice):
+def test_swagger_ui_redoc_and_dashboard_render_in_chromium_without_csp_violations(live_server, alice, browser):
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # playwright's loop in this thread; setup only
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(60_000)
-            expect.set_options(timeout=30_000)  # 2 shared cores: a page may take seconds under load
-            violations: list[str] = []
-            page.on(
-                "console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None
-            )
-            external: list[str] = []
-            page.on(
-                "requestfinished",
-                lambda req: (
-                    external.append(req.url) if not req.url.startswith((live_server.url, "data:", "blob:")) else None
-                ),
-            )
-            page.goto(live_server.url + "/api/docs/")
-            expect(page.locator(".swagger-ui .info .title")).to_contain_text("HTTPS compliance scanner API")
-            page.goto(live_server.url + "/accounts/login/")
-            page.get_by_label("Username").fill("alice")
-            page.get_by_label("Password").fill("alice-pass-123")
-            page.get_by_role("button", name="Log in").click()
-            expect(page.get_by_role("button", name="Log out alice")).to_be_visible()
-            assert violations == [], "\n".join(violations)
-            # ReDoc renders under the same policy; the policy blocks the few things its bundle would otherwise
-            # do inline or from its CDN (a footer logo), so nothing is fetched from elsewhere.
-            page.goto(live_server.url + "/api/redoc/")
-            expect(page.get_by_role("heading", name=re.compile("HTTPS compliance scanner API"))).to_be_visible()
-            assert external == []
-        finally:
-            browser.close()
+    page = browser.new_page()  # in a context of its own, closed with the page
+    try:
+        page.set_default_timeout(60_000)
+        expect.set_options(timeout=30_000)  # 2 shared cores: a page may take seconds under load
+        violations: list[str] = []
+        page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+        external: list[str] = []
+        page.on(
+            "requestfinished",
+            lambda req: (
+                external.append(req.url) if not req.url.startswith((live_server.url, "data:", "blob:")) else None
+            ),
+        )
+        page.goto(live_server.url + "/api/docs/")
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("HTTPS compliance scanner API")
+        page.goto(live_server.url + "/accounts/login/")
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill("alice-pass-123")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("button", name="Log out alice")).to_be_visible()
+        assert violations == [], "\n".join(violations)
+        # ReDoc renders under the same policy; the policy blocks the few things its bundle would otherwise
+        # do inline or from its CDN (a footer logo), so nothing is fetched from elsewhere.
+        page.goto(live_server.url + "/api/redoc/")
+        expect(page.get_by_role("heading", name=re.compile("HTTPS compliance scanner API"))).to_be_visible()
+        assert external == []
+    finally:
+        page.close()
