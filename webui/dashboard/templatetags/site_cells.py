@@ -7,7 +7,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 from django import template
-from django.template.defaultfilters import pluralize
+from django.template.defaultfilters import pluralize, urlencode
+from django.utils.formats import localize
+from django.utils.html import conditional_escape as _e
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import TIME_STRINGS, timesince
@@ -94,16 +96,24 @@ def last_scan_cell(status: str | None, site_id: int, requested_at, error: str) -
 
 
 @register.simple_tag
+def matrix_cells(cells, site) -> SafeString:
+    """A row's checks of the portfolio matrix, one matrix_cell after another: one tag per row rather than per
+    cell (a 100-row page has about a thousand cells)."""
+    return mark_safe("".join([matrix_cell(cell, site) for cell in cells]))  # each escaped by matrix_cell
+
+
+@lru_cache(maxsize=64)
+def _plain_cell(state: str, word: str) -> SafeString:
+    return format_html('<td class="cell cell-{}" title="{}"><span class="cell-word">{}</span></td>', state, word, word)
+
+
+@register.simple_tag
 def matrix_cell(cell, site) -> SafeString:
     """One check of the portfolio matrix: its word, and when findings decided it, the reasons behind a
     disclosure named for the check and the site (a screen reader reaches it out of the table's context)."""
     if not cell.titles:
-        return format_html(
-            '<td class="cell cell-{}" title="{}"><span class="cell-word">{}</span></td>',
-            cell.state,
-            cell.explanation,
-            cell.word,
-        )
+        # Without reasons a cell is its state alone (its explanation is its word): a few distinct cells per page.
+        return _plain_cell(cell.state, cell.word)
     reasons = format_html_join("", "<li>{}</li>", ((reason,) for reason in cell.titles))
     return format_html(
         '<td class="cell cell-{}" title="{}"><details class="cell-why"><summary><span class="cell-word">{}</span>'
@@ -116,3 +126,55 @@ def matrix_cell(cell, site) -> SafeString:
         site,
         reasons,
     )
+
+
+MUTED_DASH = '<span class="muted">–</span>'
+
+
+def _site_head(row) -> str:
+    """The row's start: the site, linked to its page, its tags, each linked to the list of that tag, its grade."""
+    if row.tags:
+        links = "".join(f'<a class="tag" href="?tag={_e(urlencode(tag))}">{_e(tag)}</a>' for tag in row.tags)
+        tags = f'<span class="tags">{links}</span>'
+    else:
+        tags = ""
+    return (
+        f'<tr data-site-row="{_e(row.id)}">\n'
+        f'          <th scope="row"><a class="host" href="{_e(row.url)}">{_e(row.site)}</a>\n'
+        f"            {tags}</th>\n"
+        f'          <td data-site-grade="{_e(row.id)}">{grade_cell(row)}</td>\n'
+    )
+
+
+def _site_tail(row) -> str:
+    """The row's certificate expiry and last scan cells, and its end."""
+    return (
+        f"          <td>{expiry_cell(row.days_to_expiry, row.days_since_expiry)}</td>\n"
+        f"          <td>{last_scan_cell(row.last_status, row.site.pk, row.last_requested_at, row.last_error)}</td>\n"
+        "        </tr>"
+    )
+
+
+@register.simple_tag
+def overview_row(row) -> SafeString:
+    """A whole row of the overview, one tag per row: as template markup its dozen variables and conditions
+    were most of what a 50-row page's rendering cost."""
+    issue = row.top_issue
+    if issue:
+        cap = f' <span class="muted">(caps at {_e(issue["cap"])})</span>' if issue.get("cap") else ""
+        top = f"{_e(issue.get('title', ''))}{cap}"
+    else:
+        top = MUTED_DASH
+    seo = _e(localize(row.seo_score)) if row.seo_score is not None else MUTED_DASH
+    web = _e(row.web_security_grade) if row.web_security_grade else MUTED_DASH
+    return mark_safe(  # every value is escaped above or by the cell tags
+        _site_head(row) + f'          <td class="top-issue">{top}</td>\n'
+        f"          <td>{seo}</td>\n"
+        f'          <td data-web-grade="{_e(row.id)}">{web}</td>\n' + _site_tail(row)
+    )
+
+
+@register.simple_tag
+def matrix_row(row, cells) -> SafeString:
+    """A whole row of the portfolio matrix (the overview's row with the checks in place of its scores)."""
+    return mark_safe(_site_head(row) + f"          {matrix_cells(cells, row.site)}\n" + _site_tail(row))
