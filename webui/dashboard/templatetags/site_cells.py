@@ -4,19 +4,29 @@ template nodes and a context push per cell), and these lists are the pages that 
 
 from __future__ import annotations
 
+import html
 from functools import lru_cache
 
 from django import template
 from django.template.defaultfilters import pluralize, urlencode
 from django.utils.formats import localize
-from django.utils.html import conditional_escape as _e
-from django.utils.html import format_html, format_html_join
+from django.utils.functional import Promise
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import TIME_STRINGS, timesince
 from django.utils.timezone import template_localtime
 from django.utils.translation import get_language
 
 register = template.Library()
+
+
+def _e(value) -> str:
+    """What conditional_escape returns (a template's {{ value }}), without the lazy-text wrapper around its escape:
+    called for every value of every row, that wrapper was a good share of a page's rendering."""
+    if isinstance(value, Promise):
+        value = str(value)
+    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
+
 
 UNREACHABLE = '<span class="bad">unreachable</span>'
 
@@ -51,7 +61,7 @@ def time_since(value) -> str:
 def grade_cell(row) -> SafeString:
     """The grade badge, flagged when the last attempt failed; "none yet" before any grade."""
     if row.grade:
-        badge = format_html('<span class="badge {}">{}</span>', row.grade_css, row.grade)
+        badge = f'<span class="badge {_e(row.grade_css)}">{_e(row.grade)}</span>'
         return mark_safe(f"{badge} {UNREACHABLE}\n" if row.unreachable else f"{badge}\n")
     return mark_safe(f"{UNREACHABLE}\n" if row.unreachable else '<span class="muted">none yet</span>\n')
 
@@ -62,37 +72,28 @@ def expiry_cell(days: int | None, since: int | None) -> SafeString:
     if days is None:
         return mark_safe('<span class="muted">–</span>\n\n')
     if days < 0:
-        return format_html('<span class="bad">expired {} day{} ago</span>\n\n', since, pluralize(since))
+        return mark_safe(f'<span class="bad">expired {_e(since)} day{pluralize(since)} ago</span>\n\n')
     if days < 30:
-        return format_html('<span class="warn">in {} day{}</span>\n\n', days, pluralize(days))
-    return format_html("in {} days\n", days)
+        return mark_safe(f'<span class="warn">in {_e(days)} day{pluralize(days)}</span>\n\n')
+    return mark_safe(f"in {_e(days)} days\n")
 
 
 @register.simple_tag
 def last_scan_cell(status: str | None, site_id: int, requested_at, error: str) -> SafeString:
     """The last attempt's state (progress.js finds it by data-site-status), when it was asked for, and why it
     failed if it did."""
+    state = _e(status or "none")
     parts = [
-        format_html(
-            '<span class="status status-{}" data-site-status="{}">{}</span>\n',
-            status or "none",
-            site_id,
-            status or "never scanned",
-        )
+        f'<span class="status status-{state}" data-site-status="{_e(site_id)}">{_e(status or "never scanned")}</span>\n'
     ]
     if requested_at:
-        parts.append(
-            format_html(
-                '<time datetime="{}" class="muted">{} ago</time>',
-                template_localtime(requested_at).isoformat(),  # what the `date:"c"` filter shows
-                time_since(requested_at),
-            )
-        )
+        when = template_localtime(requested_at).isoformat()  # what the `date:"c"` filter shows
+        parts.append(f'<time datetime="{_e(when)}" class="muted">{_e(time_since(requested_at))} ago</time>')
     parts.append("\n")
     if status == "failed" and error:
-        parts.append(format_html('<span class="error-detail">{}</span>', error))
+        parts.append(f'<span class="error-detail">{_e(error)}</span>')
     parts.append("\n")
-    return mark_safe("".join(parts))  # every part is a constant or escaped by format_html
+    return mark_safe("".join(parts))  # every part is a constant or escaped
 
 
 @register.simple_tag
@@ -114,17 +115,11 @@ def matrix_cell(cell, site) -> SafeString:
     if not cell.titles:
         # Without reasons a cell is its state alone (its explanation is its word): a few distinct cells per page.
         return _plain_cell(cell.state, cell.word)
-    reasons = format_html_join("", "<li>{}</li>", ((reason,) for reason in cell.titles))
-    return format_html(
-        '<td class="cell cell-{}" title="{}"><details class="cell-why"><summary><span class="cell-word">{}</span>'
-        '<span class="visually-hidden">: {} of {}, why</span></summary><ul class="cell-reasons">{}</ul>'
-        "</details></td>",
-        cell.state,
-        cell.explanation,
-        cell.word,
-        cell.check,
-        site,
-        reasons,
+    reasons = "".join([f"<li>{_e(reason)}</li>" for reason in cell.titles])
+    return mark_safe(
+        f'<td class="cell cell-{_e(cell.state)}" title="{_e(cell.explanation)}"><details class="cell-why"><summary>'
+        f'<span class="cell-word">{_e(cell.word)}</span><span class="visually-hidden">: {_e(cell.check)} of '
+        f'{_e(site)}, why</span></summary><ul class="cell-reasons">{reasons}</ul></details></td>'
     )
 
 
