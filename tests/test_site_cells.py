@@ -39,6 +39,37 @@ MATRIX_CELL = (
     "{% endif %}</td>"
 )
 
+# A whole row: what overview.html and portfolio.html repeated per site before the row tags.
+ROW_HEAD = (
+    '<tr data-site-row="{{ row.id }}">\n'
+    '          <th scope="row"><a class="host" href="{{ row.url }}">{{ row.site }}</a>\n'
+    '            {% if row.tags %}<span class="tags">{% for tag in row.tags %}<a class="tag" href="?tag={{ tag|urlencode }}">'
+    "{{ tag }}</a>{% endfor %}</span>{% endif %}</th>\n"
+    '          <td data-site-grade="{{ row.id }}">{% grade_cell row %}</td>\n'
+)
+ROW_TAIL = (
+    "          <td>{% expiry_cell row.days_to_expiry row.days_since_expiry %}</td>\n"
+    "          <td>{% last_scan_cell row.last_status row.site.pk row.last_requested_at row.last_error %}</td>\n"
+    "        </tr>"
+)
+OVERVIEW_ROW = (
+    "{% load site_cells %}"
+    + ROW_HEAD
+    + '          <td class="top-issue">{% if row.top_issue %}{{ row.top_issue.title }}'
+    '{% if row.top_issue.cap %} <span class="muted">(caps at {{ row.top_issue.cap }})</span>{% endif %}{% else %}'
+    '<span class="muted">–</span>{% endif %}</td>\n'
+    '          <td>{% if row.seo_score is not None %}{{ row.seo_score }}{% else %}<span class="muted">–</span>'
+    "{% endif %}</td>\n"
+    '          <td data-web-grade="{{ row.id }}">{% if row.web_security_grade %}{{ row.web_security_grade }}{% else %}'
+    '<span class="muted">–</span>{% endif %}</td>\n' + ROW_TAIL
+)
+MATRIX_ROW = (
+    "{% load site_cells %}"
+    + ROW_HEAD
+    + "          {% for cell in cells %}{% matrix_cell cell row.site %}{% endfor %}\n"
+    + ROW_TAIL
+)
+
 
 def as_template(markup: str, **context) -> str:
     return Template(markup).render(Context(context))
@@ -57,6 +88,54 @@ def row(grade: str = "", status: str | None = None) -> OverviewRow:
         last_error="",
         tags=[],
     )
+
+
+class ListedSite:
+    """What a row reads of its site: its id and its name."""
+
+    def __init__(self, pk: int, name: str) -> None:
+        self.pk, self.name = pk, name
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def full_row(**values) -> OverviewRow:
+    listed = row(grade=values.pop("grade", "B"), status=values.pop("status", "done"))
+    listed.site = ListedSite(1234567, values.pop("name", "shop.example:8443"))
+    listed.id, listed.url = "1234567", "/sites/1234567/"
+    listed.last_requested_at = timezone.now() - timedelta(hours=3)
+    for name, value in values.items():
+        setattr(listed, name, value)
+    return listed
+
+
+ROWS = [
+    full_row(),
+    full_row(
+        name="<b>&co.example",
+        tags=["prod", "a&b c/d", "ü<x>"],
+        top_issue={"finding_id": "cert.x", "title": "Expired <cert>", "cap": "T"},
+        seo_score=87,
+        web_security_grade="A",
+        days_to_expiry=-3,
+        status="failed",
+        last_error="refused <now>",
+    ),
+    full_row(top_issue={"finding_id": "hsts.none", "title": "No HSTS", "cap": None}, seo_score=0, days_to_expiry=12),
+    full_row(grade="", status=None, last_requested_at=None, web_security_grade="", days_to_expiry=400),
+]
+
+
+@pytest.mark.parametrize("listed", ROWS)
+def test_an_overview_row_reads_as_its_template(listed):
+    assert site_cells.overview_row(listed) == as_template(OVERVIEW_ROW, row=listed)
+
+
+@pytest.mark.parametrize("listed", ROWS)
+def test_a_matrix_row_reads_as_its_template(listed):
+    cells = [Cell("pass", check="HSTS"), Cell("na"), Cell("fail", ["No <HSTS> header"], check="HSTS"), Cell("none")]
+    assert site_cells.matrix_row(listed, cells) == as_template(MATRIX_ROW, row=listed, cells=cells)
 
 
 @pytest.mark.parametrize("grade", ["", "B", "<T>"])
@@ -90,6 +169,13 @@ def test_the_last_scan_cell_reads_as_its_template(status, ago):
 def test_a_matrix_cell_reads_as_its_template(cell):
     assert site_cells.matrix_cell(cell, "shop.example:8443") == as_template(
         MATRIX_CELL, cell=cell, site="shop.example:8443"
+    )
+
+
+def test_a_row_of_matrix_cells_reads_as_its_cells_one_after_another():
+    cells = [Cell("pass", check="HSTS"), Cell("na"), Cell("fail", ["No HSTS header"], check="HSTS"), Cell("pass")]
+    assert site_cells.matrix_cells(cells, "shop.example") == as_template(
+        "{% for cell in cells %}" + MATRIX_CELL + "{% endfor %}", cells=cells, site="shop.example"
     )
 
 

@@ -119,3 +119,63 @@ def test_the_grade_mix_read_from_the_triage_counts_is_the_grade_mix_counted_alon
     counted = grade_distribution(user=alice)
     assert [(row["grade"], row["count"]) for row in counted] == [("A", 2), ("F", 1), ("", 1)]
     assert grade_distribution(user=alice, counts=triage_counts(user=alice)) == counted
+
+
+def various_sites(alice) -> Portfolio:
+    """Sites of every kind the filters tell apart, in a portfolio with one more site left out of it."""
+    portfolio = Portfolio.objects.create(owner=alice, name="Client A")
+    kinds = [("A", 200), ("B", 20), ("B", 10), ("F", 5), ("T", -3), ("M", None), ("A", 13), ("C", 29), ("C", 31)]
+    for index, (grade, days_left) in enumerate(kinds):
+        site = Site.objects.create(owner=alice, hostname=f"s{index}.example")
+        done_scan(site, grade, days_left=days_left)
+        portfolio.sites.add(site)
+    failed_scan(Site.objects.get(hostname="s1.example"))
+    failed_scan(portfolio.sites.create(owner=alice, hostname="down.example"))
+    portfolio.sites.add(Site.objects.create(owner=alice, hostname="new.example"))
+    done_scan(Site.objects.create(owner=alice, hostname="elsewhere.example"), "F", days_left=2)
+    return portfolio
+
+
+FILTERS = [
+    {},
+    {"grade": "B"},
+    {"grade": "none"},
+    {"failing": True},
+    {"failing": "graded"},
+    {"failing": "unreachable"},
+    {"expiring_within": 7},
+    {"expiring_within": 14},
+    {"expiring_within": 30},
+    {"grade": "C", "expiring_within": 30},
+    {"failing": "on", "expiring_within": 7},
+]
+
+
+@pytest.mark.parametrize("filters", FILTERS)
+@pytest.mark.parametrize("in_portfolio", [False, True])
+def test_the_matching_sites_counted_from_the_triage_groups_are_the_sites_the_filters_match(
+    alice, filters, in_portfolio
+):
+    from webui.dashboard.queries import count_from_triage, matching_sites, triage_counts
+
+    portfolio = various_sites(alice)
+    scope = {"user": alice, "portfolio": portfolio if in_portfolio else None}
+    counted = count_from_triage(triage_counts(**scope), **scope, **filters)
+    assert counted == matching_sites(**scope, **filters).count()
+
+
+@pytest.mark.parametrize("filters", [{"tag": "prod"}, {"search": "s1"}, {"fails": "pci-dss"}, {"expiring_within": 3}])
+def test_a_filter_the_triage_groups_do_not_tell_apart_is_left_to_a_count_of_its_own(alice, filters):
+    from webui.dashboard.queries import count_from_triage, triage_counts
+
+    various_sites(alice)
+    assert count_from_triage(triage_counts(user=alice), user=alice, **filters) is None
+
+
+def test_a_portfolios_grades_today_read_from_the_triage_groups_are_its_standing_counted_alone(alice):
+    from scanner.history_selectors import portfolio_standing_now
+    from webui.dashboard.queries import evaluated_grades, triage_counts
+
+    portfolio = various_sites(alice)
+    standing = {row["grade"]: row["sites"] for row in portfolio_standing_now(portfolio, [])}
+    assert evaluated_grades(triage_counts(user=alice, portfolio=portfolio)) == standing

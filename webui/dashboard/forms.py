@@ -12,6 +12,8 @@ from scanner.grading.scale import GRADE_ORDER
 from scanner.imports import MAX_IMPORT_BYTES
 from scanner.models import Alert, Channel
 
+from .remembered_widgets import RememberedWidgets
+
 # Anyone pasting a few thousand lines wants the API, not a form post that scans for an hour.
 MAX_DOMAINS_PER_SUBMIT = 100
 
@@ -51,6 +53,9 @@ class SubmitForm(forms.Form):
 
 class OverviewFilterForm(forms.Form):
     """Query-string filters of the overview and portfolio pages; invalid values are shown and ignored."""
+
+    # Its widgets' contexts are plain text, numbers and choices of text: safe to render each distinct one once.
+    default_renderer = RememberedWidgets()
 
     q = forms.CharField(
         label="Search",

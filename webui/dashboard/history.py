@@ -45,10 +45,15 @@ def site_chart(*, user, site: Site):
     return charts.history_chart(points, f"Score and SEO score of {site} over its last {len(points)} scans"), points
 
 
-def portfolio_days(portfolio: Portfolio, profiles: list[str], *, days: int = MIX_DAYS) -> list[dict]:
+def portfolio_days(
+    portfolio: Portfolio, profiles: list[str], *, days: int = MIX_DAYS, grades_now: dict[str, int] | None = None
+) -> list[dict]:
     """For each of the last `days` days, the portfolio as of the end of that day (each site's last done scan by
     then): its grade counts, how many sites had been evaluated and, per profile, how many of them failed it
     (Scan.compliance_failing, stored per scan).
+
+    `grades_now`, when the caller counted them (sites per grade among those with a done scan), is today's
+    standing without a query of its own; the profiles' failing counts still read the latest scans.
 
     Days that are over are kept (PortfolioDay, every profile counted) once counted; today is counted live from
     each site's latest done scan. So a page reads at most `days` kept rows and one count, and replays scans only
@@ -66,7 +71,9 @@ def portfolio_days(portfolio: Portfolio, profiles: list[str], *, days: int = MIX
     settled = today if now - _midnight(today) >= SETTLED_AFTER else today - timedelta(days=1)
     if to_keep := [snapshot for snapshot in counted if snapshot["day"] < settled]:
         services.portfolio_days_keep(portfolio, to_keep)
-    snapshots = [_kept_snapshot(row) for row in kept] + counted + [_standing_now(portfolio, profiles, today)]
+    snapshots = (
+        [_kept_snapshot(row) for row in kept] + counted + [_standing_now(portfolio, profiles, today, grades_now)]
+    )
     return [
         {**snapshot, "failing": {profile: snapshot["failing"].get(profile, 0) for profile in profiles}}
         for snapshot in snapshots
@@ -143,8 +150,11 @@ def _replayed_days(portfolio: Portfolio, base: PortfolioDay | None, *, start: da
     return snapshots
 
 
-def _standing_now(portfolio: Portfolio, profiles: list[str], today: date) -> dict:
-    standing = history_selectors.portfolio_standing_now(portfolio, profiles)
+def _standing_now(portfolio: Portfolio, profiles: list[str], today: date, grades: dict[str, int] | None) -> dict:
+    if grades is not None and not profiles:
+        standing = [{"grade": grade, "sites": number} for grade, number in grades.items()]
+    else:
+        standing = history_selectors.portfolio_standing_now(portfolio, profiles)
     return {
         "day": today,
         "grades": +Counter({row["grade"]: row["sites"] for row in standing}),
@@ -192,9 +202,9 @@ def pass_rates(snapshots: list[dict], profiles: list[str]) -> list[dict]:
     return series
 
 
-def portfolio_charts(portfolio: Portfolio, profiles: list[str]) -> dict:
+def portfolio_charts(portfolio: Portfolio, profiles: list[str], *, grades_now: dict[str, int] | None = None) -> dict:
     """The portfolio page's history: the grade mix per day and each chosen profile's pass rate per day."""
-    snapshots = portfolio_days(portfolio, profiles)
+    snapshots = portfolio_days(portfolio, profiles, grades_now=grades_now)
     mix = portfolio_mix(snapshots)
     series = pass_rates(snapshots, profiles)
     with_data = any(rate is not None for line in series for rate in line["rates"])

@@ -49,7 +49,8 @@ def _detail_page(
     from .views import filtered_sites, query_without_page
 
     schedule = schedules.describe_schedule(portfolio)
-    filters, paginator = filtered_sites(request, portfolio=portfolio, per_page=PORTFOLIO_ROWS_PER_PAGE)
+    counts = queries.triage_counts(user=request.user, portfolio=portfolio)
+    filters, paginator = filtered_sites(request, portfolio=portfolio, per_page=PORTFOLIO_ROWS_PER_PAGE, counts=counts)
     page = paginator.get_page(request.GET.get("page"))
     tags = selectors.tags_by_site(user=request.user, site_ids=[site.pk for site in page.object_list])
     site_rows = report_view.overview_rows(page.object_list, tags)
@@ -60,7 +61,6 @@ def _detail_page(
         .count()
     )
     on_page = sum(1 for row in site_rows if row.last_status in Scan.ACTIVE_STATUSES)
-    counts = queries.triage_counts(user=request.user, portfolio=portfolio)
     compliance = compliance_views.portfolio_context(portfolio, list(page.object_list), site_count=counts["total"])
     context = {
         **compliance,
@@ -98,6 +98,7 @@ def _detail_page(
                 "channels": list(portfolio.channels.all()),
             },
         ),
+        # Also whether the form lists any channel to tick: its choices are the same channels of the same user.
         "has_channels": selectors.channel_list(user=request.user).exists(),
         "bulk_operation": selectors.bulk_operation_active(portfolio),
     }

@@ -39,6 +39,12 @@ FAILING = Q(triage_rank__gte=FAILING_RANK)
 GRADED_FAILING = Q(triage_rank__gte=FAILING_RANK, triage_rank__lt=UNREACHABLE_RANK)
 # The `failing` filter's values: "on" (or True) is either kind of trouble, as before the split.
 FAILING_FILTERS = {"on": FAILING, "graded": GRADED_FAILING, "unreachable": UNREACHABLE}
+# The same filters as triage-rank ranges [low, high) (high None: no upper bound), for count_from_triage.
+_RANK_RANGES = {
+    "on": (FAILING_RANK, None),
+    "graded": (FAILING_RANK, UNREACHABLE_RANK),
+    "unreachable": (UNREACHABLE_RANK, None),
+}
 
 # Each ORDER BY is the column order of one of Site's indexes (scanner.models), so a page is read off an index.
 SORTS = {
@@ -138,12 +144,18 @@ def matching_sites(
     return sites
 
 
-def overview_sites(*, sort: str = "", checks: bool = False, **filters) -> QuerySet[Site]:
+def overview_sites(*, sort: str = "", checks: bool = False, issues: bool = False, **filters) -> QuerySet[Site]:
     """A page's sites (matching_sites' filters) in the chosen order, each with its latest result and latest
-    attempt joined in; `checks` adds what the portfolio matrix reads out of the latest report."""
+    attempt joined in; `checks` adds what the portfolio matrix reads out of the latest report, `issues` the
+    grade's caps and warnings (top_issue.top_issue_of) out of it, in the page's query rather than one more."""
     sites = matching_sites(**filters).select_related("last_scan")
     if checks:
         sites = with_checks(sites)
+    if issues:
+        sites = sites.annotate(
+            grade_caps=KeyTransform("caps", KeyTransform("grade", "latest_scan__result")),
+            grade_warnings=KeyTransform("warnings", KeyTransform("grade", "latest_scan__result")),
+        )
     # A page of rows needs a few columns of each site and scan, not the stored report documents: only the web
     # security letter is read out of the latest one, by the database.
     sites = sites.only(*ROW_FIELDS)
@@ -155,23 +167,59 @@ def overview_sites(*, sort: str = "", checks: bool = False, **filters) -> QueryS
 
 class SitePaginator(Paginator):
     """Pages of overview_sites counted on matching_sites: the count needs none of the page's joins (each site's
-    latest scan and attempt), which would make the database read 10,000 scan rows to count 10,000 sites."""
+    latest scan and attempt), which would make the database read 10,000 scan rows to count 10,000 sites. A
+    count the caller already knows (`counted`, from triage_counts' groups) spares that pass too."""
 
-    def __init__(self, sites: QuerySet[Site], per_page: int, *, matching: QuerySet[Site]) -> None:
+    def __init__(self, sites: QuerySet[Site], per_page: int, *, matching: QuerySet[Site], counted=None) -> None:
         super().__init__(sites, per_page)
         self.matching = matching
+        self.counted = counted
 
     @cached_property
     def count(self) -> int:
-        return self.matching.count()
+        return self.counted if self.counted is not None else self.matching.count()
+
+
+def count_from_triage(
+    counts: dict,
+    *,
+    grade: str = "",
+    failing: bool | str = False,
+    expiring_within: int | None = None,
+    tag: str = "",
+    search: str = "",
+    fails: str = "",
+    **scope,
+) -> int | None:
+    """How many of the sites triage_counts grouped (the caller's `scope`: same user, same portfolio) pass the
+    grade, failing and expiry filters, summed from its groups; None when a filter it did not group by applies
+    (tag, search, profile) or the expiry window is not one of its own."""
+    if tag or search or fails or (expiring_within is not None and expiring_within not in EXPIRY_WINDOWS):
+        return None
+    low, high = (
+        _RANK_RANGES.get("on" if failing is True else str(failing), _RANK_RANGES["on"]) if failing else (0, None)
+    )
+    total = 0
+    for rank, site_grade, window, _, number in counts["groups"]:
+        if grade and site_grade != ("" if grade == NOT_GRADED else grade):
+            continue
+        if failing and not (rank >= low and (high is None or rank < high)):
+            continue
+        if expiring_within is not None and (window is None or window > expiring_within):
+            continue
+        total += number
+    return total
 
 
 def triage_counts(*, user, portfolio=None) -> dict:
     """The numbers an agency starts its day with: failing, expiring within 30/14/7 days, unreachable, and the
     grade mix (grade_distribution(counts=...)).
 
-    One pass over the sites grouped by what the numbers depend on (triage rank, grade, never scanned, which
-    expiry window), summed here: a few dozen groups instead of twenty filtered counts over every site."""
+    One pass over the sites grouped by what the numbers depend on (triage rank, grade, never scanned, ever
+    evaluated, which expiry window), summed here: a few dozen groups instead of twenty filtered counts over
+    every site. The groups are kept (`groups`: rank, grade, window, evaluated, sites) so that the page's
+    count of matching sites (count_from_triage) and a portfolio's standing today (evaluated_grades) need no
+    pass of their own."""
     # Only Site's own columns: the annotations' joins would make the database read every site's scans too.
     sites = selectors.site_list(user=user)
     if portfolio is not None:
@@ -186,13 +234,18 @@ def triage_counts(*, user, portfolio=None) -> dict:
     groups = (
         sites.order_by()
         .values("triage_rank", "grade")
-        .annotate(never=ExpressionWrapper(Q(last_scan__isnull=True), output_field=BooleanField()), window=window)
-        .values("triage_rank", "grade", "never", "window")
+        .annotate(
+            never=ExpressionWrapper(Q(last_scan__isnull=True), output_field=BooleanField()),
+            evaluated=ExpressionWrapper(Q(latest_scan__isnull=False), output_field=BooleanField()),
+            window=window,
+        )
+        .values("triage_rank", "grade", "never", "evaluated", "window")
         .annotate(sites=Count("pk"))
     )
     counts = dict.fromkeys(("total", "failing", "graded_failing", "unreachable", "never_scanned", "expired"), 0)
     counts |= {f"expiring_{days}": 0 for days in EXPIRY_WINDOWS}
     grades = dict.fromkeys(GRADE_ORDER, 0)
+    counts["groups"] = []
     for group in groups:
         rank, grade, window_days, number = group["triage_rank"], group["grade"], group["window"], group["sites"]
         counts["total"] += number
@@ -205,9 +258,19 @@ def triage_counts(*, user, portfolio=None) -> dict:
             counts[f"expiring_{days}"] += number if window_days is not None and 0 < window_days <= days else 0
         if grade in grades:
             grades[grade] += number
+        counts["groups"].append((rank, grade, window_days, group["evaluated"], number))
     counts["expiring"] = [(days, counts[f"expiring_{days}"]) for days in EXPIRY_WINDOWS]
     counts["grades"] = grades
     return counts
+
+
+def evaluated_grades(counts: dict) -> dict[str, int]:
+    """Sites per grade among those with a done scan (Site.latest_scan), from triage_counts' groups."""
+    grades: dict[str, int] = {}
+    for _, grade, _, evaluated, number in counts["groups"]:
+        if evaluated:
+            grades[grade] = grades.get(grade, 0) + number
+    return grades
 
 
 def grade_distribution(*, user, portfolio=None, counts: dict | None = None) -> list[dict]:

@@ -21,9 +21,10 @@ def summary_context(*, user, portfolio=None, profiles: list[str] | None = None, 
     context = {"counts": counts, "distribution": distribution}
     if portfolio is not None:
         context["mix_bar"] = charts.stacked_mix(distribution, f"Grade mix of {portfolio.name}")
-        # The grade mix and each chosen profile's pass rate per day, from one query (history.portfolio_charts).
+        # The grade mix and each chosen profile's pass rate per day (history.portfolio_charts); today's grades
+        # come from the triage pass already made.
         chosen = profiles if profiles is not None else portfolio_profiles(portfolio)
-        context.update(history.portfolio_charts(portfolio, chosen))
+        context.update(history.portfolio_charts(portfolio, chosen, grades_now=queries.evaluated_grades(counts)))
     return context
 
 

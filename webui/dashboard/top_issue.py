@@ -4,8 +4,7 @@ warning that keeps it from A+, so a triage list says what to fix first without o
 from __future__ import annotations
 
 from scanner.grading.scale import grade_rank
-from scanner.models import Scan, Site
-from scanner.report_reader import report_path
+from scanner.models import Site
 
 
 def top_issue(caps: list[dict] | None, warnings: list[dict] | None) -> dict | None:
@@ -19,14 +18,12 @@ def top_issue(caps: list[dict] | None, warnings: list[dict] | None) -> dict | No
 
 
 def top_issues(sites: list[Site]) -> dict[int, dict]:
-    """Top issue per site id, from one query that reads only the reports' caps and warnings."""
-    scan_ids = {site.latest_scan_id: site.pk for site in sites if site.latest_scan_id}
-    rows = Scan.objects.filter(pk__in=scan_ids).values_list(
-        "pk", report_path("grade", "caps"), report_path("grade", "warnings")
-    )
+    """Top issue per site id, from the caps and warnings the page's own query read out of each site's latest
+    report (queries.overview_sites(issues=True))."""
     issues = {}
-    for scan_id, caps, warnings in rows:
+    for site in sites:
+        caps, warnings = getattr(site, "grade_caps", None), getattr(site, "grade_warnings", None)
         issue = top_issue(caps if isinstance(caps, list) else None, warnings if isinstance(warnings, list) else None)
         if issue is not None:
-            issues[scan_ids[scan_id]] = issue
+            issues[site.pk] = issue
     return issues

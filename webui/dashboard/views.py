@@ -29,13 +29,17 @@ SITES_PER_PAGE = 50
 HISTORY_LENGTH = 20
 
 
-def filtered_sites(request, *, portfolio=None, per_page: int = SITES_PER_PAGE):
+def filtered_sites(request, *, portfolio=None, per_page: int = SITES_PER_PAGE, counts: dict | None = None):
     """The overview's and the portfolio page's filters applied to the user's sites: (form, paginator of the
-    matching sites in the chosen order; the portfolio page's with the matrix's checks)."""
+    matching sites in the chosen order; the portfolio page's with the matrix's checks, the overview's with each
+    site's top issue). `counts`, triage_counts of the same sites (the user's on the overview, the portfolio's on
+    its page), counts the matching sites when the filters are ones it grouped by."""
     filters = OverviewFilterForm(request.GET, user=request.user, with_portfolio=portfolio is None)
     filters.is_valid()  # an invalid filter is shown as an error and ignored; the valid ones still apply
     chosen = filters.cleaned_data
     checks = portfolio is not None
+    # The overview's counts are the user's: a portfolio chosen in its filters narrows the sites beyond them.
+    counts = None if portfolio is None and chosen.get("portfolio") else counts
     if portfolio is None and chosen.get("portfolio"):
         portfolio = selectors.portfolio_get(user=request.user, portfolio_id=chosen["portfolio"])
     matching = {
@@ -48,8 +52,9 @@ def filtered_sites(request, *, portfolio=None, per_page: int = SITES_PER_PAGE):
         "search": chosen.get("q", ""),
         "fails": chosen.get("fails", ""),
     }
-    sites = queries.overview_sites(sort=chosen.get("sort", ""), checks=checks, **matching)
-    return filters, queries.SitePaginator(sites, per_page, matching=queries.matching_sites(**matching))
+    sites = queries.overview_sites(sort=chosen.get("sort", ""), checks=checks, issues=not checks, **matching)
+    counted = queries.count_from_triage(counts, **matching) if counts is not None else None
+    return filters, queries.SitePaginator(sites, per_page, matching=queries.matching_sites(**matching), counted=counted)
 
 
 def query_without_page(request) -> str:
@@ -61,7 +66,8 @@ def query_without_page(request) -> str:
 @login_required
 @require_GET
 def overview(request):
-    filters, paginator = filtered_sites(request)
+    counts = queries.triage_counts(user=request.user)
+    filters, paginator = filtered_sites(request, counts=counts)
     page = paginator.get_page(request.GET.get("page"))
     tags = selectors.tags_by_site(user=request.user, site_ids=[site.pk for site in page.object_list])
     rows = report_view.overview_rows(page.object_list, tags)
@@ -70,7 +76,6 @@ def overview(request):
         row.top_issue = issues.get(row.site.pk)
     active = selectors.scan_list(user=request.user).filter(status__in=Scan.ACTIVE_STATUSES).count()
     on_page = sum(1 for row in rows if row.last_status in Scan.ACTIVE_STATUSES)
-    counts = queries.triage_counts(user=request.user)
     return render(
         request,
         "dashboard/overview.html",

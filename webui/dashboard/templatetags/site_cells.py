@@ -4,17 +4,29 @@ template nodes and a context push per cell), and these lists are the pages that 
 
 from __future__ import annotations
 
+import html
 from functools import lru_cache
 
 from django import template
-from django.template.defaultfilters import pluralize
-from django.utils.html import format_html, format_html_join
+from django.template.defaultfilters import pluralize, urlencode
+from django.utils.formats import localize
+from django.utils.functional import Promise
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import TIME_STRINGS, timesince
 from django.utils.timezone import template_localtime
 from django.utils.translation import get_language
 
 register = template.Library()
+
+
+def _e(value) -> str:
+    """What conditional_escape returns (a template's {{ value }}), without the lazy-text wrapper around its escape:
+    called for every value of every row, that wrapper was a good share of a page's rendering."""
+    if isinstance(value, Promise):
+        value = str(value)
+    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
+
 
 UNREACHABLE = '<span class="bad">unreachable</span>'
 
@@ -49,7 +61,7 @@ def time_since(value) -> str:
 def grade_cell(row) -> SafeString:
     """The grade badge, flagged when the last attempt failed; "none yet" before any grade."""
     if row.grade:
-        badge = format_html('<span class="badge {}">{}</span>', row.grade_css, row.grade)
+        badge = f'<span class="badge {_e(row.grade_css)}">{_e(row.grade)}</span>'
         return mark_safe(f"{badge} {UNREACHABLE}\n" if row.unreachable else f"{badge}\n")
     return mark_safe(f"{UNREACHABLE}\n" if row.unreachable else '<span class="muted">none yet</span>\n')
 
@@ -60,37 +72,40 @@ def expiry_cell(days: int | None, since: int | None) -> SafeString:
     if days is None:
         return mark_safe('<span class="muted">–</span>\n\n')
     if days < 0:
-        return format_html('<span class="bad">expired {} day{} ago</span>\n\n', since, pluralize(since))
+        return mark_safe(f'<span class="bad">expired {_e(since)} day{pluralize(since)} ago</span>\n\n')
     if days < 30:
-        return format_html('<span class="warn">in {} day{}</span>\n\n', days, pluralize(days))
-    return format_html("in {} days\n", days)
+        return mark_safe(f'<span class="warn">in {_e(days)} day{pluralize(days)}</span>\n\n')
+    return mark_safe(f"in {_e(days)} days\n")
 
 
 @register.simple_tag
 def last_scan_cell(status: str | None, site_id: int, requested_at, error: str) -> SafeString:
     """The last attempt's state (progress.js finds it by data-site-status), when it was asked for, and why it
     failed if it did."""
+    state = _e(status or "none")
     parts = [
-        format_html(
-            '<span class="status status-{}" data-site-status="{}">{}</span>\n',
-            status or "none",
-            site_id,
-            status or "never scanned",
-        )
+        f'<span class="status status-{state}" data-site-status="{_e(site_id)}">{_e(status or "never scanned")}</span>\n'
     ]
     if requested_at:
-        parts.append(
-            format_html(
-                '<time datetime="{}" class="muted">{} ago</time>',
-                template_localtime(requested_at).isoformat(),  # what the `date:"c"` filter shows
-                time_since(requested_at),
-            )
-        )
+        when = template_localtime(requested_at).isoformat()  # what the `date:"c"` filter shows
+        parts.append(f'<time datetime="{_e(when)}" class="muted">{_e(time_since(requested_at))} ago</time>')
     parts.append("\n")
     if status == "failed" and error:
-        parts.append(format_html('<span class="error-detail">{}</span>', error))
+        parts.append(f'<span class="error-detail">{_e(error)}</span>')
     parts.append("\n")
-    return mark_safe("".join(parts))  # every part is a constant or escaped by format_html
+    return mark_safe("".join(parts))  # every part is a constant or escaped
+
+
+@register.simple_tag
+def matrix_cells(cells, site) -> SafeString:
+    """A row's checks of the portfolio matrix, one matrix_cell after another: one tag per row rather than per
+    cell (a 100-row page has about a thousand cells)."""
+    return mark_safe("".join([matrix_cell(cell, site) for cell in cells]))  # each escaped by matrix_cell
+
+
+@lru_cache(maxsize=64)
+def _plain_cell(state: str, word: str) -> SafeString:
+    return format_html('<td class="cell cell-{}" title="{}"><span class="cell-word">{}</span></td>', state, word, word)
 
 
 @register.simple_tag
@@ -98,21 +113,63 @@ def matrix_cell(cell, site) -> SafeString:
     """One check of the portfolio matrix: its word, and when findings decided it, the reasons behind a
     disclosure named for the check and the site (a screen reader reaches it out of the table's context)."""
     if not cell.titles:
-        return format_html(
-            '<td class="cell cell-{}" title="{}"><span class="cell-word">{}</span></td>',
-            cell.state,
-            cell.explanation,
-            cell.word,
-        )
-    reasons = format_html_join("", "<li>{}</li>", ((reason,) for reason in cell.titles))
-    return format_html(
-        '<td class="cell cell-{}" title="{}"><details class="cell-why"><summary><span class="cell-word">{}</span>'
-        '<span class="visually-hidden">: {} of {}, why</span></summary><ul class="cell-reasons">{}</ul>'
-        "</details></td>",
-        cell.state,
-        cell.explanation,
-        cell.word,
-        cell.check,
-        site,
-        reasons,
+        # Without reasons a cell is its state alone (its explanation is its word): a few distinct cells per page.
+        return _plain_cell(cell.state, cell.word)
+    reasons = "".join([f"<li>{_e(reason)}</li>" for reason in cell.titles])
+    return mark_safe(
+        f'<td class="cell cell-{_e(cell.state)}" title="{_e(cell.explanation)}"><details class="cell-why"><summary>'
+        f'<span class="cell-word">{_e(cell.word)}</span><span class="visually-hidden">: {_e(cell.check)} of '
+        f'{_e(site)}, why</span></summary><ul class="cell-reasons">{reasons}</ul></details></td>'
     )
+
+
+MUTED_DASH = '<span class="muted">–</span>'
+
+
+def _site_head(row) -> str:
+    """The row's start: the site, linked to its page, its tags, each linked to the list of that tag, its grade."""
+    if row.tags:
+        links = "".join(f'<a class="tag" href="?tag={_e(urlencode(tag))}">{_e(tag)}</a>' for tag in row.tags)
+        tags = f'<span class="tags">{links}</span>'
+    else:
+        tags = ""
+    return (
+        f'<tr data-site-row="{_e(row.id)}">\n'
+        f'          <th scope="row"><a class="host" href="{_e(row.url)}">{_e(row.site)}</a>\n'
+        f"            {tags}</th>\n"
+        f'          <td data-site-grade="{_e(row.id)}">{grade_cell(row)}</td>\n'
+    )
+
+
+def _site_tail(row) -> str:
+    """The row's certificate expiry and last scan cells, and its end."""
+    return (
+        f"          <td>{expiry_cell(row.days_to_expiry, row.days_since_expiry)}</td>\n"
+        f"          <td>{last_scan_cell(row.last_status, row.site.pk, row.last_requested_at, row.last_error)}</td>\n"
+        "        </tr>"
+    )
+
+
+@register.simple_tag
+def overview_row(row) -> SafeString:
+    """A whole row of the overview, one tag per row: as template markup its dozen variables and conditions
+    were most of what a 50-row page's rendering cost."""
+    issue = row.top_issue
+    if issue:
+        cap = f' <span class="muted">(caps at {_e(issue["cap"])})</span>' if issue.get("cap") else ""
+        top = f"{_e(issue.get('title', ''))}{cap}"
+    else:
+        top = MUTED_DASH
+    seo = _e(localize(row.seo_score)) if row.seo_score is not None else MUTED_DASH
+    web = _e(row.web_security_grade) if row.web_security_grade else MUTED_DASH
+    return mark_safe(  # every value is escaped above or by the cell tags
+        _site_head(row) + f'          <td class="top-issue">{top}</td>\n'
+        f"          <td>{seo}</td>\n"
+        f'          <td data-web-grade="{_e(row.id)}">{web}</td>\n' + _site_tail(row)
+    )
+
+
+@register.simple_tag
+def matrix_row(row, cells) -> SafeString:
+    """A whole row of the portfolio matrix (the overview's row with the checks in place of its scores)."""
+    return mark_safe(_site_head(row) + f"          {matrix_cells(cells, row.site)}\n" + _site_tail(row))
