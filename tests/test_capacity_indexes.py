@@ -101,7 +101,7 @@ def test_the_per_target_limit_finds_the_target_by_its_index_not_by_reading_the_d
     portfolio.sites.add(Site.objects.create(owner=owner, hostname="new.capacity.test", https_port=443, http_port=80))
 
     plans = scan_query_plans(
-        lambda: services.submit_portfolio_scans(portfolio, scheduled=True), sql_with='"scanner_site"."hostname" ='
+        lambda: services.submit_portfolio_scans(portfolio, scheduled=True), sql_with='"scanner_site"."hostname" IN'
     )
 
     assert plans

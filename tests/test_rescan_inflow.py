@@ -7,11 +7,13 @@ Messages go to the real Redis broker (a queue of their own per test), rows to th
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 
 import pytest
 import redis
+from django.db import transaction
 from django.utils import timezone
 
 from scanner import services, tasks
@@ -99,6 +101,34 @@ def test_the_release_tops_the_queue_up_to_its_limit_as_the_workers_take_messages
 
     assert tasks.release_due_scans() == 2
     assert queue() == 3
+
+
+def test_the_release_sends_in_release_order_over_several_batches_each_marked_sent(owner, queue, settings, monkeypatch):
+    settings.SCANNER_RELEASE_LIMIT = 5
+    monkeypatch.setattr(scan_dispatch, "RELEASE_BATCH", 2)
+    tasks.rescan_portfolio(portfolio_of(owner, "nightly", 6).pk)
+    order = list(Scan.objects.order_by("release_at", "id").values_list("pk", flat=True))
+
+    assert tasks.release_due_scans() == 5
+
+    sent = Scan.objects.filter(enqueued_at__isnull=False)
+    assert sorted(sent.values_list("pk", flat=True)) == sorted(order[:5])
+    assert all(scan.release_at == scan.enqueued_at and scan.reserved_by == "" for scan in sent)
+    waiting = redis.Redis.from_url(celery_app.conf.broker_url).lrange(settings.SCANNER_RESCAN_QUEUE, 0, -1)
+    assert [json.loads(message)["headers"]["argsrepr"] for message in reversed(waiting)] == [
+        f"[{pk}]" for pk in order[:5]
+    ]
+
+
+def test_a_release_rolled_back_sends_nothing_and_leaves_its_scans_held(owner, queue):
+    tasks.rescan_portfolio(portfolio_of(owner, "nightly", 3).pk)
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert services.release_due_scans() == 3
+        raise RuntimeError("the release's transaction failed after marking them sent")
+
+    assert queue() == 0
+    assert Scan.objects.filter(enqueued_at__isnull=True).count() == 3
 
 
 def test_a_persons_portfolio_scan_is_sent_at_once_without_waiting_for_the_release(owner, queue):

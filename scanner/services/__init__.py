@@ -1,7 +1,8 @@
 """Every write to sites, portfolios, scans and channels. No HTTP here: the API, the dashboard, the admin, imports
 and tasks all call these, so every rule and limit holds whichever way a request comes in.
 
-One module per room: sites, portfolios, scan_requests (asking for scans, with every scan limit), scan_dispatch
+One module per room: sites, portfolios, scan_requests (asking for scans, with every scan limit), scan_targets (the
+per-target limit), scan_fanout (beat's rescans planned in bulk by scan_requests' rules), scan_dispatch
 (sending messages, releasing rescans, the reaper), scan_runs (a worker running a scan), scan_results (storing
 what a scan ended with), scan_documents (finished scans' API documents as sent), portfolio_days (portfolios'
 standings kept per day for their history), channels, retention, accounts (sign-up), limits (the ledger every

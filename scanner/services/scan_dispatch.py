@@ -23,6 +23,8 @@ MAX_ATTEMPTS = 3
 # not per scan); what is left over waits for the next tick.
 REAP_LIMIT = 1000
 REAP_BATCH = 100
+# Scans the release marks sent in one transaction (one UPDATE); a tick releases several batches up to its limit.
+RELEASE_BATCH = 100
 
 
 def release(scan: Scan) -> None:
@@ -93,28 +95,46 @@ def release_due_scans(*, limit: int = 500) -> int:
     rescans queue up to `limit` waiting messages rather than adding `limit` each tick: however far the workers
     fall behind, the broker holds at most one tick's worth and the rest waits here, in release order."""
     limit -= _messages_waiting(config.rescan_queue_name())
-    if limit <= 0:
-        return 0
-    due = list(
-        # release_at null and never sent: rows queued before this bookkeeping existed.
-        Scan.objects.filter(status=Scan.Status.QUEUED, enqueued_at__isnull=True)
-        .filter(Q(release_at__lte=timezone.now()) | Q(release_at__isnull=True))
-        .order_by("release_at", "id")
-        .values_list("pk", flat=True)[:limit]
-    )
     sent = 0
-    for scan_id in due:
-        with transaction.atomic():
-            scan = (
-                Scan.objects.select_for_update(skip_locked=True)
-                .filter(pk=scan_id, status=Scan.Status.QUEUED, enqueued_at__isnull=True)
-                .first()
-            )
-            if scan is None:
-                continue  # another beat or a user request released it meanwhile
-            release(scan)
-        sent += 1
+    while sent < limit:
+        wanted = min(RELEASE_BATCH, limit - sent)
+        released = _release_batch(wanted)
+        sent += released
+        if released < wanted:
+            break  # nothing more is due (or the rest is being released by another beat)
     return sent
+
+
+def _release_batch(size: int) -> int:
+    """Release up to `size` due scans in one transaction: claimed in release order (rows another release or a
+    person's request holds are skipped), marked sent in one UPDATE, their messages sent once it commits, as
+    release() does for one. A message is never sent for a row a worker cannot see as sent; a release that dies
+    between the commit and the sends leaves sent rows without messages, which the reaper resends as it resends
+    any lost message (SCANNER_QUEUED_RESEND_AFTER)."""
+    with transaction.atomic():
+        due = list(
+            # release_at null and never sent: rows queued before this bookkeeping existed.
+            Scan.objects.select_for_update(skip_locked=True)
+            .filter(status=Scan.Status.QUEUED, enqueued_at__isnull=True)
+            .filter(Q(release_at__lte=timezone.now()) | Q(release_at__isnull=True))
+            .order_by("release_at", "id")
+            .values_list("pk", "celery_task_id", "portfolio_id")[:size]
+        )
+        if not due:
+            return 0
+        now = timezone.now()
+        # From its first message on, release_at says when the scan was sent (the queued limit counts from there).
+        Scan.objects.filter(pk__in=[scan_id for scan_id, _, _ in due]).update(
+            enqueued_at=now, release_at=now, reserved_by=""
+        )
+        transaction.on_commit(lambda: _send_released(due))
+    return len(due)
+
+
+def _send_released(released: list[tuple[int, str, int | None]]) -> None:
+    rescans, scans = config.rescan_queue_name(), config.scan_queue_name()
+    for scan_id, task_id, portfolio_id in released:
+        enqueue_scan(scan_id, task_id, queue=rescans if portfolio_id is not None else scans)
 
 
 def _messages_waiting(queue: str) -> int:

@@ -11,14 +11,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from scanner import config
-from scanner.alerts import evaluate_alerts
-from scanner.models import AccountSignup, Channel, Finding, LimitEvent, Portfolio, Scan, Site
-from scanner.services.compliance import record_scan_compliance
+from scanner.models import AccountSignup, Channel, LimitEvent, Portfolio, Scan, Site
 from scanner.services.errors import ScanNotQueued, ScanRequestForbidden, ScanRequestTooSoon
 from scanner.services.limits import limit_record, limit_used, limit_wait, minutes
 from scanner.services.portfolio_days import portfolio_days_forget
 from scanner.services.scan_dispatch import release, stale_reason
-from scanner.services.scan_results import changes_since_previous, finish_failed, site_attempted, site_took_result
+from scanner.services.scan_fanout import plan_scheduled_rescans
+from scanner.services.scan_results import finish_failed, site_attempted
+from scanner.services.scan_targets import recent_scan_of_target
 from scanner.services.sites import checked_target, site_for_target
 
 if TYPE_CHECKING:
@@ -57,7 +57,12 @@ def submit_scan(
 
 
 def submit_portfolio_scans(
-    portfolio: Portfolio, *, batch_size: int | None = None, batch_interval: int = 0, scheduled: bool = False
+    portfolio: Portfolio,
+    *,
+    batch_size: int | None = None,
+    batch_interval: int = 0,
+    scheduled: bool = False,
+    site_by_site: bool = False,
 ) -> list[tuple[Site, Scan | None, str | None]]:
     """Scan every site of a portfolio. One refused site does not stop the others: it gets an error instead.
 
@@ -75,7 +80,12 @@ def submit_portfolio_scans(
     A person's request costs one scan per site against the owner's quota, checked for the whole portfolio
     first (all or nothing: raises ScanRequestTooSoon). Scheduled rescans (`scheduled=True`, from beat) are
     bounded by the schedule's minimum interval instead (schedules.check_schedule_interval).
+
+    Scheduled rescans are planned in bulk (scan_fanout: a few queries per batch of sites, not ten per site) unless
+    `site_by_site`, the per-site path a person's request takes, which the bulk planner must agree with.
     """
+    if scheduled and not site_by_site:
+        return plan_scheduled_rescans(portfolio, batch_size=batch_size, batch_interval=batch_interval)
     if not scheduled:
         scan_permission_check(portfolio.owner)
         scan_quota_check(portfolio.owner, cost=max(1, portfolio.sites.count()))
@@ -138,7 +148,7 @@ def _request_scan(
         # A dead scan must never answer for the site (it would block it for good): fail it, start afresh.
         finish_failed(active, stale)
 
-    recent = _recent_scan_of_target(site)
+    recent = recent_scan_of_target(site)
     if recent is not None:
         return recent, False
 
@@ -160,78 +170,6 @@ def _request_scan(
     if release_at is None:
         release(scan)
     return scan, True
-
-
-def _recent_scan_of_target(site: Site) -> Scan | None:
-    """The per-target limit: one host and port is scanned at most once per SCANNER_TARGET_MIN_INTERVAL seconds,
-    whoever asks, so the service cannot be used to hammer a third party. Inside the window the recent result
-    answers (copied onto the asker's own site: users never see each other's rows); a scan of the target still
-    running for another account is refused for now with the time to retry."""
-    window = config.target_min_interval()
-    if not window:
-        return None
-    if connection.vendor == "postgresql":
-        # Requests for one target from different accounts lock different site rows; this transaction-scoped
-        # lock on the target itself makes them take turns, so two cannot both start a scan.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"scan-target:{site.hostname}:{site.https_port}"]
-            )
-    since = timezone.now() - timedelta(seconds=window)
-    same_target = Scan.objects.filter(site__hostname=site.hostname, site__https_port=site.https_port)
-    # Every attempt counts, failed ones included: a closed port or a tarpit is not knocked on again within the
-    # window either. A scan that never started (its message could not be sent) never reached the target.
-    attempted = same_target.filter(
-        status__in=(Scan.Status.DONE, Scan.Status.FAILED), started_at__isnull=False, finished_at__gte=since
-    )
-    done = attempted.order_by("-finished_at").first()
-    if done is not None:
-        return done if done.site_id == site.pk else _copy_scan(done, site)
-    running = [
-        scan
-        for scan in same_target.filter(status__in=Scan.ACTIVE_STATUSES).exclude(site=site)
-        if stale_reason(scan) is None  # a stuck scan of someone else's must not block the target for good
-    ]
-    if running:
-        raise ScanRequestTooSoon(
-            f"{site} is being scanned right now for another account; its result will answer your request "
-            "once it is done. Try again in a minute.",
-            retry_after=60,
-        )
-    return None
-
-
-def _copy_scan(source: Scan, site: Site) -> Scan:
-    """A finished (done or failed) scan of the same target, recorded for another user's site as if it had been
-    run for it."""
-    copy_fields = (
-        "started_at",
-        "finished_at",
-        "security_grade",
-        "security_ignoring_trust",
-        "score",
-        "seo_score",
-        "seo_grade",
-        "error",
-        "result",
-        "ip",
-    )
-    scan = Scan.objects.create(
-        site=site, status=source.status, attempts=0, **{name: getattr(source, name) for name in copy_fields}
-    )
-    if source.status == Scan.Status.DONE:
-        scan.changes = changes_since_previous(scan)
-        scan.save(update_fields=["changes"])
-    Finding.objects.bulk_create(
-        Finding(scan=scan, site=site, finding_id=f.finding_id, area=f.area, severity=f.severity, title=f.title)
-        for f in source.findings.all()
-    )
-    site_attempted(scan)
-    if source.status == Scan.Status.DONE:
-        site_took_result(scan)
-    record_scan_compliance(scan)
-    evaluate_alerts(scan)
-    return scan
 
 
 def scan_quota_check(user: User, *, cost: int = 1) -> None:

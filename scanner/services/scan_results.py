@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -45,6 +45,17 @@ def site_attempted(scan: Scan) -> None:
         last_scan=scan,
         last_scan_at=scan.requested_at,
         triage_rank=_graded_rank(F("grade_rank")) + _unreachable_rank(scan.status == Scan.Status.FAILED),
+    )
+
+
+def sites_attempted(scans: list[Scan]) -> None:
+    """site_attempted for many new queued scans, one per site, in one statement: each site's last attempt is its
+    scan here, and none of them makes its site unreachable (a queued scan has not failed)."""
+    new_scan = Scan.objects.filter(pk__in=[scan.pk for scan in scans], site_id=OuterRef("pk"))
+    Site.objects.filter(pk__in=[scan.site_id for scan in scans]).update(
+        last_scan=Subquery(new_scan.values("pk")[:1]),
+        last_scan_at=Subquery(new_scan.values("requested_at")[:1]),
+        triage_rank=_graded_rank(F("grade_rank")) + _unreachable_rank(False),
     )
 
 
