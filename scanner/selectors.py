@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from django.db import connection
 from django.db.models import CharField, Count, Func, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from scanner.grading.scale import grades_below
 from scanner.models import Alert, BulkOperation, Channel, Portfolio, Scan, Site, SiteTag
@@ -79,6 +80,48 @@ def site_rows(sites: QuerySet[Site], fields: tuple[str, ...], *, as_text: tuple[
     names = SiteTag.objects.filter(site_id=OuterRef("pk")).order_by("name").values("name")
     texts = {utc_text_key(field): _UtcText(field) for field in as_text}
     return sites.values(*(field for field in fields if field not in as_text), **texts, tag_names=ArraySubquery(names))
+
+
+class AllSiteRows:
+    """All of one user's sites as site_rows gives them, for Django's Paginator (count() and a slice per page),
+    read by SQL the ORM compiled once per process and layout: only the owner and the page change between
+    requests. Building and compiling the list's query and its count took about half the CPU of a page of 50."""
+
+    _compiled: ClassVar[dict[tuple, tuple[str, str, tuple[str, ...]]]] = {}
+
+    def __init__(self, user: User, fields: tuple[str, ...], *, as_text: tuple[str, ...] = ()) -> None:
+        self._owner = user.pk
+        self._rows_sql, self._count_sql, self._names = self._compile(user, fields, as_text)
+
+    def count(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(self._count_sql, (self._owner,))
+            return cursor.fetchone()[0]
+
+    def __getitem__(self, page: slice) -> list[dict]:
+        offset, stop = page.start or 0, page.stop
+        with connection.cursor() as cursor:
+            cursor.execute(self._rows_sql, (self._owner, stop - offset, offset))
+            return [dict(zip(self._names, row, strict=True)) for row in cursor.fetchall()]
+
+    @classmethod
+    def _compile(cls, user: User, fields: tuple[str, ...], as_text: tuple[str, ...]) -> tuple:
+        key = (connection.alias, timezone.get_current_timezone_name(), fields, as_text)
+        compiled = cls._compiled.get(key)
+        if compiled is None:
+            rows = site_rows(site_list(user=user), fields, as_text=as_text)
+            compiler = rows.query.get_compiler(connection=connection)
+            rows_sql, params = compiler.as_sql()
+            count_sql, count_params = site_list(user=user).order_by().values("pk").query.sql_with_params()
+            columns = [expression for expression, _, _ in compiler.select]
+            # The owner must be the only parameter, and no column may need Django's conversion from the database.
+            if params != (user.pk,) or count_params != (user.pk,) or compiler.get_converters(columns):
+                raise ValueError(f"the site list's query cannot be reused: {rows_sql}")
+            query = rows.query
+            names = (*query.extra_select, *query.values_select, *query.annotation_select)
+            compiled = (f"{rows_sql} LIMIT %s OFFSET %s", f"SELECT COUNT(*) FROM ({count_sql}) AS sites", names)
+            cls._compiled[key] = compiled
+        return compiled
 
 
 def site_get(*, user: User, site_id: int) -> Site | None:
