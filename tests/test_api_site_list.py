@@ -104,3 +104,12 @@ def test_a_page_past_the_last_is_not_found(alice):
 
 def test_a_user_without_sites_reads_an_empty_first_page(alice):
     assert client_for(alice).get("/api/v1/sites").json() == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+def test_in_another_time_zone_every_row_is_still_the_sites_own_detail(settings, alice, sites_in_every_state):
+    settings.TIME_ZONE = "Europe/Berlin"
+    api = client_for(alice)
+    rows = api.get("/api/v1/sites").json()["results"]
+    assert rows[0]["created_at"][-6:] in ("+01:00", "+02:00")  # CET or CEST, not UTC
+    for row in rows:
+        assert row == api.get(f"/api/v1/sites/{row['id']}").json()

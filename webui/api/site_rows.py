@@ -8,8 +8,9 @@ other databases give datetimes, formatted here). tests/test_api_site_list.py hol
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
 from datetime import datetime, tzinfo
+from operator import itemgetter
 
 from django.utils import timezone
 
@@ -52,14 +53,14 @@ def site_rows_output(rows: list[dict], *, tags: dict[int, list[str]], links: Lin
     zone = timezone.get_current_timezone()
     site_head, site_tail = links.parts("api:site-detail")
     scans_head, scans_tail = links.parts("api:site-scans")
-    # Every row of a page has the same keys: each datetime is read as text or as a datetime for the whole page.
-    when = [
-        _text_reader(field) if rows and TEXT_KEYS[field] in rows[0] else _datetime_reader(field, zone)
-        for field in DATETIME_FIELDS
-    ]
+    # Every row of a page has the same keys: its datetimes all come as DRF's text, or all as datetimes.
+    if rows and TEXT_KEYS[DATETIME_FIELDS[0]] in rows[0]:
+        datetimes = itemgetter(*(TEXT_KEYS[field] for field in DATETIME_FIELDS))
+    else:
+        datetimes = functools.partial(_datetimes_as_drf_writes_them, zone=zone)
     out = []
     for row in rows:
-        created_at, latest_finished, last_requested, last_finished = (read(row) for read in when)
+        created_at, latest_finished, last_requested, last_finished = datetimes(row)
         pk = row["id"]
         last_id = row["last_scan_id"]
         state = site_state(row["last_scan__status"] if last_id is not None else None, row["latest_scan_id"])
@@ -103,18 +104,8 @@ def _latest_scan(row: dict, finished_at: str | None) -> dict | None:
     }
 
 
-def _text_reader(field: str) -> Callable[[dict], str | None]:
-    key = TEXT_KEYS[field]
-
-    def read(row: dict) -> str | None:
-        text = row[key]  # 2026-05-04T03:02:01.000000: DRF writes no fraction when it is zero
-        return None if text is None else text.removesuffix(".000000") + "Z"
-
-    return read
-
-
-def _datetime_reader(field: str, zone: tzinfo) -> Callable[[dict], str | None]:
-    return lambda row: _iso(row[field], zone)
+def _datetimes_as_drf_writes_them(row: dict, *, zone: tzinfo) -> tuple[str | None, ...]:
+    return tuple(_iso(row[field], zone) for field in DATETIME_FIELDS)
 
 
 def _iso(value: datetime | None, zone: tzinfo) -> str | None:
