@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.db.models import CharField, Count, Func, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from scanner.grading.scale import grades_below
 from scanner.models import Alert, BulkOperation, Channel, Portfolio, Scan, Site, SiteTag
@@ -54,9 +55,12 @@ def fails_profile(profile: str) -> Q:
 
 
 class _UtcText(Func):
-    """A timestamp as ISO 8601 text in UTC with microseconds, formatted by PostgreSQL."""
+    """A timestamp as ISO 8601 text in UTC written as DRF writes it (2026-05-04T03:02:01.120000Z, no fraction
+    when it is zero: ".000000" can only be the fraction), formatted by PostgreSQL; NULL stays NULL."""
 
-    template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
+    template = (
+        "replace(to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '') || 'Z'"
+    )
     output_field = CharField()
 
 
@@ -71,7 +75,7 @@ def site_rows(sites: QuerySet[Site], fields: tuple[str, ...], *, as_text: tuple[
 
     On PostgreSQL each row also carries its tags, sorted (`tag_names`, an array read in the same query; elsewhere
     tags_by_site reads them), and the datetime fields named in `as_text` come as ISO 8601 text in UTC
-    (under utc_text_key(field)): formatted once by the database, never parsed into datetimes."""
+    (under utc_text_key(field)), as DRF would write them: formatted once by the database, never parsed."""
     if connection.vendor != "postgresql":
         return sites.values(*fields)
     from django.contrib.postgres.expressions import ArraySubquery
@@ -79,6 +83,57 @@ def site_rows(sites: QuerySet[Site], fields: tuple[str, ...], *, as_text: tuple[
     names = SiteTag.objects.filter(site_id=OuterRef("pk")).order_by("name").values("name")
     texts = {utc_text_key(field): _UtcText(field) for field in as_text}
     return sites.values(*(field for field in fields if field not in as_text), **texts, tag_names=ArraySubquery(names))
+
+
+def all_site_rows(*, user: User, fields: tuple[str, ...], as_text: tuple[str, ...] = ()) -> AllSiteRows | QuerySet:
+    """site_rows of all the user's sites (the unfiltered list): by the compiled query where it can be reused."""
+    compiled = _compiled_site_rows(user, fields, as_text)
+    if compiled is None:
+        return site_rows(site_list(user=user), fields, as_text=as_text)
+    return AllSiteRows(user.pk, *compiled)
+
+
+class AllSiteRows:
+    """All of one user's sites as site_rows gives them, for Django's Paginator (count() and a slice per page),
+    read by SQL the ORM compiled once per process and layout: only the owner and the page change between
+    requests. Building and compiling the list's query and its count took about half the CPU of a page of 50."""
+
+    def __init__(self, owner_id: int, rows_sql: str, count_sql: str, names: tuple[str, ...]) -> None:
+        self._owner = owner_id
+        self._rows_sql, self._count_sql, self._names = rows_sql, count_sql, names
+
+    def count(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(self._count_sql, (self._owner,))
+            return cursor.fetchone()[0]
+
+    def __getitem__(self, page: slice) -> list[dict]:
+        offset, stop = page.start or 0, page.stop
+        with connection.cursor() as cursor:
+            cursor.execute(self._rows_sql, (self._owner, stop - offset, offset))
+            return [dict(zip(self._names, row, strict=True)) for row in cursor.fetchall()]
+
+
+_COMPILED_SITE_ROWS: dict[tuple, tuple[str, str, tuple[str, ...]] | None] = {}
+
+
+def _compiled_site_rows(user: User, fields: tuple[str, ...], as_text: tuple[str, ...]) -> tuple | None:
+    """The rows' SQL (owner, limit and offset as parameters), the count's SQL and the column names, compiled
+    once per database, time zone and layout; None where Django must convert what the database gives."""
+    key = (connection.alias, connection.vendor, timezone.get_current_timezone_name(), fields, as_text)
+    if key in _COMPILED_SITE_ROWS:
+        return _COMPILED_SITE_ROWS[key]
+    rows = site_rows(site_list(user=user), fields, as_text=as_text)
+    compiler = rows.query.get_compiler(connection=connection)
+    rows_sql, params = compiler.as_sql()
+    count_sql, count_params = site_list(user=user).order_by().values("pk").query.sql_with_params()
+    converters = compiler.get_converters([expression for expression, _, _ in compiler.select])
+    compiled = None
+    if params == count_params == (user.pk,) and not converters:  # the owner is all that changes
+        names = (*rows.query.extra_select, *rows.query.values_select, *rows.query.annotation_select)
+        compiled = (f"{rows_sql} LIMIT %s OFFSET %s", f"SELECT COUNT(*) FROM ({count_sql}) AS sites", names)
+    _COMPILED_SITE_ROWS[key] = compiled
+    return compiled
 
 
 def site_get(*, user: User, site_id: int) -> Site | None:

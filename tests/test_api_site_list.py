@@ -71,3 +71,45 @@ def test_times_read_as_text_are_written_as_drf_writes_them(alice):
     assert rows["tenths.example"]["created_at"] == "2026-05-04T03:02:01.120000Z"
     for row in rows.values():
         assert row == api.get(f"/api/v1/sites/{row['id']}").json()
+
+
+def test_the_pages_of_the_list_hold_each_of_the_users_sites_once_in_host_order(alice, bob):
+    Site.objects.bulk_create(Site(owner=alice, hostname=f"site{n:02d}.example") for n in range(60))
+    Site.objects.bulk_create(Site(owner=bob, hostname=f"bob{n:02d}.example") for n in range(7))
+    api = client_for(alice)
+    first = api.get("/api/v1/sites").json()
+    second = api.get(first["next"]).json()
+    assert (first["count"], second["count"]) == (60, 60)
+    assert (len(first["results"]), len(second["results"]), second["next"]) == (50, 10, None)
+    hosts = [row["hostname"] for row in first["results"] + second["results"]]
+    assert hosts == [f"site{n:02d}.example" for n in range(60)]
+
+
+def test_each_user_reads_their_own_sites_through_the_same_list_query(alice, bob):
+    Site.objects.create(owner=alice, hostname="alice.example")
+    Site.objects.bulk_create(Site(owner=bob, hostname=f"bob{n}.example") for n in range(2))
+    for user, hosts in (
+        (alice, ["alice.example"]),
+        (bob, ["bob0.example", "bob1.example"]),
+        (alice, ["alice.example"]),
+    ):
+        page = client_for(user).get("/api/v1/sites").json()
+        assert (page["count"], [row["hostname"] for row in page["results"]]) == (len(hosts), hosts)
+
+
+def test_a_page_past_the_last_is_not_found(alice):
+    Site.objects.create(owner=alice, hostname="only.example")
+    assert client_for(alice).get("/api/v1/sites?page=2").status_code == 404
+
+
+def test_a_user_without_sites_reads_an_empty_first_page(alice):
+    assert client_for(alice).get("/api/v1/sites").json() == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+def test_in_another_time_zone_every_row_is_still_the_sites_own_detail(settings, alice, sites_in_every_state):
+    settings.TIME_ZONE = "Europe/Berlin"
+    api = client_for(alice)
+    rows = api.get("/api/v1/sites").json()["results"]
+    assert rows[0]["created_at"][-6:] in ("+01:00", "+02:00")  # CET or CEST, not UTC
+    for row in rows:
+        assert row == api.get(f"/api/v1/sites/{row['id']}").json()

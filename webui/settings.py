@@ -383,7 +383,7 @@ from webui.settings_security import *
 # Rate-limit counters live in Redis so every web process shares them.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "webui.cache.ReusedClientRedisCache",
         "LOCATION": os.environ.get("SCANNER_CACHE_URL", CELERY_BROKER_URL),
         "KEY_PREFIX": "scanner",
     }

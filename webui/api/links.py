@@ -17,11 +17,16 @@ class Links:
 
     def to(self, name: str, pk: int) -> str:
         """The link to route `name` for object `pk`: absolute with a request, a path without one."""
+        head, tail = self.parts(name)
+        return f"{head}{pk}{tail}"
+
+    def parts(self, name: str) -> tuple[str, str]:
+        """What goes before and after the id in a link to route `name` (for rows that put in many ids)."""
         parts = self._parts.get(name)
         if parts is None:
             head, _, tail = reverse(name, kwargs={"pk": _PK_MARK}).rpartition(str(_PK_MARK))
             parts = self._parts[name] = (self._absolute(head), tail)
-        return f"{parts[0]}{pk}{parts[1]}"
+        return parts
 
     def plain(self, name: str) -> str:
         """The link to a route without an id (a list)."""

@@ -8,8 +8,9 @@ other databases give datetimes, formatted here). tests/test_api_site_list.py hol
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
 from datetime import datetime, tzinfo
+from operator import itemgetter
 
 from django.utils import timezone
 
@@ -48,20 +49,25 @@ def datetimes_as_text() -> tuple[str, ...]:
     return DATETIME_FIELDS if timezone.get_current_timezone_name() == "UTC" else ()
 
 
-def site_rows_output(rows: Iterable[dict], *, tags: dict[int, list[str]], links: Links) -> list[dict]:
+def site_rows_output(rows: list[dict], *, tags: dict[int, list[str]], links: Links) -> list[dict]:
     zone = timezone.get_current_timezone()
+    site_head, site_tail = links.parts("api:site-detail")
+    scans_head, scans_tail = links.parts("api:site-scans")
+    # Every row of a page has the same keys: its datetimes all come as DRF's text, or all as datetimes.
+    if rows and TEXT_KEYS[DATETIME_FIELDS[0]] in rows[0]:
+        datetimes = itemgetter(*(TEXT_KEYS[field] for field in DATETIME_FIELDS))
+    else:
+        datetimes = functools.partial(_datetimes_as_drf_writes_them, zone=zone)
     out = []
     for row in rows:
-        created_at, latest_finished, last_requested, last_finished = (
-            _when(row, field, zone) for field in DATETIME_FIELDS
-        )
+        created_at, latest_finished, last_requested, last_finished = datetimes(row)
         pk = row["id"]
         last_id = row["last_scan_id"]
         state = site_state(row["last_scan__status"] if last_id is not None else None, row["latest_scan_id"])
         out.append(
             {
                 "id": pk,
-                "url": links.to("api:site-detail", pk),
+                "url": f"{site_head}{pk}{site_tail}",
                 "hostname": row["hostname"],
                 "https_port": row["https_port"],
                 "http_port": row["http_port"],
@@ -79,7 +85,7 @@ def site_rows_output(rows: Iterable[dict], *, tags: dict[int, list[str]], links:
                     "finished_at": last_finished,
                     "error": row["last_scan__error"] or None,
                 },
-                "scans_url": links.to("api:site-scans", pk),
+                "scans_url": f"{scans_head}{pk}{scans_tail}",
             }
         )
     return out
@@ -98,14 +104,8 @@ def _latest_scan(row: dict, finished_at: str | None) -> dict | None:
     }
 
 
-def _when(row: dict, field: str, zone: tzinfo) -> str | None:
-    key = TEXT_KEYS[field]
-    if key not in row:
-        return _iso(row[field], zone)
-    text = row[key]  # 2026-05-04T03:02:01.000000: DRF writes no fraction when it is zero
-    if text is None:
-        return None
-    return (text.removesuffix(".000000")) + "Z"
+def _datetimes_as_drf_writes_them(row: dict, *, zone: tzinfo) -> tuple[str | None, ...]:
+    return tuple(_iso(row[field], zone) for field in DATETIME_FIELDS)
 
 
 def _iso(value: datetime | None, zone: tzinfo) -> str | None:
