@@ -19,16 +19,16 @@ def usable_cores() -> int:
 
 
 bind = f"{os.environ.get('WEB_BIND_HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-# One process per two cores, eight threads each. A kept-alive connection stays with the process that accepted
-# it, and processes race for new connections, so with more processes some connections queue behind many
-# others while a few are served at once (measured: 4 processes on 2 cores gave one connection 10-20x the
-# requests of another, and a p99 several times the mean). Threads in one process share one FIFO queue, so
-# every connection is served in turn; the GIL keeps one process to about one core of Python, and the other
-# core is left to PostgreSQL, Redis and the proxy. docs/benchmarks.md, "API at 100 connections".
+# One process per usable core, four threads each. A kept-alive connection stays with the process that accepted
+# it, and processes race for new connections, so the more processes per core, the more unequally connections
+# wait (measured: 4 processes on 2 cores gave one connection 10-20x the requests of another, and a p99 several
+# times the mean). One process for the whole machine serves connections evenly but holds Python to one core
+# (the GIL): on a quiet 2-core machine 1 x 8 served /healthz at 199-257 requests/s with a p99 of 556-647 ms,
+# 2 x 4 at 430-525 requests/s with a p99 of 388-480 ms. docs/benchmarks.md, "API at 100 connections".
 # Every thread keeps one persistent database connection (CONN_MAX_AGE), so processes x threads is the web
-# tier's connection budget: 4 per core, as before.
-workers = int(os.environ.get("WEB_CONCURRENCY", str(max(1, usable_cores() // 2))))
-threads = int(os.environ.get("WEB_THREADS", "8"))
+# tier's connection budget: 4 per core.
+workers = int(os.environ.get("WEB_CONCURRENCY", str(usable_cores())))
+threads = int(os.environ.get("WEB_THREADS", "4"))
 worker_class = "gthread"
 # Keep-alive lets a proxy (or a load generator) reuse connections instead of a TCP handshake per request.
 keepalive = 5

@@ -97,9 +97,12 @@ CHROMIUM = "/usr/bin/chromium"
 def browser():
     """One headless Chromium for every browser test of the session: launching it took about two seconds a test
     on a loaded machine. Each test opens contexts of its own (no cookies or storage carry over) and closes them.
-    Playwright's event loop then runs in this thread until the session ends: the browser test modules lift
-    Django's async guard (DJANGO_ALLOW_ASYNC_UNSAFE) when imported, and no other sync_playwright may start."""
+    Playwright's event loop then runs in this thread until the session ends, so Django's async guard, which
+    refuses database calls from a thread with a running event loop, is lifted here for every test after it
+    (DJANGO_ALLOW_ASYNC_UNSAFE; the tests' database calls stay synchronous), and no other sync_playwright may start."""
     from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])

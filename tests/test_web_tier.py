@@ -164,14 +164,14 @@ def gunicorn_settings(env: dict[str, str], cores: set[int] | None = None) -> dic
     return json.loads(result.stdout)
 
 
-def test_gunicorn_runs_one_process_per_two_usable_cores_with_eight_threads():
-    """More processes than that made kept-alive connections wait unequally (deploy/README.md); the cores are
-    those the service may run on, so a taskset or cpuset narrows them."""
+def test_gunicorn_runs_one_process_per_usable_core_with_four_threads():
+    """More processes than cores made kept-alive connections wait unequally, fewer left cores idle
+    (deploy/README.md); the cores are those the service may run on, so a taskset or cpuset narrows them."""
     usable = os.sched_getaffinity(0)
     one_core = gunicorn_settings({}, cores={min(usable)})
-    assert (one_core["workers"], one_core["threads"]) == (1, 8)
+    assert (one_core["workers"], one_core["threads"]) == (1, 4)
     every_core = gunicorn_settings({})
-    assert (every_core["workers"], every_core["threads"]) == (max(1, len(usable) // 2), 8)
+    assert (every_core["workers"], every_core["threads"]) == (len(usable), 4)
 
 
 def test_gunicorn_processes_are_recycled_only_when_web_max_requests_asks():
