@@ -14,22 +14,11 @@ import pytest
 
 from scanner.models import Scan
 
-from .conftest import finished, make_site, queue_scan, wait_for
+from .conftest import QUICK_SITES, finished, make_site, queue_scan, wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
-SITES = (
-    "good",
-    "expired",
-    "notyetvalid",
-    "wronghost",
-    "selfsigned",
-    "nointermediate",
-    "nohsts",
-    "shorthsts",
-    "redirect302",
-    "chain3",
-)
+SITES = QUICK_SITES[:10]
 
 
 @pytest.mark.parametrize("appendonly", [True, False], ids=["aof", "no-persistence"])
