@@ -43,9 +43,13 @@ def release(scan: Scan) -> None:
 
 
 def scan_queue(scan: Scan) -> str:
+    return queue_for_portfolio(scan.portfolio_id)
+
+
+def queue_for_portfolio(portfolio_id: int | None) -> str:
     """Portfolio-wide scans (bulk requests, scheduled rescans) wait in their own queue, so a 10,000-site
     rescan never stands between a person and the one scan they just asked for."""
-    return config.rescan_queue_name() if scan.portfolio_id is not None else config.scan_queue_name()
+    return config.rescan_queue_name() if portfolio_id is not None else config.scan_queue_name()
 
 
 def enqueue_scan(scan_id: int, task_id: str, *, queue: str | None = None) -> bool:
@@ -132,9 +136,8 @@ def _release_batch(size: int) -> int:
 
 
 def _send_released(released: list[tuple[int, str, int | None]]) -> None:
-    rescans, scans = config.rescan_queue_name(), config.scan_queue_name()
     for scan_id, task_id, portfolio_id in released:
-        enqueue_scan(scan_id, task_id, queue=rescans if portfolio_id is not None else scans)
+        enqueue_scan(scan_id, task_id, queue=queue_for_portfolio(portfolio_id))
 
 
 def _messages_waiting(queue: str) -> int:

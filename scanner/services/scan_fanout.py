@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -17,7 +17,7 @@ from scanner.models import LimitEvent, Portfolio, Scan, Site
 from scanner.services.limits import limit_record_each
 from scanner.services.scan_dispatch import stale_reason
 from scanner.services.scan_results import finish_failed, sites_attempted
-from scanner.services.scan_targets import copy_scan, target_busy
+from scanner.services.scan_targets import copy_scan, lock_targets, target_busy
 
 # Sites planned in one transaction: their rows stay locked until it commits, so a person's request for one of them
 # waits at most one batch.
@@ -139,14 +139,7 @@ def _per_target_answers(sites: list[Site]) -> dict[Site, Scan | str]:
     if not window or not sites:
         return {}
     targets = sorted({(site.hostname, site.https_port) for site in sites})
-    if connection.vendor == "postgresql":
-        # The same transaction-scoped lock a single request takes on its target, taken for all of them in one
-        # statement, in one order (so two planners cannot deadlock on them).
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(hashtext(key)) FROM unnest(%s::text[]) AS key",
-                [[f"scan-target:{host}:{port}" for host, port in targets]],
-            )
+    lock_targets(targets)  # the lock a single request takes on its target, for all of them in one statement
     since = timezone.now() - timedelta(seconds=window)
     # Every attempt counts, failed ones included; a scan that never started never reached the target.
     attempts = Scan.objects.filter(

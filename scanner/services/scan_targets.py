@@ -18,6 +18,19 @@ from scanner.services.scan_dispatch import stale_reason
 from scanner.services.scan_results import changes_since_previous, site_attempted, site_took_result
 
 
+def lock_targets(targets: list[tuple[str, int]]) -> None:
+    """Requests for one target from different accounts lock different site rows; a transaction-scoped lock on
+    the target itself (host and port) makes them take turns, so two cannot both start a scan. Several targets
+    are locked in one statement, in the order given: callers pass them sorted, so two cannot deadlock."""
+    if connection.vendor != "postgresql":
+        return  # SQLite serialises writers anyway
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(key)) FROM unnest(%s::text[]) AS key",
+            [[f"scan-target:{host}:{port}" for host, port in targets]],
+        )
+
+
 def recent_scan_of_target(site: Site) -> Scan | None:
     """The per-target limit: one host and port is scanned at most once per SCANNER_TARGET_MIN_INTERVAL seconds,
     whoever asks, so the service cannot be used to hammer a third party. Inside the window the recent result
@@ -26,13 +39,7 @@ def recent_scan_of_target(site: Site) -> Scan | None:
     window = config.target_min_interval()
     if not window:
         return None
-    if connection.vendor == "postgresql":
-        # Requests for one target from different accounts lock different site rows; this transaction-scoped
-        # lock on the target itself makes them take turns, so two cannot both start a scan.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"scan-target:{site.hostname}:{site.https_port}"]
-            )
+    lock_targets([(site.hostname, site.https_port)])
     since = timezone.now() - timedelta(seconds=window)
     same_target = Scan.objects.filter(site__hostname=site.hostname, site__https_port=site.https_port)
     # Every attempt counts, failed ones included: a closed port or a tarpit is not knocked on again within the
