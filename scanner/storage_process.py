@@ -14,12 +14,13 @@ pipe (the scan was not to be stored after all, or this process died), or when th
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import pickle
 import signal
 import traceback
 from typing import TYPE_CHECKING
+
+from scanner.parent_death import die_with_parent
 
 if TYPE_CHECKING:
     from scanner.engine.results import ScanResult
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
     from scanner.targets import Target
 
 __all__ = ["StorageFailed", "StorageProcess"]
-
-_PR_SET_PDEATHSIG = 1
 
 
 class StorageFailed(RuntimeError):
@@ -94,8 +93,7 @@ class StorageProcess:
 def _child_main(from_parent: int, to_parent: int) -> None:  # pragma: no cover - runs in the forked child
     # Ctrl-C reaches the whole process group; the parent decides what happens, and closing its pipe ends us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    die_with_parent()
     set_up_error = _set_up()
     payload = _read_all(from_parent)
     if not payload:

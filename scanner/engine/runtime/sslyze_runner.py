@@ -14,7 +14,6 @@ Why a process and not a thread: see docs/reliability.md (a killed worker, a stal
 from __future__ import annotations
 
 import copyreg
-import ctypes
 import functools
 import gc
 import io
@@ -36,6 +35,8 @@ from cryptography.x509 import ocsp
 from sslyze import Scanner, ServerScanRequest, ServerScanResult
 from sslyze.plugins.certificate_info.trust_stores.trust_store import TrustStore
 
+from scanner.parent_death import die_with_parent
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -45,7 +46,6 @@ __all__ = ["DEFAULT_DEADLINE", "ScanDeadlineExceeded", "ScanRunnerFailed", "run_
 DEFAULT_DEADLINE = 150.0
 # How long a child that already sent its result may take to exit before it is killed.
 _EXIT_GRACE_S = 2.0
-_PR_SET_PDEATHSIG = 1
 
 
 class ScanDeadlineExceeded(TimeoutError):
@@ -188,10 +188,7 @@ def _die_with_parent(parent_pid: int) -> None:
     # kills us too instead of leaving an orphan that keeps probing the target.
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGHUP):
         signal.signal(signum, signal.SIG_DFL)
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the parent's finally still kills us on every normal path
-        pass
+    die_with_parent()  # not Linux: the parent's finally still kills us on every normal path
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(1)
 
