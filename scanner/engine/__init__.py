@@ -14,6 +14,7 @@ from ..netpolicy import NetworkPolicy, TargetRefused
 from ..targets import Target
 from .results import EndpointResult, HttpResult, ProbeOutcome, ScanResult, ScanSettings, TlsResult
 from .runtime.outbound_budget import OutboundBudget
+from .runtime.sslyze_import import import_sslyze
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -35,6 +36,7 @@ def load_probes() -> None:
     # sys.modules makes it fail (https://docs.python.org/3/reference/import.html#the-module-cache).
     # Rich's console and click's core were a tenth of the probes' import, for a client no probe uses.
     sys.modules.setdefault("httpx._main", None)
+    import_sslyze()
     from . import tls  # noqa: F401
     from .certificates import caa  # noqa: F401
     from .http import redirects  # noqa: F401
