@@ -82,19 +82,23 @@ def _remediation_by_server(data: dict) -> dict[str, dict[str, str]]:
 
 
 def load_policy(path: Path = POLICY_FILE) -> dict[str, PolicyRow]:
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return _policy_rows(_read(path))
+
+
+def _read(path: Path) -> dict:
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def _policy_rows(data: dict) -> dict[str, PolicyRow]:
     hints = data.get("hints", {})
     by_server = _remediation_by_server(data)
     return {finding_id: _row(finding_id, raw, hints, by_server) for finding_id, raw in data["rule"].items()}
 
 
-def _server_families(path: Path = POLICY_FILE) -> dict[str, str]:
-    return dict(tomllib.loads(path.read_text(encoding="utf-8")).get("server_families", {}))
-
-
-POLICY: dict[str, PolicyRow] = load_policy()
+_POLICY_DATA = _read(POLICY_FILE)  # parsed once: tomllib is pure Python, and every scan process loads this file
+POLICY: dict[str, PolicyRow] = _policy_rows(_POLICY_DATA)
 # family id -> the name a reader knows it by ("cdn" -> "Your CDN / load balancer"), in the report's order
-SERVER_FAMILIES: dict[str, str] = _server_families()
+SERVER_FAMILIES: dict[str, str] = dict(_POLICY_DATA.get("server_families", {}))
 
 
 def finding(finding_id: str, detail: str) -> Finding:
