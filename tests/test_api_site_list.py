@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.urls import clear_script_prefix, set_script_prefix
 from django.utils import timezone
 
 from scanner import services
@@ -49,6 +50,25 @@ def test_the_links_in_a_row_open_the_site_and_its_scans(alice, sites_in_every_st
     assert row["scans_url"] == f"http://testserver/api/v1/sites/{graded.pk}/scans"
     assert api.get(row["url"]).json()["hostname"] == "graded.example"
     assert [scan["site"] for scan in api.get(row["scans_url"]).json()["results"]] == [graded.pk]
+
+
+def test_links_follow_the_script_prefix_each_request_came_under(alice, sites_in_every_state):
+    # Routes are reversed once per process: the prefix a deployment serves under is part of what is remembered.
+    # Django's WSGI handler sets the prefix per request from SCRIPT_NAME; the test client never does, so here
+    # the test sets it as the handler would.
+    api, graded = client_for(alice), sites_in_every_state["graded"]
+
+    def graded_url(script_prefix: str) -> str:
+        set_script_prefix(script_prefix)
+        try:
+            rows = api.get("/api/v1/sites").json()["results"]
+        finally:
+            clear_script_prefix()
+        return next(row["url"] for row in rows if row["id"] == graded.pk)
+
+    assert graded_url("/") == f"http://testserver/api/v1/sites/{graded.pk}"
+    assert graded_url("/scanner/") == f"http://testserver/scanner/api/v1/sites/{graded.pk}"
+    assert graded_url("/") == f"http://testserver/api/v1/sites/{graded.pk}"
 
 
 def test_a_row_shows_its_tags_sorted_and_its_latest_grade(alice, sites_in_every_state):
