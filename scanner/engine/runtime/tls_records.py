@@ -4,7 +4,8 @@ The record layer and the handshake layer are framed independently (RFC 5246 §6.
 several handshake messages, and one handshake message may be split over several records (a Certificate
 message larger than a record's 16 KiB always is, and a server may split smaller ones as it likes). So records
 are cut from the received bytes by their own 5-byte header, and messages are cut from the concatenated payloads
-of the handshake records by their own 4-byte header, never from one record's payload alone.
+of the handshake records by their own 4-byte header, never from one record's payload alone. Used where we read
+a server's first flight ourselves: the enumeration's short handshake and ROBOT's handshake.
 """
 
 from __future__ import annotations
