@@ -57,10 +57,10 @@ def test_address_pinned_with_resolve_is_scanned_without_allow_network(lab, setti
 
 
 def test_json_report_lists_probes_and_partial(lab, lab_settings, capsys):
-    call_command(*run_scan(lab, "manynames", "--json", "--no-store"))
+    call_command(*run_scan(lab, "fallbackalert", "--json", "--no-store"))
     report = json.loads(capsys.readouterr().out)
     assert (report["status"], report["partial"]) == ("done", True)
-    assert report["probes"]["robot"]["status"] == "error" and report["probes"]["certificate"]["status"] == "ok"
+    assert report["probes"]["fallback_scsv"]["status"] == "error" and report["probes"]["certificate"]["status"] == "ok"
 
 
 def test_json_report_separates_trusted_from_chain_trusted(lab, lab_settings, capsys):

@@ -19,15 +19,21 @@ _MACHINE_TEXT = re.compile(
 
 
 def test_crashing_optional_probe_leaves_the_scan_done_graded_and_partial(scan_case):
-    result = scan_case("manynames")
+    result = scan_case("fallbackalert")
     assert (result.status, result.partial) == ("done", True)
-    assert result.probes["robot"].status == "error"
-    assert "several TLS records" in result.probes["robot"].reason
+    assert result.probes["fallback_scsv"].status == "error"
+    assert "TLS alert the test cannot interpret (access denied)" in result.probes["fallback_scsv"].reason
     assert grade(result).security is not None
 
 
-def test_robot_result_is_unknown_not_clean_when_its_probe_failed(scan_case):
-    assert scan_case("manynames").tls.vulnerabilities.robot is None
+def test_probe_result_is_unknown_not_clean_when_its_probe_failed(scan_case):
+    assert scan_case("fallbackalert").tls.vulnerabilities.fallback_scsv is None
+
+
+def test_robot_is_measured_on_a_server_whose_certificate_message_spans_several_records(scan_case):
+    result = scan_case("manynames")
+    assert (result.status, result.partial, result.probes["robot"].status) == ("done", False, "ok")
+    assert (result.tls.vulnerabilities.robot, result.tls.vulnerabilities.robot_detail) == (False, "no oracle found")
 
 
 def test_complete_scan_is_not_partial(scan_case):

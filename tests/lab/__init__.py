@@ -144,7 +144,9 @@ class Lab:
         if spec.hostile_https:
             https = self._group.add(HostileHttpServer(spec.hostile_https, ip, https_port, tls=context))
         else:
-            https = self._group.add(HttpsServer(ip, https_port, context, spec.https_routes))
+            https = self._group.add(
+                HttpsServer(ip, https_port, context, spec.https_routes, fallback_alert=spec.fallback_alert)
+            )
         more_ips: tuple[str, ...] = ()
         if spec.second_address is not None:
             second_ip = str(self._spare_hosts.pop())

@@ -54,6 +54,8 @@ class CaseSpec:
     extra_leaves: tuple[LeafSpec, ...] = ()  # more certificate deployments on the same server (RSA next to ECDSA)
     dh_prime: str | None = None  # "composite" or "nonsafe": DHE with a broken group the lab generates
     client_auth: bool = False  # the server asks for a (optional) client certificate
+    # A TLS alert (its description byte) the server answers to a ClientHello carrying TLS_FALLBACK_SCSV.
+    fallback_alert: int | None = None
     # A second address for the same name (pinned `host:ip1,ip2`) serving this variant of the case.
     second_address: CaseSpec | None = None
 
@@ -276,6 +278,12 @@ def engine_cases() -> list[CaseSpec]:
             "RSA certificate with 1000 names (its Certificate message spans several TLS records)",
             leaf=LeafSpec(hostnames=(hostname("manynames"),), key_type="rsa", extra_names=999),
             ciphers="ECDHE+AESGCM:AES128-GCM-SHA256",
+        ),
+        _standard(
+            "fallbackalert",
+            "answers a ClientHello carrying TLS_FALLBACK_SCSV with an access_denied alert, a reply the fallback "
+            "test does not know",
+            fallback_alert=49,  # access_denied (RFC 5246 §7.2.2)
         ),
         _standard(
             "twoaddr",

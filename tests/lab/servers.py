@@ -237,16 +237,57 @@ class HttpServer(_Server):
 
 
 class HttpsServer(HttpServer):
-    """HTTP over TLS; the handshake runs in the connection thread, never in the accept loop."""
+    """HTTP over TLS; the handshake runs in the connection thread, never in the accept loop.
+
+    `fallback_alert`: a TLS alert description this server answers (fatal, before any handshake) to a
+    ClientHello carrying TLS_FALLBACK_SCSV, as a filtering front end might; every other ClientHello is served.
+    """
 
     kind = "https"
 
-    def __init__(self, ip: str, port: int, context: ssl.SSLContext, routes: RouteTable) -> None:
+    def __init__(
+        self, ip: str, port: int, context: ssl.SSLContext, routes: RouteTable, *, fallback_alert: int | None = None
+    ) -> None:
         super().__init__(ip, port, routes)
         self.context = context
+        self.fallback_alert = fallback_alert
 
     def _handle(self, conn: socket.socket) -> None:
+        if self.fallback_alert is not None:
+            conn.settimeout(CONNECTION_TIMEOUT)
+            hello = _peek_client_hello(conn)
+            if hello is not None and _FALLBACK_SCSV in _offered_suites(hello):
+                # A fatal alert (RFC 5246 §7.2) in a record of the version the client asked for, which is what
+                # its TLS stack expects to read (an older record version is "wrong version number" to OpenSSL).
+                client_version = hello[9:11]
+                conn.sendall(bytes([_ALERT_RECORD]) + client_version + b"\x00\x02\x02" + bytes([self.fallback_alert]))
+                return
         self._over_tls(conn, self.context, self._serve_one_request)
+
+
+_ALERT_RECORD = 21
+_FALLBACK_SCSV = b"\x56\x00"  # RFC 7507
+
+
+def _peek_client_hello(conn: socket.socket) -> bytes | None:
+    """The client's first TLS record, left unread on the socket for the TLS server (None if it never comes)."""
+    while True:
+        seen = conn.recv(_MAX_REQUEST_HEAD, socket.MSG_PEEK)
+        if len(seen) >= 5 and len(seen) >= 5 + int.from_bytes(seen[3:5], "big"):
+            return seen
+        if not seen:
+            return None
+        time.sleep(0.01)  # MSG_PEEK returns at once while the bytes are there: wait for the rest
+
+
+def _offered_suites(hello: bytes) -> list[bytes]:
+    """The cipher suites of a ClientHello record (one record, as every client of the lab sends it)."""
+    # record header (5), handshake header (4), version (2), random (32), then the session id (1 + n)
+    at = 5 + 4 + 2 + 32
+    at += 1 + hello[at]
+    length = int.from_bytes(hello[at : at + 2], "big")
+    suites = hello[at + 2 : at + 2 + length]
+    return [suites[i : i + 2] for i in range(0, len(suites), 2)]
 
 
 def _read_request_head(conn: socket.socket) -> bytes | None:

@@ -13,6 +13,7 @@ exception and enum names never reach a report.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -104,6 +105,11 @@ def command_error_reason(
     return ScanCommandErrorReasonEnum.BUG_IN_SSLYZE
 
 
+# OpenSSL's text for an alert the server sent ("...:tlsv1 alert access denied"); a test that stops on one it
+# has no meaning for ends as an sslyze error.
+_UNEXPECTED_ALERT = re.compile(r"(?:sslv3|tlsv1) alert ([a-z ]+[a-z])")
+
+
 def attempt_reason(attempt: ScanCommandAttempt) -> str:
     """Why an sslyze command did not complete, for a site owner (never the enum name)."""
     reason = getattr(attempt.error_reason, "value", attempt.error_reason)
@@ -122,6 +128,11 @@ def attempt_reason(attempt: ScanCommandAttempt) -> str:
             return (
                 "the test could not parse the server's handshake (its certificate message is split over "
                 "several TLS records), so it gave no answer"
+            )
+        if alert := _UNEXPECTED_ALERT.search(trace):
+            return (
+                f"the server answered this test's handshake with a TLS alert the test cannot interpret "
+                f"({alert.group(1)}), so it gave no answer"
             )
         return "the test ended with an internal error on this server's answers, so it gave no answer"
     return "the test could not be run"

@@ -25,17 +25,15 @@ from tls_parser.cipher_suites import CipherSuites
 
 from scanner.engine.runtime.error_reasons import CLIENT_CERTIFICATE_ALERT, openssl_error_kinds
 from scanner.engine.runtime.sslyze_compat import OpenSSLError, WantReadError, WantX509LookupError
+from scanner.engine.runtime.tls_records import HANDSHAKE, MESSAGE_HEADER, RecordStream
 
 if TYPE_CHECKING:
     from sslyze.connection_helpers.tls_connection import SslConnection
 
 VERSIONS = frozenset({TlsVersionEnum.SSL_3_0, TlsVersionEnum.TLS_1_0, TlsVersionEnum.TLS_1_1, TlsVersionEnum.TLS_1_2})
 
-_HANDSHAKE_RECORD = 22
 _SERVER_HELLO, _CERTIFICATE_REQUEST, _SERVER_HELLO_DONE = 2, 13, 14
-_RECORD_HEADER = 5
 _MAX_RECORD = 2**14
-_MESSAGE_HEADER = 4
 
 
 def stop_at_server_key_exchange(
@@ -53,29 +51,19 @@ def _handshake(client: BaseSslClient, certificate_required: bool) -> None:
     `connect()` sorts those exceptions), including ClientCertificateRequested where nassl would raise it."""
     _step(client)  # writes the ClientHello
     client._flush_ssl_engine()
-    received = b""  # bytes not yet split into records
-    messages = b""  # handshake bytes not yet split into messages
+    stream = RecordStream()
     request_seen = False
     while True:
         data = client._sock.recv(client._DEFAULT_BUFFER_SIZE)
         if not data:
             raise OSError("Nassl SSL handshake failed: peer did not send data back.")
-        received += data
-        while len(received) >= _RECORD_HEADER:
-            length = int.from_bytes(received[3:5], "big")
-            if len(received) < _RECORD_HEADER + length:
-                break
-            header, payload = received[:_RECORD_HEADER], received[_RECORD_HEADER : _RECORD_HEADER + length]
-            received = received[_RECORD_HEADER + length :]
-            if header[0] != _HANDSHAKE_RECORD:
-                _feed(client, header + payload)  # an alert: OpenSSL raises it as nassl would
+        stream.receive(data)
+        while (record := stream.next_record()) is not None:
+            if record.content_type != HANDSHAKE:
+                _feed(client, record.header + record.payload)  # an alert: OpenSSL raises it as nassl would
                 continue
-            messages += payload
-            while len(messages) >= _MESSAGE_HEADER:
-                size = _MESSAGE_HEADER + int.from_bytes(messages[1:4], "big")
-                if len(messages) < size:
-                    break
-                message, messages = messages[:size], messages[size:]
+            stream.add_handshake(record.payload)
+            while (message := stream.next_message()) is not None:
                 if message[0] == _SERVER_HELLO_DONE:
                     if request_seen and certificate_required:
                         raise ClientCertificateRequested(client.get_client_CA_list())
@@ -85,7 +73,7 @@ def _handshake(client: BaseSslClient, certificate_required: bool) -> None:
                     client.server_hello_suite = _suite_of(message)
                 for start in range(0, len(message), _MAX_RECORD):  # a large Certificate takes several
                     fragment = message[start : start + _MAX_RECORD]
-                    _feed(client, header[:3] + len(fragment).to_bytes(2, "big") + fragment)
+                    _feed(client, record.header[:3] + len(fragment).to_bytes(2, "big") + fragment)
 
 
 def _feed(client: BaseSslClient, data: bytes) -> None:
@@ -126,7 +114,7 @@ def chosen_suite(client: BaseSslClient) -> str | None:
 
 def _suite_of(server_hello: bytes) -> int | None:
     # type (1), length (3), version (2), random (32), session id (1 + n), then the cipher suite (2)
-    body = server_hello[_MESSAGE_HEADER:]
+    body = server_hello[MESSAGE_HEADER:]
     if len(body) < 35:
         return None
     offset = 35 + body[34]

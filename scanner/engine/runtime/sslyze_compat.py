@@ -10,6 +10,8 @@ import anywhere else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 # nassl's errors, raised by its C extension: a failed OpenSSL call, and the two "call again" signals of a
 # non-blocking handshake.
 from nassl._nassl import OpenSSLError, WantReadError, WantX509LookupError
@@ -26,13 +28,21 @@ from sslyze.plugins.openssl_cipher_suites._test_cipher_suite import (
 )
 from sslyze.plugins.openssl_cipher_suites._test_cipher_suite import connect_with_cipher_suite
 
-# ROBOT: the server's RSA parameters, one padding-oracle payload, and the analysis of the answers.
+# sslyze's ROBOT test module, whose payload sender `use_robot_payload_sender` replaces.
+from sslyze.plugins.robot import _robot_tester
+
+# ROBOT: the server's RSA parameters, the padding-oracle payloads (ClientKeyExchange and Finished records), and
+# the analysis of the answers. The handshake that sends a payload is ours (vulnerabilities/robot_payload.py).
 from sslyze.plugins.robot._robot_tester import (
     RobotPmsPaddingPayloadEnum,
     RobotServerResponsesAnalyzer,
 )
 from sslyze.plugins.robot._robot_tester import _get_rsa_parameters as get_rsa_parameters
-from sslyze.plugins.robot._robot_tester import _send_robot_payload as send_robot_payload
+from sslyze.plugins.robot._robot_tester import _RobotTlsRecordPayloads as RobotTlsRecordPayloads
+
+# sslyze's own ROBOT handshake: the reference tests/test_robot_payload.py compares ours with on servers where it
+# works, and what `use_robot_payload_sender` replaces inside sslyze's ROBOT plugin.
+from sslyze.plugins.robot._robot_tester import _send_robot_payload as sslyze_send_robot_payload
 
 # The secure-renegotiation job (recognised in a plugin's job list and answered by our shared handshake) and
 # the kind of answer it returns.
@@ -45,12 +55,21 @@ __all__ = [
     "RenegotiationJobResult",
     "RobotPmsPaddingPayloadEnum",
     "RobotServerResponsesAnalyzer",
+    "RobotTlsRecordPayloads",
     "WantReadError",
     "WantX509LookupError",
     "connect_with_cipher_suite",
     "get_rsa_parameters",
     "probe_curve",
     "secure_renegotiation_job",
-    "send_robot_payload",
     "set_cipher_suite_string",
+    "sslyze_send_robot_payload",
+    "use_robot_payload_sender",
 ]
+
+
+def use_robot_payload_sender(sender: Callable[..., str]) -> None:
+    """Make sslyze's ROBOT plugin (sslyze's own Scanner, the engine's sslyze mode) send each payload with
+    `sender`, which takes the arguments of sslyze's `_send_robot_payload` in the same order. Its test calls that
+    module global for every payload, so the global is the one place to replace it."""
+    _robot_tester._send_robot_payload = sender

@@ -35,6 +35,7 @@ from cryptography.x509 import ocsp
 from sslyze import Scanner, ServerScanRequest, ServerScanResult
 from sslyze.plugins.certificate_info.trust_stores.trust_store import TrustStore
 
+from scanner.engine.vulnerabilities import robot_payload
 from scanner.parent_death import die_with_parent
 
 logger = logging.getLogger(__name__)
@@ -194,6 +195,7 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 def _scan(request: ServerScanRequest, per_server_connections: int) -> ServerScanResult:
+    robot_payload.install()  # sslyze's ROBOT test with our reading of the server's first flight
     # One Scanner per target: a slow host in a shared batch delays every result.
     scanner = Scanner(per_server_concurrent_connections_limit=per_server_connections)
     with warnings.catch_warnings():

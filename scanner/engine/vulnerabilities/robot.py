@@ -1,5 +1,6 @@
-"""ROBOT (the Bleichenbacher oracle), with sslyze's own test functions, run only when an RSA key-exchange suite
-was accepted and stopped as soon as the answer is certain."""
+"""ROBOT (the Bleichenbacher oracle), with sslyze's payloads and analysis and our own reading of the server's
+handshake (robot_payload.py), run only when an RSA key-exchange suite was accepted and stopped as soon as the
+answer is certain."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from scanner.engine.runtime.sslyze_compat import (
     RobotPmsPaddingPayloadEnum,
     RobotServerResponsesAnalyzer,
     get_rsa_parameters,
-    send_robot_payload,
 )
+from scanner.engine.vulnerabilities.robot_payload import send_robot_payload
 
 logger = logging.getLogger(__name__)
 
