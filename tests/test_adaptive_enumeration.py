@@ -46,6 +46,7 @@ TLS_FIELDS = (
     "hostile_https",
     "dh_prime",
     "client_auth",
+    "fallback_alert",
     "second_address",
 )
 NOT_TLS_FIELDS = ("name", "description", "kind", "https_routes", "http_routes", "hostile_http")
