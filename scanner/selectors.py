@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import connection
-from django.db.models import CharField, Count, Func, OuterRef, Q, QuerySet
+from django.db.models import CharField, Count, Exists, F, Func, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from scanner.grading.scale import grades_below
-from scanner.models import Alert, BulkOperation, Channel, Portfolio, Scan, Site, SiteTag
+from scanner.models import Alert, BulkOperation, Channel, ComplianceEvidence, Portfolio, Scan, Site, SiteTag
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -268,4 +268,86 @@ def bulk_operation_active(portfolio: Portfolio) -> BulkOperation | None:
         BulkOperation.objects.filter(portfolio=portfolio, state__in=BulkOperation.ACTIVE_STATES)
         .defer("text", "errors")
         .first()
+    )
+
+
+def _page_state_query(user_id: int, portfolio_id: int) -> QuerySet:
+    active = (
+        Scan.objects.filter(site__owner=user_id, site__portfolios=OuterRef("pk"), status__in=Scan.ACTIVE_STATUSES)
+        .order_by()
+        .annotate(number=Func(F("pk"), function="COUNT"))
+        .values("number")
+    )
+    operations = BulkOperation.objects.filter(portfolio=OuterRef("pk"), state__in=BulkOperation.ACTIVE_STATES)
+    reports = ComplianceEvidence.objects.filter(portfolio=OuterRef("pk"))
+    return Portfolio.objects.filter(
+        pk=portfolio_id
+    ).values(
+        active_scans=Subquery(active),
+        has_channels=Exists(channel_list(user=user_id)),
+        operation_id=Subquery(operations.values("pk")[:1]),  # in their Meta order: newest first
+        evidence_id=Subquery(reports.values("pk")[:1]),
+    )
+
+
+# Ids no row has, in the page state's SQL compiled once: each request's own ids take their places.
+_USER_MARK, _PORTFOLIO_MARK = -1_000_001, -1_000_002
+_COMPILED_PAGE_STATE: dict[tuple[str, str], tuple[str, tuple] | None] = {}
+
+
+def _page_state_row(user_id: int, portfolio_id: int) -> dict:
+    """_page_state_query's one row, by SQL compiled once per database on PostgreSQL (whose driver gives its
+    counts, ids and booleans as Python's): building and compiling its four subqueries cost about 1.3 ms of CPU
+    a page, running it 0.1."""
+    key = (connection.alias, connection.vendor)
+    if key not in _COMPILED_PAGE_STATE:
+        marked = _page_state_query(_USER_MARK, _PORTFOLIO_MARK).query.sql_with_params()
+        _COMPILED_PAGE_STATE[key] = marked if connection.vendor == "postgresql" else None
+    compiled = _COMPILED_PAGE_STATE[key]
+    if compiled is None:
+        return _page_state_query(user_id, portfolio_id).get()
+    sql, marked_params = compiled
+    ids = {_USER_MARK: user_id, _PORTFOLIO_MARK: portfolio_id}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids.get(param, param) if type(param) is int else param for param in marked_params])
+        return dict(zip([column.name for column in cursor.description], cursor.fetchone(), strict=True))
+
+
+@dataclass(frozen=True)
+class PortfolioPageState:
+    """What the portfolio page shows besides its sites, from other tables (portfolio_page_state)."""
+
+    active_scans: int  # the portfolio's scans queued or running
+    has_channels: bool  # whether the user has any alert channel
+    chosen_channel_ids: list[int]  # the channels the portfolio's alerts go to when not to all
+    bulk_operation: BulkOperation | None  # bulk_operation_active's
+    evidence: ComplianceEvidence | None  # compliance_selectors.evidence_latest's
+
+
+def portfolio_page_state(*, user: User, portfolio: Portfolio) -> PortfolioPageState:
+    """The portfolio page's active scans, channels, bulk operation and compliance report in one query (four
+    before, each a round trip), and one more for each of the last three the page has: its chosen channels, its
+    running bulk operation, its newest report. The same answers as scan_list(...).count(), channel_list(...)
+    .exists(), portfolio.channels, bulk_operation_active and evidence_latest."""
+    state = _page_state_row(user.pk, portfolio.pk)
+    operation = None
+    if state["operation_id"] is not None:  # still active when read: it may have ended since
+        operation = (
+            BulkOperation.objects.filter(
+                pk=state["operation_id"], portfolio=portfolio, state__in=BulkOperation.ACTIVE_STATES
+            )
+            .defer("text", "errors")
+            .first()
+        )
+    evidence = None
+    if state["evidence_id"] is not None:
+        evidence = (
+            ComplianceEvidence.objects.filter(pk=state["evidence_id"], portfolio=portfolio).defer("content").first()
+        )
+    return PortfolioPageState(
+        active_scans=state["active_scans"],
+        has_channels=state["has_channels"],
+        chosen_channel_ids=list(portfolio.channels.values_list("pk", flat=True)) if state["has_channels"] else [],
+        bulk_operation=operation,
+        evidence=evidence,
     )

@@ -76,6 +76,19 @@ ROW_FIELDS = (
 )
 
 
+# The portfolio matrix's page as plain rows (matrix_page_rows): ROW_FIELDS, the ids and what with_checks and
+# overview_sites annotate.
+MATRIX_ROW_FIELDS = (
+    "id",
+    *ROW_FIELDS,
+    "latest_scan_id",
+    "last_scan_id",
+    "mixed_checked",
+    "web_checked",
+    "web_security_grade",
+)
+
+
 def expiry_cutoff(days: int):
     """The latest expiry that reads "in `days` days" or less: days are whole days truncated, so a certificate
     with 9 days 23 hours left reads 9 and belongs to "within 9 days"."""
@@ -163,6 +176,13 @@ def overview_sites(*, sort: str = "", checks: bool = False, issues: bool = False
         web_security_grade=KeyTextTransform("grade", KeyTransform("web_security", "latest_scan__result"))
     )
     return sites.order_by(*SORTS.get(sort or DEFAULT_SORT, SORTS[DEFAULT_SORT]))
+
+
+def matrix_page_rows(sites: QuerySet[Site]) -> QuerySet:
+    """overview_sites(checks=True) as plain rows of MATRIX_ROW_FIELDS (selectors.site_rows: with each site's
+    tags on PostgreSQL): a page of 100 model instances with their two scans joined in cost twice as much CPU as
+    the same rows as dicts, and the tags come in the page's query instead of one more."""
+    return selectors.site_rows(sites, MATRIX_ROW_FIELDS)
 
 
 class SitePaginator(Paginator):
