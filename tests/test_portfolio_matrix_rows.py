@@ -83,3 +83,16 @@ def test_a_finding_changes_its_own_sites_cell_and_no_other_rows(alice, portfolio
     assert cells[second.pk][hsts].state == "pass" and cells[second.pk][hsts].titles == []
     # A second page built after it starts from untouched cells too.
     assert matrix.matrix_cells([row for row in rows if row["id"] == second.pk])[second.pk][hsts].titles == []
+
+
+def test_the_cells_read_the_same_from_the_findings_the_page_query_brought_as_from_their_own_query(alice, portfolio):
+    site = Site.objects.create(owner=alice, hostname="many.example")
+    findings = [("tls.protocol.tls1_0", "medium"), ("cert.expired", "critical"), ("headers.csp", "low")]
+    scanned(site, "C", result={"grade": {"security": "C"}, "web_security": {"score": 50}}, findings=findings)
+    scanned(Site.objects.create(owner=alice, hostname="clean.example"), "A")
+    portfolio.sites.add(*Site.objects.filter(owner=alice))
+    rows = list(queries.matrix_page_rows(queries.overview_sites(user=alice, portfolio=portfolio, checks=True)))
+    assert [len(row["latest_findings"]) for row in rows] == [3, 0]  # worst first
+    brought = matrix.matrix_cells(rows)
+    queried = matrix.matrix_cells([{k: v for k, v in row.items() if k != "latest_findings"} for row in rows])
+    assert brought == queried and brought[site.pk][0].titles == ["cert.expired"]

@@ -55,15 +55,20 @@ _NOT_SCANNED = [_PLAIN_CELLS[key, "none"] for key, _, _ in CHECKS]
 
 
 def matrix_cells(rows: list[dict]) -> dict[int, list[Cell]]:
-    """Each site's cells in the order of CHECKS, by site id, from one query over the findings of the sites'
-    latest scans. `rows` are queries.matrix_page_rows' (id, latest_scan_id, mixed_checked, web_checked).
-    The cells are not to be changed: those without findings are shared."""
-    scan_ids = [row["latest_scan_id"] for row in rows if row["latest_scan_id"]]
+    """Each site's cells in the order of CHECKS, by site id, from the findings of the sites' latest scans: those
+    the page's query read along (PostgreSQL), else one query over them. `rows` are queries.matrix_page_rows'
+    (id, latest_scan_id, mixed_checked, web_checked, latest_findings). The cells are not to be changed: those
+    without findings are shared."""
     by_scan: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-    for scan_id, finding_id, severity, title in Finding.objects.filter(scan_id__in=scan_ids).values_list(
-        "scan_id", "finding_id", "severity", "title"
-    ):
-        by_scan[scan_id].append((finding_id, severity, title))
+    if rows and "latest_findings" in rows[0]:  # read by the page's query (PostgreSQL)
+        for row in rows:
+            by_scan[row["latest_scan_id"]] = [tuple(finding) for finding in row["latest_findings"]]
+    else:
+        scan_ids = [row["latest_scan_id"] for row in rows if row["latest_scan_id"]]
+        for scan_id, finding_id, severity, title in Finding.objects.filter(scan_id__in=scan_ids).values_list(
+            "scan_id", "finding_id", "severity", "title"
+        ):
+            by_scan[scan_id].append((finding_id, severity, title))
     cells: dict[int, list[Cell]] = {}
     for row in rows:
         if not row["latest_scan_id"]:
