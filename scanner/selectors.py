@@ -263,15 +263,6 @@ def bulk_operation_get(portfolio: Portfolio, operation_id: int) -> BulkOperation
     return BulkOperation.objects.filter(portfolio=portfolio, pk=operation_id).defer("text").first()
 
 
-def bulk_operation_active(portfolio: Portfolio) -> BulkOperation | None:
-    """The portfolio's newest bulk operation still queued or running, if any."""
-    return (
-        BulkOperation.objects.filter(portfolio=portfolio, state__in=BulkOperation.ACTIVE_STATES)
-        .defer("text", "errors")
-        .first()
-    )
-
-
 def _page_state_query(user_id: int, portfolio_id: int) -> QuerySet:
     active = (
         Scan.objects.filter(site__owner=user_id, site__portfolios=OuterRef("pk"), status__in=Scan.ACTIVE_STATUSES)
@@ -302,15 +293,14 @@ class PortfolioPageState:
     active_scans: int  # the portfolio's scans queued or running
     has_channels: bool  # whether the user has any alert channel
     chosen_channel_ids: list[int]  # the channels the portfolio's alerts go to when not to all
-    bulk_operation: BulkOperation | None  # bulk_operation_active's
-    evidence: ComplianceEvidence | None  # compliance_selectors.evidence_latest's
+    bulk_operation: BulkOperation | None  # the newest one still queued or running
+    evidence: ComplianceEvidence | None  # the newest worker-built compliance report, without its bytes
 
 
 def portfolio_page_state(*, user: User, portfolio: Portfolio) -> PortfolioPageState:
     """The portfolio page's active scans, channels, bulk operation and compliance report in one query (four
     before, each a round trip), and one more for each of the last three the page has: its chosen channels, its
-    running bulk operation, its newest report. The same answers as scan_list(...).count(), channel_list(...)
-    .exists(), portfolio.channels, bulk_operation_active and evidence_latest."""
+    running bulk operation, its newest report."""
     (state,) = _PAGE_STATE.rows(user.pk, portfolio.pk)
     operation = None
     if state["operation_id"] is not None:  # still active when read: it may have ended since

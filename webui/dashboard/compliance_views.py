@@ -38,8 +38,8 @@ class ComplianceProfilesForm(forms.Form):
 
 def portfolio_context(portfolio, rows: list[dict], *, site_count: int, evidence) -> dict:
     """What the portfolio page adds: a matrix column and a count per chosen profile, the chooser, and the
-    worker-built report of a large portfolio (`evidence`, compliance_selectors.evidence_latest's, read with the
-    page's other state: selectors.portfolio_page_state). `rows` are the page's sites as
+    worker-built report of a large portfolio (`evidence`, its newest, read with the page's other state:
+    selectors.portfolio_page_state). `rows` are the page's sites as
     queries.matrix_page_rows reads them."""
     profiles = portfolio_profiles(portfolio)
     cells = {}
