@@ -50,3 +50,14 @@ def test_a_query_whose_sql_an_argument_changes_is_run_by_the_orm_every_time(alic
     compiled = CompiledOnce(sites)
     assert compiled.rows(alice.pk) == [{"hostname": "a.example"}]
     assert compiled.rows(bob.pk) == [{"hostname": "b.example"}]
+
+
+def test_a_compiled_query_is_sliced_as_its_queryset_would_be(alice):
+    for name in ("a", "b", "c", "d", "e"):
+        Site.objects.create(owner=alice, hostname=f"{name}.example")
+    compiled = CompiledOnce(
+        lambda owner_id: Site.objects.filter(owner=owner_id).order_by("hostname").values("hostname")
+    )
+    assert [row["hostname"] for row in compiled.rows(alice.pk, limit=2, offset=1)] == ["b.example", "c.example"]
+    assert [row["hostname"] for row in compiled.rows(alice.pk, offset=3)] == ["d.example", "e.example"]
+    assert compiled.rows(alice.pk, limit=0) == []

@@ -101,3 +101,13 @@ def test_the_cells_read_the_same_from_the_findings_the_page_query_brought_as_fro
     brought = matrix.matrix_cells(rows)
     queried = matrix.matrix_cells([{k: v for k, v in row.items() if k != "latest_findings"} for row in rows])
     assert brought == queried and brought[site.pk][0].titles == ["cert.expired"]
+
+
+def test_the_unfiltered_matrix_reads_every_sort_and_page_as_the_orm_does(alice, bob, portfolio):
+    sites_of(portfolio, alice)
+    Portfolio.objects.create(owner=bob, name="Bob's").sites.add(Site.objects.create(owner=bob, hostname="b.example"))
+    for sort in queries.SORTS:
+        page = queries.overview_sites(user=alice, portfolio=portfolio, sort=sort, checks=True)
+        expected = list(queries.matrix_page_rows(page))
+        compiled = queries.UnfilteredMatrix(user=alice, portfolio=portfolio, sort=sort)
+        assert compiled[0:3] + compiled[3:6] == expected, sort
