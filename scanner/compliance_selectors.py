@@ -41,11 +41,6 @@ def compliance_counts(*, portfolio: Portfolio, profiles: list[str]) -> list[dict
     ]
 
 
-def evidence_latest(portfolio: Portfolio) -> ComplianceEvidence | None:
-    """The portfolio's newest worker-built report, without its file's bytes."""
-    return ComplianceEvidence.objects.filter(portfolio=portfolio).defer("content").first()
-
-
 def evidence_get(portfolio: Portfolio, evidence_id: int, *, with_content: bool = False) -> ComplianceEvidence | None:
     """One of the portfolio's reports (the portfolio was already looked up for its user), else None."""
     reports = ComplianceEvidence.objects.filter(portfolio=portfolio, pk=evidence_id)

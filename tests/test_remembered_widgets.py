@@ -4,7 +4,9 @@ draws must be what Django's own renderer draws, for every filter value, in any o
 from __future__ import annotations
 
 import pytest
+from django import forms
 from django.forms.renderers import DjangoTemplates
+from django.utils.safestring import mark_safe
 
 from scanner.models import Portfolio, Site
 from webui.dashboard.forms import OverviewFilterForm
@@ -39,3 +41,31 @@ def test_the_remembered_widgets_read_as_djangos_own_for_every_filter_in_any_orde
 
 def test_the_filter_form_draws_its_widgets_with_the_remembering_renderer(alice):
     assert isinstance(OverviewFilterForm({}, user=alice).renderer, RememberedWidgets)
+
+
+def test_a_safe_label_is_drawn_apart_from_the_same_text_as_plain_text():
+    remembering = RememberedWidgets()
+
+    def drawn(label) -> str:
+        return forms.RadioSelect(choices=[("x", label)]).render("choice", "x", renderer=remembering)
+
+    # Both contexts repr alike; the first drawn must not stand in for the second.
+    assert "&lt;b&gt;bold" in drawn("<b>bold</b>")
+    assert "<b>bold</b>" in drawn(mark_safe("<b>bold</b>"))
+
+
+def test_the_portfolio_pages_forms_draw_their_widgets_with_the_remembering_renderer(alice):
+    from webui.dashboard.compliance_views import ComplianceProfilesForm
+    from webui.dashboard.forms import ImportForm, PortfolioChannelsForm, ScheduleForm
+
+    drawn = [ScheduleForm(), ImportForm(), ComplianceProfilesForm(), PortfolioChannelsForm(user=alice)]
+    assert all(isinstance(form.renderer, RememberedWidgets) for form in drawn)
+
+
+def test_a_widget_of_pasted_text_longer_than_the_key_limit_is_not_kept():
+    from webui.dashboard.forms import ImportForm
+    from webui.dashboard.remembered_widgets import MAX_KEY_CHARS
+
+    remembering = RememberedWidgets()
+    form = ImportForm({"text": "shop.example\n" * MAX_KEY_CHARS}, renderer=remembering)
+    assert "shop.example" in str(form["text"]) and remembering._rendered == {}

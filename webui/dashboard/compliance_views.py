@@ -16,14 +16,18 @@ from django.views.decorators.http import require_GET, require_POST
 
 from scanner import compliance_evidence, services
 from scanner.compliance_pdf import portfolio_pdf
-from scanner.compliance_selectors import compliance_counts, evidence_get, evidence_latest, portfolio_profiles
+from scanner.compliance_selectors import compliance_counts, evidence_get, portfolio_profiles
 from scanner.grading.compliance import PROFILES
 
 from .access import owned_portfolio
 from .matrix import Cell
+from .remembered_widgets import RememberedWidgets
 
 
 class ComplianceProfilesForm(forms.Form):
+    # Drawn on every portfolio page: each distinct widget (plain contexts only) is rendered once.
+    default_renderer = RememberedWidgets()
+
     profiles = forms.MultipleChoiceField(
         label="Compliance profiles for this portfolio",
         required=False,
@@ -32,17 +36,19 @@ class ComplianceProfilesForm(forms.Form):
     )
 
 
-def portfolio_context(portfolio, sites: list, *, site_count: int) -> dict:
+def portfolio_context(portfolio, rows: list[dict], *, site_count: int, evidence) -> dict:
     """What the portfolio page adds: a matrix column and a count per chosen profile, the chooser, and the
-    worker-built report of a large portfolio (one query whatever the size, so the page's cost stays flat)."""
+    worker-built report of a large portfolio (`evidence`, its newest, read with the page's other state:
+    selectors.portfolio_page_state). `rows` are the page's sites as
+    queries.matrix_page_rows reads them."""
     profiles = portfolio_profiles(portfolio)
-    evidence = evidence_latest(portfolio)
     cells = {}
-    for site in sites:
-        failing = (site.latest_scan.compliance_failing or "").split() if site.latest_scan_id else []
-        cells[site.pk] = [
+    for row in rows:
+        scanned = bool(row["latest_scan_id"])
+        failing = (row["latest_scan__compliance_failing"] or "").split() if scanned else []
+        cells[row["id"]] = [
             Cell("none")
-            if not site.latest_scan_id
+            if not scanned
             else Cell("fail", [f"fails {PROFILES[profile].title}"])
             if profile in failing
             else Cell("pass")

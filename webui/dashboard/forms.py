@@ -138,6 +138,9 @@ class PortfolioForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
+    # Drawn on every portfolio page: each distinct widget (plain contexts only) is rendered once.
+    default_renderer = RememberedWidgets()
+
     kind = forms.ChoiceField(
         label="Rescan",
         choices=[("off", "Off"), ("daily", "Daily (03:00)"), ("weekly", "Weekly (Monday 03:00)"), ("cron", "Cron")],
@@ -151,6 +154,9 @@ class ScheduleForm(forms.Form):
 
 
 class ImportForm(forms.Form):
+    # Drawn on every portfolio page: each distinct widget (plain contexts only) is rendered once.
+    default_renderer = RememberedWidgets()
+
     text = forms.CharField(
         label="Sites",
         required=False,
@@ -219,6 +225,9 @@ class AlertFilterForm(forms.Form):
 
 
 class PortfolioChannelsForm(forms.Form):
+    # Drawn on every portfolio page: each distinct widget (plain contexts only) is rendered once.
+    default_renderer = RememberedWidgets()
+
     notify_all = forms.ChoiceField(
         label="Send this portfolio's alerts to",
         choices=[("all", "Every channel"), ("chosen", "Only the channels ticked below")],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from scanner.models import Finding, Site
+from scanner.models import Finding
 
 # (key, column title, finding-id prefixes that belong to the check)
 CHECKS = (
@@ -49,37 +49,53 @@ def _check_of(finding_id: str) -> str | None:
     return None
 
 
-def matrix_cells(sites: list[Site]) -> dict[int, dict[str, Cell]]:
-    """Cells per site id, from one query over the findings of the sites' latest scans."""
-    scan_ids = [site.latest_scan_id for site in sites if site.latest_scan_id]
+# The cells no finding decided, one per check and state, shared by every row: a page of 100 rows has 900 cells.
+_PLAIN_CELLS = {(key, state): Cell(state, check=title) for key, title, _ in CHECKS for state in ("pass", "none", "na")}
+_NOT_SCANNED = [_PLAIN_CELLS[key, "none"] for key, _, _ in CHECKS]
+
+
+def matrix_cells(rows: list[dict]) -> dict[int, list[Cell]]:
+    """Each site's cells in the order of CHECKS, by site id, from the findings of the sites' latest scans: those
+    the page's query read along (PostgreSQL), else one query over them. `rows` are queries.matrix_page_rows'
+    (id, latest_scan_id, mixed_checked, web_checked, latest_findings). The cells are not to be changed: those
+    without findings are shared."""
     by_scan: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-    for scan_id, finding_id, severity, title in Finding.objects.filter(scan_id__in=scan_ids).values_list(
-        "scan_id", "finding_id", "severity", "title"
-    ):
-        by_scan[scan_id].append((finding_id, severity, title))
-    cells: dict[int, dict[str, Cell]] = {}
-    for site in sites:
-        if not site.latest_scan_id:
-            cells[site.pk] = {key: Cell("none", check=title) for key, title, _ in CHECKS}
+    if rows and "latest_findings" in rows[0]:  # read by the page's query (PostgreSQL)
+        for row in rows:
+            by_scan[row["latest_scan_id"]] = [tuple(finding) for finding in row["latest_findings"]]
+    else:
+        scan_ids = [row["latest_scan_id"] for row in rows if row["latest_scan_id"]]
+        for scan_id, finding_id, severity, title in Finding.objects.filter(scan_id__in=scan_ids).values_list(
+            "scan_id", "finding_id", "severity", "title"
+        ):
+            by_scan[scan_id].append((finding_id, severity, title))
+    cells: dict[int, list[Cell]] = {}
+    for row in rows:
+        if not row["latest_scan_id"]:
+            cells[row["id"]] = _NOT_SCANNED
             continue
-        row = {key: Cell("pass", check=title) for key, title, _ in CHECKS}
-        if not getattr(site, "mixed_checked", False):
-            row["mixed"] = Cell("na", check="Mixed content")
-        if not getattr(site, "web_checked", False):
-            row.update({key: Cell("na", check=title) for key, title, _ in CHECKS if key in WEB_CHECKS})
-        for finding_id, severity, title in by_scan.get(site.latest_scan_id, []):
+        unchecked = set()
+        if not row["mixed_checked"]:
+            unchecked.add("mixed")
+        if not row["web_checked"]:
+            unchecked.update(WEB_CHECKS)
+        decided: dict[str, Cell] = {}
+        for finding_id, severity, title in by_scan.get(row["latest_scan_id"], []):
             key = _check_of(finding_id)
             if key is None:
                 continue
-            cell = row[key]
-            if cell.state == "na":
-                cell.state = "pass"
+            cell = decided.get(key)
+            if cell is None:
+                # A finding of a check the scan did not cover still decides it: the check was made after all.
+                cell = decided[key] = Cell("pass", check=_PLAIN_CELLS[key, "pass"].check)
             if severity in FAIL_SEVERITIES:
                 cell.state = "fail"
             elif severity in WARN_SEVERITIES and cell.state != "fail":
                 cell.state = "warn"
             cell.titles.append(title)
-        cells[site.pk] = row
+        cells[row["id"]] = [
+            decided.get(key) or _PLAIN_CELLS[key, "na" if key in unchecked else "pass"] for key, _, _ in CHECKS
+        ]
     return cells
 
 

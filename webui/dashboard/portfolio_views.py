@@ -52,16 +52,21 @@ def _detail_page(
     counts = queries.triage_counts(user=request.user, portfolio=portfolio)
     filters, paginator = filtered_sites(request, portfolio=portfolio, per_page=PORTFOLIO_ROWS_PER_PAGE, counts=counts)
     page = paginator.get_page(request.GET.get("page"))
-    tags = selectors.tags_by_site(user=request.user, site_ids=[site.pk for site in page.object_list])
-    site_rows = report_view.overview_rows(page.object_list, tags)
-    cells = matrix.matrix_cells(list(page.object_list))
-    active = (
-        selectors.scan_list(user=request.user)
-        .filter(site__portfolios=portfolio, status__in=Scan.ACTIVE_STATUSES)
-        .count()
+    listed = list(page.object_list)  # plain rows (queries.matrix_page_rows)
+    # On PostgreSQL each row brought its tags along.
+    tags = (
+        None
+        if not listed or "tag_names" in listed[0]
+        else selectors.tags_by_site(user=request.user, site_ids=[row["id"] for row in listed])
     )
+    site_rows = report_view.matrix_rows(listed, tags)
+    cells = matrix.matrix_cells(listed)
+    state = selectors.portfolio_page_state(user=request.user, portfolio=portfolio)
+    active = state.active_scans
     on_page = sum(1 for row in site_rows if row.last_status in Scan.ACTIVE_STATUSES)
-    compliance = compliance_views.portfolio_context(portfolio, list(page.object_list), site_count=counts["total"])
+    compliance = compliance_views.portfolio_context(
+        portfolio, listed, site_count=counts["total"], evidence=state.evidence
+    )
     context = {
         **compliance,
         "portfolio": portfolio,
@@ -71,7 +76,7 @@ def _detail_page(
         "rows": [
             (
                 row,
-                [cells[row.site.pk][key] for key, _ in matrix.columns()] + compliance["compliance_cells"][row.site.pk],
+                cells[row.site.pk] + compliance["compliance_cells"][row.site.pk],
             )
             for row in site_rows
         ],
@@ -95,12 +100,12 @@ def _detail_page(
             user=request.user,
             initial={
                 "notify_all": "all" if portfolio.notify_all_channels else "chosen",
-                "channels": list(portfolio.channels.all()),
+                "channels": state.chosen_channel_ids,
             },
         ),
         # Also whether the form lists any channel to tick: its choices are the same channels of the same user.
-        "has_channels": selectors.channel_list(user=request.user).exists(),
-        "bulk_operation": selectors.bulk_operation_active(portfolio),
+        "has_channels": state.has_channels,
+        "bulk_operation": state.bulk_operation,
     }
     return render(request, "dashboard/portfolio.html", context, status=status)
 

@@ -64,7 +64,7 @@ def days_until(iso_timestamp: str | None) -> int | None:
 
 @dataclass
 class OverviewRow:
-    site: Site
+    site: Site | ListedSite
     grade: str
     grade_css: str
     seo_score: int | None
@@ -96,6 +96,48 @@ def overview_rows(sites: list[Site], tags: dict[int, list[str]]) -> list[Overvie
         row.id = str(row.site.pk)
         row.url = f"{head}{row.id}{tail}"
     return rows
+
+
+@dataclass(frozen=True, slots=True)
+class ListedSite:
+    """A site of a list read as a plain row (queries.matrix_page_rows): its id, and the name it is shown by."""
+
+    pk: int
+    hostname: str
+    https_port: int
+
+    def __str__(self) -> str:
+        return Site.__str__(self)  # the name Site gives itself: "host", or "host:port" off 443
+
+
+def matrix_rows(rows: list[dict], tags: dict[int, list[str]] | None = None) -> list[OverviewRow]:
+    """The portfolio matrix's rows out of queries.matrix_page_rows' plain rows (what overview_rows makes of
+    model instances), with their tags from the rows themselves (PostgreSQL) or else from `tags`."""
+    marker = "2147483647"
+    head, tail = reverse("dashboard:site", args=[int(marker)]).split(marker)
+    now = timezone.now()
+    listed = []
+    for row in rows:
+        scanned = row["latest_scan_id"] is not None
+        grade = (row["latest_scan__security_grade"] or "") if scanned else ""
+        site_id = row["id"]
+        listed.append(
+            OverviewRow(
+                site=ListedSite(site_id, row["hostname"], row["https_port"]),
+                grade=grade,
+                grade_css=grade_css(grade),
+                seo_score=row["latest_scan__seo_score"] if scanned else None,
+                web_security_grade=row["web_security_grade"] if scanned else None,
+                days_to_expiry=whole_days_until(row["cert_not_after"], now) if row["cert_not_after"] else None,
+                last_status=row["last_scan__status"] if row["last_scan_id"] is not None else None,
+                last_requested_at=row["last_scan_at"],
+                last_error=(row["last_scan__error"] if row["last_scan_id"] is not None else "") or "",
+                tags=row["tag_names"] if "tag_names" in row else (tags or {}).get(site_id, []),
+                url=f"{head}{site_id}{tail}",
+                id=str(site_id),
+            )
+        )
+    return listed
 
 
 def overview_row(site: Site, tags: list[str] | None = None) -> OverviewRow:

@@ -31,9 +31,10 @@ HISTORY_LENGTH = 20
 
 def filtered_sites(request, *, portfolio=None, per_page: int = SITES_PER_PAGE, counts: dict | None = None):
     """The overview's and the portfolio page's filters applied to the user's sites: (form, paginator of the
-    matching sites in the chosen order; the portfolio page's with the matrix's checks, the overview's with each
-    site's top issue). `counts`, triage_counts of the same sites (the user's on the overview, the portfolio's on
-    its page), counts the matching sites when the filters are ones it grouped by."""
+    matching sites in the chosen order; the portfolio page's as plain rows with the matrix's checks
+    (queries.matrix_page_rows; unfiltered, queries.UnfilteredMatrix), the overview's as sites with each site's top issue). `counts`, triage_counts of
+    the same sites (the user's on the overview, the portfolio's on its page), counts the matching sites when
+    the filters are ones it grouped by."""
     filters = OverviewFilterForm(request.GET, user=request.user, with_portfolio=portfolio is None)
     filters.is_valid()  # an invalid filter is shown as an error and ignored; the valid ones still apply
     chosen = filters.cleaned_data
@@ -52,7 +53,13 @@ def filtered_sites(request, *, portfolio=None, per_page: int = SITES_PER_PAGE, c
         "search": chosen.get("q", ""),
         "fails": chosen.get("fails", ""),
     }
-    sites = queries.overview_sites(sort=chosen.get("sort", ""), checks=checks, issues=not checks, **matching)
+    filtered = any(matching[name] for name in ("grade", "failing", "tag", "search", "fails"))
+    if checks and not filtered and matching["expiring_within"] is None:  # the portfolio page as it opens
+        sites = queries.UnfilteredMatrix(user=request.user, portfolio=portfolio, sort=chosen.get("sort", ""))
+    else:
+        sites = queries.overview_sites(sort=chosen.get("sort", ""), checks=checks, issues=not checks, **matching)
+        if checks:
+            sites = queries.matrix_page_rows(sites)
     counted = queries.count_from_triage(counts, **matching) if counts is not None else None
     return filters, queries.SitePaginator(sites, per_page, matching=queries.matching_sites(**matching), counted=counted)
 
