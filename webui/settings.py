@@ -59,7 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "webui.csp_header.StaticPolicyCSPMiddleware",  # django-csp's, the usual header built once
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into a 429 (see the Security block)
 ]
 
@@ -139,7 +139,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "webui.api.pagination.ApiPagination",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "webui.api.negotiation.RememberedContentNegotiation",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "webui.api.errors.api_exception_handler",

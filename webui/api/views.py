@@ -9,7 +9,6 @@ from django.http import Http404
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed, Throttled, ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,7 +20,7 @@ from webui.api import documents
 from webui.api import serializers as s
 from webui.api.bulk_serializers import BulkOperationOutput
 from webui.api.links import Links
-from webui.api.pagination import page_of
+from webui.api.pagination import ApiPagination, page_of
 from webui.api.parsers import ImportJSONParser, LimitedJSONParser, LimitedTextParser
 from webui.api.site_rows import SITE_ROW_FIELDS, datetimes_as_text, site_rows_output
 from webui.api.throttling import throttle_refusals
@@ -60,7 +59,7 @@ class ApiView(APIView):
         return serializer.validated_data
 
     def paginated(self, queryset, serializer_class):
-        paginator = PageNumberPagination()
+        paginator = ApiPagination()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
         return paginator.get_paginated_response(
             serializer_class(page, many=True, context={"request": self.request}).data
@@ -152,7 +151,7 @@ class SiteListApi(ApiView):
             rows = selectors.site_rows(sites, SITE_ROW_FIELDS, as_text=datetimes_as_text())
         else:  # the list most clients read
             rows = selectors.all_site_rows(user=request.user, fields=SITE_ROW_FIELDS, as_text=datetimes_as_text())
-        paginator = PageNumberPagination()
+        paginator = ApiPagination()
         page = paginator.paginate_queryset(rows, request, view=self)
         if page and "tag_names" in page[0]:
             tags = {row["id"]: row["tag_names"] for row in page}
