@@ -12,14 +12,9 @@ def main() -> None:
         # A command-line scan starts before Django is set up, and sets it up beside the scan. Its start-up
         # allocates what lives until exit, so the garbage collector only costs time until the scan starts.
         gc.disable()
-        # The process that sets Django up to store the scan is forked first, before this one imports anything:
-        # its set-up is the longest part of a stored scan's start-up. The command closes it if it stores nothing.
-        from scanner.storage_process import StorageProcess
-
-        storage = None if "--no-store" in sys.argv else StorageProcess()
         from scanner.management.commands.scan import run_from_command_line
 
-        run_from_command_line(sys.argv, storage=storage)
+        run_from_command_line(sys.argv)
         return
     from django.core.management import execute_from_command_line
 

@@ -78,8 +78,8 @@ def test_a_mistyped_option_exits_2_with_argparses_message():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_abbreviated_no_store_stores_nothing_though_manage_py_forked_the_storing_process_at_start(lab):
-    # manage.py forks the storing process before argparse runs, looking for "--no-store" spelled out.
+def test_an_abbreviated_no_store_stores_nothing(lab):
+    # argparse takes "--no-st" for --no-store: the storing process is only forked after the options are parsed.
     finished = manage(*lab.scan_command("good", "--json", "--no-st"), DATABASE_URL=subprocess_database_url())
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert json.loads(finished.stdout)["grade"]["security"] == "A+"

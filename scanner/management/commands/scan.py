@@ -16,30 +16,22 @@ from scanner.targets import InvalidTarget, parse_target
 if TYPE_CHECKING:
     from scanner.engine.results import ScanResult, ScanSettings
     from scanner.grading import Grades
-    from scanner.storage_process import StorageProcess
     from scanner.targets import Target
 
 # The engine, grading and the report are imported in `handle`, after the process that stores the scan has
 # been forked: it need not import them, and `--help` or a mistyped argument need none of them.
 
 
-def run_from_command_line(argv: list[str], storage: StorageProcess | None = None) -> None:
+def run_from_command_line(argv: list[str]) -> None:
     """`manage.py scan ...` without setting Django up first (manage.py sends the command here).
 
     Same parser, help, messages and exit codes as through Django's ManagementUtility, which would run
     django.setup() before the command: here the scan starts at once, and Django is set up in the process
     that stores the scan, beside it (scanner/storage_process.py); `--no-store` never sets Django up.
-    manage.py turns the garbage collector off for the start-up; `handle` turns it on once the probes are in.
-    `storage` is the storing process manage.py forked before importing this module, if it did; it is closed
-    whatever happens (a mistyped argument, --help, --no-store given in a form manage.py did not recognise)."""
+    manage.py turns the garbage collector off for the start-up; `handle` turns it on once the probes are in."""
     command = Command()
     command.sets_up_django_beside_the_scan = True
-    command.storage_forked_at_start = storage
-    try:
-        command.run_from_argv(argv)
-    finally:
-        if storage is not None:
-            storage.close()
+    command.run_from_argv(argv)
 
 
 class _Storage(Protocol):
@@ -73,8 +65,6 @@ class Command(BaseCommand):
     requires_system_checks = ()
     # True when run by `run_from_command_line`: Django is not set up yet, and is set up beside the scan.
     sets_up_django_beside_the_scan = False
-    # The storing process manage.py forked at start (run_from_command_line), used instead of forking one here.
-    storage_forked_at_start: StorageProcess | None = None
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("host", help="example.com, example.com:8443 or https://example.com/")
@@ -174,8 +164,6 @@ class Command(BaseCommand):
         return target, policy, scan_settings
 
     def _storage(self) -> _Storage:
-        if self.storage_forked_at_start is not None:
-            return self.storage_forked_at_start
         if self.sets_up_django_beside_the_scan:
             from scanner.storage_process import StorageProcess
 
