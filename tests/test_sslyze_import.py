@@ -55,3 +55,15 @@ def test_pydantic_models_defined_after_sslyze_are_built_at_once_as_usual():
         )
         == "True False"
     )
+
+
+def test_loading_sslyzes_trust_stores_after_the_probes_prints_no_warning():
+    # Without load_probes() cryptography warns here about a CA certificate in sslyze's bundled stores.
+    code = (
+        "from scanner.engine import load_probes\n"
+        "load_probes()\n"
+        "from sslyze.plugins.certificate_info.trust_stores.trust_store_repository import TrustStoresRepository\n"
+        "TrustStoresRepository.get_default().get_all_stores()\n"
+    )
+    finished = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert (finished.returncode, finished.stderr) == (0, "")
