@@ -48,19 +48,13 @@ class CompiledOnce:
         self._compiled: dict[tuple, _Compiled | None] = {}
 
     def rows(self, *arguments: int | datetime, limit: int | None = None, offset: int = 0) -> list[dict]:
-        key = (connection.alias, connection.vendor, timezone.get_current_timezone_name())
-        if key not in self._compiled:
-            self._compiled[key] = self._compile(arguments)
-        compiled = self._compiled[key]
+        compiled = self._compiled_for(arguments)
         if compiled is None:
             rows = self._build(*arguments)
             if limit is not None or offset:
                 rows = rows[offset : None if limit is None else offset + limit]
             return list(rows)
-        values = [
-            arguments[compiled.argument_at[index]] if index in compiled.argument_at else param
-            for index, param in enumerate(compiled.params)
-        ]
+        values = self._values(compiled, arguments)
         sql = compiled.sql
         if limit is not None:
             sql, values = f"{sql} LIMIT %s OFFSET %s", [*values, limit, offset]
@@ -76,6 +70,28 @@ class CompiledOnce:
                     for function in functions:
                         row[position] = function(row[position], expression, connection)
         return [dict(zip(compiled.names, row, strict=True)) for row in rows]
+
+    def count(self, *arguments: int | datetime) -> int:
+        """How many rows `build(*arguments)` gives, as QuerySet.count() would say."""
+        compiled = self._compiled_for(arguments)
+        if compiled is None:
+            return self._build(*arguments).count()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({compiled.sql}) AS counted", self._values(compiled, arguments))
+            return cursor.fetchone()[0]
+
+    def _compiled_for(self, arguments: tuple) -> _Compiled | None:
+        key = (connection.alias, connection.vendor, timezone.get_current_timezone_name())
+        if key not in self._compiled:
+            self._compiled[key] = self._compile(arguments)
+        return self._compiled[key]
+
+    @staticmethod
+    def _values(compiled: _Compiled, arguments: tuple) -> list:
+        return [
+            arguments[compiled.argument_at[index]] if index in compiled.argument_at else param
+            for index, param in enumerate(compiled.params)
+        ]
 
     def _compile(self, arguments: tuple) -> _Compiled | None:
         if connection.vendor != "postgresql":

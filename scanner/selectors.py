@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.db.models import CharField, Count, Exists, F, Func, OuterRef, Q, QuerySet, Subquery
-from django.utils import timezone
 
 from scanner.compiled_queries import CompiledOnce
 from scanner.grading.scale import grades_below
@@ -86,55 +85,46 @@ def site_rows(sites: QuerySet[Site], fields: tuple[str, ...], *, as_text: tuple[
     return sites.values(*(field for field in fields if field not in as_text), **texts, tag_names=ArraySubquery(names))
 
 
-def all_site_rows(*, user: User, fields: tuple[str, ...], as_text: tuple[str, ...] = ()) -> AllSiteRows | QuerySet:
-    """site_rows of all the user's sites (the unfiltered list): by the compiled query where it can be reused."""
-    compiled = _compiled_site_rows(user, fields, as_text)
-    if compiled is None:
-        return site_rows(site_list(user=user), fields, as_text=as_text)
-    return AllSiteRows(user.pk, *compiled)
+def all_site_rows(*, user: User, fields: tuple[str, ...], as_text: tuple[str, ...] = ()) -> AllSiteRows:
+    """site_rows of all the user's sites (the unfiltered list), read by queries compiled once per layout."""
+    queries = _ALL_SITE_ROWS.get((fields, as_text))
+    if queries is None:
+        queries = _ALL_SITE_ROWS[fields, as_text] = _AllSiteRowsQueries(fields, as_text)
+    return AllSiteRows(user.pk, queries)
+
+
+class _AllSiteRowsQueries:
+    """The list's rows and its count for one layout, each compiled once (scanner/compiled_queries.py): only the
+    owner and the page change between requests, and building and compiling both took about half the CPU of a
+    page of 50."""
+
+    def __init__(self, fields: tuple[str, ...], as_text: tuple[str, ...]) -> None:
+        self.rows = CompiledOnce(lambda owner_id: site_rows(_sites_of(owner_id), fields, as_text=as_text))
+        # The count reads the sites alone, not the rows' joins and tag arrays.
+        self.count = CompiledOnce(lambda owner_id: _sites_of(owner_id).order_by().values("pk"))
+
+
+def _sites_of(owner_id: int) -> QuerySet[Site]:
+    from django.contrib.auth import get_user_model
+
+    return site_list(user=get_user_model()(pk=owner_id))
+
+
+_ALL_SITE_ROWS: dict[tuple, _AllSiteRowsQueries] = {}
 
 
 class AllSiteRows:
-    """All of one user's sites as site_rows gives them, for Django's Paginator (count() and a slice per page),
-    read by SQL the ORM compiled once per process and layout: only the owner and the page change between
-    requests. Building and compiling the list's query and its count took about half the CPU of a page of 50."""
+    """All of one user's sites as site_rows gives them, for Django's Paginator (count() and a slice per page)."""
 
-    def __init__(self, owner_id: int, rows_sql: str, count_sql: str, names: tuple[str, ...]) -> None:
-        self._owner = owner_id
-        self._rows_sql, self._count_sql, self._names = rows_sql, count_sql, names
+    def __init__(self, owner_id: int, queries: _AllSiteRowsQueries) -> None:
+        self._owner, self._queries = owner_id, queries
 
     def count(self) -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(self._count_sql, (self._owner,))
-            return cursor.fetchone()[0]
+        return self._queries.count.count(self._owner)
 
     def __getitem__(self, page: slice) -> list[dict]:
         offset, stop = page.start or 0, page.stop
-        with connection.cursor() as cursor:
-            cursor.execute(self._rows_sql, (self._owner, stop - offset, offset))
-            return [dict(zip(self._names, row, strict=True)) for row in cursor.fetchall()]
-
-
-_COMPILED_SITE_ROWS: dict[tuple, tuple[str, str, tuple[str, ...]] | None] = {}
-
-
-def _compiled_site_rows(user: User, fields: tuple[str, ...], as_text: tuple[str, ...]) -> tuple | None:
-    """The rows' SQL (owner, limit and offset as parameters), the count's SQL and the column names, compiled
-    once per database, time zone and layout; None where Django must convert what the database gives."""
-    key = (connection.alias, connection.vendor, timezone.get_current_timezone_name(), fields, as_text)
-    if key in _COMPILED_SITE_ROWS:
-        return _COMPILED_SITE_ROWS[key]
-    rows = site_rows(site_list(user=user), fields, as_text=as_text)
-    compiler = rows.query.get_compiler(connection=connection)
-    rows_sql, params = compiler.as_sql()
-    count_sql, count_params = site_list(user=user).order_by().values("pk").query.sql_with_params()
-    converters = compiler.get_converters([expression for expression, _, _ in compiler.select])
-    compiled = None
-    if params == count_params == (user.pk,) and not converters:  # the owner is all that changes
-        names = (*rows.query.extra_select, *rows.query.values_select, *rows.query.annotation_select)
-        compiled = (f"{rows_sql} LIMIT %s OFFSET %s", f"SELECT COUNT(*) FROM ({count_sql}) AS sites", names)
-    _COMPILED_SITE_ROWS[key] = compiled
-    return compiled
+        return self._queries.rows.rows(self._owner, limit=stop - offset, offset=offset)
 
 
 def site_get(*, user: User, site_id: int) -> Site | None:
