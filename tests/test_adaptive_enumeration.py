@@ -275,3 +275,37 @@ def test_a_server_following_the_clients_order_is_still_asked_with_handshakes(lab
         report = simulation.run(case.hostname, proxy.ip, proxy.port, tls, timeout=2, learned=learned)
         assert report.server_cipher_preference is False
         assert proxy.connections >= len(CLIENTS)
+
+
+def accepted_by_protocol(tls) -> dict[str, list[str]]:
+    accepted: dict[str, list[str]] = {}
+    for suite in tls.cipher_suites:
+        accepted.setdefault(suite.protocol, []).append(suite.name)
+    return accepted
+
+
+def test_when_the_server_follows_the_clients_order_every_client_handshake_starts_beside_the_preference_question(lab):
+    case = lab.case("clientorder")
+    learned = Learned()
+    tls = adaptive_tls(case, case.https_port, learned)
+    accepted = accepted_by_protocol(tls)
+    assert all(simulation.needs_handshake(profile, accepted, learned) for profile in CLIENTS)
+
+
+def test_no_client_handshake_starts_early_when_the_enumeration_saw_the_servers_whole_order(lab):
+    case = lab.case("ecdhepref")
+    learned = Learned()
+    tls = adaptive_tls(case, case.https_port, learned)
+    accepted = accepted_by_protocol(tls)
+    assert not any(simulation.needs_handshake(profile, accepted, learned) for profile in CLIENTS)
+
+
+def test_a_client_the_servers_first_choice_could_still_predict_does_not_start_early(lab):
+    # Two chains show the server's order in part: the preference handshake's answer may make it predictable.
+    case = lab.case("good")
+    learned = Learned()
+    tls = adaptive_tls(case, case.https_port, learned)
+    accepted = accepted_by_protocol(tls)
+    undecided = [profile for profile in CLIENTS if simulation.predict(profile, accepted, {}, learned) is None]
+    assert undecided
+    assert not any(simulation.needs_handshake(profile, accepted, learned) for profile in undecided)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cache
 
@@ -118,13 +118,8 @@ def predict(
     """
     if learned is None:
         return None
-    protocols = [p for p in profile.protocols if p in accepted]
-    if not _sendable(profile.suites, "TLSv1.3"):
-        protocols = [p for p in protocols if p != "TLSv1.3"]
-    if not protocols:
-        return None
-    protocol = max(protocols, key=PROTOCOLS.index)
-    if protocol in ("SSLv2", "SSLv3"):
+    protocol = _negotiated_protocol(profile, accepted)
+    if protocol is None or protocol in ("SSLv2", "SSLv3"):
         return None
     offered = _sendable(profile.suites, protocol)
     if protocol != "TLSv1.3" and not offered:
@@ -145,6 +140,27 @@ def predict(
         if not {_GROUPS[group].value for group in profile.groups} & learned.curves:
             return None
     return Negotiated(protocol=protocol, suite=choice)
+
+
+def _negotiated_protocol(profile: ClientProfile, accepted: dict[str, list[str]]) -> str | None:
+    """The highest protocol both `profile` and the server speak (TLS 1.3 only when the client can offer one of
+    its suites), or None."""
+    protocols = [p for p in profile.protocols if p in accepted]
+    if not _sendable(profile.suites, "TLSv1.3"):
+        protocols = [p for p in protocols if p != "TLSv1.3"]
+    return max(protocols, key=PROTOCOLS.index) if protocols else None
+
+
+def needs_handshake(profile: ClientProfile, accepted: dict[str, list[str]], learned: Learned | None) -> bool:
+    """True when `predict` cannot answer for `profile` whatever the cipher-preference handshakes find: its own
+    handshake can then start beside them instead of after them. All they can add to a prediction is the
+    server's first choice in the client's protocol, so every suite that choice could be is tried."""
+    if predict(profile, accepted, {}, learned) is not None:
+        return False
+    protocol = _negotiated_protocol(profile, accepted)
+    return protocol is None or all(
+        predict(profile, accepted, {protocol: suite}, learned) is None for suite in accepted[protocol]
+    )
 
 
 def _order_key(suite: str) -> tuple:
@@ -235,37 +251,78 @@ def simulate_clients(
     preferred: dict[str, str] | None = None,
     learned: Learned | None = None,
     pool: PriorityPool | None = None,
+    started: dict[str, Future] | None = None,
 ) -> tuple[tuple[ClientSimulation, ...], str | None]:
     """Every client's handshake (`workers` at a time); also why the server stopped answering, if it did.
 
-    A client whose result `predict` can read from what the enumeration learned needs no handshake.
+    A client whose result `predict` can read from what the enumeration learned needs no handshake; a client
+    whose handshake was `started` already (by name, see `start_handshakes`) takes that handshake's answer.
     """
+    started = started or {}
 
     def simulate(profile: ClientProfile) -> tuple[ClientSimulation, str | None]:
         negotiated = predict(profile, accepted or {}, preferred or {}, learned)
         if negotiated is None:
-            try:
-                negotiated = handshake(
-                    host,
-                    ip,
-                    port,
-                    protocols=profile.protocols,
-                    suites=profile.suites,
-                    groups=profile.groups,
-                    timeout=timeout,
-                    connections=connections,
-                )
-            except ServerStalled as exc:
-                return ClientSimulation(profile.name, None, None, None, error=str(exc), modern=profile.modern), str(exc)
-            except HandshakeFailed as exc:
-                return ClientSimulation(profile.name, None, None, None, error=str(exc), modern=profile.modern), None
+            return _client_handshake(profile, host, ip, port, timeout, connections)
         return ClientSimulation(
             profile.name, negotiated.protocol, negotiated.suite, negotiated.forward_secrecy, modern=profile.modern
         ), None
 
-    outcomes = _map(simulate, clients, pool, workers)
+    others = iter(_map(simulate, [profile for profile in clients if profile.name not in started], pool, workers))
+    outcomes = [started[profile.name].result() if profile.name in started else next(others) for profile in clients]
     stalled = next((reason for _, reason in outcomes if reason), None)
     return tuple(simulation for simulation, _ in outcomes), stalled
+
+
+def start_handshakes(
+    host: str,
+    ip: str,
+    port: int,
+    *,
+    timeout: float,
+    accepted: dict[str, list[str]],
+    learned: Learned | None,
+    pool: PriorityPool,
+    clients: Sequence[ClientProfile] = CLIENTS,
+    connections: Callable[[], None] | None = None,
+) -> dict[str, Future]:
+    """Queue on `pool` the handshake of every client that needs one whatever the cipher-preference handshakes
+    find (`needs_handshake`), so that they run beside those instead of after them: behind a real network
+    that is one round of handshakes less at the end of the scan. By client name."""
+    return {
+        profile.name: pool.submit_at(URGENT, _client_handshake, profile, host, ip, port, timeout, connections)
+        for profile in clients
+        if needs_handshake(profile, accepted, learned)
+    }
+
+
+def _client_handshake(
+    profile: ClientProfile,
+    host: str,
+    ip: str,
+    port: int,
+    timeout: float,
+    connections: Callable[[], None] | None,
+) -> tuple[ClientSimulation, str | None]:
+    """`profile`'s real handshake: what it negotiated, or its error (and the reason when the server stalled)."""
+    try:
+        negotiated = handshake(
+            host,
+            ip,
+            port,
+            protocols=profile.protocols,
+            suites=profile.suites,
+            groups=profile.groups,
+            timeout=timeout,
+            connections=connections,
+        )
+    except ServerStalled as exc:
+        return ClientSimulation(profile.name, None, None, None, error=str(exc), modern=profile.modern), str(exc)
+    except HandshakeFailed as exc:
+        return ClientSimulation(profile.name, None, None, None, error=str(exc), modern=profile.modern), None
+    return ClientSimulation(
+        profile.name, negotiated.protocol, negotiated.suite, negotiated.forward_secrecy, modern=profile.modern
+    ), None
 
 
 FAILED = SimulationReport(None, {}, (), ProbeOutcome(PROBE_ERROR, "the handshake simulation failed unexpectedly"))
@@ -305,6 +362,13 @@ def run_for(
     if not accepted:
         return SimulationReport(None, {}, (), ProbeOutcome(PROBE_NOT_TESTED, "no cipher suite was found to simulate"))
     started = time.monotonic()
+    early = (
+        start_handshakes(
+            host, ip, port, timeout=timeout, accepted=accepted, learned=learned, pool=pool, connections=connections
+        )
+        if pool is not None
+        else {}
+    )
     try:
         preference, preferred = cipher_preference(
             host,
@@ -318,6 +382,8 @@ def run_for(
             pool=pool,
         )
     except ServerStalled as exc:
+        for job in early.values():
+            job.cancel()  # those not started yet; a started one ends at its timeout
         return SimulationReport(None, {}, (), ProbeOutcome(PROBE_ERROR, f"the server stopped answering: {exc}"))
     except HandshakeFailed as exc:
         # A suite it accepted during enumeration is now refused: say nothing rather than guess.
@@ -334,6 +400,7 @@ def run_for(
         preferred=preferred,
         learned=learned if preference is not None else None,
         pool=pool,
+        started=early,
     )
     logger.debug("simulation of %s took %.2f s", host, time.monotonic() - started)
     if stalled:
