@@ -77,3 +77,37 @@ def test_a_scan_that_is_not_stored_never_sets_django_up(lab, tmp_path):
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert "sslyze" in names  # the scan ran in this process
     assert sorted(names & {"scanner.models", "django_celery_beat", "django.contrib.auth.models", "psycopg"}) == []
+
+
+# Like REPORTER, but writes the names in sys.modules at each fork of the command's process (the storage process,
+# then the TLS scan's child).
+FORK_REPORTER = """
+import json, os, runpy, sys
+out, sys.argv = sys.argv[1], sys.argv[2:]
+seen, parent, fork = [], os.getpid(), os.fork
+def reporting_fork():
+    if os.getpid() == parent:
+        seen.append(sorted(sys.modules))
+        open(out, "w").write(json.dumps(seen))
+    return fork()
+os.fork = reporting_fork
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def test_the_tls_scan_starts_before_grading_and_the_caa_lookup_are_imported(lab, tmp_path):
+    # They are imported beside the scan, while it waits on the network (scanner.engine.scan's `beside`).
+    out = tmp_path / "forks.json"
+    arguments = list(lab.scan_command("good", "--json", "--no-store"))
+    finished = subprocess.run(
+        [sys.executable, "-c", FORK_REPORTER, str(out), str(ROOT / "manage.py"), *arguments],
+        check=False,
+        cwd=ROOT,
+        env=os.environ,
+        capture_output=True,
+        text=True,
+    )
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert json.loads(finished.stdout)["grade"]["security"] == "A+"  # graded, with the CAA lookup done
+    tls_fork = next(names for names in json.loads(out.read_text()) if "sslyze" in names)
+    assert sorted({"scanner.grading", "scanner.report", "dns.resolver"} & set(tls_fork)) == []

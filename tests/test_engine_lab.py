@@ -1,5 +1,9 @@
 """The engine against real lab servers: what it observes, not how it grades."""
 
+import threading
+
+import pytest
+
 from scanner.engine import scan
 from scanner.netpolicy import NetworkPolicy
 from scanner.targets import parse_target
@@ -120,3 +124,30 @@ def test_loopback_target_is_refused_without_an_allowed_network(lab):
     result = scan(parse_target("good.lab.test"), policy=policy, settings=LAB_SCAN_SETTINGS)
     assert result.status == "failed" and result.tls is None
     assert "not allowed" in result.error or "private" in result.error or "loopback" in result.error
+
+
+def scan_with_beside(lab, lab_policy, name, beside):
+    case = lab.case(name)
+    target = parse_target(case.hostname, https_port=case.https_port, http_port=case.http_port)
+    return scan(target, policy=lab_policy, settings=LAB_SCAN_SETTINGS, ca_file=lab.ca_file, beside=beside)
+
+
+def test_what_the_caller_runs_beside_the_scan_ran_once_in_another_thread_before_the_scan_returns(lab, lab_policy):
+    threads = []
+    result = scan_with_beside(lab, lab_policy, "good", lambda: threads.append(threading.current_thread()))
+    assert result.status == "done"
+    assert len(threads) == 1 and threads[0] is not threading.current_thread()
+
+
+def test_what_the_caller_runs_beside_the_scan_still_runs_when_the_tls_scan_never_starts(lab, lab_policy):
+    ran = []
+    result = scan_with_beside(lab, lab_policy, "closed", lambda: ran.append(True))
+    assert result.status == "failed" and ran == [True]
+
+
+def test_an_error_raised_beside_the_scan_reaches_the_caller(lab, lab_policy):
+    def failing() -> None:
+        raise LookupError("the caller's preparation failed")
+
+    with pytest.raises(LookupError, match="preparation failed"):
+        scan_with_beside(lab, lab_policy, "good", failing)

@@ -25,12 +25,14 @@ if TYPE_CHECKING:
 __all__ = ["ScanResult", "ScanSettings", "load_probes", "scan"]
 
 
-def load_probes() -> None:
+def load_probes(*, late_ones: bool = True) -> None:
     """Import the probes (sslyze, httpx, dnspython: most of the engine's import time).
 
     Not done with this package: the models, grading and reports import its results, and Django's set-up
     imports the models, so every Django process (`manage.py scan --help` too) would pay for them. `scan()`
-    calls this first; a worker calls it at start so that its pool children, forked later, share them."""
+    calls this first; a worker calls it at start so that its pool children, forked later, share them.
+    `late_ones=False` leaves out what only the end of a scan needs (the CAA lookup's dnspython): `scan()`
+    imports that beside the scan, where a one-off process has nothing else to do."""
     # httpx's package imports its command-line client when click and rich are installed (celery requires
     # click; schemathesis, a test tool, rich), and goes without it when that import fails: a None entry in
     # sys.modules makes it fail (https://docs.python.org/3/reference/import.html#the-module-cache).
@@ -38,17 +40,32 @@ def load_probes() -> None:
     sys.modules.setdefault("httpx._main", None)
     import_sslyze()
     from . import tls  # noqa: F401
-    from .certificates import caa  # noqa: F401
     from .http import redirects  # noqa: F401
+
+    if late_ones:
+        _import_late_probes()
+
+
+def _import_late_probes() -> None:
+    from .certificates import caa  # noqa: F401
 
 
 def scan(
-    target: Target, *, policy: NetworkPolicy, settings: ScanSettings | None = None, ca_file: str | None = None
+    target: Target,
+    *,
+    policy: NetworkPolicy,
+    settings: ScanSettings | None = None,
+    ca_file: str | None = None,
+    beside: Callable[[], object] | None = None,
 ) -> ScanResult:
     """Scan one site at every address behind its name. Network problems never raise: they come back as a failed
-    ScanResult (or a failed endpoint) with a reason."""
-    load_probes()  # before the clock starts: a scan's duration is the scan's
-    from .certificates.caa import lookup_caa
+    ScanResult (or a failed endpoint) with a reason.
+
+    `beside` (optional) is the caller's preparation for what follows the scan, such as importing its grading:
+    it runs once, in a thread of its own once the first address's TLS scan has started (where the scan waits on
+    the network) or after it when that never started, and has ended when this returns (what it raised is raised
+    here). A target refused before any connection returns without running it."""
+    load_probes(late_ones=False)  # before the clock starts: a scan's duration is the scan's
     from .http.redirects import probe_http
 
     settings = settings or ScanSettings()
@@ -93,11 +110,19 @@ def scan(
             outbound_budget=budget,
         )
     )
+    preparing = _Alongside(lambda: _prepare(beside))
+
+    def start_beside_the_first_tls_scan() -> None:
+        alongside.start()
+        preparing.start()
+
     endpoints_scanned = []
     tls_started = time.monotonic()
     for index, ip in enumerate(addresses):
         if index:
-            alongside.wait()  # no thread of ours may run across the next address's fork
+            # No thread of ours may run across the next address's fork.
+            alongside.wait()
+            preparing.wait()
         endpoints_scanned.append(
             _scan_endpoint(
                 target,
@@ -106,9 +131,15 @@ def scan(
                 ca_file,
                 fetch_aia,
                 check_revocation,
-                while_running=alongside.start if index == 0 else None,
+                while_running=start_beside_the_first_tls_scan if index == 0 else None,
             )
         )
+    if preparing.started:
+        preparing.result()
+    else:
+        _prepare(beside)  # the first address's TLS scan never started
+    from .certificates.caa import lookup_caa
+
     endpoints = tuple(endpoints_scanned)
     measured = [endpoint for endpoint in endpoints if endpoint.error is None]
     primary = measured[0] if measured else endpoints[0]
@@ -116,7 +147,7 @@ def scan(
     probes: dict[str, ProbeOutcome] = dict(primary.tls.probes) if primary.tls else {}
     tls_answered = primary.tls is not None
     if alongside.started and primary.ip == first and tls_answered:
-        http = alongside.result()
+        http: HttpResult = alongside.result()
     else:
         alongside.wait()
         # Still worth knowing what plain http does; HSTS needs working TLS, so skip it when TLS is unreachable.
@@ -144,6 +175,12 @@ def scan(
     )
 
 
+def _prepare(beside: Callable[[], object] | None) -> None:
+    _import_late_probes()
+    if beside is not None:
+        beside()
+
+
 # However little of the TLS budget earlier addresses left, the next one still gets this long (or a quarter of
 # the budget, when that is shorter).
 MIN_ENDPOINT_TLS_S = 10.0
@@ -169,7 +206,7 @@ def _resolver(target: Target, ip: str, policy: NetworkPolicy) -> Callable[[str],
 class _Alongside:
     """One call run in a thread beside the TLS scan; `start` may be called at most once."""
 
-    def __init__(self, call: Callable[[], HttpResult]) -> None:
+    def __init__(self, call: Callable[[], Any]) -> None:
         self._call = call
         self._future: Future | None = None
 
@@ -186,13 +223,13 @@ class _Alongside:
             except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread by result()
                 future.set_exception(exc)
 
-        threading.Thread(target=run, name="http-probe", daemon=True).start()
+        threading.Thread(target=run, name="beside-tls", daemon=True).start()
 
     def wait(self) -> None:
         if self._future is not None:
             wait([self._future])
 
-    def result(self) -> HttpResult:
+    def result(self) -> Any:
         return self._future.result()
 
 

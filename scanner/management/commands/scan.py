@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 # been forked: it need not import them, and `--help` or a mistyped argument need none of them.
 
 
+def _import_grading() -> None:
+    from scanner.grading import grade  # noqa: F401
+    from scanner.report import build_report  # noqa: F401
+    from scanner.storage_process import StorageFailed  # noqa: F401
+
+
 def run_from_command_line(argv: list[str]) -> None:
     """`manage.py scan ...` without setting Django up first (manage.py sends the command here).
 
@@ -101,11 +107,10 @@ class Command(BaseCommand):
         storage = None if options["no_store"] else self._storage()
         try:
             from scanner.engine import load_probes, scan
-            from scanner.grading import grade
-            from scanner.report import build_report
-            from scanner.storage_process import StorageFailed
 
-            load_probes()
+            # What comes after the scan (grading, the report, the CAA lookup) is imported beside it, while it
+            # waits on the network, not before it starts.
+            load_probes(late_ones=False)
             if self.sets_up_django_beside_the_scan:
                 # What the start-up imported lives until exit: frozen, collections during the scan skip it
                 # (https://docs.python.org/3/library/gc.html#gc.freeze).
@@ -113,7 +118,11 @@ class Command(BaseCommand):
                 gc.enable()
 
             ca_file = options["ca_file"] or config.ca_file()
-            result = scan(target, policy=policy, settings=scan_settings, ca_file=ca_file)
+            result = scan(target, policy=policy, settings=scan_settings, ca_file=ca_file, beside=_import_grading)
+            from scanner.grading import grade
+            from scanner.report import build_report
+            from scanner.storage_process import StorageFailed
+
             grades = grade(result)
             report = build_report(result, grades)
             not_stored = None
