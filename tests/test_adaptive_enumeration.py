@@ -19,8 +19,9 @@ from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum, c
 
 from benchmarks.delay_proxy import DelayProxy
 from scanner.engine import scan
-from scanner.engine.protocols.adaptive import Learned, enumerate_all, enumerate_version
+from scanner.engine.protocols.adaptive import Enumeration, Learned, enumerate_all, enumerate_version
 from scanner.engine.protocols.suite_offers import NOT_CHOSEN, Budget, BudgetExhausted
+from scanner.engine.runtime.pool import PriorityPool
 from scanner.engine.runtime.tls_scan import run_adaptive_scan
 from scanner.engine.simulation import simulate as simulation
 from scanner.engine.simulation.clients import CLIENTS
@@ -189,6 +190,25 @@ def test_server_that_starts_refusing_mid_enumeration_triggers_the_per_suite_fall
         proxy.serve_first = proxy.connections + 2  # two handshakes (of four accepted suites), then closed at once
         enumerate_version(info, TlsVersionEnum.TLS_1_0, on_fallback=lambda version, why: fallbacks.append(why))
     assert fallbacks and "refused" in fallbacks[0]
+
+
+def test_a_confirmation_refused_after_the_chains_leaves_no_chain_order_for_the_simulation(lab):
+    case = lab.case("legacy")
+    with DelayProxy(case.ip, case.ip, case.https_port) as proxy:
+        info = connectivity(case, proxy.port)
+        before = proxy.connections
+        enumerate_version(info, TlsVersionEnum.TLS_1_0)
+        chains_and_confirmation = proxy.connections - before
+        proxy.serve_first = proxy.connections + chains_and_confirmation - 1  # all but the confirmation answered
+        learned = Learned()
+        with PriorityPool(2) as pool:
+            enumeration = Enumeration(info, [TlsVersionEnum.TLS_1_0], learned=learned)
+            enumeration.start(pool)
+            as_they_stood = enumeration.chains_ended()
+            assert learned.chains  # what the simulation may start from, beside the confirmation
+            outcomes = enumeration.finish()
+    assert outcomes is not as_they_stood
+    assert learned.chains == {}
 
 
 def test_a_used_up_connection_budget_is_an_error_never_a_protocol_not_supported(lab):

@@ -181,14 +181,27 @@ class Enumeration:
         self._pool: PriorityPool | None = None
         self._chain_jobs: list[Future] = []
         self._curves_job: Future | None = None
+        # Set by chains_ended:
+        self._tentative: dict | None = None
+        self._chain_outcomes: list = []
+        self._confirmation: Future | None = None
+        self._curves_outcome: object = None
+        self._measured_suite_by_suite: dict[TlsVersionEnum, object] = {}
 
     def start(self, pool: PriorityPool) -> None:
-        """Queue every chain (longest first, ahead of anything else on `pool`) and the curves; returns at once."""
+        """Queue every chain and the curves, longest first, ahead of anything else on `pool`; returns at once."""
         self._pool = pool
-        self._chain_jobs = [pool.submit_at(URGENT, self._run_chain, chain) for chain in self.chains]
+        tls12 = [chain for chain in self.chains if chain[0] == TlsVersionEnum.TLS_1_2]
+        jobs = {id(chain): pool.submit_at(URGENT, self._run_chain, chain) for chain in tls12}
         if self.with_curves:
-            # Urgent too: the simulation needs the curves, and their chain is half a dozen handshakes long.
+            # Urgent too, and right after TLS 1.2: the simulation needs the curves, and their chain (half a dozen
+            # handshakes and more) is longer than the other protocols' on most servers. Queued behind those, it
+            # started late and was the last thing the simulation waited for.
             self._curves_job = pool.submit_at(URGENT, _curves_or_error, self.info, self.budget, False)
+        for chain in self.chains:
+            if id(chain) not in jobs:
+                jobs[id(chain)] = pool.submit_at(URGENT, self._run_chain, chain)
+        self._chain_jobs = [jobs[id(chain)] for chain in self.chains]
 
     def robot_result(self) -> RobotScanResult | Exception:
         """ROBOT's outcome once its test has ended (after `finish`); "RSA not supported" when it never ran."""
@@ -226,40 +239,62 @@ class Enumeration:
         except (Inconsistent, BudgetExhausted, ServerRejectedConnection, OSError) as exc:
             return exc
 
+    def chains_ended(self) -> dict:
+        """Wait for the chains and the curves, queue the confirmation, and return every protocol's outcome (and
+        the curves) as they stand if the confirmation passes: what only needs the suites, such as the handshake
+        simulation, can start beside the confirmation's handshake. `finish` then says whether it passed."""
+        if self._tentative is not None:
+            return self._tentative
+        chain_outcomes = [job.result() for job in self._chain_jobs]
+        robot_chains = [o for (v, _, _), o in zip(self.chains, chain_outcomes, strict=True) if v == self.robot_version]
+        if self.with_robot and any(isinstance(o, Exception) for o in robot_chains):
+            self._start_robot()  # its protocol was not measured cleanly: let the test find out for itself
+        self._chain_outcomes = chain_outcomes
+        self._confirmation = self._pool.submit_at(URGENT, _confirm, self.info, self.chains, chain_outcomes, self.budget)
+        self._curves_outcome = self._curves_job.result() if self._curves_job else None
+        self._tentative = self._outcomes(None)
+        return self._tentative
+
     def finish(self, *, with_robot_result: bool = True) -> dict:
         """Wait for the chains, confirm, run what must follow them; every protocol's outcome (and curves, and
         ROBOT unless `with_robot_result` is False: then `robot_result()` gives it later, so what only needs the
-        suites, such as the simulation, does not wait for ROBOT's last payloads)."""
-        info, budget = self.info, self.budget
-        chains = self.chains
-        chain_outcomes = [job.result() for job in self._chain_jobs]
-        robot_chains = [o for (v, _, _), o in zip(chains, chain_outcomes, strict=True) if v == self.robot_version]
-        if self.with_robot and any(isinstance(o, Exception) for o in robot_chains):
-            self._start_robot()  # its protocol was not measured cleanly: let the test find out for itself
-        confirmation = _confirm(info, chains, chain_outcomes, budget)
-        if isinstance(confirmation, Inconsistent) and self.with_robot:
-            self._start_robot()
-        curves_outcome = self._curves_job.result() if self._curves_job else None
+        suites, such as the simulation, does not wait for ROBOT's last payloads). The same dict `chains_ended`
+        returned when the confirmation passed; a new one when it did not."""
+        outcomes = self.chains_ended()
+        confirmation = self._confirmation.result()
+        if isinstance(confirmation, Inconsistent):
+            if self.with_robot:
+                self._start_robot()
+            if self.learned is not None:
+                self.learned.chains.clear()  # no chain's order stands
+            outcomes = self._outcomes(confirmation)
+        if self.with_robot and with_robot_result:
+            outcomes["robot"] = self.robot_result()
+        return outcomes
 
+    def _outcomes(self, confirmation: Exception | None) -> dict:
+        info, budget, chains = self.info, self.budget, self.chains
         outcomes: dict = {}
+        curves_outcome = self._curves_outcome
         if curves_outcome is not None:
             if isinstance(confirmation, Inconsistent) and not isinstance(curves_outcome, Exception):
                 curves_outcome = _curves_one_by_one_or_error(info, budget)
             outcomes["curves"] = curves_outcome
             if self.learned is not None and isinstance(curves_outcome, SupportedEllipticCurvesScanResult):
                 self.learned.curves = frozenset(curve.openssl_nid for curve in curves_outcome.supported_curves or ())
-        if self.with_robot and with_robot_result:
-            outcomes["robot"] = self.robot_result()
 
         by_version: dict[TlsVersionEnum, list] = {version: [] for version in self.versions}
-        for chain, outcome in zip(chains, chain_outcomes, strict=True):
+        for chain, outcome in zip(chains, self._chain_outcomes, strict=True):
             by_version[chain[0]].append((chain, outcome))
         for version, results in by_version.items():
             errors = [outcome for _, outcome in results if isinstance(outcome, Exception)]
             if isinstance(confirmation, Inconsistent) and not errors:
                 errors = [confirmation]
             inconsistent = next((e for e in errors if isinstance(e, Inconsistent)), None)
-            if inconsistent is not None:
+            if inconsistent is not None and version in self._measured_suite_by_suite:
+                # Measured suite by suite already (chains_ended): a failed confirmation changes nothing there.
+                outcomes[version] = self._measured_suite_by_suite[version]
+            elif inconsistent is not None:
                 logger.info(
                     "%s: adaptive enumeration of %s fell back to one suite per handshake: %s",
                     info.server_location.hostname,
@@ -272,6 +307,7 @@ class Enumeration:
                     outcomes[version] = _per_suite(info, version, budget, self._pool)
                 except (BudgetExhausted, ServerRejectedConnection, OSError, OpenSSLError) as exc:
                     outcomes[version] = exc
+                self._measured_suite_by_suite[version] = outcomes[version]
             elif errors:
                 outcomes[version] = errors[0]
             else:

@@ -13,6 +13,7 @@ fork, and a deadline, a soft time limit or a crash leaves nothing behind.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -106,10 +107,22 @@ def _scan_here(
             list_unchosen=False,
         )
         enumeration.start(pool)
-        queued = plugin_jobs.queue_commands(pool, info, request, sorted(set(request.scan_commands) - ENUMERATED))
-        outcomes = enumeration.finish(with_robot_result=False) if wanted else {}
-        if simulate:
-            report = _simulation(request, outcomes, learned, pool)
+        queued = plugin_jobs.queue_commands(
+            pool, info, request, _longest_first(set(request.scan_commands) - ENUMERATED)
+        )
+        if wanted:
+            # The simulation starts beside the enumeration's confirmation handshake, from the outcomes as they
+            # stand; in the rare scan whose confirmation fails, it runs again from the suite-by-suite ones.
+            tentative = enumeration.chains_ended()
+            if simulate:
+                report = _simulation(request, tentative, learned, pool)
+            outcomes = enumeration.finish(with_robot_result=False)
+            if simulate and outcomes is not tentative:
+                report = _simulation(request, outcomes, learned, pool)
+        else:
+            outcomes = {}
+            if simulate:
+                report = _simulation(request, outcomes, learned, pool)
         if ScanCommand.ROBOT in wanted:
             outcomes["robot"] = enumeration.robot_result()
         attempts = plugin_jobs.collect_commands(info, queued)
@@ -118,31 +131,82 @@ def _scan_here(
     return plugin_jobs.completed_scan(request, info, attempts), learned, report
 
 
+def _longest_first(commands: set[ScanCommand]) -> list[ScanCommand]:
+    """sslyze's other commands in the order their jobs go on the pool: session resumption first (each of its jobs
+    is two handshakes, one after the other; queued last, they were the last jobs of the scan), then by name."""
+    return sorted(commands, key=lambda command: (command != ScanCommand.SESSION_RESUMPTION, command.value))
+
+
 def _one_connection_only(info: ServerConnectivityInfo) -> bool:
     """True when the server resets (or leaves unanswered) a second handshake while a first connection is open,
-    and answers again once it is closed: a server, or a middlebox, that serves one connection at a time."""
+    and answers again once it is closed: a server, or a middlebox, that serves one connection at a time.
+
+    Two handshakes are made at once first: when both complete (almost every server) that took one round trip
+    instead of two one after the other. Otherwise it is asked one connection after the other."""
     with resets.watching():  # these resets are the question asked, not a measurement gone wrong
-        first = _first_connection(info)
-        if first is None:  # cannot tell; the scan finds out the usual way
+        together = _two_at_once(info)
+        opened = [outcome for outcome in together if isinstance(outcome, SslConnection)]
+        for connection in opened:
+            connection.close()
+        if len(opened) == 2:
             return False
-        try:
-            second = info.get_preconfigured_tls_connection()
-            try:
-                second.connect(should_retry_connection=False)
+        if len(opened) == 1:
+            # The other failed while this one was open: the same observation as a second connection failing.
+            if not _refused_as_a_second(next(o for o in together if not isinstance(o, SslConnection))):
                 return False
-            except Exception as exc:  # noqa: BLE001 - sorted below
-                if not (resets.is_reset(exc) or isinstance(exc, ConnectionToServerTimedOut | TlsHandshakeTimedOut)):
-                    return False
-            finally:
-                second.close()
-        finally:
-            first.close()
+        elif not _second_refused_one_after_the_other(info):
+            return False
         # Alone again (the server may take a moment to notice the first connection closed): it answers.
         third = _first_connection(info)
         if third is None:  # not answering alone either: not a concurrency limit
             return False
         third.close()
     return True
+
+
+def _two_at_once(info: ServerConnectivityInfo) -> list[SslConnection | Exception]:
+    """Two handshakes started together, the connection left open or the error, each; both have ended (and the
+    open ones are still open) when this returns."""
+    outcomes: list[SslConnection | Exception | None] = [None, None]
+
+    def connect(index: int) -> None:
+        with resets.watching():
+            connection = info.get_preconfigured_tls_connection()
+            try:
+                connection.connect(should_retry_connection=False)
+                outcomes[index] = connection
+            except Exception as exc:  # noqa: BLE001 - sorted by the caller
+                connection.close()
+                outcomes[index] = exc
+
+    beside = threading.Thread(target=connect, args=(1,), name="second-connection", daemon=True)
+    beside.start()
+    connect(0)
+    beside.join()
+    return outcomes
+
+
+def _refused_as_a_second(exc: Exception) -> bool:
+    return resets.is_reset(exc) or isinstance(exc, ConnectionToServerTimedOut | TlsHandshakeTimedOut)
+
+
+def _second_refused_one_after_the_other(info: ServerConnectivityInfo) -> bool:
+    """A first connection made alone, then a second while it is open: True when the second is reset or times
+    out. False when the first cannot be made (cannot tell; the scan finds out the usual way)."""
+    first = _first_connection(info)
+    if first is None:
+        return False
+    try:
+        second = info.get_preconfigured_tls_connection()
+        try:
+            second.connect(should_retry_connection=False)
+            return False
+        except Exception as exc:  # noqa: BLE001 - sorted below
+            return _refused_as_a_second(exc)
+        finally:
+            second.close()
+    finally:
+        first.close()
 
 
 def _first_connection(info: ServerConnectivityInfo, tries: int = 3) -> SslConnection | None:
