@@ -247,7 +247,7 @@ SCANNER_HTTP_TIMEOUT = float(os.environ.get("SCANNER_HTTP_TIMEOUT", "10"))
 SCANNER_CIPHER_ENUMERATION = os.environ.get("SCANNER_CIPHER_ENUMERATION", "adaptive")
 if SCANNER_CIPHER_ENUMERATION not in ("sslyze", "adaptive"):
     raise ImproperlyConfigured("SCANNER_CIPHER_ENUMERATION must be 'sslyze' or 'adaptive'")
-SCANNER_PER_TARGET_CONNECTIONS = int(os.environ.get("SCANNER_PER_TARGET_CONNECTIONS", "4"))
+SCANNER_PER_TARGET_CONNECTIONS = int(os.environ.get("SCANNER_PER_TARGET_CONNECTIONS", "5"))
 SCANNER_CONNECTION_BUDGET = int(os.environ.get("SCANNER_CONNECTION_BUDGET", "400"))
 # --- end cipher-suite enumeration ---
 # A finished scan younger than this is reused when a user asks for a scan without max_age.

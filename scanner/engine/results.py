@@ -35,7 +35,9 @@ class ScanSettings:
     # picks (about one handshake per accepted suite; ROBOT and the client simulation reuse what it learned);
     # "sslyze" tries every suite it knows, one handshake each.
     cipher_enumeration: str = "adaptive"
-    per_target_connections: int = 4  # concurrent connections to one scanned address (sslyze and adaptive)
+    # Concurrent connections to one scanned address (sslyze and adaptive): sslyze's own default
+    # (Scanner(per_server_concurrent_connections_limit=5)), so a scan asks no more of a server than sslyze does.
+    per_target_connections: int = 5
     connection_budget: int = 400  # adaptive only: most handshakes its enumeration may open for one endpoint
     # DNS servers for the CAA lookup ("IP" or "IP:PORT"); empty: the system resolver
     dns_servers: tuple[str, ...] = ()
