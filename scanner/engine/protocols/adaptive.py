@@ -25,14 +25,10 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import cache
-from traceback import TracebackException
-from typing import TypeVar
 
 from cryptography.hazmat.backends import default_backend
 from sslyze import (
     RobotScanResultEnum,
-    ScanCommand,
-    ScanCommandAttemptStatusEnum,
 )
 from sslyze.errors import (
     ServerRejectedConnection,
@@ -42,19 +38,12 @@ from sslyze.plugins.elliptic_curves_plugin import SupportedEllipticCurvesScanRes
 from sslyze.plugins.openssl_cipher_suites.cipher_suites import CipherSuite
 from sslyze.plugins.openssl_cipher_suites.implementation import CipherSuiteAcceptedByServer, CipherSuitesScanResult
 from sslyze.plugins.robot.implementation import RobotScanResult
-from sslyze.scanner.models import (
-    CipherSuitesScanAttempt,
-    RobotScanAttempt,
-    ScanCommandAttempt,
-    SupportedEllipticCurvesScanAttempt,
-)
 from sslyze.server_connectivity import (
     ServerConnectivityInfo,
     TlsVersionEnum,
 )
 
 from scanner.engine.protocols.versions import PROTOCOL_NAMES, VERSIONS
-from scanner.engine.runtime.error_reasons import command_error_reason
 from scanner.engine.runtime.pool import URGENT, PriorityPool
 from scanner.engine.runtime.sslyze_compat import OpenSSLError
 
@@ -73,7 +62,7 @@ from scanner.engine.protocols.suite_offers import (
 )
 from scanner.engine.vulnerabilities.robot import _one_after_another, _robot_or_error
 
-__all__ = ["Enumeration", "Learned", "accepted_suites", "attempts_for", "enumerate_all", "enumerate_version", "warm_up"]
+__all__ = ["Enumeration", "Learned", "enumerate_all", "enumerate_version", "warm_up"]
 
 
 @dataclass(frozen=True)
@@ -349,54 +338,6 @@ def warm_up() -> None:
     default_backend()
     for version in VERSIONS:
         _groups(version)
-
-
-def attempts_for(outcomes: dict) -> dict[str, object]:
-    """The enumeration's outcomes as sslyze's ScanCommandAttempts, by command name (AllScanCommandsAttempts)."""
-    attempts: dict[str, object] = {}
-    for key, outcome in outcomes.items():
-        if key == "curves":
-            attempts[ScanCommand.ELLIPTIC_CURVES.value] = _attempt(
-                SupportedEllipticCurvesScanAttempt, outcome, "curves"
-            )
-        elif key == "robot":
-            attempts[ScanCommand.ROBOT.value] = _attempt(RobotScanAttempt, outcome, "ROBOT")
-        else:
-            attempts[VERSIONS[key].value] = _attempt(CipherSuitesScanAttempt, outcome, key.name)
-    return attempts
-
-
-def accepted_suites(outcomes: dict) -> dict[str, list[str]]:
-    """Our protocol name -> the IANA names of the suites the server accepted, for what measured cleanly."""
-    return {
-        PROTOCOL_NAMES[version]: [item.cipher_suite.name for item in outcome.accepted_cipher_suites]
-        for version, outcome in outcomes.items()
-        if isinstance(version, TlsVersionEnum)
-        and isinstance(outcome, CipherSuitesScanResult)
-        and outcome.accepted_cipher_suites
-    }
-
-
-_Attempt = TypeVar("_Attempt", bound=ScanCommandAttempt)
-
-
-def _attempt(attempt_class: type[_Attempt], outcome: object, what: str) -> _Attempt:
-    if isinstance(outcome, Exception):
-        logger.warning("adaptive enumeration of %s failed: %s", what, outcome)
-        return attempt_class(
-            status=ScanCommandAttemptStatusEnum.ERROR,
-            error_reason=command_error_reason(outcome, _NOT_MEASURED),
-            error_trace=TracebackException.from_exception(outcome),
-            result=None,
-        )
-    return attempt_class(
-        status=ScanCommandAttemptStatusEnum.COMPLETED, error_reason=None, error_trace=None, result=outcome
-    )
-
-
-# Besides sslyze's own: a used-up budget, an inconsistent server and a refused connection all mean "not
-# measured"; the engine reports it as such.
-_NOT_MEASURED = (BudgetExhausted, Inconsistent, ServerRejectedConnection, OSError)
 
 
 def enumerate_version(

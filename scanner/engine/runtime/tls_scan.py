@@ -23,7 +23,8 @@ from sslyze.connection_helpers.tls_connection import SslConnection
 from sslyze.errors import ConnectionToServerFailed, ConnectionToServerTimedOut, TlsHandshakeTimedOut
 from sslyze.server_connectivity import ServerConnectivityInfo, check_connectivity_to_server
 
-from scanner.engine.protocols.adaptive import Enumeration, Learned, accepted_suites, attempts_for, warm_up
+from scanner.engine.protocols.adaptive import Enumeration, Learned, warm_up
+from scanner.engine.protocols.adaptive_attempts import accepted_suites, attempts_for
 from scanner.engine.protocols.suite_offers import Budget
 from scanner.engine.protocols.versions import CIPHER_COMMANDS, VERSIONS
 from scanner.engine.results import PROBE_ERROR, PROBE_OK, ProbeOutcome, TlsResult
