@@ -134,7 +134,7 @@ def probe_tls(
 
     try:
         if adaptive:
-            # The simulation runs in the scan's child, on its connections, as soon as the enumeration is done.
+            # The simulation runs in the scan's child, on its connections, as soon as the enumeration's chains end.
             server_result, report = run_adaptive_scan(
                 request,
                 per_server_connections=settings.per_target_connections,
