@@ -180,17 +180,14 @@ class Enumeration:
     def start(self, pool: PriorityPool) -> None:
         """Queue every chain and the curves, longest first, ahead of anything else on `pool`; returns at once."""
         self._pool = pool
-        tls12 = [chain for chain in self.chains if chain[0] == TlsVersionEnum.TLS_1_2]
-        jobs = {id(chain): pool.submit_at(URGENT, self._run_chain, chain) for chain in tls12}
+        tls12 = sum(1 for chain in self.chains if chain[0] == TlsVersionEnum.TLS_1_2)  # sorted first (__init__)
+        self._chain_jobs = [pool.submit_at(URGENT, self._run_chain, chain) for chain in self.chains[:tls12]]
         if self.with_curves:
             # Urgent too, and right after TLS 1.2: the simulation needs the curves, and their chain (half a dozen
             # handshakes and more) is longer than the other protocols' on most servers. Queued behind those, it
             # started late and was the last thing the simulation waited for.
             self._curves_job = pool.submit_at(URGENT, _curves_or_error, self.info, self.budget, False)
-        for chain in self.chains:
-            if id(chain) not in jobs:
-                jobs[id(chain)] = pool.submit_at(URGENT, self._run_chain, chain)
-        self._chain_jobs = [jobs[id(chain)] for chain in self.chains]
+        self._chain_jobs += [pool.submit_at(URGENT, self._run_chain, chain) for chain in self.chains[tls12:]]
 
     def robot_result(self) -> RobotScanResult | Exception:
         """ROBOT's outcome once its test has ended (after `finish`); "RSA not supported" when it never ran."""

@@ -111,19 +111,14 @@ def _scan_here(
         queued = plugin_jobs.queue_commands(
             pool, info, request, _longest_first(set(request.scan_commands) - ENUMERATED)
         )
-        if wanted:
-            # The simulation starts beside the enumeration's confirmation handshake, from the outcomes as they
-            # stand; in the rare scan whose confirmation fails, it runs again from the suite-by-suite ones.
-            tentative = enumeration.chains_ended()
-            if simulate:
-                report = _simulation(request, tentative, learned, pool)
-            outcomes = enumeration.finish(with_robot_result=False)
-            if simulate and outcomes is not tentative:
-                report = _simulation(request, outcomes, learned, pool)
-        else:
-            outcomes = {}
-            if simulate:
-                report = _simulation(request, outcomes, learned, pool)
+        # The simulation starts beside the enumeration's confirmation handshake, from the outcomes as they
+        # stand; in the rare scan whose confirmation fails, it runs again from the suite-by-suite ones.
+        tentative = enumeration.chains_ended() if wanted else {}
+        if simulate:
+            report = _simulation(request, tentative, learned, pool)
+        outcomes = enumeration.finish(with_robot_result=False) if wanted else tentative
+        if simulate and outcomes is not tentative:
+            report = _simulation(request, outcomes, learned, pool)
         if ScanCommand.ROBOT in wanted:
             outcomes["robot"] = enumeration.robot_result()
         attempts = plugin_jobs.collect_commands(info, queued)

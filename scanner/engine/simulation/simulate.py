@@ -166,9 +166,7 @@ def simulate_clients(
         negotiated = predict(profile, accepted or {}, preferred or {}, learned)
         if negotiated is None:
             return _client_handshake(profile, host, ip, port, timeout, connections)
-        return ClientSimulation(
-            profile.name, negotiated.protocol, negotiated.suite, negotiated.forward_secrecy, modern=profile.modern
-        ), None
+        return _simulated(profile, negotiated), None
 
     others = iter(_map(simulate, [profile for profile in clients if profile.name not in started], pool, workers))
     outcomes = [started[profile.name].result() if profile.name in started else next(others) for profile in clients]
@@ -222,9 +220,13 @@ def _client_handshake(
         return ClientSimulation(profile.name, None, None, None, error=str(exc), modern=profile.modern), str(exc)
     except HandshakeFailed as exc:
         return ClientSimulation(profile.name, None, None, None, error=str(exc), modern=profile.modern), None
+    return _simulated(profile, negotiated), None
+
+
+def _simulated(profile: ClientProfile, negotiated: Negotiated) -> ClientSimulation:
     return ClientSimulation(
         profile.name, negotiated.protocol, negotiated.suite, negotiated.forward_secrecy, modern=profile.modern
-    ), None
+    )
 
 
 FAILED = SimulationReport(None, {}, (), ProbeOutcome(PROBE_ERROR, "the handshake simulation failed unexpectedly"))
