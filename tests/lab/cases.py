@@ -18,6 +18,10 @@ WEAK_CIPHERS = "DES-CBC3-SHA:AES128-SHA:@SECLEVEL=0"
 # ECDHE with AES-256 first (so the server's order and a browser's AES-128-first order differ), then static RSA.
 ECDHE_THEN_RSA_CIPHERS = "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:AES128-GCM-SHA256:AES128-SHA"
 
+# Static RSA first, then ECDHE, then static RSA again, then ECDHE: no split of the suites by key exchange keeps
+# the server's order in one piece.
+INTERLEAVED_CIPHERS = "AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256:AES256-GCM-SHA384:ECDHE-RSA-AES256-SHA"
+
 
 def hostname(name: str) -> str:
     return f"{name}.{LAB_DOMAIN}"
@@ -193,6 +197,14 @@ def all_cases() -> list[CaseSpec]:
             max_version=ssl.TLSVersion.TLSv1_2,
             ciphers=ECDHE_THEN_RSA_CIPHERS,
             server_preference=False,
+        ),
+        _standard(
+            "interleaved",
+            "TLS 1.2 only, RSA: the server's own order mixes static-RSA and ECDHE suites (an RC4-era shape)",
+            leaf=LeafSpec(hostnames=(hostname("interleaved"),), key_type="rsa"),
+            min_version=ssl.TLSVersion.TLSv1_2,
+            max_version=ssl.TLSVersion.TLSv1_2,
+            ciphers=INTERLEAVED_CIPHERS,
         ),
         _standard(
             "tls13only",

@@ -50,7 +50,9 @@ from scanner.engine.runtime.sslyze_compat import OpenSSLError
 logger = logging.getLogger(__name__)
 
 from scanner.engine.curves import _curves_one_by_one_or_error, _curves_or_error
+from scanner.engine.protocols.split_chain import Halves, halves, joined_halves
 from scanner.engine.protocols.suite_offers import (
+    CHAIN_ERRORS,
     Budget,
     BudgetExhausted,
     Inconsistent,
@@ -60,7 +62,7 @@ from scanner.engine.protocols.suite_offers import (
     _per_suite,
     _result,
 )
-from scanner.engine.vulnerabilities.robot import _one_after_another, _robot_or_error
+from scanner.engine.vulnerabilities.robot import _robot_or_error
 
 __all__ = ["Enumeration", "Learned", "enumerate_all", "enumerate_version", "warm_up"]
 
@@ -161,8 +163,9 @@ class Enumeration:
             for legacy, candidates in _groups(version)
             if candidates
         ]
-        # TLS 1.2 chains are the longest on real servers: start them first so they do not finish last.
-        self.chains.sort(key=lambda chain: chain[0] != TlsVersionEnum.TLS_1_2)
+        # TLS 1.2 chains are the longest on real servers, nassl's legacy build's (most of TLS 1.2's suites)
+        # ahead: start them first so they do not finish last.
+        self.chains.sort(key=lambda chain: (chain[0] != TlsVersionEnum.TLS_1_2, not chain[1]))
         highest = info.tls_probing_result.highest_tls_version_supported
         self.robot_version = TlsVersionEnum.TLS_1_2 if highest.value >= TlsVersionEnum.TLS_1_3.value else highest
         self._robot_lock = threading.Lock()
@@ -181,13 +184,25 @@ class Enumeration:
         """Queue every chain and the curves, longest first, ahead of anything else on `pool`; returns at once."""
         self._pool = pool
         tls12 = sum(1 for chain in self.chains if chain[0] == TlsVersionEnum.TLS_1_2)  # sorted first (__init__)
-        self._chain_jobs = [pool.submit_at(URGENT, self._run_chain, chain) for chain in self.chains[:tls12]]
+        self._chain_jobs = [self._submit_chain(chain) for chain in self.chains[:tls12]]
         if self.with_curves:
             # Urgent too, and right after TLS 1.2: the simulation needs the curves, and their chain (half a dozen
             # handshakes and more) is longer than the other protocols' on most servers. Queued behind those, it
             # started late and was the last thing the simulation waited for.
             self._curves_job = pool.submit_at(URGENT, _curves_or_error, self.info, self.budget, False)
-        self._chain_jobs += [pool.submit_at(URGENT, self._run_chain, chain) for chain in self.chains[tls12:]]
+        self._chain_jobs += [self._submit_chain(chain) for chain in self.chains[tls12:]]
+
+    def _submit_chain(self, chain: tuple[TlsVersionEnum, bool, tuple[CipherSuite, ...]]) -> Future:
+        version, legacy, candidates = chain
+        if version != TlsVersionEnum.TLS_1_2 or not legacy:
+            return self._pool.submit_at(URGENT, self._run_chain, chain)
+        # The longest chain, as two halves at once (split_chain.py says why the merged order is exact).
+        return Halves(
+            self._pool,
+            lambda half: self._run_chain((version, legacy, half)),
+            halves(candidates),
+            lambda outcomes: joined_halves(self.info, chain, outcomes, self.budget),
+        ).joined
 
     def robot_result(self) -> RobotScanResult | Exception:
         """ROBOT's outcome once its test has ended (after `finish`); "RSA not supported" when it never ran."""
@@ -199,16 +214,9 @@ class Enumeration:
             if not self._robot_job:
                 self._robot_job.append(
                     self._pool.submit_at(
-                        URGENT, _robot_or_error, self.info, self.robot_version, self.budget, self._run_all
+                        URGENT, _robot_or_error, self.info, self.robot_version, self.budget, self._pool.map_joining
                     )
                 )
-
-    def _run_all(self, function: Callable, items: list) -> list:
-        """ROBOT's payloads side by side on the pool; one after the other when the pool has a single thread
-        (the ROBOT job itself holds it, so waiting for the pool would never end)."""
-        if self._pool.workers < 2:
-            return _one_after_another(function, items)
-        return [job.result() for job in [self._pool.submit_at(URGENT, function, item) for item in items]]
 
     def _on_pick(self, version: TlsVersionEnum, suite: CipherSuite) -> None:
         # Any protocol's RSA key exchange starts the test: it then learns for itself whether its own protocol
@@ -222,7 +230,7 @@ class Enumeration:
     ) -> list[CipherSuiteAcceptedByServer] | Exception:
         try:
             return _enumerate_group(self.info, *chain, self.budget, self._on_pick)
-        except (Inconsistent, BudgetExhausted, ServerRejectedConnection, OSError) as exc:
+        except CHAIN_ERRORS as exc:
             return exc
 
     def chains_ended(self) -> dict:
@@ -317,7 +325,7 @@ def _confirm(info: ServerConnectivityInfo, chains: list, outcomes: list, budget:
             first = outcome[0].cipher_suite
             try:
                 again = _offer(info, version, legacy, [first], budget)
-            except (Inconsistent, BudgetExhausted, ServerRejectedConnection, OSError) as exc:
+            except CHAIN_ERRORS as exc:
                 return exc if isinstance(exc, Inconsistent) else Inconsistent(f"the confirmation failed: {exc}")
             if again is None:
                 return Inconsistent(f"the server refused {first.name} alone after accepting it")

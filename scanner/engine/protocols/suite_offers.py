@@ -24,6 +24,7 @@ from sslyze import (
 from sslyze.connection_helpers.tls_connection import NoCiphersAvailableBugInSSlyze
 from sslyze.errors import (
     ConnectionToServerTimedOut,
+    ServerRejectedConnection,
     ServerRejectedTlsHandshake,
     ServerTlsConfigurationNotSupported,
     TlsHandshakeTimedOut,
@@ -73,6 +74,11 @@ class Budget:
 
 class BudgetExhausted(Exception):
     pass
+
+
+# What ends a chain as "not measured cleanly" rather than as a bug: the protocol's outcome is then this error, or
+# (for Inconsistent) its suite-by-suite enumeration.
+CHAIN_ERRORS = (Inconsistent, BudgetExhausted, ServerRejectedConnection, OSError)
 
 
 @cache

@@ -39,6 +39,17 @@ class PriorityPool(Executor):
         self._queue.put((priority, next(self._order), future, fn, args, kwargs))
         return future
 
+    def map_joining(self, function: Callable, items: list, priority: int = URGENT) -> list:
+        """`function` over `items`, in order, for a job already on one of this pool's threads: the rest go on the
+        pool, and the calling thread runs the first and then every one no other thread has started yet. A job
+        that only waited for its own would hold one of the server's connections idle meanwhile (and with every
+        thread waiting so, or a single thread, would wait forever)."""
+        futures = [self.submit_at(priority, function, item) for item in items[1:]]
+        results = [function(item) for item in items[:1]]
+        for item, future in zip(items[1:], futures, strict=True):
+            results.append(function(item) if future.cancel() else future.result())
+        return results
+
     def _work(self) -> None:
         while True:
             priority, _, future, fn, args, kwargs = self._queue.get()

@@ -49,6 +49,13 @@ from sslyze.plugins.robot._robot_tester import _send_robot_payload as sslyze_sen
 from sslyze.plugins.session_renegotiation_plugin import _ScanJobResultEnum as RenegotiationJobResult
 from sslyze.plugins.session_renegotiation_plugin import _test_secure_renegotiation as secure_renegotiation_job
 
+# The steps of sslyze's connectivity test (check_connectivity_to_server), asked at once by
+# runtime/connectivity.py: one protocol version's handshake, and whether an ECDH key exchange is possible.
+from sslyze.server_connectivity import _detect_ecdh_support as detect_ecdh_support
+from sslyze.server_connectivity import _detect_support_for_tls_1_2_or_below as detect_tls_1_2_or_below
+from sslyze.server_connectivity import _detect_support_for_tls_1_3 as detect_tls_1_3
+from sslyze.server_connectivity import _TlsVersionNotSupported as TlsVersionNotSupported
+
 __all__ = [
     "OPENSSL_NID_TO_CURVE_NAME",
     "OpenSSLError",
@@ -56,9 +63,13 @@ __all__ = [
     "RobotPmsPaddingPayloadEnum",
     "RobotServerResponsesAnalyzer",
     "RobotTlsRecordPayloads",
+    "TlsVersionNotSupported",
     "WantReadError",
     "WantX509LookupError",
     "connect_with_cipher_suite",
+    "detect_ecdh_support",
+    "detect_tls_1_2_or_below",
+    "detect_tls_1_3",
     "get_rsa_parameters",
     "probe_curve",
     "secure_renegotiation_job",

@@ -1,11 +1,13 @@
 """One TLS scan of one address with the adaptive engine, in a child process that owns every connection.
 
-The child runs sslyze's connectivity test, then puts everything else on one priority pool of
-`per_target_connections` threads: the enumeration's chains first (the longest, TLS 1.2, ahead), ROBOT as soon
-as the enumeration shows an RSA key exchange, sslyze's other commands (certificate, Heartbleed, CCS,
+The child first learns what sslyze's connectivity test would, with its questions asked at once (connectivity.py,
+which also shows whether the server serves connections side by side). Then everything else goes on one priority
+pool of `per_target_connections` threads: the enumeration's chains first (the longest, TLS 1.2's, ahead), ROBOT
+as soon as the enumeration shows an RSA key exchange, sslyze's other commands (certificate, Heartbleed, CCS,
 renegotiation, compression, fallback SCSV, EMS) in the gaps, and the handshake simulation once the enumeration
 has the server's order. The server never sees more than that many connections at once, and no phase waits for
-another to finish: behind a real network the scan takes about as long as its longest chain.
+another to finish: behind a real network the scan takes about as long as its longest chain, or as its
+handshakes shared among the threads, whichever is longer.
 
 Running it in a forked child (sslyze_runner) keeps that module's guarantees: no thread of the scan overlaps a
 fork, and a deadline, a soft time limit or a crash leaves nothing behind.
@@ -13,14 +15,12 @@ fork, and a deadline, a soft time limit or a crash leaves nothing behind.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 
 from sslyze import ScanCommand, ServerScanRequest, ServerScanResult
-from sslyze.connection_helpers.tls_connection import SslConnection
-from sslyze.errors import ConnectionToServerFailed, ConnectionToServerTimedOut, TlsHandshakeTimedOut
+from sslyze.errors import ConnectionToServerFailed
 from sslyze.server_connectivity import ServerConnectivityInfo, check_connectivity_to_server
 
 from scanner.engine.protocols.adaptive import Enumeration, Learned, warm_up
@@ -29,6 +29,7 @@ from scanner.engine.protocols.suite_offers import Budget
 from scanner.engine.protocols.versions import CIPHER_COMMANDS, VERSIONS
 from scanner.engine.results import PROBE_ERROR, PROBE_OK, ProbeOutcome, TlsResult
 from scanner.engine.runtime import plugin_jobs, resets
+from scanner.engine.runtime.connectivity import one_connection_only, probe_at_once
 from scanner.engine.runtime.pool import PriorityPool
 from scanner.engine.runtime.sslyze_runner import run_in_child
 from scanner.engine.simulation import simulate as simulation
@@ -82,15 +83,17 @@ def _scan_here(
     started = time.monotonic()
     learned = Learned()
     resets.install()
+    location, network = request.server_location, request.network_configuration
     try:
-        # sslyze's version probing reads a reset handshake as a version the server lacks: made again.
-        probing = resets.retried(
-            lambda: check_connectivity_to_server(request.server_location, request.network_configuration)
-        )
+        probing = probe_at_once(location, network)
+        served_together = probing is not None
+        if probing is None:
+            # sslyze's version probing reads a reset handshake as a version the server lacks: made again.
+            probing = resets.retried(lambda: check_connectivity_to_server(location, network))
     except ConnectionToServerFailed as exc:
         return plugin_jobs.unreachable_scan(request, exc), learned, None
-    info = ServerConnectivityInfo(request.server_location, request.network_configuration, probing)
-    if connections > 1 and _one_connection_only(info):
+    info = ServerConnectivityInfo(location, network, probing)
+    if connections > 1 and not served_together and one_connection_only(info):
         # A second connection while one is open is reset: every job beside another would be. One at a time.
         learned.one_connection = True
         connections = 1
@@ -131,95 +134,6 @@ def _longest_first(commands: set[ScanCommand]) -> list[ScanCommand]:
     """sslyze's other commands in the order their jobs go on the pool: session resumption first (each of its jobs
     is two handshakes, one after the other; queued last, they were the last jobs of the scan), then by name."""
     return sorted(commands, key=lambda command: (command != ScanCommand.SESSION_RESUMPTION, command.value))
-
-
-def _one_connection_only(info: ServerConnectivityInfo) -> bool:
-    """True when the server resets (or leaves unanswered) a second handshake while a first connection is open,
-    and answers again once it is closed: a server, or a middlebox, that serves one connection at a time.
-
-    Two handshakes are made at once first: when both complete (almost every server) that took one round trip
-    instead of two one after the other. Otherwise it is asked one connection after the other."""
-    with resets.watching():  # these resets are the question asked, not a measurement gone wrong
-        together = _two_at_once(info)
-        opened = [outcome for outcome in together if isinstance(outcome, SslConnection)]
-        for connection in opened:
-            connection.close()
-        if len(opened) == 2:
-            return False
-        if len(opened) == 1:
-            # The other failed while this one was open: the same observation as a second connection failing.
-            if not _refused_as_a_second(next(o for o in together if not isinstance(o, SslConnection))):
-                return False
-        elif not _second_refused_one_after_the_other(info):
-            return False
-        # Alone again (the server may take a moment to notice the first connection closed): it answers.
-        third = _first_connection(info)
-        if third is None:  # not answering alone either: not a concurrency limit
-            return False
-        third.close()
-    return True
-
-
-def _two_at_once(info: ServerConnectivityInfo) -> list[SslConnection | Exception]:
-    """Two handshakes started together, the connection left open or the error, each; both have ended (and the
-    open ones are still open) when this returns."""
-    outcomes: list[SslConnection | Exception | None] = [None, None]
-
-    def connect(index: int) -> None:
-        with resets.watching():
-            connection = info.get_preconfigured_tls_connection()
-            try:
-                connection.connect(should_retry_connection=False)
-                outcomes[index] = connection
-            except Exception as exc:  # noqa: BLE001 - sorted by the caller
-                connection.close()
-                outcomes[index] = exc
-
-    beside = threading.Thread(target=connect, args=(1,), name="second-connection", daemon=True)
-    beside.start()
-    connect(0)
-    beside.join()
-    return outcomes
-
-
-def _refused_as_a_second(exc: Exception) -> bool:
-    return resets.is_reset(exc) or isinstance(exc, ConnectionToServerTimedOut | TlsHandshakeTimedOut)
-
-
-def _second_refused_one_after_the_other(info: ServerConnectivityInfo) -> bool:
-    """A first connection made alone, then a second while it is open: True when the second is reset or times
-    out. False when the first cannot be made (cannot tell; the scan finds out the usual way)."""
-    first = _first_connection(info)
-    if first is None:
-        return False
-    try:
-        second = info.get_preconfigured_tls_connection()
-        try:
-            second.connect(should_retry_connection=False)
-            return False
-        except Exception as exc:  # noqa: BLE001 - sorted below
-            return _refused_as_a_second(exc)
-        finally:
-            second.close()
-    finally:
-        first.close()
-
-
-def _first_connection(info: ServerConnectivityInfo, tries: int = 3) -> SslConnection | None:
-    """A connection made alone, for the one-connection check. The HTTP probe runs beside the TLS scan and may hold
-    the server's only connection at that moment, and a server takes a moment to notice a closed one: a reset is
-    tried again after a pause, a few times."""
-    for attempt in range(tries):
-        connection = info.get_preconfigured_tls_connection()
-        try:
-            connection.connect(should_retry_connection=False)
-            return connection
-        except Exception as exc:  # noqa: BLE001 - only a reset is worth another try
-            connection.close()
-            if not resets.is_reset(exc) or attempt == tries - 1:
-                return None
-            time.sleep(0.2 * (attempt + 1))
-    return None
 
 
 def _enumeration_seconds(request: ServerScanRequest, deadline: float | None, started: float) -> float | None:

@@ -1,0 +1,202 @@
+"""What the scan learns before it starts: sslyze's connectivity test, and whether the server serves more than one
+connection at a time.
+
+sslyze's test (check_connectivity_to_server) asks one question after another: a TLS 1.3 handshake; if that is
+refused, TLS 1.2, then older versions; and, when the negotiated suite does not name an ECDH key exchange, one more
+handshake to learn whether the server can do one. TLS 1.3 suites never name their key exchange, so every TLS 1.3
+server gets that extra handshake. The engine then asked, with two more handshakes, whether the server answers a
+second connection while one is open. Behind a real network each answer costs one or two round trips, and nothing
+else runs meanwhile.
+
+`probe_at_once` starts the three likely questions together: TLS 1.3, TLS 1.2, and ECDH with TLS 1.3. sslyze's
+answer is read from them: TLS 1.3 when accepted, else TLS 1.2. Three connections that were open at the same
+time, all answered without a reset or a timeout, also settle the concurrency question.
+
+Anything unusual sends the scan back to the old way, one question after another, which gives exactly sslyze's
+answers: a reset, a timeout or an unexpected error on one connection; neither TLS 1.3 nor TLS 1.2 accepted; a
+server that asks for a client certificate.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from sslyze import ServerNetworkConfiguration, ServerNetworkLocation
+from sslyze.connection_helpers.tls_connection import SslConnection
+from sslyze.errors import ConnectionToServerTimedOut, TlsHandshakeTimedOut
+from sslyze.server_connectivity import (
+    ClientAuthRequirementEnum,
+    ServerConnectivityInfo,
+    ServerTlsProbingResult,
+    TlsVersionEnum,
+)
+
+from scanner.engine.runtime import resets
+from scanner.engine.runtime.sslyze_compat import (
+    TlsVersionNotSupported,
+    detect_ecdh_support,
+    detect_tls_1_2_or_below,
+    detect_tls_1_3,
+)
+
+
+def probe_at_once(
+    location: ServerNetworkLocation, network: ServerNetworkConfiguration
+) -> ServerTlsProbingResult | None:
+    """sslyze's probing result, from three handshakes started together; None when the old way must ask (see the
+    module's docstring). Raises sslyze's connection error when every handshake failed to connect the same way (a
+    server that never answers fails in one timeout, as with sslyze's own test)."""
+    tls13, tls12, ecdh13 = _at_once(
+        network.network_timeout,
+        lambda: detect_tls_1_3(location, network),
+        lambda: detect_tls_1_2_or_below(location, network, TlsVersionEnum.TLS_1_2),
+        lambda: detect_ecdh_support(location, network, TlsVersionEnum.TLS_1_3),
+    )
+    outcomes = [tls13, tls12, ecdh13]
+    if all(isinstance(o, ConnectionToServerTimedOut) for o in outcomes):
+        raise tls13  # what sslyze's own test raises, after one timeout instead of several
+    if any(
+        o is _NOT_BELIEVED or (isinstance(o, Exception) and not isinstance(o, TlsVersionNotSupported)) for o in outcomes
+    ):
+        return None
+    found = tls13 if not isinstance(tls13, Exception) else tls12
+    if isinstance(found, Exception) or found.server_requested_client_cert:
+        return None
+    if "ECDH" in found.cipher_suite_supported:
+        ecdh = True
+    elif found.tls_version_supported == TlsVersionEnum.TLS_1_3:
+        ecdh = ecdh13
+    else:
+        ecdh = resets.retried(lambda: detect_ecdh_support(location, network, found.tls_version_supported))
+    return ServerTlsProbingResult(
+        highest_tls_version_supported=found.tls_version_supported,
+        cipher_suite_supported=found.cipher_suite_supported,
+        client_auth_requirement=ClientAuthRequirementEnum.DISABLED,
+        supports_ecdh_key_exchange=ecdh,
+    )
+
+
+# A question whose connection was reset, or that waited out its whole timeout (sslyze takes a timed-out
+# handshake for a refused version): its answer says nothing about the server alone.
+_NOT_BELIEVED = object()
+
+
+def _at_once(timeout: float, *questions: Callable[[], object]) -> list[object]:
+    """Each question's answer (or the exception it raised; `_NOT_BELIEVED`, see above), all asked at the same
+    time, each on its own connection."""
+    answers: list[object] = [None] * len(questions)
+
+    def ask(index: int) -> None:
+        started = time.monotonic()
+        with resets.watching() as scope:
+            try:
+                answers[index] = questions[index]()
+            except Exception as exc:  # noqa: BLE001 - sorted by the caller
+                answers[index] = exc
+        answer = answers[index]
+        if isinstance(answer, ConnectionToServerTimedOut):
+            return  # no connection at all: the caller tells a silent server from a one-off
+        reset = scope.resets or (isinstance(answer, Exception) and resets.is_reset(answer))
+        if reset or time.monotonic() - started >= timeout:
+            answers[index] = _NOT_BELIEVED
+
+    beside = [
+        threading.Thread(target=ask, args=(n,), name="connectivity", daemon=True) for n in range(1, len(questions))
+    ]
+    for thread in beside:
+        thread.start()
+    ask(0)
+    for thread in beside:
+        thread.join()
+    return answers
+
+
+def one_connection_only(info: ServerConnectivityInfo) -> bool:
+    """True when the server resets (or leaves unanswered) a second handshake while a first connection is open,
+    and answers again once it is closed: a server, or a middlebox, that serves one connection at a time.
+
+    Two handshakes are made at once first: when both complete (almost every server) that took one round trip
+    instead of two one after the other. Otherwise it is asked one connection after the other."""
+    with resets.watching():  # these resets are the question asked, not a measurement gone wrong
+        together = _two_at_once(info)
+        opened = [outcome for outcome in together if isinstance(outcome, SslConnection)]
+        for connection in opened:
+            connection.close()
+        if len(opened) == 2:
+            return False
+        if len(opened) == 1:
+            # The other failed while this one was open: the same observation as a second connection failing.
+            if not _refused_as_a_second(next(o for o in together if not isinstance(o, SslConnection))):
+                return False
+        elif not _second_refused_one_after_the_other(info):
+            return False
+        # Alone again (the server may take a moment to notice the first connection closed): it answers.
+        third = _first_connection(info)
+        if third is None:  # not answering alone either: not a concurrency limit
+            return False
+        third.close()
+    return True
+
+
+def _two_at_once(info: ServerConnectivityInfo) -> list[SslConnection | Exception]:
+    """Two handshakes started together, the connection left open or the error, each; both have ended (and the
+    open ones are still open) when this returns."""
+    outcomes: list[SslConnection | Exception | None] = [None, None]
+
+    def connect(index: int) -> None:
+        with resets.watching():
+            connection = info.get_preconfigured_tls_connection()
+            try:
+                connection.connect(should_retry_connection=False)
+                outcomes[index] = connection
+            except Exception as exc:  # noqa: BLE001 - sorted by the caller
+                connection.close()
+                outcomes[index] = exc
+
+    beside = threading.Thread(target=connect, args=(1,), name="second-connection", daemon=True)
+    beside.start()
+    connect(0)
+    beside.join()
+    return outcomes
+
+
+def _refused_as_a_second(exc: Exception) -> bool:
+    return resets.is_reset(exc) or isinstance(exc, ConnectionToServerTimedOut | TlsHandshakeTimedOut)
+
+
+def _second_refused_one_after_the_other(info: ServerConnectivityInfo) -> bool:
+    """A first connection made alone, then a second while it is open: True when the second is reset or times
+    out. False when the first cannot be made (cannot tell; the scan finds out the usual way)."""
+    first = _first_connection(info)
+    if first is None:
+        return False
+    try:
+        second = info.get_preconfigured_tls_connection()
+        try:
+            second.connect(should_retry_connection=False)
+            return False
+        except Exception as exc:  # noqa: BLE001 - sorted below
+            return _refused_as_a_second(exc)
+        finally:
+            second.close()
+    finally:
+        first.close()
+
+
+def _first_connection(info: ServerConnectivityInfo, tries: int = 3) -> SslConnection | None:
+    """A connection made alone, for the one-connection check. The HTTP probe runs beside the TLS scan and may hold
+    the server's only connection at that moment, and a server takes a moment to notice a closed one: a reset is
+    tried again after a pause, a few times."""
+    for attempt in range(tries):
+        connection = info.get_preconfigured_tls_connection()
+        try:
+            connection.connect(should_retry_connection=False)
+            return connection
+        except Exception as exc:  # noqa: BLE001 - only a reset is worth another try
+            connection.close()
+            if not resets.is_reset(exc) or attempt == tries - 1:
+                return None
+            time.sleep(0.2 * (attempt + 1))
+    return None
