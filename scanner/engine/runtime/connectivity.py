@@ -41,6 +41,8 @@ from scanner.engine.runtime.sslyze_compat import (
     detect_tls_1_3,
 )
 
+CONNECTIONS_AT_ONCE = 3  # what `probe_at_once` opens at the same time
+
 
 def probe_at_once(
     location: ServerNetworkLocation, network: ServerNetworkConfiguration

@@ -29,7 +29,7 @@ from scanner.engine.protocols.suite_offers import Budget
 from scanner.engine.protocols.versions import CIPHER_COMMANDS, VERSIONS
 from scanner.engine.results import PROBE_ERROR, PROBE_OK, ProbeOutcome, TlsResult
 from scanner.engine.runtime import plugin_jobs, resets
-from scanner.engine.runtime.connectivity import one_connection_only, probe_at_once
+from scanner.engine.runtime.connectivity import CONNECTIONS_AT_ONCE, one_connection_only, probe_at_once
 from scanner.engine.runtime.pool import PriorityPool
 from scanner.engine.runtime.sslyze_runner import run_in_child
 from scanner.engine.simulation import simulate as simulation
@@ -85,7 +85,8 @@ def _scan_here(
     resets.install()
     location, network = request.server_location, request.network_configuration
     try:
-        probing = probe_at_once(location, network)
+        # Within the scan's connection limit, as everything else: below three, one question after another.
+        probing = probe_at_once(location, network) if connections >= CONNECTIONS_AT_ONCE else None
         served_together = probing is not None
         if probing is None:
             # sslyze's version probing reads a reset handshake as a version the server lacks: made again.
