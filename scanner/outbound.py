@@ -19,11 +19,11 @@ happened.
 
 from __future__ import annotations
 
-import functools
 import ssl
 
 import httpx
 
+from .insecure_tls import insecure_tls_context
 from .netpolicy import TargetRefused
 from .outbound_connection import (  # noqa: F401 - the client's public types and errors, re-exported
     USER_AGENT,
@@ -46,19 +46,6 @@ DEFAULT_LIMITS = Limits()  # frozen: one shared default is safe
 
 
 # --- the public function -----------------------------------------------------------------------------------------
-
-
-@functools.cache
-def insecure_tls_context() -> ssl.SSLContext:
-    """For the HTTP probe: certificate problems are the TLS probe's job; here we want the HTTP answers of any
-    server a browser might still reach, old protocols included. One per process: an SSLContext is safe to
-    share between threads, and building one costs more than the handshake's own Python work."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
-    context.set_ciphers("ALL:@SECLEVEL=0")
-    return context
 
 
 def request(

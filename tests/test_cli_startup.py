@@ -95,8 +95,9 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
-def test_the_tls_scan_starts_before_grading_and_the_caa_lookup_are_imported(lab, tmp_path):
-    # They are imported beside the scan, while it waits on the network (scanner.engine.scan's `beside`).
+def test_the_tls_scan_starts_before_grading_the_caa_lookup_and_the_http_client_are_imported(lab, tmp_path):
+    # They are imported beside the scan, while it waits on the network (scanner.engine.scan's `beside`, and the
+    # HTTP probe's own thread).
     out = tmp_path / "forks.json"
     arguments = list(lab.scan_command("good", "--json", "--no-store"))
     finished = subprocess.run(
@@ -110,4 +111,6 @@ def test_the_tls_scan_starts_before_grading_and_the_caa_lookup_are_imported(lab,
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert json.loads(finished.stdout)["grade"]["security"] == "A+"  # graded, with the CAA lookup done
     tls_fork = next(names for names in json.loads(out.read_text()) if "sslyze" in names)
-    assert sorted({"scanner.grading", "scanner.report", "dns.resolver"} & set(tls_fork)) == []
+    assert (
+        sorted({"scanner.grading", "scanner.report", "dns.resolver", "httpx", "scanner.outbound"} & set(tls_fork)) == []
+    )

@@ -31,8 +31,9 @@ def load_probes(*, late_ones: bool = True) -> None:
     Not done with this package: the models, grading and reports import its results, and Django's set-up
     imports the models, so every Django process (`manage.py scan --help` too) would pay for them. `scan()`
     calls this first; a worker calls it at start so that its pool children, forked later, share them.
-    `late_ones=False` leaves out what only the end of a scan needs (the CAA lookup's dnspython): `scan()`
-    imports that beside the scan, where a one-off process has nothing else to do."""
+    `late_ones=False` leaves out what only runs beside the TLS scan or after it (the HTTP probe's and the
+    certificate fetches' httpx, the CAA lookup's dnspython): `scan()` imports those beside the scan, where a
+    one-off process has nothing else to do, so its TLS scan starts that much sooner."""
     # httpx's package imports its command-line client when click and rich are installed (celery requires
     # click; schemathesis, a test tool, rich), and goes without it when that import fails: a None entry in
     # sys.modules makes it fail (https://docs.python.org/3/reference/import.html#the-module-cache).
@@ -40,14 +41,16 @@ def load_probes(*, late_ones: bool = True) -> None:
     sys.modules.setdefault("httpx._main", None)
     import_sslyze()
     from . import tls  # noqa: F401
-    from .http import redirects  # noqa: F401
 
     if late_ones:
         _import_late_probes()
 
 
 def _import_late_probes() -> None:
+    # The HTTP probe first: its thread starts at the same moment and imports it too, so the one that waits
+    # waits for the whole of it (httpx and the outbound client with it), not for half of each other's imports.
     from .certificates import caa  # noqa: F401
+    from .http import redirects  # noqa: F401
 
 
 def scan(
@@ -66,8 +69,6 @@ def scan(
     the network) or after it when that never started, and has ended when this returns (what it raised is raised
     here). A target refused before any connection returns without running it."""
     load_probes(late_ones=False)  # before the clock starts: a scan's duration is the scan's
-    from .http.redirects import probe_http
-
     settings = settings or ScanSettings()
     started_at = datetime.now(UTC)
     clock = time.monotonic()
@@ -100,7 +101,7 @@ def scan(
     # The HTTP side runs once, at the first address, alongside that address's TLS scan (it needs nothing
     # from it); it starts once the server has answered TLS, so a dead host costs no HTTPS timeout.
     alongside = _Alongside(
-        lambda: probe_http(
+        lambda: _probe_http()(
             target.host,
             target.https_port,
             target.http_port,
@@ -151,7 +152,7 @@ def scan(
     else:
         alongside.wait()
         # Still worth knowing what plain http does; HSTS needs working TLS, so skip it when TLS is unreachable.
-        http = probe_http(
+        http = _probe_http()(
             target.host,
             target.https_port,
             target.http_port,
@@ -173,6 +174,13 @@ def scan(
         probes=probes,
         caa=lookup_caa(target.host, servers=settings.dns_servers, timeout=settings.connect_timeout),
     )
+
+
+def _probe_http() -> Callable[..., HttpResult]:
+    # Imported where it runs, beside the TLS scan (load_probes's late ones): not on the way to the TLS scan.
+    from .http.redirects import probe_http
+
+    return probe_http
 
 
 def _prepare(beside: Callable[[], object] | None) -> None:

@@ -67,11 +67,11 @@ def make_fetcher(
 ) -> AiaFetcher:
     """A fetcher bound to the scan's network policy (the same pins and allowed networks as the target). Each
     download (not a cached answer) takes one fetch from the scan's outbound `budget`."""
-    from scanner import outbound
-
-    limits = outbound.Limits(connect_timeout=connect_timeout, deadline=deadline, max_body=MAX_AIA_BYTES)
 
     def fetch(url: str) -> list[x509.Certificate]:
+        # The outbound client (httpx) is imported by the first download, not when the scan starts.
+        from scanner import outbound
+
         if urlsplit(url).scheme.lower() != "http":
             raise AiaError(f"only http:// download URLs are followed, and this one is {url}")
         cached = CACHE.get(url)
@@ -79,6 +79,7 @@ def make_fetcher(
             return cached
         if budget is not None and not budget.take(OutboundBudget.AIA):
             raise AiaBudgetSpent(f"the scan's outbound budget of {budget.limit} fetches is spent")
+        limits = outbound.Limits(connect_timeout=connect_timeout, deadline=deadline, max_body=MAX_AIA_BYTES)
         try:
             response = outbound.request("GET", url, policy=policy, limits=limits)
         except outbound.OutboundError as exc:

@@ -123,11 +123,12 @@ def make_checker(
     `deadline`; all requests of this checker (one scan: every deployment and intermediate) share `total`
     (default: twice `deadline`), so silent responders cannot stretch a scan. Each request sent (not a cached
     answer) takes one fetch of the scan's outbound `budget`; once it is spent, the status is unknown."""
-    from scanner import outbound
-
     ends_at = time.monotonic() + (total if total is not None else 2 * deadline)
 
     def get(method: str, url: str, max_body: int, kind: str, **kwargs: Any) -> bytes:
+        # The outbound client (httpx) is imported by the first request, not when the scan starts.
+        from scanner import outbound
+
         _http_only(url)
         if budget is not None and not budget.take(kind):
             raise RevocationFetchError(f"not asked: the scan's outbound budget of {budget.limit} fetches is spent")

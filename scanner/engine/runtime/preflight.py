@@ -14,7 +14,7 @@ from scanner.engine.runtime.error_reasons import (
     WRONG_VERSION_NUMBER,
     openssl_error_kinds,
 )
-from scanner.outbound import insecure_tls_context
+from scanner.insecure_tls import insecure_tls_context
 
 logger = logging.getLogger(__name__)
 
