@@ -47,8 +47,6 @@ def load_probes(*, late_ones: bool = True) -> None:
 
 
 def _import_late_probes() -> None:
-    # The HTTP probe first: its thread starts at the same moment and imports it too, so the one that waits
-    # waits for the whole of it (httpx and the outbound client with it), not for half of each other's imports.
     from .certificates import caa  # noqa: F401
     from .http import redirects  # noqa: F401
 

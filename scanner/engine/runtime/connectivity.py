@@ -88,31 +88,40 @@ _NOT_BELIEVED = object()
 def _at_once(timeout: float, *questions: Callable[[], object]) -> list[object]:
     """Each question's answer (or the exception it raised; `_NOT_BELIEVED`, see above), all asked at the same
     time, each on its own connection."""
-    answers: list[object] = [None] * len(questions)
+    answers = []
+    for answer, reset, seconds in _together(*questions):
+        if isinstance(answer, ConnectionToServerTimedOut):
+            answers.append(answer)  # no connection at all: the caller tells a silent server from a one-off
+        elif reset or seconds >= timeout:
+            answers.append(_NOT_BELIEVED)
+        else:
+            answers.append(answer)
+    return answers
 
-    def ask(index: int) -> None:
+
+def _together(*calls: Callable[[], object]) -> list[tuple[object, bool, float]]:
+    """Each call's return value (or the exception it raised), whether its connection was reset, and its seconds;
+    all started at the same moment, each in a thread of its own, and all ended when this returns. Their resets
+    are the question asked, not a measurement gone wrong: counted apart (resets.watching)."""
+    outcomes: list[tuple[object, bool, float]] = [(None, False, 0.0)] * len(calls)
+
+    def run(index: int) -> None:
         started = time.monotonic()
         with resets.watching() as scope:
             try:
-                answers[index] = questions[index]()
+                answer = calls[index]()
             except Exception as exc:  # noqa: BLE001 - sorted by the caller
-                answers[index] = exc
-        answer = answers[index]
-        if isinstance(answer, ConnectionToServerTimedOut):
-            return  # no connection at all: the caller tells a silent server from a one-off
-        reset = scope.resets or (isinstance(answer, Exception) and resets.is_reset(answer))
-        if reset or time.monotonic() - started >= timeout:
-            answers[index] = _NOT_BELIEVED
+                answer = exc
+        reset = bool(scope.resets) or (isinstance(answer, Exception) and resets.is_reset(answer))
+        outcomes[index] = (answer, reset, time.monotonic() - started)
 
-    beside = [
-        threading.Thread(target=ask, args=(n,), name="connectivity", daemon=True) for n in range(1, len(questions))
-    ]
+    beside = [threading.Thread(target=run, args=(n,), name="at-once", daemon=True) for n in range(1, len(calls))]
     for thread in beside:
         thread.start()
-    ask(0)
+    run(0)
     for thread in beside:
         thread.join()
-    return answers
+    return outcomes
 
 
 def one_connection_only(info: ServerConnectivityInfo) -> bool:
@@ -145,23 +154,17 @@ def one_connection_only(info: ServerConnectivityInfo) -> bool:
 def _two_at_once(info: ServerConnectivityInfo) -> list[SslConnection | Exception]:
     """Two handshakes started together, the connection left open or the error, each; both have ended (and the
     open ones are still open) when this returns."""
-    outcomes: list[SslConnection | Exception | None] = [None, None]
 
-    def connect(index: int) -> None:
-        with resets.watching():
-            connection = info.get_preconfigured_tls_connection()
-            try:
-                connection.connect(should_retry_connection=False)
-                outcomes[index] = connection
-            except Exception as exc:  # noqa: BLE001 - sorted by the caller
-                connection.close()
-                outcomes[index] = exc
+    def connect() -> SslConnection:
+        connection = info.get_preconfigured_tls_connection()
+        try:
+            connection.connect(should_retry_connection=False)
+        except Exception:
+            connection.close()
+            raise
+        return connection
 
-    beside = threading.Thread(target=connect, args=(1,), name="second-connection", daemon=True)
-    beside.start()
-    connect(0)
-    beside.join()
-    return outcomes
+    return [answer for answer, _, _ in _together(connect, connect)]
 
 
 def _refused_as_a_second(exc: Exception) -> bool:
