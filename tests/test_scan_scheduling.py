@@ -135,3 +135,27 @@ def test_a_failing_job_hands_its_exception_to_the_caller():
 
     with PriorityPool(2) as pool, pytest.raises(ValueError, match="nonsense"):
         pool.submit(fail).result()
+
+
+def test_a_job_mapping_over_the_pool_finishes_on_a_single_thread_it_holds_itself():
+    with PriorityPool(1) as pool:
+        job = pool.submit(lambda: pool.map_joining(lambda n: n * n, [1, 2, 3]))
+        assert job.result(timeout=5) == [1, 4, 9]
+
+
+def test_a_job_mapping_over_a_busy_pool_runs_the_items_no_other_thread_started():
+    # The other thread is held: a job that only waited for it would hold its own thread (a connection) idle.
+    gate = threading.Event()
+    ran_on: list[str] = []
+
+    def record(item: int) -> int:
+        ran_on.append(threading.current_thread().name)
+        return item
+
+    with PriorityPool(2, name="pool") as pool:
+        pool.submit(gate.wait)
+        job = pool.submit(lambda: (threading.current_thread().name, pool.map_joining(record, [1, 2, 3])))
+        name, results = job.result(timeout=5)
+        gate.set()
+    assert results == [1, 2, 3]
+    assert ran_on == [name, name, name]
