@@ -14,8 +14,7 @@ def main() -> None:
         gc.disable()
         from scanner.management.commands.scan import run_from_command_line
 
-        run_from_command_line(sys.argv)
-        return
+        run_from_command_line(sys.argv)  # exits with the command's status
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

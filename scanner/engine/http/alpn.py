@@ -11,6 +11,7 @@ from __future__ import annotations
 import socket
 import ssl
 import time
+from concurrent.futures import Executor
 
 PROTOCOLS = ("h2", "http/1.1")
 
@@ -24,33 +25,40 @@ def _context(protocol: str) -> ssl.SSLContext:
     return context
 
 
-def accepted_protocols(host: str, ip: str, port: int, timeout: float, *, deadline: float) -> tuple[str, ...]:
+def accepted_protocols(
+    host: str, ip: str, port: int, timeout: float, *, deadline: float, pool: Executor | None = None
+) -> tuple[str, ...]:
     """The PROTOCOLS the server at `ip` (already approved by the network policy) selects for `host`; every
-    socket operation waits at most `timeout` and never past `deadline` (time.monotonic()).
+    socket operation waits at most `timeout` and never past `deadline` (time.monotonic()). With `pool`, the
+    handshakes run there side by side; without, one after another.
 
     Raises OSError (refused, timed out) when no handshake could be made at all.
     """
-    accepted: list[str] = []
-    answered = False
-    last_error: OSError | None = None
-    for protocol in PROTOCOLS:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            # A partial list would read as "refused" for the protocols not tried: no answer instead.
-            raise TimeoutError("the HTTP probe's deadline passed before every protocol was tried")
-        try:
-            with (
-                socket.create_connection((ip, port), timeout=min(timeout, left)) as raw,
-                _context(protocol).wrap_socket(raw, server_hostname=host) as tls,
-            ):
-                answered = True
-                if tls.selected_alpn_protocol() == protocol:
-                    accepted.append(protocol)
-        except ssl.SSLError as exc:
-            answered = True  # a TLS alert is an answer: this protocol is refused
-            last_error = exc
-        except OSError as exc:
-            last_error = exc
-    if not answered and last_error is not None:
-        raise last_error
-    return tuple(accepted)
+    if pool is None:
+        answers = [_offer(host, ip, port, protocol, timeout, deadline) for protocol in PROTOCOLS]
+    else:
+        futures = [pool.submit(_offer, host, ip, port, protocol, timeout, deadline) for protocol in PROTOCOLS]
+        answers = [future.result() for future in futures]
+    if not any(answered for answered, _, _ in answers):
+        raise next(error for _, _, error in answers if error is not None)
+    return tuple(protocol for protocol, (_, accepted, _) in zip(PROTOCOLS, answers, strict=True) if accepted)
+
+
+def _offer(
+    host: str, ip: str, port: int, protocol: str, timeout: float, deadline: float
+) -> tuple[bool, bool, OSError | None]:
+    """One handshake offering only `protocol`: (the server answered, it selected `protocol`, the error if any)."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        # A partial list would read as "refused" for the protocols not tried: no answer instead.
+        raise TimeoutError("the HTTP probe's deadline passed before every protocol was tried")
+    try:
+        with (
+            socket.create_connection((ip, port), timeout=min(timeout, left)) as raw,
+            _context(protocol).wrap_socket(raw, server_hostname=host) as tls,
+        ):
+            return True, tls.selected_alpn_protocol() == protocol, None
+    except ssl.SSLError as exc:
+        return True, False, exc  # a TLS alert is an answer: this protocol is refused
+    except OSError as exc:
+        return False, False, exc

@@ -6,6 +6,10 @@ plus a few small requests of its own, all through the HTTP side's pinned client 
 - /.well-known/security.txt (RFC 9116) and /robots.txt (RFC 9309), bodies capped;
 - ALPN handshakes for h2 and http/1.1.
 
+These requests do not depend on one another, so they are sent side by side, at most REQUESTS_AT_ONCE at a
+time (fewer connections than a browser opens to one host): at real latency each costs a few round trips, and
+one after another they would outlast the TLS scan they run beside.
+
 Nothing here judges what it reads (scanner/grading/websecurity.py does).
 """
 
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
@@ -37,6 +42,7 @@ SECURITY_TXT_CAP = 32 * 1024
 ROBOTS_CAP = 512 * 1024  # Google reads the first 500 KiB of robots.txt
 MAX_FILE_REDIRECTS = 3
 MIN_ALPN_TIME = 0.2  # seconds of the HTTP budget the ALPN handshakes need at least to be worth starting
+REQUESTS_AT_ONCE = 4
 
 
 def _origin(url: str) -> str:
@@ -131,7 +137,6 @@ def probe_web(
 ) -> WebFacts:
     """Facts about the final https:// page `last` (and the first HTTPS response `first`, whose cookies count too)."""
     headers = last.headers
-    notes: list[str] = []
     csp = tuple(policy for value in headers.get_list("content-security-policy") for policy in parse_csp(value))
     report_only = tuple(
         policy
@@ -141,28 +146,16 @@ def probe_web(
     responses = [(first.url, first.headers)] if first is not None and first is not last else []
     cookies, raw_cookies = cookies_from([*responses, (last.url, headers)])
 
-    cors_allow_origin = content_encoding = None
-    cors_credentials = False
-    try:
-        extra = fetch(last.url, {"Origin": FOREIGN_ORIGIN, "Accept-Encoding": "gzip, deflate, br"}, 1024)
-        cors_allow_origin = extra.headers.get("access-control-allow-origin")
-        cors_credentials = extra.headers.get("access-control-allow-credentials", "").strip().lower() == "true"
-        encoding = extra.headers.get("content-encoding", "").strip().lower()
-        content_encoding = encoding if encoding not in ("", "identity") else None
-    except outbound.OutboundError as exc:
-        notes.append(f"CORS and compression not checked: {exc}")
-
     origin = _origin(last.url)
-    alpn_protocols: tuple[str, ...] | None = None
-    alpn_error = None
-    if ip is not None and deadline - time.monotonic() > MIN_ALPN_TIME:
-        try:
-            alpn_protocols = alpn.accepted_protocols(host, ip, https_port, connect_timeout, deadline=deadline)
-        except OSError as exc:
-            alpn_error = f"no TLS handshake for ALPN: {exc}"[:300]
-    elif ip is not None:
-        alpn_error = "ALPN not tested: the HTTP probe's deadline passed"
     sibling = sibling_name(host)
+    with ThreadPoolExecutor(REQUESTS_AT_ONCE, thread_name_prefix="web") as pool:
+        cors = pool.submit(_cors_and_compression, fetch, last.url)
+        security_txt = pool.submit(_security_txt, fetch, origin)
+        robots_txt = pool.submit(_robots_txt, fetch, origin)
+        counterpart = pool.submit(_sibling, fetch_verified, sibling, https_port) if sibling and fetch_verified else None
+        alpn_protocols, alpn_error = _alpn(pool, host, ip, https_port, connect_timeout, deadline)
+        cors_allow_origin, cors_credentials, content_encoding, cors_note = cors.result()
+    notes = [cors_note] if cors_note else []
     return WebFacts(
         page_url=cap_url(last.url),
         page_status=last.status,
@@ -178,10 +171,41 @@ def probe_web(
         cors_allow_origin=cors_allow_origin[:300] if cors_allow_origin else None,
         cors_allow_credentials=cors_credentials,
         content_encoding=content_encoding,
-        security_txt=_security_txt(fetch, origin),
-        robots_txt=_robots_txt(fetch, origin),
+        security_txt=security_txt.result(),
+        robots_txt=robots_txt.result(),
         alpn=alpn_protocols,
         alpn_error=alpn_error,
-        sibling=_sibling(fetch_verified, sibling, https_port) if sibling and fetch_verified else None,
+        sibling=counterpart.result() if counterpart else None,
         notes=tuple(notes),
     )
+
+
+def _cors_and_compression(fetch: Fetch, url: str) -> tuple[str | None, bool, str | None, str | None]:
+    """The page once more with a foreign Origin and every compression offered: (Access-Control-Allow-Origin,
+    whether credentials are allowed, Content-Encoding, or a note saying why neither was checked)."""
+    try:
+        extra = fetch(url, {"Origin": FOREIGN_ORIGIN, "Accept-Encoding": "gzip, deflate, br"}, 1024)
+    except outbound.OutboundError as exc:
+        return None, False, None, f"CORS and compression not checked: {exc}"
+    credentials = extra.headers.get("access-control-allow-credentials", "").strip().lower() == "true"
+    encoding = extra.headers.get("content-encoding", "").strip().lower()
+    return (
+        extra.headers.get("access-control-allow-origin"),
+        credentials,
+        encoding if encoding not in ("", "identity") else None,
+        None,
+    )
+
+
+def _alpn(
+    pool: ThreadPoolExecutor, host: str, ip: str | None, port: int, connect_timeout: float, deadline: float
+) -> tuple[tuple[str, ...] | None, str | None]:
+    """(the protocols the server accepts, or None with the reason they are not known)."""
+    if ip is None:
+        return None, None
+    if deadline - time.monotonic() <= MIN_ALPN_TIME:
+        return None, "ALPN not tested: the HTTP probe's deadline passed"
+    try:
+        return alpn.accepted_protocols(host, ip, port, connect_timeout, deadline=deadline, pool=pool), None
+    except OSError as exc:
+        return None, f"no TLS handshake for ALPN: {exc}"[:300]
