@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import pytest
 from sslyze import ServerNetworkConfiguration, ServerNetworkLocation
-from sslyze.server_connectivity import ServerTlsProbingResult, check_connectivity_to_server
+from sslyze.server_connectivity import ServerTlsProbingResult, TlsVersionEnum, check_connectivity_to_server
 
 from benchmarks.delay_proxy import DelayProxy
 from scanner.engine.runtime import resets
-from scanner.engine.runtime.connectivity import probe_at_once
+from scanner.engine.runtime.connectivity import probe_at_once, tls_1_2_from_the_server_hello
+from scanner.engine.runtime.sslyze_compat import detect_tls_1_2_or_below
 from scanner.engine.runtime.sslyze_runner import run_in_child
 from tests.lab.flaky import FlakyProxy
+from tests.test_scan_scheduling import CLIENT_HELLO, handshake_message_types
 
 
 def location_and_network(case, port: int) -> tuple[ServerNetworkLocation, ServerNetworkConfiguration]:
@@ -51,6 +53,38 @@ def test_the_three_handshakes_are_made_at_the_same_time(lab):
         assert probed_as_the_scan_does(*location_and_network(case, proxy.port)) is not None
         assert proxy.connections == 3
         assert proxy.most_open == 3
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "legacy",  # an ECDHE suite
+        "weakciphers",  # static RSA
+        "dhnonsafe",  # DHE
+        "clientcert",  # a CertificateRequest in the first flight
+        "tls13only",  # refused
+    ],
+)
+def test_the_tls_1_2_question_ended_at_the_servers_first_flight_answers_as_sslyzes_full_handshake(lab, name):
+    location, network = location_and_network(lab.case(name), lab.case(name).https_port)
+    ours = answer_or_error(lambda: tls_1_2_from_the_server_hello(location, network))
+    assert ours == answer_or_error(lambda: detect_tls_1_2_or_below(location, network, TlsVersionEnum.TLS_1_2))
+
+
+def answer_or_error(question):
+    try:
+        return question()
+    except Exception as exc:  # noqa: BLE001 - the kind of error is the answer compared
+        return type(exc)
+
+
+def test_on_a_tls_1_2_server_no_question_sends_the_clients_key_exchange(lab):
+    # The TLS 1.2 question is the one the scan waits for there: its answer is in the ServerHello.
+    case = lab.case("legacy")
+    with DelayProxy(case.ip, case.ip, case.https_port) as proxy:
+        probed = probed_as_the_scan_does(*location_and_network(case, proxy.port))
+    assert probed == check_connectivity_to_server(*location_and_network(case, case.https_port))
+    assert proxy.from_clients and all(handshake_message_types(sent) == [CLIENT_HELLO] for sent in proxy.from_clients)
 
 
 def test_a_server_asking_for_a_client_certificate_is_asked_the_old_way(lab):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..netpolicy import NetworkPolicy, TargetRefused
 from ..targets import Target
 from .results import EndpointResult, HttpResult, ProbeOutcome, ScanResult, ScanSettings, TlsResult
+from .runtime.allowance import ConnectionAllowance
 from .runtime.outbound_budget import OutboundBudget
 from .runtime.sslyze_import import import_sslyze
 
@@ -97,7 +98,9 @@ def scan(
     check_revocation = _revocation_checker(policy, settings, budget)
     first = addresses[0]
     # The HTTP side runs once, at the first address, alongside that address's TLS scan (it needs nothing
-    # from it); it starts once the server has answered TLS, so a dead host costs no HTTPS timeout.
+    # from it); it starts once the server has answered TLS, so a dead host costs no HTTPS timeout. One
+    # connection at a time while that TLS scan holds the address's others, all of them once it has ended.
+    http_connections = ConnectionAllowance(1)
     alongside = _Alongside(
         lambda: _probe_http()(
             target.host,
@@ -107,6 +110,7 @@ def scan(
             settings,
             ca_file=ca_file,
             outbound_budget=budget,
+            connections=http_connections,
         )
     )
     preparing = _Alongside(lambda: _prepare(beside))
@@ -133,6 +137,7 @@ def scan(
                 while_running=start_beside_the_first_tls_scan if index == 0 else None,
             )
         )
+        http_connections.grow_to(settings.per_target_connections)
     if preparing.started:
         preparing.result()
     else:
@@ -159,6 +164,7 @@ def scan(
             with_hsts=tls_answered,
             ca_file=ca_file,
             outbound_budget=budget,
+            connections=http_connections,
         )
     if not measured:
         return finish(

@@ -27,6 +27,7 @@ from scanner.engine.http.http_trust import fetch_hop, upgrades_insecure_requests
 from scanner.engine.http.page import MAX_MIXED_ITEMS, MAX_STORED_URL, PageFacts, cap_url, is_html, read_page  # noqa: F401 - re-exported
 from scanner.engine.http.webprobe import probe_web
 from scanner.engine.results import HstsPolicy, HttpHop, HttpResult, ScanSettings
+from scanner.engine.runtime.allowance import ConnectionAllowance
 from scanner.engine.runtime.outbound_budget import OutboundBudget
 from scanner.engine.runtime.resets import was_reset
 from scanner.engine.web_results import WebFacts
@@ -261,8 +262,10 @@ def probe_http(
     with_hsts: bool = True,
     ca_file: str | None = None,
     outbound_budget: OutboundBudget | None = None,
+    connections: ConnectionAllowance | None = None,
 ) -> HttpResult:
-    """Walk http://host/ and (with_hsts, i.e. TLS answered) https://host/, within settings.http_deadline."""
+    """Walk http://host/ and (with_hsts, i.e. TLS answered) https://host/, within settings.http_deadline.
+    `connections`: how many of the web probe's requests may be open at once (webprobe.py; default one)."""
     policy = _ResolverPolicy(resolver)
     budget = _Budget(settings)
     http_url = f"http://{host}/" if http_port == 80 else f"http://{host}:{http_port}/"
@@ -325,7 +328,7 @@ def probe_http(
             page_fetched = True
             upgrades = upgrades_insecure_requests(last.headers.get_list("content-security-policy"))
     if last is not None and _scheme(last.url) == "https":
-        web = _probe_web(host, https_port, secure, facts, policy, budget, ca_file)
+        web = _probe_web(host, https_port, secure, facts, policy, budget, ca_file, connections)
 
     return HttpResult(
         http_listener=result.http_listener,
@@ -358,6 +361,7 @@ def _probe_web(
     policy: _ResolverPolicy,
     budget: _Budget,
     ca_file: str | None,
+    connections: ConnectionAllowance | None,
 ) -> WebFacts:
     """Headers, cookies, CORS, compression, security.txt, robots.txt and ALPN of the final https page, inside
     what is left of the HTTP side's budget (scanner/engine/http/webprobe.py)."""
@@ -392,4 +396,5 @@ def _probe_web(
         connect_timeout=budget.settings.connect_timeout,
         deadline=budget.end,
         fetch_verified=fetch_verified,
+        connections=connections,
     )

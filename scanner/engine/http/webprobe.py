@@ -6,9 +6,11 @@ plus a few small requests of its own, all through the HTTP side's pinned client 
 - /.well-known/security.txt (RFC 9116) and /robots.txt (RFC 9309), bodies capped;
 - ALPN handshakes for h2 and http/1.1.
 
-These requests do not depend on one another, so they are sent side by side, at most REQUESTS_AT_ONCE at a
-time (fewer connections than a browser opens to one host): at real latency each costs a few round trips, and
-one after another they would outlast the TLS scan they run beside.
+These requests do not depend on one another. Each waits for a connection of the scan's allowance
+(runtime/allowance.py: one at a time beside the TLS scan, which holds the address's other connections, more
+once it has ended), and up to REQUESTS_AT_ONCE go side by side (fewer than a browser opens to one host): at
+real latency each costs a few round trips, and a slow web server's requests one after another would keep the
+scan waiting after its TLS side has finished.
 
 Nothing here judges what it reads (scanner/grading/websecurity.py does).
 """
@@ -17,7 +19,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from typing import TypeVar
 
 import httpx
 
@@ -30,6 +33,7 @@ from scanner.engine.http.headers import (
     security_txt_fields,
 )
 from scanner.engine.http.page import PageFacts, cap_url, is_html
+from scanner.engine.runtime.allowance import ConnectionAllowance
 from scanner.engine.web_results import RobotsTxt, SecurityTxt, SiblingHost, WebFacts
 
 from . import alpn
@@ -43,6 +47,7 @@ ROBOTS_CAP = 512 * 1024  # Google reads the first 500 KiB of robots.txt
 MAX_FILE_REDIRECTS = 3
 MIN_ALPN_TIME = 0.2  # seconds of the HTTP budget the ALPN handshakes need at least to be worth starting
 REQUESTS_AT_ONCE = 4
+T = TypeVar("T")
 
 
 def _origin(url: str) -> str:
@@ -134,8 +139,10 @@ def probe_web(
     connect_timeout: float,
     deadline: float,
     fetch_verified: Fetch | None = None,
+    connections: ConnectionAllowance | None = None,
 ) -> WebFacts:
-    """Facts about the final https:// page `last` (and the first HTTPS response `first`, whose cookies count too)."""
+    """Facts about the final https:// page `last` (and the first HTTPS response `first`, whose cookies count too).
+    `connections`: the scan's allowance for the HTTP side (default: one connection at a time)."""
     headers = last.headers
     csp = tuple(policy for value in headers.get_list("content-security-policy") for policy in parse_csp(value))
     report_only = tuple(
@@ -148,7 +155,7 @@ def probe_web(
 
     origin = _origin(last.url)
     sibling = sibling_name(host)
-    with ThreadPoolExecutor(REQUESTS_AT_ONCE, thread_name_prefix="web") as pool:
+    with _Requests(connections or ConnectionAllowance()) as pool:
         cors = pool.submit(_cors_and_compression, fetch, last.url)
         security_txt = pool.submit(_security_txt, fetch, origin)
         robots_txt = pool.submit(_robots_txt, fetch, origin)
@@ -180,6 +187,24 @@ def probe_web(
     )
 
 
+class _Requests(Executor):
+    """A few threads running the probe's requests, each once the allowance has a connection free for it."""
+
+    def __init__(self, connections: ConnectionAllowance) -> None:
+        self._connections = connections
+        self._pool = ThreadPoolExecutor(REQUESTS_AT_ONCE, thread_name_prefix="web")
+
+    def submit(self, fn: Callable[..., T], /, *args: object, **kwargs: object) -> Future[T]:
+        def holding_a_connection() -> T:
+            with self._connections.connection():
+                return fn(*args, **kwargs)
+
+        return self._pool.submit(holding_a_connection)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._pool.shutdown(wait, cancel_futures=cancel_futures)
+
+
 def _cors_and_compression(fetch: Fetch, url: str) -> tuple[str | None, bool, str | None, str | None]:
     """The page once more with a foreign Origin and every compression offered: (Access-Control-Allow-Origin,
     whether credentials are allowed, Content-Encoding, or a note saying why neither was checked)."""
@@ -198,7 +223,7 @@ def _cors_and_compression(fetch: Fetch, url: str) -> tuple[str | None, bool, str
 
 
 def _alpn(
-    pool: ThreadPoolExecutor, host: str, ip: str | None, port: int, connect_timeout: float, deadline: float
+    pool: Executor, host: str, ip: str | None, port: int, connect_timeout: float, deadline: float
 ) -> tuple[tuple[str, ...] | None, str | None]:
     """(the protocols the server accepts, or None with the reason they are not known)."""
     if ip is None:

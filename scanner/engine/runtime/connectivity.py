@@ -10,7 +10,10 @@ else runs meanwhile.
 
 `probe_at_once` starts the three likely questions together: TLS 1.3, TLS 1.2, and ECDH with TLS 1.3. sslyze's
 answer is read from them: TLS 1.3 when accepted, else TLS 1.2. Three connections that were open at the same
-time, all answered without a reset or a timeout, also settle the concurrency question.
+time, all answered without a reset or a timeout, also settle the concurrency question. The TLS 1.2 question
+ends its handshake at the server's first flight (runtime/short_handshake.py): its answer, the version and the
+suite the server picks, is in the ServerHello, and on a TLS 1.2 server this question is the one the whole scan
+waits for; a full handshake would add the client's key exchange and a round trip.
 
 Anything unusual sends the scan back to the old way, one question after another, which gives exactly sslyze's
 answers: a reset, a timeout or an unexpected error on one connection; neither TLS 1.3 nor TLS 1.2 accepted; a
@@ -23,9 +26,11 @@ import threading
 import time
 from collections.abc import Callable
 
+from nassl.ssl_client import ClientCertificateRequested
 from sslyze import ServerNetworkConfiguration, ServerNetworkLocation
 from sslyze.connection_helpers.tls_connection import SslConnection
-from sslyze.errors import ConnectionToServerTimedOut, TlsHandshakeTimedOut
+from sslyze.errors import ConnectionToServerFailed, ConnectionToServerTimedOut, TlsHandshakeFailed, TlsHandshakeTimedOut
+from sslyze.plugins.openssl_cipher_suites.cipher_suites import CipherSuitesRepository
 from sslyze.server_connectivity import (
     ClientAuthRequirementEnum,
     ServerConnectivityInfo,
@@ -34,10 +39,12 @@ from sslyze.server_connectivity import (
 )
 
 from scanner.engine.runtime import resets
+from scanner.engine.runtime.short_handshake import chosen_suite, end_before_key_exchange
 from scanner.engine.runtime.sslyze_compat import (
+    OpenSSLError,
+    TlsVersionDetectionResult,
     TlsVersionNotSupported,
     detect_ecdh_support,
-    detect_tls_1_2_or_below,
     detect_tls_1_3,
 )
 
@@ -53,7 +60,7 @@ def probe_at_once(
     tls13, tls12, ecdh13 = _at_once(
         network.network_timeout,
         lambda: detect_tls_1_3(location, network),
-        lambda: detect_tls_1_2_or_below(location, network, TlsVersionEnum.TLS_1_2),
+        lambda: tls_1_2_from_the_server_hello(location, network),
         lambda: detect_ecdh_support(location, network, TlsVersionEnum.TLS_1_3),
     )
     outcomes = [tls13, tls12, ecdh13]
@@ -78,6 +85,60 @@ def probe_at_once(
         client_auth_requirement=ClientAuthRequirementEnum.DISABLED,
         supports_ecdh_key_exchange=ecdh,
     )
+
+
+def tls_1_2_from_the_server_hello(
+    location: ServerNetworkLocation, network: ServerNetworkConfiguration
+) -> TlsVersionDetectionResult:
+    """sslyze's TLS 1.2 question (`_detect_support_for_tls_1_2_or_below`: OpenSSL's default suites, then all of them, for
+    front ends that choke on a long ClientHello), each handshake ended at the server's first flight. Raises
+    what sslyze's raises; a ServerHello naming a suite sslyze does not know raises UnknownSuite."""
+    for cipher_list in ("DEFAULT", "ALL:COMPLEMENTOFALL:-PSK:-SRP"):
+        connection = SslConnection(
+            server_location=location,
+            network_configuration=network,
+            tls_version=TlsVersionEnum.TLS_1_2,
+            should_ignore_client_auth=False,
+        )
+        connection.ssl_client.set_cipher_list(cipher_list)
+        end_before_key_exchange(connection, certificate_request_raises=True)
+        try:
+            connection.connect(should_retry_connection=False)
+            suite = _OPENSSL_NAMES.get(chosen_suite(connection.ssl_client))
+            if suite is None:
+                raise UnknownSuite(f"the server chose {chosen_suite(connection.ssl_client)}")
+            return TlsVersionDetectionResult(
+                tls_version_supported=TlsVersionEnum.TLS_1_2,
+                server_requested_client_cert=False,
+                cipher_suite_supported=suite,
+            )
+        except ClientCertificateRequested:
+            return TlsVersionDetectionResult(
+                tls_version_supported=TlsVersionEnum.TLS_1_2,
+                server_requested_client_cert=True,
+                cipher_suite_supported=cipher_list,
+            )
+        except TlsHandshakeFailed:
+            continue
+        except (OSError, OpenSSLError) as exc:
+            raise ConnectionToServerFailed(
+                server_location=location,
+                network_configuration=network,
+                error_message=f'Unexpected connection error: "{exc.args}"',
+            ) from None
+        finally:
+            connection.close()
+    raise TlsVersionNotSupported()
+
+
+class UnknownSuite(Exception):
+    """A ServerHello named a suite missing from sslyze's tables: the old way asks (with a full handshake)."""
+
+
+# sslyze keeps the suite a probing handshake agreed on under OpenSSL's name; the ServerHello gives the IANA one.
+_OPENSSL_NAMES = {
+    suite.name: suite.openssl_name for suite in CipherSuitesRepository.get_all_cipher_suites(TlsVersionEnum.TLS_1_2)
+}
 
 
 # A question whose connection was reset, or that waited out its whole timeout (sslyze takes a timed-out

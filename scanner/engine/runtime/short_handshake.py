@@ -43,7 +43,16 @@ def stop_at_server_key_exchange(
     if version in VERSIONS:
         # As nassl does when sslyze has no client certificate: a request is ignored unless the server requires one.
         required = info.tls_probing_result.client_auth_requirement == ClientAuthRequirementEnum.REQUIRED
-        connection.ssl_client.do_handshake = functools.partial(_handshake, connection.ssl_client, required)
+        end_before_key_exchange(connection, certificate_request_raises=required)
+
+
+def end_before_key_exchange(connection: SslConnection, *, certificate_request_raises: bool) -> None:
+    """Make `connection.connect()` (TLS 1.2 or older) end its handshake at the server's first flight. With
+    `certificate_request_raises`, a CertificateRequest raises ClientCertificateRequested, as a connection that
+    does not ignore client authentication does."""
+    connection.ssl_client.do_handshake = functools.partial(
+        _handshake, connection.ssl_client, certificate_request_raises
+    )
 
 
 def _handshake(client: BaseSslClient, certificate_required: bool) -> None:

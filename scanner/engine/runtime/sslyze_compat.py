@@ -50,10 +50,13 @@ from sslyze.plugins.session_renegotiation_plugin import _ScanJobResultEnum as Re
 from sslyze.plugins.session_renegotiation_plugin import _test_secure_renegotiation as secure_renegotiation_job
 
 # The steps of sslyze's connectivity test (check_connectivity_to_server), asked at once by
-# runtime/connectivity.py: one protocol version's handshake, and whether an ECDH key exchange is possible.
+# runtime/connectivity.py: TLS 1.3's handshake, whether an ECDH key exchange is possible, and the answer a
+# version's question gives. connectivity.py asks TLS 1.2's with a handshake of its own; sslyze's question for
+# TLS 1.2 and older is the reference tests/test_connectivity_lab.py compares it with.
 from sslyze.server_connectivity import _detect_ecdh_support as detect_ecdh_support
 from sslyze.server_connectivity import _detect_support_for_tls_1_2_or_below as detect_tls_1_2_or_below
 from sslyze.server_connectivity import _detect_support_for_tls_1_3 as detect_tls_1_3
+from sslyze.server_connectivity import _TlsVersionDetectionResult as TlsVersionDetectionResult
 from sslyze.server_connectivity import _TlsVersionNotSupported as TlsVersionNotSupported
 
 __all__ = [
@@ -63,6 +66,7 @@ __all__ = [
     "RobotPmsPaddingPayloadEnum",
     "RobotServerResponsesAnalyzer",
     "RobotTlsRecordPayloads",
+    "TlsVersionDetectionResult",
     "TlsVersionNotSupported",
     "WantReadError",
     "WantX509LookupError",
