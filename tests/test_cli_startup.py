@@ -62,6 +62,23 @@ def test_django_setup_and_the_scan_command_module_load_neither_the_engine_probes
     assert sorted(names & {*NOT_FOR_A_SCAN, "sslyze", "httpx"}) == []
 
 
+def test_the_process_storing_a_command_line_scan_loads_no_broker_client(tmp_path):
+    # It sets Django up and imports the services while the scan runs, on the core the scan shares: the Redis
+    # client only serves the services that read the broker's queues.
+    script = tmp_path / "storing.py"
+    script.write_text(
+        "import os\n"
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'webui.settings'\n"
+        "import django\n"
+        "django.setup()\n"
+        "from scanner.services import record_cli_scan\n"
+    )
+    names, finished = _imported_by(script, [], tmp_path / "modules.json")
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert "scanner.services.scan_runs" in names  # the measurement saw the services
+    assert "redis" not in names
+
+
 def test_a_whole_scan_from_the_command_line_never_loads_celery_the_api_or_the_urlconf(lab, tmp_path):
     arguments = list(lab.scan_command("good", "--json", "--no-store"))
     names, finished = _imported_by(ROOT / "manage.py", arguments, tmp_path / "modules.json")

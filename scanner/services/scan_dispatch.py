@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-import redis
 from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
@@ -143,12 +142,14 @@ def _send_released(released: list[tuple[int, str, int | None]]) -> None:
 def _messages_waiting(queue: str) -> int:
     """Messages waiting in the broker's queue; 0 when it cannot be read (the release then sends its full limit,
     as it would have before looking)."""
+    from redis import RedisError
+
     from scanner.nodes import broker_client
 
     client = broker_client()
     try:
         return client.llen(queue)
-    except (redis.RedisError, OSError):
+    except (RedisError, OSError):
         return 0
     finally:
         client.close()
@@ -257,13 +258,15 @@ def _oldest_waiting_send(queue: str) -> datetime | None:
     still in the queue behind it (scanner.broker_backlog). Each waiting scan's enqueued_at (its last send) is at
     or after its message's, and so after the oldest's: the earliest of them is a safe bound. None when nothing
     waits, or nothing can be said."""
+    from redis import RedisError
+
     from scanner.broker_backlog import oldest_waiting_scan_ids
     from scanner.nodes import broker_client
 
     client = broker_client()
     try:
         scan_ids = oldest_waiting_scan_ids(client, queue)
-    except (redis.RedisError, OSError):
+    except (RedisError, OSError):
         logger.warning("could not read the broker's queue %s; resending by age alone", queue, exc_info=True)
         return None
     finally:
