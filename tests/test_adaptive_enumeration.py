@@ -130,6 +130,10 @@ def test_adaptive_enumeration_equals_sslyze_full_enumeration(full_scan, adaptive
     else:
         assert adaptive.tls.curves == full.tls.curves
     assert adaptive.tls.vulnerabilities == full.tls.vulnerabilities
+    # Read from handshakes ended at the server's first flight (TLS 1.2 and older) against sslyze's full ones.
+    assert adaptive.tls.certificate_deployments == full.tls.certificate_deployments
+    assert adaptive.tls.extended_master_secret == full.tls.extended_master_secret  # a full handshake both ways
+    assert adaptive.tls.client_certificate_requested == full.tls.client_certificate_requested
     assert grade(adaptive).security == grade(full).security
 
 

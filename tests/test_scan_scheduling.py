@@ -16,7 +16,7 @@ from scanner.engine import scan
 from scanner.engine.http.redirects import probe_http
 from scanner.engine.protocols.adaptive import enumerate_version
 from scanner.engine.runtime.pool import NORMAL, URGENT, PriorityPool
-from scanner.engine.runtime.tls_scan import _scan_here
+from scanner.engine.runtime.tls_scan import _longest_first, _scan_here
 from scanner.netpolicy import NetworkPolicy, parse_networks, parse_pins
 from scanner.targets import parse_target
 from tests.conftest import LAB_SCAN_SETTINGS
@@ -97,6 +97,23 @@ def test_secure_renegotiation_and_compression_are_read_from_one_handshake(lab):
     assert counts[2] == counts[1]
     assert result.scan_result.tls_compression.result.supports_compression is False
     assert result.scan_result.session_renegotiation.result.supports_secure_renegotiation is True
+
+
+def test_on_a_tls_1_2_server_the_certificate_and_fallback_scsv_handshakes_never_send_the_clients_key_exchange(lab):
+    # Their answers (the chain, its OCSP staple; refused or not) are in the server's first flight.
+    case = lab.case("legacy")
+    commands = {ScanCommand.CERTIFICATE_INFO, ScanCommand.TLS_FALLBACK_SCSV}
+    with DelayProxy(case.ip, case.ip, case.https_port) as proxy:
+        result, _, _ = _scan_here(scan_request(case, proxy.port, commands), 4, None, 60, False)
+    assert result.scan_result.certificate_info.result.certificate_deployments
+    assert result.scan_result.tls_fallback_scsv.result.supports_fallback_scsv is True
+    assert proxy.from_clients and all(handshake_message_types(sent) == [CLIENT_HELLO] for sent in proxy.from_clients)
+
+
+def test_jobs_of_several_round_trips_go_on_the_pool_before_those_of_one_handshake():
+    commands = {ScanCommand.HEARTBLEED, ScanCommand.SESSION_RENEGOTIATION, ScanCommand.CERTIFICATE_INFO}
+    commands |= {ScanCommand.SESSION_RESUMPTION, ScanCommand.TLS_FALLBACK_SCSV}
+    assert _longest_first(commands)[:2] == [ScanCommand.SESSION_RENEGOTIATION, ScanCommand.SESSION_RESUMPTION]
 
 
 def test_the_https_page_is_read_once_when_http_redirects_to_it(lab, monkeypatch):

@@ -39,8 +39,21 @@ from sslyze.server_connectivity import ServerConnectivityInfo
 
 from scanner.engine.runtime.error_reasons import command_error_reason
 from scanner.engine.runtime.resets import retried
-from scanner.engine.runtime.sslyze_compat import secure_renegotiation_job
+from scanner.engine.runtime.short_handshake import FirstFlightConnectivity
+from scanner.engine.runtime.sslyze_compat import (
+    certificate_chain_job,
+    fallback_scsv_job,
+    secure_renegotiation_job,
+)
 from scanner.engine.vulnerabilities.renegotiation import SharedLegacyHandshake
+
+# Jobs whose answer is whole once the server's first flight has arrived (TLS 1.2 and older; TLS 1.3 keeps its
+# one-round-trip handshake): the certificate chain and its OCSP staple are in its Certificate and
+# CertificateStatus messages, and a downgraded ClientHello carrying TLS_FALLBACK_SCSV is either refused with an
+# alert or answered with a ServerHello. Their handshakes end there (runtime/short_handshake.py), a round trip and
+# the client's key exchange sooner. (Extended Master Secret is a ServerHello extension too, but nassl only
+# reports it once the handshake has finished.)
+FIRST_FLIGHT_JOBS = (certificate_chain_job, fallback_scsv_job)
 
 
 @dataclass
@@ -89,11 +102,19 @@ def queue_commands(
                 else job
                 for job in jobs
             ]
+        jobs = [_ending_at_the_first_flight(job, info) for job in jobs]
         futures = [pool.submit(_run_job, job.function_to_call, job.function_arguments) for job in jobs]
         queued.append(QueuedCommand(command, futures))
         if shared is not None and command == ScanCommand.SESSION_RENEGOTIATION:
             queued.append(QueuedCommand(ScanCommand.TLS_COMPRESSION, futures, results_from=shared.compression_results))
     return queued
+
+
+def _ending_at_the_first_flight(job: ScanJob, info: ServerConnectivityInfo) -> ScanJob:
+    arguments = list(job.function_arguments)
+    if job.function_to_call not in FIRST_FLIGHT_JOBS or not arguments or arguments[0] is not info:
+        return job
+    return ScanJob(job.function_to_call, [FirstFlightConnectivity.of(info), *arguments[1:]])
 
 
 def collect_commands(info: ServerConnectivityInfo, queued: list[QueuedCommand]) -> dict[str, object]:

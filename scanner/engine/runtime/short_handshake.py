@@ -17,6 +17,8 @@ TLS 1.3 is one round trip already and SSL 2.0 negotiates differently: both keep 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nassl.ssl_client import BaseSslClient, ClientCertificateRequested
@@ -44,6 +46,31 @@ def stop_at_server_key_exchange(
         # As nassl does when sslyze has no client certificate: a request is ignored unless the server requires one.
         required = info.tls_probing_result.client_auth_requirement == ClientAuthRequirementEnum.REQUIRED
         end_before_key_exchange(connection, certificate_request_raises=required)
+
+
+@dataclass(frozen=True)
+class FirstFlightConnectivity(ServerConnectivityInfo):
+    """The same server as the ServerConnectivityInfo it is made from, whose TLS 1.2 and older connections end
+    their handshakes at the server's first flight: for a job of sslyze's that only reads what that flight
+    carries (runtime/plugin_jobs.py)."""
+
+    @classmethod
+    def of(cls, info: ServerConnectivityInfo) -> FirstFlightConnectivity:
+        return cls(info.server_location, info.network_configuration, info.tls_probing_result)
+
+    def get_preconfigured_tls_connection(
+        self,
+        override_tls_version: TlsVersionEnum | None = None,
+        ca_certificates_path: Path | None = None,
+        should_use_legacy_openssl: bool | None = None,
+        should_enable_server_name_indication: bool = True,
+    ) -> SslConnection:
+        connection = super().get_preconfigured_tls_connection(
+            override_tls_version, ca_certificates_path, should_use_legacy_openssl, should_enable_server_name_indication
+        )
+        version = override_tls_version or self.tls_probing_result.highest_tls_version_supported
+        stop_at_server_key_exchange(connection, version, self)
+        return connection
 
 
 def end_before_key_exchange(connection: SslConnection, *, certificate_request_raises: bool) -> None:

@@ -19,8 +19,13 @@ from nassl._nassl import OpenSSLError, WantReadError, WantX509LookupError
 # nassl's table from OpenSSL curve ids to the curve names sslyze reports.
 from nassl.ephemeral_key_info import _OPENSSL_NID_TO_SECG_ANSI_X9_62 as OPENSSL_NID_TO_CURVE_NAME
 
+# The one handshake of two plugins' jobs, recognised in their job lists (runtime/plugin_jobs.py): the
+# certificate chain with its OCSP staple, and the TLS_FALLBACK_SCSV test.
+from sslyze.plugins.certificate_info._get_cert_chain import get_certificate_chain as certificate_chain_job
+
 # One handshake offering one elliptic curve (sslyze's curve enumeration, one step).
 from sslyze.plugins.elliptic_curves_plugin import _test_curve as probe_curve
+from sslyze.plugins.fallback_scsv_plugin import _test_scsv as fallback_scsv_job
 
 # One handshake offering one cipher suite, and the cipher string setter it uses for a list of suites.
 from sslyze.plugins.openssl_cipher_suites._test_cipher_suite import (
@@ -70,10 +75,12 @@ __all__ = [
     "TlsVersionNotSupported",
     "WantReadError",
     "WantX509LookupError",
+    "certificate_chain_job",
     "connect_with_cipher_suite",
     "detect_ecdh_support",
     "detect_tls_1_2_or_below",
     "detect_tls_1_3",
+    "fallback_scsv_job",
     "get_rsa_parameters",
     "probe_curve",
     "secure_renegotiation_job",

@@ -131,10 +131,17 @@ def _scan_here(
     return plugin_jobs.completed_scan(request, info, attempts), learned, report
 
 
+# sslyze's commands whose jobs take several round trips on one connection: session resumption's are two
+# handshakes one after the other; session renegotiation's renegotiate on an open connection (the client-initiated
+# test up to ten times in a row, on a server that allows it). Queued behind the one-handshake jobs, they were
+# the scan's last.
+_SEVERAL_ROUND_TRIPS = (ScanCommand.SESSION_RESUMPTION, ScanCommand.SESSION_RENEGOTIATION)
+
+
 def _longest_first(commands: set[ScanCommand]) -> list[ScanCommand]:
-    """sslyze's other commands in the order their jobs go on the pool: session resumption first (each of its jobs
-    is two handshakes, one after the other; queued last, they were the last jobs of the scan), then by name."""
-    return sorted(commands, key=lambda command: (command != ScanCommand.SESSION_RESUMPTION, command.value))
+    """sslyze's other commands in the order their jobs go on the pool: those of several round trips first, then
+    by name."""
+    return sorted(commands, key=lambda command: (command not in _SEVERAL_ROUND_TRIPS, command.value))
 
 
 def _enumeration_seconds(request: ServerScanRequest, deadline: float | None, started: float) -> float | None:
