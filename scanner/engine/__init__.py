@@ -48,8 +48,10 @@ def load_probes(*, late_ones: bool = True) -> None:
 
 
 def _import_late_probes() -> None:
+    # The HTTP probe's first: it starts as soon as the server has answered the pre-flight.
+    from .http import redirects  # noqa: F401, I001
     from .certificates import caa  # noqa: F401
-    from .http import redirects  # noqa: F401
+    from sslyze.mozilla_tls_profile import tls_config_checker  # noqa: F401  (read once the TLS scan has ended)
 
 
 def scan(
@@ -113,11 +115,9 @@ def scan(
             connections=http_connections,
         )
     )
+    # The imports of what runs beside and after the scan (the HTTP probe first, then the caller's) start with the
+    # TLS scan, while the pre-flight handshake waits on the network: the HTTP side then starts as it answers.
     preparing = _Alongside(lambda: _prepare(beside))
-
-    def start_beside_the_first_tls_scan() -> None:
-        alongside.start()
-        preparing.start()
 
     endpoints_scanned = []
     tls_started = time.monotonic()
@@ -134,7 +134,8 @@ def scan(
                 ca_file,
                 fetch_aia,
                 check_revocation,
-                while_running=start_beside_the_first_tls_scan if index == 0 else None,
+                while_running=alongside.start if index == 0 else None,
+                as_it_starts=preparing.start if index == 0 else None,
             )
         )
         http_connections.grow_to(settings.per_target_connections)
@@ -253,6 +254,7 @@ def _scan_endpoint(
     fetch_aia: AiaFetcher,
     check_revocation: Checker | None = None,
     while_running: Callable[[], None] | None = None,
+    as_it_starts: Callable[[], None] | None = None,
 ) -> EndpointResult:
     from .tls import TlsUnreachable, probe_tls
 
@@ -266,6 +268,7 @@ def _scan_endpoint(
             fetch_aia=fetch_aia,
             check_revocation=check_revocation,
             while_running=while_running,
+            as_it_starts=as_it_starts,
         )
     except TlsUnreachable as exc:
         return EndpointResult(ip=ip, error=str(exc))

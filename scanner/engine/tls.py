@@ -21,13 +21,6 @@ from sslyze import (
     ServerScanRequest,
     ServerScanStatusEnum,
 )
-from sslyze.mozilla_tls_profile.tls_config_checker import (
-    MozillaTlsConfiguration,
-    ServerNotCompliantWithTlsConfiguration,
-    ServerScanResultIncomplete,
-    TlsConfigurationEnum,
-    check_server_against_tls_configuration,
-)
 from sslyze.server_connectivity import ClientAuthRequirementEnum
 
 from scanner.engine.certificates import chain
@@ -102,9 +95,11 @@ def probe_tls(
     fetch_aia: chain.AiaFetcher | None = None,
     check_revocation: Callable | None = None,
     while_running: Callable[[], None] | None = None,
+    as_it_starts: Callable[[], None] | None = None,
 ) -> TlsResult:
     """The TLS side of one address. `while_running` is called once the server has answered the pre-flight
-    handshake and the scan has started. In adaptive mode the pre-flight runs here while the scan's child
+    handshake and the scan has started; `as_it_starts` (which must not block) once the scan has started, before
+    that answer, for work that needs none (in adaptive mode; in sslyze mode both once the scan has ended). In adaptive mode the pre-flight runs here while the scan's child
     process already runs its connectivity test: it costs no time when the server answers, and when it does
     not, the child is stopped and the pre-flight's reason is the endpoint's error."""
     adaptive = settings.cipher_enumeration == "adaptive"
@@ -128,6 +123,8 @@ def probe_tls(
 
     def preflight_then_go_on() -> None:
         # Runs while the child's connectivity test runs: a failed pre-flight stops the child and says why.
+        if as_it_starts is not None:
+            as_it_starts()
         preflight(host, ip, port, settings.connect_timeout)
         if while_running is not None:
             while_running()
@@ -148,6 +145,8 @@ def probe_tls(
             server_result = run_scan(
                 request, per_server_connections=settings.per_target_connections, deadline=settings.tls_deadline
             )
+            if as_it_starts is not None:
+                as_it_starts()
             if while_running is not None:
                 while_running()
     except (ScanDeadlineExceeded, ScanRunnerFailed) as exc:
@@ -223,6 +222,15 @@ def _optional_results(scan: AllScanCommandsAttempts, probes: dict[str, ProbeOutc
 
 def _mozilla_intermediate(server_result: ServerScanResult, probes: dict[str, ProbeOutcome]) -> dict[str, str] | None:
     """Where the server departs from Mozilla's intermediate configuration ({} when nowhere, None: not checked)."""
+    # Read after the scan only: imported beside it (engine._import_late_probes), not before its child starts.
+    from sslyze.mozilla_tls_profile.tls_config_checker import (
+        MozillaTlsConfiguration,
+        ServerNotCompliantWithTlsConfiguration,
+        ServerScanResultIncomplete,
+        TlsConfigurationEnum,
+        check_server_against_tls_configuration,
+    )
+
     try:
         check_server_against_tls_configuration(
             server_result, MozillaTlsConfiguration.get(TlsConfigurationEnum.MOZILLA_INTERMEDIATE)
