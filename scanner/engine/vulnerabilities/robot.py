@@ -15,6 +15,7 @@ from sslyze.server_connectivity import (
 )
 
 from scanner.engine.runtime.resets import retried
+from scanner.engine.runtime.short_handshake import FirstFlightConnectivity
 from scanner.engine.runtime.sslyze_compat import (
     RobotPmsPaddingPayloadEnum,
     RobotServerResponsesAnalyzer,
@@ -48,14 +49,16 @@ def _robot(
     """
     rsa = None
     cipher_string = "RSA"
+    # The server's RSA key is in its Certificate message: that handshake ends at the server's first flight.
+    certificate_only = FirstFlightConnectivity.of(info)
     if version == TlsVersionEnum.TLS_1_2:
         budget.take()
-        rsa = retried(lambda: get_rsa_parameters(info, version, _ROBOT_GCM))
+        rsa = retried(lambda: get_rsa_parameters(certificate_only, version, _ROBOT_GCM))
         cipher_string = _ROBOT_GCM
     if rsa is None:
         cipher_string = "RSA"
         budget.take()
-        rsa = retried(lambda: get_rsa_parameters(info, version, cipher_string))
+        rsa = retried(lambda: get_rsa_parameters(certificate_only, version, cipher_string))
     if rsa is None:
         return RobotScanResult(robot_result=RobotScanResultEnum.NOT_VULNERABLE_RSA_NOT_SUPPORTED)
     responses: dict[RobotPmsPaddingPayloadEnum, list[str]] = {payload: [] for payload in RobotPmsPaddingPayloadEnum}
