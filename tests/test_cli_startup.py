@@ -45,18 +45,23 @@ def _imported_by(script: Path, arguments: list[str], out: Path) -> tuple[set[str
     return set(json.loads(out.read_text())), finished
 
 
-def test_django_setup_and_the_scan_command_module_load_neither_the_engine_probes_nor_the_web_service(tmp_path):
-    # What every manage.py process pays before its command runs: the models must not pull sslyze in through
-    # grading and the engine's results, nor the admin modules the API.
-    script = tmp_path / "startup.py"
+def _imported_after_django_setup(tmp_path: Path, statement: str) -> tuple[set[str], subprocess.CompletedProcess]:
+    """Every module a process running `statement` after django.setup() has imported by its exit."""
+    script = tmp_path / "after_setup.py"
     script.write_text(
         "import os\n"
         "os.environ['DJANGO_SETTINGS_MODULE'] = 'webui.settings'\n"
         "import django\n"
         "django.setup()\n"
-        "import scanner.management.commands.scan\n"
+        f"{statement}\n"
     )
-    names, finished = _imported_by(script, [], tmp_path / "modules.json")
+    return _imported_by(script, [], tmp_path / "modules.json")
+
+
+def test_django_setup_and_the_scan_command_module_load_neither_the_engine_probes_nor_the_web_service(tmp_path):
+    # What every manage.py process pays before its command runs: the models must not pull sslyze in through
+    # grading and the engine's results, nor the admin modules the API.
+    names, finished = _imported_after_django_setup(tmp_path, "import scanner.management.commands.scan")
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert "scanner.models" in names  # the measurement saw the set-up
     assert sorted(names & {*NOT_FOR_A_SCAN, "sslyze", "httpx"}) == []
@@ -65,15 +70,7 @@ def test_django_setup_and_the_scan_command_module_load_neither_the_engine_probes
 def test_the_process_storing_a_command_line_scan_loads_no_broker_client(tmp_path):
     # It sets Django up and imports the services while the scan runs, on the core the scan shares: the Redis
     # client only serves the services that read the broker's queues.
-    script = tmp_path / "storing.py"
-    script.write_text(
-        "import os\n"
-        "os.environ['DJANGO_SETTINGS_MODULE'] = 'webui.settings'\n"
-        "import django\n"
-        "django.setup()\n"
-        "from scanner.services import record_cli_scan\n"
-    )
-    names, finished = _imported_by(script, [], tmp_path / "modules.json")
+    names, finished = _imported_after_django_setup(tmp_path, "from scanner.services import record_cli_scan")
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert "scanner.services.scan_runs" in names  # the measurement saw the services
     assert "redis" not in names
