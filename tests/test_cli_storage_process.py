@@ -54,6 +54,19 @@ def test_a_failed_scan_is_stored_as_failed_and_the_command_exits_1(lab):
     assert Scan.objects.get(site__hostname="closed.lab.test").status == "failed"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_reader_that_stops_reading_early_gets_the_scan_stored_and_no_traceback(lab):
+    # `manage.py scan ... | head -1`: the pipe closes before the report is written.
+    command = [sys.executable, "manage.py", *lab.scan_command("nohsts")]
+    env = {**os.environ, "DATABASE_URL": subprocess_database_url()}
+    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+    assert process.returncode == 1
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
+    assert Scan.objects.get(site__hostname="nohsts.lab.test").status == "done"
+
+
 def test_a_database_that_does_not_answer_fails_the_command_after_printing_the_scan(lab):
     finished = manage(
         *lab.scan_command("good", "--json"),

@@ -44,6 +44,11 @@ def run_from_command_line(argv: list[str]) -> NoReturn:
         command.run_from_argv(argv)
     except SystemExit as exc:
         _exit_without_teardown(exc.code)
+    except BrokenPipeError:
+        # The reader went away (`manage.py scan ... | head`): the scan is stored; what is left unprinted has no
+        # reader, so no traceback either (https://docs.python.org/3/library/signal.html#note-on-sigpipe).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _exit_without_teardown(1)
     _exit_without_teardown(0)
 
 
