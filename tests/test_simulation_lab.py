@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from benchmarks.delay_proxy import DelayProxy
 from scanner.engine.results import PROBE_ERROR, PROBE_OK
+from scanner.engine.simulation.client_handshake import handshake
 from scanner.engine.simulation.clients import CLIENTS
 from scanner.engine.simulation.simulate import PROBE_NAME, offerable, with_simulation
 from tests.conftest import LAB_SCAN_SETTINGS
+from tests.test_scan_scheduling import CLIENT_HELLO, handshake_message_types
 
 ECDHE_AES256 = "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
 ECDHE_AES128 = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
@@ -134,3 +137,30 @@ def test_every_modern_client_gets_a_forward_secret_aead_suite_from_the_good_serv
     for sim in scan_case("good").tls.simulations:
         if sim.client in modern:
             assert sim.protocol and sim.forward_secrecy, sim
+
+
+TLS12_CLIENT = {
+    "protocols": ("TLSv1.0", "TLSv1.1", "TLSv1.2"),
+    "suites": (
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        "TLS_RSA_WITH_AES_128_CBC_SHA",
+    ),
+    "timeout": 5,
+}
+
+
+def test_a_client_without_tls13_reads_its_answer_in_the_servers_first_flight_and_sends_no_key_exchange(lab):
+    case = lab.case("legacy")
+    with DelayProxy(case.ip, case.ip, case.https_port) as proxy:
+        negotiated = handshake(case.hostname, case.ip, proxy.port, **TLS12_CLIENT)
+    assert (negotiated.protocol, negotiated.suite) == ("TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+    assert [handshake_message_types(sent) for sent in proxy.from_clients] == [[CLIENT_HELLO]]
+
+
+def test_a_client_asked_for_an_optional_certificate_is_answered_by_a_whole_handshake_and_connects(lab):
+    case = lab.case("clientcert")
+    with DelayProxy(case.ip, case.ip, case.https_port) as proxy:
+        negotiated = handshake(case.hostname, case.ip, proxy.port, **TLS12_CLIENT)
+    assert negotiated.protocol == "TLSv1.2"
+    assert proxy.connections == 2  # the first flight showed the request; the second handshake went on without

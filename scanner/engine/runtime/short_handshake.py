@@ -77,9 +77,12 @@ def end_before_key_exchange(connection: SslConnection, *, certificate_request_ra
     """Make `connection.connect()` (TLS 1.2 or older) end its handshake at the server's first flight. With
     `certificate_request_raises`, a CertificateRequest raises ClientCertificateRequested, as a connection that
     does not ignore client authentication does."""
-    connection.ssl_client.do_handshake = functools.partial(
-        _handshake, connection.ssl_client, certificate_request_raises
-    )
+    end_client_before_key_exchange(connection.ssl_client, certificate_request_raises=certificate_request_raises)
+
+
+def end_client_before_key_exchange(client: BaseSslClient, *, certificate_request_raises: bool) -> None:
+    """The same for a bare nassl client: its `do_handshake()` ends at the server's first flight."""
+    client.do_handshake = functools.partial(_handshake, client, certificate_request_raises)
 
 
 def _handshake(client: BaseSslClient, certificate_required: bool) -> None:

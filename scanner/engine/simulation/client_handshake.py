@@ -22,6 +22,7 @@ from scanner.engine.protocols.table import BY_WIRE_VERSION, PROTOCOL_TABLE
 from scanner.engine.protocols.versions import OPENSSL_VERSIONS
 from scanner.engine.runtime.error_reasons import refusal_reason
 from scanner.engine.runtime.resets import note_reset, retried
+from scanner.engine.runtime.short_handshake import chosen_suite, end_client_before_key_exchange
 from scanner.engine.runtime.sslyze_compat import OpenSSLError
 
 logger = logging.getLogger(__name__)
@@ -135,7 +136,11 @@ def _handshake_once(
     groups: Sequence[str],
     timeout: float,
     connections: Callable[[], None] | None,
+    first_flight_only: bool = True,
 ) -> Negotiated:
+    """One handshake. A client offering nothing newer than TLS 1.2 reads its answer (the version and the suite)
+    in the server's first flight and ends the handshake there, before its key exchange; a server asking for a
+    client certificate is asked again with a whole handshake, which tells whether it goes on without one."""
     known = _iana_to_openssl()
     tls13 = [s for s in suites if s in _TLS13_SUITES and s in known]
     legacy_suites = [known[s] for s in suites if s not in _TLS13_SUITES and s in known]
@@ -174,6 +179,9 @@ def _handshake_once(
         if nids:
             client.set_groups(nids)
     client.set_tlsext_host_name(host)
+    first_flight_only = first_flight_only and "TLSv1.3" not in protocols
+    if first_flight_only:
+        end_client_before_key_exchange(client, certificate_request_raises=True)
 
     try:
         sock = socket.create_connection((ip, port), timeout=timeout)
@@ -194,6 +202,19 @@ def _handshake_once(
         client.do_handshake()
         openssl_name = client.get_current_cipher_name()
     except ClientCertificateRequested:
+        if first_flight_only:
+            sock.close()
+            return _handshake_once(
+                host,
+                ip,
+                port,
+                protocols=protocols,
+                suites=suites,
+                groups=groups,
+                timeout=timeout,
+                connections=connections,
+                first_flight_only=False,
+            )
         raise HandshakeFailed("the server requires a client certificate") from None
     except TimeoutError:
         raise ServerStalled(f"the server did not finish the handshake within {timeout:g} s") from None
@@ -206,7 +227,8 @@ def _handshake_once(
     finally:
         sock.close()
 
-    suite = _openssl_to_iana().get(openssl_name, openssl_name)
+    # After a handshake ended at the first flight OpenSSL names no suite yet: the ServerHello does.
+    suite = chosen_suite(client) or _openssl_to_iana().get(openssl_name, openssl_name)
     protocol = "TLSv1.3" if suite in _TLS13_SUITES else _server_hello_version(recorder.received)
     if protocol is None:
         raise HandshakeFailed("the server's answer could not be read as a TLS ServerHello")
