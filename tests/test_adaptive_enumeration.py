@@ -138,7 +138,7 @@ def test_adaptive_enumeration_equals_sslyze_full_enumeration(full_scan, adaptive
     # In any order: sslyze's Scanner hands its certificate plugin the jobs' results as they finish, so on a
     # server with two certificates (dualcert) which deployment comes first there is a race.
     assert by_leaf(adaptive.tls.certificate_deployments) == by_leaf(full.tls.certificate_deployments)
-    assert adaptive.tls.extended_master_secret == full.tls.extended_master_secret  # a full handshake both ways
+    assert adaptive.tls.extended_master_secret == full.tls.extended_master_secret
     assert adaptive.tls.client_certificate_requested == full.tls.client_certificate_requested
     assert grade(adaptive).security == grade(full).security
 

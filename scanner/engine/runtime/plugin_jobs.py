@@ -42,17 +42,19 @@ from scanner.engine.runtime.resets import retried
 from scanner.engine.runtime.short_handshake import FirstFlightConnectivity
 from scanner.engine.runtime.sslyze_compat import (
     certificate_chain_job,
+    extended_master_secret_job,
     fallback_scsv_job,
     secure_renegotiation_job,
 )
+from scanner.engine.vulnerabilities.extended_master_secret import extended_master_secret
 from scanner.engine.vulnerabilities.renegotiation import SharedLegacyHandshake
 
 # Jobs whose answer is whole once the server's first flight has arrived (TLS 1.2 and older; TLS 1.3 keeps its
 # one-round-trip handshake): the certificate chain and its OCSP staple are in its Certificate and
 # CertificateStatus messages, and a downgraded ClientHello carrying TLS_FALLBACK_SCSV is either refused with an
 # alert or answered with a ServerHello. Their handshakes end there (runtime/short_handshake.py), a round trip and
-# the client's key exchange sooner. (Extended Master Secret is a ServerHello extension too, but nassl only
-# reports it once the handshake has finished.)
+# the client's key exchange sooner. sslyze's Extended Master Secret job asks nassl, which only knows once the
+# handshake has finished: ours reads the ServerHello instead (vulnerabilities/extended_master_secret.py).
 FIRST_FLIGHT_JOBS = (certificate_chain_job, fallback_scsv_job)
 
 
@@ -111,6 +113,8 @@ def queue_commands(
 
 
 def _ending_at_the_first_flight(job: ScanJob, info: ServerConnectivityInfo) -> ScanJob:
+    if job.function_to_call is extended_master_secret_job:
+        return ScanJob(extended_master_secret, job.function_arguments)
     arguments = list(job.function_arguments)
     if job.function_to_call not in FIRST_FLIGHT_JOBS or not arguments or arguments[0] is not info:
         return job

@@ -19,12 +19,14 @@ from nassl._nassl import OpenSSLError, WantReadError, WantX509LookupError
 # nassl's table from OpenSSL curve ids to the curve names sslyze reports.
 from nassl.ephemeral_key_info import _OPENSSL_NID_TO_SECG_ANSI_X9_62 as OPENSSL_NID_TO_CURVE_NAME
 
-# The one handshake of two plugins' jobs, recognised in their job lists (runtime/plugin_jobs.py): the
-# certificate chain with its OCSP staple, and the TLS_FALLBACK_SCSV test.
+# The one handshake of three plugins' jobs, recognised in their job lists (runtime/plugin_jobs.py): the
+# certificate chain with its OCSP staple, the TLS_FALLBACK_SCSV test, and the Extended Master Secret test
+# (replaced there by one reading the ServerHello).
 from sslyze.plugins.certificate_info._get_cert_chain import get_certificate_chain as certificate_chain_job
 
 # One handshake offering one elliptic curve (sslyze's curve enumeration, one step).
 from sslyze.plugins.elliptic_curves_plugin import _test_curve as probe_curve
+from sslyze.plugins.ems_extension_plugin import _test_ems as extended_master_secret_job
 from sslyze.plugins.fallback_scsv_plugin import _test_scsv as fallback_scsv_job
 
 # One handshake offering one cipher suite, and the cipher string setter it uses for a list of suites.
@@ -80,6 +82,7 @@ __all__ = [
     "detect_ecdh_support",
     "detect_tls_1_2_or_below",
     "detect_tls_1_3",
+    "extended_master_secret_job",
     "fallback_scsv_job",
     "get_rsa_parameters",
     "probe_curve",
