@@ -99,9 +99,10 @@ def probe_tls(
 ) -> TlsResult:
     """The TLS side of one address. `while_running` is called once the server has answered the pre-flight
     handshake and the scan has started; `as_it_starts` (which must not block) once the scan has started, before
-    that answer, for work that needs none (in adaptive mode; in sslyze mode both once the scan has ended). In adaptive mode the pre-flight runs here while the scan's child
-    process already runs its connectivity test: it costs no time when the server answers, and when it does
-    not, the child is stopped and the pre-flight's reason is the endpoint's error."""
+    that answer, for work that needs none (in sslyze mode both are called once the scan has ended). In adaptive
+    mode the pre-flight runs here while the scan's child process already runs its connectivity test: it costs
+    no time when the server answers, and when it does not, the child is stopped and the pre-flight's reason is
+    the endpoint's error."""
     adaptive = settings.cipher_enumeration == "adaptive"
     if not adaptive:
         preflight(host, ip, port, settings.connect_timeout)

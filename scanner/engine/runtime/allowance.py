@@ -19,10 +19,6 @@ class ConnectionAllowance:
         self._free = threading.Semaphore(self._at_once)
         self._lock = threading.Lock()
 
-    @property
-    def at_once(self) -> int:
-        return self._at_once
-
     def grow_to(self, at_once: int) -> None:
         """Allow `at_once` connections from now on (never fewer than already allowed); waiting callers go on."""
         with self._lock:

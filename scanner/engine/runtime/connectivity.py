@@ -104,9 +104,10 @@ def tls_1_2_from_the_server_hello(
         end_before_key_exchange(connection, certificate_request_raises=True)
         try:
             connection.connect(should_retry_connection=False)
-            suite = _OPENSSL_NAMES.get(chosen_suite(connection.ssl_client))
+            chosen = chosen_suite(connection.ssl_client)
+            suite = _OPENSSL_NAMES.get(chosen)
             if suite is None:
-                raise UnknownSuite(f"the server chose {chosen_suite(connection.ssl_client)}")
+                raise UnknownSuite(f"the server chose {chosen}")
             return TlsVersionDetectionResult(
                 tls_version_supported=TlsVersionEnum.TLS_1_2,
                 server_requested_client_cert=False,

@@ -109,8 +109,7 @@ def _handshake(client: BaseSslClient, certificate_required: bool) -> None:
                     return
                 request_seen = request_seen or message[0] == _CERTIFICATE_REQUEST
                 if message[0] == _SERVER_HELLO:
-                    client.server_hello_suite = _suite_of(message)
-                    client.server_hello_extensions = _extensions_of(message)
+                    client.server_hello_suite, client.server_hello_extensions = _read_server_hello(message)
                 for start in range(0, len(message), _MAX_RECORD):  # a large Certificate takes several
                     fragment = message[start : start + _MAX_RECORD]
                     _feed(client, record.header[:3] + len(fragment).to_bytes(2, "big") + fragment)
@@ -152,31 +151,27 @@ def chosen_suite(client: BaseSslClient) -> str | None:
         return None
 
 
-def _suite_of(server_hello: bytes) -> int | None:
-    # type (1), length (3), version (2), random (32), session id (1 + n), then the cipher suite (2)
-    body = server_hello[MESSAGE_HEADER:]
-    if len(body) < 35:
-        return None
-    offset = 35 + body[34]
-    return int.from_bytes(body[offset : offset + 2], "big") if len(body) >= offset + 2 else None
-
-
 def server_hello_extensions(client: BaseSslClient) -> frozenset[int]:
     """The extension types in the ServerHello of a short handshake (empty for a full one, or none seen)."""
     return getattr(client, "server_hello_extensions", frozenset())
 
 
-def _extensions_of(server_hello: bytes) -> frozenset[int]:
-    # version (2), random (32), session id (1 + n), cipher suite (2), compression (1), then the extensions:
-    # their total length (2) and each one's type (2), length (2) and data (RFC 5246 section 7.4.1.3)
+def _read_server_hello(server_hello: bytes) -> tuple[int | None, frozenset[int]]:
+    """(the cipher suite, the extension types) of a ServerHello message (RFC 5246 section 7.4.1.3): type (1),
+    length (3), version (2), random (32), session id (1 + n), cipher suite (2), compression (1), then the
+    extensions' total length (2) and each one's type (2), length (2) and data."""
     body = server_hello[MESSAGE_HEADER:]
     if len(body) < 35:
-        return frozenset()
-    offset = 35 + body[34] + 3
+        return None, frozenset()
+    offset = 35 + body[34]
+    if len(body) < offset + 2:
+        return None, frozenset()
+    suite = int.from_bytes(body[offset : offset + 2], "big")
+    offset += 3
     end = min(len(body), offset + 2 + int.from_bytes(body[offset : offset + 2], "big"))
     offset += 2
     types = set()
     while offset + 4 <= end:
         types.add(int.from_bytes(body[offset : offset + 2], "big"))
         offset += 4 + int.from_bytes(body[offset + 2 : offset + 4], "big")
-    return frozenset(types)
+    return suite, frozenset(types)
