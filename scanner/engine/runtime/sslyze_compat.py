@@ -10,7 +10,12 @@ import anywhere else.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from pathlib import Path
+
+from cryptography.x509 import ObjectIdentifier, load_pem_x509_certificates
+from cryptography.x509.verification import Store
 
 # nassl's errors, raised by its C extension: a failed OpenSSL call, and the two "call again" signals of a
 # non-blocking handshake.
@@ -23,6 +28,7 @@ from nassl.ephemeral_key_info import _OPENSSL_NID_TO_SECG_ANSI_X9_62 as OPENSSL_
 # certificate chain with its OCSP staple, the TLS_FALLBACK_SCSV test, and the Extended Master Secret test
 # (replaced there by one reading the ServerHello).
 from sslyze.plugins.certificate_info._get_cert_chain import get_certificate_chain as certificate_chain_job
+from sslyze.plugins.certificate_info.trust_stores.trust_store import TrustStore
 
 # One handshake offering one elliptic curve (sslyze's curve enumeration, one step).
 from sslyze.plugins.elliptic_curves_plugin import _test_curve as probe_curve
@@ -75,6 +81,7 @@ __all__ = [
     "RobotTlsRecordPayloads",
     "TlsVersionDetectionResult",
     "TlsVersionNotSupported",
+    "TrustStoreReadOnDemand",
     "WantReadError",
     "WantX509LookupError",
     "certificate_chain_job",
@@ -98,3 +105,26 @@ def use_robot_payload_sender(sender: Callable[..., str]) -> None:
     `sender`, which takes the arguments of sslyze's `_send_robot_payload` in the same order. Its test calls that
     module global for every payload, so the global is the one place to replace it."""
     _robot_tester._send_robot_payload = sender
+
+
+class TrustStoreReadOnDemand(TrustStore):
+    """sslyze's TrustStore whose root certificates are read from its file the first time a chain is verified
+    against it, not when it is created.
+
+    A scan result names every store its chain was checked against (Mozilla, Apple, Android, Java, Microsoft, the
+    operator's CA file), and the process that reads the result gets them as it unpickles it. sslyze's own
+    TrustStore parses its whole file (a few hundred certificates) when created: 45-75 ms for the five stores in
+    a command-line scan on a 2 GHz core. A trusted chain never needs them again; only an untrusted one is
+    verified once more (certificates/chain.py). sslyze keeps the parsed roots in `_x509_store`, a private
+    attribute, which is why this lives here."""
+
+    def __init__(self, path: Path, name: str, version: str, ev_oids: list[ObjectIdentifier] | None = None) -> None:
+        # sslyze's __init__ is the eager read this class avoids; these are the attributes it sets besides.
+        self.path = path
+        self.name = name
+        self.version = version
+        self.ev_oids = ev_oids
+
+    @functools.cached_property
+    def _x509_store(self) -> Store:
+        return Store(load_pem_x509_certificates(self.path.read_bytes()))

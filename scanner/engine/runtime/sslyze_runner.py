@@ -35,6 +35,7 @@ from cryptography.x509 import ocsp
 from sslyze import Scanner, ServerScanRequest, ServerScanResult
 from sslyze.plugins.certificate_info.trust_stores.trust_store import TrustStore
 
+from scanner.engine.runtime.sslyze_compat import TrustStoreReadOnDemand
 from scanner.engine.vulnerabilities import robot_payload
 from scanner.parent_death import die_with_parent
 
@@ -223,9 +224,11 @@ def _oid_from_dotted(dotted: str) -> x509.ObjectIdentifier:
 
 @functools.lru_cache(maxsize=32)
 def _trust_store(path: str, name: str, version: str, ev_oids: tuple[str, ...] | None) -> TrustStore:
-    # Each result names the same few stores (Mozilla, Apple, ..., the custom CA): parse each file once per
-    # process rather than once per scan.
-    return TrustStore(Path(path), name, version, [x509.ObjectIdentifier(oid) for oid in ev_oids] if ev_oids else None)
+    # Each result names the same few stores (Mozilla, Apple, ..., the custom CA): one object per store and
+    # process rather than one per scan, whose file is parsed only if a chain is verified against it again.
+    return TrustStoreReadOnDemand(
+        Path(path), name, version, [x509.ObjectIdentifier(oid) for oid in ev_oids] if ev_oids else None
+    )
 
 
 def _reduce_trust_store(
