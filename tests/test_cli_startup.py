@@ -45,16 +45,18 @@ def _imported_by(script: Path, arguments: list[str], out: Path) -> tuple[set[str
     return set(json.loads(out.read_text())), finished
 
 
-def _imported_after_django_setup(tmp_path: Path, statement: str) -> tuple[set[str], subprocess.CompletedProcess]:
-    """Every module a process running `statement` after django.setup() has imported by its exit."""
+def _imported_after_django_setup(
+    tmp_path: Path, statement: str, *, storing: bool = False
+) -> tuple[set[str], subprocess.CompletedProcess]:
+    """Every module a process running `statement` after django.setup() (or, `storing`, after the set-up of the
+    process that stores a command-line scan) has imported by its exit."""
     script = tmp_path / "after_setup.py"
-    script.write_text(
-        "import os\n"
-        "os.environ['DJANGO_SETTINGS_MODULE'] = 'webui.settings'\n"
-        "import django\n"
-        "django.setup()\n"
-        f"{statement}\n"
+    set_up = (
+        "from scanner.storage_process import set_up_django_for_storing\nset_up_django_for_storing()\n"
+        if storing
+        else "import django\ndjango.setup()\n"
     )
+    script.write_text(f"import os\nos.environ['DJANGO_SETTINGS_MODULE'] = 'webui.settings'\n{set_up}{statement}\n")
     return _imported_by(script, [], tmp_path / "modules.json")
 
 
@@ -70,7 +72,9 @@ def test_django_setup_and_the_scan_command_module_load_neither_the_engine_probes
 def test_the_process_storing_a_command_line_scan_loads_no_broker_client(tmp_path):
     # It sets Django up and imports the services while the scan runs, on the core the scan shares: the Redis
     # client only serves the services that read the broker's queues.
-    names, finished = _imported_after_django_setup(tmp_path, "from scanner.services import record_cli_scan")
+    names, finished = _imported_after_django_setup(
+        tmp_path, "from scanner.services import record_cli_scan", storing=True
+    )
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert "scanner.services.scan_runs" in names  # the measurement saw the services
     assert "redis" not in names
