@@ -210,3 +210,11 @@ def with_compliance(document: dict) -> dict:
     """A stored report with `compliance` evaluated against the current profiles (profile updates apply to old
     scans without rescanning; evaluating one report takes well under a millisecond)."""
     return {**document, "compliance": evaluate_compliance(document)}
+
+
+def grade_and_report(result: ScanResult) -> tuple[Grades, dict[str, Any]]:
+    """The scan's grades and its report document, as they are stored and shown."""
+    from .grading import grade
+
+    grades = grade(result)
+    return grades, build_report(result, grades)

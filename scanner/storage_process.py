@@ -1,10 +1,11 @@
-"""Set Django up in a forked process while this one scans, and store the scan there (`manage.py scan`).
+"""Set Django up in a forked process while this one scans, and grade and store the scan there (`manage.py scan`).
 
 The scan, its grades and its report are plain Python; only storing them needs the ORM, and Django's set-up
 (the apps' models, the database driver) costs a command-line scan about as long as the scan's own imports.
 Forked before the scan starts, a second process sets Django up on the other core (or while this one waits on
 the network), connects to the database, and waits for the finished scan; `store` hands it over and waits for
-the answer. A process and not a thread: the scan forks its TLS child, and no thread of ours may run across
+the answer: the report, graded there, and whether it was stored. The grading is done there because that
+process imports it with the models anyway, before the scan ends, while this one has the scan to run. A process and not a thread: the scan forks its TLS child, and no thread of ours may run across
 that fork (a thread halfway through an import would leave the child a module lock nobody releases).
 
 The storing process never outlives the command: it exits once it has answered, when this process closes the
@@ -50,11 +51,18 @@ APPS_A_STORE_NEVER_REACHES = frozenset(
 
 
 class StorageFailed(RuntimeError):
-    """The scan could not be stored; the message says why (the database's own error, or the set-up's)."""
+    """The scan could not be stored; the message says why (the database's own error, or the set-up's).
+    `report` is the scan's report when it was graded all the same, else None."""
+
+    def __init__(self, message: str, report: dict | None = None) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 class StorageProcess:
-    """A forked process that sets Django up now and stores one CLI scan when `store` hands it over."""
+    """A forked process that sets Django up now and grades and stores one CLI scan when `store` hands it over."""
+
+    grades_elsewhere = True
 
     def __init__(self) -> None:
         to_child, self._to_child = os.pipe()
@@ -72,10 +80,11 @@ class StorageProcess:
         os.close(to_child)
         os.close(from_parent)
 
-    def store(self, owner: str, target: Target, result: ScanResult, grades: Grades, report: dict) -> None:
-        """Store the scan as `record_cli_scan` does; raises StorageFailed with the reason when it could not."""
+    def store(self, owner: str, target: Target, result: ScanResult) -> dict:
+        """Grade the scan and store it as `record_cli_scan` does; its report. StorageFailed with the reason (and
+        the report, when the scan was graded) when it was not stored."""
         try:
-            _write_all(self._to_child, pickle.dumps((owner, target, result, grades, report)))
+            _write_all(self._to_child, pickle.dumps((owner, target, result)))
             self._close_to_child()  # end of the scan: the child reads to EOF
             answer = _read_all(self._from_child)
         except OSError as exc:  # the child died before reading (EPIPE)
@@ -84,9 +93,10 @@ class StorageProcess:
             self.close()
         if not answer:
             raise StorageFailed("the process storing the scan ended without an answer")
-        kind, message = pickle.loads(answer)
+        kind, message, report = pickle.loads(answer)
         if kind != "stored":
-            raise StorageFailed(message)
+            raise StorageFailed(message, report)
+        return report
 
     def close(self) -> None:
         """End the child and reap it; safe to call twice. Before `store` the child has nothing to finish (the
@@ -114,13 +124,19 @@ def _child_main(from_parent: int, to_parent: int) -> None:  # pragma: no cover -
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent()
     set_up_error = _set_up()
+    from scanner.report import grade_and_report  # pure Python: grades even when Django could not be set up
+
     payload = _read_all(from_parent)
     if not payload:
         return  # nothing to store: --no-store after all, a failed argument, or the parent is gone
-    if set_up_error:
-        answer = ("failed", set_up_error)
+    owner, target, result = pickle.loads(payload)
+    try:
+        grades, report = grade_and_report(result)
+    except Exception as exc:  # noqa: BLE001 - the parent grades again, and shows the error there
+        answer = ("failed", f"{type(exc).__name__}: {exc}", None)
     else:
-        answer = _store(*pickle.loads(payload))
+        kind, message = ("failed", set_up_error) if set_up_error else _store(owner, target, result, grades, report)
+        answer = (kind, message, report)
     with contextlib.suppress(OSError):
         _write_all(to_parent, pickle.dumps(answer))
     os.close(to_parent)
@@ -134,6 +150,8 @@ def _set_up() -> str | None:  # pragma: no cover - runs in the forked child
         traceback.print_exc()
         return f"Django could not be set up: {type(exc).__name__}: {exc}"
     from django.db import DatabaseError, connection
+
+    import scanner.services  # noqa: F401 - what storing runs, imported before the scan has ended
 
     # Connecting is most of a small write's time; if it fails here, storing tries again and reports that error.
     with contextlib.suppress(DatabaseError):

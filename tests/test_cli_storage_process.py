@@ -8,12 +8,18 @@ import os
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from scanner.engine.results import ScanResult
+from scanner.management.commands.scan import Command
 from scanner.models import Scan
+from scanner.storage_process import StorageFailed
+from scanner.targets import parse_target
 from tests.conftest import subprocess_database_url
+from tests.test_cli_startup import _imported_by
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,3 +103,41 @@ def test_an_abbreviated_no_store_stores_nothing(lab):
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert json.loads(finished.stdout)["grade"]["security"] == "A+"
     assert not Scan.objects.filter(site__hostname="good.lab.test").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stored_scan_is_graded_by_the_storing_process_not_by_the_scanning_one(lab, tmp_path, monkeypatch):
+    # The storing process imports the grading with the models, before the scan ends; the scanning process,
+    # which has the scan to run on its core, never imports it.
+    monkeypatch.setenv("DATABASE_URL", subprocess_database_url())
+    names, finished = _imported_by(ROOT / "manage.py", list(lab.scan_command("good", "--json")), tmp_path / "m.json")
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    printed = json.loads(finished.stdout)
+    assert printed["grade"]["security"] == "A+"
+    assert Scan.objects.get(site__hostname="good.lab.test").result == printed
+    assert "scanner.engine.tls" in names  # the measurement saw the scanning process
+    assert sorted(names & {"scanner.grading", "scanner.report"}) == []
+
+
+class _StoringProcessThatEndedEarly:
+    grades_elsewhere = True
+
+    def store(self, owner: str, target, result) -> dict:
+        raise StorageFailed("the process storing the scan ended without an answer")
+
+
+def test_a_scan_whose_storing_process_ended_before_grading_it_is_graded_here_and_reported_not_stored():
+    result = ScanResult(
+        host="gone.example",
+        https_port=443,
+        http_port=80,
+        ip=None,
+        started_at=datetime.now(UTC),
+        duration_s=0.1,
+        error="connection refused",
+    )
+    report, not_stored = Command._report_and_store(
+        _StoringProcessThatEndedEarly(), "cli", parse_target("gone.example"), result
+    )
+    assert (report["status"], report["target"]["host"]) == ("failed", "gone.example")
+    assert not_stored == "the process storing the scan ended without an answer"

@@ -18,7 +18,6 @@ from scanner.targets import InvalidTarget, parse_target
 
 if TYPE_CHECKING:
     from scanner.engine.results import ScanResult, ScanSettings
-    from scanner.grading import Grades
     from scanner.targets import Target
 
 # The engine, grading and the report are imported in `handle`, after the process that stores the scan has
@@ -26,9 +25,7 @@ if TYPE_CHECKING:
 
 
 def _import_grading() -> None:
-    from scanner.grading import grade  # noqa: F401
-    from scanner.report import build_report  # noqa: F401
-    from scanner.storage_process import StorageFailed  # noqa: F401
+    from scanner.report import grade_and_report  # noqa: F401
 
 
 def run_from_command_line(argv: list[str]) -> NoReturn:
@@ -72,24 +69,34 @@ def _exit_without_teardown(code: int | str | None) -> NoReturn:
 
 
 class _Storage(Protocol):
-    def store(self, owner: str, target: Target, result: ScanResult, grades: Grades, report: dict) -> None: ...
+    # True when `store` grades the scan in another process: this one then need not import the grading.
+    grades_elsewhere: bool
+
+    def store(self, owner: str, target: Target, result: ScanResult) -> dict:
+        """Grade and store the scan; its report. StorageFailed (with the report when graded) when not stored."""
+        ...
 
     def close(self) -> None: ...
 
 
 class _StorageInThisProcess:
-    """Storing where Django is already set up (`call_command`, tests)."""
+    """Grading and storing where Django is already set up (`call_command`, tests)."""
 
-    def store(self, owner: str, target: Target, result: ScanResult, grades: Grades, report: dict) -> None:
+    grades_elsewhere = False
+
+    def store(self, owner: str, target: Target, result: ScanResult) -> dict:
         from django.db import DatabaseError
 
+        from scanner.report import grade_and_report
         from scanner.services import record_cli_scan
         from scanner.storage_process import StorageFailed
 
+        grades, report = grade_and_report(result)
         try:
             record_cli_scan(owner, target, result, grades, report)
         except DatabaseError as exc:
-            raise StorageFailed(f"{type(exc).__name__}: {str(exc).strip()}") from exc
+            raise StorageFailed(f"{type(exc).__name__}: {str(exc).strip()}", report) from exc
+        return report
 
     def close(self) -> None:
         pass
@@ -149,19 +156,10 @@ class Command(BaseCommand):
                 gc.enable()
 
             ca_file = options["ca_file"] or config.ca_file()
-            result = scan(target, policy=policy, settings=scan_settings, ca_file=ca_file, beside=_import_grading)
-            from scanner.grading import grade
-            from scanner.report import build_report
-            from scanner.storage_process import StorageFailed
-
-            grades = grade(result)
-            report = build_report(result, grades)
-            not_stored = None
-            if storage is not None:
-                try:
-                    storage.store(options["owner"], target, result, grades, report)
-                except StorageFailed as exc:
-                    not_stored = str(exc)
+            # The grading is imported beside the scan where it runs in this process.
+            beside = None if storage is not None and storage.grades_elsewhere else _import_grading
+            result = scan(target, policy=policy, settings=scan_settings, ca_file=ca_file, beside=beside)
+            report, not_stored = self._report_and_store(storage, options["owner"], target, result)
         finally:
             if storage is not None:
                 storage.close()
@@ -173,6 +171,25 @@ class Command(BaseCommand):
             raise CommandError(f"the scan was not stored: {not_stored}")
         if result.error:
             raise CommandError(f"scan failed: {result.error}")
+
+    @staticmethod
+    def _report_and_store(
+        storage: _Storage | None, owner: str, target: Target, result: ScanResult
+    ) -> tuple[dict, str | None]:
+        """The scan's report, and why it was not stored (None when it was, or was not to be)."""
+        from scanner.storage_process import StorageFailed
+
+        report, not_stored = None, None
+        if storage is not None:
+            try:
+                report = storage.store(owner, target, result)
+            except StorageFailed as exc:
+                report, not_stored = exc.report, str(exc)
+        if report is None:  # not to be stored, or the storing process ended before grading it
+            from scanner.report import grade_and_report
+
+            report = grade_and_report(result)[1]
+        return report, not_stored
 
     def _scan_inputs(self, options: dict[str, Any]) -> tuple[Target, NetworkPolicy, ScanSettings]:
         """The target, network policy and scan settings from the options, or a CommandError saying what is wrong."""
