@@ -5,8 +5,9 @@ The scan, its grades and its report are plain Python; only storing them needs th
 Forked before the scan starts, a second process sets Django up on the other core (or while this one waits on
 the network), connects to the database, and waits for the finished scan; `store` hands it over and waits for
 the answer: the report, graded there, and whether it was stored. The grading is done there because that
-process imports it with the models anyway, before the scan ends, while this one has the scan to run. A process and not a thread: the scan forks its TLS child, and no thread of ours may run across
-that fork (a thread halfway through an import would leave the child a module lock nobody releases).
+process imports it with the models anyway, before the scan ends, while this one has the scan to run. A process
+and not a thread: the scan forks its TLS child, and no thread of ours may run across that fork (a thread
+halfway through an import would leave the child a module lock nobody releases).
 
 The storing process never outlives the command: it exits once it has answered, when this process closes the
 pipe (the scan was not to be stored after all, or this process died), or when this process dies.
@@ -34,7 +35,7 @@ __all__ = ["APPS_A_STORE_NEVER_REACHES", "StorageFailed", "StorageProcess", "set
 # the API's schema and its Swagger assets, the Content-Security-Policy header, the dashboard) or schedule rescans
 # (beat, whose models import Celery and list every time zone on the machine). Left out of the storing process's
 # set-up, they were a fifth of it. A stored scan writes users, sites and scans: their models, and every receiver
-# of their signals, are in the apps that stay (tests/test_cli_startup.py checks both).
+# of their signals, are in the apps that stay (tests/test_storing_apps.py checks both).
 APPS_A_STORE_NEVER_REACHES = frozenset(
     {
         "django.contrib.admin.apps.SimpleAdminConfig",
