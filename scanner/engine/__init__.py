@@ -52,6 +52,7 @@ def _import_late_probes() -> None:
     from .http import redirects  # noqa: F401, I001
     from .certificates import caa  # noqa: F401
     from sslyze.mozilla_tls_profile import tls_config_checker  # noqa: F401  (read once the TLS scan has ended)
+    import gmpy2  # noqa: F401  (the DH prime tests, protocols/keyexchange.py, once the TLS scan has ended)
 
 
 def scan(
