@@ -24,10 +24,12 @@ logger = logging.getLogger(__name__)
 
 
 def _previous_finished(scan: Scan) -> Scan | None:
+    # Only its status is read: not its report, a document of tens of kilobytes decoded for nothing.
     return (
         Scan.objects.filter(site_id=scan.site_id, status__in=[Scan.Status.DONE, Scan.Status.FAILED])
         .exclude(pk=scan.pk)
         .order_by("-finished_at", "-id")
+        .only("id", "status")
         .first()
     )
 
