@@ -22,6 +22,7 @@ import signal
 import traceback
 from typing import TYPE_CHECKING
 
+from scanner import dataclass_code_cache
 from scanner.parent_death import die_with_parent
 
 if TYPE_CHECKING:
@@ -141,6 +142,8 @@ def _child_main(from_parent: int, to_parent: int) -> None:  # pragma: no cover -
     with contextlib.suppress(OSError):
         _write_all(to_parent, pickle.dumps(answer))
     os.close(to_parent)
+    # The dataclasses only this process declares (the grading's, the services'), compiled once for the next runs.
+    dataclass_code_cache.save()
 
 
 def _set_up() -> str | None:  # pragma: no cover - runs in the forked child

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import socket
 import threading
@@ -121,3 +122,21 @@ def test_repeated_scans_keep_threads_and_memory_flat(lab, no_new_children):
 
     assert threading.active_count() == threads_before
     assert rss_mib() < rss_after_5 * 1.1
+
+
+def test_the_runner_is_told_the_moment_its_child_exits_not_at_a_later_poll(no_new_children):
+    from scanner.engine.runtime.sslyze_runner import _exit_notice, _stop
+
+    release, hold = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: waits until released, then exits with 3
+        os.close(hold)
+        os.read(release, 1)
+        os._exit(3)
+    os.close(release)
+    with _exit_notice(pid) as exited:
+        assert exited is not None
+        assert select.select([exited], [], [], 0.2)[0] == []  # still running: nothing to read
+        os.close(hold)  # the child exits
+        assert select.select([exited], [], [], 10)[0] == [exited]
+    assert _stop(pid, grace=10) == "exit code 3"

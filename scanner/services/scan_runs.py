@@ -212,13 +212,17 @@ def _store_if_still_ours(scan: Scan, identity: str, outcome: tuple[ScanResult, G
 
 
 def record_cli_scan(owner_username: str, target: Target, result: ScanResult, grades: Grades, document: dict) -> Scan:
-    """Store a scan run synchronously by `manage.py scan` under `owner_username` (created if needed)."""
+    """Store a scan run synchronously by `manage.py scan` under `owner_username` (created if needed).
+
+    One transaction: the scan is stored whole or not at all (never left "running" by a failure halfway), and
+    the command waits for one commit instead of three."""
     from django.contrib.auth import get_user_model
 
-    owner, _ = get_user_model().objects.get_or_create(username=owner_username)
-    site = site_for_target(owner, target, http_port_given=True)
-    scan = Scan.objects.create(
-        site=site, status=Scan.Status.RUNNING, started_at=result.started_at, attempts=1, ip=result.ip
-    )
-    site_attempted(scan)
-    return store_outcome(scan, result, grades, document)
+    with transaction.atomic():
+        owner, _ = get_user_model().objects.get_or_create(username=owner_username)
+        site = site_for_target(owner, target, http_port_given=True)
+        scan = Scan.objects.create(
+            site=site, status=Scan.Status.RUNNING, started_at=result.started_at, attempts=1, ip=result.ip
+        )
+        site_attempted(scan)
+        return store_outcome(scan, result, grades, document)
