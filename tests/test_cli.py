@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from scanner.models import Scan
 
@@ -42,6 +43,24 @@ def test_failed_scan_exits_non_zero_and_is_stored_as_failed(lab, lab_settings):
     with pytest.raises(CommandError, match="refused"):
         call_command(*run_scan(lab, "closed", "--json"))
     assert Scan.objects.get(site__hostname="closed.lab.test").status == "failed"
+
+
+def test_a_scan_whose_storing_fails_half_way_leaves_no_scan_behind(lab, lab_settings):
+    # A real database refusal halfway through the store: PostgreSQL refuses the scan's findings.
+    if connection.vendor != "postgresql":
+        pytest.skip("the refusal is a PostgreSQL trigger")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION refuse_findings() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'findings refused'; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER refuse_findings BEFORE INSERT ON scanner_finding "
+            "FOR EACH STATEMENT EXECUTE FUNCTION refuse_findings()"
+        )
+    with pytest.raises(CommandError, match="not stored: .*findings refused"):
+        call_command(*run_scan(lab, "nohsts", "--json"))
+    assert not Scan.objects.filter(site__hostname="nohsts.lab.test").exists()
 
 
 def test_invalid_host_is_rejected_with_a_clear_message(lab_settings):
