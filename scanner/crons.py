@@ -9,10 +9,11 @@ week, Sunday = 0), and the wall-clock time is read in the schedule's timezone, s
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from celery.schedules import ParseException
-from django_celery_beat.tzcrontab import TzAwareCrontab
+if TYPE_CHECKING:
+    from django_celery_beat.tzcrontab import TzAwareCrontab
 
 FIELDS = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
 
@@ -23,6 +24,11 @@ class InvalidCron(ValueError):
 
 def parse(expression: str, timezone_name: str) -> TzAwareCrontab:
     """The crontab of a five-field expression ("m h dom mon dow"), or InvalidCron saying what is wrong."""
+    # Imported here, not with the module: celery's schedules import its whole app, about a sixth of the set-up of
+    # a process that only stores a command-line scan (it imports the services, and so this module).
+    from celery.schedules import ParseException
+    from django_celery_beat.tzcrontab import TzAwareCrontab
+
     parts = expression.split()
     if len(parts) != len(FIELDS):
         raise InvalidCron(

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -106,6 +105,10 @@ def execute_scan(scan_id: int, *, resume_as: str = "") -> Scan | None:
     `resume_as` names an attempt that ran but could not store its outcome (its retry takes the scan over
     without counting an attempt: the worker did not die).
     """
+    # Imported here: the worker running this has Celery loaded, and a process that only stores a command-line
+    # scan (which imports the services) does not need Celery's utilities, yaml and kombu with them.
+    from celery.exceptions import SoftTimeLimitExceeded
+
     started = time.monotonic()
     claimed = with_reconnect(lambda: _claim(scan_id, resume_as), budget=_budget(started), what=f"start scan {scan_id}")
     if not isinstance(claimed, tuple):
