@@ -12,29 +12,25 @@ bytecode, keyed by a hash of the source, for this interpreter's bytecode version
 name up before the builtins: it sees every method source the module compiles, and runs the cached code of a
 source it has seen, or compiles it as `exec` would (with no `__future__` flags, as `dataclasses` has none). The
 classes come out the same either way; only the compiling is skipped. `save()` (run at exit once installed)
-adds what this process compiled to the file. A missing, damaged or foreign file is ignored, and nothing is
-written when Python writes no bytecode (PYTHONDONTWRITEBYTECODE, `-B`) or the directory is read-only. The file
-holds code, as `.pyc` files do, and lives where they do, with the same trust.
+adds what this process compiled to the file (scanner/cache_files.py: where it lives, when it is not written).
 """
 
 from __future__ import annotations
 
 import atexit
 import builtins
-import contextlib
 import dataclasses
 import hashlib
 import marshal
-import os
 import sys
-from importlib.util import MAGIC_NUMBER, cache_from_source
 from pathlib import Path
 from types import CodeType
 
+from scanner import cache_files
+
 __all__ = ["default_path", "install", "installed", "save", "stats"]
 
-# The file starts with this interpreter's bytecode magic number, then this format's tag: a file written by another
-# Python version, or in another format, is read as empty.
+# After the interpreter's magic number (cache_files): a file of another format is read as empty.
 _FORMAT = b"dataclass-code 1\n"
 # Beyond this many entries (sources of classes no longer declared, after upgrades), a save keeps only the entries
 # this process used.
@@ -47,9 +43,10 @@ _used: set[bytes] = set()
 
 
 def default_path() -> Path:
-    """Beside this module's bytecode (`__pycache__`, or under PYTHONPYCACHEPREFIX), named for the interpreter."""
-    own_bytecode = Path(cache_from_source(__file__))
-    return own_bytecode.with_name(f"dataclass-code.{sys.implementation.cache_tag}.opt{sys.flags.optimize}.bin")
+    """Beside this module's bytecode, named for the interpreter and its optimisation level."""
+    return cache_files.beside_bytecode(
+        __file__, f"dataclass-code.{sys.implementation.cache_tag}.opt{sys.flags.optimize}.bin"
+    )
 
 
 def install(path: Path | None = None) -> None:
@@ -79,17 +76,9 @@ def save() -> None:
     entries = {**_read(_path), **_compiled_here}
     if len(entries) > MAX_ENTRIES:
         entries = {key: code for key, code in entries.items() if key in _used}
-    temporary = _path.with_name(f"{_path.name}.{os.getpid()}.tmp")
-    try:
-        _path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_bytes(MAGIC_NUMBER + _FORMAT + marshal.dumps(entries))
-        os.replace(temporary, _path)  # readers see the old file or the new one, never half of one
-    except OSError:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        return
-    _cached.update(_compiled_here)
-    _compiled_here.clear()
+    if cache_files.write(_path, _FORMAT, marshal.dumps(entries)):
+        _cached.update(_compiled_here)
+        _compiled_here.clear()
 
 
 def _exec(source: object, *args: object, **kwargs: object) -> None:
@@ -106,13 +95,10 @@ def _exec(source: object, *args: object, **kwargs: object) -> None:
 
 
 def _read(path: Path) -> dict[bytes, CodeType]:
-    header = MAGIC_NUMBER + _FORMAT
+    payload = cache_files.read(path, _FORMAT)
     try:
-        data = path.read_bytes()
-        if not data.startswith(header):
-            return {}
-        entries = marshal.loads(data[len(header) :])
-    except (OSError, ValueError, EOFError, TypeError):
+        entries = marshal.loads(payload) if payload else {}
+    except (ValueError, EOFError, TypeError):
         return {}
     if not isinstance(entries, dict):
         return {}

@@ -5,12 +5,12 @@ A rule function says *that* something was observed (`finding(id, detail)`); the 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from scanner.grading.findings import AREAS, Finding
 from scanner.grading.scale import GRADE_ORDER, SEVERITIES
+from scanner.grading.toml_tables import load_toml
 
 POLICY_FILE = Path(__file__).with_name("policy.toml")
 
@@ -86,7 +86,7 @@ def load_policy(path: Path = POLICY_FILE) -> dict[str, PolicyRow]:
 
 
 def _read(path: Path) -> dict:
-    return tomllib.loads(path.read_text(encoding="utf-8"))
+    return load_toml(path)
 
 
 def _policy_rows(data: dict) -> dict[str, PolicyRow]:

@@ -9,7 +9,6 @@ policy.toml carries the remediation; none of them caps or warns, so the TLS grad
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from scanner.grading import web_extras
 from scanner.grading import websecurity_tests as tests
 from scanner.grading.findings import Finding
 from scanner.grading.policy import POLICY, finding
+from scanner.grading.toml_tables import load_toml
 
 TABLE_FILE = Path(__file__).with_name("web_security.toml")
 
@@ -34,7 +34,7 @@ class ModifierRow:
 
 
 def _load(path: Path = TABLE_FILE) -> tuple[dict[str, ModifierRow], int, tuple[tuple[int, str], ...]]:
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    data = load_toml(path)
     rows = {}
     for result, raw in data["modifier"].items():
         if set(raw) != {"test", "points", "description", "anchor"}:

@@ -7,13 +7,13 @@ scan is re-evaluated against the current profiles without rescanning. Plain Pyth
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from scanner.grading.compliance.checks import CHECKS, NotMeasured
+from scanner.grading.toml_tables import load_toml
 from scanner.report_reader import ReportView
 
 # A stored report document, or a view already made of one.
@@ -51,7 +51,7 @@ class Requirement:
 
 
 def _load(path: Path = PROFILES_FILE) -> tuple[dict[str, Profile], tuple[Requirement, ...]]:
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    data = load_toml(path)
     profiles = {key: Profile(id=key, **raw) for key, raw in data["profiles"].items()}
     suite_sets = data.get("suite_sets", {})
     requirements = []
