@@ -30,7 +30,13 @@ if TYPE_CHECKING:
     from scanner.grading import Grades
     from scanner.targets import Target
 
-__all__ = ["APPS_A_STORE_NEVER_REACHES", "StorageFailed", "StorageProcess", "set_up_django_for_storing"]
+__all__ = [
+    "APPS_A_STORE_NEVER_REACHES",
+    "StorageFailed",
+    "StorageProcess",
+    "database_error_reason",
+    "set_up_django_for_storing",
+]
 
 # Installed apps that storing a scan never reaches: they serve pages (the admin, sessions, messages, static files,
 # the API's schema and its Swagger assets, the Content-Security-Policy header, the dashboard) or schedule rescans
@@ -59,6 +65,11 @@ class StorageFailed(RuntimeError):
     def __init__(self, message: str, report: dict | None = None) -> None:
         super().__init__(message)
         self.report = report
+
+
+def database_error_reason(exc: Exception) -> str:
+    """Why the database refused a store, as the command prints it (the driver's message ends in a newline)."""
+    return f"{type(exc).__name__}: {str(exc).strip()}"
 
 
 class StorageProcess:
@@ -184,7 +195,7 @@ def _store(
         close_old_connections()
         record_cli_scan(owner, target, result, grades, report)
     except DatabaseError as exc:
-        return "failed", f"{type(exc).__name__}: {str(exc).strip()}"
+        return "failed", database_error_reason(exc)
     except Exception as exc:  # noqa: BLE001 - any other failure, with its traceback on stderr
         traceback.print_exc()
         return "failed", f"{type(exc).__name__}: {exc}"

@@ -89,13 +89,13 @@ class _StorageInThisProcess:
 
         from scanner.report import grade_and_report
         from scanner.services import record_cli_scan
-        from scanner.storage_process import StorageFailed
+        from scanner.storage_process import StorageFailed, database_error_reason
 
         grades, report = grade_and_report(result)
         try:
             record_cli_scan(owner, target, result, grades, report)
         except DatabaseError as exc:
-            raise StorageFailed(f"{type(exc).__name__}: {str(exc).strip()}", report) from exc
+            raise StorageFailed(database_error_reason(exc), report) from exc
         return report
 
     def close(self) -> None:
