@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from scanner.models import Portfolio, Site
-from scanner.services import ScanRequestError, parsed_target, portfolio_days_forget, site_for_target, site_set_tags
+from scanner.services import (
+    ScanRequestError,
+    parsed_target,
+    portfolio_days_forget,
+    site_for_target,
+    site_set_tags,
+    sites_changed,
+)
 from scanner.targets import InvalidTarget, Target, parse_port
 
 if TYPE_CHECKING:
@@ -100,6 +107,7 @@ def import_batch(
             report.created += 1
     if report.created:
         portfolio_days_forget(portfolio_ids=[portfolio.pk])
+        sites_changed(owner_ids=[portfolio.owner_id])
 
 
 def refuse_empty_import(report: ImportReport) -> None:

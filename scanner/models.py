@@ -395,3 +395,4 @@ class ComplianceEvidence(models.Model):
 
 from scanner.bulk_models import BulkOperation  # noqa: F401 - registered with the app through this module
 from scanner.history_models import PortfolioDay  # noqa: F401 - likewise
+from scanner.site_state_models import SitesVersion  # noqa: F401 - likewise

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.db.models import CharField, Count, Exists, F, Func, OuterRef, Q, QuerySet, Subquery
 
+from scanner.changes_made_here import changes_made_here
 from scanner.compiled_queries import CompiledOnce
 from scanner.grading.scale import grades_below
-from scanner.models import Alert, BulkOperation, Channel, ComplianceEvidence, Portfolio, Scan, Site, SiteTag
+from scanner.models import (
+    Alert,
+    BulkOperation,
+    Channel,
+    ComplianceEvidence,
+    Portfolio,
+    Scan,
+    Site,
+    SitesVersion,
+    SiteTag,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -237,6 +249,17 @@ def site_for_share_token(*, token: str) -> Site | None:
 def portfolio_names(*, user: User) -> list[tuple[int, str]]:
     """(id, name) of the user's portfolios, for choosing one: one query, no sites loaded."""
     return list(Portfolio.objects.filter(owner=user).order_by("name").values_list("pk", "name"))
+
+
+# By SQL compiled once: the ORM's building and compiling took longer than the database takes to answer.
+_SITES_VERSION = CompiledOnce(lambda owner_id: SitesVersion.objects.filter(owner_id=owner_id).values("version"))
+
+
+def sites_version(*, user: User) -> tuple[uuid.UUID | None, int]:
+    """The version of the user's sites as this process sees it: the committed one (scanner.services.sites_changed;
+    None before their first change), and how many changes this process has made to them itself."""
+    rows = _SITES_VERSION.rows(user.pk)
+    return (rows[0]["version"] if rows else None), changes_made_here(user.pk)
 
 
 def tags_by_site(*, user: User, site_ids: list[int]) -> dict[int, list[str]]:

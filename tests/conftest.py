@@ -1,6 +1,7 @@
 import functools
 import os
 import socket
+import sys
 import uuid
 from pathlib import Path
 
@@ -187,3 +188,13 @@ def screenshot_dir(tmp_path) -> Path:
     chosen = Path(os.environ["SCREENSHOT_DIR"]) if os.environ.get("SCREENSHOT_DIR") else tmp_path
     chosen.mkdir(parents=True, exist_ok=True)
     return chosen
+
+
+@pytest.fixture(autouse=True)
+def _no_triage_counts_kept_from_another_test():
+    """A web process keeps triage counts while the owner's sites keep their version (webui/dashboard/kept_triage.py).
+    Between tests the database is rolled back, versions and all, and the next test's rows may reuse the ids: the
+    counts kept in this process must not carry over."""
+    triage = sys.modules.get("webui.dashboard.triage")
+    if triage is not None:
+        triage.KEPT_TRIAGE.clear()

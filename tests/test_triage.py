@@ -112,7 +112,7 @@ def test_the_summary_fragment_of_a_portfolio_id_that_is_not_an_id_is_a_404_not_a
 
 
 def test_the_grade_mix_read_from_the_triage_counts_is_the_grade_mix_counted_alone(alice):
-    from webui.dashboard.queries import grade_distribution, triage_counts
+    from webui.dashboard.triage import grade_distribution, triage_counts
 
     three_sites(alice)
     Site.objects.create(owner=alice, hostname="new.example")  # never graded
@@ -156,7 +156,8 @@ FILTERS = [
 def test_the_matching_sites_counted_from_the_triage_groups_are_the_sites_the_filters_match(
     alice, filters, in_portfolio
 ):
-    from webui.dashboard.queries import count_from_triage, matching_sites, triage_counts
+    from webui.dashboard.queries import matching_sites
+    from webui.dashboard.triage import count_from_triage, triage_counts
 
     portfolio = various_sites(alice)
     scope = {"user": alice, "portfolio": portfolio if in_portfolio else None}
@@ -166,7 +167,7 @@ def test_the_matching_sites_counted_from_the_triage_groups_are_the_sites_the_fil
 
 @pytest.mark.parametrize("filters", [{"tag": "prod"}, {"search": "s1"}, {"fails": "pci-dss"}, {"expiring_within": 3}])
 def test_a_filter_the_triage_groups_do_not_tell_apart_is_left_to_a_count_of_its_own(alice, filters):
-    from webui.dashboard.queries import count_from_triage, triage_counts
+    from webui.dashboard.triage import count_from_triage, triage_counts
 
     various_sites(alice)
     assert count_from_triage(triage_counts(user=alice), user=alice, **filters) is None
@@ -174,7 +175,7 @@ def test_a_filter_the_triage_groups_do_not_tell_apart_is_left_to_a_count_of_its_
 
 def test_a_portfolios_grades_today_read_from_the_triage_groups_are_its_standing_counted_alone(alice):
     from scanner.history_selectors import portfolio_standing_now
-    from webui.dashboard.queries import evaluated_grades, triage_counts
+    from webui.dashboard.triage import evaluated_grades, triage_counts
 
     portfolio = various_sites(alice)
     standing = {row["grade"]: row["sites"] for row in portfolio_standing_now(portfolio, [])}

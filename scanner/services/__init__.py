@@ -5,10 +5,11 @@ One module per room: sites, portfolios, scan_requests (asking for scans, with ev
 per-target limit), scan_fanout (beat's rescans planned in bulk by scan_requests' rules), scan_dispatch
 (sending messages, releasing rescans, the reaper), scan_runs (a worker running a scan), scan_results (storing
 what a scan ended with), scan_documents (finished scans' API documents as sent), portfolio_days (portfolios'
-standings kept per day for their history), channels, retention, accounts (sign-up), limits (the ledger every
-counted limit reads), compliance (failing profiles, chosen profiles) and evidence (the compliance PDF a worker
-builds). Callers import from here, except from `bulk` (large portfolio scans and imports done by a worker): it
-builds on scanner.imports, which imports from here, so it is imported as scanner.services.bulk.
+standings kept per day for their history), site_versions (an owner's sites' version, renewed by each change the
+dashboard counts), channels, retention, accounts (sign-up), limits (the ledger every counted limit reads),
+compliance (failing profiles, chosen profiles) and evidence (the compliance PDF a worker builds). Callers import
+from here, except from `bulk` (large portfolio scans and imports done by a worker): it builds on
+scanner.imports, which imports from here, so it is imported as scanner.services.bulk.
 """
 
 from scanner.services.accounts import account_signup
@@ -75,6 +76,7 @@ from scanner.services.scan_results import (
     store_outcome,
 )
 from scanner.services.scan_runs import execute_scan, record_cli_scan
+from scanner.services.site_versions import sites_changed
 from scanner.services.sites import (
     checked_target,
     parsed_target,
@@ -144,6 +146,7 @@ __all__ = [
     "site_set_tags",
     "site_share",
     "site_took_result",
+    "sites_changed",
     "stale_reason",
     "store_outcome",
     "submit_portfolio_scans",

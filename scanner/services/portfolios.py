@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from scanner.models import Channel, Portfolio, Site
 from scanner.services.errors import ScanRequestError
 from scanner.services.portfolio_days import portfolio_days_forget
+from scanner.services.site_versions import sites_changed
 from scanner.services.sites import checked_target, site_for_target
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ def portfolio_add_site(
         site = site_for_target(portfolio.owner, target, http_port_given=http_port is not None)
     portfolio.sites.add(site)
     portfolio_days_forget(portfolio_ids=[portfolio.pk])  # its history counts its sites of now, on every day
+    sites_changed(owner_ids=[portfolio.owner_id])
     return site
 
 
@@ -68,6 +70,7 @@ def portfolio_delete(portfolio: Portfolio) -> None:
 def portfolio_remove_site(portfolio: Portfolio, *, site: Site) -> None:
     portfolio.sites.remove(site)
     portfolio_days_forget(portfolio_ids=[portfolio.pk])
+    sites_changed(owner_ids=[portfolio.owner_id])
 
 
 def portfolio_set_channels(portfolio: Portfolio, *, notify_all: bool, channels: list[Channel]) -> Portfolio:

@@ -19,6 +19,7 @@ from scanner.services.scan_dispatch import release, stale_reason
 from scanner.services.scan_fanout import plan_scheduled_rescans
 from scanner.services.scan_results import finish_failed, site_attempted
 from scanner.services.scan_targets import recent_scan_of_target
+from scanner.services.site_versions import sites_changed
 from scanner.services.sites import checked_target, site_for_target
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ def submit_scan(
         if portfolio is not None and not portfolio.sites.filter(pk=site.pk).exists():
             portfolio.sites.add(site)
             portfolio_days_forget(portfolio_ids=[portfolio.pk])
+            sites_changed(owner_ids=[portfolio.owner_id])
         scan, created = _request_scan(site, address=address, portfolio=portfolio, max_age=max_age, quota_of=owner)
     # The message is sent on commit (just now, unless an outer transaction is still open): a scan whose
     # message could not be sent has been failed with the reason, and the caller must hear it, not "queued".

@@ -19,6 +19,7 @@ from scanner.report_reader import ReportView
 from scanner.services.compliance import record_scan_compliance
 from scanner.services.portfolio_days import portfolio_days_forget
 from scanner.services.scan_documents import scan_documents_forget
+from scanner.services.site_versions import sites_changed
 
 if TYPE_CHECKING:
     from scanner.engine.results import ScanResult
@@ -46,6 +47,7 @@ def site_attempted(scan: Scan) -> None:
         last_scan_at=scan.requested_at,
         triage_rank=_graded_rank(F("grade_rank")) + _unreachable_rank(scan.status == Scan.Status.FAILED),
     )
+    sites_changed(owner_ids=[scan.site.owner_id])
 
 
 def sites_attempted(scans: list[Scan]) -> None:
@@ -57,14 +59,16 @@ def sites_attempted(scans: list[Scan]) -> None:
         last_scan_at=Subquery(new_scan.values("requested_at")[:1]),
         triage_rank=_graded_rank(F("grade_rank")) + _unreachable_rank(False),
     )
+    sites_changed(owner_ids=[scan.site.owner_id for scan in scans])
 
 
 def site_attempt_failed(scan: Scan) -> None:
     """A failed scan that is still the site's last attempt makes the site unreachable (a newer attempt, already
     asked for, decides that instead)."""
-    Site.objects.filter(pk=scan.site_id, last_scan=scan).update(
+    if Site.objects.filter(pk=scan.site_id, last_scan=scan).update(
         triage_rank=_graded_rank(F("grade_rank")) + _unreachable_rank(True)
-    )
+    ):
+        sites_changed(owner_ids=[scan.site.owner_id])
 
 
 def site_took_result(scan: Scan) -> None:
@@ -88,6 +92,7 @@ def site_took_result(scan: Scan) -> None:
         cert_not_after=expiry,
         triage_rank=_graded_rank(grade) + _unreachable_rank(last_failed),
     )
+    sites_changed(owner_ids=[scan.site.owner_id])
     if scan.finished_at and scan.finished_at.date() < timezone.now().date():
         # A copied result finished on an earlier day: the portfolios' standings kept since then were without it.
         portfolio_days_forget(site_id=scan.site_id, since=scan.finished_at.date())

@@ -12,6 +12,7 @@ from scanner.models import Site, SiteTag
 from scanner.netpolicy import TargetRefused
 from scanner.services.errors import ScanRequestError
 from scanner.services.portfolio_days import portfolio_days_forget
+from scanner.services.site_versions import sites_changed
 from scanner.targets import InvalidTarget, Target, parse_target
 
 if TYPE_CHECKING:
@@ -42,7 +43,9 @@ def site_for_target(owner: User, target: Target, *, http_port_given: bool = Fals
         https_port=target.https_port,
         defaults={"http_port": target.http_port},
     )
-    if not created and http_port_given and site.http_port != target.http_port:
+    if created:
+        sites_changed(owner_ids=[owner.pk])
+    elif http_port_given and site.http_port != target.http_port:
         # An explicit plain-HTTP port is the latest word on where the site listens.
         site.http_port = target.http_port
         site.save(update_fields=["http_port"])
@@ -60,6 +63,7 @@ def site_delete(site: Site) -> None:
         Site.objects.filter(pk=site.pk).update(latest_scan=None, last_scan=None)
         portfolio_days_forget(site_id=site.pk)  # its portfolios' history counted it on every day
         site.delete()
+        sites_changed(owner_ids=[site.owner_id])
 
 
 def site_share(site: Site, *, enabled: bool) -> Site:

@@ -43,7 +43,7 @@ def bar(percent: float, css: str, label: str) -> SafeString:
 
 
 def stacked_mix(rows: list[dict], label: str) -> SafeString:
-    """A 100 % bar split by grade (rows from queries.grade_distribution)."""
+    """A 100 % bar split by grade (rows from triage.grade_distribution)."""
     total = sum(row["count"] for row in rows) or 1
     x = 0.0
     parts = []

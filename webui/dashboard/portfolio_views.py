@@ -14,7 +14,7 @@ from scanner.models import Scan
 from scanner.services import ScanRequestError, schedules
 from scanner.services.bulk import bulk_import_request, bulk_scan_request, import_is_bulk, portfolio_scan_is_bulk
 
-from . import compliance_views, queries, report_view
+from . import compliance_views, report_view, triage
 from .access import owned_portfolio
 from .forms import ImportForm, PortfolioChannelsForm, PortfolioForm, ScheduleForm
 
@@ -49,7 +49,7 @@ def _detail_page(
     from .views import filtered_sites, query_without_page
 
     schedule = schedules.describe_schedule(portfolio)
-    counts = queries.triage_counts(user=request.user, portfolio=portfolio)
+    counts = triage.triage_counts(user=request.user, portfolio=portfolio)
     filters, paginator = filtered_sites(request, portfolio=portfolio, per_page=PORTFOLIO_ROWS_PER_PAGE, counts=counts)
     page = paginator.get_page(request.GET.get("page"))
     listed = list(page.object_list)  # plain rows (queries.matrix_page_rows)

@@ -10,21 +10,21 @@ from django.views.decorators.http import require_GET
 
 from scanner.compliance_selectors import portfolio_profiles
 
-from . import charts, history, queries
+from . import charts, history, triage
 from .access import owned_portfolio, url_id
 
 
 def summary_context(*, user, portfolio=None, profiles: list[str] | None = None, counts: dict | None = None) -> dict:
     if counts is None:
-        counts = queries.triage_counts(user=user, portfolio=portfolio)
-    distribution = queries.grade_distribution(user=user, portfolio=portfolio, counts=counts)
+        counts = triage.triage_counts(user=user, portfolio=portfolio)
+    distribution = triage.grade_distribution(user=user, portfolio=portfolio, counts=counts)
     context = {"counts": counts, "distribution": distribution}
     if portfolio is not None:
         context["mix_bar"] = charts.stacked_mix(distribution, f"Grade mix of {portfolio.name}")
         # The grade mix and each chosen profile's pass rate per day (history.portfolio_charts); today's grades
         # come from the triage pass already made.
         chosen = profiles if profiles is not None else portfolio_profiles(portfolio)
-        context.update(history.portfolio_charts(portfolio, chosen, grades_now=queries.evaluated_grades(counts)))
+        context.update(history.portfolio_charts(portfolio, chosen, grades_now=triage.evaluated_grades(counts)))
     return context
 
 

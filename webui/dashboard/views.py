@@ -20,7 +20,7 @@ from scanner.models import Scan
 from webui.api.throttling import client_address
 
 from . import history as site_history
-from . import queries, report_view
+from . import queries, report_view, triage
 from .access import owned_site, url_id
 from .forms import OverviewFilterForm, SignupForm, SubmitForm
 from .top_issue import top_issues
@@ -60,7 +60,7 @@ def filtered_sites(request, *, portfolio=None, per_page: int = SITES_PER_PAGE, c
         sites = queries.overview_sites(sort=chosen.get("sort", ""), checks=checks, issues=not checks, **matching)
         if checks:
             sites = queries.matrix_page_rows(sites)
-    counted = queries.count_from_triage(counts, **matching) if counts is not None else None
+    counted = triage.count_from_triage(counts, **matching) if counts is not None else None
     return filters, queries.SitePaginator(sites, per_page, matching=queries.matching_sites(**matching), counted=counted)
 
 
@@ -73,7 +73,7 @@ def query_without_page(request) -> str:
 @login_required
 @require_GET
 def overview(request):
-    counts = queries.triage_counts(user=request.user)
+    counts = triage.triage_counts(user=request.user)
     filters, paginator = filtered_sites(request, counts=counts)
     page = paginator.get_page(request.GET.get("page"))
     tags = selectors.tags_by_site(user=request.user, site_ids=[site.pk for site in page.object_list])
@@ -93,7 +93,7 @@ def overview(request):
             "active_scans": active,
             "active_on_page": on_page,
             "active_elsewhere": max(active - on_page, 0),
-            "distribution": queries.grade_distribution(user=request.user, counts=counts),
+            "distribution": triage.grade_distribution(user=request.user, counts=counts),
             "counts": counts,
             "has_any_site": bool(page.paginator.count) or selectors.site_list(user=request.user).exists(),
             "query_without_page": query_without_page(request),
