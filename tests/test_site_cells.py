@@ -3,11 +3,12 @@ speed; each must render exactly what the included template it replaced rendered,
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.template import Context, Template
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.timesince import timesince
 
 from webui.dashboard.matrix import Cell
 from webui.dashboard.report_view import OverviewRow
@@ -129,13 +130,26 @@ ROWS = [
 
 @pytest.mark.parametrize("listed", ROWS)
 def test_an_overview_row_reads_as_its_template(listed):
-    assert site_cells.overview_row(listed) == as_template(OVERVIEW_ROW, row=listed)
+    assert site_cells.overview_row(listed, site_cells.PageClock.read()) == as_template(OVERVIEW_ROW, row=listed)
 
 
 @pytest.mark.parametrize("listed", ROWS)
 def test_a_matrix_row_reads_as_its_template(listed):
     cells = [Cell("pass", check="HSTS"), Cell("na"), Cell("fail", ["No <HSTS> header"], check="HSTS"), Cell("none")]
-    assert site_cells.matrix_row(listed, cells) == as_template(MATRIX_ROW, row=listed, cells=cells)
+    clock = site_cells.PageClock.read()
+    assert site_cells.matrix_row(listed, cells, clock) == as_template(MATRIX_ROW, row=listed, cells=cells)
+
+
+def test_the_overviews_rows_are_its_row_one_after_another():
+    expected = "\n        ".join(as_template(OVERVIEW_ROW, row=listed) for listed in ROWS)
+    assert as_template("{% load site_cells %}{% overview_table_rows rows %}", rows=ROWS) == expected
+
+
+def test_the_matrixs_rows_are_its_row_one_after_another():
+    cells = [Cell("pass", check="HSTS"), Cell("fail", ["No <HSTS> header"], check="HSTS")]
+    rows = [(listed, cells) for listed in ROWS]
+    expected = "\n        ".join(as_template(MATRIX_ROW, row=listed, cells=cells) for listed in ROWS)
+    assert as_template("{% load site_cells %}{% matrix_table_rows rows %}", rows=rows) == expected
 
 
 @pytest.mark.parametrize("grade", ["", "B", "<T>"])
@@ -184,3 +198,26 @@ def test_time_since_reads_as_the_timesince_filter():
     for minutes in [0, 1, 59, 60, 61, 1439, 1440, 10081, 44000, 60 * 24 * 366, 60 * 24 * 800 + 7]:
         value = now - timedelta(minutes=minutes)
         assert site_cells.time_since(value) == as_template("{{ value|timesince }}", value=value)
+
+
+def test_time_since_reads_as_timesince_for_every_minute_up_to_months_and_from_any_second():
+    now = datetime(2026, 3, 1, 0, 0, 30, 250_000, tzinfo=UTC)  # months of 28 and 31 days either side
+    for minutes in range(0, 60 * 24 * 35, 7):
+        for offset in (timedelta(0), timedelta(seconds=29, microseconds=900_000), timedelta(seconds=59)):
+            value = now - timedelta(minutes=minutes) - offset
+            assert site_cells.time_since(value, now) == timesince(value, now)
+
+
+def test_time_since_of_a_future_time_reads_as_timesince():
+    now = timezone.now()
+    assert site_cells.time_since(now + timedelta(minutes=5), now) == timesince(now + timedelta(minutes=5), now)
+
+
+def test_time_since_speaks_the_active_language():
+    now = timezone.now()
+    value = now - timedelta(days=3, hours=5)
+    english = site_cells.time_since(value, now)
+    with translation.override("de"):
+        german = site_cells.time_since(value, now)
+        assert german == as_template("{{ value|timesince }}", value=value)
+    assert german != english
