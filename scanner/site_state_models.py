@@ -3,7 +3,6 @@ Imported by scanner.models (Django finds the model there); kept apart because mo
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 
 
@@ -13,7 +12,9 @@ class SitesVersion(models.Model):
     portfolios, the site itself). A process that counted all of an owner's sites under the version it read
     first (webui.dashboard.kept_triage) may show those numbers again while the version is unchanged."""
 
-    owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    # The user's id, not a foreign key: a renewal may name an owner whose creation was rolled back since
+    # (scanner.services.site_versions), and a constraint would fail the renewal of every owner with it.
+    owner_id = models.BigIntegerField(primary_key=True)
     version = models.UUIDField()
 
     def __str__(self) -> str:

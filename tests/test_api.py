@@ -634,7 +634,7 @@ def test_a_new_scan_is_sent_to_the_workers_only_after_commit(api, django_capture
         post_json(api, "/api/v1/scans", {"host": "shop.example"})
 
     # Besides the new site's and scan's versions of the account's sites (renewed on commit too).
-    sends = [callback for callback in callbacks if getattr(callback, "func", None) is not renew_versions]
+    sends = [callback for callback in callbacks if callback is not renew_versions]
     assert len(sends) == 1
     assert callbacks_for_duplicate == []
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from scanner import services
 from scanner.models import Portfolio, Site, SitesVersion
+from scanner.targets import parse_target
 from tests.test_portfolio_view import done_scan, failed_scan, page
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +99,7 @@ def test_a_change_another_process_committed_is_counted_once_it_renews_the_versio
     # What a worker does elsewhere: its change is committed, then the version of alice's sites is renewed.
     Site.objects.create(owner=alice, hostname="elsewhere.example")
     assert triage_number(page(client, "/"), "never scanned") == 0  # kept: this process did not see it made
-    SitesVersion.objects.update_or_create(owner=alice, defaults={"version": uuid.uuid4()})
+    SitesVersion.objects.update_or_create(owner_id=alice.pk, defaults={"version": uuid.uuid4()})
     assert triage_number(page(client, "/"), "never scanned") == 1
 
 
@@ -113,10 +114,22 @@ def test_the_version_of_an_owners_sites_is_renewed_when_a_change_commits(alice, 
     site = Site.objects.create(owner=alice, hostname="a.example")
     with django_capture_on_commit_callbacks(execute=True):
         done_scan(site, "B")
-    first = SitesVersion.objects.get(owner=alice).version
+    first = SitesVersion.objects.get(owner_id=alice.pk).version
     with django_capture_on_commit_callbacks(execute=True):
         failed_scan(site)
-    assert SitesVersion.objects.get(owner=alice).version != first
+    assert SitesVersion.objects.get(owner_id=alice.pk).version != first
+
+
+def test_a_scan_stored_with_its_new_site_renews_the_version_once(alice, django_capture_on_commit_callbacks):
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_capture_on_commit_callbacks(execute=True),
+        transaction.atomic(),
+    ):
+        site = services.site_for_target(alice, parse_target("new.example"))
+        done_scan(site, "B")  # an attempt recorded, then its result
+    renewals = [query for query in queries.captured_queries if "scanner_sitesversion" in query["sql"]]
+    assert len(renewals) == 1
 
 
 def test_a_change_rolled_back_leaves_the_version_as_it_was(alice, django_capture_on_commit_callbacks):
@@ -125,7 +138,7 @@ def test_a_change_rolled_back_leaves_the_version_as_it_was(alice, django_capture
         done_scan(site, "B")
         raise RuntimeError("the store failed")
     assert callbacks == []
-    assert not SitesVersion.objects.filter(owner=alice).exists()
+    assert not SitesVersion.objects.filter(owner_id=alice.pk).exists()
 
 
 def test_a_certificate_moving_into_the_next_window_is_counted_there_with_no_change_to_its_site(alice, monkeypatch):

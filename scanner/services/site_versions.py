@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Iterable
-from functools import partial
 
 from django.db import DatabaseError, transaction
 
@@ -13,6 +13,11 @@ from scanner.changes_made_here import count_changes
 from scanner.models import SitesVersion
 
 logger = logging.getLogger(__name__)
+
+# Owners whose sites changed in this thread's transaction, renewed together by its first commit callback: a
+# scan stored creates its site, records the attempt and stores the result, one upsert for all three. A change
+# rolled back leaves its owner here, renewed with the next commit: one renewal too many, never one too few.
+_pending = threading.local()
 
 
 def sites_changed(*, owner_ids: Iterable[int]) -> None:
@@ -23,21 +28,35 @@ def sites_changed(*, owner_ids: Iterable[int]) -> None:
 
     After the commit, not in the transaction: a process that reads the new version then sees the change too,
     and no transaction waits on another's version row."""
-    owners = sorted(set(owner_ids))
+    owners = set(owner_ids)
     if owners:
         count_changes(owners)
-        transaction.on_commit(partial(renew_versions, owners))
+        _owners_pending().update(owners)
+        transaction.on_commit(renew_versions)
 
 
-def renew_versions(owner_ids: list[int]) -> None:
+def _owners_pending() -> set[int]:
+    if not hasattr(_pending, "owners"):
+        _pending.owners = set()
+    return _pending.owners
+
+
+def renew_versions() -> None:
+    """Give every owner whose sites changed a new version (a no-op when an earlier callback of the same commit
+    already did)."""
+    owners = sorted(_owners_pending())
+    if not owners:
+        return
+    _pending.owners = set()
     try:
-        SitesVersion.objects.bulk_create(
-            [SitesVersion(owner_id=owner_id, version=uuid.uuid4()) for owner_id in owner_ids],
-            update_conflicts=True,
-            unique_fields=["owner"],
-            update_fields=["version"],
-        )
+        with transaction.atomic():  # a savepoint where the commit was nested (tests): a failure stays here
+            SitesVersion.objects.bulk_create(
+                [SitesVersion(owner_id=owner_id, version=uuid.uuid4()) for owner_id in owners],
+                update_conflicts=True,
+                unique_fields=["owner_id"],
+                update_fields=["version"],
+            )
     except DatabaseError as exc:
         # The change itself is committed; counts kept under the old version last at most their maximum age
         # (webui.dashboard.kept_triage.MAX_AGE).
-        logger.warning("sites of users %s changed but their version could not be renewed: %s", owner_ids, exc)
+        logger.warning("sites of users %s changed but their version could not be renewed: %s", owners, exc)
