@@ -241,3 +241,12 @@ def test_only_the_most_recently_counted_scopes_are_kept():
         kept.get(scope, version="v", now=T0, count=count)
     assert kept.get("p3", version="v", now=T0, count=count) == "counted 3"
     assert kept.get("p1", version="v", now=T0, count=count) == "counted 4"
+
+
+def test_the_summary_redrawn_when_a_scan_ends_is_counted_again(client, alice, portfolio):
+    client.force_login(alice)
+    assert triage_number(page(client, f"/portfolios/{portfolio.pk}/"), "never scanned") == 0
+    # A worker's scan committed, its version not renewed yet: the page's live progress asks for the summary.
+    portfolio.sites.add(Site.objects.create(owner=alice, hostname="elsewhere.example"))
+    summary = page(client, f"/summary/?portfolio={portfolio.pk}")
+    assert triage_number(summary, "never scanned") == 1

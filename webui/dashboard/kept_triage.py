@@ -41,14 +41,23 @@ class KeptCounts:
         self._max_kept = max_kept
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, *, version: object, now: datetime, count: Callable[[], tuple[object, datetime]]):
-        """The counts kept for `key` if they were counted under `version` and are still good at `now`; else
-        `count()` (the counts, and when they stop being good) is called and its counts kept and returned.
+    def get(
+        self,
+        key: Hashable,
+        *,
+        version: object,
+        now: datetime,
+        count: Callable[[], tuple[object, datetime]],
+        recount: bool = False,
+    ):
+        """The counts kept for `key` if they were counted under `version` and are still good at `now` (and not
+        `recount`); else `count()` (the counts, and when they stop being good) is called and its counts kept
+        and returned.
 
         `version` must be read before counting: a change that commits in between then renews the version, and
         what was counted under the old one is not used again."""
         kept = self._kept.get(key)
-        if kept is not None and kept.version == version and now < kept.until:
+        if not recount and kept is not None and kept.version == version and now < kept.until:
             return kept.value
         value, until = count()
         with self._lock:

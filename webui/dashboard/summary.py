@@ -16,7 +16,9 @@ from .access import owned_portfolio, url_id
 
 def summary_context(*, user, portfolio=None, profiles: list[str] | None = None, counts: dict | None = None) -> dict:
     if counts is None:
-        counts = triage.triage_counts(user=user, portfolio=portfolio)
+        # Asked for when a scan has just ended: counted again, not taken from what this process kept, in case
+        # the scan's worker has committed the scan but not yet renewed the version of its owner's sites.
+        counts = triage.triage_counts(user=user, portfolio=portfolio, recount=True)
     distribution = triage.grade_distribution(user=user, portfolio=portfolio, counts=counts)
     context = {"counts": counts, "distribution": distribution}
     if portfolio is not None:

@@ -111,7 +111,7 @@ _PORTFOLIO_TRIAGE = CompiledOnce(
 KEPT_TRIAGE = KeptCounts()
 
 
-def triage_counts(*, user, portfolio=None) -> dict:
+def triage_counts(*, user, portfolio=None, recount: bool = False) -> dict:
     """The numbers an agency starts its day with: failing, expiring within 30/14/7 days, unreachable, and the
     grade mix (grade_distribution(counts=...)).
 
@@ -120,7 +120,7 @@ def triage_counts(*, user, portfolio=None) -> dict:
     every site. The groups are kept (`groups`: rank, grade, window, evaluated, sites) so that the page's
     count of matching sites (count_from_triage) and a portfolio's standing today (evaluated_grades) need no
     pass of their own. A web process keeps the groups while the user's sites are unchanged and no certificate has
-    moved into another expiry window (kept_triage)."""
+    moved into another expiry window (kept_triage); `recount` counts them again all the same."""
     now = timezone.now()
     version = selectors.sites_version(user=user)  # before counting: see kept_triage
 
@@ -133,7 +133,7 @@ def triage_counts(*, user, portfolio=None) -> dict:
         return groups, windows_change(groups, now)
 
     scope = (user.pk, None if portfolio is None else portfolio.pk)
-    groups = KEPT_TRIAGE.get(scope, version=version, now=now, count=counted)
+    groups = KEPT_TRIAGE.get(scope, version=version, now=now, count=counted, recount=recount)
     counts = dict.fromkeys(("total", "failing", "graded_failing", "unreachable", "never_scanned", "expired"), 0)
     counts |= {f"expiring_{days}": 0 for days in EXPIRY_WINDOWS}
     grades = dict.fromkeys(GRADE_ORDER, 0)
