@@ -1,12 +1,12 @@
-"""values() queries compiled once per process: the same query for every request but its ids and times, whose
-building and compiling by the ORM cost more CPU than the database takes to answer it (a millisecond or more
-against a tenth, for the dashboard's grouped counts and subqueries).
+"""values() queries compiled once per process: the same query for every request but its ids, times and words,
+whose building and compiling by the ORM cost more CPU than the database takes to answer it (a millisecond or
+more against a tenth, for the dashboard's grouped counts and subqueries).
 
-The query is built once with marks in place of its arguments (ids no row has, times no row holds), compiled,
-and each mark in its parameters is replaced by the call's own argument; the rows get the ORM's converters. Only
-on PostgreSQL (the dashboard's database; elsewhere a backend may convert parameters in ways a mark would not
-show), and only when the parameters show every mark (an argument that changes the SQL, not only a value in it,
-would not): otherwise the ORM runs the query every time."""
+The query is built once with marks in place of its arguments (ids no row has, times no row holds, words nobody
+writes), compiled, and each mark in its parameters is replaced by the call's own argument; the rows get the
+ORM's converters. Only on PostgreSQL (the dashboard's database; elsewhere a backend may convert parameters in
+ways a mark would not show), and only when the parameters show every mark (an argument that changes the SQL,
+not only a value in it, would not): otherwise the ORM runs the query every time."""
 
 from __future__ import annotations
 
@@ -20,14 +20,17 @@ from django.utils import timezone
 
 _FIRST_ID_MARK = -1_000_001  # then -1_000_002, ...: one per argument
 _FIRST_TIME_MARK_YEAR = 1001  # then 1002, ...: 1 January of that year, UTC
+_TEXT_MARK = "\x1fcompiled-once-argument-"  # then its number: no word a user's data holds
 
 
-def _mark(index: int, argument: int | datetime) -> int | datetime:
+def _mark(index: int, argument: int | datetime | str) -> int | datetime | str:
     if isinstance(argument, datetime):
         return datetime(_FIRST_TIME_MARK_YEAR + index, 1, 1, tzinfo=UTC)
     if isinstance(argument, int) and not isinstance(argument, bool):
         return _FIRST_ID_MARK - index
-    raise TypeError(f"a compiled query takes ids and times, not {type(argument).__name__}")
+    if isinstance(argument, str):
+        return f"{_TEXT_MARK}{index}"
+    raise TypeError(f"a compiled query takes ids, times and words, not {type(argument).__name__}")
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ class CompiledOnce:
         self._build = build
         self._compiled: dict[tuple, _Compiled | None] = {}
 
-    def rows(self, *arguments: int | datetime, limit: int | None = None, offset: int = 0) -> list[dict]:
+    def rows(self, *arguments: int | datetime | str, limit: int | None = None, offset: int = 0) -> list[dict]:
         compiled = self._compiled_for(arguments)
         if compiled is None:
             rows = self._build(*arguments)
@@ -71,7 +74,7 @@ class CompiledOnce:
                         row[position] = function(row[position], expression, connection)
         return [dict(zip(compiled.names, row, strict=True)) for row in rows]
 
-    def count(self, *arguments: int | datetime) -> int:
+    def count(self, *arguments: int | datetime | str) -> int:
         """How many rows `build(*arguments)` gives, as QuerySet.count() would say."""
         compiled = self._compiled_for(arguments)
         if compiled is None:

@@ -61,3 +61,12 @@ def test_a_compiled_query_is_sliced_as_its_queryset_would_be(alice):
     assert [row["hostname"] for row in compiled.rows(alice.pk, limit=2, offset=1)] == ["b.example", "c.example"]
     assert [row["hostname"] for row in compiled.rows(alice.pk, offset=3)] == ["d.example", "e.example"]
     assert compiled.rows(alice.pk, limit=0) == []
+
+
+def test_a_compiled_query_answers_each_call_with_its_own_words(alice):
+    Site.objects.create(owner=alice, hostname="a.example", grade="B")
+    Site.objects.create(owner=alice, hostname="b.example", grade="")
+    compiled = CompiledOnce(lambda owner_id, grade: Site.objects.filter(owner=owner_id, grade=grade).values("hostname"))
+    assert compiled.rows(alice.pk, "B") == [{"hostname": "a.example"}]
+    assert compiled.rows(alice.pk, "") == [{"hostname": "b.example"}]
+    assert compiled.rows(alice.pk, "A") == []

@@ -109,5 +109,38 @@ def test_the_unfiltered_matrix_reads_every_sort_and_page_as_the_orm_does(alice, 
     for sort in queries.SORTS:
         page = queries.overview_sites(user=alice, portfolio=portfolio, sort=sort, checks=True)
         expected = list(queries.matrix_page_rows(page))
-        compiled = queries.UnfilteredMatrix(user=alice, portfolio=portfolio, sort=sort)
+        compiled = queries.MatrixPage(user=alice, portfolio=portfolio, sort=sort)
         assert compiled[0:3] + compiled[3:6] == expected, sort
+
+
+MATRIX_FILTERS = [
+    {"grade": "B"},
+    {"grade": "none"},
+    {"failing": True},
+    {"failing": "on"},
+    {"failing": "graded"},
+    {"failing": "unreachable"},
+    {"failing": "nonsense"},
+    {"expiring_within": 7},
+    {"expiring_within": 0},
+    {"grade": "C", "expiring_within": 30, "failing": "on"},
+]
+
+
+@pytest.mark.parametrize("filters", MATRIX_FILTERS)
+@pytest.mark.parametrize("sort", ["grade", "expiry"])
+def test_the_filtered_matrix_reads_as_the_orm_does(alice, bob, portfolio, filters, sort):
+    sites_of(portfolio, alice)
+    bobs = Site.objects.create(owner=bob, hostname="b.example")
+    scanned(bobs, "B")
+    Portfolio.objects.create(owner=bob, name="Bob's").sites.add(bobs)
+    page = queries.overview_sites(user=alice, portfolio=portfolio, sort=sort, checks=True, **filters)
+    expected = list(queries.matrix_page_rows(page))
+    assert queries.MatrixPage(user=alice, portfolio=portfolio, sort=sort, **filters)[0:100] == expected
+
+
+def test_each_grade_the_filtered_matrix_is_asked_for_is_its_own(alice, portfolio):
+    sites_of(portfolio, alice)
+    for grade, hosts in (("B", ["graded.example"]), ("C", ["expiring.example"]), ("none", ["never.example"])):
+        rows = queries.MatrixPage(user=alice, portfolio=portfolio, grade=grade)[0:100]
+        assert [row["hostname"] for row in rows] == hosts

@@ -202,26 +202,57 @@ def matrix_page_rows(sites: QuerySet[Site]) -> QuerySet:
     )
 
 
-def _unfiltered_matrix(owner_id: int, portfolio_id: int, *, sort: str) -> QuerySet:
-    return matrix_page_rows(overview_sites(user=owner_id, portfolio=portfolio_id, sort=sort, checks=True))
+def _matrix(
+    owner_id: int, portfolio_id: int, *words_and_times, sort: str, failing: str, by_grade: bool, by_expiry: bool
+) -> QuerySet:
+    sites = overview_sites(user=owner_id, portfolio=portfolio_id, sort=sort, checks=True, failing=failing or False)
+    values = iter(words_and_times)
+    if by_grade:
+        sites = sites.filter(grade=next(values))
+    if by_expiry:
+        sites = sites.filter(cert_not_after__lt=next(values))
+    return matrix_page_rows(sites)
 
 
-# The portfolio page as it opens, sorted but not filtered: one query compiled once per sort.
-_UNFILTERED_MATRIX = {sort: CompiledOnce(partial(_unfiltered_matrix, sort=sort)) for sort in SORTS}
+# The portfolio page's rows in each sort and choice of the filters the triage counts (grade, failing, expiry):
+# one query compiled once per shape, when first asked for.
+_MATRIX_PAGES: dict[tuple[str, str, bool, bool], CompiledOnce] = {}
 
 
-class UnfilteredMatrix:
-    """All of a portfolio's sites in one of SORTS as matrix_page_rows gives them, for SitePaginator (which
-    slices it; its count comes from the triage pass): by SQL compiled once per sort, since building and
-    compiling the page's query (its joins, checks, tags and findings) cost about 2 ms of CPU a page."""
+class MatrixPage:
+    """A portfolio's sites in one of SORTS, filtered by grade, failing and expiry or not at all, as
+    matrix_page_rows gives them, for SitePaginator (which slices it; its count comes from the triage pass): by
+    SQL compiled once per sort and choice of filters, since building and compiling the page's query (its
+    joins, checks, tags and findings) cost 2-4 ms of CPU a page. Tag, search and profile filters build theirs
+    per request (overview_sites)."""
 
-    def __init__(self, *, user, portfolio, sort: str = "") -> None:
-        self._rows = _UNFILTERED_MATRIX[sort if sort in SORTS else DEFAULT_SORT]
-        self._owner, self._portfolio = user.pk, portfolio.pk
+    def __init__(
+        self, *, user, portfolio, sort: str = "", grade: str = "", failing: bool | str = False, expiring_within=None
+    ) -> None:
+        failing_as = ("on" if failing is True else str(failing)) if failing else ""
+        shape = (
+            sort if sort in SORTS else DEFAULT_SORT,
+            failing_as if failing_as in FAILING_FILTERS or not failing_as else "on",
+            bool(grade),
+            expiring_within is not None,
+        )
+        if shape not in _MATRIX_PAGES:
+            _MATRIX_PAGES[shape] = CompiledOnce(
+                partial(_matrix, sort=shape[0], failing=shape[1], by_grade=shape[2], by_expiry=shape[3])
+            )
+        self._rows = _MATRIX_PAGES[shape]
+        self._arguments = (
+            user.pk,
+            portfolio.pk,
+            *(["" if grade == NOT_GRADED else grade] if grade else []),
+            *([expiry_cutoff(expiring_within)] if expiring_within is not None else []),
+        )
 
     def __getitem__(self, page: slice) -> list[dict]:
         start = page.start or 0
-        return self._rows.rows(self._owner, self._portfolio, limit=page.stop - start, offset=start)
+        if page.stop <= start:  # an empty page (nothing matches): no query, as a QuerySet's [0:0]
+            return []
+        return self._rows.rows(*self._arguments, limit=page.stop - start, offset=start)
 
 
 class SitePaginator(Paginator):

@@ -32,7 +32,7 @@ HISTORY_LENGTH = 20
 def filtered_sites(request, *, portfolio=None, per_page: int = SITES_PER_PAGE, counts: dict | None = None):
     """The overview's and the portfolio page's filters applied to the user's sites: (form, paginator of the
     matching sites in the chosen order; the portfolio page's as plain rows with the matrix's checks
-    (queries.matrix_page_rows; unfiltered, queries.UnfilteredMatrix), the overview's as sites with each site's top issue). `counts`, triage_counts of
+    (queries.matrix_page_rows, or queries.MatrixPage), the overview's as sites with each site's top issue). `counts`, triage_counts of
     the same sites (the user's on the overview, the portfolio's on its page), counts the matching sites when
     the filters are ones it grouped by."""
     filters = OverviewFilterForm(request.GET, user=request.user, with_portfolio=portfolio is None)
@@ -53,9 +53,15 @@ def filtered_sites(request, *, portfolio=None, per_page: int = SITES_PER_PAGE, c
         "search": chosen.get("q", ""),
         "fails": chosen.get("fails", ""),
     }
-    filtered = any(matching[name] for name in ("grade", "failing", "tag", "search", "fails"))
-    if checks and not filtered and matching["expiring_within"] is None:  # the portfolio page as it opens
-        sites = queries.UnfilteredMatrix(user=request.user, portfolio=portfolio, sort=chosen.get("sort", ""))
+    if checks and not any(matching[name] for name in ("tag", "search", "fails")):  # the filters triage counts
+        sites = queries.MatrixPage(
+            user=request.user,
+            portfolio=portfolio,
+            sort=chosen.get("sort", ""),
+            grade=matching["grade"],
+            failing=matching["failing"],
+            expiring_within=matching["expiring_within"],
+        )
     else:
         sites = queries.overview_sites(sort=chosen.get("sort", ""), checks=checks, issues=not checks, **matching)
         if checks:
