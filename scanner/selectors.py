@@ -255,11 +255,11 @@ def portfolio_names(*, user: User) -> list[tuple[int, str]]:
 _SITES_VERSION = CompiledOnce(lambda owner_id: SitesVersion.objects.filter(owner_id=owner_id).values("version"))
 
 
-def sites_version(*, user: User) -> tuple[uuid.UUID | None, int]:
-    """The version of the user's sites as this process sees it: the committed one (scanner.services.sites_changed;
+def sites_version(*, owner_id: int) -> tuple[uuid.UUID | None, int]:
+    """The version of an owner's sites as this process sees it: the committed one (scanner.services.sites_changed;
     None before their first change), and how many changes this process has made to them itself."""
-    rows = _SITES_VERSION.rows(user.pk)
-    return (rows[0]["version"] if rows else None), changes_made_here(user.pk)
+    rows = _SITES_VERSION.rows(owner_id)
+    return (rows[0]["version"] if rows else None), changes_made_here(owner_id)
 
 
 def tags_by_site(*, user: User, site_ids: list[int]) -> dict[int, list[str]]:

@@ -250,3 +250,33 @@ def test_the_summary_redrawn_when_a_scan_ends_is_counted_again(client, alice, po
     portfolio.sites.add(Site.objects.create(owner=alice, hostname="elsewhere.example"))
     summary = page(client, f"/summary/?portfolio={portfolio.pk}")
     assert triage_number(summary, "never scanned") == 1
+
+
+def compliance_passes(client, url: str) -> int:
+    """How many passes over the portfolio's sites counting compliance verdicts one view of `url` made."""
+    with CaptureQueriesContext(connection) as queries:
+        page(client, url)
+    return sum("FILTER (WHERE" in query["sql"] for query in queries.captured_queries)
+
+
+def test_a_portfolios_compliance_counts_are_kept_like_its_triage_counts(client, alice, portfolio):
+    services.portfolio_set_compliance_profiles(portfolio, profiles=["pci-dss-4.0.1", "mozilla-intermediate"])
+    client.force_login(alice)
+    url = f"/portfolios/{portfolio.pk}/"
+    assert compliance_passes(client, url) == 2  # the counts per profile, and today's standing for the history
+    assert compliance_passes(client, url + "?failing=on") == 0
+    done_scan(portfolio.sites.get(hostname="a.example"), "F")
+    assert compliance_passes(client, url) == 2
+
+
+def test_a_verdict_re_evaluated_renews_the_version_of_its_owners_sites(alice, django_capture_on_commit_callbacks):
+    from scanner.models import Scan
+
+    scan = done_scan(Site.objects.create(owner=alice, hostname="a.example"), "B")
+    verdict = Scan.objects.get(pk=scan.pk).compliance_failing
+    other = "" if verdict else "pci-dss-4.0.1"
+    Scan.objects.filter(pk=scan.pk).update(compliance_failing=other)  # as judged before the profiles changed
+    with django_capture_on_commit_callbacks(execute=True):
+        changed = services.refresh_compliance(Scan.objects.filter(pk=scan.pk))
+    assert changed == 1
+    assert SitesVersion.objects.filter(owner_id=alice.pk).exists()

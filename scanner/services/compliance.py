@@ -14,6 +14,7 @@ from scanner.grading.compliance import PROFILE_IDS, failing_profiles
 from scanner.models import Portfolio, Scan
 from scanner.services.errors import ScanRequestError
 from scanner.services.portfolio_days import portfolio_days_forget
+from scanner.services.site_versions import sites_changed
 
 
 class InvalidProfiles(ScanRequestError):
@@ -38,12 +39,16 @@ def record_scan_compliance(scan: Scan) -> None:
 def refresh_compliance(scans: Iterable[Scan]) -> int:
     """Re-evaluate stored reports against the current profiles; returns how many scans changed verdict."""
     changed = 0
+    owners: set[int] = set()
     for scan in scans:
         before = scan.compliance_failing
         record_scan_compliance(scan)
-        changed += scan.compliance_failing != before
+        if scan.compliance_failing != before:
+            changed += 1
+            owners.add(scan.site.owner_id)
     if changed:
         portfolio_days_forget()  # the kept daily pass rates counted the old verdicts
+        sites_changed(owner_ids=owners)  # ...and so did the pass rates of today a web process keeps
     return changed
 
 

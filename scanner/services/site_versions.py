@@ -22,7 +22,8 @@ _pending = threading.local()
 
 def sites_changed(*, owner_ids: Iterable[int]) -> None:
     """Something the dashboard counts over all of these owners' sites changed (an attempt asked for or failed, a
-    result stored, a site added or deleted, a site joining or leaving a portfolio): once the change commits
+    result stored, a site added or deleted, a site joining or leaving a portfolio, a compliance verdict
+    re-evaluated): once the change commits
     (now, outside a transaction), each owner's sites get a new version, so no process keeps counting as before;
     this process stops at once (scanner.changes_made_here).
 

@@ -19,6 +19,7 @@ from scanner.compliance_pdf import portfolio_pdf
 from scanner.compliance_selectors import compliance_counts, evidence_get, portfolio_profiles
 from scanner.grading.compliance import PROFILES
 
+from . import triage
 from .access import owned_portfolio
 from .matrix import Cell
 from .remembered_widgets import RememberedWidgets
@@ -57,7 +58,12 @@ def portfolio_context(portfolio, rows: list[dict], *, site_count: int, evidence)
     return {
         "compliance_columns": [(profile, PROFILES[profile].short) for profile in profiles],
         "compliance_cells": cells,
-        "compliance_counts": compliance_counts(portfolio=portfolio, profiles=profiles),
+        # One pass over every site of the portfolio: kept while its sites are unchanged, like the triage counts.
+        "compliance_counts": triage.kept_for_sites(
+            portfolio.owner_id,
+            ("compliance", portfolio.pk, tuple(profiles)),
+            lambda: compliance_counts(portfolio=portfolio, profiles=profiles),
+        ),
         "compliance_form": ComplianceProfilesForm(initial={"profiles": profiles}),
         "evidence_by_worker": services.evidence_is_built_by_worker(portfolio, site_count=site_count),
         "evidence": evidence,

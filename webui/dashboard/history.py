@@ -13,6 +13,7 @@ from scanner.models import Portfolio, PortfolioDay, Scan, Site
 
 from . import charts
 from .report_view import grade_css
+from .triage import kept_for_sites
 
 SITE_POINTS = 60  # the chart shows the latest this many finished scans
 MIX_DAYS = 30
@@ -153,8 +154,12 @@ def _replayed_days(portfolio: Portfolio, base: PortfolioDay | None, *, start: da
 def _standing_now(portfolio: Portfolio, profiles: list[str], today: date, grades: dict[str, int] | None) -> dict:
     if grades is not None and not profiles:
         standing = [{"grade": grade, "sites": number} for grade, number in grades.items()]
-    else:
-        standing = history_selectors.portfolio_standing_now(portfolio, profiles)
+    else:  # one pass over every site of the portfolio: kept while its sites are unchanged
+        standing = kept_for_sites(
+            portfolio.owner_id,
+            ("standing", portfolio.pk, tuple(profiles)),
+            lambda: history_selectors.portfolio_standing_now(portfolio, profiles),
+        )
     return {
         "day": today,
         "grades": +Counter({row["grade"]: row["sites"] for row in standing}),

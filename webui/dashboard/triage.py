@@ -5,6 +5,7 @@ same groups where the filters allow (count_from_triage)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from django.db.models import BooleanField, Case, Count, ExpressionWrapper, IntegerField, Min, Q, QuerySet, Value, When
@@ -15,7 +16,7 @@ from scanner.compiled_queries import CompiledOnce
 from scanner.grading.scale import GRADE_ORDER, UNREACHABLE_RANK
 
 from . import charts
-from .kept_triage import KeptCounts
+from .kept_triage import MAX_AGE, KeptCounts
 from .queries import EXPIRED, EXPIRY_WINDOWS, FAILING_RANK, NOT_GRADED, expiry_cutoff
 from .report_view import grade_css
 
@@ -107,8 +108,17 @@ _PORTFOLIO_TRIAGE = CompiledOnce(
 )
 
 
-# Each user's and portfolio's groups, kept while nothing they count has changed (kept_triage).
+# Each user's and portfolio's groups, kept while nothing they count has changed (kept_triage); and the
+# portfolio's compliance counts and standing (kept_for_sites).
 KEPT_TRIAGE = KeptCounts()
+
+
+def kept_for_sites(owner_id: int, scope: tuple, count: Callable[[], object]):
+    """`count()`, numbers over the owner's sites in `scope` that depend on their state alone (not on the time),
+    kept like the triage counts while the owner's sites keep their version."""
+    now = timezone.now()
+    version = selectors.sites_version(owner_id=owner_id)  # before counting: see kept_triage
+    return KEPT_TRIAGE.get((owner_id, *scope), version=version, now=now, count=lambda: (count(), now + MAX_AGE))
 
 
 def triage_counts(*, user, portfolio=None, recount: bool = False) -> dict:
@@ -122,7 +132,7 @@ def triage_counts(*, user, portfolio=None, recount: bool = False) -> dict:
     pass of their own. A web process keeps the groups while the user's sites are unchanged and no certificate has
     moved into another expiry window (kept_triage); `recount` counts them again all the same."""
     now = timezone.now()
-    version = selectors.sites_version(user=user)  # before counting: see kept_triage
+    version = selectors.sites_version(owner_id=user.pk)  # before counting: see kept_triage
 
     def counted() -> tuple[list[dict], datetime]:
         cutoffs = [expiry_cutoff(days) for days in sorted(EXPIRY_WINDOWS)]
