@@ -55,6 +55,8 @@ AFTER_A_CHANGE = [
     ("worst first (default)", {}),
     ("failing", {"failing": "on"}),
 ]
+PROFILES_CHOSEN = ("pci-dss-4.0.1", "nist-sp800-52r2", "mozilla-intermediate")
+PROFILE_VIEWS = (SORTS[:1] + FILTERS[2:3], [], AFTER_A_CHANGE[:1])
 
 
 def load() -> str:
@@ -134,22 +136,28 @@ def compare_views(args, small_user, small_portfolio, large_user, large_portfolio
     for user in (small_user, large_user):
         clients[user.pk] = Client(HTTP_HOST="localhost")
         clients[user.pk].force_login(user)
+    portfolio_url = lambda user, portfolio: f"/portfolios/{portfolio.pk}/"
+    every_view = (SORTS + FILTERS, DEEP_PAGES, AFTER_A_CHANGE)
     pages = [
-        ("overview", lambda user, portfolio: "/"),
-        ("portfolio", lambda user, portfolio: f"/portfolios/{portfolio.pk}/"),
+        ("overview", lambda user, portfolio: "/", (), every_view),
+        ("portfolio", portfolio_url, (), every_view),
+        # With compliance profiles chosen the page counts verdicts over every site too (kept like the triage).
+        (f"portfolio, {len(PROFILES_CHOSEN)} compliance profiles", portfolio_url, PROFILES_CHOSEN, PROFILE_VIEWS),
     ]
     header = (
         f"{'view':48} {'ms@' + str(args.small):>8} {'ms@' + str(args.sites):>9} {'ratio':>6} "
         f"{'<=' + str(RATIO_TARGET) + 'x':>7} {'<=' + str(int(MS_TARGET)) + 'ms':>7} {'queries':>9} {'SQL ms':>13} {'rows':>7}"
     )
     misses = 0
-    for page, url in pages:
+    for page, url, profiles, (targeted, deep, after_a_change) in pages:
         print(f"\n{page} {'=' * 60}")
         print(header)
+        for portfolio in (small_portfolio, large_portfolio):
+            services.portfolio_set_compliance_profiles(portfolio, profiles=profiles)
         groups = (
-            ("", SORTS + FILTERS, None),
-            ("deep page, no target: ", DEEP_PAGES, None),
-            ("after a change, no target: ", AFTER_A_CHANGE, changed),
+            ("", targeted, None),
+            ("deep page, no target: ", deep, None),
+            ("after a change, no target: ", after_a_change, changed),
         )
         for group, views, before in groups:
             for label, params in views:
@@ -174,6 +182,8 @@ def compare_views(args, small_user, small_portfolio, large_user, large_portfolio
                     f"{group + label:48} {small_ms:8.1f} {large_ms:9.1f} {ratio:5.2f}x {marks} "
                     f"{small_q:4d}/{large_q:<4d} {small_sql:6.1f}/{large_sql:<6.1f} {rows:>7}"
                 )
+    for portfolio in (small_portfolio, large_portfolio):
+        services.portfolio_set_compliance_profiles(portfolio, profiles=())
     return misses
 
 

@@ -63,7 +63,9 @@ def portfolio_context(portfolio, rows: list[dict], *, site_count: int, evidence)
             portfolio.owner_id,
             ("compliance", portfolio.pk, tuple(profiles)),
             lambda: compliance_counts(portfolio=portfolio, profiles=profiles),
-        ),
+        )
+        if profiles
+        else [],
         "compliance_form": ComplianceProfilesForm(initial={"profiles": profiles}),
         "evidence_by_worker": services.evidence_is_built_by_worker(portfolio, site_count=site_count),
         "evidence": evidence,
