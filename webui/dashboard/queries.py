@@ -49,6 +49,16 @@ GRADED_FAILING = Q(triage_rank__gte=FAILING_RANK, triage_rank__lt=UNREACHABLE_RA
 # The `failing` filter's values: "on" (or True) is either kind of trouble, as before the split.
 FAILING_FILTERS = {"on": FAILING, "graded": GRADED_FAILING, "unreachable": UNREACHABLE}
 
+
+def failing_kind(failing: bool | str) -> str:
+    """The `failing` filter's value as one of FAILING_FILTERS' keys: "" when off, "on" for True or a value it
+    does not know."""
+    if not failing:
+        return ""
+    kind = "on" if failing is True else str(failing)
+    return kind if kind in FAILING_FILTERS else "on"
+
+
 # Each ORDER BY is the column order of one of Site's indexes (scanner.models), so a page is read off an index.
 SORTS = {
     "site": (F("hostname").asc(), F("https_port").asc()),
@@ -147,7 +157,7 @@ def matching_sites(
     elif grade:
         sites = sites.filter(grade=grade)
     if failing:
-        sites = sites.filter(FAILING_FILTERS.get("on" if failing is True else str(failing), FAILING))
+        sites = sites.filter(FAILING_FILTERS[failing_kind(failing)])
     if tag:
         sites = sites.filter(tags__name=tag)
     if search:
@@ -229,10 +239,9 @@ class MatrixPage:
     def __init__(
         self, *, user, portfolio, sort: str = "", grade: str = "", failing: bool | str = False, expiring_within=None
     ) -> None:
-        failing_as = ("on" if failing is True else str(failing)) if failing else ""
         shape = (
             sort if sort in SORTS else DEFAULT_SORT,
-            failing_as if failing_as in FAILING_FILTERS or not failing_as else "on",
+            failing_kind(failing),
             bool(grade),
             expiring_within is not None,
         )

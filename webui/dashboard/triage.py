@@ -17,7 +17,7 @@ from scanner.grading.scale import GRADE_ORDER, UNREACHABLE_RANK
 
 from . import charts
 from .kept_triage import MAX_AGE, KeptCounts
-from .queries import EXPIRED, EXPIRY_WINDOWS, FAILING_RANK, NOT_GRADED, expiry_cutoff
+from .queries import EXPIRED, EXPIRY_WINDOWS, FAILING_RANK, NOT_GRADED, expiry_cutoff, failing_kind
 from .report_view import grade_css
 
 # The same filters as triage-rank ranges [low, high) (high None: no upper bound), for count_from_triage.
@@ -44,9 +44,7 @@ def count_from_triage(
     (tag, search, profile) or the expiry window is not one of its own."""
     if tag or search or fails or (expiring_within is not None and expiring_within not in EXPIRY_WINDOWS):
         return None
-    low, high = (
-        _RANK_RANGES.get("on" if failing is True else str(failing), _RANK_RANGES["on"]) if failing else (0, None)
-    )
+    low, high = _RANK_RANGES[failing_kind(failing)] if failing else (0, None)
     total = 0
     for rank, site_grade, window, _, number in counts["groups"]:
         if grade and site_grade != ("" if grade == NOT_GRADED else grade):
