@@ -9,7 +9,7 @@ sizes see the same machine; times are medians of --rounds whole requests (view, 
 warm-up. The load average is printed before and after: on a busy machine the ratio is the number to read.
 Deep pages (an OFFSET of thousands of rows) are printed without targets: they walk the index to get there.
 A web process keeps a portfolio's triage counts from one view to the next while the user's sites are unchanged
-(webui/dashboard/kept_triage.py), so the views above count them once; the views "after a change" are each the
+(webui/dashboard/kept_counts.py), so the views above count them once; the views "after a change" are each the
 first after the user's sites changed, and count them again.
 `rows` is the number of sites on the page at each size: a filter that matches a few of 100 sites renders a
 shorter page than at 10,000 (rendering rows is most of a request), which shows in its ratio.
@@ -50,7 +50,7 @@ DEEP_PAGES = [
     ("last page, last scanned", {"sort": "scanned", "page": "last"}),
 ]
 # The first view after a change to the user's sites (a scan stored, a site added), when the triage counts kept
-# by the web process (webui/dashboard/kept_triage.py) are counted again; the views above reuse them.
+# by the web process (webui/dashboard/kept_counts.py) are counted again; the views above reuse them.
 AFTER_A_CHANGE = [
     ("worst first (default)", {}),
     ("failing", {"failing": "on"}),

@@ -6,11 +6,9 @@ documents, so a 10,000-site portfolio costs one aggregate query.
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
-
 from scanner.grading.compliance import PROFILE_IDS, PROFILES
-from scanner.models import ComplianceEvidence, Portfolio, Site
-from scanner.selectors import fails_profile
+from scanner.history_selectors import portfolio_standing_now
+from scanner.models import ComplianceEvidence, Portfolio
 
 
 def portfolio_profiles(portfolio: Portfolio) -> list[str]:
@@ -18,26 +16,26 @@ def portfolio_profiles(portfolio: Portfolio) -> list[str]:
     return [profile for profile in PROFILE_IDS if profile in (portfolio.compliance_profiles or [])]
 
 
-def compliance_counts(*, portfolio: Portfolio, profiles: list[str]) -> list[dict]:
+def compliance_counts(*, portfolio: Portfolio, profiles: list[str], standing: list[dict] | None = None) -> list[dict]:
     """Per profile: {profile, title, short, version, failing, evaluated} where evaluated counts the sites with a
-    finished scan ("12 of 40 sites fail PCI DSS")."""
+    finished scan ("12 of 40 sites fail PCI DSS"). Summed from where the portfolio's sites stand now per grade
+    (history_selectors.portfolio_standing_now, read here unless the caller has it: the page's history needs the
+    same pass)."""
     if not profiles:
         return []
-    sites = Site.objects.filter(owner=portfolio.owner, portfolios=portfolio)
-    aggregates = {"evaluated": Count("pk", filter=Q(latest_scan__isnull=False))}
-    for index, profile in enumerate(profiles):
-        aggregates[f"fails_{index}"] = Count("pk", filter=fails_profile(profile))
-    counts = sites.order_by().aggregate(**aggregates)
+    if standing is None:
+        standing = portfolio_standing_now(portfolio, profiles)
+    evaluated = sum(row["sites"] for row in standing)
     return [
         {
             "profile": profile,
             "title": PROFILES[profile].title,
             "short": PROFILES[profile].short,
             "version": PROFILES[profile].version,
-            "failing": counts[f"fails_{index}"],
-            "evaluated": counts["evaluated"],
+            "failing": sum(row[profile] for row in standing),
+            "evaluated": evaluated,
         }
-        for index, profile in enumerate(profiles)
+        for profile in profiles
     ]
 
 

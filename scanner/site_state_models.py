@@ -10,7 +10,7 @@ class SitesVersion(models.Model):
     """A new random value each time scanner.services commits a change to the state of one of the owner's sites
     that the dashboard counts (its grade, triage rank, certificate expiry, last attempt, latest result, its
     portfolios, the site itself). A process that counted all of an owner's sites under the version it read
-    first (webui.dashboard.kept_triage) may show those numbers again while the version is unchanged."""
+    first (webui.dashboard.kept_counts) may show those numbers again while the version is unchanged."""
 
     # The user's id, not a foreign key: a renewal may name an owner whose creation was rolled back since
     # (scanner.services.site_versions), and a constraint would fail the renewal of every owner with it.

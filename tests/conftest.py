@@ -192,12 +192,12 @@ def screenshot_dir(tmp_path) -> Path:
 
 @pytest.fixture(autouse=True)
 def _no_triage_counts_kept_from_another_test():
-    """A web process keeps triage counts while the owner's sites keep their version (webui/dashboard/kept_triage.py).
+    """A web process keeps triage counts while the owner's sites keep their version (webui/dashboard/kept_counts.py).
     Between tests the database is rolled back, versions and all, and the next test's rows may reuse the ids: the
     counts kept in this process must not carry over."""
     triage = sys.modules.get("webui.dashboard.triage")
     if triage is not None:
-        triage.KEPT_TRIAGE.clear()
+        triage.KEPT_COUNTS.clear()
     site_versions = sys.modules.get("scanner.services.site_versions")
     if site_versions is not None:  # an owner changed in a rolled-back test is not the next test's to renew
         site_versions._pending.owners = set()

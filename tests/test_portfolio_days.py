@@ -6,7 +6,7 @@ re-evaluated compliance)."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.db import connection
@@ -187,6 +187,36 @@ def test_refreshed_compliance_verdicts_recount_the_kept_days(shops):
     history.portfolio_days(shops, PROFILES)
     Scan.objects.filter(site__portfolios=shops).update(compliance_failing=" pci-dss-4.0.1 ")
     assert services.refresh_compliance(Scan.objects.filter(site__portfolios=shops, status=Scan.Status.DONE)) > 0
+    assert history.portfolio_days(shops, PROFILES) == every_scan_replayed(shops, PROFILES)
+
+
+def just_after_midnight(monkeypatch) -> None:
+    """The clock set to 00:05 tomorrow: today is yesterday, and not settled yet (history.SETTLED_AFTER)."""
+    tomorrow = timezone.now().date() + timedelta(days=1)
+    monkeypatch.setattr(timezone, "now", lambda: datetime.combine(tomorrow, time(0, 5), tzinfo=UTC))
+
+
+def scans_replayed(queries: CaptureQueriesContext) -> int:
+    return sum('"finished_at"' in query["sql"] and "scanner_scan" in query["sql"] for query in queries)
+
+
+def test_yesterday_not_yet_settled_is_replayed_once_not_on_every_view(shops, monkeypatch):
+    history.portfolio_days(shops, PROFILES)  # the days before today kept
+    just_after_midnight(monkeypatch)
+    first = history.portfolio_days(shops, PROFILES)
+    with CaptureQueriesContext(connection) as queries:
+        again = history.portfolio_days(shops, PROFILES)
+    assert again == first == every_scan_replayed(shops, PROFILES)
+    assert scans_replayed(queries) == 0
+    assert timezone.now().date() - timedelta(days=1) not in {row.day for row in PortfolioDay.objects.all()}
+
+
+def test_a_scan_of_yesterday_committed_after_midnight_is_replayed_on_the_next_view(shops, monkeypatch):
+    history.portfolio_days(shops, PROFILES)
+    just_after_midnight(monkeypatch)
+    history.portfolio_days(shops, PROFILES)
+    late = rescan(shops.sites.get(hostname="shop4.example"), GOOD)
+    Scan.objects.filter(pk=late.pk).update(finished_at=timezone.now() - timedelta(minutes=6))  # 23:59 yesterday
     assert history.portfolio_days(shops, PROFILES) == every_scan_replayed(shops, PROFILES)
 
 

@@ -59,5 +59,5 @@ def renew_versions() -> None:
             )
     except DatabaseError as exc:
         # The change itself is committed; counts kept under the old version last at most their maximum age
-        # (webui.dashboard.kept_triage.MAX_AGE).
+        # (webui.dashboard.kept_counts.MAX_AGE).
         logger.warning("sites of users %s changed but their version could not be renewed: %s", owners, exc)

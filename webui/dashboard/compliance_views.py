@@ -19,7 +19,7 @@ from scanner.compliance_pdf import portfolio_pdf
 from scanner.compliance_selectors import compliance_counts, evidence_get, portfolio_profiles
 from scanner.grading.compliance import PROFILES
 
-from . import triage
+from . import history
 from .access import owned_portfolio
 from .matrix import Cell
 from .remembered_widgets import RememberedWidgets
@@ -58,11 +58,9 @@ def portfolio_context(portfolio, rows: list[dict], *, site_count: int, evidence)
     return {
         "compliance_columns": [(profile, PROFILES[profile].short) for profile in profiles],
         "compliance_cells": cells,
-        # One pass over every site of the portfolio: kept while its sites are unchanged, like the triage counts.
-        "compliance_counts": triage.kept_for_sites(
-            portfolio.owner_id,
-            ("compliance", portfolio.pk, tuple(profiles)),
-            lambda: compliance_counts(portfolio=portfolio, profiles=profiles),
+        # From the pass the history's point for today makes too (kept while the portfolio's sites are unchanged).
+        "compliance_counts": compliance_counts(
+            portfolio=portfolio, profiles=profiles, standing=history.standing_now(portfolio, profiles)
         )
         if profiles
         else [],

@@ -41,6 +41,7 @@ def portfolio_list(request):
 PORTFOLIO_ROWS_PER_PAGE = 100
 
 
+@triage.one_version_per_page
 def _detail_page(
     request, portfolio, *, schedule_form=None, import_form=None, import_report=None, channels_form=None, status=200
 ):

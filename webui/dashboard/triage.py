@@ -1,11 +1,13 @@
 """The numbers above a site list: how many sites are failing, unreachable, expiring, never scanned, and the grade
 mix, counted in one grouped pass over the user's or the portfolio's sites (triage_counts), which a web process
-keeps while nothing it counts has changed (kept_triage); and the page's count of matching sites summed from the
+keeps while nothing it counts has changed (kept_counts); and the page's count of matching sites summed from the
 same groups where the filters allow (count_from_triage)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 
 from django.db.models import BooleanField, Case, Count, ExpressionWrapper, IntegerField, Min, Q, QuerySet, Value, When
@@ -16,7 +18,7 @@ from scanner.compiled_queries import CompiledOnce
 from scanner.grading.scale import GRADE_ORDER, UNREACHABLE_RANK
 
 from . import charts
-from .kept_triage import MAX_AGE, KeptCounts
+from .kept_counts import MAX_AGE, KeptCounts
 from .queries import EXPIRED, EXPIRY_WINDOWS, FAILING_RANK, NOT_GRADED, expiry_cutoff, failing_kind
 from .report_view import grade_css
 
@@ -106,17 +108,48 @@ _PORTFOLIO_TRIAGE = CompiledOnce(
 )
 
 
-# Each user's and portfolio's groups, kept while nothing they count has changed (kept_triage); and the
+# Each user's and portfolio's groups, kept while nothing they count has changed (kept_counts); and the
 # portfolio's compliance counts and standing (kept_for_sites).
-KEPT_TRIAGE = KeptCounts()
+KEPT_COUNTS = KeptCounts()
+
+
+# Each owner's version as a page first read it, inside one_version_per_page; None outside.
+_PAGE_VERSIONS: ContextVar[dict[int, object] | None] = ContextVar("page_versions", default=None)
+
+
+def one_version_per_page(view: Callable) -> Callable:
+    """Has a page that only reads (the portfolio page: its triage counts, its standing for the compliance counts
+    and for the history, the days the history replays) read the version of the owner's sites once, not once
+    per kept count. Reading it once, before the first count, is still reading it before counting: what the
+    page counts after a change that commits meanwhile is kept under the older version, and counted again next
+    time. Not for a view that changes sites after its first count: its later counts would not see the change."""
+
+    @functools.wraps(view)
+    def reading_once(*args, **kwargs):
+        token = _PAGE_VERSIONS.set({})
+        try:
+            return view(*args, **kwargs)
+        finally:
+            _PAGE_VERSIONS.reset(token)
+
+    return reading_once
+
+
+def _sites_version(owner_id: int) -> object:
+    page = _PAGE_VERSIONS.get()
+    if page is None:
+        return selectors.sites_version(owner_id=owner_id)
+    if owner_id not in page:
+        page[owner_id] = selectors.sites_version(owner_id=owner_id)
+    return page[owner_id]
 
 
 def kept_for_sites(owner_id: int, scope: tuple, count: Callable[[], object]):
     """`count()`, numbers over the owner's sites in `scope` that depend on their state alone (not on the time),
     kept like the triage counts while the owner's sites keep their version."""
     now = timezone.now()
-    version = selectors.sites_version(owner_id=owner_id)  # before counting: see kept_triage
-    return KEPT_TRIAGE.get((owner_id, *scope), version=version, now=now, count=lambda: (count(), now + MAX_AGE))
+    version = _sites_version(owner_id)  # before counting: see kept_counts
+    return KEPT_COUNTS.get((owner_id, *scope), version=version, now=now, count=lambda: (count(), now + MAX_AGE))
 
 
 def triage_counts(*, user, portfolio=None, recount: bool = False) -> dict:
@@ -128,9 +161,9 @@ def triage_counts(*, user, portfolio=None, recount: bool = False) -> dict:
     every site. The groups are kept (`groups`: rank, grade, window, evaluated, sites) so that the page's
     count of matching sites (count_from_triage) and a portfolio's standing today (evaluated_grades) need no
     pass of their own. A web process keeps the groups while the user's sites are unchanged and no certificate has
-    moved into another expiry window (kept_triage); `recount` counts them again all the same."""
+    moved into another expiry window (kept_counts); `recount` counts them again all the same."""
     now = timezone.now()
-    version = selectors.sites_version(owner_id=user.pk)  # before counting: see kept_triage
+    version = _sites_version(user.pk)  # before counting: see kept_counts
 
     def counted() -> tuple[list[dict], datetime]:
         cutoffs = [expiry_cutoff(days) for days in sorted(EXPIRY_WINDOWS)]
@@ -141,7 +174,7 @@ def triage_counts(*, user, portfolio=None, recount: bool = False) -> dict:
         return groups, windows_change(groups, now)
 
     scope = (user.pk, None if portfolio is None else portfolio.pk)
-    groups = KEPT_TRIAGE.get(scope, version=version, now=now, count=counted, recount=recount)
+    groups = KEPT_COUNTS.get(scope, version=version, now=now, count=counted, recount=recount)
     counts = dict.fromkeys(("total", "failing", "graded_failing", "unreachable", "never_scanned", "expired"), 0)
     counts |= {f"expiring_{days}": 0 for days in EXPIRY_WINDOWS}
     grades = dict.fromkeys(GRADE_ORDER, 0)

@@ -1,9 +1,11 @@
-"""Triage counts kept by a web process from one page to the next while nothing they count has changed.
+"""Counts over an owner's sites kept by a web process from one page to the next while nothing they count has
+changed: the triage counts (triage.triage_counts), a portfolio's standing per grade and compliance profile, and
+the days of its history not kept in the database yet (history).
 
-Counting a portfolio's sites by triage rank, grade and expiry window (triage.triage_counts) is the one part of
-its page that grows with the portfolio: 6-10 ms of SQL at 10,000 sites, where the rest of the page takes the
-same at 100 (docs/benchmarks.md). And the numbers are the same for every sort, filter and page of the
-portfolio: someone working through a portfolio's failing sites asks for the same counts a dozen times.
+Each is a pass over every site of a portfolio or of the owner, the part of a page that grows with the portfolio
+(6-12 ms of SQL each at 10,000 sites, where the rest of the page takes the same at 100: docs/benchmarks.md).
+And the numbers are the same for every sort, filter and page of the portfolio: someone working through a
+portfolio's failing sites asks for the same counts a dozen times.
 
 They change only when one of the owner's sites changes, which renews the version of the owner's sites
 (scanner.services.sites_changed, once the change commits), or when time carries a certificate into the next

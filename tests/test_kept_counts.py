@@ -1,4 +1,4 @@
-"""The triage counts a web process keeps from one page to the next (webui/dashboard/kept_triage.py): counted once
+"""The triage counts a web process keeps from one page to the next (webui/dashboard/kept_counts.py): counted once
 while nothing they count changes, counted again after any change a service makes (here or, once committed, in
 another process), after a certificate moves into the next expiry window, and after their maximum age."""
 
@@ -154,7 +154,7 @@ def test_a_certificate_moving_into_the_next_window_is_counted_there_with_no_chan
 
 def test_counts_kept_are_counted_again_after_their_maximum_age(alice, monkeypatch):
     from webui.dashboard import triage
-    from webui.dashboard.kept_triage import MAX_AGE
+    from webui.dashboard.kept_counts import MAX_AGE
 
     Site.objects.create(owner=alice, hostname="a.example")
     now = timezone.now()
@@ -214,7 +214,7 @@ class Counter:
 
 
 def test_kept_counts_are_used_again_under_the_same_version_until_their_change():
-    from webui.dashboard.kept_triage import KeptCounts
+    from webui.dashboard.kept_counts import KeptCounts
 
     kept, counter = KeptCounts(), Counter()
     count = counter(T0 + timedelta(seconds=30))
@@ -224,7 +224,7 @@ def test_kept_counts_are_used_again_under_the_same_version_until_their_change():
 
 
 def test_kept_counts_under_another_version_are_counted_again():
-    from webui.dashboard.kept_triage import KeptCounts
+    from webui.dashboard.kept_counts import KeptCounts
 
     kept, counter = KeptCounts(), Counter()
     count = counter(T0 + timedelta(days=1))
@@ -233,7 +233,7 @@ def test_kept_counts_under_another_version_are_counted_again():
 
 
 def test_only_the_most_recently_counted_scopes_are_kept():
-    from webui.dashboard.kept_triage import KeptCounts
+    from webui.dashboard.kept_counts import KeptCounts
 
     kept, counter = KeptCounts(max_kept=2), Counter()
     count = counter(T0 + timedelta(days=1))
@@ -263,10 +263,20 @@ def test_a_portfolios_compliance_counts_are_kept_like_its_triage_counts(client, 
     services.portfolio_set_compliance_profiles(portfolio, profiles=["pci-dss-4.0.1", "mozilla-intermediate"])
     client.force_login(alice)
     url = f"/portfolios/{portfolio.pk}/"
-    assert compliance_passes(client, url) == 2  # the counts per profile, and today's standing for the history
+    assert compliance_passes(client, url) == 1
     assert compliance_passes(client, url + "?failing=on") == 0
     done_scan(portfolio.sites.get(hostname="a.example"), "F")
-    assert compliance_passes(client, url) == 2
+    assert compliance_passes(client, url) == 1
+
+
+def test_a_portfolios_compliance_counts_and_todays_pass_rates_come_from_one_pass(client, alice, portfolio):
+    services.portfolio_set_compliance_profiles(portfolio, profiles=["pci-dss-4.0.1", "mozilla-intermediate"])
+    client.force_login(alice)
+    with CaptureQueriesContext(connection) as queries:
+        page(client, f"/portfolios/{portfolio.pk}/")
+    passes = [query["sql"] for query in queries.captured_queries if "FILTER (WHERE" in query["sql"]]
+    assert len(passes) == 1
+    assert "GROUP BY" in passes[0]  # per grade, for the history; the counts per profile are its sums
 
 
 def test_a_verdict_re_evaluated_renews_the_version_of_its_owners_sites(alice, django_capture_on_commit_callbacks):
@@ -280,3 +290,12 @@ def test_a_verdict_re_evaluated_renews_the_version_of_its_owners_sites(alice, dj
         changed = services.refresh_compliance(Scan.objects.filter(pk=scan.pk))
     assert changed == 1
     assert SitesVersion.objects.filter(owner_id=alice.pk).exists()
+
+
+def test_a_portfolio_page_reads_the_version_of_its_owners_sites_once(client, alice, portfolio):
+    services.portfolio_set_compliance_profiles(portfolio, profiles=["pci-dss-4.0.1", "mozilla-intermediate"])
+    client.force_login(alice)
+    for _ in range(2):  # counting, then counts kept
+        with CaptureQueriesContext(connection) as queries:
+            page(client, f"/portfolios/{portfolio.pk}/")
+        assert sum("scanner_sitesversion" in query["sql"] for query in queries.captured_queries) == 1
