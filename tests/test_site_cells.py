@@ -186,6 +186,13 @@ def test_a_matrix_cell_reads_as_its_template(cell):
     )
 
 
+def test_cells_with_the_same_reasons_on_two_sites_each_name_their_own_site():
+    reasons = ["No HSTS header", "<script> & co"]
+    for site in ["shop.example", "<b>other</b>.example"]:
+        cell = Cell("warn", list(reasons), check="HSTS")
+        assert site_cells.matrix_cell(cell, site) == as_template(MATRIX_CELL, cell=cell, site=site)
+
+
 def test_a_row_of_matrix_cells_reads_as_its_cells_one_after_another():
     cells = [Cell("pass", check="HSTS"), Cell("na"), Cell("fail", ["No HSTS header"], check="HSTS"), Cell("pass")]
     assert site_cells.matrix_cells(cells, "shop.example") == as_template(

@@ -150,12 +150,21 @@ def matrix_cell(cell, site) -> SafeString:
     if not cell.titles:
         # Without reasons a cell is its state alone (its explanation is its word): a few distinct cells per page.
         return _plain_cell(cell.state, cell.word)
-    reasons = "".join([f"<li>{_e(reason)}</li>" for reason in cell.titles])
-    return mark_safe(
-        f'<td class="cell cell-{_e(cell.state)}" title="{_e(cell.explanation)}"><details class="cell-why"><summary>'
-        f'<span class="cell-word">{_e(cell.word)}</span><span class="visually-hidden">: {_e(cell.check)} of '
-        f'{_e(site)}, why</span></summary><ul class="cell-reasons">{reasons}</ul></details></td>'
+    before_site, after_site = _reasoned_cell(cell.state, cell.word, cell.check, tuple(cell.titles))
+    return mark_safe(f"{before_site}{_e(site)}{after_site}")
+
+
+# Sites of a portfolio share their findings (the same weak suite, the same missing header): a page's cells with
+# reasons are a few dozen distinct ones, each escaped once here rather than in every row.
+@lru_cache(maxsize=1024)
+def _reasoned_cell(state: str, word: str, check: str, titles: tuple[str, ...]) -> tuple[str, str]:
+    """A cell with reasons as the markup before and after the site's name (escaped)."""
+    reasons = "".join([f"<li>{_e(reason)}</li>" for reason in titles])
+    before_site = (
+        f'<td class="cell cell-{_e(state)}" title="{_e("; ".join(titles))}"><details class="cell-why"><summary>'
+        f'<span class="cell-word">{_e(word)}</span><span class="visually-hidden">: {_e(check)} of '
     )
+    return before_site, f', why</span></summary><ul class="cell-reasons">{reasons}</ul></details></td>'
 
 
 MUTED_DASH = '<span class="muted">–</span>'
