@@ -17,6 +17,17 @@ from scanner.grading.scale import GRADE_ORDER, triage_rank
 from scanner.models import Finding, Portfolio, Scan, Site
 
 FINDING_IDS = ("tls.no_tls13", "hsts.missing", "cert.expiring", "cipher.cbc", "seo.no_canonical")
+# Failing compliance profiles as stored (" id1 id2 "): most sites fail the strictest profile alone, some fail
+# more, a few none; drawn apart from the other draws so those stay what they were before this was added.
+FAILING_SETS = (
+    " mozilla-modern ",
+    " mozilla-modern ",
+    " mozilla-modern ",
+    " mozilla-modern ncsc-nl-tls ",
+    " mozilla-modern bsi-tr-02102-2 ncsc-nl-tls ",
+    " mozilla-modern mozilla-intermediate nist-sp800-52r2 bsi-tr-02102-2 anssi-tls ncsc-nl-tls pci-dss-4.0.1 ",
+    "",
+)
 
 
 def report_document(host: str, not_after: str, grade: str) -> dict:
@@ -40,6 +51,8 @@ def seed_sites(owner, count: int, *, portfolio: Portfolio | None = None, seed: i
         expiry = now + timedelta(days=rng.randint(-30, 400), hours=1)
         finished = now - timedelta(minutes=rng.randint(1, 60 * 24 * 30))
         drawn.append((grade, expiry, finished, rng.randint(0, 100), rng.randint(0, 100)))
+    failing_rng = random.Random(seed + 1)
+    failing = [failing_rng.choice(FAILING_SETS) for _ in range(count)]
     # The site columns site_took_result would fill are written with the rows themselves (requested_at is
     # auto_now_add; last_scan_at's spread matters for sorting); a bulk_update of 10,000 rows cost a minute.
     sites = Site.objects.bulk_create(
@@ -52,6 +65,7 @@ def seed_sites(owner, count: int, *, portfolio: Portfolio | None = None, seed: i
             grade_rank=GRADE_ORDER.index(grade),
             triage_rank=triage_rank(grade, unreachable=False),
             cert_not_after=expiry,
+            compliance_failing=failing[n],
         )
         for n, (grade, expiry, finished, _, _) in enumerate(drawn)
     )
@@ -67,6 +81,7 @@ def seed_sites(owner, count: int, *, portfolio: Portfolio | None = None, seed: i
                 finished_at=finished,
                 attempts=1,
                 result=report_document(site.hostname, expiry.isoformat(), grade),
+                compliance_failing=site.compliance_failing,
             )
             for site, (grade, expiry, finished, score, seo_score) in zip(sites, drawn, strict=True)
         ),

@@ -1,7 +1,8 @@
 """Reads for compliance profiles over a user's sites: how many of a portfolio's sites fail each profile.
 
-Counts read Scan.compliance_failing (stored per scan by scanner.services.compliance), never the report
-documents, so a 10,000-site portfolio costs one aggregate query.
+Counts read the failing profiles stored per scan (Scan.compliance_failing, by scanner.services.compliance), never
+the report documents, so a 10,000-site portfolio costs one aggregate query; the dashboard sums them from its
+triage pass instead, which reads each site's copy (Site.compliance_failing) and no scans.
 """
 
 from __future__ import annotations

@@ -34,6 +34,9 @@ class Site(models.Model):
     grade = models.CharField(max_length=4, blank=True, default="")  # latest_scan.security_grade
     grade_rank = models.PositiveSmallIntegerField(null=True, blank=True)  # its place in GRADE_ORDER (0 = A+)
     cert_not_after = models.DateTimeField(null=True, blank=True)  # latest_scan's certificate expiry
+    # latest_scan's failing compliance profiles as stored on it (" id1 id2 "): a portfolio's counts per profile
+    # are then part of its one grouped pass over its sites (webui.dashboard.triage), no join to the scans.
+    compliance_failing = models.CharField(max_length=400, blank=True, default="")
     # The most recent attempt in any status (queued, running, failed...), unlike latest_scan, and when it was asked.
     last_scan = models.ForeignKey("Scan", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_scan_at = models.DateTimeField(null=True, blank=True)

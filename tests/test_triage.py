@@ -175,8 +175,9 @@ def test_a_filter_the_triage_groups_do_not_tell_apart_is_left_to_a_count_of_its_
 
 def test_a_portfolios_grades_today_read_from_the_triage_groups_are_its_standing_counted_alone(alice):
     from scanner.history_selectors import portfolio_standing_now
-    from webui.dashboard.triage import evaluated_grades, triage_counts
+    from webui.dashboard.triage import standing, triage_counts
 
     portfolio = various_sites(alice)
-    standing = {row["grade"]: row["sites"] for row in portfolio_standing_now(portfolio, [])}
-    assert evaluated_grades(triage_counts(user=alice, portfolio=portfolio)) == standing
+    counted_alone = {row["grade"]: row["sites"] for row in portfolio_standing_now(portfolio, [])}
+    from_groups = standing(triage_counts(user=alice, portfolio=portfolio), [])
+    assert {row["grade"]: row["sites"] for row in from_groups} == counted_alone

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.grading.compliance import PROFILE_IDS, failing_profiles
-from scanner.models import Portfolio, Scan
+from scanner.models import Portfolio, Scan, Site
 from scanner.services.errors import ScanRequestError
 from scanner.services.portfolio_days import portfolio_days_forget
 from scanner.services.site_versions import sites_changed
@@ -46,6 +46,8 @@ def refresh_compliance(scans: Iterable[Scan]) -> int:
         if scan.compliance_failing != before:
             changed += 1
             owners.add(scan.site.owner_id)
+            # The site's copy (scanner.services.site_took_result), where this is its latest scan.
+            Site.objects.filter(latest_scan=scan).update(compliance_failing=scan.compliance_failing)
     if changed:
         portfolio_days_forget()  # the kept daily pass rates counted the old verdicts
         sites_changed(owner_ids=owners)  # ...and so did the pass rates of today a web process keeps

@@ -72,8 +72,9 @@ def site_attempt_failed(scan: Scan) -> None:
 
 
 def site_took_result(scan: Scan) -> None:
-    """A done scan is the site's current state: its grade and certificate expiry, copied onto the site so the
-    overview filters and sorts on indexed columns."""
+    """A done scan is the site's current state: its grade, certificate expiry and failing compliance profiles
+    (recorded on the scan first: record_scan_compliance), copied onto the site so the overview filters and sorts
+    on indexed columns and a portfolio's counts read no scans."""
     certificate = ReportView.from_document(scan.result).certificate
     not_after = certificate.not_after if certificate else None
     try:
@@ -90,6 +91,7 @@ def site_took_result(scan: Scan) -> None:
         grade=grade,
         grade_rank=GRADE_ORDER.index(grade) if grade in GRADE_ORDER else None,
         cert_not_after=expiry,
+        compliance_failing=scan.compliance_failing,
         triage_rank=_graded_rank(grade) + _unreachable_rank(last_failed),
     )
     sites_changed(owner_ids=[scan.site.owner_id])
@@ -127,11 +129,13 @@ def store_outcome(scan: Scan, result: ScanResult, grades: Grades, document: dict
             )
             for finding in grades.findings
         )
+        # Before the site takes the result (it copies the failing profiles) and the alerts (a profile newly failed
+        # is one of them).
+        record_scan_compliance(scan)
         if scan.status == Scan.Status.DONE:
             site_took_result(scan)
         else:
             site_attempt_failed(scan)
-        record_scan_compliance(scan)  # before the alerts: a profile newly failed is one of them
         evaluate_alerts(scan)
     return scan
 

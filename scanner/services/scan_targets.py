@@ -85,10 +85,10 @@ def copy_scan(source: Scan, site: Site) -> Scan:
         Finding(scan=scan, site=site, finding_id=f.finding_id, area=f.area, severity=f.severity, title=f.title)
         for f in source.findings.all()
     )
+    record_scan_compliance(scan)  # before the site takes the result: it copies the failing profiles
     site_attempted(scan)
     if source.status == Scan.Status.DONE:
         site_took_result(scan)
-    record_scan_compliance(scan)
     evaluate_alerts(scan)
     return scan
 

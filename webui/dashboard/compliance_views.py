@@ -19,7 +19,7 @@ from scanner.compliance_pdf import portfolio_pdf
 from scanner.compliance_selectors import compliance_counts, evidence_get, portfolio_profiles
 from scanner.grading.compliance import PROFILES
 
-from . import history
+from . import triage
 from .access import owned_portfolio
 from .matrix import Cell
 from .remembered_widgets import RememberedWidgets
@@ -37,11 +37,11 @@ class ComplianceProfilesForm(forms.Form):
     )
 
 
-def portfolio_context(portfolio, rows: list[dict], *, site_count: int, evidence) -> dict:
+def portfolio_context(portfolio, rows: list[dict], *, counts: dict, evidence) -> dict:
     """What the portfolio page adds: a matrix column and a count per chosen profile, the chooser, and the
     worker-built report of a large portfolio (`evidence`, its newest, read with the page's other state:
-    selectors.portfolio_page_state). `rows` are the page's sites as
-    queries.matrix_page_rows reads them."""
+    selectors.portfolio_page_state). `rows` are the page's sites as queries.matrix_page_rows reads them;
+    `counts` the portfolio's triage_counts, from which the counts per profile are summed."""
     profiles = portfolio_profiles(portfolio)
     cells = {}
     for row in rows:
@@ -58,14 +58,11 @@ def portfolio_context(portfolio, rows: list[dict], *, site_count: int, evidence)
     return {
         "compliance_columns": [(profile, PROFILES[profile].short) for profile in profiles],
         "compliance_cells": cells,
-        # From the pass the history's point for today makes too (kept while the portfolio's sites are unchanged).
         "compliance_counts": compliance_counts(
-            portfolio=portfolio, profiles=profiles, standing=history.standing_now(portfolio, profiles)
-        )
-        if profiles
-        else [],
+            portfolio=portfolio, profiles=profiles, standing=triage.standing(counts, profiles)
+        ),
         "compliance_form": ComplianceProfilesForm(initial={"profiles": profiles}),
-        "evidence_by_worker": services.evidence_is_built_by_worker(portfolio, site_count=site_count),
+        "evidence_by_worker": services.evidence_is_built_by_worker(portfolio, site_count=counts["total"]),
         "evidence": evidence,
         # Lost with its worker or message: the button works again (asking replaces it).
         "evidence_stuck": evidence is not None and services.evidence_abandoned(evidence),

@@ -47,14 +47,14 @@ def site_chart(*, user, site: Site):
 
 
 def portfolio_days(
-    portfolio: Portfolio, profiles: list[str], *, days: int = MIX_DAYS, grades_now: dict[str, int] | None = None
+    portfolio: Portfolio, profiles: list[str], *, days: int = MIX_DAYS, standing_now: list[dict] | None = None
 ) -> list[dict]:
     """For each of the last `days` days, the portfolio as of the end of that day (each site's last done scan by
     then): its grade counts, how many sites had been evaluated and, per profile, how many of them failed it
     (Scan.compliance_failing, stored per scan).
 
-    `grades_now`, when the caller counted them (sites per grade among those with a done scan), is today's
-    standing without a query of its own; the profiles' failing counts still read the latest scans.
+    `standing_now`, when the caller counted it (history_selectors.portfolio_standing_now's rows for `profiles`,
+    as triage.standing reads them from the page's triage pass), is today's point without a query of its own.
 
     Days that are over are kept (PortfolioDay, every profile counted) once counted; today is counted live from
     each site's latest done scan. So a page reads at most `days` kept rows and one count, and replays scans only
@@ -73,7 +73,7 @@ def portfolio_days(
     if to_keep := [snapshot for snapshot in counted if snapshot["day"] < settled]:
         services.portfolio_days_keep(portfolio, to_keep)
     snapshots = (
-        [_kept_snapshot(row) for row in kept] + counted + [_standing_now(portfolio, profiles, today, grades_now)]
+        [_kept_snapshot(row) for row in kept] + counted + [_standing_now(portfolio, profiles, today, standing_now)]
     )
     return [
         {**snapshot, "failing": {profile: snapshot["failing"].get(profile, 0) for profile in profiles}}
@@ -165,22 +165,9 @@ def _replay(portfolio: Portfolio, base: PortfolioDay | None, *, first: date, tod
     return snapshots
 
 
-def standing_now(portfolio: Portfolio, profiles: list[str]) -> list[dict]:
-    """Where the portfolio's sites stand now per grade, with how many fail each profile
-    (history_selectors.portfolio_standing_now): one pass over every site of the portfolio, which the page's
-    compliance counts and today's point of its history share, kept while its sites are unchanged."""
-    return kept_for_sites(
-        portfolio.owner_id,
-        ("standing", portfolio.pk, tuple(profiles)),
-        lambda: history_selectors.portfolio_standing_now(portfolio, profiles),
-    )
-
-
-def _standing_now(portfolio: Portfolio, profiles: list[str], today: date, grades: dict[str, int] | None) -> dict:
-    if grades is not None and not profiles:
-        standing = [{"grade": grade, "sites": number} for grade, number in grades.items()]
-    else:
-        standing = standing_now(portfolio, profiles)
+def _standing_now(portfolio: Portfolio, profiles: list[str], today: date, standing: list[dict] | None) -> dict:
+    if standing is None:
+        standing = history_selectors.portfolio_standing_now(portfolio, profiles)
     return {
         "day": today,
         "grades": +Counter({row["grade"]: row["sites"] for row in standing}),
@@ -228,9 +215,9 @@ def pass_rates(snapshots: list[dict], profiles: list[str]) -> list[dict]:
     return series
 
 
-def portfolio_charts(portfolio: Portfolio, profiles: list[str], *, grades_now: dict[str, int] | None = None) -> dict:
+def portfolio_charts(portfolio: Portfolio, profiles: list[str], *, standing_now: list[dict] | None = None) -> dict:
     """The portfolio page's history: the grade mix per day and each chosen profile's pass rate per day."""
-    snapshots = portfolio_days(portfolio, profiles, grades_now=grades_now)
+    snapshots = portfolio_days(portfolio, profiles, standing_now=standing_now)
     mix = portfolio_mix(snapshots)
     series = pass_rates(snapshots, profiles)
     with_data = any(rate is not None for line in series for rate in line["rates"])

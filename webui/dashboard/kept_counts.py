@@ -1,9 +1,9 @@
 """Counts over an owner's sites kept by a web process from one page to the next while nothing they count has
-changed: the triage counts (triage.triage_counts), a portfolio's standing per grade and compliance profile, and
-the days of its history not kept in the database yet (history).
+changed: the triage counts (triage.triage_counts, from which a portfolio's standing per grade and compliance
+profile is summed too) and the days of its history not kept in the database yet (history).
 
 Each is a pass over every site of a portfolio or of the owner, the part of a page that grows with the portfolio
-(6-12 ms of SQL each at 10,000 sites, where the rest of the page takes the same at 100: docs/benchmarks.md).
+(4-20 ms of SQL at 10,000 sites, where the rest of the page takes the same at 100: docs/benchmarks.md).
 And the numbers are the same for every sort, filter and page of the portfolio: someone working through a
 portfolio's failing sites asks for the same counts a dozen times.
 

@@ -65,9 +65,7 @@ def _detail_page(
     state = selectors.portfolio_page_state(user=request.user, portfolio=portfolio)
     active = state.active_scans
     on_page = sum(1 for row in site_rows if row.last_status in Scan.ACTIVE_STATUSES)
-    compliance = compliance_views.portfolio_context(
-        portfolio, listed, site_count=counts["total"], evidence=state.evidence
-    )
+    compliance = compliance_views.portfolio_context(portfolio, listed, counts=counts, evidence=state.evidence)
     context = {
         **compliance,
         "portfolio": portfolio,

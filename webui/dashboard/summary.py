@@ -23,10 +23,10 @@ def summary_context(*, user, portfolio=None, profiles: list[str] | None = None, 
     context = {"counts": counts, "distribution": distribution}
     if portfolio is not None:
         context["mix_bar"] = charts.stacked_mix(distribution, f"Grade mix of {portfolio.name}")
-        # The grade mix and each chosen profile's pass rate per day (history.portfolio_charts); today's grades
-        # come from the triage pass already made.
+        # The grade mix and each chosen profile's pass rate per day (history.portfolio_charts); today's point
+        # comes from the triage pass already made.
         chosen = profiles if profiles is not None else portfolio_profiles(portfolio)
-        context.update(history.portfolio_charts(portfolio, chosen, grades_now=triage.evaluated_grades(counts)))
+        context.update(history.portfolio_charts(portfolio, chosen, standing_now=triage.standing(counts, chosen)))
     return context
 
 

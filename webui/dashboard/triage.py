@@ -10,7 +10,20 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import BooleanField, Case, Count, ExpressionWrapper, IntegerField, Min, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Min,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from scanner import selectors
@@ -48,7 +61,7 @@ def count_from_triage(
         return None
     low, high = _RANK_RANGES[failing_kind(failing)] if failing else (0, None)
     total = 0
-    for rank, site_grade, window, _, number in counts["groups"]:
+    for rank, site_grade, window, _, _, number in counts["groups"]:
         if grade and site_grade != ("" if grade == NOT_GRADED else grade):
             continue
         if failing and not (rank >= low and (high is None or rank < high)):
@@ -61,7 +74,9 @@ def count_from_triage(
 
 def _triage_groups(owner_id: int, portfolio_id: int | None, now, cutoffs) -> QuerySet:
     """triage_counts' groups: sites counted per triage rank, grade, never scanned, ever evaluated and expiry
-    window (EXPIRED, or the first of EXPIRY_WINDOWS whose cutoff, in `cutoffs`, is after the expiry)."""
+    window (EXPIRED, or the first of EXPIRY_WINDOWS whose cutoff, in `cutoffs`, is after the expiry); a
+    portfolio's also per failing compliance profiles (its counts per profile and its standing come from them:
+    standing)."""
     # Only Site's own columns: the annotations' joins would make the database read every site's scans too.
     sites = selectors.site_list(user=owner_id)
     if portfolio_id is not None:
@@ -72,6 +87,8 @@ def _triage_groups(owner_id: int, portfolio_id: int | None, now, cutoffs) -> Que
         default=None,
         output_field=IntegerField(),
     )
+    # The overview shows no compliance counts: its groups are not split by the profiles failed.
+    failing = F("compliance_failing") if portfolio_id is not None else Value("")
     return (
         sites.order_by()
         .values("triage_rank", "grade")
@@ -79,8 +96,9 @@ def _triage_groups(owner_id: int, portfolio_id: int | None, now, cutoffs) -> Que
             never=ExpressionWrapper(Q(last_scan__isnull=True), output_field=BooleanField()),
             evaluated=ExpressionWrapper(Q(latest_scan__isnull=False), output_field=BooleanField()),
             window=window,
+            failing=ExpressionWrapper(failing, output_field=CharField()),
         )
-        .values("triage_rank", "grade", "never", "evaluated", "window")
+        .values("triage_rank", "grade", "never", "evaluated", "window", "failing")
         # first_expiry: when the group's first site moves into the next window (windows_change).
         .annotate(sites=Count("pk"), first_expiry=Min("cert_not_after"))
     )
@@ -108,8 +126,8 @@ _PORTFOLIO_TRIAGE = CompiledOnce(
 )
 
 
-# Each user's and portfolio's groups, kept while nothing they count has changed (kept_counts); and the
-# portfolio's compliance counts and standing (kept_for_sites).
+# Each user's and portfolio's groups, kept while nothing they count has changed (kept_counts); and the days a
+# portfolio's history replays (kept_for_sites).
 KEPT_COUNTS = KeptCounts()
 
 
@@ -118,9 +136,8 @@ _PAGE_VERSIONS: ContextVar[dict[int, object] | None] = ContextVar("page_versions
 
 
 def one_version_per_page(view: Callable) -> Callable:
-    """Has a page that only reads (the portfolio page: its triage counts, its standing for the compliance counts
-    and for the history, the days the history replays) read the version of the owner's sites once, not once
-    per kept count. Reading it once, before the first count, is still reading it before counting: what the
+    """Has a page that only reads (the portfolio page: its triage counts, the days its history replays) read
+    the version of the owner's sites once, not once per kept count. Reading it once, before the first count, is still reading it before counting: what the
     page counts after a change that commits meanwhile is kept under the older version, and counted again next
     time. Not for a view that changes sites after its first count: its later counts would not see the change."""
 
@@ -157,11 +174,12 @@ def triage_counts(*, user, portfolio=None, recount: bool = False) -> dict:
     grade mix (grade_distribution(counts=...)).
 
     One pass over the sites grouped by what the numbers depend on (triage rank, grade, never scanned, ever
-    evaluated, which expiry window), summed here: a few dozen groups instead of twenty filtered counts over
-    every site. The groups are kept (`groups`: rank, grade, window, evaluated, sites) so that the page's
-    count of matching sites (count_from_triage) and a portfolio's standing today (evaluated_grades) need no
-    pass of their own. A web process keeps the groups while the user's sites are unchanged and no certificate has
-    moved into another expiry window (kept_counts); `recount` counts them again all the same."""
+    evaluated, which expiry window; in a portfolio, which compliance profiles failed), summed here: a few
+    dozen groups instead of twenty filtered counts over every site. The groups are kept (`groups`: rank,
+    grade, window, evaluated, failing profiles, sites) so that the page's count of matching sites
+    (count_from_triage) and a portfolio's standing today and counts per compliance profile (standing) need no
+    pass of their own. A web process keeps the groups while the user's sites are unchanged and no certificate
+    has moved into another expiry window (kept_counts); `recount` counts them again all the same."""
     now = timezone.now()
     version = _sites_version(user.pk)  # before counting: see kept_counts
 
@@ -191,19 +209,26 @@ def triage_counts(*, user, portfolio=None, recount: bool = False) -> dict:
             counts[f"expiring_{days}"] += number if window_days is not None and 0 < window_days <= days else 0
         if grade in grades:
             grades[grade] += number
-        counts["groups"].append((rank, grade, window_days, group["evaluated"], number))
+        counts["groups"].append((rank, grade, window_days, group["evaluated"], group["failing"], number))
     counts["expiring"] = [(days, counts[f"expiring_{days}"]) for days in EXPIRY_WINDOWS]
     counts["grades"] = grades
     return counts
 
 
-def evaluated_grades(counts: dict) -> dict[str, int]:
-    """Sites per grade among those with a done scan (Site.latest_scan), from triage_counts' groups."""
-    grades: dict[str, int] = {}
-    for _, grade, _, evaluated, number in counts["groups"]:
-        if evaluated:
-            grades[grade] = grades.get(grade, 0) + number
-    return grades
+def standing(counts: dict, profiles: list[str]) -> list[dict]:
+    """Where a portfolio's sites with a done scan (Site.latest_scan) stand now, from its triage_counts' groups:
+    per grade, how many sites hold it and how many of them fail each of `profiles` ({"grade", "sites",
+    profile: failing, ...}), as history_selectors.portfolio_standing_now counts them over the scans."""
+    by_grade: dict[str, dict] = {}
+    for _, grade, _, evaluated, failing, number in counts["groups"]:
+        if not evaluated:
+            continue
+        row = by_grade.setdefault(grade, {"grade": grade, "sites": 0} | dict.fromkeys(profiles, 0))
+        row["sites"] += number
+        for profile in profiles:
+            if f" {profile} " in failing:  # stored as " id1 id2 ": whole ids only
+                row[profile] += number
+    return list(by_grade.values())
 
 
 def grade_distribution(*, user, portfolio=None, counts: dict | None = None) -> list[dict]:
