@@ -12,6 +12,7 @@ from django.db.models import F, Q
 
 from scanner.grading.scale import GRADE_ORDER  # noqa: F401 - the one grade scale lives there; kept for old imports
 from scanner.indexes import NullsOrderIndex
+from scanner.list_facts import list_facts
 from scanner.schedule_models import RescanSchedule
 
 
@@ -123,6 +124,9 @@ class Scan(models.Model):
     seo_grade = models.CharField(max_length=4, blank=True, default="")
     error = models.TextField(blank=True, default="")
     result = models.JSONField(null=True, blank=True)  # scanner.report.build_report's document
+    # What a site list shows of the report (scanner.list_facts), derived from `result` on every save that writes
+    # it, like a generated column: list pages read these few hundred bytes, never the report.
+    list_facts = models.JSONField(null=True, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)  # the address checked and scanned
     attempts = models.PositiveSmallIntegerField(default=0)  # >1 means a worker died and Celery redelivered
     celery_task_id = models.CharField(max_length=64, blank=True, default="")
@@ -140,6 +144,14 @@ class Scan(models.Model):
     # The worker node ("name@host") that took the queued scan's message from the broker (its prefetch):
     # when that node's heartbeat stops, the message died with it and the reaper sends another at once.
     reserved_by = models.CharField(max_length=255, blank=True, default="")
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "result" in update_fields:
+            self.list_facts = list_facts(self.result)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "list_facts"}
+        super().save(*args, **kwargs)
 
     class Meta:
         ordering = ("-requested_at", "-id")

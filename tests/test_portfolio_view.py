@@ -148,7 +148,8 @@ def test_the_matrix_marks_each_check_pass_warn_or_fail(client, alice, portfolio)
 def test_the_matrix_fails_mixed_content_for_a_site_with_content_mixed_findings(client, alice, portfolio):
     site = Site.objects.create(owner=alice, hostname="mixed.example")
     scan = done_scan(site, "A", findings=[("content.mixed.active", "high")])
-    Scan.objects.filter(pk=scan.pk).update(result={**scan.result, "content": {"page_fetched": True}})
+    scan.result = {**scan.result, "content": {"page_fetched": True}}
+    scan.save(update_fields=["result"])
     portfolio.sites.add(site)
     client.force_login(alice)
     html = page(client, reverse("dashboard:portfolio", args=[portfolio.pk]))

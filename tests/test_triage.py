@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from scanner.models import Portfolio, Scan, Site
+from scanner.models import Portfolio, Site
 from tests.test_portfolio_view import done_scan, failed_scan, page
 
 pytestmark = pytest.mark.django_db
@@ -35,8 +35,8 @@ def test_the_overview_lists_the_worst_site_first_when_nobody_chose_a_sort(client
 def test_the_overview_names_each_sites_top_issue_the_worst_cap(client, alice):
     site = Site.objects.create(owner=alice, hostname="capped.example")
     scan = done_scan(site, "T")
-    result = {**scan.result, "grade": {"security": "T", "caps": [TLS10_CAP, EXPIRED_CAP], "warnings": []}}
-    Scan.objects.filter(pk=scan.pk).update(result=result)
+    scan.result = {**scan.result, "grade": {"security": "T", "caps": [TLS10_CAP, EXPIRED_CAP], "warnings": []}}
+    scan.save(update_fields=["result"])
     client.force_login(alice)
     html = page(client, "/")
     assert '<th scope="col">Top issue</th>' in html

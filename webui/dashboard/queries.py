@@ -30,7 +30,6 @@ from scanner import selectors
 from scanner.compiled_queries import CompiledOnce
 from scanner.grading.scale import UNREACHABLE_RANK, grades_below, triage_rank
 from scanner.models import Finding, Site
-from scanner.report_reader import report_path
 
 # Grades below E: the site is broken or untrusted, which is what "failing" means on the overview.
 FAILING_ABOVE = "E"
@@ -119,18 +118,10 @@ def annotated_sites(*, user, portfolio=None) -> QuerySet[Site]:
 
 def with_checks(sites: QuerySet[Site]) -> QuerySet[Site]:
     """Whether each site's latest scan checked its page for mixed content and its headers and cookies (the
-    portfolio matrix's cells), read out of the stored reports by the database."""
+    portfolio matrix's cells), from the scan's list facts (scanner.list_facts), not its report."""
     return sites.annotate(
-        # Whether the latest scan read the HTTPS page, i.e. checked it for mixed content.
-        mixed_checked=ExpressionWrapper(
-            Q(**{report_path("content", "page_fetched", column="latest_scan__result"): True}),
-            output_field=BooleanField(),
-        ),
-        # Whether the latest scan has a web security score, i.e. checked headers and cookies.
-        web_checked=ExpressionWrapper(
-            Q(**{report_path("web_security", "score", column="latest_scan__result") + "__isnull": False}),
-            output_field=BooleanField(),
-        ),
+        mixed_checked=ExpressionWrapper(Q(latest_scan__list_facts__mixed_checked=True), output_field=BooleanField()),
+        web_checked=ExpressionWrapper(Q(latest_scan__list_facts__web_checked=True), output_field=BooleanField()),
     )
 
 
@@ -172,22 +163,17 @@ def matching_sites(
 
 def overview_sites(*, sort: str = "", checks: bool = False, issues: bool = False, **filters) -> QuerySet[Site]:
     """A page's sites (matching_sites' filters) in the chosen order, each with its latest result and latest
-    attempt joined in; `checks` adds what the portfolio matrix reads out of the latest report, `issues` the
-    grade's caps and warnings (top_issue.top_issue_of) out of it, in the page's query rather than one more."""
+    attempt joined in; `checks` adds what the portfolio matrix shows of the latest report, `issues` its
+    top issue (scanner.list_facts), in the page's query rather than one more."""
     sites = matching_sites(**filters).select_related("last_scan")
     if checks:
         sites = with_checks(sites)
     if issues:
-        sites = sites.annotate(
-            grade_caps=KeyTransform("caps", KeyTransform("grade", "latest_scan__result")),
-            grade_warnings=KeyTransform("warnings", KeyTransform("grade", "latest_scan__result")),
-        )
-    # A page of rows needs a few columns of each site and scan, not the stored report documents: only the web
-    # security letter is read out of the latest one, by the database.
+        sites = sites.annotate(listed_top_issue=KeyTransform("top_issue", "latest_scan__list_facts"))
+    # A page of rows needs a few columns of each site and scan, never the stored report documents (a TOASTed
+    # 10-15 KB each): what it shows of them comes from the scan's list facts.
     sites = sites.only(*ROW_FIELDS)
-    sites = sites.annotate(
-        web_security_grade=KeyTextTransform("grade", KeyTransform("web_security", "latest_scan__result"))
-    )
+    sites = sites.annotate(web_security_grade=KeyTextTransform("web_grade", "latest_scan__list_facts"))
     return sites.order_by(*SORTS.get(sort or DEFAULT_SORT, SORTS[DEFAULT_SORT]))
 
 
