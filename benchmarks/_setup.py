@@ -11,10 +11,13 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/scanner_bench"
 
 
-def database_env() -> dict[str, str]:
-    """Environment for the benchmark and every server it starts: its own database, DEBUG off."""
+def database_env(own_database: str = "") -> dict[str, str]:
+    """Environment for the benchmark and every server it starts: the benchmarks' database (or, with
+    `own_database`, one of its own beside it, named after it plus that suffix), DEBUG off."""
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_DEBUG"}
     env["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    if own_database:
+        env["DATABASE_URL"] += f"_{own_database}"
     env.setdefault("SCANNER_PUBLIC_URL", "http://127.0.0.1:8000")  # required outside DEBUG
     env.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
     return env

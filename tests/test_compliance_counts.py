@@ -110,3 +110,13 @@ def test_a_result_copied_from_another_accounts_scan_brings_its_failing_profiles(
     site = Site.objects.create(owner=alice, hostname="old.example")
     copy_scan(source, site)
     assert Site.objects.get(pk=site.pk).compliance_failing == source.compliance_failing != ""
+
+
+def test_a_portfolio_without_profiles_chosen_is_not_split_by_the_profiles_failed(alice, shops):
+    split = triage.triage_counts(user=alice, portfolio=shops)
+    Portfolio.objects.filter(pk=shops.pk).update(compliance_profiles=[])
+    whole = triage.triage_counts(user=alice, portfolio=Portfolio.objects.get(pk=shops.pk))
+    assert {group[4] for group in whole["groups"]} == {""} != {group[4] for group in split["groups"]}
+    assert triage.standing(whole, []) == triage.standing(split, [])
+    with pytest.raises(ValueError):
+        triage.standing(whole, ["pci-dss-4.0.1"])

@@ -164,6 +164,13 @@ def test_overview_empty_state(client, alice):
     assert "No sites yet" in client.get(reverse("dashboard:overview")).content.decode()
 
 
+def test_a_filter_that_matches_no_site_is_not_the_empty_state(client, alice):
+    Site.objects.create(owner=alice, hostname="never-scanned.example")
+    client.force_login(alice)
+    page = client.get(reverse("dashboard:overview"), {"grade": "F"}).content.decode()
+    assert "No sites yet" not in page
+
+
 def test_bad_submit_lines_are_reported_individually_and_nothing_is_stored(client, alice, settings):
     settings.SCANNER_ALLOWED_NETWORKS = []
     client.force_login(alice)

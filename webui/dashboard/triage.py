@@ -72,11 +72,11 @@ def count_from_triage(
     return total
 
 
-def _triage_groups(owner_id: int, portfolio_id: int | None, now, cutoffs) -> QuerySet:
+def _triage_groups(owner_id: int, portfolio_id: int | None, now, cutoffs, *, by_failing: bool = False) -> QuerySet:
     """triage_counts' groups: sites counted per triage rank, grade, never scanned, ever evaluated and expiry
-    window (EXPIRED, or the first of EXPIRY_WINDOWS whose cutoff, in `cutoffs`, is after the expiry); a
-    portfolio's also per failing compliance profiles (its counts per profile and its standing come from them:
-    standing)."""
+    window (EXPIRED, or the first of EXPIRY_WINDOWS whose cutoff, in `cutoffs`, is after the expiry); and
+    `by_failing`, per failing compliance profiles too (a portfolio's counts per chosen profile and its standing
+    come from them: standing)."""
     # Only Site's own columns: the annotations' joins would make the database read every site's scans too.
     sites = selectors.site_list(user=owner_id)
     if portfolio_id is not None:
@@ -87,8 +87,8 @@ def _triage_groups(owner_id: int, portfolio_id: int | None, now, cutoffs) -> Que
         default=None,
         output_field=IntegerField(),
     )
-    # The overview shows no compliance counts: its groups are not split by the profiles failed.
-    failing = F("compliance_failing") if portfolio_id is not None else Value("")
+    # Split only where compliance counts are shown: the split multiplies the groups several times.
+    failing = F("compliance_failing") if by_failing else Value("")
     return (
         sites.order_by()
         .values("triage_rank", "grade")
@@ -123,6 +123,9 @@ def windows_change(groups: list[dict], now) -> datetime:
 _USER_TRIAGE = CompiledOnce(lambda owner_id, now, *cutoffs: _triage_groups(owner_id, None, now, cutoffs))
 _PORTFOLIO_TRIAGE = CompiledOnce(
     lambda owner_id, portfolio_id, now, *cutoffs: _triage_groups(owner_id, portfolio_id, now, cutoffs)
+)
+_PORTFOLIO_TRIAGE_BY_FAILING = CompiledOnce(
+    lambda owner_id, portfolio_id, now, *cutoffs: _triage_groups(owner_id, portfolio_id, now, cutoffs, by_failing=True)
 )
 
 
@@ -174,29 +177,32 @@ def triage_counts(*, user, portfolio=None, recount: bool = False) -> dict:
     grade mix (grade_distribution(counts=...)).
 
     One pass over the sites grouped by what the numbers depend on (triage rank, grade, never scanned, ever
-    evaluated, which expiry window; in a portfolio, which compliance profiles failed), summed here: a few
-    dozen groups instead of twenty filtered counts over every site. The groups are kept (`groups`: rank,
+    evaluated, which expiry window; in a portfolio with compliance profiles chosen, which profiles failed),
+    summed here: a few dozen groups instead of twenty filtered counts over every site. The groups are kept (`groups`: rank,
     grade, window, evaluated, failing profiles, sites) so that the page's count of matching sites
     (count_from_triage) and a portfolio's standing today and counts per compliance profile (standing) need no
     pass of their own. A web process keeps the groups while the user's sites are unchanged and no certificate
     has moved into another expiry window (kept_counts); `recount` counts them again all the same."""
     now = timezone.now()
     version = _sites_version(user.pk)  # before counting: see kept_counts
+    by_failing = portfolio is not None and bool(portfolio.compliance_profiles)
 
     def counted() -> tuple[list[dict], datetime]:
         cutoffs = [expiry_cutoff(days) for days in sorted(EXPIRY_WINDOWS)]
         if portfolio is None:
             groups = _USER_TRIAGE.rows(user.pk, now, *cutoffs)
         else:
-            groups = _PORTFOLIO_TRIAGE.rows(user.pk, portfolio.pk, now, *cutoffs)
+            grouped = _PORTFOLIO_TRIAGE_BY_FAILING if by_failing else _PORTFOLIO_TRIAGE
+            groups = grouped.rows(user.pk, portfolio.pk, now, *cutoffs)
         return groups, windows_change(groups, now)
 
-    scope = (user.pk, None if portfolio is None else portfolio.pk)
+    scope = (user.pk, None if portfolio is None else portfolio.pk, by_failing)
     groups = KEPT_COUNTS.get(scope, version=version, now=now, count=counted, recount=recount)
     counts = dict.fromkeys(("total", "failing", "graded_failing", "unreachable", "never_scanned", "expired"), 0)
     counts |= {f"expiring_{days}": 0 for days in EXPIRY_WINDOWS}
     grades = dict.fromkeys(GRADE_ORDER, 0)
     counts["groups"] = []
+    counts["by_failing"] = by_failing
     for group in groups:
         rank, grade, window_days, number = group["triage_rank"], group["grade"], group["window"], group["sites"]
         counts["total"] += number
@@ -218,7 +224,10 @@ def triage_counts(*, user, portfolio=None, recount: bool = False) -> dict:
 def standing(counts: dict, profiles: list[str]) -> list[dict]:
     """Where a portfolio's sites with a done scan (Site.latest_scan) stand now, from its triage_counts' groups:
     per grade, how many sites hold it and how many of them fail each of `profiles` ({"grade", "sites",
-    profile: failing, ...}), as history_selectors.portfolio_standing_now counts them over the scans."""
+    profile: failing, ...}), as history_selectors.portfolio_standing_now counts them over the scans. The
+    profiles' counts need groups split by the profiles failed: a portfolio's with profiles chosen."""
+    if profiles and not counts["by_failing"]:
+        raise ValueError("these triage counts were not split by the compliance profiles failed")
     by_grade: dict[str, dict] = {}
     for _, grade, _, evaluated, failing, number in counts["groups"]:
         if not evaluated:

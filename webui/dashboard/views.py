@@ -101,7 +101,7 @@ def overview(request):
             "active_elsewhere": max(active - on_page, 0),
             "distribution": triage.grade_distribution(user=request.user, counts=counts),
             "counts": counts,
-            "has_any_site": bool(page.paginator.count) or selectors.site_list(user=request.user).exists(),
+            "has_any_site": counts["total"] > 0,  # the triage pass counted every one of the user's sites
             "query_without_page": query_without_page(request),
         },
     )
