@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from scanner.grading.scale import grade_rank
+from scanner.report_reader import ReportView
 
 
-def top_issue(caps: list[dict] | None, warnings: list[dict] | None) -> dict | None:
+def top_issue(caps: list[Mapping[str, Any]] | None, warnings: list[Mapping[str, Any]] | None) -> dict | None:
     """{"finding_id", "title", "cap"} of the worst cap (T and M rank below F), else of the first warning."""
     if caps:
         # max() keeps the first of equal caps: the grading's own finding order breaks ties.
@@ -25,19 +26,17 @@ def top_issue(caps: list[dict] | None, warnings: list[dict] | None) -> dict | No
 
 
 def list_facts(document: Mapping[str, Any] | None) -> dict | None:
-    """The facts of a stored report (scanner.report.build_report) a site list shows: whether the scan read the
-    HTTPS page (so checked it for mixed content), whether it checked the headers and cookies (a web security
-    score), the web security letter, and the top issue (the finding that caps the grade, else the first warning
-    that keeps it from A+). None for no report."""
-    if not document:
+    """The facts of a stored report (scanner.report.build_report, read through scanner.report_reader) a site list
+    shows: whether the scan read the HTTPS page (so checked it for mixed content), whether it checked the headers
+    and cookies (a web security score), the web security letter, and the top issue (the finding that caps the
+    grade, else the first warning that keeps it from A+). None for no report."""
+    stored = ReportView.from_document(document)
+    if not stored:
         return None
-    content = document.get("content") or {}
-    web = document.get("web_security") or {}
-    grade = document.get("grade") or {}
-    caps, warnings = grade.get("caps"), grade.get("warnings")
-    issue = top_issue(caps if isinstance(caps, list) else None, warnings if isinstance(warnings, list) else None)
+    web = stored.web_security or {}
+    issue = top_issue(stored.caps, stored.warnings)
     return {
-        "mixed_checked": content.get("page_fetched") is True,
+        "mixed_checked": stored.content.get("page_fetched") is True,
         "web_checked": web.get("score") is not None,
         "web_grade": web.get("grade") or None,
         "top_issue": {key: issue.get(key) for key in ("finding_id", "title", "cap")} if issue else None,

@@ -37,8 +37,8 @@ def rescan_day(django_user_model, empty_queues):
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO scanner_site (owner_id, hostname, https_port, http_port, created_at, badge_public, "
-            "share_token, alerts_muted, grade, triage_rank) SELECT %s, 's' || n || '.capacity.test', 443, 80, now(), "
-            "false, '', false, '', 0 FROM generate_series(1, 6000) n",
+            "share_token, alerts_muted, grade, triage_rank, compliance_failing) SELECT %s, 's' || n || '.capacity.test', "
+            "443, 80, now(), false, '', false, '', 0, '' FROM generate_series(1, 6000) n",
             [owner.pk],
         )
         columns = (
