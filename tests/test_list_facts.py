@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from scanner.list_facts import list_facts
 from scanner.models import Portfolio, Scan, Site
+from tests.migration_steps import migrate, migrated_to
 from tests.test_portfolio_view import done_scan, page
 
 EXPIRED_CAP = {"finding_id": "cert.expired", "title": "The certificate has expired", "cap": "T", "severity": "high"}
@@ -74,16 +74,9 @@ def test_the_site_lists_read_no_report(client, alice, url):
     assert not [query["sql"] for query in queries.captured_queries if '"scanner_scan"."result"' in query["sql"]]
 
 
-def migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.migrate(target)
-    return executor.loader.project_state(target).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_gives_each_sites_latest_scan_its_facts(alice):
-    apps = migrate([("scanner", "0022_site_compliance_failing")])
-    try:
+    with migrated_to([("scanner", "0022_site_compliance_failing")]) as apps:
         OldSite, OldScan = apps.get_model("scanner", "Site"), apps.get_model("scanner", "Scan")
         site = OldSite.objects.create(owner_id=alice.pk, hostname="old.example")
         earlier = OldScan.objects.create(site=site, status="done", result=report())
@@ -92,5 +85,3 @@ def test_the_migration_gives_each_sites_latest_scan_its_facts(alice):
         NewScan = migrate([("scanner", "0023_scan_list_facts")]).get_model("scanner", "Scan")
         assert NewScan.objects.get(pk=latest.pk).list_facts["mixed_checked"] is True
         assert NewScan.objects.get(pk=earlier.pk).list_facts is None  # never listed again: not read
-    finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())

@@ -6,31 +6,21 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from scanner.models import Portfolio
+from tests.migration_steps import migrate, migrated_to
 
 BEFORE = [("scanner", "0018_capacity_indexes")]
 AFTER = [("scanner", "0019_portfolio_next_rescan")]
 RESCAN_TASK = "scanner.tasks.rescan_portfolio"
 
 
-def migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.migrate(target)
-    return executor.loader.project_state(target).apps
-
-
 @pytest.fixture
 def before_the_migration():
-    apps = migrate(BEFORE)
-    try:
+    with migrated_to(BEFORE) as apps:
         yield apps
-    finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
 
 
 def old_schedule(apps, owner_id: int, name: str, *, crontab=None, enabled=True):

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migration_steps import migrate, migrated_to
 
 BEFORE = [("scanner", "0021_sites_version")]
 AFTER = [("scanner", "0022_site_compliance_failing")]
 
 
-def migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.migrate(target)
-    return executor.loader.project_state(target).apps
-
-
 @pytest.fixture
 def before_the_migration():
-    apps = migrate(BEFORE)
-    try:
+    with migrated_to(BEFORE) as apps:
         yield apps
-    finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
