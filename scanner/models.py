@@ -37,7 +37,7 @@ class Site(models.Model):
     cert_not_after = models.DateTimeField(null=True, blank=True)  # latest_scan's certificate expiry
     # latest_scan's failing compliance profiles as stored on it (" id1 id2 "): a portfolio's counts per profile
     # are then part of its one grouped pass over its sites (webui.dashboard.triage), no join to the scans.
-    compliance_failing = models.CharField(max_length=400, blank=True, default="")
+    compliance_failing = models.CharField(max_length=400, blank=True, default="", db_default="")
     # The most recent attempt in any status (queued, running, failed...), unlike latest_scan, and when it was asked.
     last_scan = models.ForeignKey("Scan", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_scan_at = models.DateTimeField(null=True, blank=True)
