@@ -16,10 +16,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from scanner import compliance_evidence, services
 from scanner.compliance_pdf import portfolio_pdf
-from scanner.compliance_selectors import compliance_counts, evidence_get, portfolio_profiles
+from scanner.compliance_selectors import compliance_counts, evidence_get
 from scanner.grading.compliance import PROFILES
 
-from . import triage
 from .access import owned_portfolio
 from .matrix import Cell
 from .remembered_widgets import RememberedWidgets
@@ -37,12 +36,14 @@ class ComplianceProfilesForm(forms.Form):
     )
 
 
-def portfolio_context(portfolio, rows: list[dict], *, counts: dict, evidence) -> dict:
-    """What the portfolio page adds: a matrix column and a count per chosen profile, the chooser, and the
-    worker-built report of a large portfolio (`evidence`, its newest, read with the page's other state:
-    selectors.portfolio_page_state). `rows` are the page's sites as queries.matrix_page_rows reads them;
-    `counts` the portfolio's triage_counts, from which the counts per profile are summed."""
-    profiles = portfolio_profiles(portfolio)
+def portfolio_context(
+    portfolio, rows: list[dict], *, profiles: list[str], standing: list[dict], site_count: int, evidence
+) -> dict:
+    """What the portfolio page adds: a matrix column and a count per chosen profile (`profiles`, as
+    portfolio_profiles gives them), the chooser, and the worker-built report of a large portfolio (`evidence`,
+    its newest, read with the page's other state: selectors.portfolio_page_state). `rows` are the page's sites
+    as queries.matrix_page_rows reads them; `standing` the portfolio's standing now (triage.standing), from
+    which the counts per profile are summed."""
     cells = {}
     for row in rows:
         scanned = bool(row["latest_scan_id"])
@@ -58,11 +59,9 @@ def portfolio_context(portfolio, rows: list[dict], *, counts: dict, evidence) ->
     return {
         "compliance_columns": [(profile, PROFILES[profile].short) for profile in profiles],
         "compliance_cells": cells,
-        "compliance_counts": compliance_counts(
-            portfolio=portfolio, profiles=profiles, standing=triage.standing(counts, profiles)
-        ),
+        "compliance_counts": compliance_counts(portfolio=portfolio, profiles=profiles, standing=standing),
         "compliance_form": ComplianceProfilesForm(initial={"profiles": profiles}),
-        "evidence_by_worker": services.evidence_is_built_by_worker(portfolio, site_count=counts["total"]),
+        "evidence_by_worker": services.evidence_is_built_by_worker(portfolio, site_count=site_count),
         "evidence": evidence,
         # Lost with its worker or message: the button works again (asking replaces it).
         "evidence_stuck": evidence is not None and services.evidence_abandoned(evidence),

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from scanner import exports, imports, selectors, services
+from scanner.compliance_selectors import portfolio_profiles
 from scanner.models import Scan
 from scanner.services import ScanRequestError, schedules
 from scanner.services.bulk import bulk_import_request, bulk_scan_request, import_is_bulk, portfolio_scan_is_bulk
@@ -65,7 +66,13 @@ def _detail_page(
     state = selectors.portfolio_page_state(user=request.user, portfolio=portfolio)
     active = state.active_scans
     on_page = sum(1 for row in site_rows if row.last_status in Scan.ACTIVE_STATUSES)
-    compliance = compliance_views.portfolio_context(portfolio, listed, counts=counts, evidence=state.evidence)
+    profiles = portfolio_profiles(portfolio)
+    # Where the sites stand now, summed from the triage groups once: the compliance counts and today's point of
+    # the history both read it.
+    standing = triage.standing(counts, profiles)
+    compliance = compliance_views.portfolio_context(
+        portfolio, listed, profiles=profiles, standing=standing, site_count=counts["total"], evidence=state.evidence
+    )
     context = {
         **compliance,
         "portfolio": portfolio,
@@ -80,12 +87,7 @@ def _detail_page(
             for row in site_rows
         ],
         "columns": matrix.columns() + compliance["compliance_columns"],
-        **summary_context(
-            user=request.user,
-            portfolio=portfolio,
-            profiles=[p for p, _ in compliance["compliance_columns"]],
-            counts=counts,
-        ),
+        **summary_context(user=request.user, portfolio=portfolio, profiles=profiles, counts=counts, standing=standing),
         "active_scans": active,
         "active_on_page": on_page,
         "active_elsewhere": max(active - on_page, 0),

@@ -14,7 +14,16 @@ from . import charts, history, triage
 from .access import owned_portfolio, url_id
 
 
-def summary_context(*, user, portfolio=None, profiles: list[str] | None = None, counts: dict | None = None) -> dict:
+def summary_context(
+    *,
+    user,
+    portfolio=None,
+    profiles: list[str] | None = None,
+    counts: dict | None = None,
+    standing: list[dict] | None = None,
+) -> dict:
+    """The summary's numbers; a portfolio page passes what it already has (its triage `counts`, its chosen
+    `profiles` and its `standing` from them: triage.standing)."""
     if counts is None:
         # Asked for when a scan has just ended: counted again, not taken from what this process kept, in case
         # the scan's worker has committed the scan but not yet renewed the version of its owner's sites.
@@ -26,7 +35,9 @@ def summary_context(*, user, portfolio=None, profiles: list[str] | None = None, 
         # The grade mix and each chosen profile's pass rate per day (history.portfolio_charts); today's point
         # comes from the triage pass already made.
         chosen = profiles if profiles is not None else portfolio_profiles(portfolio)
-        context.update(history.portfolio_charts(portfolio, chosen, standing_now=triage.standing(counts, chosen)))
+        if standing is None:
+            standing = triage.standing(counts, chosen)
+        context.update(history.portfolio_charts(portfolio, chosen, standing_now=standing))
     return context
 
 

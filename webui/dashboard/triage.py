@@ -140,9 +140,10 @@ _PAGE_VERSIONS: ContextVar[dict[int, object] | None] = ContextVar("page_versions
 
 def one_version_per_page(view: Callable) -> Callable:
     """Has a page that only reads (the portfolio page: its triage counts, the days its history replays) read
-    the version of the owner's sites once, not once per kept count. Reading it once, before the first count, is still reading it before counting: what the
-    page counts after a change that commits meanwhile is kept under the older version, and counted again next
-    time. Not for a view that changes sites after its first count: its later counts would not see the change."""
+    the version of the owner's sites once, not once per kept count. Reading it once, before the first count,
+    is still reading it before counting: what the page counts after a change that commits meanwhile is kept
+    under the older version, and counted again next time. Not for a view that changes sites after its first
+    count: its later counts would not see the change."""
 
     @functools.wraps(view)
     def reading_once(*args, **kwargs):
@@ -178,8 +179,8 @@ def triage_counts(*, user, portfolio=None, recount: bool = False) -> dict:
 
     One pass over the sites grouped by what the numbers depend on (triage rank, grade, never scanned, ever
     evaluated, which expiry window; in a portfolio with compliance profiles chosen, which profiles failed),
-    summed here: a few dozen groups instead of twenty filtered counts over every site. The groups are kept (`groups`: rank,
-    grade, window, evaluated, failing profiles, sites) so that the page's count of matching sites
+    summed here: a few dozen groups instead of twenty filtered counts over every site. The groups are kept
+    (`groups`: rank, grade, window, evaluated, failing profiles, sites) so that the page's count of matching sites
     (count_from_triage) and a portfolio's standing today and counts per compliance profile (standing) need no
     pass of their own. A web process keeps the groups while the user's sites are unchanged and no certificate
     has moved into another expiry window (kept_counts); `recount` counts them again all the same."""

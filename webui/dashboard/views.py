@@ -32,9 +32,9 @@ HISTORY_LENGTH = 20
 def filtered_sites(request, *, portfolio=None, per_page: int = SITES_PER_PAGE, counts: dict | None = None):
     """The overview's and the portfolio page's filters applied to the user's sites: (form, paginator of the
     matching sites in the chosen order; the portfolio page's as plain rows with the matrix's checks
-    (queries.matrix_page_rows, or queries.MatrixPage), the overview's as sites with each site's top issue). `counts`, triage_counts of
-    the same sites (the user's on the overview, the portfolio's on its page), counts the matching sites when
-    the filters are ones it grouped by."""
+    (queries.matrix_page_rows, or queries.MatrixPage), the overview's as sites with each site's top issue).
+    `counts`, triage_counts of the same sites (the user's on the overview, the portfolio's on its page),
+    counts the matching sites when the filters are ones it grouped by."""
     filters = OverviewFilterForm(request.GET, user=request.user, with_portfolio=portfolio is None)
     filters.is_valid()  # an invalid filter is shown as an error and ignored; the valid ones still apply
     chosen = filters.cleaned_data
